@@ -1,0 +1,193 @@
+"""SMPP 3.4 numeric constants: command ids, command status values, TLV tags (SMPP 3.4 §5)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+HEADER_SIZE = 16
+# SMPP 3.4 puts no upper bound on command_length; a short_message is at most 254 octets and a
+# message_payload at most 64 KiB, so anything bigger than this is a broken or hostile peer.
+MAX_COMMAND_LENGTH = 65_536 + 1024
+RESPONSE_BIT = 0x8000_0000
+MAX_SEQUENCE_NUMBER = 0x7FFF_FFFF
+INTERFACE_VERSION_34 = 0x34
+
+
+class CommandId(IntEnum):
+    """SMPP 3.4 §5.1.2.1."""
+
+    GENERIC_NACK = 0x8000_0000
+    BIND_RECEIVER = 0x0000_0001
+    BIND_RECEIVER_RESP = 0x8000_0001
+    BIND_TRANSMITTER = 0x0000_0002
+    BIND_TRANSMITTER_RESP = 0x8000_0002
+    QUERY_SM = 0x0000_0003
+    QUERY_SM_RESP = 0x8000_0003
+    SUBMIT_SM = 0x0000_0004
+    SUBMIT_SM_RESP = 0x8000_0004
+    DELIVER_SM = 0x0000_0005
+    DELIVER_SM_RESP = 0x8000_0005
+    UNBIND = 0x0000_0006
+    UNBIND_RESP = 0x8000_0006
+    REPLACE_SM = 0x0000_0007
+    REPLACE_SM_RESP = 0x8000_0007
+    CANCEL_SM = 0x0000_0008
+    CANCEL_SM_RESP = 0x8000_0008
+    BIND_TRANSCEIVER = 0x0000_0009
+    BIND_TRANSCEIVER_RESP = 0x8000_0009
+    OUTBIND = 0x0000_000B
+    ENQUIRE_LINK = 0x0000_0015
+    ENQUIRE_LINK_RESP = 0x8000_0015
+    SUBMIT_MULTI = 0x0000_0021
+    SUBMIT_MULTI_RESP = 0x8000_0021
+    ALERT_NOTIFICATION = 0x0000_0102
+    DATA_SM = 0x0000_0103
+    DATA_SM_RESP = 0x8000_0103
+
+
+class CommandStatus(IntEnum):
+    """SMPP 3.4 §5.1.3. Peers send values outside this table; those are kept as plain ints."""
+
+    ESME_ROK = 0x00
+    ESME_RINVMSGLEN = 0x01
+    ESME_RINVCMDLEN = 0x02
+    ESME_RINVCMDID = 0x03
+    ESME_RINVBNDSTS = 0x04
+    ESME_RALYBND = 0x05
+    ESME_RINVPRTFLG = 0x06
+    ESME_RINVREGDLVFLG = 0x07
+    ESME_RSYSERR = 0x08
+    ESME_RINVSRCADR = 0x0A
+    ESME_RINVDSTADR = 0x0B
+    ESME_RINVMSGID = 0x0C
+    ESME_RBINDFAIL = 0x0D
+    ESME_RINVPASWD = 0x0E
+    ESME_RINVSYSID = 0x0F
+    ESME_RCANCELFAIL = 0x11
+    ESME_RREPLACEFAIL = 0x13
+    ESME_RMSGQFUL = 0x14
+    ESME_RINVSERTYP = 0x15
+    ESME_RINVNUMDESTS = 0x33
+    ESME_RINVDLNAME = 0x34
+    ESME_RINVDESTFLAG = 0x40
+    ESME_RINVSUBREP = 0x42
+    ESME_RINVESMCLASS = 0x43
+    ESME_RCNTSUBDL = 0x44
+    ESME_RSUBMITFAIL = 0x45
+    ESME_RINVSRCTON = 0x48
+    ESME_RINVSRCNPI = 0x49
+    ESME_RINVDSTTON = 0x50
+    ESME_RINVDSTNPI = 0x51
+    ESME_RINVSYSTYP = 0x53
+    ESME_RINVREPFLAG = 0x54
+    ESME_RINVNUMMSGS = 0x55
+    ESME_RTHROTTLED = 0x58
+    ESME_RINVSCHED = 0x61
+    ESME_RINVEXPIRY = 0x62
+    ESME_RINVDFTMSGID = 0x63
+    ESME_RX_T_APPN = 0x64
+    ESME_RX_P_APPN = 0x65
+    ESME_RX_R_APPN = 0x66
+    ESME_RQUERYFAIL = 0x67
+    ESME_RINVOPTPARSTREAM = 0xC0
+    ESME_ROPTPARNOTALLWD = 0xC1
+    ESME_RINVPARLEN = 0xC2
+    ESME_RMISSINGOPTPARAM = 0xC3
+    ESME_RINVOPTPARAMVAL = 0xC4
+    ESME_RDELIVERYFAILURE = 0xFE
+    ESME_RUNKNOWNERR = 0xFF
+
+
+def status_name(status: int) -> str:
+    """A readable name for any command_status, including vendor values outside the table."""
+    try:
+        return CommandStatus(status).name
+    except ValueError:
+        return f"0x{status:08X}"
+
+
+# Statuses after which resubmitting the same PDU later is expected to succeed (SMPP 3.4 §5.1.3
+# and common SMSC practice); every other non-zero status is a permanent rejection of that PDU.
+TRANSIENT_STATUSES = frozenset(
+    {
+        CommandStatus.ESME_RTHROTTLED,
+        CommandStatus.ESME_RMSGQFUL,
+        CommandStatus.ESME_RSYSERR,
+        CommandStatus.ESME_RX_T_APPN,
+        CommandStatus.ESME_RSUBMITFAIL,
+        CommandStatus.ESME_RDELIVERYFAILURE,
+        CommandStatus.ESME_RUNKNOWNERR,
+    }
+)
+
+
+class Tag(IntEnum):
+    """Optional parameter tags, SMPP 3.4 §5.3.2."""
+
+    DEST_ADDR_SUBUNIT = 0x0005
+    DEST_NETWORK_TYPE = 0x0006
+    DEST_BEARER_TYPE = 0x0007
+    DEST_TELEMATICS_ID = 0x0008
+    SOURCE_ADDR_SUBUNIT = 0x000D
+    SOURCE_NETWORK_TYPE = 0x000E
+    SOURCE_BEARER_TYPE = 0x000F
+    SOURCE_TELEMATICS_ID = 0x0010
+    QOS_TIME_TO_LIVE = 0x0017
+    PAYLOAD_TYPE = 0x0019
+    ADDITIONAL_STATUS_INFO_TEXT = 0x001D
+    RECEIPTED_MESSAGE_ID = 0x001E
+    MS_MSG_WAIT_FACILITIES = 0x0030
+    PRIVACY_INDICATOR = 0x0201
+    SOURCE_SUBADDRESS = 0x0202
+    DEST_SUBADDRESS = 0x0203
+    USER_MESSAGE_REFERENCE = 0x0204
+    USER_RESPONSE_CODE = 0x0205
+    SOURCE_PORT = 0x020A
+    DESTINATION_PORT = 0x020B
+    SAR_MSG_REF_NUM = 0x020C
+    LANGUAGE_INDICATOR = 0x020D
+    SAR_TOTAL_SEGMENTS = 0x020E
+    SAR_SEGMENT_SEQNUM = 0x020F
+    SC_INTERFACE_VERSION = 0x0210
+    CALLBACK_NUM_PRES_IND = 0x0302
+    CALLBACK_NUM_ATAG = 0x0303
+    NUMBER_OF_MESSAGES = 0x0304
+    CALLBACK_NUM = 0x0381
+    DPF_RESULT = 0x0420
+    SET_DPF = 0x0421
+    MS_AVAILABILITY_STATUS = 0x0422
+    NETWORK_ERROR_CODE = 0x0423
+    MESSAGE_PAYLOAD = 0x0424
+    DELIVERY_FAILURE_REASON = 0x0425
+    MORE_MESSAGES_TO_SEND = 0x0426
+    MESSAGE_STATE = 0x0427
+    USSD_SERVICE_OP = 0x0501
+    DISPLAY_TIME = 0x1201
+    SMS_SIGNAL = 0x1203
+    MS_VALIDITY = 0x1204
+    ALERT_ON_MESSAGE_DELIVERY = 0x130C
+    ITS_REPLY_TYPE = 0x1380
+    ITS_SESSION_INFO = 0x1383
+
+
+class EsmClass:
+    """esm_class bits, SMPP 3.4 §5.2.12."""
+
+    DEFAULT = 0x00
+    STORE_AND_FORWARD = 0x03
+    DELIVERY_RECEIPT = 0x04
+    INTERMEDIATE_NOTIFICATION = 0x20
+    MESSAGE_TYPE_MASK = 0x3C
+    UDHI = 0x40
+    REPLY_PATH = 0x80
+
+
+class DataCoding:
+    """data_coding values, SMPP 3.4 §5.2.19."""
+
+    SMSC_DEFAULT = 0x00
+    IA5 = 0x01
+    BINARY_8BIT = 0x02
+    LATIN1 = 0x03
+    BINARY = 0x04
+    UCS2 = 0x08
