@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tidings import __version__
+from tidings.cli import simulator
 
 app = typer.Typer(
     name="tidings",
@@ -23,6 +24,9 @@ def root() -> None:
 def version() -> None:
     """Print the tidings version."""
     typer.echo(__version__)
+
+
+app.add_typer(simulator.app, name="simulator")
 
 
 def main() -> None:

@@ -1,0 +1,159 @@
+"""Handset inboxes: what each destination phone would show, with long messages reassembled."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tidings.smpp.concat import (
+    CompleteMessage,
+    IncomingFragment,
+    Reassembler,
+    UdhParseError,
+    parse_udh,
+)
+from tidings.text import decode, is_binary_data_coding
+
+__all__ = ["HandsetInboxes", "HandsetMessage"]
+
+_PartKey = tuple[str, str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class HandsetMessage:
+    """One message as a phone shows it. Binary messages show their payload in hex."""
+
+    text: str
+    sender: str
+    parts: int
+    data_coding: int
+    received_at: datetime
+    message_ids: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "from": self.sender,
+            "parts": self.parts,
+            "data_coding": self.data_coding,
+            "received_at": self.received_at.isoformat(),
+            "message_ids": list(self.message_ids),
+        }
+
+
+def _part_key(fragment: IncomingFragment) -> _PartKey | None:
+    """The reassembly key of a fragment that is one part of several, else None."""
+    concat = None
+    if fragment.udhi:
+        body = (
+            fragment.message_payload
+            if fragment.message_payload is not None
+            else fragment.short_message
+        )
+        try:
+            concat = parse_udh(body)[0].concat
+        except UdhParseError:
+            return None
+    if concat is not None:
+        reference, total = concat.reference, concat.total
+    elif fragment.sar is not None:
+        reference, total = fragment.sar[0], fragment.sar[1]
+    else:
+        return None
+    if total <= 1:
+        return None
+    return (fragment.source, fragment.destination, reference, total)
+
+
+class HandsetInboxes:
+    """Every handset's inbox, bounded per number and in total (the oldest messages go first).
+
+    ``receive`` takes each submitted part; when a message is whole it lands in its recipient's
+    inbox. Parts of a message that never completes are dropped after ``reassembly_timeout_s``.
+    ``now`` is a monotonic clock in seconds, passed in so that this class stays free of I/O.
+    """
+
+    def __init__(
+        self, *, per_number: int, total: int, reassembly_timeout_s: float, max_pending: int = 10_000
+    ) -> None:
+        self._per_number = per_number
+        self._total = total
+        self._inboxes: dict[str, deque[HandsetMessage]] = {}
+        # Every stored message in arrival order, to drop the oldest when over the total. Entries
+        # already dropped by an inbox's own limit or a clear() are skipped when they come up.
+        self._arrivals: deque[tuple[str, HandsetMessage]] = deque()
+        self._reassembler = Reassembler(reassembly_timeout_s, max_pending=max_pending)
+        self._max_pending = max_pending
+        self._part_ids: dict[_PartKey, list[str]] = {}
+        self.incomplete = 0
+        self.malformed = 0
+
+    def receive(self, fragment: IncomingFragment, message_id: str, now: float) -> None:
+        """Take one submitted part; never raises (a malformed UDH is counted and dropped)."""
+        key = _part_key(fragment) if (fragment.udhi or fragment.sar) else None
+        try:
+            complete = self._reassembler.add(fragment, now)
+        except UdhParseError:
+            self.malformed += 1
+            return
+        if key is not None:
+            self._expire(now)
+            ids = self._part_ids.setdefault(key, [])
+            ids.append(message_id)
+            if complete is None:
+                while len(self._part_ids) > self._max_pending:
+                    del self._part_ids[next(iter(self._part_ids))]
+                return
+            message_ids = tuple(self._part_ids.pop(key, ids))
+        elif complete is None:
+            return
+        else:
+            message_ids = (message_id,)
+        self._store(complete, message_ids)
+
+    def _expire(self, now: float) -> None:
+        for released in self._reassembler.expire(now):
+            self.incomplete += 1
+            self._part_ids.pop(
+                (released.source, released.destination, released.reference, released.total), None
+            )
+
+    def _store(self, complete: CompleteMessage, message_ids: tuple[str, ...]) -> None:
+        data_coding = complete.data_coding
+        payload = complete.payload
+        text = payload.hex() if is_binary_data_coding(data_coding) else decode(payload, data_coding)
+        message = HandsetMessage(
+            text=text,
+            sender=complete.source,
+            parts=len(complete.parts),
+            data_coding=data_coding,
+            received_at=datetime.now(UTC),
+            message_ids=message_ids,
+        )
+        number = complete.destination
+        inbox = self._inboxes.get(number)
+        if inbox is None:
+            inbox = self._inboxes[number] = deque(maxlen=self._per_number)
+        inbox.append(message)
+        self._arrivals.append((number, message))
+        while len(self._arrivals) > self._total:
+            old_number, old_message = self._arrivals.popleft()
+            old_inbox = self._inboxes.get(old_number)
+            if old_inbox and old_inbox[0] is old_message:
+                old_inbox.popleft()
+                if not old_inbox:
+                    del self._inboxes[old_number]
+
+    def messages(self, number: str) -> list[HandsetMessage]:
+        """The messages in ``number``'s inbox, oldest first (empty for an unknown number)."""
+        return list(self._inboxes.get(number, ()))
+
+    def clear(self, number: str) -> int:
+        """Empty ``number``'s inbox; returns how many messages it held."""
+        inbox = self._inboxes.pop(number, None)
+        return len(inbox) if inbox is not None else 0
+
+    @property
+    def numbers(self) -> int:
+        return len(self._inboxes)
