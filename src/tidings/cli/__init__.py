@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tidings import __version__
-from tidings.cli import simulator
+from tidings.cli import accounts, db, keys, messages, routes, senders, simulator
 
 app = typer.Typer(
     name="tidings",
@@ -26,6 +26,12 @@ def version() -> None:
     typer.echo(__version__)
 
 
+app.command("migrate")(db.migrate)
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(routes.app, name="routes")
+app.add_typer(senders.app, name="senders")
+app.add_typer(messages.app, name="messages")
 app.add_typer(simulator.app, name="simulator")
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tidings import runtime
 from tidings.simulator import (
     DEFAULT_RULES,
     ChaosConfig,
@@ -156,7 +157,7 @@ def serve(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(_EXIT_ERROR) from None
     try:
-        asyncio.run(_serve(config, console))
+        runtime.run(_serve(config, console))
     except OSError as exc:
         console.print(
             f"[red]error:[/red] cannot listen on {host}: {exc.strerror or exc}"

@@ -1,0 +1,95 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from tidings import __version__
+from tidings.api.auth import ServicesDep
+from tidings.api.limits import BodySizeLimit, RateLimiter
+from tidings.api.metrics import ServiceMetrics
+from tidings.api.problems import install_problem_handlers, problem
+from tidings.api.state import Services
+from tidings.api.v1 import admin, messages
+from tidings.config import Settings
+from tidings.core.accounts import Authenticator
+from tidings.core.intake import Intake
+from tidings.core.setup import prepare_database
+from tidings.store.engine import Database
+
+
+def create_app(
+    settings: Settings, *, database: Database | None = None, migrate: bool = True
+) -> FastAPI:
+    """Build the HTTP app.
+
+    The lifespan opens the database from ``settings`` (or uses ``database``, which the caller
+    then owns and closes), migrates it unless ``migrate`` is false, and builds the per-app
+    authenticator, rate limiter and metrics registry.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        db = Database.from_url(settings.database_url) if database is None else database
+        try:
+            if migrate:
+                await prepare_database(db, settings)
+            registry = CollectorRegistry(auto_describe=True)
+            intake = Intake(db)
+            intake.start()
+            app.state.services = Services(
+                settings=settings,
+                database=db,
+                authenticator=Authenticator(db, cache_seconds=settings.auth_cache_seconds),
+                rate_limiter=RateLimiter(settings.rate_limit, redis_url=settings.redis_url),
+                metrics=registry,
+                intake=intake,
+            )
+            app.state.service_metrics = ServiceMetrics(registry)
+            try:
+                yield
+            finally:
+                await intake.close()
+        finally:
+            if owned:
+                await db.close()
+
+    app = FastAPI(
+        title="tidings",
+        version=__version__,
+        summary="Self-hosted business messaging over SMPP 3.4",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(messages.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers", response_model=None)
+    async def readyz(found: ServicesDep) -> dict[str, str] | JSONResponse:
+        try:
+            await found.database.ping()
+        except Exception as error:  # any failure means "not ready"; the reason goes in the answer
+            return problem(503, f"database unreachable: {type(error).__name__}")
+        return {"status": "ready"}
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics(request: Request, found: ServicesDep) -> Response:
+        service_metrics: ServiceMetrics = request.app.state.service_metrics
+        await service_metrics.refresh(found.database)
+        return Response(generate_latest(found.metrics), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,76 @@
+"""Authentication (HTTP Basic ``key_id:secret`` or ``Bearer <secret>``), scoping and rate limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPBasic, HTTPBearer
+
+from tidings.api.state import Services
+from tidings.core.accounts import Principal, acting_account
+from tidings.core.errors import Unauthorized
+from tidings.store.records import AccountRecord
+
+
+async def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+# Declared for the OpenAPI document only (auto_error=False): the header is parsed below so that
+# both schemes share one error answer.
+_basic_scheme = HTTPBasic(auto_error=False, description="key id as user name, secret as password")
+_bearer_scheme = HTTPBearer(auto_error=False, description="the secret as a Bearer token")
+
+
+def _credentials(request: Request) -> tuple[str | None, str]:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized()
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return None, value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized() from None
+        key_id, separator, secret = decoded.partition(":")
+        if separator and key_id and secret:
+            return key_id, secret
+    raise Unauthorized()
+
+
+async def principal(
+    request: Request,
+    found: ServicesDep,
+    _basic: Annotated[object, Depends(_basic_scheme)] = None,
+    _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
+) -> Principal:
+    """The caller, after its key has been verified and its request counted against its rate."""
+    key_id, secret = _credentials(request)
+    caller = await found.authenticator.authenticate(key_id, secret)
+    await found.rate_limiter.hit(caller.key_id, caller.account.rate_limit)
+    return caller
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+async def account(
+    found: ServicesDep,
+    caller: PrincipalDep,
+    account_id: Annotated[
+        str | None, Query(description="act for this sub-account of the key's account")
+    ] = None,
+) -> AccountRecord:
+    return await acting_account(found.database, caller, account_id)
+
+
+AccountDep = Annotated[AccountRecord, Depends(account)]

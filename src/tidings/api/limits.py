@@ -1,0 +1,101 @@
+"""Request limits: body size (413) and per-key request rate (429 with Retry-After)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tidings.api.problems import problem
+from tidings.core.accounts import validate_rate
+from tidings.core.errors import RateLimited
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodySizeLimit:
+    """Refuses bodies over ``max_bytes``: by Content-Length up front, else while reading."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await _send_too_large(send, self.max_bytes)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the app, so the problem handlers answer it.
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _send_too_large(send: Send, limit: int) -> None:
+    response = problem(413, f"The request body is larger than {limit} bytes.")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _redis_storage(redis_url: str) -> Storage:
+    storage = storage_from_string(
+        redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+    )
+    if not isinstance(storage, Storage):
+        raise ValueError(f"not an asyncio storage URL: {redis_url}")
+    return storage
+
+
+class RateLimiter:
+    """Per-key request rate limiting; memory storage, or Redis when a URL is given."""
+
+    def __init__(self, default_rate: str, *, redis_url: str | None = None) -> None:
+        self.default_rate = validate_rate(default_rate)
+        self._storage = MemoryStorage() if not redis_url else _redis_storage(redis_url)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def _item(self, rate: str) -> RateLimitItem:
+        item = self._items.get(rate)
+        if item is None:
+            item = self._items[rate] = parse(rate)
+        return item
+
+    async def hit(self, key_id: str, rate: str | None) -> None:
+        item = self._item(rate or self.default_rate)
+        if await self._limiter.hit(item, "key", key_id):
+            return
+        stats = await self._limiter.get_window_stats(item, "key", key_id)
+        raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))

@@ -1,0 +1,131 @@
+"""RFC 9457 problem details: the one place where errors become HTTP answers for /v1."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tidings.core.errors import (
+    AccountSuspended,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+from tidings.core.lifecycle import InvalidTransition
+from tidings.errors import TidingsError
+from tidings.phone import InvalidNumber, InvalidSender
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_PREFIX = "urn:tidings:problem:"
+
+# Most specific class first: the first match decides.
+_ERROR_STATUS: tuple[tuple[type[TidingsError], int, str], ...] = (
+    (Unauthorized, 401, "unauthorized"),
+    (AccountSuspended, 403, "account-suspended"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not-found"),
+    (Conflict, 409, "conflict"),
+    (InvalidTransition, 409, "conflict"),
+    (RateLimited, 429, "rate-limited"),
+    (InvalidRequest, 422, "invalid-request"),
+    (InvalidNumber, 422, "invalid-request"),
+    (InvalidSender, 422, "invalid-request"),
+)
+
+_HTTP_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+_log = structlog.get_logger("tidings.api")
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
+    body: dict[str, object] = {
+        "type": f"{_TYPE_PREFIX}{slug}" if slug else "about:blank",
+        "title": _HTTP_TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    # ("body", "to", 3) → "to[3]"; the location (body/query/path/header) is reported apart.
+    path = ""
+    for item in location[1:]:
+        path += f"[{item}]" if isinstance(item, int) else (f".{item}" if path else str(item))
+    return path
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TidingsError)
+    status, slug = next(
+        ((status, slug) for cls, status, slug in _ERROR_STATUS if isinstance(error, cls)),
+        (400, "bad-request"),
+    )
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Basic realm="tidings", Bearer realm="tidings"'}
+    extra: dict[str, object] = {}
+    field = getattr(error, "field", None)
+    if field:
+        extra["errors"] = [{"path": field, "message": error.message}]
+    return problem(status, error.message, slug=slug, headers=headers, **extra)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "path": _field_path(tuple(item.get("loc", ()))),
+            "location": str(item.get("loc", ("body",))[0]),
+            "message": str(item.get("msg", "invalid")),
+            "type": str(item.get("type", "value_error")),
+        }
+        for item in error.errors()
+    ]
+    return problem(422, "The request is not valid.", slug="invalid-request", errors=errors)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    headers = dict(error.headers) if error.headers else None
+    return problem(error.status_code, str(error.detail), headers=headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    _log.error("unhandled error", path=request.url.path, exc_info=error)
+    return problem(500, "An unexpected error occurred.", slug="internal")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TidingsError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

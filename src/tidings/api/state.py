@@ -1,0 +1,23 @@
+"""What one app instance holds: settings, database, authenticator, rate limiter, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from tidings.api.limits import RateLimiter
+from tidings.config import Settings
+from tidings.core.accounts import Authenticator
+from tidings.core.intake import Intake
+from tidings.store.engine import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    database: Database
+    authenticator: Authenticator
+    rate_limiter: RateLimiter
+    metrics: CollectorRegistry
+    intake: Intake

@@ -1,0 +1,306 @@
+"""Request and response bodies of the native v1 API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+
+from tidings.core.lifecycle import MessageStatus
+from tidings.core.routing import BindMode, ConcatMethod, DefaultEncoding
+from tidings.store.records import (
+    AccountRecord,
+    MessageEventRecord,
+    MessagePartRecord,
+    MessageRecord,
+    RouteRecord,
+)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SendMessages(_Body):
+    to: str | Annotated[list[str], Field(min_length=1, max_length=10_000)] = Field(
+        description="one number, or a list of up to 10,000"
+    )
+    from_: str = Field(alias="from", min_length=1, max_length=20, description="the sender")
+    body: str = Field(min_length=1, max_length=10_000, description="text; may use {placeholders}")
+    personalization: dict[str, dict[str, str]] | None = Field(
+        default=None, description="placeholder values per recipient (keyed by the number as given)"
+    )
+    send_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a zone")
+    request_id: str | None = Field(default=None, min_length=1, max_length=200)
+    customer_data: str | None = Field(default=None, max_length=255)
+    dlr_url: HttpUrl | None = Field(default=None, description="GET callback on status changes")
+    max_parts: int | None = Field(default=None, ge=1, le=255)
+    ad: bool = Field(default=False, description="marketing message")
+
+
+class PreviewMessages(_Body):
+    to: str | Annotated[list[str], Field(min_length=1, max_length=10_000)]
+    from_: str = Field(alias="from", min_length=1, max_length=20)
+    body: str = Field(min_length=1, max_length=10_000)
+    personalization: dict[str, dict[str, str]] | None = None
+    max_parts: int | None = Field(default=None, ge=1, le=255)
+
+
+class RecipientError(BaseModel):
+    code: str
+    detail: str | None = None
+
+
+class RecipientOutcome(BaseModel):
+    to: str = Field(description="the number as given")
+    id: str | None = None
+    address: str | None = Field(default=None, description="the number in E.164")
+    status: str | None = None
+    encoding: str | None = None
+    parts: int | None = None
+    price: str | None = None
+    error: RecipientError | None = None
+
+
+class MessagesAccepted(BaseModel):
+    messages: list[RecipientOutcome]
+    accepted: int
+    rejected: int
+
+
+class MessagesPreview(BaseModel):
+    messages: list[RecipientOutcome]
+    parts: int
+    price: Decimal
+    currency: str
+
+
+class HistoryEntry(BaseModel):
+    status: str
+    at: datetime
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, event: MessageEventRecord) -> HistoryEntry:
+        return cls(status=event.status, at=event.at, detail=event.detail)
+
+
+class PartView(BaseModel):
+    seq: int
+    status: str
+    smsc_message_id: str | None
+    error_code: str | None
+    submitted_at: datetime | None
+    done_at: datetime | None
+
+    @classmethod
+    def of(cls, part: MessagePartRecord) -> PartView:
+        return cls(
+            seq=part.seq,
+            status=part.status,
+            smsc_message_id=part.smsc_message_id,
+            error_code=part.error_code,
+            submitted_at=part.submitted_at,
+            done_at=part.done_at,
+        )
+
+
+class MessageView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    account_id: str
+    direction: str
+    from_: str = Field(alias="from")
+    to: str
+    body: str
+    encoding: str
+    parts_count: int
+    status: MessageStatus
+    status_at: datetime
+    send_at: datetime | None
+    attempts: int
+    customer_data: str | None
+    dlr_url: str | None
+    request_id: str | None
+    error_code: str | None
+    error_detail: str | None
+    max_parts: int
+    ad: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, message: MessageRecord) -> MessageView:
+        return cls(
+            id=message.id,
+            account_id=message.account_id,
+            direction=message.direction,
+            from_=message.sender,
+            to=message.recipient,
+            body=message.body,
+            encoding=message.encoding,
+            parts_count=message.parts_count,
+            status=MessageStatus(message.status),
+            status_at=message.status_at,
+            send_at=message.send_at,
+            attempts=message.attempts,
+            customer_data=message.customer_data,
+            dlr_url=message.dlr_url,
+            request_id=message.request_id,
+            error_code=message.error_code,
+            error_detail=message.error_detail,
+            max_parts=message.max_parts,
+            ad=message.ad,
+            created_at=message.created_at,
+            updated_at=message.updated_at,
+        )
+
+
+class MessageDetailView(MessageView):
+    history: list[HistoryEntry]
+    parts: list[PartView]
+
+
+class MessagePage(BaseModel):
+    data: list[MessageView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class AccountSummary(BaseModel):
+    id: str
+    name: str
+
+
+class AccountView(BaseModel):
+    id: str
+    parent_id: str | None
+    name: str
+    region: str
+    timezone: str
+    status: str
+    rate_limit: str | None
+    restrict_to_registered_senders: bool
+    created_at: datetime
+    sub_accounts: list[AccountSummary]
+
+    @classmethod
+    def of(cls, account: AccountRecord, subs: list[AccountRecord]) -> AccountView:
+        return cls(
+            id=account.id,
+            parent_id=account.parent_id,
+            name=account.name,
+            region=account.region,
+            timezone=account.timezone,
+            status=account.status,
+            rate_limit=account.rate_limit,
+            restrict_to_registered_senders=account.restrict_to_registered_senders,
+            created_at=account.created_at,
+            sub_accounts=[AccountSummary(id=s.id, name=s.name) for s in subs],
+        )
+
+
+class SubAccountCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    region: str | None = Field(default=None, description="default: the parent's region")
+    timezone: str | None = Field(default=None, description="default: the parent's time zone")
+    restrict_to_registered_senders: bool = False
+
+
+class KeyCreate(_Body):
+    name: str | None = Field(default=None, max_length=200)
+
+
+class KeyCreated(BaseModel):
+    id: str
+    account_id: str
+    name: str | None
+    secret: str = Field(description="shown only in this answer")
+    created_at: datetime
+
+
+RouteName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Ton = Annotated[int, Field(ge=0, le=6)]  # SMPP 3.4 §5.2.5
+Npi = Annotated[int, Field(ge=0, le=18)]  # SMPP 3.4 §5.2.6
+
+
+class RouteSettings(_Body):
+    """The settings of an SMPP connection; string lengths follow SMPP 3.4 §4.1.1 (bind)."""
+
+    host: str | None = Field(default=None, min_length=1, max_length=255)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    system_id: str | None = Field(default=None, max_length=15)
+    password: str | None = Field(default=None, max_length=8, description="write-only")
+    system_type: str | None = Field(default=None, max_length=12)
+    bind_mode: BindMode | None = None
+    binds: int | None = Field(default=None, ge=1, le=64)
+    window: int | None = Field(default=None, ge=1, le=10_000)
+    max_tps: int | None = Field(default=None, ge=1, description="submits per second; null = no cap")
+    source_ton: Ton | None = Field(default=None, description="null = chosen from the sender kind")
+    source_npi: Npi | None = None
+    destination_ton: Ton | None = None
+    destination_npi: Npi | None = None
+    concat_method: ConcatMethod | None = None
+    default_encoding: DefaultEncoding | None = None
+    request_receipts: bool | None = None
+    is_default: bool | None = None
+
+
+class RouteCreate(RouteSettings):
+    name: RouteName
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(ge=1, le=65535)
+    system_id: str = Field(max_length=15)
+    password: str = Field(default="", max_length=8, description="write-only")
+
+
+class RouteUpdate(RouteSettings):
+    name: RouteName | None = None
+
+
+class RouteView(BaseModel):
+    id: int
+    name: str
+    host: str
+    port: int
+    system_id: str
+    system_type: str
+    bind_mode: str
+    binds: int
+    window: int
+    max_tps: int | None
+    source_ton: int | None
+    source_npi: int | None
+    destination_ton: int
+    destination_npi: int
+    concat_method: str
+    default_encoding: str
+    request_receipts: bool
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, route: RouteRecord) -> RouteView:
+        fields = {name: getattr(route, name) for name in cls.model_fields}
+        return cls(**fields)
+
+
+class SenderCreate(_Body):
+    address: str = Field(min_length=1, max_length=20)
+    route: RouteName | None = Field(default=None, description="route name; null = default route")
+
+
+class SenderUpdate(_Body):
+    route: RouteName | None
+
+
+class SenderView(BaseModel):
+    id: str
+    account_id: str
+    address: str
+    kind: str
+    route: str | None
+    created_at: datetime

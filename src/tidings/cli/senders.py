@@ -1,0 +1,96 @@
+"""``tidings senders``: sender ids and numbers an account sends from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tidings.cli.db import print_json, run_with_database
+from tidings.config import Settings
+from tidings.core import accounts, routing
+from tidings.store.engine import Database
+
+app = typer.Typer(
+    help="Senders: alphanumeric ids, long codes and short codes.", no_args_is_help=True
+)
+
+
+def _plain(view: routing.SenderView) -> dict[str, Any]:
+    sender = view.sender
+    return {
+        "id": sender.id,
+        "account_id": sender.account_id,
+        "address": sender.address,
+        "kind": sender.kind,
+        "route": view.route_name,
+        "created_at": sender.created_at,
+    }
+
+
+@app.command("add")
+def add(
+    address: str,
+    account: Annotated[str, typer.Option("--account", help="owning account id")],
+    route: Annotated[str | None, typer.Option(help="route name (default route if absent)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the sender as JSON")] = False,
+) -> None:
+    """Register a sender for an account."""
+
+    async def operation(database: Database, settings: Settings) -> routing.SenderView:
+        owner = await accounts.get_account(database, account)
+        return await routing.add_sender(database, owner, address, route_name=route)
+
+    view = run_with_database(operation)
+    if as_json:
+        print_json(_plain(view))
+    else:
+        Console().print(
+            f"added {view.sender.kind} sender [bold]{view.sender.address}[/bold] "
+            f"({view.sender.id}) on route {view.route_name or '(default)'}",
+            highlight=False,
+        )
+
+
+@app.command("list")
+def list_(
+    account: Annotated[str | None, typer.Option("--account", help="only this account")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List senders."""
+
+    async def operation(database: Database, settings: Settings) -> list[routing.SenderView]:
+        return await routing.list_senders(database, account)
+
+    found = run_with_database(operation)
+    if as_json:
+        print_json([_plain(view) for view in found])
+        return
+    table = Table("id", "address", "kind", "account", "route")
+    for view in found:
+        sender = view.sender
+        table.add_row(
+            sender.id,
+            sender.address,
+            sender.kind,
+            sender.account_id,
+            view.route_name or "(default)",
+        )
+    Console().print(table)
+
+
+@app.command("remove")
+def remove(
+    sender_id: str,
+    account: Annotated[str, typer.Option("--account", help="owning account id")],
+) -> None:
+    """Remove a sender."""
+
+    async def operation(database: Database, settings: Settings) -> None:
+        owner = await accounts.get_account(database, account)
+        await routing.remove_sender(database, owner, sender_id)
+
+    run_with_database(operation)
+    Console().print(f"removed sender {sender_id}")

@@ -1,0 +1,1 @@
+"""Use cases: accounts, keys, messaging, routes and senders. Domain errors are raised here."""

@@ -1,0 +1,282 @@
+"""Accounts, sub-accounts and API keys, and authenticating a key.
+
+Secrets look like ``tdk_<key id>_<random>``: the key id inside makes a Bearer token
+self-identifying, so verifying it is one primary-key lookup plus one scrypt check. Only the scrypt
+hash (per-key salt) is stored; the secret is shown once, when the key is created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import time
+import zoneinfo
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import limits
+import phonenumbers
+from sqlalchemy.exc import IntegrityError
+
+from tidings.core.errors import AccountSuspended, InvalidRequest, NotFound, Unauthorized
+from tidings.store import accounts as account_store
+from tidings.store.engine import Database
+from tidings.store.ids import new_id, random_token
+from tidings.store.records import AccountRecord, ApiKeyRecord
+
+SECRET_PREFIX = "tdk"
+# scrypt parameters (RFC 7914 §2): N=2^14, r=8, p=1 costs ~16 MiB and tens of milliseconds.
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_SCRYPT_LENGTH = 32
+# Sub-accounts may nest; the walk up the parent chain stops here.
+MAX_ACCOUNT_DEPTH = 16
+
+
+class AccountStatus:
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key and the account it belongs to."""
+
+    key_id: str
+    account: AccountRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKeyRecord
+    secret: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def validate_region(region: str) -> str:
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidRequest(
+            f"unknown region {region!r}: use an ISO 3166 code such as FI", field="region"
+        )
+    return code
+
+
+def validate_rate(rate: str) -> str:
+    """Check a request rate such as ``100/60 seconds`` (``limits`` notation)."""
+    try:
+        limits.parse(rate)
+    except ValueError:
+        raise InvalidRequest(
+            f"not a rate: {rate!r} (write e.g. '100/60 seconds')", field="rate_limit"
+        ) from None
+    return rate
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequest(f"unknown time zone {name!r}", field="timezone") from None
+    return name
+
+
+async def create_account(
+    database: Database,
+    name: str,
+    *,
+    region: str,
+    timezone: str = "UTC",
+    parent_id: str | None = None,
+    rate_limit: str | None = None,
+    restrict_to_registered_senders: bool = False,
+) -> AccountRecord:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidRequest("an account name has 1 to 200 characters", field="name")
+    values = {
+        "id": new_id(),
+        "parent_id": parent_id,
+        "name": name,
+        "region": validate_region(region),
+        "timezone": validate_timezone(timezone),
+        "status": AccountStatus.ACTIVE,
+        "rate_limit": None if rate_limit is None else validate_rate(rate_limit),
+        "restrict_to_registered_senders": restrict_to_registered_senders,
+        "created_at": utcnow(),
+    }
+    async with database.write() as connection:
+        if (
+            parent_id is not None
+            and await account_store.find_account(connection, parent_id) is None
+        ):
+            raise NotFound(f"no parent account {parent_id}")
+        return await account_store.insert_account(connection, **values)
+
+
+async def get_account(database: Database, account_id: str) -> AccountRecord:
+    async with database.read() as connection:
+        account = await account_store.find_account(connection, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    return account
+
+
+async def list_accounts(database: Database) -> list[AccountRecord]:
+    async with database.read() as connection:
+        return await account_store.list_accounts(connection)
+
+
+async def list_sub_accounts(database: Database, account_id: str) -> list[AccountRecord]:
+    async with database.read() as connection:
+        return await account_store.list_sub_accounts(connection, account_id)
+
+
+async def acting_account(
+    database: Database, principal: Principal, account_id: str | None
+) -> AccountRecord:
+    """The account a request acts for: the key's own, or one of its sub-accounts.
+
+    Anything else is reported as not found, so a caller cannot probe for other accounts.
+    """
+    own = principal.account
+    if account_id is None or account_id == own.id:
+        return own
+    async with database.read() as connection:
+        target = await account_store.find_account(connection, account_id)
+        cursor = target
+        for _ in range(MAX_ACCOUNT_DEPTH):
+            if cursor is None or cursor.parent_id is None:
+                break
+            if cursor.parent_id == own.id:
+                assert target is not None
+                if target.status != AccountStatus.ACTIVE:
+                    raise AccountSuspended()
+                return target
+            cursor = await account_store.find_account(connection, cursor.parent_id)
+    raise NotFound(f"no account {account_id}")
+
+
+def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(
+        secret.encode(),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        dklen=_SCRYPT_LENGTH,
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = bytes.fromhex(digest_hex)
+        digest = hashlib.scrypt(
+            secret.encode(),
+            salt=bytes.fromhex(salt_hex),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+def key_id_of(secret: str) -> str | None:
+    """The key id embedded in a secret, or None if the secret does not have our shape."""
+    prefix, _, rest = secret.partition("_")
+    key_id, _, random_part = rest.partition("_")
+    if prefix != SECRET_PREFIX or not key_id or not random_part:
+        return None
+    return key_id
+
+
+async def create_api_key(
+    database: Database, account_id: str, *, name: str | None = None
+) -> CreatedKey:
+    """Create a key for the account; the returned secret is not stored and cannot be shown again."""
+    key_id = random_token(10)
+    secret = f"{SECRET_PREFIX}_{key_id}_{random_token(20)}"
+    secret_hash = await asyncio.to_thread(hash_secret, secret)
+    async with database.write() as connection:
+        if await account_store.find_account(connection, account_id) is None:
+            raise NotFound(f"no account {account_id}")
+        try:
+            key = await account_store.insert_api_key(
+                connection,
+                id=key_id,
+                account_id=account_id,
+                name=name,
+                secret_hash=secret_hash,
+                created_at=utcnow(),
+            )
+        except IntegrityError:  # pragma: no cover - 50 random bits colliding
+            raise InvalidRequest("key id collision, try again") from None
+    return CreatedKey(key=key, secret=secret)
+
+
+async def revoke_api_key(database: Database, key_id: str) -> None:
+    async with database.write() as connection:
+        if not await account_store.revoke_api_key(connection, key_id, utcnow()):
+            raise NotFound(f"no active key {key_id}")
+
+
+class Authenticator:
+    """Checks API keys, remembering verified secrets for a while so scrypt runs rarely.
+
+    One instance per app. Changes to a key or its account (revocation, suspension) take effect
+    within ``cache_seconds``.
+    """
+
+    def __init__(self, database: Database, *, cache_seconds: float, max_entries: int = 10_000):
+        self._database = database
+        self._cache_seconds = cache_seconds
+        self._max_entries = max_entries
+        self._verified: OrderedDict[tuple[str, bytes], tuple[float, Principal]] = OrderedDict()
+
+    async def authenticate(self, key_id: str | None, secret: str) -> Principal:
+        embedded = key_id_of(secret)
+        if embedded is None or (key_id is not None and key_id != embedded):
+            raise Unauthorized()
+        cache_key = (embedded, hashlib.sha256(secret.encode()).digest())
+        cached = self._verified.get(cache_key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        principal = await self._verify(embedded, secret)
+        if self._cache_seconds > 0:
+            self._verified[cache_key] = (now + self._cache_seconds, principal)
+            self._verified.move_to_end(cache_key)
+            while len(self._verified) > self._max_entries:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, key_id: str, secret: str) -> Principal:
+        async with self._database.read() as connection:
+            key = await account_store.find_api_key(connection, key_id)
+            account = (
+                None
+                if key is None
+                else await account_store.find_account(connection, key.account_id)
+            )
+        if key is None or account is None or key.revoked_at is not None:
+            raise Unauthorized()
+        if not await asyncio.to_thread(verify_secret, secret, key.secret_hash):
+            raise Unauthorized()
+        if account.status != AccountStatus.ACTIVE:
+            raise AccountSuspended()
+        return Principal(key_id=key.id, account=account)

@@ -1,0 +1,110 @@
+"""The message lifecycle: the one table of allowed status changes, and how parts add up.
+
+    accepted → scheduled | queued → submitting → sent → delivered | undelivered | expired
+                                                        | rejected | failed
+    scheduled | queued → cancelled
+
+``sent`` means the SMSC accepted the submit (SMPP 3.4 §4.4.2 submit_sm_resp with ESME_ROK); the
+final states come from its delivery receipt (SMPP 3.4 Appendix B) or, for ``failed``, from a
+permanent submit error or from giving up on retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from tidings.errors import TidingsError
+
+
+class MessageStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+S = MessageStatus
+
+TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
+    S.ACCEPTED: frozenset({S.SCHEDULED, S.QUEUED}),
+    # A scheduled message becomes queued when due; it may also fail validation late
+    # (e.g. its route was removed).
+    S.SCHEDULED: frozenset({S.QUEUED, S.CANCELLED, S.FAILED}),
+    S.QUEUED: frozenset({S.SUBMITTING, S.CANCELLED, S.FAILED}),
+    # A temporary submit error puts the message back in the queue for a retry.
+    S.SUBMITTING: frozenset({S.SENT, S.QUEUED, S.REJECTED, S.FAILED}),
+    # A receipt may arrive before the submit response is recorded, so ``sent`` may be skipped
+    # at the message level; at the part level ``sent`` always comes first.
+    S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED}),
+    S.DELIVERED: frozenset(),
+    S.UNDELIVERED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+FINAL_STATUSES: frozenset[MessageStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+CANCELLABLE_STATUSES: frozenset[MessageStatus] = frozenset(
+    s for s, nxt in TRANSITIONS.items() if S.CANCELLED in nxt
+)
+
+# How far a message has come; the least advanced unfinished part holds the message back.
+_PROGRESS: Mapping[MessageStatus, int] = {
+    S.ACCEPTED: 0,
+    S.SCHEDULED: 1,
+    S.QUEUED: 2,
+    S.SUBMITTING: 3,
+    S.SENT: 4,
+}
+
+# When every part is final but they disagree, the first of these that any part has wins:
+# a message is only ``delivered`` when all of its parts are.
+_FAILURE_PRECEDENCE: tuple[MessageStatus, ...] = (
+    S.FAILED,
+    S.REJECTED,
+    S.UNDELIVERED,
+    S.EXPIRED,
+    S.CANCELLED,
+)
+
+
+class InvalidTransition(TidingsError):
+    """That status change is not allowed by the message lifecycle."""
+
+
+def can_transition(current: MessageStatus, new: MessageStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+def require_transition(current: MessageStatus, new: MessageStatus) -> None:
+    if not can_transition(current, new):
+        raise InvalidTransition(f"a message cannot go from {current} to {new}")
+
+
+def derive_message_status(part_statuses: Iterable[MessageStatus]) -> MessageStatus:
+    """The status of a message from the statuses of its parts.
+
+    - While any part is unfinished, the message is where its least advanced unfinished part is
+      (two parts ``sent`` and one ``submitting`` → ``submitting``).
+    - When all parts are final: ``delivered`` if all are delivered, otherwise the most severe
+      outcome among them (failed > rejected > undelivered > expired > cancelled).
+    """
+    statuses = list(part_statuses)
+    if not statuses:
+        raise ValueError("a message has at least one part")
+    unfinished = [s for s in statuses if s not in FINAL_STATUSES]
+    if unfinished:
+        return min(unfinished, key=_PROGRESS.__getitem__)
+    for status in _FAILURE_PRECEDENCE:
+        if status in statuses:
+            return status
+    return S.DELIVERED

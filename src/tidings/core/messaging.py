@@ -1,0 +1,562 @@
+"""Accepting, previewing, reading and cancelling messages.
+
+Accepting is the hot path: every recipient is validated and planned in memory, then all the
+messages and their first history entries are written with two executemany statements in one
+transaction, together with the idempotency record when the request carries a key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from tidings.core.accounts import utcnow
+from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
+from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
+from tidings.core.routing import route_for_sender
+from tidings.errors import TidingsError
+from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
+from tidings.store import messages as message_store
+from tidings.store.engine import Database
+from tidings.store.ids import new_ids
+from tidings.store.records import (
+    AccountRecord,
+    MessageEventRecord,
+    MessagePartRecord,
+    MessageRecord,
+)
+from tidings.text.errors import TextError
+from tidings.text.segments import SegmentPlan, plan_text
+
+MAX_CUSTOMER_DATA = 255
+MAX_PARTS_LIMIT = 255
+MAX_IDEMPOTENCY_KEY = 200
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class RecipientError:
+    INVALID_NUMBER = "invalid_number"
+    DUPLICATE = "duplicate"
+    MISSING_PLACEHOLDER = "missing_placeholder"
+    INVALID_TEXT = "invalid_text"
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    to: Sequence[str]
+    sender: str
+    body: str
+    personalization: Mapping[str, Mapping[str, str]] | None = None
+    send_at: datetime | None = None
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    customer_data: str | None = None
+    dlr_url: str | None = None
+    max_parts: int | None = None
+    ad: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    to: str
+    id: str | None = None
+    address: str | None = None
+    status: str | None = None
+    encoding: str | None = None
+    parts: int | None = None
+    price: str | None = None
+    error: str | None = None
+    error_detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    recipients: list[RecipientResult]
+    accepted: int
+    rejected: int
+    replayed: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "replayed"})
+
+    @classmethod
+    def from_json(cls, text: str) -> SendResult:
+        data = json.loads(text)
+        return cls(
+            recipients=[RecipientResult(**entry) for entry in data["recipients"]],
+            accepted=data["accepted"],
+            rejected=data["rejected"],
+            replayed=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    recipients: list[RecipientResult]
+    parts: int
+    price: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDetail:
+    message: MessageRecord
+    history: list[MessageEventRecord]
+    parts: list[MessagePartRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Planned:
+    """One recipient after validation: either an error or what to store."""
+
+    to: str
+    address: str | None = None
+    body: str | None = None
+    plan: SegmentPlan | None = None
+    error: str | None = None
+    error_detail: str | None = None
+
+
+def _fill_placeholders(body: str, values: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(name)
+        return str(values[name])
+
+    return _PLACEHOLDER.sub(replace, body)
+
+
+def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
+    if not request.to:
+        raise InvalidRequest("give at least one recipient", field="to")
+    if len(request.to) > max_recipients:
+        raise InvalidRequest(f"at most {max_recipients} recipients per request", field="to")
+    if not request.body:
+        raise InvalidRequest("the body is empty", field="body")
+    if request.customer_data is not None and len(request.customer_data) > MAX_CUSTOMER_DATA:
+        raise InvalidRequest(
+            f"customer_data has at most {MAX_CUSTOMER_DATA} characters", field="customer_data"
+        )
+    if request.max_parts is not None and not 1 <= request.max_parts <= MAX_PARTS_LIMIT:
+        raise InvalidRequest(f"max_parts is 1 to {MAX_PARTS_LIMIT}", field="max_parts")
+    if request.send_at is not None and request.send_at.tzinfo is None:
+        raise InvalidRequest("send_at needs a time zone", field="send_at")
+    for name, key in (
+        ("request_id", request.request_id),
+        ("Idempotency-Key", request.idempotency_key),
+    ):
+        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidRequest(f"{name} has 1 to {MAX_IDEMPOTENCY_KEY} characters", field=name)
+
+
+def _plan_recipients(
+    account: AccountRecord, request: SendRequest, *, max_parts: int
+) -> list[_Planned]:
+    personalization = request.personalization or {}
+    plans: dict[str, SegmentPlan | TextError] = {}
+    seen: set[str] = set()
+    planned: list[_Planned] = []
+
+    def plan_for(body: str) -> SegmentPlan | TextError:
+        cached = plans.get(body)
+        if cached is None:
+            try:
+                cached = plan_text(body, max_parts=max_parts)
+            except TextError as error:
+                cached = error
+            plans[body] = cached
+        return cached
+
+    for raw in request.to:
+        entry = _Planned(to=raw)
+        planned.append(entry)
+        try:
+            address = normalize_number(raw, account.region)
+        except InvalidNumber as error:
+            entry.error, entry.error_detail = RecipientError.INVALID_NUMBER, error.message
+            continue
+        if address in seen:
+            entry.error = RecipientError.DUPLICATE
+            entry.error_detail = f"{address} appears earlier in this request"
+            continue
+        seen.add(address)
+        entry.address = address
+        values = personalization.get(raw, personalization.get(address))
+        body = request.body
+        if values is not None:
+            try:
+                body = _fill_placeholders(body, values)
+            except KeyError as missing:
+                entry.error = RecipientError.MISSING_PLACEHOLDER
+                entry.error_detail = f"no value for placeholder {{{missing.args[0]}}}"
+                continue
+        plan = plan_for(body)
+        if isinstance(plan, TextError):
+            entry.error, entry.error_detail = RecipientError.INVALID_TEXT, plan.message
+            continue
+        entry.body, entry.plan = body, plan
+    return planned
+
+
+def idempotency_key(request: SendRequest) -> str | None:
+    """The key replays are looked up by: the header wins over the body's request_id."""
+    if request.idempotency_key is not None:
+        return f"header:{request.idempotency_key}"
+    if request.request_id is not None:
+        return f"request_id:{request.request_id}"
+    return None
+
+
+@dataclass(slots=True)
+class PreparedSend:
+    """A validated, planned send request, ready to be written (see :func:`store_sends`)."""
+
+    account: AccountRecord
+    key: str | None
+    not_before: datetime
+    now: datetime
+    sender_address: str
+    message_rows: list[dict[str, Any]]
+    event_rows: list[dict[str, Any]]
+    result: SendResult
+
+
+async def find_replay(
+    database: Database, account: AccountRecord, key: str | None, *, not_before: datetime
+) -> SendResult | None:
+    """The first answer to a request with this idempotency key, if it is within the window."""
+    if key is None:
+        return None
+    async with database.read() as connection:
+        earlier = await message_store.find_idempotent_response(
+            connection, account.id, key, not_before=not_before
+        )
+    return None if earlier is None else SendResult.from_json(earlier)
+
+
+def prepare_send(
+    account: AccountRecord,
+    request: SendRequest,
+    *,
+    max_recipients: int = 10_000,
+    default_max_parts: int = 10,
+    idempotency_window: timedelta = timedelta(days=7),
+    now: datetime | None = None,
+) -> PreparedSend:
+    """Validate and plan every recipient, and build the rows to insert; no database work."""
+    now = utcnow() if now is None else now
+    _validate_request(request, max_recipients=max_recipients)
+    try:
+        sender = parse_sender(request.sender, account.region)
+    except InvalidSender as error:
+        raise InvalidRequest(error.message, field="from") from None
+    max_parts = request.max_parts or default_max_parts
+    planned = _plan_recipients(account, request, max_parts=max_parts)
+    scheduled = request.send_at is not None and request.send_at > now
+    status = MessageStatus.SCHEDULED if scheduled else MessageStatus.QUEUED
+    send_at = request.send_at if scheduled else None
+    next_attempt_at = send_at or now
+    good = [entry for entry in planned if entry.plan is not None]
+    ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
+    results: list[RecipientResult] = []
+    message_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    for entry in planned:
+        if entry.plan is None:
+            results.append(
+                RecipientResult(to=entry.to, error=entry.error, error_detail=entry.error_detail)
+            )
+            continue
+        message_id = next(ids)
+        message_rows.append(
+            {
+                "id": message_id,
+                "account_id": account.id,
+                "direction": "out",
+                "sender": sender.address,
+                "recipient": entry.address,
+                "body": entry.body,
+                "encoding": entry.plan.encoding.value,
+                "parts_count": entry.plan.parts,
+                "status": status.value,
+                "status_at": now,
+                "send_at": send_at,
+                "next_attempt_at": next_attempt_at,
+                "attempts": 0,
+                "claimed_by": None,
+                "claim_expires_at": None,
+                "route_id": None,
+                "customer_data": request.customer_data,
+                "dlr_url": request.dlr_url,
+                "request_id": request.request_id,
+                "error_code": None,
+                "error_detail": None,
+                "max_parts": max_parts,
+                "ad": request.ad,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        # accepted → queued|scheduled happens at once; one history row records both.
+        event_rows.append(
+            {"message_id": message_id, "status": status.value, "at": now, "detail": "accepted"}
+        )
+        results.append(
+            RecipientResult(
+                to=entry.to,
+                id=message_id,
+                address=entry.address,
+                status=status.value,
+                encoding=entry.plan.encoding.value,
+                parts=entry.plan.parts,
+            )
+        )
+    return PreparedSend(
+        account=account,
+        key=idempotency_key(request),
+        not_before=now - idempotency_window,
+        now=now,
+        sender_address=sender.address,
+        message_rows=message_rows,
+        event_rows=event_rows,
+        result=SendResult(
+            recipients=results,
+            accepted=len(message_rows),
+            rejected=len(planned) - len(message_rows),
+        ),
+    )
+
+
+async def store_sends(
+    database: Database, batch: Sequence[PreparedSend]
+) -> list[SendResult | TidingsError]:
+    """Write several prepared sends in ONE transaction (group commit); one outcome per send.
+
+    A send whose idempotency key was already used answers with the first result and writes
+    nothing; a send refused by a rule (unregistered sender) gets its error; the others are
+    written with two executemany statements for all of them together.
+    Raises IntegrityError when another process committed one of the keys first; callers retry
+    the sends one by one (see :func:`accept_messages`).
+    """
+    outcomes: list[SendResult | TidingsError] = []
+    message_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    keyed: list[PreparedSend] = []
+    seen_keys: dict[tuple[str, str], SendResult] = {}
+    routes: dict[tuple[str, str], int | None] = {}
+    async with database.write() as connection:
+        for prepared in batch:
+            account = prepared.account
+            key = prepared.key
+            if key is not None:
+                earlier_in_batch = seen_keys.get((account.id, key))
+                if earlier_in_batch is not None:
+                    outcomes.append(SendResult.from_json(earlier_in_batch.to_json()))
+                    continue
+                earlier = await message_store.find_idempotent_response(
+                    connection, account.id, key, not_before=prepared.not_before
+                )
+                if earlier is not None:
+                    outcomes.append(SendResult.from_json(earlier))
+                    continue
+            route_key = (account.id, prepared.sender_address)
+            try:
+                if route_key not in routes:
+                    routes[route_key] = await route_for_sender(
+                        connection, account, prepared.sender_address
+                    )
+            except TidingsError as error:
+                outcomes.append(error)
+                continue
+            route_id = routes[route_key]
+            for row in prepared.message_rows:
+                row["route_id"] = route_id
+            message_rows.extend(prepared.message_rows)
+            event_rows.extend(prepared.event_rows)
+            if key is not None:
+                seen_keys[(account.id, key)] = prepared.result
+                keyed.append(prepared)
+            outcomes.append(prepared.result)
+        await message_store.insert_messages(connection, message_rows, event_rows)
+        for prepared in keyed:
+            assert prepared.key is not None
+            await message_store.save_idempotent_response(
+                connection,
+                prepared.account.id,
+                prepared.key,
+                prepared.result.to_json(),
+                at=prepared.now,
+                expired_before=prepared.not_before,
+            )
+    return outcomes
+
+
+async def store_send(database: Database, prepared: PreparedSend) -> SendResult:
+    """Write one prepared send; a key committed concurrently elsewhere replays its answer."""
+    try:
+        [outcome] = await store_sends(database, [prepared])
+    except IntegrityError:
+        # Another request with the same key committed first (PostgreSQL); answer as it did.
+        replay = await find_replay(
+            database, prepared.account, prepared.key, not_before=prepared.not_before
+        )
+        if replay is None:
+            raise
+        return replay
+    if isinstance(outcome, TidingsError):
+        raise outcome
+    return outcome
+
+
+async def accept_messages(
+    database: Database,
+    account: AccountRecord,
+    request: SendRequest,
+    *,
+    max_recipients: int = 10_000,
+    default_max_parts: int = 10,
+    idempotency_window: timedelta = timedelta(days=7),
+    now: datetime | None = None,
+) -> SendResult:
+    """Validate, plan and store the messages of one send request.
+
+    A request whose key (Idempotency-Key header or request_id) was seen within the window
+    returns the first answer again and stores nothing.
+    """
+    now = utcnow() if now is None else now
+    replay = await find_replay(
+        database, account, idempotency_key(request), not_before=now - idempotency_window
+    )
+    if replay is not None:
+        return replay
+    prepared = prepare_send(
+        account,
+        request,
+        max_recipients=max_recipients,
+        default_max_parts=default_max_parts,
+        idempotency_window=idempotency_window,
+        now=now,
+    )
+    return await store_send(database, prepared)
+
+
+def preview_messages(
+    account: AccountRecord,
+    request: SendRequest,
+    *,
+    price_per_part: Decimal,
+    currency: str,
+    max_recipients: int = 10_000,
+    default_max_parts: int = 10,
+) -> Preview:
+    """What :func:`accept_messages` would do and what it would cost; nothing is stored."""
+    _validate_request(request, max_recipients=max_recipients)
+    try:
+        parse_sender(request.sender, account.region)
+    except InvalidSender as error:
+        raise InvalidRequest(error.message, field="from") from None
+    planned = _plan_recipients(account, request, max_parts=request.max_parts or default_max_parts)
+    results: list[RecipientResult] = []
+    total_parts = 0
+    for entry in planned:
+        if entry.plan is None:
+            results.append(
+                RecipientResult(to=entry.to, error=entry.error, error_detail=entry.error_detail)
+            )
+            continue
+        total_parts += entry.plan.parts
+        results.append(
+            RecipientResult(
+                to=entry.to,
+                address=entry.address,
+                encoding=entry.plan.encoding.value,
+                parts=entry.plan.parts,
+                price=str(price_per_part * entry.plan.parts),
+            )
+        )
+    return Preview(
+        recipients=results,
+        parts=total_parts,
+        price=price_per_part * total_parts,
+        currency=currency,
+    )
+
+
+async def get_message(
+    database: Database, account: AccountRecord | None, message_id: str
+) -> MessageDetail:
+    """One message with its history and parts; ``account=None`` is operator access (CLI)."""
+    async with database.read() as connection:
+        message = await message_store.find_message(
+            connection, None if account is None else account.id, message_id
+        )
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        history = await message_store.message_history(connection, message_id)
+        parts = await message_store.message_parts_of(connection, message_id)
+    return MessageDetail(message=message, history=history, parts=parts)
+
+
+async def list_messages(
+    database: Database,
+    account: AccountRecord | None,
+    *,
+    limit: int = 100,
+    statuses: Sequence[MessageStatus] = (),
+    recipient: str | None = None,
+    created_from: datetime | None = None,
+    created_until: datetime | None = None,
+    cursor: str | None = None,
+    region: str | None = None,
+) -> tuple[list[MessageRecord], str | None]:
+    """A page of messages, newest first, and the cursor for the next page (None at the end).
+
+    ``account=None`` lists every account's messages (operator access, CLI only).
+    """
+    if recipient is not None:
+        try:
+            recipient = normalize_number(recipient, account.region if account else region)
+        except InvalidNumber as error:
+            raise InvalidRequest(error.message, field="recipient") from None
+    async with database.read() as connection:
+        page = await message_store.list_messages(
+            connection,
+            None if account is None else account.id,
+            limit=limit + 1,
+            statuses=[s.value for s in statuses],
+            recipient=recipient,
+            created_from=created_from,
+            created_until=created_until,
+            before_id=cursor,
+        )
+    if len(page) > limit:
+        return page[:limit], page[limit - 1].id
+    return page, None
+
+
+async def cancel_message(
+    database: Database, account: AccountRecord, message_id: str
+) -> MessageRecord:
+    now = utcnow()
+    async with database.write() as connection:
+        cancelled = await message_store.cancel_message(
+            connection,
+            account.id,
+            message_id,
+            from_statuses=[s.value for s in CANCELLABLE_STATUSES],
+            at=now,
+        )
+        if cancelled is not None:
+            return cancelled
+        current = await message_store.find_message(connection, account.id, message_id)
+    if current is None:
+        raise NotFound(f"no message {message_id}")
+    raise NotCancellable(f"message {message_id} is {current.status}; it can no longer be cancelled")

@@ -1,0 +1,66 @@
+"""Accounts and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.store.models import accounts, api_keys
+from tidings.store.records import AccountRecord, ApiKeyRecord
+
+
+async def insert_account(connection: AsyncConnection, **values: Any) -> AccountRecord:
+    row = (await connection.execute(insert(accounts).values(**values).returning(accounts))).one()
+    return AccountRecord.from_row(row)
+
+
+async def find_account(connection: AsyncConnection, account_id: str) -> AccountRecord | None:
+    row = (
+        await connection.execute(select(accounts).where(accounts.c.id == account_id))
+    ).one_or_none()
+    return None if row is None else AccountRecord.from_row(row)
+
+
+async def list_sub_accounts(connection: AsyncConnection, parent_id: str) -> list[AccountRecord]:
+    result = await connection.execute(
+        select(accounts).where(accounts.c.parent_id == parent_id).order_by(accounts.c.id)
+    )
+    return [AccountRecord.from_row(row) for row in result]
+
+
+async def list_accounts(connection: AsyncConnection) -> list[AccountRecord]:
+    result = await connection.execute(select(accounts).order_by(accounts.c.id))
+    return [AccountRecord.from_row(row) for row in result]
+
+
+async def update_account(
+    connection: AsyncConnection, account_id: str, **values: Any
+) -> AccountRecord | None:
+    row = (
+        await connection.execute(
+            update(accounts).where(accounts.c.id == account_id).values(**values).returning(accounts)
+        )
+    ).one_or_none()
+    return None if row is None else AccountRecord.from_row(row)
+
+
+async def insert_api_key(connection: AsyncConnection, **values: Any) -> ApiKeyRecord:
+    row = (await connection.execute(insert(api_keys).values(**values).returning(api_keys))).one()
+    return ApiKeyRecord.from_row(row)
+
+
+async def find_api_key(connection: AsyncConnection, key_id: str) -> ApiKeyRecord | None:
+    row = (await connection.execute(select(api_keys).where(api_keys.c.id == key_id))).one_or_none()
+    return None if row is None else ApiKeyRecord.from_row(row)
+
+
+async def revoke_api_key(connection: AsyncConnection, key_id: str, at: datetime) -> bool:
+    result = await connection.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount > 0

@@ -1,0 +1,219 @@
+"""The schema, as typed SQLAlchemy 2 models.
+
+The models describe tables; the hot paths query them with SQLAlchemy Core (``Model.__table__``)
+so that accepting 10,000 messages is one ``executemany``, never 10,000 ORM objects.
+Alembic migrations in ``migrations/`` must match this file; a test diffs them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite hands back naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite compares datetimes as text, so every stored value must have the same shape.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# 64-bit keys on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
+BigIntegerKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    rate_limit: Mapped[str | None] = mapped_column(String(64))
+    restrict_to_registered_senders: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    # The public key id; the secret embeds it (``tdk_<id>_<random>``), so lookup is by primary key.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Route(Base):
+    __tablename__ = "routes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    system_id: Mapped[str] = mapped_column(String(16))
+    password: Mapped[str] = mapped_column(String(9))
+    system_type: Mapped[str] = mapped_column(String(13))
+    bind_mode: Mapped[str] = mapped_column(String(8))
+    binds: Mapped[int] = mapped_column(Integer)
+    window: Mapped[int] = mapped_column(Integer)
+    max_tps: Mapped[int | None] = mapped_column(Integer)
+    source_ton: Mapped[int | None] = mapped_column(Integer)
+    source_npi: Mapped[int | None] = mapped_column(Integer)
+    destination_ton: Mapped[int] = mapped_column(Integer)
+    destination_npi: Mapped[int] = mapped_column(Integer)
+    concat_method: Mapped[str] = mapped_column(String(8))
+    default_encoding: Mapped[str] = mapped_column(String(8))
+    request_receipts: Mapped[bool] = mapped_column(Boolean)
+    is_default: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Sender(Base):
+    __tablename__ = "senders"
+    __table_args__ = (UniqueConstraint("account_id", "address"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    # Inbound routing finds the owner of a long or short code by address alone.
+    address: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The dispatcher claims by (status, next_attempt_at).
+        Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # Listing pages through an account's messages newest first.
+        Index("ix_messages_account_id_id", "account_id", "id"),
+        Index("ix_messages_account_id_recipient", "account_id", "recipient"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    direction: Mapped[str] = mapped_column(String(3))
+    sender: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    parts_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    status_at: Mapped[datetime]
+    send_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None]
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
+    customer_data: Mapped[str | None] = mapped_column(String(255))
+    dlr_url: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    max_parts: Mapped[int] = mapped_column(Integer)
+    ad: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MessagePart(Base):
+    __tablename__ = "message_parts"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    # Receipts are matched to parts by the id the SMSC gave in submit_sm_resp (SMPP 3.4 §4.4.2).
+    smsc_message_id: Mapped[str | None] = mapped_column(String(65), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+
+class MessageEvent(Base):
+    __tablename__ = "message_events"
+    __table_args__ = (Index("ix_message_events_message_id_id", "message_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+accounts = _table(Account)
+api_keys = _table(ApiKey)
+routes = _table(Route)
+senders = _table(Sender)
+messages = _table(Message)
+message_parts = _table(MessagePart)
+message_events = _table(MessageEvent)
+idempotency = _table(IdempotencyRecord)

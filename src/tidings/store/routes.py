@@ -1,0 +1,156 @@
+"""Routes (SMPP connections) and senders (addresses an account sends from)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.store.models import routes, senders
+from tidings.store.records import RouteRecord, SenderRecord
+
+
+async def insert_route(connection: AsyncConnection, **values: Any) -> RouteRecord:
+    row = (await connection.execute(insert(routes).values(**values).returning(routes))).one()
+    return RouteRecord.from_row(row)
+
+
+async def find_route_by_name(connection: AsyncConnection, name: str) -> RouteRecord | None:
+    row = (await connection.execute(select(routes).where(routes.c.name == name))).one_or_none()
+    return None if row is None else RouteRecord.from_row(row)
+
+
+async def find_route(connection: AsyncConnection, route_id: int) -> RouteRecord | None:
+    row = (await connection.execute(select(routes).where(routes.c.id == route_id))).one_or_none()
+    return None if row is None else RouteRecord.from_row(row)
+
+
+async def find_default_route(connection: AsyncConnection) -> RouteRecord | None:
+    row = (
+        await connection.execute(select(routes).where(routes.c.is_default.is_(True)).limit(1))
+    ).one_or_none()
+    return None if row is None else RouteRecord.from_row(row)
+
+
+async def list_routes(connection: AsyncConnection) -> list[RouteRecord]:
+    result = await connection.execute(select(routes).order_by(routes.c.name))
+    return [RouteRecord.from_row(row) for row in result]
+
+
+async def update_route(
+    connection: AsyncConnection, route_id: int, **values: Any
+) -> RouteRecord | None:
+    row = (
+        await connection.execute(
+            update(routes).where(routes.c.id == route_id).values(**values).returning(routes)
+        )
+    ).one_or_none()
+    return None if row is None else RouteRecord.from_row(row)
+
+
+async def clear_default_route(connection: AsyncConnection) -> None:
+    await connection.execute(
+        update(routes).where(routes.c.is_default.is_(True)).values(is_default=False)
+    )
+
+
+async def delete_route(connection: AsyncConnection, route_id: int) -> bool:
+    result = await connection.execute(delete(routes).where(routes.c.id == route_id))
+    return result.rowcount > 0
+
+
+async def count_senders_on_route(connection: AsyncConnection, route_id: int) -> int:
+    count = await connection.scalar(
+        select(func.count()).select_from(senders).where(senders.c.route_id == route_id)
+    )
+    return int(count or 0)
+
+
+async def insert_sender(connection: AsyncConnection, **values: Any) -> SenderRecord:
+    row = (await connection.execute(insert(senders).values(**values).returning(senders))).one()
+    return SenderRecord.from_row(row)
+
+
+async def find_sender(
+    connection: AsyncConnection, account_id: str, sender_id: str
+) -> SenderRecord | None:
+    row = (
+        await connection.execute(
+            select(senders).where(senders.c.account_id == account_id, senders.c.id == sender_id)
+        )
+    ).one_or_none()
+    return None if row is None else SenderRecord.from_row(row)
+
+
+async def find_sender_by_address(
+    connection: AsyncConnection, account_id: str, address: str
+) -> SenderRecord | None:
+    row = (
+        await connection.execute(
+            select(senders).where(senders.c.account_id == account_id, senders.c.address == address)
+        )
+    ).one_or_none()
+    return None if row is None else SenderRecord.from_row(row)
+
+
+async def find_number_owner(connection: AsyncConnection, address: str) -> SenderRecord | None:
+    """The long or short code ``address`` as registered by some account (inbound routing)."""
+    row = (
+        await connection.execute(
+            select(senders)
+            .where(senders.c.address == address, senders.c.kind.in_(("long", "short")))
+            .order_by(senders.c.created_at)
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else SenderRecord.from_row(row)
+
+
+async def list_senders(
+    connection: AsyncConnection, account_id: str | None = None
+) -> list[SenderRecord]:
+    query = select(senders).order_by(senders.c.address, senders.c.id)
+    if account_id is not None:
+        query = query.where(senders.c.account_id == account_id)
+    return [SenderRecord.from_row(row) for row in await connection.execute(query)]
+
+
+async def update_sender(
+    connection: AsyncConnection, account_id: str, sender_id: str, **values: Any
+) -> SenderRecord | None:
+    row = (
+        await connection.execute(
+            update(senders)
+            .where(senders.c.account_id == account_id, senders.c.id == sender_id)
+            .values(**values)
+            .returning(senders)
+        )
+    ).one_or_none()
+    return None if row is None else SenderRecord.from_row(row)
+
+
+async def delete_sender(connection: AsyncConnection, account_id: str, sender_id: str) -> bool:
+    result = await connection.execute(
+        delete(senders).where(senders.c.account_id == account_id, senders.c.id == sender_id)
+    )
+    return result.rowcount > 0
+
+
+async def route_choice_for_sender(
+    connection: AsyncConnection, account_id: str, address: str
+) -> tuple[bool, int | None, int | None]:
+    """(is the sender registered, its route id, the default route id) in one round trip."""
+    own = (
+        select(senders.c.route_id)
+        .where(senders.c.account_id == account_id, senders.c.address == address)
+        .limit(1)
+    )
+    registered = own.exists()
+    default = select(routes.c.id).where(routes.c.is_default.is_(True)).limit(1)
+    row = (
+        await connection.execute(
+            select(registered, own.scalar_subquery(), default.scalar_subquery())
+        )
+    ).one()
+    return bool(row[0]), row[1], row[2]

@@ -1,0 +1,55 @@
+"""Database fixtures shared by every test that needs a real database.
+
+``database_url`` is SQLite in a temporary directory, or, when ``TIDINGS_TEST_DATABASE_URL`` is
+set, PostgreSQL with a schema of its own (``search_path`` in the URL) that is dropped afterwards,
+so concurrent runs never see each other's tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from tidings.store.engine import Database, create_engine
+from tidings.store.migrate import upgrade
+
+TEST_DATABASE_URL_ENV = "TIDINGS_TEST_DATABASE_URL"
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    server_url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if not server_url:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tidings.db'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(server_url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield (
+            make_url(server_url)
+            .update_query_dict({"search_path": schema})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database, closed after the test."""
+    db = Database.from_url(database_url)
+    await upgrade(db)
+    try:
+        yield db
+    finally:
+        await db.close()

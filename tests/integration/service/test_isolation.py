@@ -1,0 +1,117 @@
+"""Account A can neither read nor change anything of account B, through any endpoint.
+
+Every /v1 endpoint of the app must appear in ``ENDPOINTS``; a test fails when one is missing,
+so a new endpoint cannot ship without its isolation case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.integration.service.conftest import MakeTenant, Tenant
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    body: dict[str, object] | None = None
+
+
+MESSAGE = {"to": "+358401234567", "from": "Tidings", "body": "hello"}
+ROUTE = {"name": "intruder", "host": "127.0.0.1", "port": 2775, "system_id": "x"}
+
+ENDPOINTS = [
+    Endpoint("GET", "/v1/account"),
+    Endpoint("POST", "/v1/accounts", {"name": "Intruder Sub"}),
+    Endpoint("POST", "/v1/account/keys", {"name": "intruder"}),
+    Endpoint("POST", "/v1/messages", MESSAGE),
+    Endpoint("GET", "/v1/messages"),
+    Endpoint("POST", "/v1/messages/preview", MESSAGE),
+    Endpoint("GET", "/v1/messages/{message_id}"),
+    Endpoint("POST", "/v1/messages/{message_id}/cancel"),
+    Endpoint("GET", "/v1/senders"),
+    Endpoint("POST", "/v1/senders", {"address": "Intruder"}),
+    Endpoint("GET", "/v1/senders/{sender_id}"),
+    Endpoint("PATCH", "/v1/senders/{sender_id}", {"route": None}),
+    Endpoint("DELETE", "/v1/senders/{sender_id}"),
+    Endpoint("GET", "/v1/routes"),
+    Endpoint("POST", "/v1/routes", ROUTE),
+    Endpoint("GET", "/v1/routes/{name}"),
+    Endpoint("PATCH", "/v1/routes/{name}", {"port": 1}),
+    Endpoint("DELETE", "/v1/routes/{name}"),
+]
+
+
+@dataclass(frozen=True)
+class Victim:
+    tenant: Tenant
+    message_id: str
+    sender_id: str
+
+
+async def _victim(client: httpx.AsyncClient, make_tenant: MakeTenant) -> Victim:
+    alice = await make_tenant("Alice")
+    sent = await client.post("/v1/messages", json=MESSAGE, headers=alice.bearer)
+    created = await client.post(
+        "/v1/senders", json={"address": "Alice", "route": "simulator"}, headers=alice.bearer
+    )
+    return Victim(alice, sent.json()["messages"][0]["id"], created.json()["id"])
+
+
+def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
+    served = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/v1")
+        for method in operations
+    }
+    assert served == {(e.method, e.path) for e in ENDPOINTS}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
+async def test_another_account_cannot_read_or_change_anything(
+    client: httpx.AsyncClient, make_tenant: MakeTenant, endpoint: Endpoint
+) -> None:
+    victim = await _victim(client, make_tenant)
+    # The intruder is a sub-account elsewhere: it may not manage routes either.
+    intruder_root = await make_tenant("Mallory Corp")
+    intruder = await make_tenant("Mallory", parent=intruder_root)
+    path = endpoint.path.format(
+        message_id=victim.message_id, sender_id=victim.sender_id, name="simulator"
+    )
+
+    # Acting for the victim's account is refused outright.
+    as_victim = await client.request(
+        endpoint.method,
+        path,
+        params={"account_id": victim.tenant.account.id},
+        json=endpoint.body,
+        headers=intruder.bearer,
+    )
+    assert as_victim.status_code in (403, 404), as_victim.text
+
+    # With its own scope, the intruder sees none of the victim's things.
+    own = await client.request(endpoint.method, path, json=endpoint.body, headers=intruder.bearer)
+    if "{" in endpoint.path or endpoint.path.startswith("/v1/routes"):
+        assert own.status_code in (403, 404), own.text
+    else:
+        assert own.status_code < 300, own.text
+        for secret_id in (victim.tenant.account.id, victim.message_id, victim.sender_id):
+            assert secret_id not in own.text
+
+    # And nothing of the victim's changed.
+    message = await client.get(f"/v1/messages/{victim.message_id}", headers=victim.tenant.bearer)
+    assert message.json()["status"] == "queued"
+    listed = await client.get("/v1/messages", headers=victim.tenant.bearer)
+    assert [m["id"] for m in listed.json()["data"]] == [victim.message_id]
+    sender = await client.get(f"/v1/senders/{victim.sender_id}", headers=victim.tenant.bearer)
+    assert sender.json()["route"] == "simulator"
+    account = await client.get("/v1/account", headers=victim.tenant.bearer)
+    assert account.json()["sub_accounts"] == []
+    routes = await client.get("/v1/routes", headers=victim.tenant.bearer)
+    assert [(r["name"], r["port"]) for r in routes.json()] == [("simulator", 2775)]

@@ -1,0 +1,322 @@
+"""POST/GET /v1/messages, cancel and preview, against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.integration.service.conftest import MakeTenant
+from tidings.core import messaging
+from tidings.store.engine import Database
+
+FI_NUMBER = "+358401234567"
+
+
+async def send(
+    client: httpx.AsyncClient, headers: dict[str, str], **body: object
+) -> httpx.Response:
+    payload = {"from": "Tidings", "body": "Hei maailma", **body}
+    return await client.post("/v1/messages", json=payload, headers=headers)
+
+
+async def test_one_message_is_accepted_and_queued(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await send(client, tenant.bearer, to=FI_NUMBER)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 1
+    assert body["rejected"] == 0
+    [entry] = body["messages"]
+    assert entry["address"] == FI_NUMBER
+    assert entry["status"] == "queued"
+    assert (entry["encoding"], entry["parts"]) == ("gsm7", 1)
+
+    detail = (await client.get(f"/v1/messages/{entry['id']}", headers=tenant.basic)).json()
+    assert detail["to"] == FI_NUMBER
+    assert detail["from"] == "Tidings"
+    assert detail["status"] == "queued"
+    assert [(h["status"], h["detail"]) for h in detail["history"]] == [("queued", "accepted")]
+    assert detail["parts"] == []
+
+
+async def test_each_recipient_gets_its_own_answer(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(region="FI")
+    response = await send(
+        client,
+        tenant.bearer,
+        to=["0401234567", "not a number", "+358 40 123 4567", "+358401234568"],
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, 2)
+    first, bad, duplicate, last = body["messages"]
+    assert first["address"] == FI_NUMBER and "id" in first
+    assert bad == {"to": "not a number", "error": bad["error"]}
+    assert bad["error"]["code"] == "invalid_number"
+    assert duplicate["error"]["code"] == "duplicate"
+    assert last["address"] == "+358401234568"
+    assert first["id"] < last["id"]
+
+
+async def test_placeholders_are_filled_per_recipient(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await send(
+        client,
+        tenant.bearer,
+        to=[FI_NUMBER, "+358401234568", "+358401234569"],
+        body="Hei {name}, koodisi on {code}",
+        personalization={
+            FI_NUMBER: {"name": "Aino", "code": "1234"},
+            "+358401234568": {"name": "Eino"},
+        },
+    )
+    first, missing, untouched = response.json()["messages"]
+    assert missing["error"]["code"] == "missing_placeholder"
+    message = (await client.get(f"/v1/messages/{first['id']}", headers=tenant.bearer)).json()
+    assert message["body"] == "Hei Aino, koodisi on 1234"
+    plain = (await client.get(f"/v1/messages/{untouched['id']}", headers=tenant.bearer)).json()
+    assert plain["body"] == "Hei {name}, koodisi on {code}"
+
+
+async def test_encoding_and_parts_come_from_the_text(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    long_gsm = await send(client, tenant.bearer, to=FI_NUMBER, body="a" * 161)
+    assert long_gsm.json()["messages"][0] | {"id": None} == {
+        "to": FI_NUMBER,
+        "id": None,
+        "address": FI_NUMBER,
+        "status": "queued",
+        "encoding": "gsm7",
+        "parts": 2,
+    }
+    unicode = await send(client, tenant.bearer, to=FI_NUMBER, body="Привет")
+    assert unicode.json()["messages"][0]["encoding"] == "ucs2"
+    too_long = await send(client, tenant.bearer, to=FI_NUMBER, body="b" * 400, max_parts=2)
+    assert too_long.json()["messages"][0]["error"]["code"] == "invalid_text"
+
+
+async def test_send_at_in_the_future_schedules(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    entry = (await send(client, tenant.bearer, to=FI_NUMBER, send_at=later)).json()["messages"][0]
+    assert entry["status"] == "scheduled"
+    message = (await client.get(f"/v1/messages/{entry['id']}", headers=tenant.bearer)).json()
+    assert datetime.fromisoformat(message["send_at"]) == datetime.fromisoformat(later)
+
+
+async def test_send_at_needs_a_zone(client: httpx.AsyncClient, make_tenant: MakeTenant) -> None:
+    tenant = await make_tenant()
+    response = await send(client, tenant.bearer, to=FI_NUMBER, send_at="2030-01-01T10:00:00")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["path"] == "send_at"
+
+
+async def test_an_idempotency_key_replays_the_first_answer_and_sends_nothing(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    headers = {**tenant.bearer, "Idempotency-Key": "order-42"}
+    first = await send(client, headers, to=FI_NUMBER)
+    again = await send(client, headers, to=[FI_NUMBER, "+358401234568"])
+    assert again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    listed = (await client.get("/v1/messages", headers=tenant.bearer)).json()["data"]
+    assert len(listed) == 1
+
+
+async def test_request_id_replays_too_but_only_for_the_same_account(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    alice, bob = await make_tenant("Alice"), await make_tenant("Bob")
+    first = await send(client, alice.bearer, to=FI_NUMBER, request_id="r-1")
+    replay = await send(client, alice.bearer, to=FI_NUMBER, request_id="r-1")
+    other = await send(client, bob.bearer, to=FI_NUMBER, request_id="r-1")
+    fresh = await send(client, alice.bearer, to=FI_NUMBER, request_id="r-2")
+    assert replay.json() == first.json()
+    assert other.json()["messages"][0]["id"] != first.json()["messages"][0]["id"]
+    assert fresh.json()["messages"][0]["id"] != first.json()["messages"][0]["id"]
+    message_id = first.json()["messages"][0]["id"]
+    stored = (await client.get(f"/v1/messages/{message_id}", headers=alice.bearer)).json()
+    assert stored["request_id"] == "r-1"
+
+
+async def test_customer_data_and_dlr_url_are_stored_and_limited(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    ok = await send(
+        client,
+        tenant.bearer,
+        to=FI_NUMBER,
+        customer_data="c" * 255,
+        dlr_url="https://example.com/dlr?token=abc",
+    )
+    message_id = ok.json()["messages"][0]["id"]
+    stored = (await client.get(f"/v1/messages/{message_id}", headers=tenant.bearer)).json()
+    assert stored["customer_data"] == "c" * 255
+    assert stored["dlr_url"] == "https://example.com/dlr?token=abc"
+    too_long = await send(client, tenant.bearer, to=FI_NUMBER, customer_data="c" * 256)
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["path"] == "customer_data"
+
+
+async def test_an_invalid_sender_is_a_problem_with_a_field_path(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await send(client, tenant.bearer, to=FI_NUMBER, **{"from": "Far too long sender"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "from"
+
+
+async def test_ten_thousand_recipients_in_one_request(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    numbers = [f"+35840{n:07d}" for n in range(10_000)]
+    response = await send(client, tenant.bearer, to=numbers)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 10_000
+    ids = [entry["id"] for entry in body["messages"]]
+    assert len(set(ids)) == 10_000
+    page = (await client.get("/v1/messages", params={"limit": 1}, headers=tenant.bearer)).json()
+    assert page["data"][0]["id"] == max(ids)
+    # Rows written by the bulk path read back like any other.
+    middle = (await client.get(f"/v1/messages/{ids[5000]}", headers=tenant.bearer)).json()
+    assert (middle["to"], middle["status"], middle["parts_count"]) == (numbers[5000], "queued", 1)
+    assert middle["ad"] is False and middle["customer_data"] is None
+    created = datetime.fromisoformat(middle["created_at"])
+    assert abs(created - datetime.now(UTC)) < timedelta(minutes=5)
+    assert [h["status"] for h in middle["history"]] == ["queued"]
+
+
+async def test_more_than_ten_thousand_recipients_is_refused(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await send(client, tenant.bearer, to=[FI_NUMBER] * 10_001)
+    assert response.status_code == 422
+
+
+async def test_listing_filters_and_pages_with_a_cursor(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    numbers = [f"+35840{n:07d}" for n in range(7)]
+    ids = [e["id"] for e in (await send(client, tenant.bearer, to=numbers)).json()["messages"]]
+    await client.post(f"/v1/messages/{ids[0]}/cancel", headers=tenant.bearer)
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/messages", params=params, headers=tenant.bearer)).json()
+        seen += [m["id"] for m in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(ids, reverse=True)
+
+    cancelled = await client.get(
+        "/v1/messages", params={"status": "cancelled"}, headers=tenant.bearer
+    )
+    assert [m["id"] for m in cancelled.json()["data"]] == [ids[0]]
+    by_recipient = await client.get(
+        "/v1/messages", params={"recipient": "040 0000003"}, headers=tenant.bearer
+    )
+    assert [m["id"] for m in by_recipient.json()["data"]] == [ids[3]]
+    future = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    since_future = await client.get("/v1/messages", params={"since": future}, headers=tenant.bearer)
+    assert since_future.json()["data"] == []
+    until_future = await client.get("/v1/messages", params={"until": future}, headers=tenant.bearer)
+    assert len(until_future.json()["data"]) == 7
+
+
+async def test_cancel_only_while_scheduled_or_queued(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    message_id = (await send(client, tenant.bearer, to=FI_NUMBER)).json()["messages"][0]["id"]
+    cancelled = await client.post(f"/v1/messages/{message_id}/cancel", headers=tenant.bearer)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"/v1/messages/{message_id}/cancel", headers=tenant.bearer)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("conflict")
+    history = (await client.get(f"/v1/messages/{message_id}", headers=tenant.bearer)).json()
+    assert [h["status"] for h in history["history"]] == ["queued", "cancelled"]
+    missing = await client.post(
+        "/v1/messages/01NOSUCHMESSAGE000000000000/cancel", headers=tenant.bearer
+    )
+    assert missing.status_code == 404
+
+
+async def test_preview_counts_parts_and_price_and_stores_nothing(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await client.post(
+        "/v1/messages/preview",
+        json={"to": ["040 1234567", "+358401234568", "x"], "from": "Tidings", "body": "€" * 100},
+        headers=tenant.bearer,
+    )
+    assert response.status_code == 200
+    body = response.json()
+    first, _, bad = body["messages"]
+    assert first["address"] == FI_NUMBER
+    # "€" is an escape in GSM 03.38: 2 septets each, 200 septets → 2 parts of 153.
+    assert (first["encoding"], first["parts"]) == ("gsm7", 2)
+    assert bad["error"]["code"] == "invalid_number"
+    assert body["parts"] == 4
+    assert body["price"] == "0.20"
+    assert body["currency"] == "EUR"
+    assert (await client.get("/v1/messages", headers=tenant.bearer)).json()["data"] == []
+
+
+async def test_concurrent_requests_with_one_key_send_once(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    headers = {**tenant.bearer, "Idempotency-Key": "burst"}
+    numbers = [f"+35840{n:07d}" for n in range(200)]
+    responses = await asyncio.gather(*(send(client, headers, to=numbers) for _ in range(5)))
+    assert {r.status_code for r in responses} == {202}
+    bodies = [r.json() for r in responses]
+    assert all(body == bodies[0] for body in bodies)
+    page = await client.get("/v1/messages", params={"limit": 1000}, headers=tenant.bearer)
+    assert len(page.json()["data"]) == 200
+
+
+async def test_an_idempotency_key_expires_after_its_window(
+    app: object, database: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    request = messaging.SendRequest(to=[FI_NUMBER], sender="Tidings", body="hi", request_id="k")
+    week_ago = datetime.now(UTC) - timedelta(days=7, minutes=1)
+    old = await messaging.accept_messages(database, tenant.account, request, now=week_ago)
+    within = await messaging.accept_messages(
+        database, tenant.account, request, now=week_ago + timedelta(days=6)
+    )
+    assert within.replayed and within.recipients == old.recipients
+    fresh = await messaging.accept_messages(database, tenant.account, request)
+    assert not fresh.replayed
+    assert fresh.recipients[0].id != old.recipients[0].id
+    again = await messaging.accept_messages(database, tenant.account, request)
+    assert again.replayed and again.recipients == fresh.recipients
