@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -24,13 +24,21 @@ from tidings.store.engine import Database
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    migrate: bool = True,
+    registry: CollectorRegistry | None = None,
+    on_accepted: Callable[[], None] | None = None,
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """Build the HTTP app.
 
     The lifespan opens the database from ``settings`` (or uses ``database``, which the caller
     then owns and closes), migrates it unless ``migrate`` is false, and builds the per-app
-    authenticator, rate limiter and metrics registry.
+    authenticator, rate limiter and metrics registry (or uses ``registry``, shared with a
+    dispatcher in the same process). ``on_accepted`` is called after new messages are stored;
+    ``routers`` are mounted as they are (the embedded simulator's endpoints).
     """
 
     @asynccontextmanager
@@ -40,18 +48,18 @@ def create_app(
         try:
             if migrate:
                 await prepare_database(db, settings)
-            registry = CollectorRegistry(auto_describe=True)
-            intake = Intake(db)
+            metrics_registry = registry or CollectorRegistry(auto_describe=True)
+            intake = Intake(db, on_stored=on_accepted)
             intake.start()
             app.state.services = Services(
                 settings=settings,
                 database=db,
                 authenticator=Authenticator(db, cache_seconds=settings.auth_cache_seconds),
                 rate_limiter=RateLimiter(settings.rate_limit, redis_url=settings.redis_url),
-                metrics=registry,
+                metrics=metrics_registry,
                 intake=intake,
             )
-            app.state.service_metrics = ServiceMetrics(registry)
+            app.state.service_metrics = ServiceMetrics(metrics_registry)
             try:
                 yield
             finally:
@@ -73,6 +81,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(messages.router)
     app.include_router(admin.router)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:

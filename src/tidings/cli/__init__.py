@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tidings import __version__
-from tidings.cli import accounts, db, keys, messages, routes, senders, simulator
+from tidings.cli import accounts, db, keys, messages, routes, senders, serve, simulator
 
 app = typer.Typer(
     name="tidings",
@@ -27,6 +27,8 @@ def version() -> None:
 
 
 app.command("migrate")(db.migrate)
+app.command("serve")(serve.serve)
+app.command("send")(serve.send)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(routes.app, name="routes")

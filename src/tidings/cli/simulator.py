@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tidings import runtime
+from tidings.config import Settings
 from tidings.simulator import (
     DEFAULT_RULES,
     ChaosConfig,
@@ -25,16 +26,21 @@ from tidings.smpp.receipts import ReceiptState
 
 app = typer.Typer(help="The embedded SMSC simulator.", no_args_is_help=True)
 
-DEFAULT_CONTROL_URL = "http://127.0.0.1:2776"
+
+def _default_control_url() -> str:
+    """The simulator's control API as ``tidings serve`` or ``simulator serve`` runs it."""
+    return f"http://127.0.0.1:{Settings().simulator_control_port}"
+
+
 _EXIT_ERROR = 1
 _HTTP_TIMEOUT_S = 15.0
 
 ControlUrl = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--control-url",
         envvar="TIDINGS_SIMULATOR_URL",
-        help="base URL of the simulator's control API (or the service's /v1/simulator)",
+        help="simulator control API URL [default: port TIDINGS_SIMULATOR_CONTROL_PORT]",
     ),
 ]
 
@@ -190,10 +196,11 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
 @app.command()
 def inbox(
     number: Annotated[str, typer.Argument(help="the handset's number")],
-    control_url: ControlUrl = DEFAULT_CONTROL_URL,
+    control_url: ControlUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Show what a handset has received."""
+    control_url = control_url or _default_control_url()
     body = _call("GET", f"{control_url.rstrip('/')}/handsets/{number}")
     if as_json:
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
@@ -215,12 +222,12 @@ def inbound(
     text: Annotated[str, typer.Argument(help="the message text")],
     sender: Annotated[str, typer.Option("--from", help="the handset sending it")],
     recipient: Annotated[str, typer.Option("--to", help="the number it is sent to")],
-    control_url: ControlUrl = DEFAULT_CONTROL_URL,
+    control_url: ControlUrl = None,
 ) -> None:
     """Send a message from a handset to the bound ESME (mobile originated)."""
     body = _call(
         "POST",
-        f"{control_url.rstrip('/')}/inbound",
+        f"{(control_url or _default_control_url()).rstrip('/')}/inbound",
         json={"from": sender, "to": recipient, "text": text},
     )
     parts = body.get("parts", "?") if isinstance(body, dict) else "?"

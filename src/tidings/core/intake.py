@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +30,16 @@ class IntakeClosed(TidingsError):
 class Intake:
     """A per-app writer that stores prepared sends in batches."""
 
-    def __init__(self, database: Database, *, max_batch_rows: int = 20_000) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_batch_rows: int = 20_000,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
         self._database = database
+        # Called after each committed batch: a dispatcher in this process claims at once.
+        self._on_stored = on_stored
         self._max_batch_rows = max_batch_rows
         self._pending: deque[tuple[PreparedSend, asyncio.Future[SendResult]]] = deque()
         self._wakeup = asyncio.Event()
@@ -80,6 +89,8 @@ class Intake:
                 batch = self._take_batch()
                 if batch:
                     await self._store(batch)
+                    if self._on_stored is not None:
+                        self._on_stored()
             if self._closing and not self._pending:
                 return
 

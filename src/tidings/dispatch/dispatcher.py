@@ -1,0 +1,557 @@
+"""The dispatcher: claims due messages and submits them over each route's SMPP binds.
+
+One dispatcher runs per process (``tidings serve --role dispatcher|all``). On SQLite there is
+one; on PostgreSQL several may share the database, each claiming with SKIP LOCKED under a lease
+it keeps renewing while it works. Receipts and inbound messages come back over the same binds
+and go to the status writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from tidings.core.lifecycle import MessageStatus
+from tidings.dispatch.outcomes import InboundOutcome, ReceiptOutcome, SubmitOutcome
+from tidings.dispatch.pdus import parts_to_submit
+from tidings.dispatch.writer import StatusHook, StatusWriter
+from tidings.errors import TidingsError
+from tidings.net.esme import BindMode, EsmeClient, EsmeConfig, NotBound, SubmitUnacknowledged
+from tidings.smpp.concat import IncomingFragment, Reassembler, UdhParseError
+from tidings.smpp.constants import TRANSIENT_STATUSES, EsmClass, Tag, status_name
+from tidings.smpp.errors import LocalProtocolError
+from tidings.smpp.pdu import DataSm, DeliverSm
+from tidings.smpp.receipts import ReceiptParseError, looks_like_receipt, parse_receipt
+from tidings.store import dispatch as store
+from tidings.store import routes as route_store
+from tidings.store.engine import Database
+from tidings.store.records import RouteRecord
+from tidings.text import decode, is_binary_data_coding
+
+log = structlog.get_logger("tidings.dispatch")
+
+
+def _default_dispatcher_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{random.randrange(16**6):06x}"
+
+
+@dataclass(slots=True)
+class DispatcherConfig:
+    dispatcher_id: str = field(default_factory=_default_dispatcher_id)
+    batch_size: int = 1000
+    poll_interval: float = 0.05
+    lease: timedelta = timedelta(minutes=2)
+    retry_initial: float = 2.0
+    retry_max: float = 300.0
+    max_age: timedelta = timedelta(hours=24)
+    # Several dispatchers share the database (PostgreSQL): only expired leases are released at
+    # start. With one dispatcher every leftover claim is its own from before a restart.
+    shared_database: bool = False
+    reassembly_timeout: float = 60.0
+    route_reload_interval: float = 5.0
+    max_in_flight: int = 5000
+
+
+class DispatchMetrics:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.submits = Counter(
+            "tidings_submits",
+            "submit_sm answered, by outcome",
+            ["route", "outcome"],
+            registry=registry,
+        )
+        self.submit_latency = Histogram(
+            "tidings_submit_latency_seconds",
+            "From claim to the SMSC's submit_sm_resp",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=registry,
+        )
+        self.receipts = Counter(
+            "tidings_receipts", "Delivery receipts received, by state", ["state"], registry=registry
+        )
+        self.unmatched_receipts = Counter(
+            "tidings_unmatched_receipts", "Receipts that matched no message", registry=registry
+        )
+        self.inbound = Counter(
+            "tidings_inbound_messages",
+            "Mobile-originated messages, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.binds_up = Gauge(
+            "tidings_binds_up",
+            "SMPP binds currently bound, per route",
+            ["route"],
+            registry=registry,
+        )
+        self.window_in_use = Gauge(
+            "tidings_window_in_use",
+            "Submits awaiting a response, per route",
+            ["route"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "tidings_dispatch_in_flight", "Messages claimed by this dispatcher", registry=registry
+        )
+
+
+class _RouteRunner:
+    """One route: its ESME client, its queue of claimed messages and the workers draining it."""
+
+    def __init__(self, dispatcher: Dispatcher, route: RouteRecord) -> None:
+        self.dispatcher = dispatcher
+        self.route = route
+        self.queue: asyncio.Queue[store.ClaimedMessage] = asyncio.Queue()
+        self.reassembler = Reassembler(dispatcher.config.reassembly_timeout)
+        metrics = dispatcher.metrics
+        self.client = EsmeClient(
+            EsmeConfig(
+                host=route.host,
+                port=route.port,
+                system_id=route.system_id,
+                password=route.password,
+                system_type=route.system_type,
+                bind_mode=BindMode(route.bind_mode),
+                binds=route.binds,
+                window=route.window,
+                max_tps=float(route.max_tps) if route.max_tps else None,
+                name=route.name,
+            ),
+            on_deliver=self._on_deliver,
+            on_bind_change=lambda n: metrics.binds_up.labels(route=route.name).set(n),
+        )
+        self.workers: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # The client binds in the background; submits wait for it (or come back for a retry).
+        self.workers.append(loop.create_task(self.client.start(wait=None)))
+        count = self.route.window * self.route.binds + 8
+        self.workers += [loop.create_task(self._work()) for _ in range(count)]
+        self.workers.append(loop.create_task(self._expire_fragments()))
+
+    async def stop(self) -> None:
+        for worker in self.workers:
+            worker.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        await self.client.stop()
+
+    async def _work(self) -> None:
+        dispatcher = self.dispatcher
+        while True:
+            message = await self.queue.get()
+            try:
+                outcome = await self._submit(message)
+            except Exception as exc:  # a bug must not lose the message: retry it later
+                log.exception("submitting failed unexpectedly", message_id=message.id)
+                outcome = dispatcher.retry_outcome(message, "internal error", str(exc))
+            dispatcher.finish(message, outcome)
+
+    async def _submit(self, message: store.ClaimedMessage) -> SubmitOutcome:
+        dispatcher = self.dispatcher
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        already = dispatcher.already_sent.pop(message.id, None)
+        try:
+            parts = parts_to_submit(message, self.route, already_sent=already)
+        except TidingsError as exc:
+            return SubmitOutcome(
+                message, MessageStatus.FAILED, _now(), error_code="invalid", detail=exc.message
+            )
+        sent: list[tuple[int, str]] = []
+        metrics = dispatcher.metrics
+        name = self.route.name
+        for part in parts:
+            try:
+                response = await self.client.submit(part.pdu)
+            except (SubmitUnacknowledged, NotBound) as exc:
+                metrics.submits.labels(route=name, outcome="unacknowledged").inc()
+                outcome = dispatcher.retry_outcome(message, "no answer from SMSC", exc.message)
+                outcome.sent = sent
+                return outcome
+            except LocalProtocolError as exc:
+                return SubmitOutcome(
+                    message, MessageStatus.FAILED, _now(), sent, "invalid", exc.message
+                )
+            status = response.command_status
+            if status == 0:
+                sent.append((part.seq, response.message_id))  # type: ignore[attr-defined]
+                continue
+            name_of_status = status_name(status)
+            metrics.submits.labels(route=name, outcome=name_of_status).inc()
+            if status in TRANSIENT_STATUSES:
+                outcome = dispatcher.retry_outcome(message, name_of_status, "SMSC busy")
+                outcome.sent = sent
+                return outcome
+            return SubmitOutcome(
+                message,
+                MessageStatus.REJECTED,
+                _now(),
+                sent,
+                name_of_status,
+                f"SMSC refused part {part.seq}: {name_of_status}",
+            )
+        metrics.submits.labels(route=name, outcome="ESME_ROK").inc(len(parts))
+        metrics.submit_latency.labels(route=name).observe(loop.time() - started)
+        return SubmitOutcome(message, MessageStatus.SENT, _now(), sent)
+
+    # --- what the SMSC sends us ------------------------------------------------------------
+
+    def _on_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | int:
+        dispatcher = self.dispatcher
+        short_message = pdu.short_message if isinstance(pdu, DeliverSm) else b""
+        is_receipt = (pdu.esm_class & EsmClass.MESSAGE_TYPE_MASK) in (
+            EsmClass.DELIVERY_RECEIPT,
+            0x08,  # SME delivery acknowledgement
+        ) or (
+            pdu.get_str_tlv(Tag.RECEIPTED_MESSAGE_ID) is not None
+            and looks_like_receipt(short_message)
+        )
+        if is_receipt:
+            try:
+                receipt = parse_receipt(
+                    short_message,
+                    receipted_message_id=pdu.get_str_tlv(Tag.RECEIPTED_MESSAGE_ID),
+                    message_state=pdu.get_int_tlv(Tag.MESSAGE_STATE),
+                    network_error_code=pdu.tlvs.get(Tag.NETWORK_ERROR_CODE),
+                )
+            except ReceiptParseError as exc:
+                # Acknowledge anyway: refusing would make the SMSC resend it forever.
+                log.warning("unreadable receipt", route=self.route.name, error=exc.message)
+                dispatcher.metrics.unmatched_receipts.inc()
+                return 0
+            dispatcher.metrics.receipts.labels(state=receipt.state.value).inc()
+            return dispatcher.writer.receipt(
+                ReceiptOutcome(receipt.message_id, receipt.state, receipt.error_code, _now())
+            )
+        return self._inbound(pdu)
+
+    def _inbound(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | int:
+        sar = None
+        ref = pdu.get_int_tlv(Tag.SAR_MSG_REF_NUM)
+        total = pdu.get_int_tlv(Tag.SAR_TOTAL_SEGMENTS)
+        seq = pdu.get_int_tlv(Tag.SAR_SEGMENT_SEQNUM)
+        if ref is not None and total is not None and seq is not None:
+            sar = (ref, total, seq)
+        fragment = IncomingFragment(
+            source=pdu.source_addr,
+            destination=pdu.destination_addr,
+            data_coding=pdu.data_coding,
+            short_message=pdu.short_message if isinstance(pdu, DeliverSm) else b"",
+            udhi=bool(pdu.esm_class & EsmClass.UDHI),
+            sar=sar,
+            message_payload=pdu.tlvs.get(Tag.MESSAGE_PAYLOAD),
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            complete = self.reassembler.add(fragment, loop.time())
+        except UdhParseError as exc:
+            log.warning("malformed inbound UDH", route=self.route.name, error=exc.message)
+            self.dispatcher.metrics.inbound.labels(outcome="malformed").inc()
+            return 0
+        if complete is None:
+            return 0  # a part of a longer message; the rest is on its way
+        sender = _e164(pdu.source_addr, pdu.source_addr_ton)
+        recipient = _e164(pdu.destination_addr, pdu.dest_addr_ton)
+        return self.dispatcher.inbound(
+            sender, recipient, complete.payload, complete.data_coding, len(complete.parts)
+        )
+
+    async def _expire_fragments(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.reassembler.next_deadline()
+            await asyncio.sleep(1.0 if deadline is None else max(0.05, deadline - loop.time()))
+            for incomplete in self.reassembler.expire(loop.time()):
+                # A message whose other parts never came is still a message: store what we have.
+                self.dispatcher.inbound(
+                    _e164(incomplete.source, 1 if incomplete.source.isdigit() else 5),
+                    _e164(incomplete.destination, 1 if incomplete.destination.isdigit() else 0),
+                    incomplete.payload,
+                    incomplete.data_coding,
+                    len(incomplete.parts),
+                    detail=f"incomplete: parts {sorted(incomplete.missing)} never arrived",
+                )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _e164(address: str, ton: int) -> str:
+    if ton == 1 and address.isdigit():
+        return "+" + address
+    return address
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        config: DispatcherConfig | None = None,
+        *,
+        registry: CollectorRegistry | None = None,
+        status_hooks: Sequence[StatusHook] = (),
+    ) -> None:
+        self.database = database
+        self.config = config or DispatcherConfig()
+        self.metrics = DispatchMetrics(registry)
+        self.writer = StatusWriter(
+            database,
+            status_hooks=status_hooks,
+            on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),
+        )
+        self.already_sent: dict[str, set[int]] = {}
+        self._routes: dict[int, RouteRecord] = {}
+        self._runners: dict[int, _RouteRunner] = {}
+        self._in_flight: set[str] = set()
+        self._wakeup = asyncio.Event()
+        self._capacity = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._owners: dict[str, tuple[str | None, float]] = {}
+        self._rng = random.Random()
+        self._running = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        now = _now()
+        async with self.database.write() as connection:
+            released = await store.release_interrupted_claims(
+                connection, now=now, expired_only=self.config.shared_database
+            )
+        if released:
+            log.warning("released interrupted claims", count=len(released))
+        await self._load_routes()
+        self.writer.start()
+        self._running = True
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._claim_loop()),
+            loop.create_task(self._housekeeping()),
+        ]
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let in-flight submits finish, unbind, and write every outcome."""
+        self._running = False
+        self._wakeup.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._in_flight and loop.time() < deadline:
+            self._capacity.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(deadline - loop.time()):
+                    await self._capacity.wait()
+        await asyncio.gather(*(r.stop() for r in self._runners.values()), return_exceptions=True)
+        self._runners.clear()
+        await self.writer.stop()
+        # Whatever is still claimed is released by the crash rule at the next start.
+
+    def notify(self) -> None:
+        """New messages may be due: claim now rather than at the next poll."""
+        self._wakeup.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    # --- claiming -------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        config = self.config
+        while self._running:
+            room = config.max_in_flight - len(self._in_flight)
+            if room <= 0:
+                self._capacity.clear()
+                await self._capacity.wait()
+                continue
+            now = _now()
+            try:
+                async with self.database.write() as connection:
+                    claimed = await store.claim_due(
+                        connection,
+                        dispatcher_id=config.dispatcher_id,
+                        limit=min(room, config.batch_size),
+                        now=now,
+                        lease_until=now + config.lease,
+                    )
+                    retried = [m.id for m in claimed if m.attempts > 1]
+                    if retried:
+                        self.already_sent.update(await store.sent_parts_of(connection, retried))
+            except Exception:
+                log.exception("claiming failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for message in claimed:
+                self._in_flight.add(message.id)
+                runner = self._runner_for(message)
+                if runner is None:
+                    self.finish(
+                        message,
+                        SubmitOutcome(
+                            message,
+                            MessageStatus.FAILED,
+                            _now(),
+                            error_code="no_route",
+                            detail="no route to send it on",
+                        ),
+                    )
+                else:
+                    runner.queue.put_nowait(message)
+            self.metrics.in_flight.set(len(self._in_flight))
+            if len(claimed) < min(room, config.batch_size):
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(config.poll_interval):
+                        await self._wakeup.wait()
+
+    def finish(self, message: store.ClaimedMessage, outcome: SubmitOutcome) -> None:
+        self.writer.submit_outcome(outcome)
+        self._in_flight.discard(message.id)
+        self.metrics.in_flight.set(len(self._in_flight))
+        self._capacity.set()
+
+    def retry_outcome(
+        self, message: store.ClaimedMessage, error_code: str, detail: str
+    ) -> SubmitOutcome:
+        """Back to the queue with exponential backoff and jitter, until the message is too old."""
+        now = _now()
+        if now - message.created_at >= self.config.max_age:
+            return SubmitOutcome(
+                message,
+                MessageStatus.FAILED,
+                now,
+                error_code=error_code,
+                detail=f"gave up after {message.attempts} attempts: {detail}",
+            )
+        delay = min(
+            self.config.retry_max, self.config.retry_initial * 2 ** max(0, message.attempts - 1)
+        )
+        retry_at = now + timedelta(seconds=delay * self._rng.uniform(0.5, 1.0))
+        return SubmitOutcome(
+            message,
+            MessageStatus.QUEUED,
+            now,
+            error_code=error_code,
+            detail=f"attempt {message.attempts}: {detail}; retrying",
+            retry_at=retry_at,
+        )
+
+    # --- routes ---------------------------------------------------------------------------
+
+    def _runner_for(self, message: store.ClaimedMessage) -> _RouteRunner | None:
+        route_id = message.route_id
+        if route_id is None or route_id not in self._routes:
+            route_id = next((r.id for r in self._routes.values() if r.is_default), None)
+            if route_id is None:
+                return None
+        runner = self._runners.get(route_id)
+        if runner is None:
+            runner = self._runners[route_id] = _RouteRunner(self, self._routes[route_id])
+            runner.start()
+        return runner
+
+    async def _load_routes(self) -> None:
+        async with self.database.read() as connection:
+            routes = {r.id: r for r in await route_store.list_routes(connection)}
+        for route_id, runner in list(self._runners.items()):
+            if routes.get(route_id) != runner.route:
+                # Changed or removed: rebind with the new settings; queued work is re-claimed.
+                del self._runners[route_id]
+                for message in _drain(runner.queue):
+                    self.finish(
+                        message, self.retry_outcome(message, "route_changed", "route changed")
+                    )
+                await runner.stop()
+        self._routes = routes
+
+    async def _housekeeping(self) -> None:
+        config = self.config
+        while self._running:
+            await asyncio.sleep(min(config.route_reload_interval, config.lease.total_seconds() / 3))
+            now = _now()
+            try:
+                async with self.database.write() as connection:
+                    await store.promote_scheduled(connection, now=now)
+                    await store.renew_claims(
+                        connection,
+                        dispatcher_id=config.dispatcher_id,
+                        lease_until=now + config.lease,
+                    )
+                    if config.shared_database:
+                        await store.release_interrupted_claims(
+                            connection, now=now, expired_only=True
+                        )
+                await self._load_routes()
+                for runner in self._runners.values():
+                    self.metrics.window_in_use.labels(route=runner.route.name).set(
+                        runner.client.window_in_use
+                    )
+            except Exception:
+                log.exception("dispatcher housekeeping failed")
+
+    # --- inbound --------------------------------------------------------------------------
+
+    def inbound(
+        self,
+        sender: str,
+        recipient: str,
+        payload: bytes,
+        data_coding: int,
+        parts: int,
+        detail: str | None = None,
+    ) -> asyncio.Future[None]:
+        """Route a mobile-originated message to the account owning its destination, and store it."""
+        if is_binary_data_coding(data_coding):
+            body, encoding = payload.hex(), "binary"
+        else:
+            body, encoding = decode(payload, data_coding), ("ucs2" if data_coding == 8 else "gsm7")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def route_and_store() -> None:
+            owner = await self._owner_of(recipient)
+            if owner is None:
+                log.warning("inbound message for an unregistered number", to=recipient)
+                self.metrics.inbound.labels(outcome="unroutable").inc()
+                future.set_result(None)
+                return
+            self.metrics.inbound.labels(outcome="stored").inc()
+            await self.writer.inbound(
+                InboundOutcome(owner, sender, recipient, body, encoding, parts, _now(), detail)
+            )
+            future.set_result(None)
+
+        task = asyncio.get_running_loop().create_task(route_and_store())
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        return future
+
+    async def _owner_of(self, address: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        cached = self._owners.get(address)
+        if cached is not None and cached[1] > loop.time():
+            return cached[0]
+        async with self.database.read() as connection:
+            sender = await route_store.find_number_owner(connection, address)
+        owner = None if sender is None else sender.account_id
+        self._owners[address] = (owner, loop.time() + 10.0)
+        return owner
+
+
+def _drain(queue: asyncio.Queue[store.ClaimedMessage]) -> list[store.ClaimedMessage]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

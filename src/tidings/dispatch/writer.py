@@ -1,0 +1,401 @@
+"""The status writer: every outcome from the SMSC is recorded here, in batches.
+
+Submit responses, receipts and inbound messages arrive one by one at thousands per second; one
+transaction per batch (a few milliseconds' worth) keeps the database from being the limit. The
+writer applies a batch in arrival order, submit outcomes before receipts, so a receipt that
+overtakes its own submit response in the network still finds its part. Receipts and inbound
+messages are acknowledged to the SMSC only after the batch holding them is committed: what the
+SMSC hands over is never lost, and a database outage slows the SMSC down instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus, derive_message_status
+from tidings.dispatch.outcomes import (
+    RECEIPT_STATUS,
+    InboundOutcome,
+    ReceiptOutcome,
+    StatusChange,
+    SubmitOutcome,
+)
+from tidings.smpp.receipts import message_id_variants
+from tidings.store import dispatch as store
+from tidings.store.engine import Database
+from tidings.store.ids import new_ids
+
+log = structlog.get_logger("tidings.dispatch")
+
+StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]]
+
+# How long a receipt whose SMSC id matches no part is kept and retried before it is dropped.
+UNMATCHED_RECEIPT_TTL = 120.0
+# How many recently submitted parts are remembered, so receipts skip the index lookup.
+RECENT_PARTS = 200_000
+
+
+@dataclass(slots=True)
+class _Batch:
+    submits: list[SubmitOutcome] = field(default_factory=list)
+    receipts: list[ReceiptOutcome] = field(default_factory=list)
+    inbound: list[InboundOutcome] = field(default_factory=list)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.submits) + len(self.receipts) + len(self.inbound)
+
+
+class StatusWriter:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_batch: int = 5000,
+        linger: float = 0.005,
+        status_hooks: Sequence[StatusHook] = (),
+        on_unmatched: Callable[[ReceiptOutcome], None] | None = None,
+    ) -> None:
+        self._database = database
+        self._max_batch = max_batch
+        self._linger = linger
+        self._status_hooks = list(status_hooks)
+        self._on_unmatched = on_unmatched
+        self._pending = _Batch()
+        self._deferred: list[ReceiptOutcome] = []
+        self._recent: dict[str, store.PartOwner] = {}
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.batches_written = 0
+
+    # --- producers ----------------------------------------------------------------------------
+
+    def submit_outcome(self, outcome: SubmitOutcome) -> None:
+        self._pending.submits.append(outcome)
+        self._wakeup.set()
+
+    def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
+        """Record a receipt; the future completes once it is committed (or parked to retry)."""
+        self._pending.receipts.append(outcome)
+        return self._waiter()
+
+    def inbound(self, outcome: InboundOutcome) -> asyncio.Future[None]:
+        self._pending.inbound.append(outcome)
+        return self._waiter()
+
+    def _waiter(self) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.waiters.append(future)
+        self._wakeup.set()
+        return future
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Write what is pending, then stop."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def backlog(self) -> int:
+        return len(self._pending)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not len(self._pending) and not self._deferred:
+                if self._stopping:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            elif not len(self._pending):
+                # Only parked receipts: look again shortly, or as soon as anything new comes.
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await self._wakeup.wait()
+                if self._stopping and not len(self._pending):
+                    self._drop_deferred(loop.time(), everything=True)
+                    return
+            if len(self._pending) < self._max_batch and not self._stopping:
+                await asyncio.sleep(self._linger)
+            batch, self._pending = self._pending, _Batch()
+            batch.receipts = self._deferred + batch.receipts
+            self._deferred = []
+            while True:
+                try:
+                    async with self._database.write() as connection:
+                        await self._apply(connection, batch, loop.time())
+                    break
+                except Exception:
+                    # Nothing is acknowledged until it is written: keep the batch and retry.
+                    log.exception("writing dispatch outcomes failed; retrying")
+                    await asyncio.sleep(1.0)
+            self.batches_written += 1
+            for waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    # --- applying one batch -------------------------------------------------------------------
+
+    async def _apply(self, connection: AsyncConnection, batch: _Batch, now_loop: float) -> None:
+        changes: list[StatusChange] = []
+        if batch.submits:
+            await self._apply_submits(connection, batch.submits, changes)
+        if batch.receipts:
+            await self._apply_receipts(connection, batch.receipts, changes, now_loop)
+        if batch.inbound:
+            await self._apply_inbound(connection, batch.inbound)
+        if changes:
+            for hook in self._status_hooks:
+                await hook(connection, changes)
+
+    async def _apply_submits(
+        self,
+        connection: AsyncConnection,
+        outcomes: list[SubmitOutcome],
+        changes: list[StatusChange],
+    ) -> None:
+        part_rows: list[dict[str, Any]] = []
+        message_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            message = outcome.message
+            for seq, smsc_id in outcome.sent:
+                part_rows.append(
+                    {
+                        "message_id": message.id,
+                        "seq": seq,
+                        "status": MessageStatus.SENT.value,
+                        "smsc_message_id": smsc_id,
+                        "error_code": None,
+                        "submitted_at": outcome.at,
+                        "done_at": None,
+                    }
+                )
+                self._remember(
+                    store.PartOwner(
+                        smsc_id,
+                        message.id,
+                        seq,
+                        message.parts_count,
+                        message.account_id,
+                        message.recipient,
+                        message.dlr_url,
+                    )
+                )
+            message_rows.append(
+                {
+                    "b_id": message.id,
+                    "b_status": outcome.status.value,
+                    "b_at": outcome.at,
+                    "b_claimed_by": None,
+                    "b_claim_expires_at": None,
+                    "b_next_attempt_at": outcome.retry_at,
+                    "b_error_code": outcome.error_code,
+                    "b_error_detail": outcome.detail,
+                }
+            )
+            detail = outcome.detail
+            if outcome.status is MessageStatus.SENT:
+                detail = "SMSC message id " + ", ".join(i for _, i in outcome.sent)
+            event_rows.append(
+                {
+                    "message_id": message.id,
+                    "status": outcome.status.value,
+                    "at": outcome.at,
+                    "detail": detail,
+                }
+            )
+            if outcome.status is not MessageStatus.QUEUED:
+                changes.append(
+                    StatusChange(
+                        message.account_id,
+                        message.id,
+                        message.recipient,
+                        message.dlr_url,
+                        outcome.status,
+                        outcome.error_code,
+                        outcome.at,
+                    )
+                )
+        await store.insert_parts(connection, part_rows)
+        await store.update_messages_after_submit(connection, message_rows)
+        await store.insert_events(connection, event_rows)
+
+    async def _resolve(
+        self, connection: AsyncConnection, smsc_ids: set[str]
+    ) -> dict[str, store.PartOwner]:
+        owners = {i: self._recent[i] for i in smsc_ids if i in self._recent}
+        missing = smsc_ids - owners.keys()
+        if missing:
+            owners.update(await store.find_part_owners(connection, missing))
+            missing = smsc_ids - owners.keys()
+        if missing:
+            # SMSCs often report ids in another base or case than their submit response did.
+            variants: dict[str, str] = {}
+            for smsc_id in missing:
+                for variant in message_id_variants(smsc_id)[1:]:
+                    variants.setdefault(variant, smsc_id)
+            for variant, owner in (await store.find_part_owners(connection, variants)).items():
+                owners.setdefault(variants[variant], owner)
+        return owners
+
+    async def _apply_receipts(
+        self,
+        connection: AsyncConnection,
+        receipts: list[ReceiptOutcome],
+        changes: list[StatusChange],
+        now_loop: float,
+    ) -> None:
+        owners = await self._resolve(connection, {r.smsc_message_id for r in receipts})
+        part_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
+        for receipt in receipts:
+            owner = owners.get(receipt.smsc_message_id)
+            if owner is None:
+                if receipt.first_seen == 0.0:
+                    receipt.first_seen = now_loop
+                if now_loop - receipt.first_seen < UNMATCHED_RECEIPT_TTL:
+                    self._deferred.append(receipt)
+                elif self._on_unmatched is not None:
+                    self._on_unmatched(receipt)
+                    log.warning("receipt matches no message", smsc_id=receipt.smsc_message_id)
+                continue
+            status = RECEIPT_STATUS[receipt.state]
+            error_code = None if not receipt.error_code else str(receipt.error_code)
+            if status is None:
+                event_rows.append(
+                    {
+                        "message_id": owner.message_id,
+                        "status": MessageStatus.SENT.value,
+                        "at": receipt.at,
+                        "detail": f"part {owner.seq}: SMSC reports {receipt.state.value}",
+                    }
+                )
+                continue
+            part_rows.append(
+                {
+                    "b_message_id": owner.message_id,
+                    "b_seq": owner.seq,
+                    "b_status": status.value,
+                    "b_error_code": error_code,
+                    "b_at": receipt.at,
+                }
+            )
+            touched[owner.message_id] = (owner, receipt, status)
+        await store.update_part_statuses(connection, part_rows)
+        multi = [m for m, (owner, _, _) in touched.items() if owner.parts_count > 1]
+        part_statuses = await store.part_statuses_of(connection, multi)
+        message_rows: list[dict[str, Any]] = []
+        for message_id, (owner, receipt, status) in touched.items():
+            if owner.parts_count > 1:
+                known = part_statuses.get(message_id, {})
+                # Parts not yet recorded are still on their way to the SMSC.
+                statuses = [
+                    MessageStatus(known.get(seq, MessageStatus.SUBMITTING.value))
+                    for seq in range(1, owner.parts_count + 1)
+                ]
+                status = derive_message_status(statuses)
+                if status not in FINAL_STATUSES:
+                    continue
+            error_code = None if not receipt.error_code else str(receipt.error_code)
+            detail = f"receipt {receipt.state.value}" + (
+                f" err {receipt.error_code}" if receipt.error_code else ""
+            )
+            message_rows.append(
+                {
+                    "b_id": message_id,
+                    "b_status": status.value,
+                    "b_at": receipt.at,
+                    "b_error_code": error_code,
+                    "b_error_detail": None if status is MessageStatus.DELIVERED else detail,
+                }
+            )
+            event_rows.append(
+                {
+                    "message_id": message_id,
+                    "status": status.value,
+                    "at": receipt.at,
+                    "detail": detail,
+                }
+            )
+            changes.append(
+                StatusChange(
+                    owner.account_id,
+                    message_id,
+                    owner.recipient,
+                    owner.dlr_url,
+                    status,
+                    error_code,
+                    receipt.at,
+                )
+            )
+        await store.update_message_statuses(connection, message_rows)
+        await store.insert_events(connection, event_rows)
+
+    async def _apply_inbound(
+        self, connection: AsyncConnection, inbound: list[InboundOutcome]
+    ) -> None:
+        now = datetime.now(UTC)
+        ids = new_ids(len(inbound), now_ms=int(now.timestamp() * 1000))
+        rows = [
+            {
+                "id": message_id,
+                "account_id": item.account_id,
+                "direction": "in",
+                "sender": item.sender,
+                "recipient": item.recipient,
+                "body": item.body,
+                "encoding": item.encoding,
+                "parts_count": item.parts_count,
+                "status": "received",
+                "status_at": item.at,
+                "send_at": None,
+                "next_attempt_at": None,
+                "attempts": 0,
+                "claimed_by": None,
+                "claim_expires_at": None,
+                "route_id": None,
+                "customer_data": None,
+                "dlr_url": None,
+                "request_id": None,
+                "error_code": None,
+                "error_detail": item.detail,
+                "max_parts": item.parts_count,
+                "ad": False,
+                "created_at": item.at,
+                "updated_at": item.at,
+            }
+            for message_id, item in zip(ids, inbound, strict=True)
+        ]
+        await store.insert_inbound_messages(connection, rows)
+
+    def _remember(self, owner: store.PartOwner) -> None:
+        recent = self._recent
+        recent[owner.smsc_message_id] = owner
+        if len(recent) > RECENT_PARTS:
+            del recent[next(iter(recent))]
+
+    def _drop_deferred(self, now_loop: float, *, everything: bool = False) -> None:
+        for receipt in self._deferred:
+            if self._on_unmatched is not None:
+                self._on_unmatched(receipt)
+        if everything:
+            self._deferred = []

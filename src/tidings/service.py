@@ -1,0 +1,198 @@
+"""The running service: HTTP API, dispatcher and (optionally) the embedded SMSC simulator in one
+process, started and stopped in the right order.
+
+``tidings serve --role api|dispatcher|all`` picks the halves. Several API and dispatcher
+processes may share one PostgreSQL database; on SQLite run one ``all`` process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+import uvicorn
+from fastapi import APIRouter
+from prometheus_client import CollectorRegistry
+
+from tidings.api import create_app
+from tidings.config import Role, Settings
+from tidings.core.accounts import create_account, create_api_key
+from tidings.core.setup import prepare_database
+from tidings.dispatch import Dispatcher, DispatcherConfig
+from tidings.simulator import Simulator, SimulatorConfig
+from tidings.simulator.control import control_router
+from tidings.store.engine import Database
+
+log = structlog.get_logger("tidings.service")
+
+DEMO_CREDENTIALS_FILE = "demo-credentials.json"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCredentials:
+    account_id: str
+    key_id: str
+    secret: str
+
+
+async def ensure_demo_account(database: Database, data_dir: Path) -> DemoCredentials:
+    """The demo account ``make run`` prints. Its secret is hashed in the database like any other;
+    the plain copy lives only in ``<data_dir>/demo-credentials.json`` (mode 0600) for the CLI."""
+    path = data_dir / DEMO_CREDENTIALS_FILE
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
+    account = await create_account(database, "Demo", region="FI", timezone="Europe/Helsinki")
+    key = await create_api_key(database, account.id, name="demo")
+    credentials = DemoCredentials(account.id, key.key.id, key.secret)
+    await asyncio.to_thread(_write_private_json, path, credentials)
+    return credentials
+
+
+def _write_private_json(path: Path, credentials: DemoCredentials) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(
+            {
+                "account_id": credentials.account_id,
+                "key_id": credentials.key_id,
+                "secret": credentials.secret,
+            },
+            file,
+            indent=2,
+        )
+
+
+def read_demo_credentials(data_dir: Path) -> DemoCredentials | None:
+    path = data_dir / DEMO_CREDENTIALS_FILE
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the service stops every part in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Service:
+    """One process of tidings. ``start`` returns once every part is listening."""
+
+    def __init__(self, settings: Settings, *, role: Role | None = None) -> None:
+        self.settings = settings
+        self.role = role or settings.role
+        self.database = Database.from_url(settings.database_url)
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.simulator: Simulator | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.http_port: int | None = None
+        self.demo: DemoCredentials | None = None
+        self._server: uvicorn.Server | None = None
+        self._server_task: asyncio.Task[None] | None = None
+
+    @property
+    def runs_api(self) -> bool:
+        return self.role in (Role.API, Role.ALL)
+
+    @property
+    def runs_dispatcher(self) -> bool:
+        return self.role in (Role.DISPATCHER, Role.ALL)
+
+    async def start(self, *, demo_account: bool = False) -> None:
+        settings = self.settings
+        await prepare_database(self.database, settings)
+        if demo_account:
+            self.demo = await ensure_demo_account(self.database, settings.data_dir)
+        if settings.simulator and self.runs_dispatcher:
+            self.simulator = Simulator(
+                SimulatorConfig(
+                    host="127.0.0.1",
+                    smpp_port=settings.simulator_port,
+                    control_port=settings.simulator_control_port,
+                )
+            )
+            await self.simulator.start()
+        if self.runs_dispatcher:
+            self.dispatcher = Dispatcher(
+                self.database,
+                DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
+                registry=self.registry,
+            )
+            await self.dispatcher.start()
+        if self.runs_api:
+            await self._start_api()
+
+    async def _start_api(self) -> None:
+        routers: list[APIRouter] = []
+        if self.simulator is not None:
+            simulator_router = APIRouter(prefix="/v1/simulator", tags=["simulator"])
+            simulator_router.include_router(control_router(self.simulator))
+            routers.append(simulator_router)
+        notify: Callable[[], None] | None = (
+            self.dispatcher.notify if self.dispatcher is not None else None
+        )
+        app = create_app(
+            self.settings,
+            database=self.database,
+            migrate=False,
+            registry=self.registry,
+            on_accepted=notify,
+            routers=routers,
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        server = _QuietServer(config)
+        self._server = server
+        self._server_task = asyncio.get_running_loop().create_task(server.serve())
+        while not server.started:
+            if self._server_task.done():
+                self._server_task.result()  # raises why it could not start
+                raise RuntimeError("the HTTP server stopped while starting")
+            await asyncio.sleep(0.02)
+        sockets = [s for srv in server.servers for s in srv.sockets]
+        self.http_port = int(sockets[0].getsockname()[1]) if sockets else self.settings.http_port
+
+    async def stop(self) -> None:
+        """API first (no new work), then the dispatcher (finishes and records in-flight work),
+        then the simulator, then the database."""
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._server_task
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        await self.database.close()
+
+
+async def serve_forever(service: Service, on_started: Callable[[Service], None]) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start(demo_account=service.runs_api)
+    try:
+        on_started(service)
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await service.stop()

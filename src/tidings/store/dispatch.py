@@ -1,0 +1,331 @@
+"""What the dispatcher asks of the store: claiming due messages, recording submit outcomes and
+receipts in batches, finding parts by SMSC message id, and resolving interrupted claims.
+
+The messages table is the queue. A claim moves a due message to ``submitting`` with the
+dispatcher's id and a lease; PostgreSQL skips rows another dispatcher holds (FOR UPDATE SKIP
+LOCKED), SQLite has a single writer and needs no more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.store.messages import _insert_many
+from tidings.store.models import message_events, message_parts, messages
+
+_FINAL = tuple(s.value for s in FINAL_STATUSES)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: str
+    account_id: str
+    sender: str
+    recipient: str
+    body: str
+    parts_count: int
+    max_parts: int
+    route_id: int | None
+    dlr_url: str | None
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartOwner:
+    """The part an SMSC message id belongs to, with what a status change needs to know."""
+
+    smsc_message_id: str
+    message_id: str
+    seq: int
+    parts_count: int
+    account_id: str
+    recipient: str
+    dlr_url: str | None
+
+
+async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> list[str]:
+    """scheduled → queued for every message whose send_at has come."""
+    result = await connection.execute(
+        update(messages)
+        .where(messages.c.status == MessageStatus.SCHEDULED.value, messages.c.send_at <= now)
+        .values(status=MessageStatus.QUEUED.value, status_at=now, updated_at=now)
+        .returning(messages.c.id)
+    )
+    ids = [row[0] for row in result]
+    if ids:
+        await _insert_many(
+            connection,
+            message_events,
+            [
+                {"message_id": i, "status": MessageStatus.QUEUED.value, "at": now, "detail": "due"}
+                for i in ids
+            ],
+        )
+    return ids
+
+
+async def claim_due(
+    connection: AsyncConnection,
+    *,
+    dispatcher_id: str,
+    limit: int,
+    now: datetime,
+    lease_until: datetime,
+) -> list[ClaimedMessage]:
+    """Claim up to ``limit`` queued messages whose time has come, oldest due first."""
+    due = (
+        select(messages.c.id)
+        .where(messages.c.status == MessageStatus.QUEUED.value, messages.c.next_attempt_at <= now)
+        .order_by(messages.c.next_attempt_at)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    result = await connection.execute(
+        update(messages)
+        .where(messages.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=MessageStatus.SUBMITTING.value,
+            status_at=now,
+            claimed_by=dispatcher_id,
+            claim_expires_at=lease_until,
+            attempts=messages.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.sender,
+            messages.c.recipient,
+            messages.c.body,
+            messages.c.parts_count,
+            messages.c.max_parts,
+            messages.c.route_id,
+            messages.c.dlr_url,
+            messages.c.attempts,
+            messages.c.created_at,
+        )
+    )
+    claimed = [ClaimedMessage(*row) for row in result]
+    claimed.sort(key=lambda m: m.id)
+    return claimed
+
+
+async def renew_claims(
+    connection: AsyncConnection, *, dispatcher_id: str, lease_until: datetime
+) -> int:
+    """Extend the lease on everything this dispatcher is still submitting."""
+    result = await connection.execute(
+        update(messages)
+        .where(
+            messages.c.claimed_by == dispatcher_id,
+            messages.c.status == MessageStatus.SUBMITTING.value,
+        )
+        .values(claim_expires_at=lease_until)
+    )
+    return result.rowcount
+
+
+async def release_interrupted_claims(
+    connection: AsyncConnection, *, now: datetime, expired_only: bool
+) -> list[str]:
+    """The crash rule: a message left in ``submitting`` goes back to ``queued``.
+
+    Its dispatcher stopped between claiming it and recording the SMSC's answer, so whether the
+    SMSC took the unrecorded parts is unknown. Losing a message is worse than sending a part
+    twice, so they are submitted again (parts already recorded as sent are not), and the history
+    says so. With ``expired_only`` only claims whose lease ran out are released (several
+    dispatchers share the database); otherwise every claim is (the only dispatcher restarted).
+    """
+    condition = messages.c.status == MessageStatus.SUBMITTING.value
+    if expired_only:
+        condition = and_(condition, messages.c.claim_expires_at < now)
+    result = await connection.execute(
+        update(messages)
+        .where(condition)
+        .values(
+            status=MessageStatus.QUEUED.value,
+            status_at=now,
+            claimed_by=None,
+            claim_expires_at=None,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+        .returning(messages.c.id)
+    )
+    ids = [row[0] for row in result]
+    if ids:
+        await _insert_many(
+            connection,
+            message_events,
+            [
+                {
+                    "message_id": i,
+                    "status": MessageStatus.QUEUED.value,
+                    "at": now,
+                    "detail": "dispatcher stopped while submitting; resubmitting unconfirmed parts",
+                }
+                for i in ids
+            ],
+        )
+    return ids
+
+
+async def sent_parts_of(
+    connection: AsyncConnection, message_ids: Sequence[str]
+) -> dict[str, set[int]]:
+    """For messages being retried: the parts the SMSC already accepted."""
+    if not message_ids:
+        return {}
+    result = await connection.execute(
+        select(message_parts.c.message_id, message_parts.c.seq).where(
+            message_parts.c.message_id.in_(message_ids),
+            message_parts.c.smsc_message_id.is_not(None),
+        )
+    )
+    found: dict[str, set[int]] = {}
+    for message_id, seq in result:
+        found.setdefault(message_id, set()).add(seq)
+    return found
+
+
+async def insert_parts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _insert_many(connection, message_parts, rows)
+
+
+async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _insert_many(connection, message_events, rows)
+
+
+_UPDATE_MESSAGE = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"), messages.c.status.not_in(_FINAL))
+    .values(
+        status=bindparam("b_status"),
+        status_at=bindparam("b_at"),
+        updated_at=bindparam("b_at"),
+        claimed_by=bindparam("b_claimed_by"),
+        claim_expires_at=bindparam("b_claim_expires_at"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        error_code=bindparam("b_error_code"),
+        error_detail=bindparam("b_error_detail"),
+    )
+)
+
+_UPDATE_STATUS_ONLY = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"), messages.c.status.not_in(_FINAL))
+    .values(
+        status=bindparam("b_status"),
+        status_at=bindparam("b_at"),
+        updated_at=bindparam("b_at"),
+        error_code=bindparam("b_error_code"),
+        error_detail=bindparam("b_error_detail"),
+    )
+)
+
+_UPDATE_PART = (
+    update(message_parts)
+    .where(
+        message_parts.c.message_id == bindparam("b_message_id"),
+        message_parts.c.seq == bindparam("b_seq"),
+        message_parts.c.status.not_in(_FINAL),
+    )
+    .values(
+        status=bindparam("b_status"),
+        error_code=bindparam("b_error_code"),
+        done_at=bindparam("b_at"),
+    )
+)
+
+
+async def update_messages_after_submit(
+    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each row: b_id, b_status, b_at, b_claimed_by, b_claim_expires_at, b_next_attempt_at,
+    b_error_code, b_error_detail. Final messages are never changed again."""
+    if rows:
+        await connection.execute(_UPDATE_MESSAGE, list(rows))
+
+
+async def update_message_statuses(
+    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each row: b_id, b_status, b_at, b_error_code, b_error_detail."""
+    if rows:
+        await connection.execute(_UPDATE_STATUS_ONLY, list(rows))
+
+
+async def update_part_statuses(
+    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each row: b_message_id, b_seq, b_status, b_error_code, b_at."""
+    if rows:
+        await connection.execute(_UPDATE_PART, list(rows))
+
+
+async def find_part_owners(
+    connection: AsyncConnection, smsc_message_ids: Iterable[str]
+) -> dict[str, PartOwner]:
+    """Receipt correlation through the smsc_message_id index."""
+    wanted = list(set(smsc_message_ids))
+    found: dict[str, PartOwner] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        result = await connection.execute(
+            select(
+                message_parts.c.smsc_message_id,
+                message_parts.c.message_id,
+                message_parts.c.seq,
+                messages.c.parts_count,
+                messages.c.account_id,
+                messages.c.recipient,
+                messages.c.dlr_url,
+            )
+            .join(messages, messages.c.id == message_parts.c.message_id)
+            .where(message_parts.c.smsc_message_id.in_(chunk))
+        )
+        for row in result:
+            found[row[0]] = PartOwner(*row)
+    return found
+
+
+async def part_statuses_of(
+    connection: AsyncConnection, message_ids: Sequence[str]
+) -> dict[str, dict[int, str]]:
+    if not message_ids:
+        return {}
+    result = await connection.execute(
+        select(message_parts.c.message_id, message_parts.c.seq, message_parts.c.status).where(
+            message_parts.c.message_id.in_(list(message_ids))
+        )
+    )
+    found: dict[str, dict[int, str]] = {}
+    for message_id, seq, status in result:
+        found.setdefault(message_id, {})[seq] = status
+    return found
+
+
+async def message_statuses_of(
+    connection: AsyncConnection, message_ids: Sequence[str]
+) -> dict[str, str]:
+    if not message_ids:
+        return {}
+    result = await connection.execute(
+        select(messages.c.id, messages.c.status).where(messages.c.id.in_(list(message_ids)))
+    )
+    return {row[0]: row[1] for row in result}
+
+
+async def insert_inbound_messages(
+    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    await _insert_many(connection, messages, rows)
