@@ -13,6 +13,7 @@ from rich.status import Status
 
 from tidings import runtime
 from tidings.config import Role, Settings
+from tidings.logs import configure_logging
 from tidings.service import Service, read_demo_credentials, serve_forever
 
 FINAL = {"delivered", "undelivered", "expired", "rejected", "failed", "cancelled"}
@@ -53,6 +54,7 @@ def serve(
         role=role,
     )
     console = Console()
+    configure_logging()
 
     def started(service: Service) -> None:
         console.print(f"[bold green]tidings[/] is running ({service.role.value})")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tidings import runtime
 from tidings.config import Settings
+from tidings.logs import configure_logging
 from tidings.simulator import (
     DEFAULT_RULES,
     ChaosConfig,
@@ -163,6 +164,7 @@ def serve(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(_EXIT_ERROR) from None
     try:
+        configure_logging()
         runtime.run(_serve(config, console))
     except OSError as exc:
         console.print(

@@ -190,7 +190,9 @@ class _RouteRunner:
             name_of_status = status_name(status)
             metrics.submits.labels(route=name, outcome=name_of_status).inc()
             if status in TRANSIENT_STATUSES:
-                outcome = dispatcher.retry_outcome(message, name_of_status, "SMSC busy")
+                outcome = dispatcher.retry_outcome(
+                    message, name_of_status, f"SMSC answered {name_of_status}"
+                )
                 outcome.sent = sent
                 return outcome
             return SubmitOutcome(
@@ -458,6 +460,9 @@ class Dispatcher:
             route_id = next((r.id for r in self._routes.values() if r.is_default), None)
             if route_id is None:
                 return None
+        return self._runner_of(route_id)
+
+    def _runner_of(self, route_id: int) -> _RouteRunner:
         runner = self._runners.get(route_id)
         if runner is None:
             runner = self._runners[route_id] = _RouteRunner(self, self._routes[route_id])
@@ -477,6 +482,10 @@ class Dispatcher:
                     )
                 await runner.stop()
         self._routes = routes
+        # Bind every route now rather than at its first outgoing message: receipts and inbound
+        # messages arrive over these binds, and a number that only receives must be reachable.
+        for route_id in routes:
+            self._runner_of(route_id)
 
     async def _housekeeping(self) -> None:
         config = self.config

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 
-from tidings.smpp.concat import ConcatMethod, outgoing_parts
+from tidings.smpp.concat import ConcatMethod, OutgoingPart, outgoing_parts
 from tidings.smpp.constants import EsmClass, Tag
 from tidings.smpp.pdu import SubmitSm
 from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord
-from tidings.text import Encoding, ReferenceSize, plan_text
+from tidings.text import Encoding, ReferenceSize, SegmentPlan, TextError, plan_text
 
 # Type of number / numbering plan (SMPP 3.4 §5.2.5-6).
 TON_UNKNOWN, TON_INTERNATIONAL, TON_ALPHANUMERIC = 0, 1, 5
@@ -42,26 +43,33 @@ def concat_reference(message_id: str) -> int:
 _ENCODINGS = {"gsm7": Encoding.GSM7, "ucs2": Encoding.UCS2}
 
 
+@functools.lru_cache(maxsize=4096)
+def _plan(body: str, encoding: str, method: ConcatMethod, max_parts: int) -> SegmentPlan:
+    """The segment plan of a body; cached because a campaign sends one body to many numbers."""
+    reference_size = (
+        ReferenceSize.SIXTEEN_BIT if method is ConcatMethod.UDH16 else ReferenceSize.EIGHT_BIT
+    )
+    forced = _ENCODINGS.get(encoding)
+    try:
+        return plan_text(body, encoding=forced, reference_size=reference_size, max_parts=max_parts)
+    except TextError:
+        if forced is None:
+            raise
+        # A route that prefers GSM still sends text GSM cannot carry, as UCS-2.
+        return plan_text(body, reference_size=reference_size, max_parts=max_parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _single_part(plan: SegmentPlan, method: ConcatMethod) -> OutgoingPart:
+    (part,) = outgoing_parts(plan, method, 0)
+    return part
+
+
 def parts_to_submit(
     message: ClaimedMessage, route: RouteRecord, *, already_sent: set[int] | None = None
 ) -> list[PartToSubmit]:
     method = ConcatMethod(route.concat_method)
-    reference_size = (
-        ReferenceSize.SIXTEEN_BIT if method is ConcatMethod.UDH16 else ReferenceSize.EIGHT_BIT
-    )
-    forced = _ENCODINGS.get(route.default_encoding)
-    try:
-        plan = plan_text(
-            message.body,
-            encoding=forced,
-            reference_size=reference_size,
-            max_parts=message.max_parts,
-        )
-    except Exception:
-        if forced is None:
-            raise
-        # A route that prefers GSM still sends text GSM cannot carry, as UCS-2.
-        plan = plan_text(message.body, reference_size=reference_size, max_parts=message.max_parts)
+    plan = _plan(message.body, route.default_encoding, method, message.max_parts)
     source, source_ton, source_npi = address_for_smpp(message.sender)
     if route.source_ton is not None:
         source_ton = route.source_ton
@@ -70,7 +78,11 @@ def parts_to_submit(
     destination = message.recipient.lstrip("+")
     registered = 1 if route.request_receipts else 0
     result: list[PartToSubmit] = []
-    for seq, part in enumerate(outgoing_parts(plan, method, concat_reference(message.id)), 1):
+    if plan.parts == 1:
+        parts = [_single_part(plan, method)]  # no concatenation header, so no reference
+    else:
+        parts = outgoing_parts(plan, method, concat_reference(message.id))
+    for seq, part in enumerate(parts, 1):
         if already_sent and seq in already_sent:
             continue
         pdu = SubmitSm(

@@ -59,7 +59,7 @@ class StatusWriter:
         self,
         database: Database,
         *,
-        max_batch: int = 5000,
+        max_batch: int = 1000,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         on_unmatched: Callable[[ReceiptOutcome], None] | None = None,
@@ -103,13 +103,25 @@ class StatusWriter:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def stop(self) -> None:
-        """Write what is pending, then stop."""
+    async def stop(self, timeout: float = 15.0) -> None:
+        """Write what is pending, then stop.
+
+        If the database cannot take it within ``timeout``, stop anyway: nothing is lost, because
+        unwritten receipts and inbound messages were never acknowledged (the SMSC sends them
+        again) and unwritten submit outcomes leave their messages in ``submitting``, which the
+        crash rule resolves at the next start.
+        """
         self._stopping = True
         self._wakeup.set()
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                log.error("stopping with outcomes unwritten", backlog=self.backlog)
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     @property
     def backlog(self) -> int:

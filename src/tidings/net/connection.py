@@ -26,7 +26,6 @@ from tidings.smpp.pdu import (
     Pdu,
     Unbind,
     UnbindResp,
-    is_response,
     response_for,
 )
 from tidings.smpp.session import (
@@ -41,6 +40,9 @@ log = structlog.get_logger("tidings.net")
 
 # A request handler returns the response PDU at once, or an awaitable of it.
 RequestHandler = Callable[["SmppProtocol", Pdu], Pdu | Awaitable[Pdu]]
+# Told the outcome of a request sent with send_request_callback: the response, or the error
+# (ConnectionLost, ResponseTimeout) that a future would have raised.
+ResponseCallback = Callable[[Pdu | TidingsError], None]
 
 
 def _consume(future: asyncio.Future[Pdu]) -> None:
@@ -80,6 +82,7 @@ class SmppProtocol(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._pending: dict[int, asyncio.Future[Pdu]] = {}
+        self._callbacks: dict[int, ResponseCallback] = {}
         self._window_waiters: deque[asyncio.Future[None]] = deque()
         self._out: list[bytes] = []
         self._flush_scheduled = False
@@ -110,6 +113,9 @@ class SmppProtocol(asyncio.Protocol):
         session = self.session
         session.receive_data(data)
         now = self._loop.time()
+        pending = self._pending
+        callbacks = self._callbacks
+        responses = 0
         while True:
             try:
                 pdu = session.next_event(now)
@@ -122,11 +128,16 @@ class SmppProtocol(asyncio.Protocol):
             if pdu is None:
                 break
             command_id = pdu.COMMAND_ID
-            if is_response(command_id):
-                future = self._pending.pop(pdu.sequence_number, None)
-                if future is not None and not future.done():
-                    future.set_result(pdu)
-                self._wake_window_waiter()
+            if command_id & 0x8000_0000:  # a response (SMPP 3.4 §3.2, command_id bit 31)
+                responses += 1
+                future = pending.pop(pdu.sequence_number, None)
+                if future is not None:
+                    if not future.done():
+                        future.set_result(pdu)
+                elif callbacks:
+                    callback = callbacks.pop(pdu.sequence_number, None)
+                    if callback is not None:
+                        self._call_back(callback, pdu)
             elif command_id == CommandId.ENQUIRE_LINK:
                 self._send_now(EnquireLinkResp(sequence_number=pdu.sequence_number), now)
             elif command_id == CommandId.UNBIND:
@@ -134,6 +145,10 @@ class SmppProtocol(asyncio.Protocol):
                 self._close_after_flush()
             else:
                 self._dispatch_request(pdu, now)
+        if responses and self._window_waiters:
+            # Once per batch rather than per response: the waiters run on a later loop pass
+            # either way, and each takes one free slot.
+            self._wake_window_waiter()
         self._schedule_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -146,6 +161,9 @@ class SmppProtocol(asyncio.Protocol):
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
+        callbacks, self._callbacks = self._callbacks, {}
+        for callback in callbacks.values():
+            self._call_back(callback, error)
         while self._window_waiters:
             waiter = self._window_waiters.popleft()
             if not waiter.done():
@@ -177,9 +195,40 @@ class SmppProtocol(asyncio.Protocol):
         data = self.session.send(pdu, self._loop.time())
         future: asyncio.Future[Pdu] = self._loop.create_future()
         self._pending[pdu.sequence_number] = future
-        self._write(data)
-        self._schedule_timer()
+        self._sent(data)
         return future
+
+    def send_request_callback(self, pdu: Pdu, callback: ResponseCallback) -> None:
+        """Like :meth:`send_request`, but ``callback`` is told the outcome instead of a future.
+
+        It is called with the response PDU from within ``data_received``, or with the
+        :class:`ConnectionLost` or :class:`ResponseTimeout` a future would have raised. For
+        senders of many requests nobody awaits (an SMSC's receipts), this saves a future and a
+        loop callback per request.
+        """
+        if self._transport is None or self._closing:
+            raise ConnectionLost(f"{self.name}: not connected")
+        data = self.session.send(pdu, self._loop.time())
+        self._callbacks[pdu.sequence_number] = callback
+        self._sent(data)
+
+    def _sent(self, data: bytes) -> None:
+        self._write(data)
+        # Every request waits the same response timeout, so a request sent while others are
+        # outstanding has the latest deadline of all, and the timer already set is early enough.
+        if self._timer is None or len(self._pending) + len(self._callbacks) == 1:
+            self._schedule_timer()
+
+    def _call_back(self, callback: ResponseCallback, outcome: Pdu | TidingsError) -> None:
+        try:
+            callback(outcome)
+        except Exception:
+            log.exception("response callback failed", connection=self.name)
+
+    @property
+    def has_window(self) -> bool:
+        """Whether a request may be sent now without waiting (see :meth:`wait_for_window`)."""
+        return self.session.window_free > 0 and self._can_write.is_set()
 
     async def wait_for_window(self) -> None:
         while self.session.window_free <= 0 or not self._can_write.is_set():
@@ -319,13 +368,15 @@ class SmppProtocol(asyncio.Protocol):
                     # Its response (or timeout) is handled like any other; nobody awaits it.
                     self.send_request(EnquireLink()).add_done_callback(_consume)
             elif isinstance(event, ResponseTimedOut):
+                timeout = ResponseTimeout(
+                    f"{self.name}: no response to sequence {event.sequence_number}"
+                )
                 future = self._pending.pop(event.sequence_number, None)
                 if future is not None and not future.done():
-                    future.set_exception(
-                        ResponseTimeout(
-                            f"{self.name}: no response to sequence {event.sequence_number}"
-                        )
-                    )
+                    future.set_exception(timeout)
+                callback = self._callbacks.pop(event.sequence_number, None)
+                if callback is not None:
+                    self._call_back(callback, timeout)
                 self._wake_window_waiter()
                 # A peer that stops answering is gone, whatever TCP says: drop and reconnect.
                 log.warning("response timeout; dropping connection", connection=self.name)

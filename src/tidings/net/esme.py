@@ -220,7 +220,13 @@ class EsmeClient:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.config.throttle_give_up_after
         while True:
-            bind = await self._next_transmitter(wait_for_bind)
+            transmitters = self._transmitters
+            if transmitters:
+                # The common case, inline: no coroutine to wait for a bind.
+                self._round_robin = (self._round_robin + 1) % len(transmitters)
+                bind = transmitters[self._round_robin]
+            else:
+                bind = await self._next_transmitter(wait_for_bind)
             protocol = bind.protocol
             if protocol is None:
                 continue
@@ -228,7 +234,8 @@ class EsmeClient:
                 await bind.bucket.acquire()
             pdu.sequence_number = 0
             try:
-                await protocol.wait_for_window()
+                if not protocol.has_window:
+                    await protocol.wait_for_window()
                 response = await protocol.send_request(pdu)
             except (ConnectionLost, ResponseTimeout) as exc:
                 if pdu.sequence_number == 0:
@@ -268,7 +275,7 @@ class EsmeClient:
     # --- one bind -----------------------------------------------------------------------------
 
     def _handle_request(self, protocol: SmppProtocol, pdu: Pdu) -> Pdu | Awaitable[Pdu]:
-        if not isinstance(pdu, DeliverSm | DataSm):
+        if type(pdu) is not DeliverSm and not isinstance(pdu, DeliverSm | DataSm):
             # alert_notification has no response; anything else we do not serve.
             return response_for(pdu, CommandStatus.ESME_RINVCMDID)
         if self._on_deliver is None:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import structlog
 
-from tidings.net.connection import SmppProtocol
+from tidings.net.connection import ResponseCallback, SmppProtocol
 from tidings.smpp.constants import CommandId, CommandStatus
 from tidings.smpp.pdu import (
     BindReceiver,
@@ -79,7 +79,8 @@ class SmscConnection:
 
     @property
     def can_deliver(self) -> bool:
-        return self.is_bound and self.protocol.session.can_deliver
+        # Only a bound session may deliver (SMPP 3.4 §2.3), so can_deliver implies is_bound.
+        return self.bind is not None and self.protocol.session.can_deliver
 
     @property
     def peer(self) -> tuple[str, int]:
@@ -91,6 +92,10 @@ class SmscConnection:
     def send_nowait(self, pdu: Pdu) -> asyncio.Future[Pdu]:
         """Send now if the window has room (check ``window_free``); returns the response future."""
         return self.protocol.send_request(pdu)
+
+    def send_with_callback(self, pdu: Pdu, callback: ResponseCallback) -> None:
+        """Like :meth:`send_nowait`, with ``callback`` told the response or the error."""
+        self.protocol.send_request_callback(pdu, callback)
 
     @property
     def window_free(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,27 @@ class HandsetMessage:
         }
 
 
+# A message as stored: (sender, payload, data_coding, parts, message_ids, received_at as wall-clock
+# seconds). Reads are rare next to submits (a benchmark pushes tens of thousands a second through
+# the simulator), so the text is decoded when the inbox is read, not on arrival. A plain tuple of
+# strings, bytes and numbers, because the garbage collector stops tracking those: an inbox holds
+# up to ``total`` of them, and scanning them all on each full collection is what would cost.
+_Stored = tuple[str, bytes, int, int, tuple[str, ...], float]
+
+
+def _message(stored: _Stored) -> HandsetMessage:
+    sender, payload, data_coding, parts, message_ids, received_at = stored
+    text = payload.hex() if is_binary_data_coding(data_coding) else decode(payload, data_coding)
+    return HandsetMessage(
+        text=text,
+        sender=sender,
+        parts=parts,
+        data_coding=data_coding,
+        received_at=datetime.fromtimestamp(received_at, UTC),
+        message_ids=message_ids,
+    )
+
+
 def _part_key(fragment: IncomingFragment) -> _PartKey | None:
     """The reassembly key of a fragment that is one part of several, else None."""
     concat = None
@@ -79,10 +101,10 @@ class HandsetInboxes:
     ) -> None:
         self._per_number = per_number
         self._total = total
-        self._inboxes: dict[str, deque[HandsetMessage]] = {}
+        self._inboxes: dict[str, deque[_Stored]] = {}
         # Every stored message in arrival order, to drop the oldest when over the total. Entries
         # already dropped by an inbox's own limit or a clear() are skipped when they come up.
-        self._arrivals: deque[tuple[str, HandsetMessage]] = deque()
+        self._arrivals: deque[tuple[str, _Stored]] = deque()
         self._reassembler = Reassembler(reassembly_timeout_s, max_pending=max_pending)
         self._max_pending = max_pending
         self._part_ids: dict[_PartKey, list[str]] = {}
@@ -91,6 +113,16 @@ class HandsetInboxes:
 
     def receive(self, fragment: IncomingFragment, message_id: str, now: float) -> None:
         """Take one submitted part; never raises (a malformed UDH is counted and dropped)."""
+        if not fragment.udhi and fragment.sar is None:
+            payload = fragment.message_payload
+            self.receive_whole(
+                fragment.source,
+                fragment.destination,
+                fragment.short_message if payload is None else payload,
+                fragment.data_coding,
+                message_id,
+            )
+            return
         key = _part_key(fragment) if (fragment.udhi or fragment.sar) else None
         try:
             complete = self._reassembler.add(fragment, now)
@@ -112,6 +144,16 @@ class HandsetInboxes:
             message_ids = (message_id,)
         self._store(complete, message_ids)
 
+    def receive_whole(
+        self, source: str, destination: str, payload: bytes, data_coding: int, message_id: str
+    ) -> None:
+        """Take a message sent in one PDU with no UDH and no SAR TLVs: nothing to reassemble.
+
+        The same as :meth:`receive` for such a fragment, without building one; this is the
+        common case on the simulator's submit path.
+        """
+        self._keep(destination, (source, payload, data_coding, 1, (message_id,), time.time()))
+
     def _expire(self, now: float) -> None:
         for released in self._reassembler.expire(now):
             self.incomplete += 1
@@ -120,18 +162,19 @@ class HandsetInboxes:
             )
 
     def _store(self, complete: CompleteMessage, message_ids: tuple[str, ...]) -> None:
-        data_coding = complete.data_coding
-        payload = complete.payload
-        text = payload.hex() if is_binary_data_coding(data_coding) else decode(payload, data_coding)
-        message = HandsetMessage(
-            text=text,
-            sender=complete.source,
-            parts=len(complete.parts),
-            data_coding=data_coding,
-            received_at=datetime.now(UTC),
-            message_ids=message_ids,
+        self._keep(
+            complete.destination,
+            (
+                complete.source,
+                complete.payload,
+                complete.data_coding,
+                len(complete.parts),
+                message_ids,
+                time.time(),
+            ),
         )
-        number = complete.destination
+
+    def _keep(self, number: str, message: _Stored) -> None:
         inbox = self._inboxes.get(number)
         if inbox is None:
             inbox = self._inboxes[number] = deque(maxlen=self._per_number)
@@ -147,7 +190,7 @@ class HandsetInboxes:
 
     def messages(self, number: str) -> list[HandsetMessage]:
         """The messages in ``number``'s inbox, oldest first (empty for an unknown number)."""
-        return list(self._inboxes.get(number, ()))
+        return [_message(stored) for stored in self._inboxes.get(number, ())]
 
     def clear(self, number: str) -> int:
         """Empty ``number``'s inbox; returns how many messages it held."""

@@ -97,26 +97,54 @@ class SimulatorStats:
         return asdict(self)
 
 
-@dataclass(slots=True)
 class _PendingReceipt:
-    """What a receipt needs; its deliver_sm is built only when it is due."""
+    """What a receipt needs; its deliver_sm is built only when it is due.
 
-    due: float
-    origin: SmscConnection
-    system_id: str
-    message_id: str
-    source: str
-    source_ton: int
-    source_npi: int
-    destination: str
-    destination_ton: int
-    destination_npi: int
-    outcome: Outcome
-    submitted_at: float  # wall clock, for the receipt's submit date
-    short_message: bytes
-    data_coding: int
-    udhi: bool
-    attempts: int = 0
+    The submitted PDU is kept rather than copied field by field: one of these is made for every
+    submit, and the receipt reads only a few of the PDU's fields, once.
+    """
+
+    __slots__ = (
+        "attempts",
+        "body",
+        "destination",
+        "destination_npi",
+        "destination_ton",
+        "due",
+        "message_id",
+        "origin",
+        "outcome",
+        "submit",
+        "submitted_at",
+        "system_id",
+    )
+
+    def __init__(
+        self,
+        due: float,
+        origin: SmscConnection,
+        system_id: str,
+        message_id: str,
+        submit: SubmitSm | DataSm | SubmitMulti,
+        destination: str,
+        destination_ton: int,
+        destination_npi: int,
+        outcome: Outcome,
+        submitted_at: float,
+        body: bytes,
+    ) -> None:
+        self.due = due
+        self.origin = origin
+        self.system_id = system_id
+        self.message_id = message_id
+        self.submit = submit
+        self.destination = destination
+        self.destination_ton = destination_ton
+        self.destination_npi = destination_npi
+        self.outcome = outcome
+        self.submitted_at = submitted_at  # wall clock, for the receipt's submit date
+        self.body = body  # short_message, or the message_payload TLV that replaces it
+        self.attempts = 0
 
 
 def _receipt_text_sample(short_message: bytes, data_coding: int, udhi: bool) -> str:
@@ -133,33 +161,99 @@ def _receipt_text_sample(short_message: bytes, data_coding: int, udhi: bool) -> 
     return "".join(char if " " <= char <= "~" else "?" for char in sample)
 
 
-def _receipt_pdu(receipt: _PendingReceipt) -> DeliverSm:
-    outcome = receipt.outcome
-    submitted = datetime.fromtimestamp(receipt.submitted_at, UTC)
-    text = format_receipt(
-        receipt.message_id,
-        outcome.state,
-        submit_date=submitted,
-        done_date=datetime.now(UTC),
-        error_code=outcome.err,
-        text=_receipt_text_sample(receipt.short_message, receipt.data_coding, receipt.udhi),
-    )
-    # The receipt travels back from the handset to the sender (SMPP 3.4 §4.6.1, Appendix B).
-    pdu = DeliverSm(
-        source_addr_ton=receipt.destination_ton,
-        source_addr_npi=receipt.destination_npi,
-        source_addr=receipt.destination,
-        dest_addr_ton=receipt.source_ton,
-        dest_addr_npi=receipt.source_npi,
-        destination_addr=receipt.source,
-        esm_class=EsmClass.DELIVERY_RECEIPT,
-        short_message=text.encode("ascii"),
-    )
-    pdu.set_tlv(Tag.RECEIPTED_MESSAGE_ID, receipt.message_id)
-    pdu.set_tlv(Tag.MESSAGE_STATE, receipt_state_to_message_state(outcome.state))
-    if outcome.state is not ReceiptState.DELIVRD:
-        pdu.set_tlv(Tag.NETWORK_ERROR_CODE, bytes((_NETWORK_TYPE_GSM,)) + outcome.err.to_bytes(2))
-    return pdu
+# Receipt building caches hold at most this many entries each; they are emptied when full.
+_CACHE_LIMIT = 1024
+_ID_MARK = "\x00"  # stands for the message id in a cached receipt text
+
+
+class _ReceiptBuilder:
+    """Builds receipt deliver_sm PDUs, caching what repeats from one receipt to the next.
+
+    The receipt text is :func:`format_receipt`'s; what varies per receipt is only the message
+    id and the text sample, so the rest is formatted once per (minute, minute, outcome) and the
+    sample once per distinct message start. Receipts go out at the rate messages come in, so
+    this is on the simulator's hot path.
+    """
+
+    __slots__ = ("_outcome_tlvs", "_samples", "_templates")
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[int, int, Outcome], tuple[str, str]] = {}
+        self._samples: dict[tuple[bytes, int], str] = {}
+        self._outcome_tlvs: dict[Outcome, tuple[bytes, bytes | None]] = {}
+
+    def _template(self, submit_minute: int, done_minute: int, outcome: Outcome) -> tuple[str, str]:
+        key = (submit_minute, done_minute, outcome)
+        template = self._templates.get(key)
+        if template is None:
+            text = format_receipt(
+                _ID_MARK,
+                outcome.state,
+                submit_date=datetime.fromtimestamp(submit_minute * 60, UTC),
+                done_date=datetime.fromtimestamp(done_minute * 60, UTC),
+                error_code=outcome.err,
+            )
+            head, _, tail = text.partition(_ID_MARK)
+            if len(self._templates) >= _CACHE_LIMIT:
+                self._templates.clear()
+            template = self._templates[key] = (head, tail)
+        return template
+
+    def _sample(self, body: bytes, data_coding: int, udhi: bool) -> str:
+        if udhi:
+            return _receipt_text_sample(body, data_coding, udhi)
+        key = (body[:40], data_coding)
+        sample = self._samples.get(key)
+        if sample is None:
+            sample = _receipt_text_sample(key[0], data_coding, udhi)
+            if len(self._samples) >= _CACHE_LIMIT:
+                self._samples.clear()
+            self._samples[key] = sample
+        return sample
+
+    def _tlvs(self, outcome: Outcome) -> tuple[bytes, bytes | None]:
+        tlvs = self._outcome_tlvs.get(outcome)
+        if tlvs is None:
+            message_state = receipt_state_to_message_state(outcome.state).to_bytes(1)
+            network_error = (
+                None
+                if outcome.state is ReceiptState.DELIVRD
+                else bytes((_NETWORK_TYPE_GSM,)) + outcome.err.to_bytes(2)
+            )
+            tlvs = self._outcome_tlvs[outcome] = (message_state, network_error)
+        return tlvs
+
+    def build(self, receipt: _PendingReceipt, now: float) -> DeliverSm:
+        outcome = receipt.outcome
+        submit = receipt.submit
+        head, tail = self._template(int(receipt.submitted_at // 60), int(now // 60), outcome)
+        sample = self._sample(
+            receipt.body, submit.data_coding, bool(submit.esm_class & EsmClass.UDHI)
+        )
+        message_id = receipt.message_id
+        # Appendix B: text holds the first 20 characters; format_receipt cuts it the same way.
+        text = f"{head}{message_id}{tail}{sample[:20]}"
+        message_state, network_error = self._tlvs(outcome)
+        # SMPP 3.4 §5.3.2.12 receipted_message_id is a C-octet string; §5.3.2.35 message_state
+        # one octet; §5.3.2.31 network_error_code the network type then a 2-octet error.
+        tlvs: dict[int, bytes] = {
+            Tag.RECEIPTED_MESSAGE_ID: message_id.encode("latin-1") + b"\x00",
+            Tag.MESSAGE_STATE: message_state,
+        }
+        if network_error is not None:
+            tlvs[Tag.NETWORK_ERROR_CODE] = network_error
+        # The receipt travels back from the handset to the sender (SMPP 3.4 §4.6.1, Appendix B).
+        return DeliverSm(
+            source_addr_ton=receipt.destination_ton,
+            source_addr_npi=receipt.destination_npi,
+            source_addr=receipt.destination,
+            dest_addr_ton=submit.source_addr_ton,
+            dest_addr_npi=submit.source_addr_npi,
+            destination_addr=submit.source_addr,
+            esm_class=EsmClass.DELIVERY_RECEIPT,
+            short_message=text.encode("ascii"),
+            tlvs=tlvs,
+        )
 
 
 def _sar(pdu: Pdu) -> tuple[int, int, int] | None:
@@ -200,6 +294,10 @@ class Simulator:
         self._server: SmscServer | None = None
         self._control: ControlServer | None = None
         self._inbound_tasks: set[asyncio.Task[None]] = set()
+        self._rules = config.rules
+        self._receipt_delay = config.receipt_delay_s
+        self._receipts = _ReceiptBuilder()
+        self._loop_time = time.monotonic  # the running loop's clock, once started
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -232,6 +330,7 @@ class Simulator:
         )
         await server.start()
         self._server = server
+        self._loop_time = asyncio.get_running_loop().time
         self._clock = asyncio.get_running_loop().create_task(self._receipt_clock())
         if config.control_port is not None:
             try:
@@ -519,50 +618,58 @@ class Simulator:
         short_message: bytes,
     ) -> None:
         """Record an accepted message in its handset's inbox and schedule its receipt."""
-        udhi = bool(pdu.esm_class & EsmClass.UDHI)
-        payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD) if pdu.tlvs else None
+        tlvs = pdu.tlvs
+        payload = tlvs.get(Tag.MESSAGE_PAYLOAD) if tlvs else None
         number = destination.removeprefix("+")
-        self._inboxes.receive(
-            IncomingFragment(
-                source=pdu.source_addr,
-                destination=number,
-                data_coding=pdu.data_coding,
-                short_message=short_message,
-                udhi=udhi,
-                sar=_sar(pdu) if pdu.tlvs else None,
-                message_payload=payload,
-            ),
-            message_id,
-            time.monotonic(),
-        )
+        udhi = pdu.esm_class & EsmClass.UDHI
+        sar = _sar(pdu) if tlvs else None
+        if udhi or sar is not None:
+            self._inboxes.receive(
+                IncomingFragment(
+                    source=pdu.source_addr,
+                    destination=number,
+                    data_coding=pdu.data_coding,
+                    short_message=short_message,
+                    udhi=bool(udhi),
+                    sar=sar,
+                    message_payload=payload,
+                ),
+                message_id,
+                time.monotonic(),
+            )
+        else:
+            self._inboxes.receive_whole(
+                pdu.source_addr,
+                number,
+                short_message if payload is None else payload,
+                pdu.data_coding,
+                message_id,
+            )
         requested = pdu.registered_delivery & _RECEIPT_REQUEST_MASK
         if not requested or conn.bind is None:
             return
-        outcome = choose_outcome(self.config.rules, number, self._rng)
+        outcome = choose_outcome(self._rules, number, self._rng)
         if requested == _RECEIPT_ON_FAILURE and outcome.state is ReceiptState.DELIVRD:
             return
         if requested not in (_RECEIPT_ALWAYS, _RECEIPT_ON_FAILURE):
             return
-        if not self._scheduled:
+        scheduled = self._scheduled
+        if not scheduled:
             self._clock_wake.set()
         self.stats.receipts_scheduled += 1
-        self._scheduled.append(
+        scheduled.append(
             _PendingReceipt(
-                due=asyncio.get_running_loop().time() + self.config.receipt_delay_s,
-                origin=conn,
-                system_id=conn.bind.system_id,
-                message_id=message_id,
-                source=pdu.source_addr,
-                source_ton=pdu.source_addr_ton,
-                source_npi=pdu.source_addr_npi,
-                destination=destination,
-                destination_ton=destination_ton,
-                destination_npi=destination_npi,
-                outcome=outcome,
-                submitted_at=time.time(),
-                short_message=short_message if payload is None else payload,
-                data_coding=pdu.data_coding,
-                udhi=udhi,
+                self._loop_time() + self._receipt_delay,
+                conn,
+                conn.bind.system_id,
+                message_id,
+                pdu,
+                destination,
+                destination_ton,
+                destination_npi,
+                outcome,
+                time.time(),
+                short_message if payload is None else payload,
             )
         )
 
@@ -623,14 +730,23 @@ class Simulator:
         queue = self._due.get(system_id)
         if not queue or system_id not in self._receivers:
             return
+        build = self._receipts.build
+        answered = self._receipt_answered
+        now = time.time()
+        # The receiver last chosen and how much room its window had left: consecutive receipts
+        # mostly go to the same connection, so it is not looked up again for each of them.
+        conn: SmscConnection | None = None
+        room = 0
         while queue:
             receipt = queue[0]
-            conn = self._pick_receiver(system_id, receipt.origin)
-            if conn is None:
-                return
+            if room <= 0 or receipt.origin is not conn:
+                conn = self._pick_receiver(system_id, receipt.origin)
+                if conn is None:
+                    return
+                room = conn.window_free
             queue.popleft()
             try:
-                future = conn.send_nowait(_receipt_pdu(receipt))
+                conn.send_with_callback(build(receipt, now), partial(answered, receipt))
             except ProtocolError as exc:
                 log.warning("cannot send receipt", message_id=receipt.message_id, error=str(exc))
                 self.stats.receipts_dropped += 1
@@ -639,22 +755,28 @@ class Simulator:
                 # The connection went away under us; it leaves the receivers list shortly.
                 queue.appendleft(receipt)
                 return
-            future.add_done_callback(partial(self._receipt_answered, receipt))
+            room -= 1
 
-    def _receipt_answered(self, receipt: _PendingReceipt, future: asyncio.Future[Pdu]) -> None:
-        if future.cancelled() or future.exception() is not None:
+    def _receipt_answered(self, receipt: _PendingReceipt, answer: Pdu | TidingsError) -> None:
+        # Called from within the connection's data_received for each answer.
+        if not isinstance(answer, TidingsError) and answer.command_status == CommandStatus.ESME_ROK:
+            self.stats.receipts_sent += 1
+            self._pump(receipt.system_id)
+        else:
+            # A failure is handled on the next loop pass, as a future's callback would be: an
+            # SMSC does not resend a receipt in the same breath as the refusal.
+            asyncio.get_running_loop().call_soon(self._receipt_failed, receipt, answer)
+
+    def _receipt_failed(self, receipt: _PendingReceipt, answer: Pdu | TidingsError) -> None:
+        if isinstance(answer, TidingsError):
             # Lost connection or no answer: the SMSC keeps the receipt and tries again.
             self._store_due(receipt, first=True)
         else:
-            status = future.result().command_status
-            if status == CommandStatus.ESME_ROK:
-                self.stats.receipts_sent += 1
+            receipt.attempts += 1
+            if receipt.attempts < _MAX_RECEIPT_ATTEMPTS:
+                self._store_due(receipt)
             else:
-                receipt.attempts += 1
-                if receipt.attempts < _MAX_RECEIPT_ATTEMPTS:
-                    self._store_due(receipt)
-                else:
-                    self.stats.receipts_refused += 1
+                self.stats.receipts_refused += 1
         self._pump(receipt.system_id)
 
     # --- introspection ------------------------------------------------------------------------

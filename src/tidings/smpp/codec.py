@@ -168,7 +168,7 @@ def _decode_unsuccess_smes(
     return smes, pos
 
 
-Encoder = Callable[[Pdu], list[bytes]]
+Encoder = Callable[[Pdu], bytes]
 Decoder = Callable[[bytes, int, int, int], tuple[Pdu, int]]
 
 
@@ -198,6 +198,7 @@ def _compile(cls: type[Pdu]) -> tuple[Encoder, Decoder]:
         "specs": specs,
         "struct_error": struct.error,
         "checked": _encode_body_checked,
+        "join": b"".join,
         "_encode_dest_addresses": _encode_dest_addresses,
         "_encode_unsuccess_smes": _encode_unsuccess_smes,
         "_decode_dest_addresses": _decode_dest_addresses,
@@ -206,48 +207,44 @@ def _compile(cls: type[Pdu]) -> tuple[Encoder, Decoder]:
         "RemoteProtocolError": RemoteProtocolError,
         "ESME_RINVMSGLEN": CommandStatus.ESME_RINVMSGLEN,
     }
-    # Encoder: consecutive one-octet fields are packed by one struct; strings are encoded inline;
-    # any doubt (wrong type, too long, NUL inside, out of range) falls back to the checked path,
-    # which raises the precise LocalProtocolError.
+    # Encoder: the whole body is one bytes %-format, C-octet strings as "%s\0" and one-octet
+    # fields as "%c" (which refuses values outside 0..255). Any doubt (wrong type, too long, NUL
+    # inside, out of range) falls back to the checked path, which raises the precise
+    # LocalProtocolError.
     enc_pre: list[str] = []
     enc_checks: list[str] = []
-    enc_parts: list[str] = []
-    run: list[str] = []
-
-    def flush_run() -> None:
-        if run:
-            struct_name = f"pack_{len(run)}"
-            namespace[struct_name] = struct.Struct(">" + "B" * len(run)).pack
-            enc_parts.append(f"{struct_name}({', '.join('pdu.' + n for n in run)})")
-            run.clear()
-
+    enc_format: list[bytes] = []
+    enc_args: list[str] = []
     for i, spec in enumerate(specs):
         name = spec.name
         if spec.kind is FieldKind.UINT8:
-            run.append(name)
-            continue
-        flush_run()
-        if spec.kind is FieldKind.CSTRING:
+            enc_format.append(b"%c")
+            enc_args.append(f"pdu.{name}")
+        elif spec.kind is FieldKind.CSTRING:
             enc_pre.append(f"f{i} = pdu.{name}.encode('latin-1')")
             enc_checks.append(f"len(f{i}) >= {spec.max_length} or b'\\x00' in f{i}")
-            enc_parts.append(f"f{i} + b'\\x00'")
+            enc_format.append(b"%s\x00")
+            enc_args.append(f"f{i}")
         elif spec.kind is FieldKind.SHORT_MESSAGE:
             enc_pre.append(f"f{i} = pdu.{name}")
             enc_checks.append(f"len(f{i}) > 254")
-            enc_parts.append(f"bytes((len(f{i}),)) + f{i}")
+            enc_format.append(b"%c%s")
+            enc_args += [f"len(f{i})", f"f{i}"]
         elif spec.kind is FieldKind.DEST_ADDRESSES:
-            enc_parts.append(f"_encode_dest_addresses(pdu.{name}, specs[{i}])")
+            enc_format.append(b"%s")
+            enc_args.append(f"_encode_dest_addresses(pdu.{name}, specs[{i}])")
         else:
-            enc_parts.append(f"_encode_unsuccess_smes(pdu.{name}, specs[{i}])")
-    flush_run()
+            enc_format.append(b"%s")
+            enc_args.append(f"_encode_unsuccess_smes(pdu.{name}, specs[{i}])")
+    namespace["body_format"] = b"".join(enc_format)
     enc = ["def encode_body(pdu):", "    try:"]
     enc += [f"        {line}" for line in enc_pre] or ["        pass"]
     if enc_checks:
         enc.append(f"        if {' or '.join(enc_checks)}:")
-        enc.append("            return checked(pdu)")
-    enc.append(f"        return [{', '.join(enc_parts)}]")
-    enc.append("    except (AttributeError, TypeError, ValueError, struct_error):")
-    enc.append("        return checked(pdu)")
+        enc.append("            return join(checked(pdu))")
+    enc.append(f"        return body_format % ({''.join(arg + ', ' for arg in enc_args)})")
+    enc.append("    except (AttributeError, TypeError, ValueError, OverflowError, struct_error):")
+    enc.append("        return join(checked(pdu))")
 
     # Decoder: straight-line reads into a fresh instance (no keyword-argument __init__ call).
     dec = [
@@ -305,16 +302,16 @@ def encode(pdu: Pdu) -> bytes:
         raise LocalProtocolError(f"no codec for {type(pdu).__name__}")
     # A response with an error status goes without its body (SMPP 3.4 §4: "the body is not
     # returned"), which is what most SMSCs send and all of them accept.
-    if pdu.RESPONSE and pdu.command_status != CommandStatus.ESME_ROK:
-        parts: list[bytes] = []
-    else:
-        parts = codec[1](pdu)
-    for tag, value in pdu.tlvs.items():
-        if len(value) > 0xFFFF:
-            raise LocalProtocolError(f"optional parameter 0x{tag:04X} exceeds 65535 octets")
-        parts.append(_TLV_HEADER.pack(tag, len(value)))
-        parts.append(value)
-    body = b"".join(parts)
+    body = b"" if pdu.RESPONSE and pdu.command_status != CommandStatus.ESME_ROK else codec[1](pdu)
+    tlvs = pdu.tlvs
+    if tlvs:
+        parts = [body]
+        for tag, value in tlvs.items():
+            if len(value) > 0xFFFF:
+                raise LocalProtocolError(f"optional parameter 0x{tag:04X} exceeds 65535 octets")
+            parts.append(_TLV_HEADER.pack(tag, len(value)))
+            parts.append(value)
+        body = b"".join(parts)
     length = HEADER_SIZE + len(body)
     if length > MAX_COMMAND_LENGTH:
         raise LocalProtocolError(f"PDU of {length} octets exceeds {MAX_COMMAND_LENGTH}")

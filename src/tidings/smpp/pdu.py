@@ -565,6 +565,10 @@ PDU_CLASSES: Mapping[int, type[Pdu]] = MappingProxyType(
     }
 )
 
+# Plain ints rather than IntEnum members: command ids are hashed and compared on every PDU.
+for _cls in PDU_CLASSES.values():
+    _cls.COMMAND_ID = int(_cls.COMMAND_ID)
+
 # The response class for each request (generic_nack answers anything that cannot be read).
 RESPONSE_CLASSES: Mapping[int, type[Pdu]] = MappingProxyType(
     {

@@ -17,6 +17,7 @@ from tidings.smpp.codec import FrameReader, encode
 from tidings.smpp.constants import (
     MAX_COMMAND_LENGTH,
     MAX_SEQUENCE_NUMBER,
+    RESPONSE_BIT,
     CommandId,
     CommandStatus,
 )
@@ -110,12 +111,6 @@ class InactivityTimedOut:
 TimerEvent = EnquireLinkDue | ResponseTimedOut | InactivityTimedOut
 
 
-@dataclass(slots=True)
-class _Outstanding:
-    command_id: int
-    deadline: float
-
-
 class Session:
     """One side of one SMPP connection."""
 
@@ -133,6 +128,8 @@ class Session:
         if window < 1:
             raise ValueError("window must be at least 1")
         self.role = role
+        self._may_send = MAY_SEND[role]
+        self._may_receive = MAY_SEND[_PEER[role]]
         self.state = State.OPEN
         self.window = window
         self.enquire_link_interval = enquire_link_interval
@@ -140,18 +137,29 @@ class Session:
         self.inactivity_timeout = inactivity_timeout
         self._reader = FrameReader(max_command_length)
         self._sequence = 0
-        self._outstanding: dict[int, _Outstanding] = {}
+        # sequence number → (command_id, response deadline), in the order the requests went out
+        self._outstanding: dict[int, tuple[int, float]] = {}
         self._in_window = 0
         self._last_received = now
         self._enquire_due = None if enquire_link_interval is None else now + enquire_link_interval
-        self._may_send = MAY_SEND[role]
-        self._may_receive = MAY_SEND[_PEER[role]]
 
     # --- state ------------------------------------------------------------------------------
 
     @property
+    def state(self) -> State:
+        return self._state
+
+    @state.setter
+    def state(self, state: State) -> None:
+        # What may be sent and received is looked up on every PDU; resolve it once per state.
+        self._state = state
+        self._sendable = self._may_send[state]
+        self._receivable = self._may_receive[state]
+        self._closed = state is State.CLOSED
+
+    @property
     def is_bound(self) -> bool:
-        return self.state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
+        return self._state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
 
     @property
     def can_submit(self) -> bool:
@@ -168,7 +176,7 @@ class Session:
     @property
     def outstanding(self) -> Mapping[int, int]:
         """Sequence number → command_id of every request still waiting for its response."""
-        return {seq: item.command_id for seq, item in self._outstanding.items()}
+        return {seq: item[0] for seq, item in self._outstanding.items()}
 
     def next_sequence_number(self) -> int:
         # SMPP 3.4 §3.2: 0x00000001 to 0x7FFFFFFF, wrapping.
@@ -180,9 +188,9 @@ class Session:
     def send(self, pdu: Pdu, now: float) -> bytes:
         """Check ``pdu`` against the state, number it if it is a request, and serialise it."""
         command_id = pdu.COMMAND_ID
-        if self.state is State.CLOSED:
+        if self._closed:
             raise LocalProtocolError("the session is closed")
-        if is_response(command_id):
+        if command_id & RESPONSE_BIT:
             if command_id in BOUND_BY:
                 if self.role is not Role.SMSC or self.state is not State.OPEN:
                     raise LocalProtocolError(f"cannot send {type(pdu).__name__} in {self.state}")
@@ -194,7 +202,7 @@ class Session:
             if command_id == _C.UNBIND_RESP:
                 self.state = State.UNBOUND
             return data
-        if command_id not in self._may_send[self.state]:
+        if command_id not in self._sendable:
             raise LocalProtocolError(
                 f"{self.role.value} may not send {type(pdu).__name__} in state {self.state.value}",
                 command_status=CommandStatus.ESME_RINVBNDSTS,
@@ -205,9 +213,7 @@ class Session:
         if pdu.sequence_number == 0:
             pdu.sequence_number = self.next_sequence_number()
         data = encode(pdu)
-        self._outstanding[pdu.sequence_number] = _Outstanding(
-            command_id, now + self.response_timeout
-        )
+        self._outstanding[pdu.sequence_number] = (command_id, now + self.response_timeout)
         if counts:
             self._in_window += 1
         if command_id == _C.ENQUIRE_LINK and self.enquire_link_interval is not None:
@@ -227,7 +233,7 @@ class Session:
         Raises :class:`RemoteProtocolError`; when it is not ``fatal`` the stream is still in
         sync, and :meth:`error_response` gives the PDU to answer with.
         """
-        if self.state is State.CLOSED:
+        if self._closed:
             return None
         pdu = self._reader.next_pdu()
         if pdu is None:
@@ -236,9 +242,9 @@ class Session:
         if self.enquire_link_interval is not None:
             self._enquire_due = now + self.enquire_link_interval
         command_id = pdu.COMMAND_ID
-        if is_response(command_id):
+        if command_id & RESPONSE_BIT:
             item = self._outstanding.pop(pdu.sequence_number, None)
-            if item is not None and item.command_id not in _OUTSIDE_WINDOW:
+            if item is not None and item[0] not in _OUTSIDE_WINDOW:
                 self._in_window -= 1
             if command_id in BOUND_BY and pdu.command_status == CommandStatus.ESME_ROK:
                 if self.role is Role.ESME and self.state is State.OPEN:
@@ -246,7 +252,7 @@ class Session:
             elif command_id == _C.UNBIND_RESP:
                 self.state = State.UNBOUND
             return pdu
-        if command_id not in self._may_receive[self.state]:
+        if command_id not in self._receivable:
             raise RemoteProtocolError(
                 f"{type(pdu).__name__} is not allowed in state {self.state.value}",
                 command_status=(
@@ -284,7 +290,7 @@ class Session:
             deadlines.append(self._enquire_due)
         if self._outstanding:
             # Requests are inserted in time order with one timeout, so the first is the earliest.
-            deadlines.append(next(iter(self._outstanding.values())).deadline)
+            deadlines.append(next(iter(self._outstanding.values()))[1])
         if self.inactivity_timeout is not None:
             deadlines.append(self._last_received + self.inactivity_timeout)
         return min(deadlines) if deadlines else None
@@ -297,13 +303,13 @@ class Session:
             self._last_received + self.inactivity_timeout
         ):
             events.append(InactivityTimedOut())
-        for seq, item in list(self._outstanding.items()):
-            if item.deadline > now:
+        for seq, (command_id, deadline) in list(self._outstanding.items()):
+            if deadline > now:
                 break
             del self._outstanding[seq]
-            if item.command_id not in _OUTSIDE_WINDOW:
+            if command_id not in _OUTSIDE_WINDOW:
                 self._in_window -= 1
-            events.append(ResponseTimedOut(seq, item.command_id))
+            events.append(ResponseTimedOut(seq, command_id))
         if self.is_bound and self._enquire_due is not None and now >= self._enquire_due:
             if self.enquire_link_interval is not None:
                 self._enquire_due = now + self.enquire_link_interval
@@ -313,7 +319,7 @@ class Session:
     def connection_lost(self) -> dict[int, int]:
         """Close the session; returns the requests that never got a response."""
         self.state = State.CLOSED
-        lost = {seq: item.command_id for seq, item in self._outstanding.items()}
+        lost = {seq: item[0] for seq, item in self._outstanding.items()}
         self._outstanding.clear()
         self._in_window = 0
         return lost

@@ -13,14 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.store.messages import _insert_many
 from tidings.store.models import message_events, message_parts, messages
 
-_FINAL = tuple(s.value for s in FINAL_STATUSES)
+_FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
+
+
+def _not_final(column: Any) -> Any:
+    # Written out as literal comparisons: an IN list expands its parameters, which
+    # executemany (one statement, many rows) cannot do.
+    return and_(*(column != literal_column(f"'{status}'") for status in _FINAL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +213,7 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str,
 
 _UPDATE_MESSAGE = (
     update(messages)
-    .where(messages.c.id == bindparam("b_id"), messages.c.status.not_in(_FINAL))
+    .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
         status=bindparam("b_status"),
         status_at=bindparam("b_at"),
@@ -222,7 +228,7 @@ _UPDATE_MESSAGE = (
 
 _UPDATE_STATUS_ONLY = (
     update(messages)
-    .where(messages.c.id == bindparam("b_id"), messages.c.status.not_in(_FINAL))
+    .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
         status=bindparam("b_status"),
         status_at=bindparam("b_at"),
@@ -237,7 +243,7 @@ _UPDATE_PART = (
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
         message_parts.c.seq == bindparam("b_seq"),
-        message_parts.c.status.not_in(_FINAL),
+        _not_final(message_parts.c.status),
     )
     .values(
         status=bindparam("b_status"),

@@ -8,6 +8,7 @@ PostgreSQL runs through asyncpg; a ``search_path`` query parameter in the URL se
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,6 +79,10 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite has one writer. Tasks of this process that each open a write transaction would
+        # otherwise meet in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+        # before it retries; queueing them here hands the lock over at once, in order.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, database_url: str, **engine_options: Any) -> Database:
@@ -104,9 +109,12 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that writes; committed on success, rolled back on error."""
-        async with self.engine.connect() as connection:
-            if self.dialect == "sqlite":
-                connection = await connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        if self._write_lock is None:
+            async with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        async with self._write_lock, self.engine.connect() as connection:
+            connection = await connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             async with connection.begin():
                 yield connection
 

@@ -1,0 +1,222 @@
+"""End to end: HTTP API → store → dispatcher → SMPP → simulator → receipt → store.
+
+    python bench/e2e.py [--count 100000] [--database-url URL] [--singles 3000]
+
+Starts a simulator in its own process and the service (``tidings serve --no-simulator``, role
+all) in another, on SQLite in a temporary directory unless ``--database-url`` is given. Sends
+``count`` messages through the batch API (10,000 recipients per request) and waits until every
+one has its final status from a receipt. Then sends ``singles`` one-recipient requests at
+concurrency 10. The last line is one JSON object with ``accepted_per_s``, ``e2e_per_s``,
+``single_rps``, ``p50_ms`` and ``p99_ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
+BATCH = 10_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on {port}")
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], port: int, what: str) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, what)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def tidings(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tidings.cli", *args]
+
+
+async def count_final(client: httpx.AsyncClient) -> int:
+    """Messages with a final status, from the service's own metrics."""
+    text = (await client.get("/metrics")).text
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("tidings_messages{"):
+            status = line.split('status="', 1)[1].split('"', 1)[0]
+            if status in FINAL:
+                total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
+
+async def batch_phase(base: str, secret: str, count: int) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
+        bodies = []
+        for start in range(0, count, BATCH):
+            size = min(BATCH, count - start)
+            bodies.append(
+                {
+                    "to": [f"+35840{n:07d}" for n in range(start, start + size)],
+                    "from": "Tidings",
+                    "body": "Your code is 123456. It expires in 10 minutes.",
+                }
+            )
+        started = time.perf_counter()
+        semaphore = asyncio.Semaphore(2)
+
+        async def post(body: dict[str, object]) -> None:
+            async with semaphore:
+                answer = await client.post("/v1/messages", json=body)
+                if answer.status_code != 202:
+                    raise SystemExit(f"batch refused: {answer.status_code} {answer.text[:300]}")
+
+        await asyncio.gather(*(post(b) for b in bodies))
+        accepted = time.perf_counter() - started
+        print(f"accepted {count:,} in {accepted:.2f} s: {count / accepted:,.0f} messages/s")
+        while True:
+            done = await count_final(client)
+            elapsed = time.perf_counter() - started
+            if done >= count:
+                break
+            if elapsed > max(600.0, count / 50):
+                raise SystemExit(f"only {done:,} of {count:,} final after {elapsed:.0f} s")
+            await asyncio.sleep(0.25)
+        e2e = time.perf_counter() - started
+        print(f"all {count:,} final in {e2e:.2f} s: {count / e2e:,.0f} messages/s end to end")
+        return count / accepted, count / e2e
+
+
+async def single_phase(base: str, secret: str, count: int) -> tuple[float, list[float]]:
+    headers = {"Authorization": f"Bearer {secret}"}
+    latencies: list[float] = []
+    remaining = count
+    limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=30, limits=limits
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                body = {"to": f"+35850{remaining:07d}", "from": "Tidings", "body": "Hello"}
+                started = time.perf_counter()
+                answer = await client.post("/v1/messages", json=body)
+                latencies.append(time.perf_counter() - started)
+                if answer.status_code != 202:
+                    raise SystemExit(f"single refused: {answer.status_code} {answer.text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(10)))
+        elapsed = time.perf_counter() - started
+    return count / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--singles", type=int, default=3000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
+        data_dir = Path(tmp)
+        http_port, smpp_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "TIDINGS_DATA_DIR": str(data_dir),
+            "TIDINGS_HTTP_PORT": str(http_port),
+            "TIDINGS_SIMULATOR_PORT": str(smpp_port),
+        }
+        if args.database_url:
+            env["TIDINGS_DATABASE_URL"] = args.database_url
+        subprocess.run(tidings("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+        account = json.loads(
+            subprocess.run(
+                tidings(
+                    "accounts", "create", "Bench", "--rate-limit", "1000000/1 second", "--json"
+                ),
+                env=env,
+                check=True,
+                capture_output=True,
+            ).stdout
+        )
+        key = json.loads(
+            subprocess.run(
+                tidings("keys", "create", "--account", account["id"], "--json"),
+                env=env,
+                check=True,
+                capture_output=True,
+            ).stdout
+        )
+        secret = key["secret"]
+        simulator = tidings(
+            "simulator",
+            "serve",
+            "--port",
+            str(smpp_port),
+            "--no-control",
+            "--receipt-delay",
+            "0",
+            "--deliver-all",
+        )
+        base = f"http://127.0.0.1:{http_port}"
+        print(f"cpus={os.cpu_count()} count={args.count} database={args.database_url or 'sqlite'}")
+        with (
+            running(simulator, env, smpp_port, "simulator"),
+            running(tidings("serve", "--no-simulator"), env, http_port, "service"),
+        ):
+            accepted_per_s, e2e_per_s = asyncio.run(batch_phase(base, secret, args.count))
+            single_rps, latencies = asyncio.run(single_phase(base, secret, args.singles))
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"single-message requests at concurrency 10: {single_rps:,.0f}/s")
+    print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(
+        json.dumps(
+            {
+                "accepted_per_s": round(accepted_per_s),
+                "e2e_per_s": round(e2e_per_s),
+                "single_rps": round(single_rps),
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(p99, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

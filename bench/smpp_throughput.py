@@ -1,0 +1,154 @@
+"""SMPP throughput: our ESME client against our simulator running in a separate process.
+
+    python bench/smpp_throughput.py [--count 100000] [--binds 1]
+
+Sends ``count`` submit_sm at window 10, then at window 100, each over a fresh transceiver bind,
+and prints submits per second. For the window-100 run it also waits for every delivery receipt
+and prints how long after the first submit the last one arrived. The last line is one JSON
+object with ``submits_per_s_w10``, ``submits_per_s_w100`` and ``receipts_done_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from tidings.net import EsmeClient, EsmeConfig
+from tidings.smpp.constants import EsmClass
+from tidings.smpp.pdu import DataSm, DeliverSm, SubmitSm
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def simulator_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    command = [
+        sys.executable,
+        "-m",
+        "tidings.cli",
+        "simulator",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-control",
+        "--receipt-delay",
+        "0",
+        "--deliver-all",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"simulator exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def run(port: int, count: int, window: int, binds: int) -> tuple[float, float]:
+    receipts = 0
+    all_receipts = asyncio.Event()
+
+    def on_deliver(pdu: DeliverSm | DataSm) -> int:
+        nonlocal receipts
+        if pdu.esm_class & EsmClass.MESSAGE_TYPE_MASK == EsmClass.DELIVERY_RECEIPT:
+            receipts += 1
+            if receipts >= count:
+                all_receipts.set()
+        return 0
+
+    config = EsmeConfig(
+        host="127.0.0.1", port=port, system_id="bench", password="bench", window=window, binds=binds
+    )
+    client = EsmeClient(config, on_deliver=on_deliver)
+    await client.start()
+    remaining = count
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            pdu = SubmitSm(
+                source_addr="Tidings",
+                source_addr_ton=5,
+                destination_addr=f"35840{remaining % 10_000_000:07d}",
+                dest_addr_ton=1,
+                dest_addr_npi=1,
+                registered_delivery=1,
+                short_message=b"Benchmark message from tidings",
+            )
+            response = await client.submit(pdu)
+            if response.command_status != 0:
+                raise SystemExit(f"submit failed with status {response.command_status:#x}")
+
+    started = time.perf_counter()
+    # One worker per window slot keeps every window full: a response frees its slot and wakes
+    # the worker that sent it, which sends the next. More workers would only queue for slots.
+    await asyncio.gather(*(worker() for _ in range(window * binds)))
+    submitted = time.perf_counter() - started
+    await asyncio.wait_for(all_receipts.wait(), timeout=max(60.0, count / 1000))
+    receipts_done = time.perf_counter() - started
+    await client.stop()
+    return count / submitted, receipts_done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--binds", type=int, default=1)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        runner = asyncio.run
+    port = free_port()
+    print(f"cpus={os.cpu_count()} count={args.count} binds={args.binds}")
+    with simulator_process(port):
+        w10, _ = runner(run(port, args.count, 10, args.binds))
+        print(f"window 10:  {w10:,.0f} submit_sm/s")
+        w100, receipts_done = runner(run(port, args.count, 100, args.binds))
+        print(
+            f"window 100: {w100:,.0f} submit_sm/s;"
+            f" all {args.count:,} receipts in {receipts_done:.2f} s"
+        )
+    print(
+        json.dumps(
+            {
+                "submits_per_s_w10": round(w10),
+                "submits_per_s_w100": round(w100),
+                "receipts_done_s": round(receipts_done, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
