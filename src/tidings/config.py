@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     default_region: str = "FI"
     max_recipients: int = Field(default=10_000, gt=0)
     default_max_parts: int = Field(default=10, ge=1, le=255)
+    # Webhook and dlr_url delivery (the events outbox). Private networks (RFC 1918, fc00::/7) are
+    # refused as targets unless allowed; metadata and link-local addresses are always refused.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_concurrency_per_host: int = Field(default=4, ge=1)
+    # Full-jitter exponential backoff: retry n waits uniform(0, min(cap, base * 2**(n-1))).
+    webhook_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_give_up_after_seconds: float = Field(default=25 * 3600.0, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=256, ge=1)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:

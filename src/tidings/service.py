@@ -26,6 +26,8 @@ from tidings.config import Role, Settings
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
+from tidings.events.delivery import OutboxWorker
+from tidings.events.outbox import enqueue_status_changes
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
 from tidings.store.engine import Database
@@ -97,6 +99,7 @@ class Service:
         self.registry = CollectorRegistry(auto_describe=True)
         self.simulator: Simulator | None = None
         self.dispatcher: Dispatcher | None = None
+        self.outbox: OutboxWorker | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
         self._server: uvicorn.Server | None = None
@@ -125,10 +128,15 @@ class Service:
             )
             await self.simulator.start()
         if self.runs_dispatcher:
+            # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
+            # them, then delivered by the outbox worker with retries.
+            self.outbox = OutboxWorker(self.database, settings)
+            self.outbox.start()
             self.dispatcher = Dispatcher(
                 self.database,
                 DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
                 registry=self.registry,
+                status_hooks=[enqueue_status_changes],
             )
             await self.dispatcher.start()
         if self.runs_api:
@@ -179,6 +187,8 @@ class Service:
                 await self._server_task
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.database.close()

@@ -217,3 +217,70 @@ messages = _table(Message)
 message_parts = _table(MessagePart)
 message_events = _table(MessageEvent)
 idempotency = _table(IdempotencyRecord)
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    # JSON list of event types; ["*"] means every event.
+    event_types: Mapped[str] = mapped_column(Text)
+    # A Standard Webhooks secret (``whsec_`` + base64), used to sign every delivery.
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class OutboxItem(Base):
+    """One HTTP request that must leave the process: a dlr_url GET or a signed webhook POST."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # Workers claim by (state, next_attempt_at); a claim pushes next_attempt_at out as a lease.
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_subscription_id_id", "subscription_id", "id"),
+    )
+
+    # Sortable, and also the ``webhook-id`` a receiver dedupes on (the same on every retry).
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(12))
+    method: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(Text)
+    # Kept apart from the url so a worker can skip hosts it is already saturating.
+    target_host: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[str | None] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(64))
+    subscription_id: Mapped[str | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="SET NULL")
+    )
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    # Retries stop this long after pending_since; a manual replay restarts the clock.
+    pending_since: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_outbox_id_id", "outbox_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[str] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+webhook_subscriptions = _table(WebhookSubscription)
+outbox = _table(OutboxItem)
+delivery_attempts = _table(DeliveryAttempt)
+

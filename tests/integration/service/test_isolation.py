@@ -44,6 +44,14 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/routes/{name}"),
     Endpoint("PATCH", "/v1/routes/{name}", {"port": 1}),
     Endpoint("DELETE", "/v1/routes/{name}"),
+    Endpoint(
+        "POST", "/v1/webhooks", {"url": "https://example.org/in", "events": ["message.status"]}
+    ),
+    Endpoint("GET", "/v1/webhooks"),
+    Endpoint("GET", "/v1/webhooks/{subscription_id}"),
+    Endpoint("DELETE", "/v1/webhooks/{subscription_id}"),
+    Endpoint("GET", "/v1/webhooks/{subscription_id}/deliveries"),
+    Endpoint("POST", "/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/replay"),
 ]
 
 
@@ -52,6 +60,7 @@ class Victim:
     tenant: Tenant
     message_id: str
     sender_id: str
+    subscription_id: str
 
 
 async def _victim(client: httpx.AsyncClient, make_tenant: MakeTenant) -> Victim:
@@ -60,7 +69,14 @@ async def _victim(client: httpx.AsyncClient, make_tenant: MakeTenant) -> Victim:
     created = await client.post(
         "/v1/senders", json={"address": "Alice", "route": "simulator"}, headers=alice.bearer
     )
-    return Victim(alice, sent.json()["messages"][0]["id"], created.json()["id"])
+    subscribed = await client.post(
+        "/v1/webhooks",
+        json={"url": "https://example.com/alice", "events": ["message.status"]},
+        headers=alice.bearer,
+    )
+    return Victim(
+        alice, sent.json()["messages"][0]["id"], created.json()["id"], subscribed.json()["id"]
+    )
 
 
 def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
@@ -82,7 +98,11 @@ async def test_another_account_cannot_read_or_change_anything(
     intruder_root = await make_tenant("Mallory Corp")
     intruder = await make_tenant("Mallory", parent=intruder_root)
     path = endpoint.path.format(
-        message_id=victim.message_id, sender_id=victim.sender_id, name="simulator"
+        message_id=victim.message_id,
+        sender_id=victim.sender_id,
+        name="simulator",
+        subscription_id=victim.subscription_id,
+        delivery_id="0",
     )
 
     # Acting for the victim's account is refused outright.
@@ -101,7 +121,13 @@ async def test_another_account_cannot_read_or_change_anything(
         assert own.status_code in (403, 404), own.text
     else:
         assert own.status_code < 300, own.text
-        for secret_id in (victim.tenant.account.id, victim.message_id, victim.sender_id):
+        victim_ids = (
+            victim.tenant.account.id,
+            victim.message_id,
+            victim.sender_id,
+            victim.subscription_id,
+        )
+        for secret_id in victim_ids:
             assert secret_id not in own.text
 
     # And nothing of the victim's changed.
@@ -113,5 +139,7 @@ async def test_another_account_cannot_read_or_change_anything(
     assert sender.json()["route"] == "simulator"
     account = await client.get("/v1/account", headers=victim.tenant.bearer)
     assert account.json()["sub_accounts"] == []
+    hooks = await client.get("/v1/webhooks", headers=victim.tenant.bearer)
+    assert [h["id"] for h in hooks.json()["webhooks"]] == [victim.subscription_id]
     routes = await client.get("/v1/routes", headers=victim.tenant.bearer)
     assert [(r["name"], r["port"]) for r in routes.json()] == [("simulator", 2775)]

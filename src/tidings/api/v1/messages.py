@@ -28,6 +28,7 @@ from tidings.api.v1.schemas import (
 from tidings.core import messaging
 from tidings.core.accounts import utcnow
 from tidings.core.lifecycle import MessageStatus
+from tidings.events.ssrf import TargetPolicy, validate_callback_url
 
 # Below this many recipients planning is quicker than handing it to a thread.
 _PLAN_IN_THREAD_ABOVE = 200
@@ -61,6 +62,10 @@ async def send_messages(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     settings = found.settings
+    dlr_url = None
+    if body.dlr_url is not None:
+        # Refuse at the door what the delivery worker would refuse later (SSRF guard).
+        dlr_url = validate_callback_url(str(body.dlr_url), TargetPolicy.from_settings(settings))
     request = messaging.SendRequest(
         to=[body.to] if isinstance(body.to, str) else body.to,
         sender=body.from_,
@@ -70,7 +75,7 @@ async def send_messages(
         request_id=body.request_id,
         idempotency_key=idempotency_key,
         customer_data=body.customer_data,
-        dlr_url=None if body.dlr_url is None else str(body.dlr_url),
+        dlr_url=dlr_url,
         max_parts=body.max_parts,
         ad=body.ad,
     )

@@ -1,0 +1,289 @@
+"""Writing callbacks and webhook events into the outbox, in the caller's transaction.
+
+The dispatcher's status writer calls :func:`enqueue_status_changes` (or the two functions it is
+made of) inside the transaction that records the status changes, so a change and its callbacks
+commit together or not at all (issue 4 §6: "written to an outbox in the same transaction as the
+change that caused them"). Each call is one bulk insert, however many rows it makes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.core.errors import NotFound
+from tidings.store import outbox as store
+from tidings.store.ids import new_ids
+
+DLR_CALLBACK = "dlr_callback"
+WEBHOOK = "webhook"
+MESSAGE_STATUS = "message.status"
+# The parameters a dlr_url callback adds to the URL's own query string (issue 3 §4).
+DLR_PARAMETERS = ("message_id", "status", "error_code", "to", "timestamp")
+_JSON_HEADERS = json.dumps({"content-type": "application/json"})
+
+
+@dataclass(frozen=True, slots=True)
+class DlrCallback:
+    """One status change of a message that asked for a ``dlr_url`` GET callback."""
+
+    account_id: str
+    dlr_url: str
+    message_id: str
+    status: str
+    error_code: str | None
+    to: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened in an account, for the webhooks subscribed to its type."""
+
+    account_id: str
+    type: str
+    data: Mapping[str, Any]
+    occurred_at: datetime
+    id: str | None = field(default=None)
+
+
+class StatusChangeLike(Protocol):
+    """What a message status change carries (the dispatcher's ``StatusChange``)."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def dlr_url(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a ``Z``: ``2026-11-24T09:00:00.123Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dlr_url_prefix(base_url: str) -> str:
+    """``base_url`` up to where the added parameters go: its kept query and a ``?`` or ``&``.
+
+    The URL's own query parameters are kept byte for byte (they may carry a signature over their
+    exact encoding), except any named like an added one: two values for ``status`` would leave
+    it to the receiver's framework which one wins. The fragment is dropped; it is never sent
+    over HTTP anyway.
+    """
+    parts = urlsplit(base_url)
+    kept = "&".join(
+        segment
+        for segment in parts.query.split("&")
+        if segment and unquote_plus(segment.split("=", 1)[0]) not in DLR_PARAMETERS
+    )
+    head = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return f"{head}?{kept}&" if kept else f"{head}?"
+
+
+def _encode(values: Mapping[str, str]) -> str:
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in values.items())
+
+
+def dlr_callback_url(base_url: str, values: Mapping[str, str]) -> str:
+    """``base_url`` with ``values`` (the five DLR parameters) added to its query string."""
+    return dlr_url_prefix(base_url) + _encode(values)
+
+
+def _target_host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "")[:255]
+    except ValueError:
+        # Delivery refuses it with the reason; the row must still be written.
+        return ""
+
+
+async def enqueue_dlr_callbacks(connection: AsyncConnection, items: Sequence[DlrCallback]) -> None:
+    """Queue one ``dlr_url`` GET per item, in the caller's transaction."""
+    if not items:
+        return
+    now = datetime.now(UTC)
+    ids = new_ids(len(items))
+    # A batch shares a few dlr_urls and timestamps: parse and format each once.
+    prefixes: dict[str, tuple[str, str]] = {}
+    timestamps: dict[datetime, str] = {}
+    rows = []
+    for outbox_id, item in zip(ids, items, strict=True):
+        known = prefixes.get(item.dlr_url)
+        if known is None:
+            known = prefixes[item.dlr_url] = (
+                dlr_url_prefix(item.dlr_url),
+                _target_host(item.dlr_url),
+            )
+        prefix, host = known
+        timestamp = timestamps.get(item.timestamp)
+        if timestamp is None:
+            timestamp = timestamps[item.timestamp] = quote(iso_timestamp(item.timestamp), safe="")
+        url = (
+            f"{prefix}message_id={quote(item.message_id, safe='')}"
+            f"&status={quote(str(item.status), safe='')}"
+            f"&error_code={quote(item.error_code or '', safe='')}"
+            f"&to={quote(item.to, safe='')}&timestamp={timestamp}"
+        )
+        row = _row(outbox_id, item.account_id, DLR_CALLBACK, "GET", url, host, now)
+        row["event_type"] = MESSAGE_STATUS
+        row["event_id"] = outbox_id
+        rows.append(row)
+    await store.insert_items(connection, rows)
+
+
+def _row(
+    outbox_id: str, account_id: str, kind: str, method: str, url: str, host: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": outbox_id,
+        "account_id": account_id,
+        "kind": kind,
+        "state": store.PENDING,
+        "method": method,
+        "url": url,
+        "target_host": host,
+        "body": None,
+        "headers": None,
+        "event_type": "",
+        "event_id": "",
+        "subscription_id": None,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "pending_since": now,
+        "created_at": now,
+        "delivered_at": None,
+        "last_status": None,
+        "last_error": None,
+    }
+
+
+def _subscribed(event_types: str, event_type: str) -> bool:
+    try:
+        types = json.loads(event_types)
+    except ValueError:
+        return False
+    return isinstance(types, list) and ("*" in types or event_type in types)
+
+
+async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -> int:
+    """Queue one signed POST per (event, matching subscription); return how many were queued.
+
+    The body follows the Standard Webhooks payload shape ``{"type", "timestamp", "data"}``; it
+    is signed at delivery time, since the signature covers the send timestamp.
+    """
+    if not events:
+        return 0
+    subscriptions = await store.list_subscriptions(
+        connection, {event.account_id for event in events}
+    )
+    if not subscriptions:
+        return 0
+    by_account: dict[str, list[store.SubscriptionRecord]] = {}
+    for subscription in subscriptions:
+        by_account.setdefault(subscription.account_id, []).append(subscription)
+    now = datetime.now(UTC)
+    event_ids = iter(new_ids(len(events)))
+    pairs = []
+    for event in events:
+        event_id = event.id or f"evt_{next(event_ids)}"
+        for subscription in by_account.get(event.account_id, ()):
+            if _subscribed(subscription.event_types, event.type):
+                pairs.append((event, event_id, subscription))
+    rows = []
+    for outbox_id, (event, event_id, subscription) in zip(new_ids(len(pairs)), pairs, strict=True):
+        row = _row(
+            outbox_id,
+            event.account_id,
+            WEBHOOK,
+            "POST",
+            subscription.url,
+            _target_host(subscription.url),
+            now,
+        )
+        row.update(
+            body=json.dumps(
+                {
+                    "type": event.type,
+                    "timestamp": iso_timestamp(event.occurred_at),
+                    "data": dict(event.data),
+                },
+                separators=(",", ":"),
+                default=str,
+            ),
+            headers=_JSON_HEADERS,
+            event_type=event.type,
+            event_id=event_id,
+            subscription_id=subscription.id,
+        )
+        rows.append(row)
+    await store.insert_items(connection, rows)
+    return len(rows)
+
+
+async def enqueue_status_changes(
+    connection: AsyncConnection, changes: Sequence[StatusChangeLike]
+) -> None:
+    """A status hook for the dispatcher: dlr_url callbacks plus ``message.status`` webhooks."""
+    await enqueue_dlr_callbacks(
+        connection,
+        [
+            DlrCallback(
+                account_id=change.account_id,
+                dlr_url=change.dlr_url,
+                message_id=change.message_id,
+                status=str(change.status),
+                error_code=change.error_code,
+                to=change.recipient,
+                timestamp=change.at,
+            )
+            for change in changes
+            if change.dlr_url
+        ],
+    )
+    await enqueue_events(
+        connection,
+        [
+            Event(
+                account_id=change.account_id,
+                type=MESSAGE_STATUS,
+                data={
+                    "message_id": change.message_id,
+                    "status": str(change.status),
+                    "error_code": change.error_code,
+                    "to": change.recipient,
+                    "timestamp": iso_timestamp(change.at),
+                },
+                occurred_at=change.at,
+            )
+            for change in changes
+        ],
+    )
+
+
+async def replay(
+    connection: AsyncConnection, outbox_id: str, *, account_id: str | None = None
+) -> None:
+    """Deliver a row again from now on, whether it was delivered, dead or still pending.
+
+    Its retry clock restarts, so a replayed row gets the full retry period again. With
+    ``account_id``, only that account's rows can be replayed (anything else is NotFound).
+    """
+    if not await store.make_due_again(
+        connection, outbox_id, now=datetime.now(UTC), account_id=account_id
+    ):
+        raise NotFound("No such outbox entry.")
