@@ -77,6 +77,12 @@ _FAILURE_PRECEDENCE: tuple[MessageStatus, ...] = (
 )
 
 
+class InboundStatus(StrEnum):
+    """An inbound (mobile-originated) message is stored once, in its only state."""
+
+    RECEIVED = "received"
+
+
 class InvalidTransition(TidingsError):
     """That status change is not allowed by the message lifecycle."""
 

@@ -49,6 +49,7 @@ class DispatcherConfig:
     dispatcher_id: str = field(default_factory=_default_dispatcher_id)
     batch_size: int = 1000
     poll_interval: float = 0.05
+    claim_gather: float = 0.02
     lease: timedelta = timedelta(minutes=2)
     retry_initial: float = 2.0
     retry_max: float = 300.0
@@ -374,7 +375,17 @@ class Dispatcher:
 
     async def _claim_loop(self) -> None:
         config = self.config
+        loop = asyncio.get_running_loop()
+        promoted_at = 0.0
         while self._running:
+            if loop.time() - promoted_at >= 1.0:
+                # Scheduled messages become due within a second of their send_at.
+                promoted_at = loop.time()
+                try:
+                    async with self.database.write() as connection:
+                        await store.promote_scheduled(connection, now=_now())
+                except Exception:
+                    log.exception("promoting scheduled messages failed")
             room = config.max_in_flight - len(self._in_flight)
             if room <= 0:
                 self._capacity.clear()
@@ -415,6 +426,10 @@ class Dispatcher:
                     runner.queue.put_nowait(message)
             self.metrics.in_flight.set(len(self._in_flight))
             if len(claimed) < min(room, config.batch_size):
+                # Caught up. Let a few milliseconds' worth of new messages gather before the
+                # next claim: one claim per accepted request would take the single SQLite
+                # writer away from the API and the status writer hundreds of times a second.
+                await asyncio.sleep(config.claim_gather)
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(config.poll_interval):
@@ -494,7 +509,6 @@ class Dispatcher:
             now = _now()
             try:
                 async with self.database.write() as connection:
-                    await store.promote_scheduled(connection, now=now)
                     await store.renew_claims(
                         connection,
                         dispatcher_id=config.dispatcher_id,
@@ -554,6 +568,9 @@ class Dispatcher:
             return cached[0]
         async with self.database.read() as connection:
             sender = await route_store.find_number_owner(connection, address)
+            if sender is None and address.isdigit() and len(address) > 8:
+                # An SMSC that sends an international number with TON 0 (unknown).
+                sender = await route_store.find_number_owner(connection, "+" + address)
         owner = None if sender is None else sender.account_id
         self._owners[address] = (owner, loop.time() + 10.0)
         return owner

@@ -20,7 +20,12 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus, derive_message_status
+from tidings.core.lifecycle import (
+    FINAL_STATUSES,
+    InboundStatus,
+    MessageStatus,
+    derive_message_status,
+)
 from tidings.dispatch.outcomes import (
     RECEIPT_STATUS,
     InboundOutcome,
@@ -377,7 +382,7 @@ class StatusWriter:
                 "body": item.body,
                 "encoding": item.encoding,
                 "parts_count": item.parts_count,
-                "status": "received",
+                "status": InboundStatus.RECEIVED.value,
                 "status_at": item.at,
                 "send_at": None,
                 "next_attempt_at": None,

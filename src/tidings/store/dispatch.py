@@ -61,7 +61,10 @@ async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> li
     """scheduled → queued for every message whose send_at has come."""
     result = await connection.execute(
         update(messages)
-        .where(messages.c.status == MessageStatus.SCHEDULED.value, messages.c.send_at <= now)
+        # next_attempt_at is send_at for a scheduled message, and is what the index covers.
+        .where(
+            messages.c.status == MessageStatus.SCHEDULED.value, messages.c.next_attempt_at <= now
+        )
         .values(status=MessageStatus.QUEUED.value, status_at=now, updated_at=now)
         .returning(messages.c.id)
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
-from tidings.core.lifecycle import MessageStatus
+from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.routing import BindMode, ConcatMethod, DefaultEncoding
 from tidings.store.records import (
     AccountRecord,
@@ -118,7 +118,7 @@ class MessageView(BaseModel):
     body: str
     encoding: str
     parts_count: int
-    status: MessageStatus
+    status: MessageStatus | InboundStatus
     status_at: datetime
     send_at: datetime | None
     attempts: int
@@ -143,7 +143,11 @@ class MessageView(BaseModel):
             body=message.body,
             encoding=message.encoding,
             parts_count=message.parts_count,
-            status=MessageStatus(message.status),
+            status=(
+                InboundStatus(message.status)
+                if message.direction == "in"
+                else MessageStatus(message.status)
+            ),
             status_at=message.status_at,
             send_at=message.send_at,
             attempts=message.attempts,

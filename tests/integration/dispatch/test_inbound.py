@@ -1,0 +1,87 @@
+"""Mobile-originated messages from the simulator: routed to the account owning the number they
+were sent to, stored as inbound messages, or acknowledged and dropped when nobody owns it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.integration.dispatch.conftest import Running
+from tidings.core import accounts, routing
+from tidings.store.models import messages
+
+LONG_CODE = "+358409999999"
+HANDSET = "+358401112223"
+
+
+async def inbound_messages(running: Running) -> list[dict[str, Any]]:
+    async with running.service.database.read() as connection:
+        result = await connection.execute(
+            select(messages).where(messages.c.direction == "in").order_by(messages.c.id)
+        )
+        return [dict(row._mapping) for row in result]
+
+
+async def test_an_inbound_message_belongs_to_the_owner_of_its_number(running: Running) -> None:
+    database = running.service.database
+    simulator = running.service.simulator
+    assert simulator is not None
+    await accounts.create_account(database, "Other", region="FI")
+    await routing.add_sender(database, running.account, LONG_CODE)
+
+    # inject_inbound returns once the ESME acknowledged it, which it does once it is stored.
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kiitos, nähdään!") == 1
+
+    [stored] = await inbound_messages(running)
+    assert stored["account_id"] == running.account.id
+    assert (stored["sender"], stored["recipient"]) == (HANDSET, LONG_CODE)
+    assert (stored["body"], stored["encoding"], stored["parts_count"]) == (
+        "Kiitos, nähdään!",
+        "gsm7",
+        1,
+    )
+    assert stored["status"] == "received"
+    assert stored["next_attempt_at"] is None  # never claimed for sending
+
+    # The account sees it through the API like any other message.
+    listed = await running.http.get("/v1/messages")
+    assert listed.status_code == 200, listed.text
+    assert [m["id"] for m in listed.json()["data"]] == [stored["id"]]
+    one = await running.http.get(f"/v1/messages/{stored['id']}")
+    assert one.status_code == 200, one.text
+    assert (one.json()["direction"], one.json()["status"]) == ("in", "received")
+
+
+async def test_a_long_inbound_message_is_joined_before_it_is_stored(running: Running) -> None:
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    text = "Hyvää päivää 🌞, tämä on pitkä vastaus. " * 4
+    parts = await simulator.inject_inbound(HANDSET, LONG_CODE, text)
+    assert parts > 1
+
+    [stored] = await inbound_messages(running)
+    assert stored["body"] == text
+    assert (stored["encoding"], stored["parts_count"]) == ("ucs2", parts)
+
+
+async def test_an_inbound_message_to_an_unregistered_number_is_acknowledged_not_stored(
+    running: Running,
+) -> None:
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+
+    # Acknowledged (no InboundRejected): refusing would make the SMSC send it again and again.
+    await simulator.inject_inbound(HANDSET, "+358408888888", "Onko siellä ketään?")
+    assert await inbound_messages(running) == []
+    # Through the service's own simulator endpoint, to the registered number, it is stored.
+    response = await running.http.post(
+        "/v1/simulator/inbound",
+        params={"wait": "true"},
+        json={"from": HANDSET, "to": LONG_CODE, "text": "Hei"},
+    )
+    assert response.status_code == 200, response.text
+    assert [m["body"] for m in await inbound_messages(running)] == ["Hei"]
+    assert simulator.stats.inbound_sent == 2
