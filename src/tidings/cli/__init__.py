@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tidings import __version__
-from tidings.cli import accounts, db, keys, messages, routes, senders, serve, simulator
+from tidings.cli import accounts, contacts, db, keys, messages, routes, senders, serve, simulator
 
 app = typer.Typer(
     name="tidings",
@@ -34,6 +34,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(routes.app, name="routes")
 app.add_typer(senders.app, name="senders")
 app.add_typer(messages.app, name="messages")
+app.add_typer(contacts.app, name="contacts")
 app.add_typer(simulator.app, name="simulator")
 
 

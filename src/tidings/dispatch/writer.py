@@ -44,6 +44,8 @@ StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]
 
 # How long a receipt whose SMSC id matches no part is kept and retried before it is dropped.
 UNMATCHED_RECEIPT_TTL = 120.0
+# How long a receipt's exact SMSC id must have been missing before its other spellings are tried.
+VARIANTS_AFTER = 10.0
 # How many recently submitted parts are remembered, so receipts skip the index lookup.
 RECENT_PARTS = 200_000
 
@@ -256,20 +258,33 @@ class StatusWriter:
         await store.insert_events(connection, event_rows)
 
     async def _resolve(
-        self, connection: AsyncConnection, smsc_ids: set[str]
+        self, connection: AsyncConnection, receipts: list[ReceiptOutcome], now_loop: float
     ) -> dict[str, store.PartOwner]:
+        smsc_ids = {r.smsc_message_id for r in receipts}
         owners = {i: self._recent[i] for i in smsc_ids if i in self._recent}
         missing = smsc_ids - owners.keys()
         if missing:
             owners.update(await store.find_part_owners(connection, missing))
             missing = smsc_ids - owners.keys()
-        if missing:
-            # SMSCs often report ids in another base or case than their submit response did.
+        # SMSCs often report ids in another base or case than their submit response did. Such
+        # a spelling can also be another message's exact id, so it is only tried once the exact
+        # id has had time to be recorded (the receipt may simply have overtaken its submit
+        # response, or come in on another dispatcher's bind), and only onto a part that is
+        # still waiting for its receipt.
+        overdue = {
+            r.smsc_message_id
+            for r in receipts
+            if r.smsc_message_id in missing
+            and r.first_seen
+            and now_loop - r.first_seen >= VARIANTS_AFTER
+        }
+        if overdue:
             variants: dict[str, str] = {}
-            for smsc_id in missing:
+            for smsc_id in overdue:
                 for variant in message_id_variants(smsc_id)[1:]:
                     variants.setdefault(variant, smsc_id)
-            for variant, owner in (await store.find_part_owners(connection, variants)).items():
+            found = await store.find_part_owners(connection, variants, awaiting_receipt=True)
+            for variant, owner in found.items():
                 owners.setdefault(variants[variant], owner)
         return owners
 
@@ -280,7 +295,7 @@ class StatusWriter:
         changes: list[StatusChange],
         now_loop: float,
     ) -> None:
-        owners = await self._resolve(connection, {r.smsc_message_id for r in receipts})
+        owners = await self._resolve(connection, receipts, now_loop)
         part_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}

@@ -282,14 +282,15 @@ async def update_part_statuses(
 
 
 async def find_part_owners(
-    connection: AsyncConnection, smsc_message_ids: Iterable[str]
+    connection: AsyncConnection, smsc_message_ids: Iterable[str], *, awaiting_receipt: bool = False
 ) -> dict[str, PartOwner]:
-    """Receipt correlation through the smsc_message_id index."""
+    """Receipt correlation through the smsc_message_id index (with ``awaiting_receipt``, only
+    parts that have no final status yet)."""
     wanted = list(set(smsc_message_ids))
     found: dict[str, PartOwner] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        result = await connection.execute(
+        query = (
             select(
                 message_parts.c.smsc_message_id,
                 message_parts.c.message_id,
@@ -302,6 +303,9 @@ async def find_part_owners(
             .join(messages, messages.c.id == message_parts.c.message_id)
             .where(message_parts.c.smsc_message_id.in_(chunk))
         )
+        if awaiting_receipt:
+            query = query.where(message_parts.c.status == MessageStatus.SENT.value)
+        result = await connection.execute(query)
         for row in result:
             found[row[0]] = PartOwner(*row)
     return found

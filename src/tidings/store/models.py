@@ -284,3 +284,70 @@ webhook_subscriptions = _table(WebhookSubscription)
 outbox = _table(OutboxItem)
 delivery_attempts = _table(DeliveryAttempt)
 
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "phone"),
+        # Pages through an account's contacts in id order; searches by email.
+        Index("ix_contacts_account_id_id", "account_id", "id"),
+        Index("ix_contacts_account_id_email", "account_id", "email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    street: Mapped[str | None] = mapped_column(String(200))
+    zip: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    fax: Mapped[str | None] = mapped_column(String(20))
+    # JSON object of custom property names to string values.
+    properties: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    hard_errors_total: Mapped[int] = mapped_column(Integer)
+    hard_errors_current: Mapped[int] = mapped_column(Integer)
+    soft_errors_total: Mapped[int] = mapped_column(Integer)
+    soft_errors_current: Mapped[int] = mapped_column(Integer)
+    failed_messages: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    # When the current run of errors began; cleared by a delivery.
+    error_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ContactList(Base):
+    __tablename__ = "contact_lists"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ListMember(Base):
+    __tablename__ = "list_members"
+
+    list_id: Mapped[str] = mapped_column(
+        ForeignKey("contact_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Deleting a contact removes it from its lists, found through this index.
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime]
+
+
+contacts = _table(Contact)
+contact_lists = _table(ContactList)
+list_members = _table(ListMember)

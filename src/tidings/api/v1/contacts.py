@@ -1,0 +1,255 @@
+"""``/v1/contacts`` and ``/v1/lists``: contacts, CSV import and export, lists and members."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.v1.contact_schemas import (
+    ContactCreate,
+    ContactPage,
+    ContactUpdate,
+    ContactView,
+    ImportReportView,
+    ListCreate,
+    ListPage,
+    ListUpdate,
+    ListView,
+    MembersAdd,
+    MembersAdded,
+    MembersRemoved,
+    MemberTransfer,
+)
+from tidings.core import contacts, lists
+from tidings.core.contacts import DuplicatePolicy
+
+router = APIRouter(prefix="/v1")
+
+_Limit = Annotated[int, Query(ge=1, le=contacts.PAGE_LIMIT_MAX)]
+_Cursor = Annotated[str | None, Query(max_length=64)]
+_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/contacts", response_model=ContactView, status_code=201, tags=["contacts"])
+async def create_contact(
+    body: ContactCreate, account: AccountDep, found: ServicesDep
+) -> ContactView:
+    values = body.model_dump(exclude_unset=True)
+    return ContactView.of(await contacts.create_contact(found.database, account, values))
+
+
+@router.get("/contacts", response_model=ContactPage, tags=["contacts"])
+async def search_contacts(
+    account: AccountDep,
+    found: ServicesDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="phone prefix, or part of email or name")
+    ] = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    name: Annotated[
+        str | None, Query(max_length=200, description="part of first or last name")
+    ] = None,
+    list_id: Annotated[str | None, Query(max_length=26, description="only this list's")] = None,
+    limit: _Limit = 100,
+    cursor: _Cursor = None,
+) -> ContactPage:
+    page, next_cursor = await contacts.search_contacts(
+        found.database,
+        account,
+        limit=limit,
+        text=q,
+        phone=phone,
+        email=email,
+        name=name,
+        list_id=list_id,
+        cursor=cursor,
+    )
+    return ContactPage(data=[ContactView.of(c) for c in page], next_cursor=next_cursor)
+
+
+@router.post(
+    "/contacts/import",
+    response_model=ImportReportView,
+    tags=["contacts"],
+    summary="Import contacts from a CSV body (text/csv); bad rows are reported, not stored",
+    openapi_extra=_CSV_BODY,
+)
+async def import_contacts(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    list_id: Annotated[
+        str | None, Query(max_length=26, description="also add to this list")
+    ] = None,
+    on_duplicate: Annotated[
+        DuplicatePolicy, Query(description="for a phone that is already a contact")
+    ] = DuplicatePolicy.SKIP,
+) -> ImportReportView:
+    async def chunks() -> AsyncIterator[bytes]:
+        async for chunk in request.stream():
+            yield chunk
+
+    report = await contacts.import_contacts_csv(
+        found.database, account, chunks(), list_id=list_id, on_duplicate=on_duplicate
+    )
+    return ImportReportView.of(report)
+
+
+@router.get(
+    "/contacts/export",
+    tags=["contacts"],
+    summary="All contacts (or a list's) as CSV, streamed",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_contacts(
+    account: AccountDep,
+    found: ServicesDep,
+    list_id: Annotated[str | None, Query(max_length=26, description="only this list's")] = None,
+) -> StreamingResponse:
+    pages = await contacts.export_contacts_csv(found.database, account, list_id=list_id)
+    return StreamingResponse(
+        pages,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactView, tags=["contacts"])
+async def get_contact(contact_id: str, account: AccountDep, found: ServicesDep) -> ContactView:
+    return ContactView.of(await contacts.get_contact(found.database, account, contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactView, tags=["contacts"])
+async def update_contact(
+    contact_id: str, body: ContactUpdate, account: AccountDep, found: ServicesDep
+) -> ContactView:
+    changes = body.model_dump(exclude_unset=True)
+    return ContactView.of(
+        await contacts.update_contact(found.database, account, contact_id, changes)
+    )
+
+
+@router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
+async def delete_contact(contact_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    await contacts.delete_contact(found.database, account, contact_id)
+    return Response(status_code=204)
+
+
+@router.post("/lists", response_model=ListView, status_code=201, tags=["lists"])
+async def create_list(body: ListCreate, account: AccountDep, found: ServicesDep) -> ListView:
+    return ListView.of(await lists.create_list(found.database, account, body.name))
+
+
+@router.get("/lists", response_model=ListPage, tags=["lists"])
+async def search_lists(
+    account: AccountDep,
+    found: ServicesDep,
+    name: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
+    limit: _Limit = 100,
+    cursor: _Cursor = None,
+) -> ListPage:
+    page, next_cursor = await lists.search_lists(
+        found.database, account, name=name, limit=limit, cursor=cursor
+    )
+    return ListPage(data=[ListView.of(found_list) for found_list in page], next_cursor=next_cursor)
+
+
+@router.get("/lists/{list_id}", response_model=ListView, tags=["lists"])
+async def get_list(list_id: str, account: AccountDep, found: ServicesDep) -> ListView:
+    return ListView.of(await lists.get_list(found.database, account, list_id))
+
+
+@router.patch("/lists/{list_id}", response_model=ListView, tags=["lists"])
+async def rename_list(
+    list_id: str, body: ListUpdate, account: AccountDep, found: ServicesDep
+) -> ListView:
+    return ListView.of(await lists.rename_list(found.database, account, list_id, body.name))
+
+
+@router.delete("/lists/{list_id}", status_code=204, tags=["lists"])
+async def delete_list(list_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    await lists.delete_list(found.database, account, list_id)
+    return Response(status_code=204)
+
+
+@router.get("/lists/{list_id}/members", response_model=ContactPage, tags=["lists"])
+async def list_members(
+    list_id: str,
+    account: AccountDep,
+    found: ServicesDep,
+    limit: _Limit = 100,
+    cursor: _Cursor = None,
+) -> ContactPage:
+    page, next_cursor = await contacts.search_contacts(
+        found.database, account, limit=limit, list_id=list_id, cursor=cursor
+    )
+    return ContactPage(data=[ContactView.of(c) for c in page], next_cursor=next_cursor)
+
+
+@router.post("/lists/{list_id}/members", response_model=MembersAdded, tags=["lists"])
+async def add_members(
+    list_id: str, body: MembersAdd, account: AccountDep, found: ServicesDep
+) -> MembersAdded:
+    added = await lists.add_members(found.database, account, list_id, body.contact_ids)
+    return MembersAdded(
+        added=added, list=ListView.of(await lists.get_list(found.database, account, list_id))
+    )
+
+
+@router.delete("/lists/{list_id}/members", response_model=MembersRemoved, tags=["lists"])
+async def remove_all_members(
+    list_id: str, account: AccountDep, found: ServicesDep
+) -> MembersRemoved:
+    removed = await lists.remove_all_members(found.database, account, list_id)
+    return MembersRemoved(
+        removed=removed, list=ListView.of(await lists.get_list(found.database, account, list_id))
+    )
+
+
+@router.delete("/lists/{list_id}/members/{contact_id}", status_code=204, tags=["lists"])
+async def remove_member(
+    list_id: str, contact_id: str, account: AccountDep, found: ServicesDep
+) -> Response:
+    await lists.remove_member(found.database, account, list_id, contact_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/lists/{list_id}/members/{contact_id}/copy",
+    response_model=ListView,
+    tags=["lists"],
+    summary="Also put a member in another list; answers the target list",
+)
+async def copy_member(
+    list_id: str, contact_id: str, body: MemberTransfer, account: AccountDep, found: ServicesDep
+) -> ListView:
+    target = await lists.copy_member(
+        found.database, account, list_id, contact_id, body.target_list_id
+    )
+    return ListView.of(target)
+
+
+@router.post(
+    "/lists/{list_id}/members/{contact_id}/move",
+    response_model=ListView,
+    tags=["lists"],
+    summary="Move a member to another list; answers the target list",
+)
+async def move_member(
+    list_id: str, contact_id: str, body: MemberTransfer, account: AccountDep, found: ServicesDep
+) -> ListView:
+    target = await lists.move_member(
+        found.database, account, list_id, contact_id, body.target_list_id
+    )
+    return ListView.of(target)
