@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # 10,000 recipients with personalisation fit comfortably in 5 MiB.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     role: Role = Role.ALL
+    # Routes and senders to create or update at every start (see core/config_file.py).
+    config_file: Path | None = None
     # Preview pricing: price = parts × price_per_part.
     price_per_part: Decimal = Decimal("0.05")
     currency: str = "EUR"

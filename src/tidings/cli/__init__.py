@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from tidings import __version__
-from tidings.cli import accounts, contacts, db, keys, messages, routes, senders, serve, simulator
+from tidings.cli import (
+    accounts,
+    config,
+    contacts,
+    db,
+    keys,
+    messages,
+    routes,
+    senders,
+    serve,
+    simulator,
+)
 
 app = typer.Typer(
     name="tidings",
@@ -32,6 +43,7 @@ app.command("send")(serve.send)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(routes.app, name="routes")
+app.add_typer(config.app, name="config")
 app.add_typer(senders.app, name="senders")
 app.add_typer(messages.app, name="messages")
 app.add_typer(contacts.app, name="contacts")
