@@ -8,16 +8,14 @@ processes may share one PostgreSQL database; on SQLite run one ``all`` process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-import uvicorn
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
@@ -28,6 +26,7 @@ from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.events.delivery import OutboxWorker
 from tidings.events.outbox import enqueue_status_changes
+from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
 from tidings.store.engine import Database
@@ -81,14 +80,6 @@ def read_demo_credentials(data_dir: Path) -> DemoCredentials | None:
     return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the service stops every part in order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class Service:
     """One process of tidings. ``start`` returns once every part is listening."""
 
@@ -102,8 +93,7 @@ class Service:
         self.outbox: OutboxWorker | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
-        self._server: uvicorn.Server | None = None
-        self._server_task: asyncio.Task[None] | None = None
+        self._http: EmbeddedHttpServer | None = None
 
     @property
     def runs_api(self) -> bool:
@@ -159,32 +149,16 @@ class Service:
             on_accepted=notify,
             routers=routers,
         )
-        config = uvicorn.Config(
-            app,
-            host=self.settings.http_host,
-            port=self.settings.http_port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
+        self._http = await EmbeddedHttpServer.start(
+            app, self.settings.http_host, self.settings.http_port
         )
-        server = _QuietServer(config)
-        self._server = server
-        self._server_task = asyncio.get_running_loop().create_task(server.serve())
-        while not server.started:
-            if self._server_task.done():
-                self._server_task.result()  # raises why it could not start
-                raise RuntimeError("the HTTP server stopped while starting")
-            await asyncio.sleep(0.02)
-        sockets = [s for srv in server.servers for s in srv.sockets]
-        self.http_port = int(sockets[0].getsockname()[1]) if sockets else self.settings.http_port
+        self.http_port = self._http.port
 
     async def stop(self) -> None:
         """API first (no new work), then the dispatcher (finishes and records in-flight work),
         then the simulator, then the database."""
-        if self._server is not None and self._server_task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await self._server_task
+        if self._http is not None:
+            await self._http.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.outbox is not None:

@@ -330,6 +330,13 @@ async def route_for_sender(
 
 
 async def owner_of_number(database: Database, address: str) -> SenderRecord | None:
-    """Inbound routing: the registered long or short code ``address`` (E.164 or short code)."""
+    """Inbound routing: the registered long or short code ``address`` (E.164 or short code).
+
+    An SMSC may give an international number without its type of number (TON 0), so a long run
+    of digits that matches no short code is also tried as E.164.
+    """
     async with database.read() as connection:
-        return await route_store.find_number_owner(connection, address)
+        owner = await route_store.find_number_owner(connection, address)
+        if owner is None and address.isdigit() and len(address) > 8:
+            owner = await route_store.find_number_owner(connection, "+" + address)
+        return owner

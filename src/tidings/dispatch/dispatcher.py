@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from tidings.core import routing
 from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import InboundOutcome, ReceiptOutcome, SubmitOutcome
 from tidings.dispatch.pdus import parts_to_submit
@@ -566,11 +567,7 @@ class Dispatcher:
         cached = self._owners.get(address)
         if cached is not None and cached[1] > loop.time():
             return cached[0]
-        async with self.database.read() as connection:
-            sender = await route_store.find_number_owner(connection, address)
-            if sender is None and address.isdigit() and len(address) > 8:
-                # An SMSC that sends an international number with TON 0 (unknown).
-                sender = await route_store.find_number_owner(connection, "+" + address)
+        sender = await routing.owner_of_number(self.database, address)
         owner = None if sender is None else sender.account_id
         self._owners[address] = (owner, loop.time() + 10.0)
         return owner

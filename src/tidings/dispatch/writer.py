@@ -82,7 +82,6 @@ class StatusWriter:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self.batches_written = 0
 
     # --- producers ----------------------------------------------------------------------------
 
@@ -149,7 +148,7 @@ class StatusWriter:
                     async with asyncio.timeout(0.5):
                         await self._wakeup.wait()
                 if self._stopping and not len(self._pending):
-                    self._drop_deferred(loop.time(), everything=True)
+                    self._drop_deferred()
                     return
             if len(self._pending) < self._max_batch and not self._stopping:
                 await asyncio.sleep(self._linger)
@@ -165,7 +164,6 @@ class StatusWriter:
                     # Nothing is acknowledged until it is written: keep the batch and retry.
                     log.exception("writing dispatch outcomes failed; retrying")
                     await asyncio.sleep(1.0)
-            self.batches_written += 1
             for waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_result(None)
@@ -425,9 +423,9 @@ class StatusWriter:
         if len(recent) > RECENT_PARTS:
             del recent[next(iter(recent))]
 
-    def _drop_deferred(self, now_loop: float, *, everything: bool = False) -> None:
+    def _drop_deferred(self) -> None:
+        """Stopping: receipts still unmatched are given up (and counted)."""
         for receipt in self._deferred:
             if self._on_unmatched is not None:
                 self._on_unmatched(receipt)
-        if everything:
-            self._deferred = []
+        self._deferred = []

@@ -7,26 +7,19 @@ in-process uvicorn, for the standalone simulator and for tests.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from fastapi import APIRouter, FastAPI, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from tidings.http_server import EmbeddedHttpServer
 from tidings.text import TextError
 
 if TYPE_CHECKING:
     from tidings.simulator.smsc import Simulator
 
 __all__ = ["ControlServer", "InboundRequest", "control_app", "control_router"]
-
-_STARTUP_TIMEOUT_S = 10.0
-_SHUTDOWN_TIMEOUT_S = 5.0
 
 
 class InboundRequest(BaseModel):
@@ -112,64 +105,20 @@ def control_app(simulator: Simulator) -> FastAPI:
     return app
 
 
-class _EmbeddedUvicorn(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Whoever owns the process (the CLI, the service, a test) handles SIGINT and SIGTERM.
-        yield
-
-
 class ControlServer:
-    """The control API served by uvicorn inside the running event loop."""
+    """The control API on its own port, served inside the running event loop."""
 
-    def __init__(
-        self, server: uvicorn.Server, task: asyncio.Task[None], sock: socket.socket
-    ) -> None:
+    def __init__(self, server: EmbeddedHttpServer) -> None:
         self._server = server
-        self._task = task
-        self._socket = sock
-        self.port = int(sock.getsockname()[1])
+        self.port = server.port
 
     @classmethod
     async def start(cls, simulator: Simulator, host: str, port: int) -> ControlServer:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
-        bound_port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            control_app(simulator),
-            log_level="warning",
-            log_config=None,
-            lifespan="off",
-            access_log=False,
+        return cls(
+            await EmbeddedHttpServer.start(
+                control_app(simulator), host, port, lifespan="off", startup_timeout=10.0
+            )
         )
-        server = _EmbeddedUvicorn(config)
-        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-        try:
-            async with asyncio.timeout(_STARTUP_TIMEOUT_S):
-                while not server.started:
-                    if task.done():
-                        task.result()
-                        raise OSError(f"control API on {host}:{bound_port} did not start")
-                    await asyncio.sleep(0.005)
-        except BaseException:
-            task.cancel()
-            sock.close()
-            raise
-        return cls(server, task, sock)
 
     async def stop(self) -> None:
-        self._server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), _SHUTDOWN_TIMEOUT_S)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            self._socket.close()
+        await self._server.stop(timeout=5.0)
