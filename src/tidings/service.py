@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from tidings.api import create_app
 from tidings.config import Role, Settings
 from tidings.core.accounts import create_account, create_api_key
+from tidings.core.inbound import process_received
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.events.delivery import OutboxWorker
@@ -127,6 +128,7 @@ class Service:
                 DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
                 registry=self.registry,
                 status_hooks=[enqueue_status_changes],
+                inbound_hooks=[process_received],
             )
             await self.dispatcher.start()
         if self.runs_api:

@@ -24,7 +24,7 @@ from tidings.core import routing
 from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import InboundOutcome, ReceiptOutcome, SubmitOutcome
 from tidings.dispatch.pdus import parts_to_submit
-from tidings.dispatch.writer import StatusHook, StatusWriter
+from tidings.dispatch.writer import InboundHook, StatusHook, StatusWriter
 from tidings.errors import TidingsError
 from tidings.net.esme import BindMode, EsmeClient, EsmeConfig, NotBound, SubmitUnacknowledged
 from tidings.smpp.concat import IncomingFragment, Reassembler, UdhParseError
@@ -268,7 +268,12 @@ class _RouteRunner:
         sender = _e164(pdu.source_addr, pdu.source_addr_ton)
         recipient = _e164(pdu.destination_addr, pdu.dest_addr_ton)
         return self.dispatcher.inbound(
-            sender, recipient, complete.payload, complete.data_coding, len(complete.parts)
+            self.route.id,
+            sender,
+            recipient,
+            complete.payload,
+            complete.data_coding,
+            len(complete.parts),
         )
 
     async def _expire_fragments(self) -> None:
@@ -279,6 +284,7 @@ class _RouteRunner:
             for incomplete in self.reassembler.expire(loop.time()):
                 # A message whose other parts never came is still a message: store what we have.
                 self.dispatcher.inbound(
+                    self.route.id,
                     _e164(incomplete.source, 1 if incomplete.source.isdigit() else 5),
                     _e164(incomplete.destination, 1 if incomplete.destination.isdigit() else 0),
                     incomplete.payload,
@@ -306,6 +312,7 @@ class Dispatcher:
         *,
         registry: CollectorRegistry | None = None,
         status_hooks: Sequence[StatusHook] = (),
+        inbound_hooks: Sequence[InboundHook] = (),
     ) -> None:
         self.database = database
         self.config = config or DispatcherConfig()
@@ -313,6 +320,7 @@ class Dispatcher:
         self.writer = StatusWriter(
             database,
             status_hooks=status_hooks,
+            inbound_hooks=inbound_hooks,
             on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),
         )
         self.already_sent: dict[str, set[int]] = {}
@@ -531,6 +539,7 @@ class Dispatcher:
 
     def inbound(
         self,
+        route_id: int,
         sender: str,
         recipient: str,
         payload: bytes,
@@ -554,7 +563,9 @@ class Dispatcher:
                 return
             self.metrics.inbound.labels(outcome="stored").inc()
             await self.writer.inbound(
-                InboundOutcome(owner, sender, recipient, body, encoding, parts, _now(), detail)
+                InboundOutcome(
+                    owner, sender, recipient, body, encoding, parts, _now(), detail, route_id
+                )
             )
             future.set_result(None)
 

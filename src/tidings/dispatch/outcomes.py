@@ -61,6 +61,7 @@ class InboundOutcome:
     parts_count: int
     at: datetime
     detail: str | None = None
+    route_id: int | None = None  # the route it arrived on; replies go back the same way
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core.inbound import ReceivedMessage
 from tidings.core.lifecycle import (
     FINAL_STATUSES,
     InboundStatus,
@@ -41,6 +42,9 @@ from tidings.store.ids import new_ids
 log = structlog.get_logger("tidings.dispatch")
 
 StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]]
+# Runs in the transaction that stores inbound messages (threads, opt-out, keywords, events), so
+# what an inbound message causes is committed with it or not at all.
+InboundHook = Callable[[AsyncConnection, Sequence[ReceivedMessage]], Awaitable[None]]
 
 # How long a receipt whose SMSC id matches no part is kept and retried before it is dropped.
 UNMATCHED_RECEIPT_TTL = 120.0
@@ -69,12 +73,14 @@ class StatusWriter:
         max_batch: int = 1000,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
+        inbound_hooks: Sequence[InboundHook] = (),
         on_unmatched: Callable[[ReceiptOutcome], None] | None = None,
     ) -> None:
         self._database = database
         self._max_batch = max_batch
         self._linger = linger
         self._status_hooks = list(status_hooks)
+        self._inbound_hooks = list(inbound_hooks)
         self._on_unmatched = on_unmatched
         self._pending = _Batch()
         self._deferred: list[ReceiptOutcome] = []
@@ -177,7 +183,9 @@ class StatusWriter:
         if batch.receipts:
             await self._apply_receipts(connection, batch.receipts, changes, now_loop)
         if batch.inbound:
-            await self._apply_inbound(connection, batch.inbound)
+            received = await self._apply_inbound(connection, batch.inbound)
+            for inbound_hook in self._inbound_hooks:
+                await inbound_hook(connection, received)
         if changes:
             for hook in self._status_hooks:
                 await hook(connection, changes)
@@ -382,7 +390,7 @@ class StatusWriter:
 
     async def _apply_inbound(
         self, connection: AsyncConnection, inbound: list[InboundOutcome]
-    ) -> None:
+    ) -> list[ReceivedMessage]:
         now = datetime.now(UTC)
         ids = new_ids(len(inbound), now_ms=int(now.timestamp() * 1000))
         rows = [
@@ -402,7 +410,7 @@ class StatusWriter:
                 "attempts": 0,
                 "claimed_by": None,
                 "claim_expires_at": None,
-                "route_id": None,
+                "route_id": item.route_id,
                 "customer_data": None,
                 "dlr_url": None,
                 "request_id": None,
@@ -416,6 +424,20 @@ class StatusWriter:
             for message_id, item in zip(ids, inbound, strict=True)
         ]
         await store.insert_inbound_messages(connection, rows)
+        return [
+            ReceivedMessage(
+                id=message_id,
+                account_id=item.account_id,
+                sender=item.sender,
+                recipient=item.recipient,
+                body=item.body,
+                encoding=item.encoding,
+                parts=item.parts_count,
+                at=item.at,
+                route_id=item.route_id,
+            )
+            for message_id, item in zip(ids, inbound, strict=True)
+        ]
 
     def _remember(self, owner: store.PartOwner) -> None:
         recent = self._recent

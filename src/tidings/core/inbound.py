@@ -1,0 +1,59 @@
+"""What happens when a mobile-originated message has been stored.
+
+The status writer stores inbound messages in batches and hands each batch, inside the same
+transaction, to the inbound hooks (``InboundHook`` in ``dispatch/writer.py``). Everything an
+inbound message causes (its ``message.received`` event, and the steps that later build on it:
+threads, opt-out keywords, keyword actions, inbound rules) is written in that transaction, so it
+is committed together with the message, and the SMSC is acknowledged only after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.events.outbox import Event, enqueue_events, iso_timestamp
+
+MESSAGE_RECEIVED = "message.received"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """One stored inbound message, as the inbound hooks see it."""
+
+    id: str
+    account_id: str
+    sender: str  # the handset, E.164 where the SMSC gave a number
+    recipient: str  # our number it was sent to
+    body: str
+    encoding: str
+    parts: int
+    at: datetime
+    route_id: int | None = None  # the route it arrived on
+
+
+def received_event(message: ReceivedMessage) -> Event:
+    return Event(
+        account_id=message.account_id,
+        type=MESSAGE_RECEIVED,
+        data={
+            "message_id": message.id,
+            "from": message.sender,
+            "to": message.recipient,
+            "body": message.body,
+            "encoding": message.encoding,
+            "parts": message.parts,
+            "timestamp": iso_timestamp(message.at),
+        },
+        occurred_at=message.at,
+    )
+
+
+async def process_received(
+    connection: AsyncConnection, received: Sequence[ReceivedMessage]
+) -> None:
+    """The inbound hook the service installs: one ``message.received`` event per message."""
+    await enqueue_events(connection, [received_event(message) for message in received])
