@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
@@ -18,8 +18,12 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.errors import NotFound
+from tidings.events.formats import render
+from tidings.events.types import Event, iso_timestamp
 from tidings.store import outbox as store
 from tidings.store.ids import new_ids
+
+__all__ = ["Event", "iso_timestamp"]
 
 DLR_CALLBACK = "dlr_callback"
 WEBHOOK = "webhook"
@@ -42,17 +46,6 @@ class DlrCallback:
     timestamp: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something that happened in an account, for the webhooks subscribed to its type."""
-
-    account_id: str
-    type: str
-    data: Mapping[str, Any]
-    occurred_at: datetime
-    id: str | None = field(default=None)
-
-
 class StatusChangeLike(Protocol):
     """What a message status change carries (the dispatcher's ``StatusChange``)."""
 
@@ -70,11 +63,6 @@ class StatusChangeLike(Protocol):
     def error_code(self) -> str | None: ...
     @property
     def at(self) -> datetime: ...
-
-
-def iso_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z``: ``2026-11-24T09:00:00.123Z``."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def dlr_url_prefix(base_url: str) -> str:
@@ -183,8 +171,9 @@ def _subscribed(event_types: str, event_type: str) -> bool:
 async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -> int:
     """Queue one signed POST per (event, matching subscription); return how many were queued.
 
-    The body follows the Standard Webhooks payload shape ``{"type", "timestamp", "data"}``; it
-    is signed at delivery time, since the signature covers the send timestamp.
+    The body is written in the subscription's payload format (``events/formats``: the native
+    Standard Webhooks shape, or a provider dialect's); it is signed at delivery time, since the
+    signature covers the send timestamp.
     """
     if not events:
         return 0
@@ -206,6 +195,9 @@ async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -
                 pairs.append((event, event_id, subscription))
     rows = []
     for outbox_id, (event, event_id, subscription) in zip(new_ids(len(pairs)), pairs, strict=True):
+        rendered = render(subscription.payload_format, event)
+        if rendered is None:
+            continue  # this subscriber's format has nothing to say about this event
         row = _row(
             outbox_id,
             event.account_id,
@@ -216,16 +208,8 @@ async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -
             now,
         )
         row.update(
-            body=json.dumps(
-                {
-                    "type": event.type,
-                    "timestamp": iso_timestamp(event.occurred_at),
-                    "data": dict(event.data),
-                },
-                separators=(",", ":"),
-                default=str,
-            ),
-            headers=_JSON_HEADERS,
+            body=rendered.body,
+            headers=json.dumps({"content-type": rendered.content_type}),
             event_type=event.type,
             event_id=event_id,
             subscription_id=subscription.id,

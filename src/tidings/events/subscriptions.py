@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.events.errors import InvalidWebhookSecret
+from tidings.events.formats import NATIVE, RENDERERS
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store import outbox as store
 from tidings.store.engine import Database
@@ -84,8 +85,14 @@ async def create_subscription(
     *,
     secret: str | None = None,
     policy: TargetPolicy | None = None,
+    payload_format: str = NATIVE,
 ) -> store.SubscriptionRecord:
-    """Subscribe ``url`` to ``event_types``; a secret is generated when none is given."""
+    """Subscribe ``url`` to ``event_types``; a secret is generated when none is given.
+
+    ``payload_format`` names the body shape (``events/formats``); provider dialects pass theirs.
+    """
+    if payload_format not in RENDERERS:
+        raise InvalidRequest(f"Unknown payload format {payload_format!r}.", field="format")
     try:
         url = validate_callback_url(url, policy)
     except InvalidRequest as error:
@@ -98,6 +105,7 @@ async def create_subscription(
         "event_types": json.dumps(validate_event_types(event_types)),
         "secret": new_secret() if secret is None else validate_secret(secret),
         "created_at": datetime.now(UTC),
+        "payload_format": payload_format,
     }
     async with database.write() as connection:
         await store.insert_subscription(connection, row)

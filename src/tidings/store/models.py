@@ -230,6 +230,8 @@ class WebhookSubscription(Base):
     # A Standard Webhooks secret (``whsec_`` + base64), used to sign every delivery.
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    # How bodies are written (``events/formats``): "native", or a provider dialect's shape.
+    payload_format: Mapped[str] = mapped_column(String(32), server_default="native")
 
 
 class OutboxItem(Base):

@@ -91,6 +91,7 @@ class SubscriptionRecord:
     event_types: str
     secret: str
     created_at: datetime
+    payload_format: str = "native"
 
 
 async def insert_items(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -287,6 +288,7 @@ _SUBSCRIPTION_COLUMNS = (
     webhook_subscriptions.c.event_types,
     webhook_subscriptions.c.secret,
     webhook_subscriptions.c.created_at,
+    webhook_subscriptions.c.payload_format,
 )
 
 

@@ -163,3 +163,14 @@ async def test_invalid_subscriptions_are_refused_with_the_field(
         await subscriptions.create_subscription(database, account_id, url, events, secret=secret)
     assert raised.value.field == field
     assert await subscriptions.list_subscriptions(database, account_id) == []
+
+
+async def test_a_subscription_names_a_known_payload_format(
+    database: Database, account_id: str, sink: Sink
+) -> None:
+    with pytest.raises(InvalidRequest, match="payload format"):
+        await subscriptions.create_subscription(
+            database, account_id, sink.url, ["*"], payload_format="no-such-format"
+        )
+    created = await subscriptions.create_subscription(database, account_id, sink.url, ["*"])
+    assert created.payload_format == "native"
