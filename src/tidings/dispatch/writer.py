@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from tidings.store import dispatch as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_ids
 
+_FINAL_VALUES = frozenset(status.value for status in FINAL_STATUSES)
 log = structlog.get_logger("tidings.dispatch")
 
 StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]]
@@ -305,6 +306,7 @@ class StatusWriter:
         part_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
+        finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
         for receipt in receipts:
             owner = owners.get(receipt.smsc_message_id)
             if owner is None:
@@ -328,6 +330,14 @@ class StatusWriter:
                     }
                 )
                 continue
+            part = (owner.message_id, owner.seq)
+            if owner.status in _FINAL_VALUES or part in finished:
+                # The SMSC repeated a receipt: the part's status is already final (never
+                # changed), so there is no new history row and no second callback.
+                log.info("duplicate receipt ignored", smsc_id=receipt.smsc_message_id)
+                continue
+            finished.add(part)
+            self._recent[receipt.smsc_message_id] = replace(owner, status=status.value)
             part_rows.append(
                 {
                     "b_message_id": owner.message_id,

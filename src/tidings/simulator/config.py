@@ -98,17 +98,20 @@ class ChaosConfig:
     """Failures to inject, so that clients can be tested against a misbehaving SMSC.
 
     ``reject_fraction`` of submits are answered with ``reject_status`` (ESME_RTHROTTLED by
-    default) instead of being accepted; every response waits ``response_delay_s``; and each submit
-    closes its connection abruptly with ``drop_probability``, unanswered.
+    default) instead of being accepted; every response waits ``response_delay_s``; each submit
+    closes its connection abruptly with ``drop_probability``, unanswered; and each receipt is
+    sent again ``duplicate_receipt_delay_s`` later with ``duplicate_receipt_probability``.
     """
 
     reject_fraction: float = 0.0
     reject_status: int = CommandStatus.ESME_RTHROTTLED
     response_delay_s: float = 0.0
     drop_probability: float = 0.0
+    duplicate_receipt_probability: float = 0.0
+    duplicate_receipt_delay_s: float = 0.3
 
     def __post_init__(self) -> None:
-        for name in ("reject_fraction", "drop_probability"):
+        for name in ("reject_fraction", "drop_probability", "duplicate_receipt_probability"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is within 0..1, not {value}")
@@ -119,7 +122,12 @@ class ChaosConfig:
 
     @property
     def active(self) -> bool:
-        return bool(self.reject_fraction or self.response_delay_s or self.drop_probability)
+        return bool(
+            self.reject_fraction
+            or self.response_delay_s
+            or self.drop_probability
+            or self.duplicate_receipt_probability
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hmac
 import random
 import time
@@ -657,21 +658,33 @@ class Simulator:
         if not scheduled:
             self._clock_wake.set()
         self.stats.receipts_scheduled += 1
-        scheduled.append(
-            _PendingReceipt(
-                self._loop_time() + self._receipt_delay,
-                conn,
-                conn.bind.system_id,
-                message_id,
-                pdu,
-                destination,
-                destination_ton,
-                destination_npi,
-                outcome,
-                time.time(),
-                short_message if payload is None else payload,
-            )
+        receipt = _PendingReceipt(
+            self._loop_time() + self._receipt_delay,
+            conn,
+            conn.bind.system_id,
+            message_id,
+            pdu,
+            destination,
+            destination_ton,
+            destination_npi,
+            outcome,
+            time.time(),
+            short_message if payload is None else payload,
         )
+        scheduled.append(receipt)
+        chaos = self._chaos
+        if (
+            chaos is not None
+            and chaos.duplicate_receipt_probability
+            and self._rng.random() < chaos.duplicate_receipt_probability
+        ):
+            # Some SMSCs send a receipt again a while later (after a failover, or just because).
+            self.stats.receipts_scheduled += 1
+            asyncio.get_running_loop().call_later(
+                self._receipt_delay + chaos.duplicate_receipt_delay_s,
+                self._send_again,
+                copy.copy(receipt),
+            )
 
     # --- receipts -----------------------------------------------------------------------------
 
@@ -694,6 +707,10 @@ class Simulator:
                 touched.add(receipt.system_id)
             for system_id in touched:
                 self._pump(system_id)
+
+    def _send_again(self, receipt: _PendingReceipt) -> None:
+        self._store_due(receipt)
+        self._pump(receipt.system_id)
 
     def _store_due(self, receipt: _PendingReceipt, *, first: bool = False) -> None:
         queue = self._due.get(receipt.system_id)

@@ -55,6 +55,9 @@ class PartOwner:
     account_id: str
     recipient: str
     dlr_url: str | None
+    # The part's status when it was looked up: a receipt for a part that already has its final
+    # status (an SMSC sending a receipt twice) changes nothing and must say nothing.
+    status: str = MessageStatus.SENT.value
 
 
 async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> list[str]:
@@ -299,6 +302,7 @@ async def find_part_owners(
                 messages.c.account_id,
                 messages.c.recipient,
                 messages.c.dlr_url,
+                message_parts.c.status,
             )
             .join(messages, messages.c.id == message_parts.c.message_id)
             .where(message_parts.c.smsc_message_id.in_(chunk))
