@@ -51,11 +51,12 @@ def create_app(
             metrics_registry = registry or CollectorRegistry(auto_describe=True)
             intake = Intake(db, on_stored=on_accepted)
             intake.start()
+            rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
             app.state.services = Services(
                 settings=settings,
                 database=db,
                 authenticator=Authenticator(db, cache_seconds=settings.auth_cache_seconds),
-                rate_limiter=RateLimiter(settings.rate_limit, redis_url=settings.redis_url),
+                rate_limiter=rate_limiter,
                 metrics=metrics_registry,
                 intake=intake,
             )
@@ -64,6 +65,7 @@ def create_app(
                 yield
             finally:
                 await intake.close()
+                rate_limiter.close()
         finally:
             if owned:
                 await db.close()

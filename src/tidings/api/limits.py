@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import coredis
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -69,9 +70,11 @@ async def _send_too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _redis_storage(redis_url: str) -> Storage:
+def _redis_storage(redis_url: str, pool: coredis.ConnectionPool) -> Storage:
     storage = storage_from_string(
-        redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+        redis_url if redis_url.startswith("async+") else f"async+{redis_url}",
+        # limits documents connection_pool for its Redis storages; its annotation omits it.
+        connection_pool=pool,  # type: ignore[arg-type]
     )
     if not isinstance(storage, Storage):
         raise ValueError(f"not an asyncio storage URL: {redis_url}")
@@ -83,9 +86,22 @@ class RateLimiter:
 
     def __init__(self, default_rate: str, *, redis_url: str | None = None) -> None:
         self.default_rate = validate_rate(default_rate)
-        self._storage = MemoryStorage() if not redis_url else _redis_storage(redis_url)
+        # The pool is ours, so that closing the app closes its connections.
+        self._pool = (
+            None
+            if not redis_url
+            else coredis.ConnectionPool.from_url(redis_url.removeprefix("async+"))
+        )
+        self._storage = (
+            MemoryStorage() if self._pool is None else _redis_storage(str(redis_url), self._pool)
+        )
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {}
+
+    def close(self) -> None:
+        """Close the Redis connections (memory storage has none)."""
+        if self._pool is not None:
+            self._pool.disconnect()
 
     def _item(self, rate: str) -> RateLimitItem:
         item = self._items.get(rate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
+import os
 from pathlib import Path
 
 import httpx
@@ -285,3 +286,43 @@ async def test_an_account_creates_sub_accounts_and_keys_through_the_api(
     )
     assert bad_zone.status_code == 422
     assert bad_zone.json()["errors"][0]["path"] == "timezone"
+
+
+async def test_api_processes_sharing_redis_share_each_keys_limit(
+    tmp_path: Path, database_url: str, make_tenant: MakeTenant
+) -> None:
+    """Two API apps (as two processes would) count one key's requests together in Redis."""
+    redis_url = "redis://127.0.0.1:6379/15"
+    if not await _redis_answers("127.0.0.1", 6379):
+        if os.environ.get("TIDINGS_REQUIRE_PEERS"):
+            pytest.fail("Redis on 127.0.0.1:6379 is not answering")
+        pytest.skip("Redis on 127.0.0.1:6379 is not answering")
+    tenant = await make_tenant(rate_limit="3/60 seconds")  # a new key: a fresh count in Redis
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=redis_url)
+    first, second = create_app(settings), create_app(settings)
+    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+            for app in (first, second)
+        ]
+        try:
+            codes = [
+                (await clients[n % 2].get("/v1/account", headers=tenant.bearer)).status_code
+                for n in range(4)
+            ]
+        finally:
+            for client in clients:
+                await client.aclose()
+    assert codes == [200, 200, 200, 429]
+
+
+async def _redis_answers(host: str, port: int) -> bool:
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.write(b"PING\r\n")
+    answer = await asyncio.wait_for(reader.readline(), 2.0)
+    writer.close()
+    await writer.wait_closed()
+    return answer.startswith(b"+PONG")
