@@ -61,6 +61,9 @@ class DispatcherConfig:
     reassembly_timeout: float = 60.0
     route_reload_interval: float = 5.0
     max_in_flight: int = 5000
+    # Submit outcomes per status-writer transaction: short transactions keep the receipts that
+    # arrive meanwhile from waiting (unacknowledged) behind a long one.
+    max_write_batch: int = 200
 
 
 class DispatchMetrics:
@@ -319,6 +322,7 @@ class Dispatcher:
         self.metrics = DispatchMetrics(registry)
         self.writer = StatusWriter(
             database,
+            max_batch=self.config.max_write_batch,
             status_hooks=status_hooks,
             inbound_hooks=inbound_hooks,
             on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),

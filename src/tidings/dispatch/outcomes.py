@@ -49,6 +49,7 @@ class ReceiptOutcome:
     error_code: int | None
     at: datetime
     first_seen: float = 0.0  # loop time; unmatched receipts are retried for a while
+    parked_id: str | None = None  # its parked_receipts row, while it waits for its part
 
 
 @dataclass(slots=True)

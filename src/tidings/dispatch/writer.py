@@ -34,10 +34,10 @@ from tidings.dispatch.outcomes import (
     StatusChange,
     SubmitOutcome,
 )
-from tidings.smpp.receipts import message_id_variants
+from tidings.smpp.receipts import ReceiptState, message_id_variants
 from tidings.store import dispatch as store
 from tidings.store.engine import Database
-from tidings.store.ids import new_ids
+from tidings.store.ids import new_id, new_ids
 
 _FINAL_VALUES = frozenset(status.value for status in FINAL_STATUSES)
 log = structlog.get_logger("tidings.dispatch")
@@ -60,7 +60,14 @@ class _Batch:
     submits: list[SubmitOutcome] = field(default_factory=list)
     receipts: list[ReceiptOutcome] = field(default_factory=list)
     inbound: list[InboundOutcome] = field(default_factory=list)
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    # One future per receipt (same order as ``receipts``) and per inbound message: each
+    # completes once its item is committed, and only then is the SMSC acknowledged.
+    receipt_waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    inbound_waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    @property
+    def waiters(self) -> list[asyncio.Future[None]]:
+        return self.receipt_waiters + self.inbound_waiters
 
     def __len__(self) -> int:
         return len(self.submits) + len(self.receipts) + len(self.inbound)
@@ -71,7 +78,7 @@ class StatusWriter:
         self,
         database: Database,
         *,
-        max_batch: int = 1000,
+        max_batch: int = 200,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
@@ -99,15 +106,15 @@ class StatusWriter:
     def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
         """Record a receipt; the future completes once it is committed (or parked to retry)."""
         self._pending.receipts.append(outcome)
-        return self._waiter()
+        return self._waiter(self._pending.receipt_waiters)
 
     def inbound(self, outcome: InboundOutcome) -> asyncio.Future[None]:
         self._pending.inbound.append(outcome)
-        return self._waiter()
+        return self._waiter(self._pending.inbound_waiters)
 
-    def _waiter(self) -> asyncio.Future[None]:
+    def _waiter(self, waiters: list[asyncio.Future[None]]) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.waiters.append(future)
+        waiters.append(future)
         self._wakeup.set()
         return future
 
@@ -143,6 +150,13 @@ class StatusWriter:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            try:
+                await self._load_parked()
+                break
+            except Exception:
+                log.exception("reading parked receipts failed; retrying")
+                await asyncio.sleep(1.0)
+        while True:
             if not len(self._pending) and not self._deferred:
                 if self._stopping:
                     return
@@ -157,9 +171,17 @@ class StatusWriter:
                 if self._stopping and not len(self._pending):
                     self._drop_deferred()
                     return
-            if len(self._pending) < self._max_batch and not self._stopping:
+            if (
+                len(self._pending) < self._max_batch
+                and not self._pending.receipts
+                and not self._pending.inbound
+                and not self._stopping
+            ):
+                # Only submit outcomes so far: let a few more gather. Receipts and inbound
+                # messages are not kept waiting, since the SMSC holds its delivery window open
+                # until they are acknowledged, and they are acknowledged only once committed.
                 await asyncio.sleep(self._linger)
-            batch, self._pending = self._pending, _Batch()
+            batch = self._take()
             batch.receipts = self._deferred + batch.receipts
             self._deferred = []
             while True:
@@ -174,6 +196,32 @@ class StatusWriter:
             for waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+    def _take(self) -> _Batch:
+        """The next batch: at most ``max_batch`` submit outcomes, and every receipt and inbound
+        message except receipts for the submits left for the next batch.
+
+        A flood of submit outcomes is written in short transactions, so the receipts that come
+        in meanwhile are committed (and acknowledged) within milliseconds rather than behind a
+        long one.
+        """
+        pending = self._pending
+        if len(pending.submits) <= self._max_batch:
+            self._pending = _Batch()
+            return pending
+        later = pending.submits[self._max_batch :]
+        later_ids = {smsc_id for outcome in later for _, smsc_id in outcome.sent}
+        batch = _Batch(
+            submits=pending.submits[: self._max_batch],
+            inbound=pending.inbound,
+            inbound_waiters=pending.inbound_waiters,
+        )
+        self._pending = _Batch(submits=later)
+        for receipt, waiter in zip(pending.receipts, pending.receipt_waiters, strict=True):
+            goes = self._pending if receipt.smsc_message_id in later_ids else batch
+            goes.receipts.append(receipt)
+            goes.receipt_waiters.append(waiter)
+        return batch
 
     # --- applying one batch -------------------------------------------------------------------
 
@@ -303,20 +351,38 @@ class StatusWriter:
         now_loop: float,
     ) -> None:
         owners = await self._resolve(connection, receipts, now_loop)
+        # A parked receipt is applied, or given up, only by the transaction that takes it off
+        # the parking list: another dispatcher retrying the same one then leaves it alone.
+        leaving = {
+            r.parked_id
+            for r in receipts
+            if r.parked_id is not None
+            and (r.smsc_message_id in owners or now_loop - r.first_seen >= UNMATCHED_RECEIPT_TTL)
+        }
+        taken = await store.unpark_receipts(connection, leaving)
+        to_park: list[dict[str, Any]] = []
         part_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
         for receipt in receipts:
             owner = owners.get(receipt.smsc_message_id)
-            if owner is None:
+            if receipt.parked_id is not None and receipt.parked_id in leaving:
+                if receipt.parked_id not in taken:
+                    continue  # another dispatcher took it
+            elif owner is None:
                 if receipt.first_seen == 0.0:
                     receipt.first_seen = now_loop
-                if now_loop - receipt.first_seen < UNMATCHED_RECEIPT_TTL:
-                    self._deferred.append(receipt)
-                elif self._on_unmatched is not None:
+                if receipt.parked_id is None:
+                    # It is acknowledged with this batch: keep it where a restart finds it.
+                    receipt.parked_id = new_id()
+                    to_park.append(_parked_row(receipt))
+                self._deferred.append(receipt)
+                continue
+            if owner is None:
+                if self._on_unmatched is not None:
                     self._on_unmatched(receipt)
-                    log.warning("receipt matches no message", smsc_id=receipt.smsc_message_id)
+                log.warning("receipt matches no message", smsc_id=receipt.smsc_message_id)
                 continue
             status = RECEIPT_STATUS[receipt.state]
             error_code = None if not receipt.error_code else str(receipt.error_code)
@@ -397,6 +463,7 @@ class StatusWriter:
             )
         await store.update_message_statuses(connection, message_rows)
         await store.insert_events(connection, event_rows)
+        await store.park_receipts(connection, to_park)
 
     async def _apply_inbound(
         self, connection: AsyncConnection, inbound: list[InboundOutcome]
@@ -456,8 +523,39 @@ class StatusWriter:
             del recent[next(iter(recent))]
 
     def _drop_deferred(self) -> None:
-        """Stopping: receipts still unmatched are given up (and counted)."""
-        for receipt in self._deferred:
-            if self._on_unmatched is not None:
-                self._on_unmatched(receipt)
+        """Stopping: receipts still unmatched stay parked in the database for the next start."""
         self._deferred = []
+
+    async def _load_parked(self) -> None:
+        """Starting: receipts parked before a stop or a crash are retried from now on."""
+        async with self._database.read() as connection:
+            parked = await store.list_parked_receipts(connection)
+        now_loop = asyncio.get_running_loop().time()
+        for row in parked:
+            try:
+                state = ReceiptState(row.state)
+            except ValueError:
+                state = ReceiptState.UNKNOWN
+            self._deferred.append(
+                ReceiptOutcome(
+                    row.smsc_message_id,
+                    state,
+                    row.error_code,
+                    row.at,
+                    first_seen=now_loop,
+                    parked_id=row.id,
+                )
+            )
+        if parked:
+            log.info("retrying parked receipts", count=len(parked))
+
+
+def _parked_row(receipt: ReceiptOutcome) -> dict[str, Any]:
+    return {
+        "id": receipt.parked_id,
+        "smsc_message_id": receipt.smsc_message_id,
+        "state": receipt.state.value,
+        "error_code": receipt.error_code,
+        "at": receipt.at,
+        "parked_at": datetime.now(UTC),
+    }

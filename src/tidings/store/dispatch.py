@@ -8,17 +8,17 @@ LOCKED), SQLite has a single writer and needs no more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, select, update
+from sqlalchemy import and_, bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.store.messages import _insert_many
-from tidings.store.models import message_events, message_parts, messages
+from tidings.store.models import message_events, message_parts, messages, parked_receipts
 
 _FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
 
@@ -346,3 +346,40 @@ async def insert_inbound_messages(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     await _insert_many(connection, messages, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedReceiptRecord:
+    id: str
+    smsc_message_id: str
+    state: str
+    error_code: int | None
+    at: datetime
+    parked_at: datetime
+
+
+async def park_receipts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep receipts that match no part yet, in the transaction that acknowledges them."""
+    if rows:
+        await connection.execute(insert(parked_receipts), list(rows))
+
+
+async def unpark_receipts(connection: AsyncConnection, parked_ids: Collection[str]) -> set[str]:
+    """Take receipts off the parking list; returns the ids this transaction removed.
+
+    A receipt is applied only by the transaction that removed it, so two dispatchers that
+    both retry it (PostgreSQL) never apply it twice.
+    """
+    if not parked_ids:
+        return set()
+    result = await connection.execute(
+        delete(parked_receipts)
+        .where(parked_receipts.c.id.in_(list(parked_ids)))
+        .returning(parked_receipts.c.id)
+    )
+    return set(result.scalars().all())
+
+
+async def list_parked_receipts(connection: AsyncConnection) -> list[ParkedReceiptRecord]:
+    result = await connection.execute(select(parked_receipts).order_by(parked_receipts.c.id))
+    return [ParkedReceiptRecord(*row) for row in result]

@@ -194,6 +194,21 @@ class MessageEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class ParkedReceipt(Base):
+    """A receipt that matched no part yet (it overtook its submit response, or came in on
+    another dispatcher's bind). It is kept here from the moment it is acknowledged to the SMSC
+    until it is applied or given up, so a restart does not lose it."""
+
+    __tablename__ = "parked_receipts"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    smsc_message_id: Mapped[str] = mapped_column(String(65))
+    state: Mapped[str] = mapped_column(String(8))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+    parked_at: Mapped[datetime]
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency"
 
@@ -217,6 +232,7 @@ messages = _table(Message)
 message_parts = _table(MessagePart)
 message_events = _table(MessageEvent)
 idempotency = _table(IdempotencyRecord)
+parked_receipts = _table(ParkedReceipt)
 
 
 class WebhookSubscription(Base):
