@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core import automation
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
 MESSAGE_RECEIVED = "message.received"
@@ -55,5 +56,7 @@ def received_event(message: ReceivedMessage) -> Event:
 async def process_received(
     connection: AsyncConnection, received: Sequence[ReceivedMessage]
 ) -> None:
-    """The inbound hook the service installs: one ``message.received`` event per message."""
+    """The inbound hook the service installs: one ``message.received`` event per message, then
+    opt-out words, keywords and inbound rules."""
     await enqueue_events(connection, [received_event(message) for message in received])
+    await automation.process_inbound(connection, received)

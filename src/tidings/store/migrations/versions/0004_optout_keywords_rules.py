@@ -18,9 +18,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _fk(table: str, column: str, target: str, **options: str) -> sa.ForeignKeyConstraint:
+def _fk(
+    table: str, column: str, target: str, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), **options
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
     )
 
 
@@ -96,9 +98,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_rules")),
     )
     with op.batch_alter_table("inbound_rules", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_inbound_rules_account_id_id", ["account_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_inbound_rules_account_id_id", ["account_id", "id"], unique=False)
 
 
 def downgrade() -> None:
