@@ -17,9 +17,12 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tests.integration.events.sink import Sink
+from tests.integration.service.conftest import app, client, make_tenant, settings
 from tidings.core import routing
 from tidings.simulator import Simulator
 from tidings.simulator.inbox import HandsetMessage
+
+__all__ = ["app", "client", "make_tenant", "settings"]
 
 LONG_CODE = "+358409999999"
 OTHER_CODE = "+358408888888"
@@ -101,3 +104,11 @@ async def webhook_events(sink: Sink, event_type: str, count: int = 1) -> list[di
 
     await eventually(arrived, f"{count} {event_type} webhook(s)")
     return found
+
+
+async def settle(running: Running, handset: str = HANDSET) -> None:
+    """Wait until a marker sent now has reached the handset: auto-replies queued before it
+    (in the transaction of an inbound message already acknowledged) have had their turn."""
+    message_id = await running.send_one(handset, **{"from": LONG_CODE}, body="marker")
+    await running.wait_for(message_id)
+    await inbox_message(running, "marker", handset=handset)
