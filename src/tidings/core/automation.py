@@ -30,7 +30,6 @@ from tidings.core.messaging import SendRequest, prepare_send
 from tidings.errors import TidingsError
 from tidings.events.outbox import Event, RulePost, enqueue_events, enqueue_rule_posts, iso_timestamp
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
-from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import accounts as account_store
 from tidings.store import automation as store
 from tidings.store import contacts as contact_store
@@ -110,13 +109,6 @@ def rule_matches(search_type: int, term: str | None, body: str) -> bool:
 # Keywords ------------------------------------------------------------------------------------
 
 
-def _number(value: str, account: AccountRecord, name: str) -> str:
-    try:
-        return normalize_number(value, account.region)
-    except InvalidNumber as error:
-        raise InvalidRequest(error.message, field=name) from None
-
-
 def _clean_keyword(word: str) -> str:
     text = word.strip().upper()
     if not 1 <= len(text) <= MAX_KEYWORD or len(text.split()) != 1:
@@ -153,7 +145,7 @@ async def create_keyword(
     row: dict[str, Any] = {
         "id": new_id(),
         "account_id": account.id,
-        "number": _number(values["number"], account, "number"),
+        "number": optout.our_number(values["number"], account, "number"),
         "keyword": _clean_keyword(values["keyword"]),
         "reply": _clean_reply(values.get("reply")),
         "add_to_list_id": values.get("add_to_list_id"),
@@ -185,7 +177,7 @@ async def update_keyword(
 ) -> KeywordRecord:
     values: dict[str, Any] = {}
     if "number" in changes:
-        values["number"] = _number(changes["number"], account, "number")
+        values["number"] = optout.our_number(changes["number"], account, "number")
     if "keyword" in changes:
         values["keyword"] = _clean_keyword(changes["keyword"])
     if "reply" in changes:
@@ -234,7 +226,7 @@ def _clean_rule(
         raise InvalidRequest(f"a rule name has 1 to {MAX_RULE_NAME} characters", field="rule_name")
     number = values["dedicated_number"]
     if number != ALL_NUMBERS:
-        number = _number(number, account, "dedicated_number")
+        number = optout.our_number(number, account, "dedicated_number")
     term = values.get("message_search_term")
     if term is not None and len(term) > MAX_SEARCH_TERM:
         raise InvalidRequest(

@@ -23,7 +23,7 @@ from tidings.core import messaging
 from tidings.core.accounts import utcnow
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import Event, iso_timestamp
-from tidings.phone import InvalidNumber, normalize_number
+from tidings.phone import InvalidNumber, InvalidSender, SenderKind, normalize_number, parse_sender
 from tidings.store import optout as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
@@ -168,6 +168,18 @@ def _phone(value: str, account: AccountRecord, name: str) -> str:
         raise InvalidRequest(error.message, field=name) from None
 
 
+def our_number(value: str, account: AccountRecord, name: str) -> str:
+    """One of our receiving numbers as inbound messages carry it: a long code (E.164) or a
+    short code; an alphanumeric sender cannot receive, so it is refused."""
+    try:
+        parsed = parse_sender(value, account.region)
+    except InvalidSender as error:
+        raise InvalidRequest(error.message, field=name) from None
+    if parsed.kind is SenderKind.ALPHA:
+        raise InvalidRequest(f"{value!r} is not a number that can receive messages", field=name)
+    return parsed.address
+
+
 async def add_suppression(
     database: Database,
     account: AccountRecord,
@@ -178,7 +190,7 @@ async def add_suppression(
 ) -> SuppressionRecord:
     """Opt a number out (account-wide, or for one of our numbers) or block it."""
     number = _phone(phone, account, "phone")
-    our = ANY_SENDER if sender is None or kind == BLOCKED else _phone(sender, account, "sender")
+    our = ANY_SENDER if sender is None or kind == BLOCKED else our_number(sender, account, "sender")
     try:
         async with database.write() as connection:
             return await store.insert_suppression(

@@ -102,12 +102,18 @@ async def test_keywords_crud_and_validation(client: httpx.AsyncClient, tenant: T
     ]:
         assert error_paths(await client.post("/v1/keywords", json=body, headers=headers)) == [path]
 
+    short = await client.post(
+        "/v1/keywords", json={"number": "12345", "keyword": "JOIN"}, headers=headers
+    )
+    assert short.status_code == 201, short.text
+    assert short.json()["number"] == "12345"  # a short code stays as it is
+
     updated = await client.patch(
         f"/v1/keywords/{keyword_id}", json={"reply": "Hello"}, headers=headers
     )
     assert (updated.json()["reply"], updated.json()["keyword"]) == ("Hello", "JOIN")
     listed = await client.get("/v1/keywords", headers=headers)
-    assert [k["id"] for k in listed.json()["data"]] == [keyword_id]
+    assert [k["id"] for k in listed.json()["data"]] == [keyword_id, short.json()["id"]]
     assert (await client.delete(f"/v1/keywords/{keyword_id}", headers=headers)).status_code == 204
     assert (await client.get(f"/v1/keywords/{keyword_id}", headers=headers)).status_code == 404
 
