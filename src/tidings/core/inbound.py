@@ -56,7 +56,6 @@ def received_event(message: ReceivedMessage) -> Event:
 async def process_received(
     connection: AsyncConnection, received: Sequence[ReceivedMessage]
 ) -> None:
-    """The inbound hook the service installs: one ``message.received`` event per message, then
-    opt-out words, keywords and inbound rules."""
+    """The inbound hook the service installs: one ``message.received`` event per message."""
     await enqueue_events(connection, [received_event(message) for message in received])
     await automation.process_inbound(connection, received)

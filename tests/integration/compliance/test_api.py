@@ -177,3 +177,19 @@ async def test_send_accepts_force_opt_in_and_reports_reasons(
         "/v1/messages/preview", json={"to": ["x"], "from": "Tidings", "body": "hi"}, headers=headers
     )
     assert preview.json()["messages"][0]["error"]["reason"] == 0
+
+
+async def test_a_replayed_send_reports_the_same_reasons(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    headers = {**tenant.bearer, "Idempotency-Key": "campaign-7"}
+    await client.post("/v1/opt-outs", json={"phone": "+358401234567"}, headers=tenant.bearer)
+    body = {"to": ["+358401234567", "+358401234568"], "from": "Tidings", "body": "hi"}
+    first = await client.post("/v1/messages", json=body, headers=headers)
+    # Opted in again meanwhile: the replay still answers as the first request was answered.
+    [entry] = (await client.get("/v1/opt-outs", headers=tenant.bearer)).json()["data"]
+    await client.delete(f"/v1/opt-outs/{entry['id']}", headers=tenant.bearer)
+    replay = await client.post("/v1/messages", json=body, headers=headers)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+    assert replay.json()["messages"][0]["error"]["reason"] == 1

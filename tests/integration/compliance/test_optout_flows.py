@@ -146,3 +146,13 @@ async def test_the_blocklist_refuses_with_reason_3(running: Running, sink: Sink)
     await running.http.delete(f"/v1/blocklist/{blocked.json()['id']}")
     assert (await send(running, HANDSET))["messages"][0]["error"]["reason"] == 1
     assert simulator_of(running).inbox(HANDSET) == []
+
+
+async def test_without_a_stop_reply_a_stop_is_silent(running: Running) -> None:
+    await running.http.patch("/v1/compliance", json={"stop_reply": None})
+    await inject(running, "STOP")
+    assert (await send(running, HANDSET))["accepted"] == 0
+    # A message forced through now arrives alone: no confirmation was queued before it.
+    await send(running, HANDSET, body="marker", force_opt_in=True)
+    await inbox_message(running, "marker")
+    assert [m.text for m in simulator_of(running).inbox(HANDSET)] == ["marker"]
