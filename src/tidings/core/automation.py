@@ -515,8 +515,8 @@ async def _contact_of(
 
 
 async def _queue_replies(connection: AsyncConnection, replies: Sequence[_Reply]) -> None:
-    """Queue the auto-replies; those to a number that opted out are dropped (except the
-    confirmations that answer the opt-out itself)."""
+    """Queue the auto-replies; those to a blocked number are dropped, and so are those to a
+    number that opted out, except the STOP confirmation and the HELP reply."""
     if not replies:
         return
     accounts: dict[str, AccountRecord | None] = {}
@@ -532,10 +532,14 @@ async def _queue_replies(connection: AsyncConnection, replies: Sequence[_Reply])
         account = accounts[message.account_id]
         if account is None:
             continue
-        if not reply.despite_optout and await optout_store.suppressed_among(
-            connection, account.id, [message.sender], sender=message.recipient
-        ):
-            log.info("auto-reply not sent: the number opted out", why=reply.why)
+        refusal = (
+            await optout_store.suppressed_among(
+                connection, account.id, [message.sender], sender=message.recipient
+            )
+        ).get(message.sender)
+        # A blocked number gets nothing, not even a confirmation: the account never sends to it.
+        if refusal == optout_store.BLOCKED or (refusal and not reply.despite_optout):
+            log.info("auto-reply not sent", why=reply.why, refusal=refusal)
             continue
         try:
             prepared = prepare_send(

@@ -156,3 +156,13 @@ async def test_without_a_stop_reply_a_stop_is_silent(running: Running) -> None:
     await send(running, HANDSET, body="marker", force_opt_in=True)
     await inbox_message(running, "marker")
     assert [m.text for m in simulator_of(running).inbox(HANDSET)] == ["marker"]
+
+
+async def test_a_blocked_number_gets_no_auto_reply_not_even_help(running: Running) -> None:
+    await running.http.patch("/v1/compliance", json={"help_text": "Call 0800 123"})
+    await running.http.post("/v1/blocklist", json={"phone": HANDSET})
+    await inject(running, "HELP")
+    await inject(running, "STOP")
+    await send(running, HANDSET, body="marker", force_opt_in=True)
+    await inbox_message(running, "marker")
+    assert [m.text for m in simulator_of(running).inbox(HANDSET)] == ["marker"]
