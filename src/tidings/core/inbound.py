@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core import automation
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
 MESSAGE_RECEIVED = "message.received"
@@ -57,3 +58,4 @@ async def process_received(
 ) -> None:
     """The inbound hook the service installs: one ``message.received`` event per message."""
     await enqueue_events(connection, [received_event(message) for message in received])
+    await automation.process_inbound(connection, received)

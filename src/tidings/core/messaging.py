@@ -7,6 +7,7 @@ transaction, together with the idempotency record when the request carries a key
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -17,11 +18,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from tidings.core import optout
 from tidings.core.accounts import utcnow
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
 from tidings.errors import TidingsError
+from tidings.events.outbox import Event, enqueue_events
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -46,6 +49,29 @@ class RecipientError:
     DUPLICATE = "duplicate"
     MISSING_PLACEHOLDER = "missing_placeholder"
     INVALID_TEXT = "invalid_text"
+    OPTED_OUT = "opted_out"
+    BLOCKED = "blocked"
+
+
+class InvalidTargetReason(enum.IntEnum):
+    """The reason ids of refused recipients (issue 4 §3), next to the string codes."""
+
+    INVALID = 0
+    OPTED_OUT = 1
+    DUPLICATE = 2
+    BLOCKED = 3
+    UNDELIVERABLE = 4
+    SINGLE_USE = 5
+
+
+REASON_OF = {
+    RecipientError.INVALID_NUMBER: InvalidTargetReason.INVALID,
+    RecipientError.MISSING_PLACEHOLDER: InvalidTargetReason.INVALID,
+    RecipientError.INVALID_TEXT: InvalidTargetReason.INVALID,
+    RecipientError.DUPLICATE: InvalidTargetReason.DUPLICATE,
+    RecipientError.OPTED_OUT: InvalidTargetReason.OPTED_OUT,
+    RecipientError.BLOCKED: InvalidTargetReason.BLOCKED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,8 @@ class SendRequest:
     dlr_url: str | None = None
     max_parts: int | None = None
     ad: bool = False
+    # Send to recipients that opted out or are blocked; recorded in their history.
+    force_opt_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +102,7 @@ class RecipientResult:
     price: str | None = None
     error: str | None = None
     error_detail: str | None = None
+    reason: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +256,8 @@ class PreparedSend:
     message_rows: list[dict[str, Any]]
     event_rows: list[dict[str, Any]]
     result: SendResult
+    force_opt_in: bool = False
+    request_id: str | None = None
 
 
 async def find_replay(
@@ -272,7 +303,12 @@ def prepare_send(
     for entry in planned:
         if entry.plan is None:
             results.append(
-                RecipientResult(to=entry.to, error=entry.error, error_detail=entry.error_detail)
+                RecipientResult(
+                    to=entry.to,
+                    error=entry.error,
+                    error_detail=entry.error_detail,
+                    reason=REASON_OF.get(entry.error or ""),
+                )
             )
             continue
         message_id = next(ids)
@@ -332,6 +368,8 @@ def prepare_send(
             accepted=len(message_rows),
             rejected=len(planned) - len(message_rows),
         ),
+        force_opt_in=request.force_opt_in,
+        request_id=request.request_id,
     )
 
 
@@ -352,6 +390,7 @@ async def store_sends(
     keyed: list[PreparedSend] = []
     seen_keys: dict[tuple[str, str], SendResult] = {}
     routes: dict[tuple[str, str], int | None] = {}
+    invalid_targets: list[Event] = []
     async with database.write() as connection:
         for prepared in batch:
             account = prepared.account
@@ -377,6 +416,9 @@ async def store_sends(
                 outcomes.append(error)
                 continue
             route_id = routes[route_key]
+            invalid = await optout.screen_send(connection, prepared)
+            if invalid is not None:
+                invalid_targets.append(invalid)
             for row in prepared.message_rows:
                 row["route_id"] = route_id
             message_rows.extend(prepared.message_rows)
@@ -386,6 +428,7 @@ async def store_sends(
                 keyed.append(prepared)
             outcomes.append(prepared.result)
         await message_store.insert_messages(connection, message_rows, event_rows)
+        await enqueue_events(connection, invalid_targets)
         for prepared in keyed:
             assert prepared.key is not None
             await message_store.save_idempotent_response(

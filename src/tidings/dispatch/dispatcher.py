@@ -326,6 +326,7 @@ class Dispatcher:
             status_hooks=status_hooks,
             inbound_hooks=inbound_hooks,
             on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),
+            after_inbound=self.notify,
         )
         self.already_sent: dict[str, set[int]] = {}
         self._routes: dict[int, RouteRecord] = {}

@@ -83,6 +83,7 @@ class StatusWriter:
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
         on_unmatched: Callable[[ReceiptOutcome], None] | None = None,
+        after_inbound: Callable[[], None] | None = None,
     ) -> None:
         self._database = database
         self._max_batch = max_batch
@@ -90,6 +91,8 @@ class StatusWriter:
         self._status_hooks = list(status_hooks)
         self._inbound_hooks = list(inbound_hooks)
         self._on_unmatched = on_unmatched
+        # Inbound hooks may queue auto-replies: the dispatcher claims them once committed.
+        self._after_inbound = after_inbound
         self._pending = _Batch()
         self._deferred: list[ReceiptOutcome] = []
         self._recent: dict[str, store.PartOwner] = {}
@@ -193,6 +196,8 @@ class StatusWriter:
                     # Nothing is acknowledged until it is written: keep the batch and retry.
                     log.exception("writing dispatch outcomes failed; retrying")
                     await asyncio.sleep(1.0)
+            if batch.inbound and self._after_inbound is not None:
+                self._after_inbound()
             for waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_result(None)

@@ -271,3 +271,38 @@ async def replay(
         connection, outbox_id, now=datetime.now(UTC), account_id=account_id
     ):
         raise NotFound("No such outbox entry.")
+
+
+RULE_POST = "rule_post"
+
+
+@dataclass(frozen=True, slots=True)
+class RulePost:
+    """An inbound rule's URL action: an unsigned POST of the message, JSON or form encoded."""
+
+    account_id: str
+    url: str
+    body: str
+    content_type: str
+    event_type: str
+    event_id: str
+
+
+async def enqueue_rule_posts(connection: AsyncConnection, posts: Sequence[RulePost]) -> None:
+    """Queue the POSTs in the caller's transaction; delivered with the same retries and guard."""
+    if not posts:
+        return
+    now = datetime.now(UTC)
+    rows = []
+    for outbox_id, post in zip(new_ids(len(posts)), posts, strict=True):
+        row = _row(
+            outbox_id, post.account_id, RULE_POST, "POST", post.url, _target_host(post.url), now
+        )
+        row.update(
+            body=post.body,
+            headers=json.dumps({"content-type": post.content_type}),
+            event_type=post.event_type,
+            event_id=post.event_id,
+        )
+        rows.append(row)
+    await store.insert_items(connection, rows)

@@ -369,3 +369,90 @@ class ListMember(Base):
 contacts = _table(Contact)
 contact_lists = _table(ContactList)
 list_members = _table(ListMember)
+
+
+# --- opt-out compliance, keywords and inbound rules ---
+
+
+class ComplianceSettings(Base):
+    """An account's opt-out choices; an account without a row uses the defaults."""
+
+    __tablename__ = "compliance_settings"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    # "account": a STOP to any of our numbers stops them all; "sender": only the number it went to.
+    optout_scope: Mapped[str] = mapped_column(String(8))
+    # JSON list of extra stop words, upper case (e.g. ["LOPETA"]).
+    stop_words: Mapped[str] = mapped_column(Text)
+    stop_reply: Mapped[str | None] = mapped_column(Text)
+    help_text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Suppression(Base):
+    """A number an account does not send to: opted out (per sender or account-wide) or blocked."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        # The send path looks recipients up by (account, phone); sender "" means account-wide.
+        UniqueConstraint("account_id", "phone", "kind", "sender"),
+        Index("ix_suppressions_account_id_kind_id", "account_id", "kind", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    phone: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class Keyword(Base):
+    __tablename__ = "keywords"
+    __table_args__ = (UniqueConstraint("account_id", "number", "keyword"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    # The receiving number (ours), as stored on inbound messages.
+    number: Mapped[str] = mapped_column(String(20))
+    # Upper case; matched against the first word of an inbound message.
+    keyword: Mapped[str] = mapped_column(String(64))
+    reply: Mapped[str | None] = mapped_column(Text)
+    add_to_list_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contact_lists.id", ondelete="SET NULL")
+    )
+    remove_from_list_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contact_lists.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InboundRule(Base):
+    """ClickSend's inbound automation rule, field for field."""
+
+    __tablename__ = "inbound_rules"
+    __table_args__ = (Index("ix_inbound_rules_account_id_id", "account_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    # A receiving number, or "*" for all of them.
+    dedicated_number: Mapped[str] = mapped_column(String(20))
+    # 0 any, 1 starts with, 2 contains, 3 does not contain.
+    message_search_type: Mapped[int] = mapped_column(Integer)
+    message_search_term: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    action_address: Mapped[str | None] = mapped_column(Text)
+    # For URL actions: "json" or "post" (form).
+    webhook_type: Mapped[str] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+compliance_settings = _table(ComplianceSettings)
+suppressions = _table(Suppression)
+keywords = _table(Keyword)
+inbound_rules = _table(InboundRule)

@@ -39,7 +39,11 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
     entry: dict[str, object] = {"to": result.to}
     if result.error is not None:
-        entry["error"] = {"code": result.error, "detail": result.error_detail}
+        entry["error"] = {
+            "code": result.error,
+            "reason": result.reason,
+            "detail": result.error_detail,
+        }
         return entry
     for name in ("id", "address", "status", "encoding", "parts", "price"):
         value = getattr(result, name)
@@ -78,6 +82,7 @@ async def send_messages(
         dlr_url=dlr_url,
         max_parts=body.max_parts,
         ad=body.ad,
+        force_opt_in=body.force_opt_in,
     )
     window = timedelta(days=settings.idempotency_days)
     now = utcnow()
@@ -141,7 +146,9 @@ async def preview_messages(
                 price=r.price,
                 error=None
                 if r.error is None
-                else RecipientError(code=r.error, detail=r.error_detail),
+                else RecipientError(
+                    code=r.error, reason=messaging.REASON_OF.get(r.error), detail=r.error_detail
+                ),
             )
             for r in preview.recipients
         ],

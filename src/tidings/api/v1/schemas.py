@@ -38,6 +38,9 @@ class SendMessages(_Body):
     dlr_url: HttpUrl | None = Field(default=None, description="GET callback on status changes")
     max_parts: int | None = Field(default=None, ge=1, le=255)
     ad: bool = Field(default=False, description="marketing message")
+    force_opt_in: bool = Field(
+        default=False, description="send even to numbers that opted out or are blocked"
+    )
 
 
 class PreviewMessages(_Body):
@@ -50,6 +53,10 @@ class PreviewMessages(_Body):
 
 class RecipientError(BaseModel):
     code: str
+    reason: int | None = Field(
+        default=None,
+        description="0 invalid, 1 opted out, 2 duplicate, 3 blocked, 4 undeliverable, 5 single use",
+    )
     detail: str | None = None
 
 

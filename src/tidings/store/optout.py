@@ -1,0 +1,181 @@
+"""The opt-out registry, the blocklist and each account's compliance settings.
+
+Opt-outs and blocked numbers share one table (``kind``), so the send path finds every reason
+not to send to a batch of recipients with one query per chunk of numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.store.models import compliance_settings, suppressions
+from tidings.store.records import _Record
+
+OPTED_OUT = "optout"
+BLOCKED = "block"
+# The sender column of an account-wide opt-out and of every blocked number.
+ANY_SENDER = ""
+# Stays well under SQLite's 32,766 bound parameters per statement.
+_IN_CHUNK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionRecord(_Record):
+    id: str
+    account_id: str
+    kind: str
+    phone: str
+    sender: str
+    source: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceSettingsRecord(_Record):
+    account_id: str
+    optout_scope: str
+    stop_words: str
+    stop_reply: str | None
+    help_text: str | None
+    updated_at: datetime
+
+
+async def find_settings(
+    connection: AsyncConnection, account_id: str
+) -> ComplianceSettingsRecord | None:
+    row = (
+        await connection.execute(
+            select(compliance_settings).where(compliance_settings.c.account_id == account_id)
+        )
+    ).one_or_none()
+    return None if row is None else ComplianceSettingsRecord.from_row(row)
+
+
+async def settings_of(
+    connection: AsyncConnection, account_ids: Iterable[str]
+) -> dict[str, ComplianceSettingsRecord]:
+    ids = list(set(account_ids))
+    if not ids:
+        return {}
+    result = await connection.execute(
+        select(compliance_settings).where(compliance_settings.c.account_id.in_(ids))
+    )
+    return {row.account_id: ComplianceSettingsRecord.from_row(row) for row in result}
+
+
+async def save_settings(connection: AsyncConnection, **values: Any) -> None:
+    """Insert or replace the account's settings row."""
+    changed = await connection.execute(
+        update(compliance_settings)
+        .where(compliance_settings.c.account_id == values["account_id"])
+        .values(**values)
+    )
+    if changed.rowcount == 0:
+        await connection.execute(insert(compliance_settings).values(**values))
+
+
+async def suppressed_among(
+    connection: AsyncConnection, account_id: str, phones: Sequence[str], *, sender: str
+) -> dict[str, str]:
+    """Which of ``phones`` may not get a message from ``sender``, and why (kind).
+
+    A blocked number wins over an opt-out: it is the stronger refusal.
+    """
+    found: dict[str, str] = {}
+    for start in range(0, len(phones), _IN_CHUNK):
+        chunk = phones[start : start + _IN_CHUNK]
+        result = await connection.execute(
+            select(suppressions.c.phone, suppressions.c.kind).where(
+                suppressions.c.account_id == account_id,
+                suppressions.c.phone.in_(chunk),
+                or_(
+                    suppressions.c.kind == BLOCKED,
+                    suppressions.c.sender.in_([ANY_SENDER, sender]),
+                ),
+            )
+        )
+        for phone, kind in result:
+            if found.get(phone) != BLOCKED:
+                found[phone] = kind
+    return found
+
+
+async def find_suppression(
+    connection: AsyncConnection, account_id: str, kind: str, phone: str, sender: str
+) -> SuppressionRecord | None:
+    row = (
+        await connection.execute(
+            select(suppressions).where(
+                suppressions.c.account_id == account_id,
+                suppressions.c.kind == kind,
+                suppressions.c.phone == phone,
+                suppressions.c.sender == sender,
+            )
+        )
+    ).one_or_none()
+    return None if row is None else SuppressionRecord.from_row(row)
+
+
+async def insert_suppression(connection: AsyncConnection, **values: Any) -> SuppressionRecord:
+    row = (
+        await connection.execute(insert(suppressions).values(**values).returning(suppressions))
+    ).one()
+    return SuppressionRecord.from_row(row)
+
+
+async def delete_suppressions(
+    connection: AsyncConnection,
+    account_id: str,
+    kind: str,
+    phone: str,
+    *,
+    senders: Sequence[str] | None = None,
+) -> int:
+    """Remove the number's rows of ``kind``; only those for ``senders`` when given."""
+    query = delete(suppressions).where(
+        suppressions.c.account_id == account_id,
+        suppressions.c.kind == kind,
+        suppressions.c.phone == phone,
+    )
+    if senders is not None:
+        query = query.where(suppressions.c.sender.in_(list(senders)))
+    return (await connection.execute(query)).rowcount
+
+
+async def delete_suppression(
+    connection: AsyncConnection, account_id: str, kind: str, suppression_id: str
+) -> bool:
+    result = await connection.execute(
+        delete(suppressions).where(
+            suppressions.c.account_id == account_id,
+            suppressions.c.kind == kind,
+            suppressions.c.id == suppression_id,
+        )
+    )
+    return result.rowcount > 0
+
+
+async def list_suppressions(
+    connection: AsyncConnection,
+    account_id: str,
+    kind: str,
+    *,
+    limit: int,
+    phone: str | None = None,
+    after_id: str | None = None,
+) -> list[SuppressionRecord]:
+    query = select(suppressions).where(
+        suppressions.c.account_id == account_id, suppressions.c.kind == kind
+    )
+    if phone is not None:
+        query = query.where(suppressions.c.phone == phone)
+    if after_id is not None:
+        query = query.where(suppressions.c.id > after_id)
+    query = query.order_by(suppressions.c.id).limit(limit)
+    return [SuppressionRecord.from_row(row) for row in await connection.execute(query)]
