@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core.conversations import file_received
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
 MESSAGE_RECEIVED = "message.received"
@@ -33,6 +34,8 @@ class ReceivedMessage:
     parts: int
     at: datetime
     route_id: int | None = None  # the route it arrived on
+    thread_id: str | None = None  # set once filed into its conversation
+    contact_id: str | None = None  # the account's contact with the sender's number
 
 
 def received_event(message: ReceivedMessage) -> Event:
@@ -47,6 +50,8 @@ def received_event(message: ReceivedMessage) -> Event:
             "encoding": message.encoding,
             "parts": message.parts,
             "timestamp": iso_timestamp(message.at),
+            "thread_id": message.thread_id,
+            "contact_id": message.contact_id,
         },
         occurred_at=message.at,
     )
@@ -56,4 +61,5 @@ async def process_received(
     connection: AsyncConnection, received: Sequence[ReceivedMessage]
 ) -> None:
     """The inbound hook the service installs: one ``message.received`` event per message."""
+    received = await file_received(connection, received)
     await enqueue_events(connection, [received_event(message) for message in received])

@@ -227,6 +227,8 @@ class PreparedSend:
     message_rows: list[dict[str, Any]]
     event_rows: list[dict[str, Any]]
     result: SendResult
+    # A reply keeps the route of the conversation it answers instead of the sender's route.
+    route_id: int | None = None
 
 
 async def find_replay(
@@ -376,7 +378,7 @@ async def store_sends(
             except TidingsError as error:
                 outcomes.append(error)
                 continue
-            route_id = routes[route_key]
+            route_id = routes[route_key] if prepared.route_id is None else prepared.route_id
             for row in prepared.message_rows:
                 row["route_id"] = route_id
             message_rows.extend(prepared.message_rows)
