@@ -11,8 +11,8 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import idempotency, message_events, message_parts, messages
-from tidings.store.threads import file_into_threads
 from tidings.store.records import MessageEventRecord, MessagePartRecord, MessageRecord
+from tidings.store.threads import file_into_threads
 
 
 async def _insert_many(

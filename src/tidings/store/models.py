@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
-    Column,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,

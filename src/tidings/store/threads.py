@@ -134,7 +134,10 @@ async def file_into_threads(
         entry.count += 1
         if row["direction"] == "in":
             entry.inbound += 1
-        if entry.last_at is None or (row["created_at"], row["id"]) >= (entry.last_at, entry.last_id):
+        if entry.last_at is None or (row["created_at"], row["id"]) >= (
+            entry.last_at,
+            entry.last_id,
+        ):
             entry.last_id, entry.last_at = row["id"], row["created_at"]
             entry.last_direction = row["direction"]
             entry.last_preview = row["body"][:PREVIEW_LENGTH]
@@ -411,6 +414,8 @@ async def list_inbound(
         query = query.where(m.id < before_id)
     query = query.order_by(m.id.desc()).limit(limit)
     return [
-        ThreadedMessage(MessageRecord.from_row(row), row._mapping["thread_id"], row._mapping["contact_id"])
+        ThreadedMessage(
+            MessageRecord.from_row(row), row._mapping["thread_id"], row._mapping["contact_id"]
+        )
         for row in await connection.execute(query)
     ]
