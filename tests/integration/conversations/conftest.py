@@ -16,6 +16,7 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tests.integration.events.sink import Sink
+from tests.integration.service.conftest import app, client, make_tenant, settings
 from tidings.core import contacts, routing
 
 LONG_CODE = "+358409999999"
@@ -68,3 +69,6 @@ async def conversation(tmp_path: Path, database_url: str) -> AsyncIterator[Conve
             yield Conversation(running, sink, contact.id)
     finally:
         await sink.stop()
+
+
+__all__ = ["app", "client", "conversation", "make_tenant", "settings"]

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.integration.contacts.test_isolation import CONTACT_ENDPOINTS
+from tests.integration.conversations.test_isolation import CONVERSATION_ENDPOINTS
 from tests.integration.service.conftest import MakeTenant, Tenant
 
 
@@ -87,7 +88,11 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         if path.startswith("/v1")
         for method in operations
     }
-    assert served == {(e.method, e.path) for e in ENDPOINTS} | {e[:2] for e in CONTACT_ENDPOINTS}
+    assert served == (
+        {(e.method, e.path) for e in ENDPOINTS}
+        | {e[:2] for e in CONTACT_ENDPOINTS}
+        | {e[:2] for e in CONVERSATION_ENDPOINTS}
+    )
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
