@@ -13,16 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    bindparam,
-    case,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.ids import new_ids
@@ -167,15 +158,39 @@ async def file_into_threads(
 async def _insert_threads(
     connection: AsyncConnection, keys: Sequence[ThreadKey], activity: dict[ThreadKey, _Activity]
 ) -> dict[ThreadKey, str]:
-    """Insert threads for ``keys`` (sorted, so concurrent inserts lock in one order); returns
-    those this transaction created."""
+    """Insert threads for ``keys``; returns those this transaction created.
+
+    ``keys`` are sorted, so concurrent transactions inserting the same threads wait on each
+    other in one order instead of deadlocking.
+    """
     ids = new_ids(len(keys))
-    values: list[dict[str, Any]] = []
-    by_id: dict[str, ThreadKey] = {}
-    for thread_id, key in zip(ids, keys, strict=True):
-        entry = activity[key]
-        by_id[thread_id] = key
-        values.append(
+    by_id = dict(zip(ids, keys, strict=True))
+    entries = [activity[key] for key in keys]
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+            _PG_INSERT,
+            ids,
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            [key[2] for key in keys],
+            [entry.count for entry in entries],
+            [entry.inbound for entry in entries],
+            [entry.last_id for entry in entries],
+            [entry.last_at for entry in entries],
+            [entry.last_direction for entry in entries],
+            [entry.last_preview for entry in entries],
+        )
+        return {by_id[record[0]]: record[0] for record in records}
+    # SQLite: the write transaction began with BEGIN IMMEDIATE, so no other writer can have
+    # created one of these threads since they were looked up; the bulk path needs no conflict
+    # handling.
+    from tidings.store.messages import _insert_many
+
+    await _insert_many(
+        connection,
+        threads,
+        [
             {
                 "id": thread_id,
                 "account_id": key[0],
@@ -189,47 +204,97 @@ async def _insert_threads(
                 "last_preview": entry.last_preview,
                 "created_at": entry.last_at,
             }
-        )
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(threads).on_conflict_do_nothing().returning(threads.c.id)
-    result = await connection.execute(statement, values)
-    return {by_id[thread_id]: thread_id for (thread_id,) in result}
+            for thread_id, key, entry in zip(ids, keys, entries, strict=True)
+        ],
+    )
+    return dict(zip(keys, ids, strict=True))
+
+
+# One statement for a whole batch on PostgreSQL: columns as arrays, unnested into rows. A thread
+# another transaction created meanwhile is skipped (and then counted as an existing one).
+_PG_INSERT = """
+INSERT INTO threads (id, account_id, our_address, their_address, message_count, inbound_count,
+                     last_message_id, last_message_at, last_direction, last_preview, created_at)
+SELECT id, account_id, our_address, their_address, message_count, inbound_count,
+       last_message_id, last_message_at, last_direction, last_preview, last_message_at
+FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::int[],
+            $7::varchar[], $8::timestamptz[], $9::varchar[], $10::varchar[])
+     AS v(id, account_id, our_address, their_address, message_count, inbound_count,
+          last_message_id, last_message_at, last_direction, last_preview)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+# Concurrent batches may commit out of order: the last message is the latest one.
+_PG_COUNT = """
+UPDATE threads AS t SET
+    message_count = t.message_count + v.count,
+    inbound_count = t.inbound_count + v.inbound,
+    last_message_id = CASE WHEN v.at >= t.last_message_at THEN v.last_id
+                           ELSE t.last_message_id END,
+    last_direction = CASE WHEN v.at >= t.last_message_at THEN v.direction
+                          ELSE t.last_direction END,
+    last_preview = CASE WHEN v.at >= t.last_message_at THEN v.preview ELSE t.last_preview END,
+    last_message_at = GREATEST(t.last_message_at, v.at)
+FROM unnest($1::varchar[], $2::int[], $3::int[], $4::varchar[], $5::timestamptz[],
+            $6::varchar[], $7::varchar[]) AS v(id, count, inbound, last_id, at, direction, preview)
+WHERE t.id = v.id
+"""
+
+_SQLITE_COUNT = """
+UPDATE threads SET
+    message_count = message_count + ?2,
+    inbound_count = inbound_count + ?3,
+    last_message_id = CASE WHEN ?5 >= last_message_at THEN ?4 ELSE last_message_id END,
+    last_direction = CASE WHEN ?5 >= last_message_at THEN ?6 ELSE last_direction END,
+    last_preview = CASE WHEN ?5 >= last_message_at THEN ?7 ELSE last_preview END,
+    last_message_at = max(last_message_at, ?5)
+WHERE id = ?1
+"""
 
 
 async def _count_activity(
     connection: AsyncConnection, touched: Sequence[tuple[str, _Activity]]
 ) -> None:
+    """Add a batch's messages to threads that existed before it (sorted by id: lock order)."""
     if not touched:
         return
-    t = threads.c
-    # Concurrent batches may commit out of order: the last message is the latest one.
-    newer = bindparam("b_at", type_=t.last_message_at.type) >= t.last_message_at
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute(  # type: ignore[union-attr]
+            _PG_COUNT,
+            [thread_id for thread_id, _ in touched],
+            [entry.count for _, entry in touched],
+            [entry.inbound for _, entry in touched],
+            [entry.last_id for _, entry in touched],
+            [entry.last_at for _, entry in touched],
+            [entry.last_direction for _, entry in touched],
+            [entry.last_preview for _, entry in touched],
+        )
+        return
+    # Stored the way the column type stores it (SQLite compares datetimes as text); a batch's
+    # messages mostly share their time, so each distinct one is converted once.
+    to_db = threads.c.last_message_at.type.dialect_impl(dialect).bind_processor(dialect)
+    converted: dict[datetime | None, Any] = {}
 
-    def latest(name: str, column: Any) -> Any:
-        return case((newer, bindparam(name, type_=column.type)), else_=column)
+    def stored(at: datetime | None) -> Any:
+        if at not in converted:
+            converted[at] = at if to_db is None or at is None else to_db(at)
+        return converted[at]
 
-    await connection.execute(
-        update(threads)
-        .where(t.id == bindparam("b_id"))
-        .values(
-            message_count=t.message_count + bindparam("b_count"),
-            inbound_count=t.inbound_count + bindparam("b_inbound"),
-            last_message_id=latest("b_last_id", t.last_message_id),
-            last_direction=latest("b_direction", t.last_direction),
-            last_preview=latest("b_preview", t.last_preview),
-            last_message_at=latest("b_at2", t.last_message_at),
-        ),
+    await connection.exec_driver_sql(
+        _SQLITE_COUNT,
         [
-            {
-                "b_id": thread_id,
-                "b_count": entry.count,
-                "b_inbound": entry.inbound,
-                "b_at": entry.last_at,
-                "b_at2": entry.last_at,
-                "b_last_id": entry.last_id,
-                "b_direction": entry.last_direction,
-                "b_preview": entry.last_preview,
-            }
+            (
+                thread_id,
+                entry.count,
+                entry.inbound,
+                entry.last_id,
+                stored(entry.last_at),
+                entry.last_direction,
+                entry.last_preview,
+            )
             for thread_id, entry in touched
         ],
     )
