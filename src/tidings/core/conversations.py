@@ -227,6 +227,14 @@ async def get_thread(
 # Replies -------------------------------------------------------------------------------------
 
 
+async def thread_of_message(
+    database: Database, account: AccountRecord, message_id: str
+) -> str | None:
+    async with database.read() as connection:
+        found = await thread_store.find_threaded_message(connection, account.id, message_id)
+    return None if found is None else found.thread_id
+
+
 async def _prepare(
     database: Database,
     account: AccountRecord,

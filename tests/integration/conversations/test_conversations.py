@@ -88,6 +88,7 @@ async def test_a_reply_goes_out_swapped_on_the_route_it_came_in_on_and_stays_in_
     )
     assert replied.status_code == 202, replied.text
     [outcome] = replied.json()["messages"]
+    assert replied.json()["thread_id"] == inbound["thread_id"]
     reply = await running.wait_for(outcome["id"])
     assert reply["status"] == "delivered"
     assert (reply["from"], reply["to"]) == (LONG_CODE, HANDSET)
@@ -136,6 +137,7 @@ async def test_a_reply_into_a_thread_reaches_the_handset_and_the_thread(
     )
     assert replied.status_code == 202, replied.text
     [outcome] = replied.json()["messages"]
+    assert replied.json()["thread_id"] == thread["id"]
     await running.wait_for(outcome["id"])
     # The same key answers the first result again and sends nothing more.
     again = await running.http.post(

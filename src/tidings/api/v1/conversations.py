@@ -34,6 +34,10 @@ class ReplyBody(_Body):
     max_parts: int | None = Field(default=None, ge=1, le=255)
 
 
+class ReplyAccepted(MessagesAccepted):
+    thread_id: str | None = Field(description="the thread the reply is in")
+
+
 class InboundView(MessageView):
     thread_id: str | None
     contact_id: str | None
@@ -136,10 +140,15 @@ async def _accepted(
 ) -> JSONResponse:
     # Through the intake like every send: stored with concurrent requests in one transaction.
     result = prepared if isinstance(prepared, SendResult) else await found.intake.submit(prepared)
+    [recipient] = result.recipients
+    thread_id = None
+    if recipient.id is not None:
+        thread_id = await conversations.thread_of_message(found.database, account, recipient.id)
     content = {
         "messages": [_outcome(r) for r in result.recipients],
         "accepted": result.accepted,
         "rejected": result.rejected,
+        "thread_id": thread_id,
     }
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(content, status_code=202, headers=headers)
@@ -153,7 +162,7 @@ _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.post(
     "/v1/messages/{message_id}/reply",
     status_code=202,
-    response_model=MessagesAccepted,
+    response_model=ReplyAccepted,
     summary="Reply to a message: addresses swapped, same route, same thread",
     responses=_REPLY_RESPONSES,
 )
@@ -177,7 +186,7 @@ async def reply_to_message(
 @router.post(
     "/v1/threads/{thread_id}/reply",
     status_code=202,
-    response_model=MessagesAccepted,
+    response_model=ReplyAccepted,
     summary="Send a message into a thread",
     responses=_REPLY_RESPONSES,
 )
