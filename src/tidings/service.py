@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from tidings.api import create_app
 from tidings.config import Role, Settings
 from tidings.core.accounts import create_account, create_api_key
+from tidings.core.delivery_health import record_delivery_health
 from tidings.core.inbound import process_received
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
@@ -127,7 +128,7 @@ class Service:
                 self.database,
                 DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
                 registry=self.registry,
-                status_hooks=[enqueue_status_changes],
+                status_hooks=[enqueue_status_changes, record_delivery_health],
                 inbound_hooks=[process_received],
             )
             await self.dispatcher.start()

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import automation
+from tidings.core.conversations import file_received
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
 MESSAGE_RECEIVED = "message.received"
@@ -34,6 +35,8 @@ class ReceivedMessage:
     parts: int
     at: datetime
     route_id: int | None = None  # the route it arrived on
+    thread_id: str | None = None  # set once filed into its conversation
+    contact_id: str | None = None  # the account's contact with the sender's number
 
 
 def received_event(message: ReceivedMessage) -> Event:
@@ -48,6 +51,8 @@ def received_event(message: ReceivedMessage) -> Event:
             "encoding": message.encoding,
             "parts": message.parts,
             "timestamp": iso_timestamp(message.at),
+            "thread_id": message.thread_id,
+            "contact_id": message.contact_id,
         },
         occurred_at=message.at,
     )
@@ -56,6 +61,8 @@ def received_event(message: ReceivedMessage) -> Event:
 async def process_received(
     connection: AsyncConnection, received: Sequence[ReceivedMessage]
 ) -> None:
-    """The inbound hook the service installs: one ``message.received`` event per message."""
+    """The inbound hook the service installs: file each message in its thread (and match its
+    contact), write its ``message.received`` event, then run opt-out words, keywords and rules."""
+    received = await file_received(connection, received)
     await enqueue_events(connection, [received_event(message) for message in received])
     await automation.process_inbound(connection, received)

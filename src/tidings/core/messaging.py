@@ -258,6 +258,8 @@ class PreparedSend:
     result: SendResult
     force_opt_in: bool = False
     request_id: str | None = None
+    # A reply keeps the route of the conversation it answers instead of the sender's route.
+    route_id: int | None = None
 
 
 async def find_replay(
@@ -415,7 +417,7 @@ async def store_sends(
             except TidingsError as error:
                 outcomes.append(error)
                 continue
-            route_id = routes[route_key]
+            route_id = routes[route_key] if prepared.route_id is None else prepared.route_id
             invalid = await optout.screen_send(connection, prepared)
             if invalid is not None:
                 invalid_targets.append(invalid)

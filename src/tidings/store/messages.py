@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import idempotency, message_events, message_parts, messages
 from tidings.store.records import MessageEventRecord, MessagePartRecord, MessageRecord
+from tidings.store.threads import file_into_threads
 
 
 async def _insert_many(
@@ -75,13 +76,15 @@ _BULK_THRESHOLD = 64
 
 async def insert_messages(
     connection: AsyncConnection,
-    message_rows: Sequence[Mapping[str, Any]],
+    message_rows: Sequence[MutableMapping[str, Any]],
     event_rows: Sequence[Mapping[str, Any]],
 ) -> None:
     """Insert many messages and their first history entries as two executemany statements.
 
-    Every row of one call must have the same keys.
+    Every row of one call must have the same keys. Each message is filed into its thread
+    first (``thread_id`` is set on its row), so every send, reply or auto-reply lands there.
     """
+    await file_into_threads(connection, message_rows)
     await _insert_many(connection, messages, message_rows)
     await _insert_many(connection, message_events, event_rows)
 

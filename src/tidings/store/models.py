@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,
@@ -456,3 +457,42 @@ compliance_settings = _table(ComplianceSettings)
 suppressions = _table(Suppression)
 keywords = _table(Keyword)
 inbound_rules = _table(InboundRule)
+
+
+# --- threads ---
+
+
+class Thread(Base):
+    """One conversation: an account, one of its numbers (or sender ids), and a handset."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        UniqueConstraint("account_id", "our_address", "their_address"),
+        # Listing pages through an account's threads by last activity, newest first.
+        Index("ix_threads_account_id_last_message_at_id", "account_id", "last_message_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    # Our side: the number or sender id messages go out from and come in to.
+    our_address: Mapped[str] = mapped_column(String(20))
+    # The handset's number, E.164.
+    their_address: Mapped[str] = mapped_column(String(20))
+    message_count: Mapped[int] = mapped_column(Integer)
+    inbound_count: Mapped[int] = mapped_column(Integer)
+    last_message_id: Mapped[str | None] = mapped_column(String(26))
+    last_message_at: Mapped[datetime]
+    last_direction: Mapped[str] = mapped_column(String(3))
+    # The start of the last message's body, for listings.
+    last_preview: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime]
+
+
+threads = _table(Thread)
+
+# Added here rather than in ``Message`` so that features extending the messages table do not
+# edit the same lines. No foreign keys: a deleted contact leaves its messages as they were.
+messages.append_column(Column("thread_id", String(26), nullable=True))
+messages.append_column(Column("contact_id", String(26), nullable=True))
+# A thread's messages in order; also how GET /v1/threads/{id} reads them.
+Index("ix_messages_thread_id_id", messages.c.thread_id, messages.c.id)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from tests.integration.compliance.test_isolation import COMPLIANCE_ENDPOINTS
 from tests.integration.contacts.test_isolation import CONTACT_ENDPOINTS
+from tests.integration.conversations.test_isolation import CONVERSATION_ENDPOINTS
 from tests.integration.service.conftest import MakeTenant, Tenant
 
 
@@ -92,6 +93,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         {(e.method, e.path) for e in ENDPOINTS}
         | {e[:2] for e in CONTACT_ENDPOINTS}
         | {e[:2] for e in COMPLIANCE_ENDPOINTS}
+        | {e[:2] for e in CONVERSATION_ENDPOINTS}
     )
 
 

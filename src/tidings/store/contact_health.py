@@ -1,0 +1,96 @@
+"""Contacts' delivery health counters, updated for a whole batch of outcomes at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, and_, bindparam, case, func, or_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.store.models import contacts
+
+
+@dataclass(slots=True)
+class HealthChange:
+    """What one batch does to one contact (by account and phone), its outcomes folded in order.
+
+    ``reset``: a delivery came, so the current counts and ``error_since`` start again from the
+    ``*_current`` and ``error_since`` given here instead of adding to the stored ones.
+    """
+
+    account_id: str
+    phone: str
+    at: datetime
+    reset: bool = False
+    failed: int = 0
+    hard: int = 0
+    soft: int = 0
+    hard_current: int = 0
+    soft_current: int = 0
+    last_error: str | None = None
+    error_since: datetime | None = None
+
+
+async def record_contact_outcomes(
+    connection: AsyncConnection, changes: Sequence[HealthChange]
+) -> None:
+    """One executemany UPDATE for the batch; column arithmetic, so no concurrent count is lost.
+
+    A delivery to a healthy contact (the common case) does not rewrite its row.
+    """
+    if not changes:
+        return
+    c = contacts.c
+    reset = bindparam("b_reset", type_=Boolean())
+    failed = bindparam("b_failed", type_=Integer())
+    hard_current = bindparam("b_hard_current", type_=Integer())
+    soft_current = bindparam("b_soft_current", type_=Integer())
+    since = bindparam("b_since", type_=c.error_since.type)
+    values: dict[str, Any] = {
+        "failed_messages": c.failed_messages + failed,
+        "hard_errors_total": c.hard_errors_total + bindparam("b_hard", type_=Integer()),
+        "soft_errors_total": c.soft_errors_total + bindparam("b_soft", type_=Integer()),
+        "hard_errors_current": case(
+            (reset, hard_current), else_=c.hard_errors_current + hard_current
+        ),
+        "soft_errors_current": case(
+            (reset, soft_current), else_=c.soft_errors_current + soft_current
+        ),
+        "error_since": case((reset, since), else_=func.coalesce(c.error_since, since)),
+        "last_error": func.coalesce(
+            bindparam("b_last_error", type_=c.last_error.type), c.last_error
+        ),
+        "updated_at": bindparam("b_at", type_=c.updated_at.type),
+    }
+    condition = and_(
+        c.account_id == bindparam("b_account_id"),
+        c.phone == bindparam("b_phone"),
+        or_(
+            failed > 0,
+            c.hard_errors_current > 0,
+            c.soft_errors_current > 0,
+            c.error_since.is_not(None),
+        ),
+    )
+    await connection.execute(
+        update(contacts).where(condition).values(**values),
+        [
+            {
+                "b_account_id": change.account_id,
+                "b_phone": change.phone,
+                "b_reset": change.reset,
+                "b_failed": change.failed,
+                "b_hard": change.hard,
+                "b_soft": change.soft,
+                "b_hard_current": change.hard_current,
+                "b_soft_current": change.soft_current,
+                "b_last_error": change.last_error,
+                "b_since": change.error_since,
+                "b_at": change.at,
+            }
+            for change in changes
+        ],
+    )
