@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Executable, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,10 +26,10 @@ KEYWORD = "keyword"
 CAMPAIGN = "campaign"
 
 
-def _insert_ignoring_conflicts(connection: AsyncConnection, table: object) -> object:
+def _insert_ignoring_conflicts(connection: AsyncConnection, table: Table) -> Executable:
     if connection.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
-    return sqlite.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 async def ids_of(
@@ -56,7 +56,7 @@ async def ensure_ids(
         now = datetime.now(UTC)
         statement = _insert_ignoring_conflicts(connection, truedialog_ids)
         await connection.execute(
-            statement,  # type: ignore[arg-type]
+            statement,
             [
                 {"kind": kind, "target_id": target, "account_id": account_id, "created_at": now}
                 for target in missing
@@ -101,7 +101,7 @@ async def ensure_callback_token(connection: AsyncConnection, account_id: str) ->
     found = await callback_tokens(connection, [account_id])
     if account_id not in found:
         await connection.execute(
-            statement,  # type: ignore[arg-type]
+            statement,
             {
                 "account_id": account_id,
                 "callback_token": str(uuid.uuid4()),

@@ -179,7 +179,9 @@ async def bind(
         account = await account_store.find_account(connection, account_id)
         if account is None:
             continue
-        [alias] = (await store.ensure_ids(connection, store.ACCOUNT, account_id, [account_id])).values()
+        [alias] = (
+            await store.ensure_ids(connection, store.ACCOUNT, account_id, [account_id])
+        ).values()
         accounts[account_id] = (alias, account.name, tokens.get(account_id))
         mine = [e for e in events if e.account_id == account_id]
         codes: set[str] = set()
