@@ -191,6 +191,30 @@ async def get_user_info(caller: PrincipalDep, found: ServicesDep) -> dict[str, A
     }
 
 
+@router.get("/account/{accountId}/channel", summary="The account's channels (its senders)")
+async def list_channels(account: AccountDep, found: ServicesDep) -> list[dict[str, Any]]:
+    async with found.database.write() as connection:
+        senders = await route_store.list_senders(connection, account.id)
+        aliases = await ids.ensure_ids(
+            connection, ids.CHANNEL, account.id, [sender.id for sender in senders]
+        )
+        [account_alias] = (
+            await ids.ensure_ids(connection, ids.ACCOUNT, account.id, [account.id])
+        ).values()
+    return [
+        {
+            "id": aliases[sender.id],
+            "accountId": account_alias,
+            "code": sender.address,
+            "label": sender.address,
+            # ChannelType (TrueDialog SDK): every tidings sender is an SMS channel.
+            "channelTypeId": 0,
+            "created": _time(sender.created_at),
+        }
+        for sender in senders
+    ]
+
+
 # Contacts -----------------------------------------------------------------------------------
 
 
