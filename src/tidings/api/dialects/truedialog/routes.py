@@ -383,8 +383,14 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
     """Targets as numbers: contact ids become their phones; list members are added."""
     numbers: list[str] = []
     for target in body.Targets:
-        if target.strip().isdigit() and len(target.strip()) < 8:
-            contact_id = await _target(found, ids.CONTACT, target, account)
+        contact_id = None
+        if target.strip().isdigit():
+            # A TrueDialog contact id of this account; any other digits are a number.
+            async with found.database.read() as connection:
+                contact_id = await ids.find_target(
+                    connection, ids.CONTACT, int(target), [account.id]
+                )
+        if contact_id is not None:
             numbers.append(
                 (await core_contacts.get_contact(found.database, account, contact_id)).phone
             )
