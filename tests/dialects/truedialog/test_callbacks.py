@@ -54,7 +54,7 @@ async def account_info(truedialog: TrueDialog) -> dict[str, Any]:
 
 
 def check_common(body: dict[str, Any], info: dict[str, Any], callback_type: int, url: str) -> None:
-    assert COMMON <= set(body)
+    assert set(body) >= COMMON
     assert body["AccountId"] == info["id"]
     assert body["AccountName"] == "Acme"
     assert body["CallbackToken"] == info["callbackToken"]
@@ -129,7 +129,9 @@ async def test_keyword_trigger(truedialog: TrueDialog, sink: Sink) -> None:
     assert await emit(truedialog, "keyword.received", data) == 0
 
 
-async def test_stop_trigger_renders_missing_keys_as_null(truedialog: TrueDialog, sink: Sink) -> None:
+async def test_stop_trigger_renders_missing_keys_as_null(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
     url = f"{sink.url}/flows/stop"
     location = await subscribed(truedialog, 6, url)
     # Only some of the contract's keys: the rest are null, never an error.

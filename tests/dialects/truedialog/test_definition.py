@@ -115,13 +115,19 @@ async def test_every_connector_operation_answers_with_its_declared_schema(
         check(operation, response)
         if "x-ms-trigger" in operation:
             location = response.headers["location"]
-            assert location.endswith(f"/api/v2.1/account/{account}/callback/{response.json()['id']}")
+            assert location.endswith(
+                f"/api/v2.1/account/{account}/callback/{response.json()['id']}"
+            )
             created_callbacks.append(location)
     method, path, operation = ops["Callback_Delete"]
     for location in created_callbacks:
         callback_id = location.rsplit("/", 1)[1]
         response = await call(
-            truedialog.http, method, path, {"accountId": str(account), "callbackId": callback_id}, None
+            truedialog.http,
+            method,
+            path,
+            {"accountId": str(account), "callbackId": callback_id},
+            None,
         )
         check(operation, response)
     listed = await truedialog.http.get(f"/api/v2.1/account/{account}/callback")

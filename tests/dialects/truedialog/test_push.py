@@ -125,7 +125,9 @@ async def test_targets_may_be_contact_ids_and_lists_with_exclusions(truedialog: 
     )
     assert response.status_code == 201, response.text
     assert response.json()["contactListIds"] == [staff.id]
-    assert sorted(m["recipient"] for m in await stored(truedialog)) == sorted([HANDSET, "+358401110001"])
+    assert sorted(m["recipient"] for m in await stored(truedialog)) == sorted(
+        [HANDSET, "+358401110001"]
+    )
 
 
 async def test_each_schedule_is_a_scheduled_send(truedialog: TrueDialog) -> None:

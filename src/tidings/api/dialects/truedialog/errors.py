@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from tidings.core.errors import (
     Conflict,
@@ -44,6 +45,12 @@ def error_response(error: Exception) -> JSONResponse:
             location = [str(part) for part in item.get("loc", ()) if part != "body"]
             state.setdefault(".".join(["request", *location]), []).append(str(item.get("msg")))
         return JSONResponse({"Message": INVALID, "ModelState": state}, status_code=400)
+    if isinstance(error, HTTPException):
+        # FastAPI's own refusals (a malformed Authorization header): TrueDialog's texts.
+        if error.status_code == 401:
+            error = Unauthorized()
+        else:
+            return JSONResponse({"Message": str(error.detail)}, status_code=error.status_code)
     if isinstance(error, Unauthorized):
         return JSONResponse(
             {"Message": DENIED},
@@ -84,7 +91,7 @@ class TrueDialogRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (RequestValidationError, TidingsError) as error:
+            except (RequestValidationError, HTTPException, TidingsError) as error:
                 return error_response(error)
 
         return handle

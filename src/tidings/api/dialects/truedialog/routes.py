@@ -43,6 +43,14 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _as_alias(text: str) -> int | None:
+    """``text`` as a TrueDialog id: digits within int32 (larger ones are no id of ours)."""
+    text = text.strip()
+    if not text.isdigit() or int(text) >= 2**31:
+        return None
+    return int(text)
+
+
 async def _alias(found: Services, kind: str, account_id: str, target_id: str) -> int:
     async with found.database.read() as connection:
         known = await ids.ids_of(connection, kind, [target_id])
@@ -54,10 +62,9 @@ async def _alias(found: Services, kind: str, account_id: str, target_id: str) ->
 
 async def _target(found: Services, kind: str, alias: str, account: AccountRecord) -> str:
     """The tidings id behind a TrueDialog id of the account; anything else is not found."""
-    try:
-        number = int(alias)
-    except ValueError:
-        raise NotFound(f"No {kind} {alias}.") from None
+    number = _as_alias(alias)
+    if number is None:
+        raise NotFound(f"No {kind} {alias}.")
     async with found.database.read() as connection:
         target = await ids.find_target(connection, kind, number, [account.id])
     if target is None:
@@ -68,10 +75,9 @@ async def _target(found: Services, kind: str, alias: str, account: AccountRecord
 async def _account(found: Services, caller: Principal, alias: str) -> AccountRecord:
     """The key's account or a sub-account of it, by TrueDialog id (others are not found)."""
     await _alias(found, ids.ACCOUNT, caller.account.id, caller.account.id)
-    try:
-        number = int(alias)
-    except ValueError:
-        raise NotFound(f"No account {alias}.") from None
+    number = _as_alias(alias)
+    if number is None:
+        raise NotFound(f"No account {alias}.")
     async with found.database.read() as connection:
         for child in await account_store.list_sub_accounts(connection, caller.account.id):
             if not (await ids.ids_of(connection, ids.ACCOUNT, [child.id])):
@@ -353,6 +359,10 @@ async def search_contacts_posted(
 # Sending ------------------------------------------------------------------------------------
 
 
+# Core's field names → the PushCampaignRequest field the caller wrote.
+_PUSH_FIELDS = {"from": "Channels", "to": "Targets", "body": "Message", "send_at": "Schedules"}
+
+
 def _schedule(text: str, account: AccountRecord) -> datetime:
     """A schedule time; one without a zone is in the account's time zone."""
     try:
@@ -365,17 +375,28 @@ def _schedule(text: str, account: AccountRecord) -> datetime:
 
 
 async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
-    """A channel is a TrueDialog channel id (an alias of a sender) or the sender itself."""
-    if channel.strip().isdigit():
+    """A channel is a TrueDialog channel id (an alias of a sender) or a sender's address.
+
+    Digits must name one of the account's senders (by id or short code); any other text is
+    handed to core as the sender, which applies the account's sender rules.
+    """
+    number = _as_alias(channel)
+    if number is not None:
         async with found.database.read() as connection:
-            sender_id = await ids.find_target(connection, ids.CHANNEL, int(channel), [account.id])
+            sender_id = await ids.find_target(connection, ids.CHANNEL, number, [account.id])
             sender = (
                 None
                 if sender_id is None
                 else await route_store.find_sender(connection, account.id, sender_id)
             )
-        if sender is not None:
-            return sender.address
+            if sender is None:
+                # Digits that are no channel id of this account may still be its short code.
+                sender = await route_store.find_sender_by_address(
+                    connection, account.id, channel.strip()
+                )
+        if sender is None:
+            raise NotFound(f"No channel {channel}.")
+        return sender.address
     return channel
 
 
@@ -383,13 +404,11 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
     """Targets as numbers: contact ids become their phones; list members are added."""
     numbers: list[str] = []
     for target in body.Targets:
-        contact_id = None
-        if target.strip().isdigit():
+        contact_id, number = None, _as_alias(target)
+        if number is not None:
             # A TrueDialog contact id of this account; any other digits are a number.
             async with found.database.read() as connection:
-                contact_id = await ids.find_target(
-                    connection, ids.CONTACT, int(target), [account.id]
-                )
+                contact_id = await ids.find_target(connection, ids.CONTACT, number, [account.id])
         if contact_id is not None:
             numbers.append(
                 (await core_contacts.get_contact(found.database, account, contact_id)).phone
@@ -428,16 +447,20 @@ async def push_campaign(
         raise InvalidRequest("The lists have no members to send to.", field="ContactListIds")
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
-    prepared = [
-        messaging.prepare_send(
-            account,
-            messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at),
-            max_recipients=settings.max_recipients,
-            default_max_parts=settings.default_max_parts,
-            now=now,
-        )
-        for send_at in send_times
-    ]
+    try:
+        prepared = [
+            messaging.prepare_send(
+                account,
+                messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at),
+                max_recipients=settings.max_recipients,
+                default_max_parts=settings.default_max_parts,
+                now=now,
+            )
+            for send_at in send_times
+        ]
+    except InvalidRequest as error:
+        error.field = _PUSH_FIELDS.get(error.field or "", error.field)
+        raise
     first = prepared[0].result
     invalid = {
         entry.to: entry.error_detail or entry.error or "invalid"
