@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.api.auth import PrincipalDep, ServicesDep
 from tidings.api.dialects.truedialog.errors import InvalidTargets, TrueDialogRoute
@@ -73,31 +74,27 @@ async def _target(found: Services, kind: str, alias: str, account: AccountRecord
 
 
 async def _account(found: Services, caller: Principal, alias: str) -> AccountRecord:
-    """The key's account or a sub-account of it, by TrueDialog id (others are not found)."""
-    await _alias(found, ids.ACCOUNT, caller.account.id, caller.account.id)
+    """The key's account or a descendant of it, by TrueDialog id (others are not found)."""
     number = _as_alias(alias)
     if number is None:
         raise NotFound(f"No account {alias}.")
     async with found.database.read() as connection:
-        for child in await account_store.list_sub_accounts(connection, caller.account.id):
-            if not (await ids.ids_of(connection, ids.ACCOUNT, [child.id])):
-                break
-        else:
-            child = None
-    if child is not None:
+        family = await _family(connection, caller)
+        known = await ids.ids_of(connection, ids.ACCOUNT, family)
+    if len(known) < len(family):
+        # Sub-accounts made since the last call get their ids now, so a parent can name them.
         async with found.database.write() as connection:
-            for sub in await account_store.list_sub_accounts(connection, caller.account.id):
-                await ids.ensure_ids(connection, ids.ACCOUNT, sub.id, [sub.id])
+            for account_id in family:
+                if account_id not in known:
+                    await ids.ensure_ids(connection, ids.ACCOUNT, account_id, [account_id])
     async with found.database.read() as connection:
-        target = await ids.find_target(
-            connection, ids.ACCOUNT, number, await _family(connection, caller)
-        )
+        target = await ids.find_target(connection, ids.ACCOUNT, number, family)
     if target is None:
         raise NotFound(f"No account {alias}.")
     return await acting_account(found.database, caller, target)
 
 
-async def _family(connection: Any, caller: Principal) -> list[str]:
+async def _family(connection: AsyncConnection, caller: Principal) -> list[str]:
     """The key's account and its descendants, the accounts a TrueDialog id may name."""
     family, frontier = [caller.account.id], [caller.account.id]
     while frontier:
@@ -109,9 +106,6 @@ async def _family(connection: Any, caller: Principal) -> list[str]:
         family.extend(children)
         frontier = children
     return family
-
-
-AccountPath = Annotated[str, "TrueDialog account id"]
 
 
 async def account_dep(found: ServicesDep, caller: PrincipalDep, accountId: str) -> AccountRecord:
@@ -430,6 +424,18 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
     return numbers
 
 
+def _send_request(
+    body: PushCampaignRequest, sender: str, to: list[str], send_at: datetime | None
+) -> messaging.SendRequest:
+    """The core request a push makes: one field per TrueDialog option core supports.
+
+    ContactListIds/ExcludeListIds reach core as expanded ``to`` numbers (see :func:`_targets`)
+    and ForceOptIn is accepted and echoed only, until SendRequest carries ``lists``,
+    ``exclude_lists`` and ``force_opt_in``; each then maps here in one line.
+    """
+    return messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at)
+
+
 @router.post("/account/{accountId}/action-pushcampaign", status_code=201, summary="Send SMS")
 async def push_campaign(
     body: PushCampaignRequest, account: AccountDep, found: ServicesDep
@@ -451,7 +457,7 @@ async def push_campaign(
         prepared = [
             messaging.prepare_send(
                 account,
-                messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at),
+                _send_request(body, sender, to, send_at),
                 max_recipients=settings.max_recipients,
                 default_max_parts=settings.default_max_parts,
                 now=now,
