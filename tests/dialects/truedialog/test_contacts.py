@@ -39,6 +39,9 @@ async def test_create_update_and_search(truedialog: TrueDialog) -> None:
         assert (found["id"], found["lastName"]) == (contact["id"], "Virtanen")
     nobody = await truedialog.http.get(f"{base}/contact-search/+358409876543")
     assert nobody.json() == []
+    not_a_number = await truedialog.http.get(f"{base}/contact-search/12ab")
+    assert not_a_number.status_code == 400
+    assert not_a_number.json()["Message"] == "The request is invalid."
 
     duplicate = await truedialog.http.post(f"{base}/contact", json={"PhoneNumber": HANDSET})
     assert duplicate.status_code == 409

@@ -38,7 +38,7 @@ class InvalidTargets(InvalidRequest):
         self.targets = targets
 
 
-def error_response(error: Exception) -> JSONResponse:
+def error_response(error: RequestValidationError | HTTPException | TidingsError) -> JSONResponse:
     if isinstance(error, RequestValidationError):
         state: dict[str, list[str]] = {}
         for item in error.errors():
@@ -77,9 +77,10 @@ def error_response(error: Exception) -> JSONResponse:
         return JSONResponse(
             {"Message": INVALID, "ModelState": {field: [error.message]}}, status_code=400
         )
-    if isinstance(error, InvalidNumber | InvalidSender | TidingsError):
-        return JSONResponse({"Message": INVALID, "ModelState": {"request": [str(error)]}}, 400)
-    raise error
+    if isinstance(error, InvalidNumber | InvalidSender):
+        return JSONResponse({"Message": INVALID, "ModelState": {"request": [error.message]}}, 400)
+    # ASP.NET's answer to an unhandled error: no details leave the server.
+    return JSONResponse({"Message": "An error has occurred."}, status_code=500)
 
 
 class TrueDialogRoute(APIRoute):

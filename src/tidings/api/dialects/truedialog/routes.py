@@ -292,9 +292,17 @@ async def update_contact(
     return await _contact_view(found, account, contact)
 
 
+_CONTACT_FIELDS = {
+    "phone": "PhoneNumber",
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+}
+
+
 def _contact_field(name: str | None) -> str | None:
-    names = {"phone": "PhoneNumber", "email": "Email", "first_name": "FirstName"}
-    return names.get(name or "", "LastName" if name == "last_name" else name)
+    """Core's contact field name → the ContactRequest field the caller wrote."""
+    return _CONTACT_FIELDS.get(name or "", name)
 
 
 async def _search(found: Services, account: AccountRecord, value: str) -> list[dict[str, Any]]:
