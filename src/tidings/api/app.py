@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from tidings import __version__
 from tidings.api.auth import ServicesDep
+from tidings.api.dialects import truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(contacts.router)
     app.include_router(compliance.router)
     app.include_router(conversations.router)
+    app.include_router(truedialog.router)
     for router in routers:
         app.include_router(router)
 

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.errors import NotFound
-from tidings.events.formats import render
+from tidings.events.formats import bind_renderers
 from tidings.events.types import Event, iso_timestamp
 from tidings.store import outbox as store
 from tidings.store.ids import new_ids
@@ -193,9 +193,10 @@ async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -
         for subscription in by_account.get(event.account_id, ()):
             if _subscribed(subscription.event_types, event.type):
                 pairs.append((event, event_id, subscription))
+    render = await bind_renderers(connection, [(event, sub) for event, _, sub in pairs])
     rows = []
     for outbox_id, (event, event_id, subscription) in zip(new_ids(len(pairs)), pairs, strict=True):
-        rendered = render(subscription.payload_format, event)
+        rendered = render(event, subscription)
         if rendered is None:
             continue  # this subscriber's format has nothing to say about this event
         row = _row(

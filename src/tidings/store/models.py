@@ -496,3 +496,40 @@ messages.append_column(Column("thread_id", String(26), nullable=True))
 messages.append_column(Column("contact_id", String(26), nullable=True))
 # A thread's messages in order; also how GET /v1/threads/{id} reads them.
 Index("ix_messages_thread_id_id", messages.c.thread_id, messages.c.id)
+
+
+# --- TrueDialog dialect ---
+
+
+class TrueDialogId(Base):
+    """An integer id for one tidings object, as TrueDialog's int32 ids need (issue 5 §2).
+
+    One sequence for every kind (account, channel, contact, callback, action), so an alias
+    names exactly one object and a guessed number of another kind or account finds nothing.
+    """
+
+    __tablename__ = "truedialog_ids"
+    __table_args__ = (UniqueConstraint("kind", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(26))
+    # The owning account, checked on every lookup so aliases never cross accounts.
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class TrueDialogAccount(Base):
+    """The account's callback token: the GUID every TrueDialog callback body carries."""
+
+    __tablename__ = "truedialog_accounts"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    callback_token: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+
+
+truedialog_ids = _table(TrueDialogId)
+truedialog_accounts = _table(TrueDialogAccount)

@@ -1,0 +1,648 @@
+"""TrueDialog v2.1 operations over the same core calls as ``/v1`` (every connector operation)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.api.auth import PrincipalDep, ServicesDep
+from tidings.api.dialects.truedialog.errors import InvalidTargets, TrueDialogRoute
+from tidings.api.dialects.truedialog.schemas import (
+    CallbackRequest,
+    ContactRequest,
+    ContactSearchRequest,
+    PushCampaignRequest,
+)
+from tidings.api.state import Services
+from tidings.core import contacts as core_contacts
+from tidings.core import lists as core_lists
+from tidings.core import messaging
+from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
+from tidings.core.errors import InvalidRequest, NotFound
+from tidings.events import subscriptions
+from tidings.events.formats.truedialog import CALLBACK_EVENTS, CALLBACK_TYPES, FORMAT
+from tidings.events.ssrf import TargetPolicy
+from tidings.store import accounts as account_store
+from tidings.store import routes as route_store
+from tidings.store import truedialog as ids
+from tidings.store.contacts import ContactRecord
+from tidings.store.ids import new_id
+from tidings.store.records import AccountRecord
+
+router = APIRouter(prefix="/api/v2.1", tags=["truedialog"], route_class=TrueDialogRoute)
+
+# ProcessStatus of an action (TrueDialog SDK): accepted sends are pending until dispatched.
+_PENDING = (0, "Pending")
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _as_alias(text: str) -> int | None:
+    """``text`` as a TrueDialog id: digits within int32 (larger ones are no id of ours)."""
+    text = text.strip()
+    if not text.isdigit() or int(text) >= 2**31:
+        return None
+    return int(text)
+
+
+async def _alias(found: Services, kind: str, account_id: str, target_id: str) -> int:
+    async with found.database.read() as connection:
+        known = await ids.ids_of(connection, kind, [target_id])
+    if target_id in known:
+        return known[target_id]
+    async with found.database.write() as connection:
+        return (await ids.ensure_ids(connection, kind, account_id, [target_id]))[target_id]
+
+
+async def _target(found: Services, kind: str, alias: str, account: AccountRecord) -> str:
+    """The tidings id behind a TrueDialog id of the account; anything else is not found."""
+    number = _as_alias(alias)
+    if number is None:
+        raise NotFound(f"No {kind} {alias}.")
+    async with found.database.read() as connection:
+        target = await ids.find_target(connection, kind, number, [account.id])
+    if target is None:
+        raise NotFound(f"No {kind} {alias}.")
+    return target
+
+
+async def _account(found: Services, caller: Principal, alias: str) -> AccountRecord:
+    """The key's account or a descendant of it, by TrueDialog id (others are not found)."""
+    number = _as_alias(alias)
+    if number is None:
+        raise NotFound(f"No account {alias}.")
+    async with found.database.read() as connection:
+        family = await _family(connection, caller)
+        known = await ids.ids_of(connection, ids.ACCOUNT, family)
+    if len(known) < len(family):
+        # Sub-accounts made since the last call get their ids now, so a parent can name them.
+        async with found.database.write() as connection:
+            for account_id in family:
+                if account_id not in known:
+                    await ids.ensure_ids(connection, ids.ACCOUNT, account_id, [account_id])
+    async with found.database.read() as connection:
+        target = await ids.find_target(connection, ids.ACCOUNT, number, family)
+    if target is None:
+        raise NotFound(f"No account {alias}.")
+    return await acting_account(found.database, caller, target)
+
+
+async def _family(connection: AsyncConnection, caller: Principal) -> list[str]:
+    """The key's account and its descendants, the accounts a TrueDialog id may name."""
+    family, frontier = [caller.account.id], [caller.account.id]
+    while frontier:
+        children = [
+            child.id
+            for parent in frontier
+            for child in await account_store.list_sub_accounts(connection, parent)
+        ]
+        family.extend(children)
+        frontier = children
+    return family
+
+
+async def account_dep(found: ServicesDep, caller: PrincipalDep, accountId: str) -> AccountRecord:
+    return await _account(found, caller, accountId)
+
+
+AccountDep = Annotated[AccountRecord, Depends(account_dep)]
+
+
+# Account and user ---------------------------------------------------------------------------
+
+
+@router.get("/account/{accountId}", summary="Get Account Info")
+async def get_account(account: AccountDep, found: ServicesDep) -> dict[str, Any]:
+    async with found.database.write() as connection:
+        token = await ids.ensure_callback_token(connection, account.id)
+        own = await ids.ensure_ids(connection, ids.ACCOUNT, account.id, [account.id])
+        parent = (
+            {}
+            if account.parent_id is None
+            else await ids.ensure_ids(
+                connection, ids.ACCOUNT, account.parent_id, [account.parent_id]
+            )
+        )
+    return {
+        "id": own[account.id],
+        "status": 0 if account.status == AccountStatus.ACTIVE else 1,
+        "parentId": None if account.parent_id is None else parent[account.parent_id],
+        "name": account.name,
+        "created": _time(account.created_at),
+        "allowCallback": True,
+        "callbackToken": token,
+        "type": 0,
+        "accountType": 0,
+        "isApproved": True,
+    }
+
+
+@router.get("/userinfo", summary="Get Current User Info")
+async def get_user_info(caller: PrincipalDep, found: ServicesDep) -> dict[str, Any]:
+    account = caller.account
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    key_alias = await _alias(found, "apikey", account.id, caller.key_id)
+    async with found.database.read() as connection:
+        key = await account_store.find_api_key(connection, caller.key_id)
+    name = (key.name if key is not None else None) or caller.key_id
+    created = _time(key.created_at if key is not None else account.created_at)
+    return {
+        "userName": name,
+        "accountId": account_alias,
+        "email": None,
+        "firstName": None,
+        "lastName": None,
+        "phoneNumber": None,
+        "isAdmin": account.parent_id is None,
+        # The secret is stored only as a hash and is never shown again.
+        "apiKey": {
+            "key": caller.key_id,
+            "secret": None,
+            "lastActivity": None,
+            "typeId": 0,
+            "type": 0,
+            "label": key.name if key is not None else None,
+            "userName": name,
+            "validTo": None,
+            "accountId": account_alias,
+            "id": key_alias,
+        },
+        "isChatUser": False,
+        "reportOnly": False,
+        "requestNumber": False,
+        "canCreateContact": True,
+        "isAlertAgent": False,
+        "agreed": True,
+        "comment": None,
+        "isApproved": True,
+        "isLockedOut": False,
+        "lastLockoutDate": None,
+        "creationDate": created,
+        "lastLoginDate": None,
+        "lastActivityDate": None,
+        "lastPasswordChangedDate": None,
+    }
+
+
+@router.get("/account/{accountId}/channel", summary="The account's channels (its senders)")
+async def list_channels(account: AccountDep, found: ServicesDep) -> list[dict[str, Any]]:
+    async with found.database.write() as connection:
+        senders = await route_store.list_senders(connection, account.id)
+        aliases = await ids.ensure_ids(
+            connection, ids.CHANNEL, account.id, [sender.id for sender in senders]
+        )
+        [account_alias] = (
+            await ids.ensure_ids(connection, ids.ACCOUNT, account.id, [account.id])
+        ).values()
+    return [
+        {
+            "id": aliases[sender.id],
+            "accountId": account_alias,
+            "code": sender.address,
+            "label": sender.address,
+            # ChannelType (TrueDialog SDK): every tidings sender is an SMS channel.
+            "channelTypeId": 0,
+            "created": _time(sender.created_at),
+        }
+        for sender in senders
+    ]
+
+
+# Contacts -----------------------------------------------------------------------------------
+
+
+async def _contact_view(
+    found: Services, account: AccountRecord, contact: ContactRecord
+) -> dict[str, Any]:
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    return {
+        "accountId": account_alias,
+        "phoneNumber": contact.phone,
+        "email": contact.email,
+        "preferredLanguageId": None,
+        "preferredLanguage": None,
+        "assignedId": None,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "phoneStatusId": 0 if contact.hard_errors_current == 0 else 1,
+        "phoneStatus": 0 if contact.hard_errors_current == 0 else 1,
+        "phoneHardErrorCount": contact.hard_errors_current,
+        "phoneSoftErrorCount": contact.soft_errors_current,
+        "phoneTotalHardErrorCount": contact.hard_errors_total,
+        "phoneTotalSoftErrorCount": contact.soft_errors_total,
+        "phoneLastHardError": contact.last_error if contact.hard_errors_current else None,
+        "phoneLastSoftError": contact.last_error if contact.soft_errors_current else None,
+        "phoneHardErrorSince": _time(contact.error_since) if contact.hard_errors_current else None,
+        "phoneSoftErrorSince": _time(contact.error_since) if contact.soft_errors_current else None,
+        "statusId": 0 if contact.active else 1,
+        "created": _time(contact.created_at),
+        "modified": _time(contact.updated_at),
+        "createdBy": None,
+        "modifiedBy": None,
+        "id": await _alias(found, ids.CONTACT, account.id, contact.id),
+    }
+
+
+def _contact_values(body: ContactRequest | None) -> dict[str, Any]:
+    if body is None:
+        return {}
+    given = {
+        "phone": body.PhoneNumber,
+        "email": body.Email,
+        "first_name": body.FirstName,
+        "last_name": body.LastName,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+@router.post("/account/{accountId}/contact", status_code=201, summary="Contact Create")
+async def create_contact(
+    account: AccountDep, found: ServicesDep, body: Annotated[ContactRequest | None, Body()] = None
+) -> JSONResponse:
+    try:
+        contact = await core_contacts.create_contact(found.database, account, _contact_values(body))
+    except InvalidRequest as error:
+        error.field = _contact_field(error.field)
+        raise
+    return JSONResponse(await _contact_view(found, account, contact), status_code=201)
+
+
+@router.put("/account/{accountId}/contact/{contactid}", summary="Contact Update")
+async def update_contact(
+    contactid: str,
+    account: AccountDep,
+    found: ServicesDep,
+    body: Annotated[ContactRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    contact_id = await _target(found, ids.CONTACT, contactid, account)
+    try:
+        contact = await core_contacts.update_contact(
+            found.database, account, contact_id, _contact_values(body)
+        )
+    except InvalidRequest as error:
+        error.field = _contact_field(error.field)
+        raise
+    return await _contact_view(found, account, contact)
+
+
+_CONTACT_FIELDS = {
+    "phone": "PhoneNumber",
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+}
+
+
+def _contact_field(name: str | None) -> str | None:
+    """Core's contact field name → the ContactRequest field the caller wrote."""
+    return _CONTACT_FIELDS.get(name or "", name)
+
+
+async def _search(found: Services, account: AccountRecord, value: str) -> list[dict[str, Any]]:
+    value = value.strip()
+    if not value:
+        raise InvalidRequest("Give a phone number or an email address.", field="phone")
+    if "@" in value:
+        found_contacts, _ = await core_contacts.search_contacts(
+            found.database, account, email=value
+        )
+    else:
+        found_contacts, _ = await core_contacts.search_contacts(
+            found.database, account, phone=value
+        )
+    results = []
+    for contact in found_contacts:
+        view = await _contact_view(found, account, contact)
+        results.append(
+            {
+                "id": view["id"],
+                "accountId": view["accountId"],
+                "statusId": view["statusId"],
+                "phoneNumber": contact.phone,
+                "email": contact.email,
+                "assignedId": None,
+                "firstName": contact.first_name,
+                "lastName": contact.last_name,
+                "subscriptions": [],
+                "attributes": [],
+                "phoneStatusId": view["phoneStatusId"],
+                "created": view["created"],
+                "createdBy": None,
+                "modified": view["modified"],
+                "modifiedBy": None,
+            }
+        )
+    return results
+
+
+@router.get("/account/{accountId}/contact-search/{phone}", summary="Contact Search")
+async def search_contacts(
+    phone: str, account: AccountDep, found: ServicesDep
+) -> list[dict[str, Any]]:
+    return await _search(found, account, phone)
+
+
+@router.post("/account/{accountId}/contact-search", summary="Contact Search (SDK form)")
+async def search_contacts_posted(
+    account: AccountDep, found: ServicesDep, body: Annotated[ContactSearchRequest | str, Body()]
+) -> list[dict[str, Any]]:
+    if isinstance(body, str):
+        return await _search(found, account, body)
+    return await _search(found, account, body.PhoneNumber or body.Email or body.Value or "")
+
+
+# Sending ------------------------------------------------------------------------------------
+
+
+# Core's field names → the PushCampaignRequest field the caller wrote.
+_PUSH_FIELDS = {"from": "Channels", "to": "Targets", "body": "Message", "send_at": "Schedules"}
+
+
+def _schedule(text: str, account: AccountRecord) -> datetime:
+    """A schedule time; one without a zone is in the account's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"Not a date and time: {text!r}.", field="Schedules") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(account.timezone))
+    return moment
+
+
+async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
+    """A channel is a TrueDialog channel id (an alias of a sender) or a sender's address.
+
+    Digits must name one of the account's senders (by id or short code); any other text is
+    handed to core as the sender, which applies the account's sender rules.
+    """
+    number = _as_alias(channel)
+    if number is not None:
+        async with found.database.read() as connection:
+            sender_id = await ids.find_target(connection, ids.CHANNEL, number, [account.id])
+            sender = (
+                None
+                if sender_id is None
+                else await route_store.find_sender(connection, account.id, sender_id)
+            )
+            if sender is None:
+                # Digits that are no channel id of this account may still be its short code.
+                sender = await route_store.find_sender_by_address(
+                    connection, account.id, channel.strip()
+                )
+        if sender is None:
+            raise NotFound(f"No channel {channel}.")
+        return sender.address
+    return channel
+
+
+async def _targets(found: Services, account: AccountRecord, body: PushCampaignRequest) -> list[str]:
+    """Targets as numbers: contact ids become their phones; list members are added."""
+    numbers: list[str] = []
+    for target in body.Targets:
+        contact_id, number = None, _as_alias(target)
+        if number is not None:
+            # A TrueDialog contact id of this account; any other digits are a number.
+            async with found.database.read() as connection:
+                contact_id = await ids.find_target(connection, ids.CONTACT, number, [account.id])
+        if contact_id is not None:
+            numbers.append(
+                (await core_contacts.get_contact(found.database, account, contact_id)).phone
+            )
+        else:
+            numbers.append(target)
+    for list_id in [*body.ContactListIds, *body.ExcludeListIds]:
+        await core_lists.get_list(found.database, account, list_id)
+    if body.ContactListIds:
+        # Until core sends to lists itself (SendRequest.lists / exclude_lists), members are
+        # expanded here with core's own paging.
+        async for page in core_lists.list_recipients(
+            found.database,
+            account.id,
+            include_list_ids=body.ContactListIds,
+            exclude_list_ids=body.ExcludeListIds,
+        ):
+            numbers.extend(contact.phone for contact in page)
+    return numbers
+
+
+def _send_request(
+    body: PushCampaignRequest, sender: str, to: list[str], send_at: datetime | None
+) -> messaging.SendRequest:
+    """The core request a push makes: one field per TrueDialog option core supports.
+
+    ContactListIds/ExcludeListIds reach core as expanded ``to`` numbers (see :func:`_targets`)
+    and ForceOptIn is accepted and echoed only, until SendRequest carries ``lists``,
+    ``exclude_lists`` and ``force_opt_in``; each then maps here in one line.
+    """
+    return messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at)
+
+
+@router.post("/account/{accountId}/action-pushcampaign", status_code=201, summary="Send SMS")
+async def push_campaign(
+    body: PushCampaignRequest, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    if not body.Execute:
+        raise InvalidRequest(
+            "Execute=false (a draft action) is not supported: nothing was stored.", field="Execute"
+        )
+    if not body.Targets and not body.ContactListIds:
+        raise InvalidRequest("Give Targets or ContactListIds.", field="Targets")
+    settings = found.settings
+    sender = await _sender(found, account, body.Channels[0])
+    to = await _targets(found, account, body)
+    if not to:
+        raise InvalidRequest("The lists have no members to send to.", field="ContactListIds")
+    send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
+    now = utcnow()
+    try:
+        prepared = [
+            messaging.prepare_send(
+                account,
+                _send_request(body, sender, to, send_at),
+                max_recipients=settings.max_recipients,
+                default_max_parts=settings.default_max_parts,
+                now=now,
+            )
+            for send_at in send_times
+        ]
+    except InvalidRequest as error:
+        error.field = _PUSH_FIELDS.get(error.field or "", error.field)
+        raise
+    first = prepared[0].result
+    invalid = {
+        entry.to: entry.error_detail or entry.error or "invalid"
+        for entry in first.recipients
+        if entry.error is not None
+    }
+    if invalid and not body.IgnoreInvalidTargets:
+        raise InvalidTargets(invalid)
+    if first.accepted:
+        if len(prepared) == 1:
+            await found.intake.submit(prepared[0])
+        else:
+            for outcome in await messaging.store_sends(found.database, prepared):
+                if isinstance(outcome, Exception):
+                    raise outcome
+    message_ids = [entry.id for entry in first.recipients if entry.id is not None]
+    action = await _alias(
+        found, ids.ACTION, account.id, message_ids[0] if message_ids else new_id()
+    )
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    created = _time(now)
+    return JSONResponse(
+        {
+            "channels": body.Channels,
+            "targets": body.Targets,
+            "targetsUrl": body.TargetsUrl,
+            "targetsColumn": None,
+            "contactListIds": body.ContactListIds,
+            "excludeListIds": body.ExcludeListIds,
+            "campaignId": body.CampaignId,
+            "mediaId": None if body.MediaId is None else str(body.MediaId),
+            "message": body.Message,
+            "from": body.From,
+            "subject": body.Subject,
+            "ignoreSingleUse": body.IgnoreSingleUse,
+            "forceOptIn": body.ForceOptIn,
+            "statusId": _PENDING[0],
+            "roundRobinById": False,
+            "globalRoundRobin": False,
+            "status": _PENDING[1],
+            "id": action,
+            "accountId": account_alias,
+            "created": created,
+            "modified": created,
+            "createdBy": None,
+            "modifiedBy": None,
+            "schedules": body.Schedules,
+        },
+        status_code=201,
+    )
+
+
+# Callbacks (the Power Automate triggers) ----------------------------------------------------
+
+
+def _callback_view(account_alias: int, alias: int, callback_type: int, url: str) -> dict[str, Any]:
+    return {
+        "accountId": account_alias,
+        "callbackTypeId": callback_type,
+        "Url": url,
+        "Active": True,
+        "callbackType": callback_type,
+        "id": alias,
+    }
+
+
+async def _create_callback(
+    request: Request, account: AccountRecord, found: Services, body: CallbackRequest, kind: int
+) -> JSONResponse:
+    if kind not in CALLBACK_EVENTS:
+        known = ", ".join(str(number) for number in sorted(CALLBACK_EVENTS))
+        raise InvalidRequest(
+            f"CallbackType {kind} is not supported (use {known}).", field="CallbackType"
+        )
+    if not body.Active:
+        raise InvalidRequest("An inactive callback would never be called.", field="Active")
+    async with found.database.write() as connection:
+        await ids.ensure_callback_token(connection, account.id)
+    try:
+        subscription = await subscriptions.create_subscription(
+            found.database,
+            account.id,
+            body.URL,
+            [CALLBACK_EVENTS[kind]],
+            policy=TargetPolicy.from_settings(found.settings),
+            payload_format=FORMAT,
+        )
+    except InvalidRequest as error:
+        error.field = "URL"
+        raise
+    alias = await _alias(found, ids.CALLBACK, account.id, subscription.id)
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    location = str(request.base_url).rstrip("/") + (
+        f"{router.prefix}/account/{account_alias}/callback/{alias}"
+    )
+    return JSONResponse(
+        _callback_view(account_alias, alias, kind, subscription.url),
+        status_code=201,
+        headers={"Location": location},
+    )
+
+
+@router.post("/account/{accountId}/callback", status_code=201, summary="Create a callback")
+async def create_callback(
+    request: Request, body: CallbackRequest, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    return await _create_callback(request, account, found, body, body.CallbackType)
+
+
+@router.put("/account/{accountId}/callback/{callbackId}", status_code=201, summary="Create by type")
+async def put_callback(
+    callbackId: str,
+    request: Request,
+    body: CallbackRequest,
+    account: AccountDep,
+    found: ServicesDep,
+) -> JSONResponse:
+    # The connector's triggers PUT to /callback/-N: a negative id names the type to create.
+    if not callbackId.startswith("-") or not callbackId[1:].isdigit():
+        raise InvalidRequest(
+            "Changing a callback is not supported: delete it and create a new one."
+        )
+    kind = int(callbackId[1:])
+    if body.CallbackType != kind:
+        raise InvalidRequest(
+            f"CallbackType must be {kind} for /callback/-{kind}.", field="CallbackType"
+        )
+    return await _create_callback(request, account, found, body, kind)
+
+
+async def _callbacks(found: Services, account: AccountRecord) -> list[dict[str, Any]]:
+    mine = [
+        s
+        for s in await subscriptions.list_subscriptions(found.database, account.id)
+        if s.payload_format == FORMAT
+    ]
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    views = []
+    for subscription in mine:
+        [event_type] = subscriptions.event_types_of(subscription)[:1] or [""]
+        alias = await _alias(found, ids.CALLBACK, account.id, subscription.id)
+        views.append(
+            _callback_view(
+                account_alias, alias, CALLBACK_TYPES.get(event_type, 0), subscription.url
+            )
+        )
+    return views
+
+
+@router.get("/account/{accountId}/callback", summary="List callbacks")
+async def list_callbacks(account: AccountDep, found: ServicesDep) -> list[dict[str, Any]]:
+    return await _callbacks(found, account)
+
+
+@router.get("/account/{accountId}/callback/{callbackId}", summary="One callback")
+async def get_callback(callbackId: str, account: AccountDep, found: ServicesDep) -> dict[str, Any]:
+    subscription_id = await _target(found, ids.CALLBACK, callbackId, account)
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
+    for view in await _callbacks(found, account):
+        if view["id"] == int(callbackId):
+            return view
+    raise NotFound(
+        f"No callback {callbackId} ({subscription_id} is gone) in account {account_alias}."
+    )
+
+
+@router.delete("/account/{accountId}/callback/{callbackId}", summary="Callback Delete")
+async def delete_callback(callbackId: str, account: AccountDep, found: ServicesDep) -> str:
+    subscription_id = await _target(found, ids.CALLBACK, callbackId, account)
+    await subscriptions.delete_subscription(found.database, account.id, subscription_id)
+    return f"Callback {callbackId} deleted."

@@ -1,0 +1,163 @@
+"""Sending through action-pushcampaign: delivered to the handset, with a delivery notice
+callback; Targets, ContactListIds, Schedules, IgnoreInvalidTargets and Execute as TrueDialog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from tests.dialects.truedialog.conftest import HANDSET, LONG_CODE, TrueDialog, body_of
+from tests.integration.dispatch.conftest import eventually
+from tests.integration.events.sink import Sink
+from tidings.core import contacts, lists
+from tidings.store.models import messages
+
+OTHER_HANDSET = "+358401234568"
+
+
+async def push(truedialog: TrueDialog, **fields: Any) -> httpx.Response:
+    body = {
+        "Channels": [str(truedialog.channel_id)],
+        "Targets": [HANDSET],
+        "CampaignId": 0,
+        "Message": "Tervetuloa!",
+        "Execute": True,
+        **fields,
+    }
+    return await truedialog.http.post(
+        f"/api/v2.1/account/{truedialog.account_id}/action-pushcampaign", json=body
+    )
+
+
+async def stored(truedialog: TrueDialog) -> list[dict[str, Any]]:
+    async with truedialog.running.service.database.read() as connection:
+        result = await connection.execute(
+            select(messages).where(messages.c.direction == "out").order_by(messages.c.id)
+        )
+        return [dict(row._mapping) for row in result]
+
+
+async def test_a_push_is_delivered_and_its_delivery_notice_arrives(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
+    url = f"{sink.url}/flows/dlr"
+    subscribed = await truedialog.subscribe(12, url)
+    assert subscribed.status_code == 201, subscribed.text
+
+    response = await push(truedialog, Message="Tilauksesi on noudettavissa.")
+    assert response.status_code == 201, response.text
+    action = response.json()
+    assert (action["accountId"], action["message"]) == (
+        truedialog.account_id,
+        "Tilauksesi on noudettavissa.",
+    )
+    assert isinstance(action["id"], int)
+
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None
+
+    async def on_handset() -> bool:
+        return bool(simulator.inbox(HANDSET))
+
+    await eventually(on_handset, "the push to reach the handset")
+    [received] = simulator.inbox(HANDSET)
+    # The handset shows an international sender without its "+" (TON 1 carries that).
+    assert (received.text, received.sender) == ("Tilauksesi on noudettavissa.", LONG_CODE[1:])
+
+    def delivered() -> list[dict[str, Any]]:
+        return [
+            body_of(sink, n)
+            for n in range(len(sink.received))
+            if body_of(sink, n)["Status"] == "Delivered"
+        ]
+
+    async def notice() -> bool:
+        return bool(delivered())
+
+    await eventually(notice, "the delivery notice callback")
+    [body] = delivered()
+    [message] = await stored(truedialog)
+    assert body["CallbackType"] == 12
+    assert body["CallbackURL"] == url
+    assert (body["StatusId"], body["MessageId"]) == (3, message["id"])
+    assert (body["PhoneNumber"], body["ChannelCode"], body["ChannelId"]) == (
+        HANDSET,
+        LONG_CODE,
+        truedialog.channel_id,
+    )
+    assert body["Message"] == "Tilauksesi on noudettavissa."
+    assert body["AccountId"] == truedialog.account_id
+
+
+async def test_invalid_targets_refuse_the_push_unless_ignored(truedialog: TrueDialog) -> None:
+    refused = await push(truedialog, Targets=[HANDSET, "not a number"])
+    assert refused.status_code == 400, refused.text
+    assert "request.Targets[not a number]" in refused.json()["ModelState"]
+    assert await stored(truedialog) == []
+
+    sent = await push(truedialog, Targets=[HANDSET, "not a number"], IgnoreInvalidTargets=True)
+    assert sent.status_code == 201, sent.text
+    assert [m["recipient"] for m in await stored(truedialog)] == [HANDSET]
+
+
+async def test_targets_may_be_contact_ids_and_lists_with_exclusions(truedialog: TrueDialog) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    created = await truedialog.http.post(
+        f"/api/v2.1/account/{truedialog.account_id}/contact", json={"PhoneNumber": HANDSET}
+    )
+    contact_id = created.json()["id"]
+    staff = await lists.create_list(database, account, "staff")
+    away = await lists.create_list(database, account, "away")
+    first = await contacts.create_contact(database, account, {"phone": "+358401110001"})
+    second = await contacts.create_contact(database, account, {"phone": "+358401110002"})
+    await lists.add_members(database, account, staff.id, [first.id, second.id])
+    await lists.add_members(database, account, away.id, [second.id])
+
+    response = await push(
+        truedialog,
+        Targets=[str(contact_id)],
+        ContactListIds=[staff.id],
+        ExcludeListIds=[away.id],
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["contactListIds"] == [staff.id]
+    assert sorted(m["recipient"] for m in await stored(truedialog)) == sorted(
+        [HANDSET, "+358401110001"]
+    )
+
+
+async def test_each_schedule_is_a_scheduled_send(truedialog: TrueDialog) -> None:
+    later = datetime.now(UTC) + timedelta(days=2)
+    # Without a zone a schedule is in the account's time zone (UTC here).
+    schedules = [
+        later.strftime("%Y-%m-%dT%H:%M:%S"),
+        (later + timedelta(days=1)).isoformat(),
+    ]
+    response = await push(truedialog, Schedules=schedules)
+    assert response.status_code == 201, response.text
+    assert response.json()["schedules"] == schedules
+    sends = await stored(truedialog)
+    assert [m["status"] for m in sends] == ["scheduled", "scheduled"]
+    # Both sends were accepted in the same millisecond: their ids do not order them.
+    assert sorted(m["send_at"].replace(microsecond=0) for m in sends) == [
+        later.replace(microsecond=0),
+        (later + timedelta(days=1)).replace(microsecond=0),
+    ]
+
+
+async def test_execute_false_is_refused_and_stores_nothing(truedialog: TrueDialog) -> None:
+    response = await push(truedialog, Execute=False)
+    assert response.status_code == 400
+    assert "request.Execute" in response.json()["ModelState"]
+    assert await stored(truedialog) == []
+
+
+async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> None:
+    response = await push(truedialog, Channels=[LONG_CODE], Targets=[OTHER_HANDSET])
+    assert response.status_code == 201, response.text
+    [message] = await stored(truedialog)
+    assert (message["sender"], message["recipient"]) == (LONG_CODE, OTHER_HANDSET)
