@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from tidings.events.formats import native
+from tidings.events.formats import native, smartdialog
 from tidings.events.types import Event
 
 
@@ -31,8 +31,13 @@ NATIVE = "native"
 RENDERERS: Mapping[str, PayloadRenderer] = MappingProxyType(
     {
         NATIVE: lambda event: RenderedBody(native.render(event)),
+        smartdialog.SMARTDIALOG: lambda event: _body(smartdialog.render(event)),
     }
 )
+
+
+def _body(text: str | None) -> RenderedBody | None:
+    return None if text is None else RenderedBody(text)
 
 
 def render(payload_format: str, event: Event) -> RenderedBody | None:

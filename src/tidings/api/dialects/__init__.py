@@ -1,0 +1,1 @@
+"""Provider-compatible APIs: each dialect translates a provider's requests to core calls."""
