@@ -17,9 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
@@ -114,10 +115,13 @@ class _Code(AuthorizationCodeMixin):  # type: ignore[misc]
     def get_scope(self) -> str:
         return self.record.scope
 
-    def get_code_challenge(self) -> str | None:
+    # Read by authlib's PKCE extension (RFC 7636) as attributes.
+    @property
+    def code_challenge(self) -> str | None:
         return self.record.code_challenge
 
-    def get_code_challenge_method(self) -> str | None:
+    @property
+    def code_challenge_method(self) -> str | None:
         return self.record.code_challenge_method
 
 
@@ -243,15 +247,18 @@ class SmartDialogAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 async def _oauth_request(request: Request, context: _Context) -> OAuth2Request:
     data: dict[str, str] = dict(request.query_params)
     if request.method == "POST":
-        form = await request.form()
-        data.update({k: v for k, v in form.items() if isinstance(v, str)})
-    wrapped = _WrappedRequest(request.method, str(request.url), dict(request.headers), data)
+        # RFC 6749 §3.2, §4.1.3: token and consent requests are form-urlencoded.
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/x-www-form-urlencoded":
+            text = (await request.body()).decode("utf-8", errors="replace")
+            data.update(parse_qsl(text, keep_blank_values=True))
+    wrapped = _WrappedRequest(request.method, str(request.url), request.headers, data)
     wrapped.tidings_context = context
     return wrapped
 
 
 class _WrappedRequest(OAuth2Request):  # type: ignore[misc]
-    def __init__(self, method: str, uri: str, headers: dict[str, str], data: dict[str, str]):
+    def __init__(self, method: str, uri: str, headers: Mapping[str, str], data: dict[str, str]):
         super().__init__(method=method, uri=uri, headers=headers)
         self.payload = BasicOAuth2Payload(data)
         self._data = data
@@ -378,8 +385,19 @@ def build_router(server: SmartDialogAuthorizationServer | None = None) -> APIRou
                 page = _consent_page(dict(data), "That key id and secret do not match.")
                 return HTMLResponse(page, status_code=401)
             user = principal.key_id
+        authorization._current = context
+        try:
+            grant = authorization.get_consent_grant(request=wrapped, end_user=user)
+        except OAuth2Error as error:
+            return JSONResponse(dict(error.get_body()), status_code=error.status_code)
+        finally:
+            authorization._current = _Context()
         response = run(
-            context, authorization.create_authorization_response, request=wrapped, grant_user=user
+            context,
+            authorization.create_authorization_response,
+            request=wrapped,
+            grant_user=user,
+            grant=grant,
         )
         saved = context.saved_code
         if saved is not None:
