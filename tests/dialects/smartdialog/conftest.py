@@ -66,7 +66,8 @@ async def authorize(
     assert page.status_code == 200, page.text
     assert "<form" in page.text
     approved = await http.post(
-        "/oauth2/authorize", data={**params, "key_id": key_id, "secret": secret, "decision": "allow"}
+        "/oauth2/authorize",
+        data={**params, "key_id": key_id, "secret": secret, "decision": "allow"},
     )
     assert approved.status_code == 302, approved.text
     location = urlsplit(approved.headers["location"])
@@ -100,10 +101,17 @@ async def sign_in(http: httpx.AsyncClient, key_id: str, secret: str) -> dict[str
 async def make_signed(running: Running, account: AccountRecord) -> Signed:
     database = running.service.database
     key = await accounts.create_api_key(database, account.id)
-    await routing.add_sender(database, account, LONG_CODE if account == running.account else "+358409999998")
+    await routing.add_sender(
+        database, account, LONG_CODE if account == running.account else "+358409999998"
+    )
     one_way = await services.create_service(database, account, "Notices", ServiceKind.ONE_WAY)
     two_way = await services.create_service(
-        database, account, "Chat", ServiceKind.TWO_WAY, senders=[LONG_CODE if account == running.account else "+358409999998"], allow_reply=True
+        database,
+        account,
+        "Chat",
+        ServiceKind.TWO_WAY,
+        senders=[LONG_CODE if account == running.account else "+358409999998"],
+        allow_reply=True,
     )
     group = await services.create_service(database, account, "Members", ServiceKind.GROUP)
     http = httpx.AsyncClient(base_url=str(running.http.base_url), timeout=10.0)
@@ -113,7 +121,9 @@ async def make_signed(running: Running, account: AccountRecord) -> Signed:
 
 @pytest.fixture
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
-    settings = service_settings(tmp_path, database_url, webhook_allow_loopback=True, outbox_poll_seconds=0.05)
+    settings = service_settings(
+        tmp_path, database_url, webhook_allow_loopback=True, outbox_poll_seconds=0.05
+    )
     async with running_service(settings) as started:
         yield started
 

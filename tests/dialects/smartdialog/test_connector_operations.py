@@ -172,11 +172,13 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
             assert template["displayName"] == "order_ready"
     # What the calls changed is there: the group is empty again, the SMS fallback was stored.
     gone = await signed.http.get(
-        BASE + fill("/groupcontact/{Customer}/{Group Service}/{Phone}", {**group, "Phone": "+358401234567"}),
+        BASE
+        + fill(
+            "/groupcontact/{Customer}/{Group Service}/{Phone}", {**group, "Phone": "+358401234567"}
+        ),
         headers=signed.auth,
     )
     assert gone.status_code == 404
     listed = await signed.running.http.get("/v1/messages")
     bodies = sorted(m["body"] for m in listed.json()["data"])
     assert bodies == ["Hei Anna", "Your order A-17 is ready"]
-

@@ -52,13 +52,14 @@ async def test_a_send_is_delivered_and_its_dlr_url_called(signed: Signed, sink: 
 
     async def called_back() -> bool:
         return any(
-            parse_qs(urlsplit(r.target).query).get("status") == ["delivered"]
-            for r in sink.received
+            parse_qs(urlsplit(r.target).query).get("status") == ["delivered"] for r in sink.received
         )
 
     await eventually(called_back, "the delivered DLR callback")
     [request] = [
-        r for r in sink.received if parse_qs(urlsplit(r.target).query).get("status") == ["delivered"]
+        r
+        for r in sink.received
+        if parse_qs(urlsplit(r.target).query).get("status") == ["delivered"]
     ]
     assert request.method == "GET"
     query = parse_qs(urlsplit(request.target).query)

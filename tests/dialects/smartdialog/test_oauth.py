@@ -123,9 +123,7 @@ async def test_expired_and_revoked_tokens_are_refused(signed: Signed) -> None:
     token = signed.tokens["access_token"]
     async with database.write() as connection:
         await connection.execute(
-            update(oauth_tokens).values(
-                access_expires_at=accounts.utcnow() - timedelta(seconds=1)
-            )
+            update(oauth_tokens).values(access_expires_at=accounts.utcnow() - timedelta(seconds=1))
         )
     answer = await customers(signed, token)
     assert answer.status_code == 401
