@@ -175,3 +175,10 @@ async def add_group_member(
         contact = await contacts.update_contact(database, account, existing.id, changes)
     await lists.add_members(database, account, list_id, [contact.id])
     return contact
+
+
+async def delete_service(database: Database, account: AccountRecord, service_id: str) -> None:
+    """Remove a service; a Group service's contact list and its contacts stay."""
+    async with database.write() as connection:
+        if not await service_store.delete_service(connection, account.id, service_id):
+            raise NotFound(f"no service {service_id}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import services, whatsapp_templates
@@ -99,3 +99,10 @@ async def find_template_by_name(
         )
     ).one_or_none()
     return None if row is None else WhatsAppTemplateRecord.from_row(row)
+
+
+async def delete_service(connection: AsyncConnection, account_id: str, service_id: str) -> bool:
+    result = await connection.execute(
+        delete(services).where(services.c.account_id == account_id, services.c.id == service_id)
+    )
+    return result.rowcount == 1

@@ -150,3 +150,17 @@ async def test_a_missing_scope_is_forbidden(signed: Signed) -> None:
     refused = await customers(signed, token)
     assert refused.status_code == 403
     assert "User.Customers" in refused.json()["detail"]
+
+
+async def test_a_refresh_token_only_with_offline_access(signed: Signed) -> None:
+    code = await authorize(
+        signed.http,
+        signed.key_id,
+        signed.secret,
+        scope="https://arenafi.onmicrosoft.com/smartdialog-integrations-api/Gateway.Send",
+    )
+    answer = await exchange(signed.http, signed.key_id, signed.secret, code)
+    assert answer.status_code == 200, answer.text
+    token = answer.json()
+    assert token["scope"] == "Gateway.Send"
+    assert "refresh_token" not in token

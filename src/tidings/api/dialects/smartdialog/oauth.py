@@ -223,6 +223,10 @@ class SmartDialogAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return client if client is not None and client.key_id == client_id else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        if OFFLINE_ACCESS not in (token.get("scope") or "").split():
+            # RFC 6749 leaves refresh tokens to the server; like Azure AD B2C (which the
+            # connector was made for), only an offline_access grant gets one.
+            token.pop("refresh_token", None)
         if request.payload.grant_type == "client_credentials":
             # Machines get what they asked for, or every scope; never a refresh token.
             scope = token.get("scope") or " ".join(SCOPES)
