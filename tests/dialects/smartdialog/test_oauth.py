@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -164,3 +168,48 @@ async def test_a_refresh_token_only_with_offline_access(signed: Signed) -> None:
     token = answer.json()
     assert token["scope"] == "Gateway.Send"
     assert "refresh_token" not in token
+
+
+async def test_denying_consent_redirects_with_access_denied(signed: Signed) -> None:
+    params = {
+        "response_type": "code",
+        "client_id": signed.key_id,
+        "redirect_uri": REDIRECT,
+        "scope": "offline_access Gateway.Send",
+        "state": "s1",
+    }
+    denied = await signed.http.post("/oauth2/authorize", data={**params, "decision": "deny"})
+    assert denied.status_code == 302
+    query = parse_qs(urlsplit(denied.headers["location"]).query)
+    assert query["error"] == ["access_denied"] and query["state"] == ["s1"]
+    assert "code" not in query
+
+
+async def test_pkce_binds_the_code_to_its_verifier(signed: Signed) -> None:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    params = {
+        "response_type": "code",
+        "client_id": signed.key_id,
+        "redirect_uri": REDIRECT,
+        "scope": "Gateway.Send",
+        "code_challenge": challenge.decode().rstrip("="),
+        "code_challenge_method": "S256",
+    }
+    approved = await signed.http.post(
+        "/oauth2/authorize", data={**params, "key_id": signed.key_id, "secret": signed.secret}
+    )
+    assert approved.status_code == 302, approved.text
+    code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": signed.key_id,
+        "client_secret": signed.secret,
+    }
+    wrong = await signed.http.post("/oauth2/token", data={**form, "code_verifier": "x" * 50})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+    right = await signed.http.post("/oauth2/token", data={**form, "code_verifier": verifier})
+    assert right.status_code == 200, right.text
