@@ -425,7 +425,19 @@ class WhatsAppTemplate(Base):
     created_at: Mapped[datetime]
 
 
+class SubscriptionRecipient(Base):
+    """Limits a webhook subscription to events about messages to these numbers (a service's)."""
+
+    __tablename__ = "subscription_recipients"
+
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
 services = _table(ServiceRow)
+subscription_recipients = _table(SubscriptionRecipient)
 oauth_codes = _table(OAuthCode)
 oauth_tokens = _table(OAuthToken)
 whatsapp_templates = _table(WhatsAppTemplate)

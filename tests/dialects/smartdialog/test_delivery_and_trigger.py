@@ -12,9 +12,11 @@ import pytest
 from tests.dialects.smartdialog.conftest import BASE, LONG_CODE, Signed
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
+from tidings.core import routing
 from tidings.store import outbox as outbox_store
 
 HANDSET = "+358401112223"
+OTHER_NUMBER = "+358409999990"
 
 
 @pytest.fixture
@@ -110,12 +112,18 @@ async def test_the_new_message_trigger_until_it_is_deleted(signed: Signed, sink:
         + f"{BASE}/pipelines/{signed.two_way.id}/actions/{action_id}"
     )
 
+    # A number of the account that is not the service's: not this trigger's message.
+    await routing.add_sender(signed.running.service.database, signed.account, OTHER_NUMBER)
+    assert await simulator.inject_inbound(HANDSET, OTHER_NUMBER, "Väärä numero") == 1
     assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kyllä, sopii") == 1
 
     async def arrived() -> bool:
         return len(sink.received) == 1
 
     await eventually(arrived, "the New Message callback")
+    async with signed.running.service.database.read() as connection:
+        queued = await outbox_store.list_items(connection, limit=100)
+    assert ["Kyllä, sopii" in (i.body or "") for i in queued] == [True]
     [request] = sink.received
     assert request.method == "POST"
     assert request.target == "/flow?sig=xyz"
@@ -147,5 +155,6 @@ async def test_the_new_message_trigger_until_it_is_deleted(signed: Signed, sink:
     assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Vielä yksi") == 1
     async with signed.running.service.database.read() as connection:
         items = await outbox_store.list_items(connection, limit=100)
-    assert not [i for i in items if i.body is not None and "Vielä yksi" in i.body]
+    bodies = [i.body for i in items if i.body is not None]
+    assert not [b for b in bodies if "Vielä yksi" in b]
     assert len(sink.received) == 1

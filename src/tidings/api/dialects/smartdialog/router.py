@@ -445,6 +445,8 @@ def build_router() -> APIRouter:
                 ["message.received"],
                 policy=TargetPolicy.from_settings(found.settings),
                 payload_format=SMARTDIALOG,
+                # "When a new message arrives to a 2-Way service": to its numbers only.
+                recipients=services.senders_of(two_way),
             )
         except InvalidRequest as error:
             error.field = "options.endpointUrl"
