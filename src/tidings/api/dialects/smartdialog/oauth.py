@@ -205,6 +205,9 @@ class _ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
 class SmartDialogAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(scopes_supported=None)
+        # The request being decided: set just before authlib runs and cleared after. authlib
+        # runs without awaiting, so no other request can see it.
+        self._current = _Context()
         self.register_token_generator(
             "default",
             BearerTokenGenerator(
@@ -244,8 +247,6 @@ class SmartDialogAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
         return request
-
-    _current: _Context
 
 
 async def _oauth_request(request: Request, context: _Context) -> OAuth2Request:
