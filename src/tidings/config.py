@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=60.0, ge=0)
     # How long a request_id / Idempotency-Key replays its first answer.
     idempotency_days: int = Field(default=7, gt=0)
+    # Where the OAuth2 authorization server (SmartDialog dialect) may send codes: Power Automate's
+    # global consent redirect by default; a JSON list in TIDINGS_OAUTH_REDIRECT_URIS adds others.
+    oauth_redirect_uris: list[str] = ["https://global.consent.azure-apim.net/redirect"]
     # Region for reading local numbers when an account is created without one.
     default_region: str = "FI"
     max_recipients: int = Field(default=10_000, gt=0)

@@ -11,12 +11,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from tidings import __version__
 from tidings.api.auth import ServicesDep
-from tidings.api.dialects import truedialog
+from tidings.api.dialects import smartdialog, truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
 from tidings.api.state import Services
-from tidings.api.v1 import admin, compliance, contacts, conversations, messages, webhooks
+from tidings.api.v1 import (
+    admin,
+    compliance,
+    contacts,
+    conversations,
+    messages,
+    services,
+    webhooks,
+)
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
@@ -89,6 +97,9 @@ def create_app(
     app.include_router(compliance.router)
     app.include_router(conversations.router)
     app.include_router(truedialog.router)
+    app.include_router(services.router)
+    app.include_router(smartdialog.build_router())
+    app.include_router(smartdialog.build_oauth_router())
     for router in routers:
         app.include_router(router)
 

@@ -22,6 +22,7 @@ from tidings.events.formats import bind_renderers
 from tidings.events.types import Event, iso_timestamp
 from tidings.store import outbox as store
 from tidings.store.ids import new_ids
+from tidings.store.subscription_recipients import recipient_limits
 
 __all__ = ["Event", "iso_timestamp"]
 
@@ -182,6 +183,7 @@ async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -
     )
     if not subscriptions:
         return 0
+    limits = await recipient_limits(connection, [s.id for s in subscriptions])
     by_account: dict[str, list[store.SubscriptionRecord]] = {}
     for subscription in subscriptions:
         by_account.setdefault(subscription.account_id, []).append(subscription)
@@ -191,7 +193,10 @@ async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -
     for event in events:
         event_id = event.id or f"evt_{next(event_ids)}"
         for subscription in by_account.get(event.account_id, ()):
-            if _subscribed(subscription.event_types, event.type):
+            limit = limits.get(subscription.id)
+            if _subscribed(subscription.event_types, event.type) and (
+                limit is None or event.data.get("to") in limit
+            ):
                 pairs.append((event, event_id, subscription))
     render = await bind_renderers(connection, [(event, sub) for event, _, sub in pairs])
     rows = []

@@ -17,6 +17,7 @@ from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store import outbox as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
+from tidings.store.subscription_recipients import limit_to_recipients
 
 EVENT_TYPES = frozenset(
     {
@@ -86,10 +87,12 @@ async def create_subscription(
     secret: str | None = None,
     policy: TargetPolicy | None = None,
     payload_format: str = NATIVE,
+    recipients: Sequence[str] = (),
 ) -> store.SubscriptionRecord:
     """Subscribe ``url`` to ``event_types``; a secret is generated when none is given.
 
     ``payload_format`` names the body shape (``events/formats``); provider dialects pass theirs.
+    With ``recipients`` it hears only events about messages to those numbers.
     """
     if payload_format not in RENDERERS:
         raise InvalidRequest(f"Unknown payload format {payload_format!r}.", field="format")
@@ -98,8 +101,9 @@ async def create_subscription(
     except InvalidRequest as error:
         error.field = "url"
         raise
+    subscription_id = new_id()
     row = {
-        "id": new_id(),
+        "id": subscription_id,
         "account_id": account_id,
         "url": url,
         "event_types": json.dumps(validate_event_types(event_types)),
@@ -109,6 +113,7 @@ async def create_subscription(
     }
     async with database.write() as connection:
         await store.insert_subscription(connection, row)
+        await limit_to_recipients(connection, subscription_id, recipients)
     return store.SubscriptionRecord(**row)  # type: ignore[arg-type]
 
 

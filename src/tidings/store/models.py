@@ -533,3 +533,91 @@ class TrueDialogAccount(Base):
 
 truedialog_ids = _table(TrueDialogId)
 truedialog_accounts = _table(TrueDialogAccount)
+
+
+# --- smartdialog ---
+
+
+class ServiceRow(Base):
+    """A named way of sending: OneWay, TwoWay or Group, with its sender numbers/names.
+
+    SmartDialog's tenants pick a service per request; a Group service is backed by a contact list.
+    """
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    # JSON list of sender addresses (numbers or alphanumeric names) the service sends from.
+    senders: Mapped[str] = mapped_column(Text)
+    list_id: Mapped[str | None] = mapped_column(ForeignKey("contact_lists.id", ondelete="SET NULL"))
+    allow_reply: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class OAuthCode(Base):
+    """An authorization code, stored as its SHA-256; single use, short-lived."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16))
+    expires_at: Mapped[datetime]
+
+
+class OAuthToken(Base):
+    """An access token and its refresh token, both stored as SHA-256 digests."""
+
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WhatsAppTemplate(Base):
+    __tablename__ = "whatsapp_templates"
+    __table_args__ = (UniqueConstraint("account_id", "display_name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    identity: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(200))
+    raw_content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    # JSON list of {type, label, data}.
+    buttons: Mapped[str] = mapped_column(Text)
+    attachment_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class SubscriptionRecipient(Base):
+    """Limits a webhook subscription to events about messages to these numbers (a service's)."""
+
+    __tablename__ = "subscription_recipients"
+
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+services = _table(ServiceRow)
+subscription_recipients = _table(SubscriptionRecipient)
+oauth_codes = _table(OAuthCode)
+oauth_tokens = _table(OAuthToken)
+whatsapp_templates = _table(WhatsAppTemplate)

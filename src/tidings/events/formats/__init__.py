@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.events.formats import native, truedialog
+from tidings.events.formats import native, smartdialog, truedialog
 from tidings.events.types import Event
 from tidings.store.outbox import SubscriptionRecord
 
@@ -35,6 +35,7 @@ RENDERERS: Mapping[str, PayloadRenderer] = MappingProxyType(
     {
         NATIVE: lambda event: RenderedBody(native.render(event)),
         truedialog.FORMAT: lambda event: _json(truedialog.render(event)),
+        smartdialog.SMARTDIALOG: lambda event: _json(smartdialog.render(event)),
     }
 )
 

@@ -1,0 +1,111 @@
+"""WhatsApp message templates: stored per account, filled with numbered parameters.
+
+No WhatsApp channel exists yet; a template send can only fall back to SMS, with the template's
+text filled in (``{{1}}``, ``{{2}}``, … as in WhatsApp's template syntax).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from tidings.core.accounts import utcnow
+from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.errors import TidingsError
+from tidings.store import services as service_store
+from tidings.store.engine import Database
+from tidings.store.ids import new_id
+from tidings.store.records import AccountRecord
+from tidings.store.services import WhatsAppTemplateRecord
+
+# Meta's template categories (the older per-use categories were merged into these in 2023).
+CATEGORIES = ("Authentication", "Marketing", "Utility")
+BUTTON_TYPES = ("Call", "QuickReply", "Url")
+_PARAMETER = re.compile(r"\{\{(\d+)\}\}")
+
+
+class NoWhatsAppChannel(TidingsError):
+    """No WhatsApp channel is configured; set UseSmsFallback to send this template as SMS."""
+
+
+async def create_template(
+    database: Database,
+    account: AccountRecord,
+    *,
+    identity: str,
+    display_name: str,
+    raw_content: str,
+    category: str,
+    language: str,
+    buttons: Sequence[Mapping[str, Any]] = (),
+    attachment_url: str | None = None,
+) -> WhatsAppTemplateRecord:
+    if not display_name.strip():
+        raise InvalidRequest("a template needs a name", field="DisplayName")
+    if not raw_content.strip():
+        raise InvalidRequest("a template needs content", field="RawContent")
+    chosen = next((c for c in CATEGORIES if c.lower() == category.strip().lower()), None)
+    if chosen is None:
+        raise InvalidRequest(
+            f"unknown category {category!r} (one of {', '.join(CATEGORIES)})", field="Category"
+        )
+    if not language.strip():
+        raise InvalidRequest("a template needs a language", field="Language")
+    for button in buttons:
+        if button.get("Type") not in BUTTON_TYPES:
+            raise InvalidRequest(
+                f"a button type is one of {', '.join(BUTTON_TYPES)}", field="Buttons"
+            )
+    values = {
+        "id": new_id(),
+        "account_id": account.id,
+        "identity": identity,
+        "display_name": display_name.strip(),
+        "raw_content": raw_content,
+        "category": chosen,
+        "language": language.strip(),
+        "buttons": json.dumps([dict(b) for b in buttons]),
+        "attachment_url": attachment_url,
+        "created_at": utcnow(),
+    }
+    try:
+        async with database.write() as connection:
+            return await service_store.insert_template(connection, **values)
+    except IntegrityError:
+        raise AlreadyExists(f"a template named {display_name!r} already exists") from None
+
+
+async def list_templates(
+    database: Database, account: AccountRecord, *, template_id: str | None = None
+) -> list[WhatsAppTemplateRecord]:
+    async with database.read() as connection:
+        return await service_store.list_templates(connection, account.id, template_id=template_id)
+
+
+async def get_template_by_name(
+    database: Database, account: AccountRecord, name: str
+) -> WhatsAppTemplateRecord:
+    async with database.read() as connection:
+        found = await service_store.find_template_by_name(connection, account.id, name)
+    if found is None:
+        raise NotFound(f"no WhatsApp template {name!r}")
+    return found
+
+
+def fill_template(template: WhatsAppTemplateRecord, parameters: Sequence[str]) -> str:
+    """The template's text with ``{{n}}`` replaced by the n-th parameter (1-based)."""
+
+    def replace(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if not 1 <= index <= len(parameters):
+            raise InvalidRequest(
+                f"the template needs parameter {index}; {len(parameters)} given",
+                field="BodyParameters",
+            )
+        return parameters[index - 1]
+
+    return _PARAMETER.sub(replace, template.raw_content)
