@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from tidings import __version__
 from tidings.api.auth import ServicesDep
+from tidings.api.dialects import clicksend
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(webhooks.router)
     app.include_router(contacts.router)
+    app.include_router(clicksend.router)
     for router in routers:
         app.include_router(router)
 

@@ -1,0 +1,167 @@
+"""Numbered history pages, and the receipts and inbound messages a client polls for.
+
+A receipt is the final outcome of an outbound message; an inbound message is one stored with
+direction ``in``. Both stay in the client's unread set until it marks them read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tidings.core import messaging
+from tidings.core.accounts import utcnow
+from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
+from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.store import mailbox as mailbox_store
+from tidings.store import messages as message_store
+from tidings.store.engine import Database
+from tidings.store.records import AccountRecord, MessageRecord
+
+RECEIPT = "receipt"
+INBOUND = "inbound"
+MAX_PAGE_SIZE = 1000
+
+# A receipt exists once an outbound message has a final outcome (cancelled ones never left).
+RECEIPT_STATUSES = tuple(
+    sorted(s.value for s in FINAL_STATUSES if s is not MessageStatus.CANCELLED)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedPage:
+    items: list[MessageRecord]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _check_page(page: int, per_page: int) -> None:
+    if page < 1:
+        raise InvalidRequest("page starts at 1", field="page")
+    if not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"limit is 1 to {MAX_PAGE_SIZE}", field="limit")
+
+
+async def history_page(
+    database: Database,
+    account: AccountRecord,
+    *,
+    page: int = 1,
+    per_page: int = 15,
+    direction: str | None = "out",
+    created_from: datetime | None = None,
+    created_until: datetime | None = None,
+) -> NumberedPage:
+    """The account's messages, newest first, one numbered page."""
+    _check_page(page, per_page)
+    async with database.read() as connection:
+        items, total = await mailbox_store.page_messages(
+            connection,
+            account.id,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+            direction=direction,
+            created_from=created_from,
+            created_until=created_until,
+        )
+    return NumberedPage(items, total, page, per_page)
+
+
+async def unread_page(
+    database: Database, account: AccountRecord, kind: str, *, page: int = 1, per_page: int = 15
+) -> NumberedPage:
+    """Receipts or inbound messages not marked read yet, oldest first."""
+    _check_page(page, per_page)
+    direction, statuses = _what(kind)
+    async with database.read() as connection:
+        items, total = await mailbox_store.page_messages(
+            connection,
+            account.id,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+            direction=direction,
+            statuses=statuses,
+            unread=kind,
+            newest_first=False,
+        )
+    return NumberedPage(items, total, page, per_page)
+
+
+def _what(kind: str) -> tuple[str, tuple[str, ...]]:
+    if kind == RECEIPT:
+        return "out", RECEIPT_STATUSES
+    if kind == INBOUND:
+        return "in", ()
+    raise ValueError(kind)
+
+
+async def get_receipt_or_inbound(
+    database: Database, account: AccountRecord, kind: str, message_id: str
+) -> MessageRecord:
+    """The receipt of one message, or one inbound message, read or not."""
+    direction, statuses = _what(kind)
+    async with database.read() as connection:
+        message = await message_store.find_message(connection, account.id, message_id)
+    if (
+        message is None
+        or message.direction != direction
+        or (statuses and message.status not in statuses)
+    ):
+        raise NotFound(f"no {kind} for message {message_id}")
+    return message
+
+
+async def mark_read(
+    database: Database,
+    account: AccountRecord,
+    kind: str,
+    *,
+    before: datetime | None = None,
+    message_id: str | None = None,
+) -> int:
+    """Mark unread receipts or inbound messages read (those before ``before``, or one)."""
+    direction, statuses = _what(kind)
+    async with database.write() as connection:
+        marked = await mailbox_store.mark_read(
+            connection,
+            account.id,
+            kind,
+            direction=direction,
+            statuses=statuses,
+            at=utcnow(),
+            before=before,
+            message_id=message_id,
+        )
+    if message_id is not None and not marked:
+        await get_receipt_or_inbound(database, account, kind, message_id)
+    return marked
+
+
+async def cancel_all_scheduled(database: Database, account: AccountRecord) -> int:
+    """Cancel every scheduled message of the account; returns how many were cancelled.
+
+    A message that leaves ``scheduled`` meanwhile (it came due) is simply not counted.
+    """
+    cancelled = 0
+    cursor: str | None = None
+    while True:
+        page, cursor = await messaging.list_messages(
+            database,
+            account,
+            limit=MAX_PAGE_SIZE,
+            statuses=[MessageStatus.SCHEDULED],
+            cursor=cursor,
+        )
+        for message in page:
+            try:
+                await messaging.cancel_message(database, account, message.id)
+            except (NotCancellable, NotFound):
+                continue
+            cancelled += 1
+        if cursor is None:
+            return cancelled

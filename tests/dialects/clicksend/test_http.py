@@ -1,0 +1,304 @@
+"""The ClickSend dialect over plain HTTP: the envelope, errors in ClickSend's shape, ids, paging,
+read marks, cancelling, and that nothing of one account is visible to another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.dialects.clicksend.conftest import ClickSend, eventually
+from tidings.core import routing
+
+HANDSET = "+358401234567"
+LONG_CODE = "+358409999999"
+
+
+def ok(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["http_code"], body["response_code"]) == (200, "SUCCESS"), body
+    return body["data"]
+
+
+def refused(response: httpx.Response, http_code: int, response_code: str) -> dict[str, Any]:
+    assert response.status_code == http_code, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"http_code", "response_code", "response_msg", "data"}
+    assert (body["http_code"], body["response_code"]) == (http_code, response_code), body
+    assert body["response_msg"]
+    return body
+
+
+async def send(clicksend: ClickSend, **message: Any) -> dict[str, Any]:
+    payload = {"body": "Hello from tidings", "from": "Acme", **message}
+    data: dict[str, Any] = ok(await clicksend.http.post("/sms/send", json={"messages": [payload]}))
+    return data
+
+
+async def test_bad_credentials_get_clicksends_401_envelope(clicksend: ClickSend) -> None:
+    body = {"messages": [{"body": "x", "to": HANDSET}]}
+    async with httpx.AsyncClient(base_url=f"{clicksend.host}/v3") as anonymous:
+        refused(await anonymous.post("/sms/send", json=body), 401, "UNAUTHORIZED")
+        wrong = await anonymous.get("/account", auth=(clicksend.username, "tdk_wrong_secret"))
+        refused(wrong, 401, "UNAUTHORIZED")
+        assert wrong.headers["www-authenticate"].startswith("Basic")
+    # Nothing was sent.
+    assert ok(await clicksend.http.get("/sms/history"))["total"] == 0
+
+
+async def test_send_answers_per_message_and_the_history_pages(clicksend: ClickSend) -> None:
+    messages = [
+        {"body": f"Message {n}", "to": f"+35840123450{n}", "from": "Acme"} for n in range(3)
+    ]
+    messages.append({"body": "Nobody", "to": "12", "from": "Acme"})
+    data = ok(await clicksend.http.post("/sms/send", json={"messages": messages}))
+    assert (data["total_count"], data["queued_count"]) == (4, 3)
+    statuses = [m["status"] for m in data["messages"]]
+    assert statuses == ["SUCCESS", "SUCCESS", "SUCCESS", "INVALID_RECIPIENT"]
+    assert data["messages"][3]["message_id"] is None
+    assert all(isinstance(m["message_id"], str) for m in data["messages"][:3])
+    assert data["_currency"]["currency_name_short"] == "EUR"
+
+    first = ok(await clicksend.http.get("/sms/history", params={"page": 1, "limit": 2}))
+    assert (first["total"], first["per_page"], first["current_page"], first["last_page"]) == (
+        3,
+        2,
+        1,
+        2,
+    )
+    assert (first["from"], first["to"]) == (1, 2)
+    assert first["prev_page_url"] is None and "page=2" in first["next_page_url"]
+    second = ok(await clicksend.http.get("/sms/history", params={"page": 2, "limit": 2}))
+    seen = [m["message_id"] for m in first["data"] + second["data"]]
+    assert sorted(seen) == sorted(m["message_id"] for m in data["messages"][:3])
+    # History types as the SDK models them: codes as strings, ids of the caller as integers.
+    item = second["data"][0]
+    assert isinstance(item["status_code"], str) and isinstance(item["user_id"], int)
+
+    later = ok(await clicksend.http.get("/sms/history", params={"date_from": 4_000_000_000}))
+    assert later["total"] == 0
+
+
+async def test_missing_fields_and_wrong_types_are_bad_requests(clicksend: ClickSend) -> None:
+    refused(await clicksend.http.post("/sms/send", json={}), 400, "MISSING_REQUIRED_FIELDS")
+    missing_body = {"messages": [{"to": HANDSET}]}
+    body = refused(
+        await clicksend.http.post("/sms/send", json=missing_body), 400, "MISSING_REQUIRED_FIELDS"
+    )
+    assert "body" in body["response_msg"]
+    wrong = {"messages": [{"to": HANDSET, "body": "x", "list_id": "not a number"}]}
+    refused(await clicksend.http.post("/sms/send", json=wrong), 400, "BAD_REQUEST")
+    refused(await clicksend.http.post("/lists", json={"list_name": 5}), 400, "BAD_REQUEST")
+    refused(await clicksend.http.get("/lists/abc"), 400, "BAD_REQUEST")
+    refused(await clicksend.http.get("/sms/history", params={"page": 0}), 400, "BAD_REQUEST")
+    not_json = await clicksend.http.post(
+        "/sms/send", content=b"{", headers={"content-type": "application/json"}
+    )
+    refused(not_json, 400, "BAD_REQUEST")
+    refused(await clicksend.http.get("/no/such/thing"), 404, "NOT_FOUND")
+
+
+async def test_unknown_and_foreign_ids_are_not_found(clicksend: ClickSend) -> None:
+    created = ok(await clicksend.http.post("/lists", json={"list_name": "Mine"}))
+    list_id = created["list_id"]
+    assert isinstance(list_id, int)
+    contact = ok(
+        await clicksend.http.post(
+            f"/lists/{list_id}/contacts",
+            json={"phone_number": HANDSET, "first_name": "Aino", "last_name": "K"},
+        )
+    )
+    message_id = (await send(clicksend, to=HANDSET))["messages"][0]["message_id"]
+
+    refused(await clicksend.http.get("/lists/999999"), 404, "NOT_FOUND")
+    unknown_list = {"messages": [{"body": "x", "list_id": 999999}]}
+    refused(await clicksend.http.post("/sms/send", json=unknown_list), 404, "NOT_FOUND")
+
+    username, api_key = await clicksend.other_account()
+    async with httpx.AsyncClient(
+        base_url=f"{clicksend.host}/v3", auth=(username, api_key)
+    ) as other:
+        for path in (
+            f"/lists/{list_id}",
+            f"/lists/{list_id}/contacts",
+            f"/lists/{list_id}/contacts/{contact['contact_id']}",
+            f"/sms/inbound/{message_id}",
+        ):
+            refused(await other.get(path), 404, "NOT_FOUND")
+        refused(await other.delete(f"/lists/{list_id}"), 404, "NOT_FOUND")
+        refused(await other.put(f"/sms/{message_id}/cancel"), 404, "NOT_FOUND")
+        to_list = {"messages": [{"body": "x", "list_id": list_id}]}
+        refused(await other.post("/sms/send", json=to_list), 404, "NOT_FOUND")
+        # Its own views are empty.
+        assert ok(await other.get("/lists"))["total"] == 0
+        assert ok(await other.get("/sms/history"))["total"] == 0
+        assert ok(await other.get("/search/contacts-lists", params={"q": "Mine"}))["total"] == 0
+        # Its own list gets a different number; the first account's list is untouched.
+        theirs = ok(await other.post("/lists", json={"list_name": "Mine"}))
+        assert theirs["list_id"] != list_id
+    assert ok(await clicksend.http.get(f"/lists/{list_id}"))["_contacts_count"] == 1
+
+
+async def test_lists_and_contacts(clicksend: ClickSend) -> None:
+    first = ok(await clicksend.http.post("/lists", json={"list_name": "Customers"}))
+    second = ok(await clicksend.http.post("/lists", json={"list_name": "VIP"}))
+    refused(await clicksend.http.post("/lists", json={"list_name": "VIP"}), 400, "ALREADY_EXISTS")
+    renamed = ok(
+        await clicksend.http.put(f"/lists/{second['list_id']}", json={"list_name": "Gold"})
+    )
+    assert (renamed["list_id"], renamed["list_name"]) == (second["list_id"], "Gold")
+
+    base = f"/lists/{first['list_id']}/contacts"
+    contact = ok(
+        await clicksend.http.post(
+            base,
+            json={
+                "phone_number": "0401234567",
+                "first_name": "Aino",
+                "last_name": "Koskinen",
+                "custom_1": "gold",
+                "address_city": "Turku",
+            },
+        )
+    )
+    assert contact["phone_number"] == HANDSET  # normalised in the account's region (FI)
+    assert (contact["list_id"], contact["custom_1"], contact["address_city"]) == (
+        first["list_id"],
+        "gold",
+        "Turku",
+    )
+    contact_id = contact["contact_id"]
+    path = f"{base}/{contact_id}"
+    updated = ok(await clicksend.http.put(path, json={"last_name": "Virtanen"}))
+    assert (updated["last_name"], updated["first_name"], updated["custom_1"]) == (
+        "Virtanen",
+        "Aino",
+        "gold",
+    )
+    assert ok(await clicksend.http.get(path))["last_name"] == "Virtanen"
+
+    copied = ok(await clicksend.http.put(f"{path}/copy/{second['list_id']}"))
+    assert (copied["contact_id"], copied["list_id"]) == (contact_id, second["list_id"])
+    assert ok(await clicksend.http.get(base))["total"] == 1
+    assert ok(await clicksend.http.get(f"/lists/{second['list_id']}/contacts"))["total"] == 1
+
+    ok(await clicksend.http.delete(f"/lists/{second['list_id']}/contacts/{contact_id}"))
+    refused(
+        await clicksend.http.get(f"/lists/{second['list_id']}/contacts/{contact_id}"),
+        404,
+        "NOT_FOUND",
+    )
+    moved = ok(await clicksend.http.put(f"{path}/transfer/{second['list_id']}"))
+    assert moved["list_id"] == second["list_id"]
+    assert ok(await clicksend.http.get(base))["total"] == 0
+
+    found = ok(await clicksend.http.get("/search/contacts-lists", params={"q": "Gol"}))
+    assert [(i["id"], i["name"], i["contacts_count"]) for i in found["data"]] == [
+        (second["list_id"], "Gold", 1)
+    ]
+    listed = ok(await clicksend.http.get("/lists"))
+    assert {item["list_id"] for item in listed["data"]} == {first["list_id"], second["list_id"]}
+    # 5.x sends DELETE with a {} body.
+    deleted = await clicksend.http.request(
+        "DELETE",
+        f"/lists/{first['list_id']}",
+        content=b"{}",
+        headers={"content-type": "application/json"},
+    )
+    ok(deleted)
+    refused(await clicksend.http.get(f"/lists/{first['list_id']}"), 404, "NOT_FOUND")
+
+
+async def test_scheduled_messages_cancel_one_and_all(clicksend: ClickSend) -> None:
+    later = 4_000_000_000
+    one = (await send(clicksend, to=HANDSET, schedule=later))["messages"][0]
+    assert one["schedule"] == later
+    two = (await send(clicksend, to="+358401234568", schedule=later))["messages"][0]
+    three = (await send(clicksend, to="+358401234569", schedule=later))["messages"][0]
+    cancelled = ok(await clicksend.http.put(f"/sms/{one['message_id']}/cancel"))
+    assert cancelled["message_id"] == one["message_id"]
+    refused(await clicksend.http.put(f"/sms/{one['message_id']}/cancel"), 400, "BAD_REQUEST")
+    assert ok(await clicksend.http.put("/sms/cancel-all"))["count"] == 2
+    history = ok(await clicksend.http.get("/sms/history"))["data"]
+    assert {m["message_id"]: m["status"] for m in history} == {
+        one["message_id"]: "Cancelled",
+        two["message_id"]: "Cancelled",
+        three["message_id"]: "Cancelled",
+    }
+
+
+async def test_price_stores_nothing(clicksend: ClickSend) -> None:
+    long_body = "x" * 200  # two GSM parts
+    data = ok(
+        await clicksend.http.post(
+            "/sms/price", json={"messages": [{"body": long_body, "to": HANDSET}]}
+        )
+    )
+    [message] = data["messages"]
+    assert (message["message_parts"], message["message_price"]) == (2, "0.1000")
+    assert data["total_price"] == 0.1
+    assert ok(await clicksend.http.get("/sms/history"))["total"] == 0
+
+
+async def test_receipts_and_inbound_stay_unread_until_marked(clicksend: ClickSend) -> None:
+    running = clicksend.running
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    first = (await send(clicksend, to=HANDSET, custom_string="ref-1"))["messages"][0]["message_id"]
+
+    async def receipts() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = ok(await clicksend.http.get("/sms/receipts"))["data"]
+        return items
+
+    async def has_receipt() -> bool:
+        return len(await receipts()) == 1
+
+    await eventually(has_receipt, "the delivery receipt")
+    [receipt] = await receipts()
+    assert (receipt["message_id"], receipt["status_code"], receipt["status_text"]) == (
+        first,
+        201,
+        "Delivered",
+    )
+    assert receipt["custom_string"] == "ref-1"
+    assert ok(await clicksend.http.get(f"/sms/receipts/{first}"))["status_code"] == 201
+    ok(await clicksend.http.put("/sms/receipts-read", json={}))
+    assert await receipts() == []
+    # Still readable one by one after being marked.
+    assert ok(await clicksend.http.get(f"/sms/receipts/{first}"))["message_id"] == first
+
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Stop sending") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes please") == 1
+    inbound = ok(await clicksend.http.get("/sms/inbound"))["data"]
+    assert [(m["from"], m["to"], m["body"]) for m in inbound] == [
+        (HANDSET, LONG_CODE, "Stop sending"),
+        (HANDSET, LONG_CODE, "Yes please"),
+    ]
+    one = ok(await clicksend.http.get(f"/sms/inbound/{inbound[0]['message_id']}"))
+    assert one["body"] == "Stop sending"
+    ok(await clicksend.http.put(f"/sms/inbound-read/{inbound[0]['message_id']}"))
+    assert [m["body"] for m in ok(await clicksend.http.get("/sms/inbound"))["data"]] == [
+        "Yes please"
+    ]
+    ok(await clicksend.http.put("/sms/inbound-read", json={"date_before": 4_000_000_000}))
+    assert ok(await clicksend.http.get("/sms/inbound"))["total"] == 0
+    # An outbound message is not an inbound one.
+    refused(await clicksend.http.get(f"/sms/inbound/{first}"), 404, "NOT_FOUND")
+
+
+async def test_account_and_history_export(clicksend: ClickSend) -> None:
+    account = ok(await clicksend.http.get("/account"))
+    assert isinstance(account["user_id"], int) and isinstance(account["balance"], str)
+    assert account["username"] == "Acme"
+    message_id = (await send(clicksend, to=HANDSET))["messages"][0]["message_id"]
+    url = ok(await clicksend.http.get("/sms/history/export", params={"filename": "h.csv"}))["url"]
+    assert url.startswith(clicksend.host)
+    async with httpx.AsyncClient() as plain:
+        refused(await plain.get(url), 401, "UNAUTHORIZED")
+        download = await plain.get(url, auth=(clicksend.username, clicksend.api_key))
+    assert download.status_code == 200
+    lines = download.text.strip().splitlines()
+    assert lines[0].startswith("message_id,")
+    assert len(lines) == 2 and lines[1].startswith(message_id)
