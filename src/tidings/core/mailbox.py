@@ -103,15 +103,12 @@ def _what(kind: str) -> tuple[str, tuple[str, ...]]:
 async def get_receipt_or_inbound(
     database: Database, account: AccountRecord, kind: str, message_id: str
 ) -> MessageRecord:
-    """The receipt of one message, or one inbound message, read or not."""
-    direction, statuses = _what(kind)
+    """One outbound message (its receipt so far: a pending one shows the current status), or
+    one inbound message; read or not."""
+    direction, _ = _what(kind)
     async with database.read() as connection:
         message = await message_store.find_message(connection, account.id, message_id)
-    if (
-        message is None
-        or message.direction != direction
-        or (statuses and message.status not in statuses)
-    ):
+    if message is None or message.direction != direction:
         raise NotFound(f"no {kind} for message {message_id}")
     return message
 
