@@ -5,70 +5,33 @@ both generations of the official ClickSend SDK, each installed into a directory 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
+from tests.dialects.clicksend.sdks import SDK5_VERSION, SDK6_VERSION, import_sdk
 from tests.integration.dispatch.conftest import Running, eventually, running
 from tidings.core import accounts
 
 __all__ = ["ClickSend", "clicksend", "eventually", "running", "sdk5", "sdk6"]
 
-SDK5_VERSION = "5.0.91"
-SDK6_VERSION = "6.0.2"
-# Under var/ (ignored by git): installed once, reused by later runs.
-SDK_ROOT = Path(__file__).resolve().parents[3] / "var" / "clicksend-sdk"
-
 T = TypeVar("T")
-
-
-def install_sdk(version: str) -> Path:
-    """``clicksend-client==version`` in a directory of its own (its dependencies are dev
-    dependencies of the project, so they are not installed again)."""
-    target = SDK_ROOT / version
-    marker = target / f"clicksend_client-{version}.dist-info"
-    if not marker.is_dir():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--target",
-                str(target),
-                f"clicksend-client=={version}",
-            ],
-            check=True,
-        )
-    return target
-
-
-def _import_from(directory: Path, name: str) -> ModuleType:
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))
-    return importlib.import_module(name)
 
 
 @pytest.fixture(scope="session")
 def sdk6() -> Iterator[ModuleType]:
     """``import clicksend`` (6.x): host without /v3, pydantic models checked strictly."""
-    yield _import_from(install_sdk(SDK6_VERSION), "clicksend")
+    yield import_sdk(SDK6_VERSION, "clicksend")
 
 
 @pytest.fixture(scope="session")
 def sdk5() -> Iterator[ModuleType]:
     """``import clicksend_client`` (5.0.91): host ending in /v3, answers as ``str(dict)``."""
-    yield _import_from(install_sdk(SDK5_VERSION), "clicksend_client")
+    yield import_sdk(SDK5_VERSION, "clicksend_client")
 
 
 @dataclass
