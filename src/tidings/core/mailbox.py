@@ -162,3 +162,38 @@ async def cancel_all_scheduled(database: Database, account: AccountRecord) -> in
             cancelled += 1
         if cursor is None:
             return cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An inbound message and the last message the account sent to its sender before it."""
+
+    message: MessageRecord
+    original: MessageRecord | None
+
+
+async def with_originals(
+    database: Database, account: AccountRecord, inbound: list[MessageRecord]
+) -> list[Reply]:
+    async with database.read() as connection:
+        return [
+            Reply(
+                message,
+                await mailbox_store.last_sent_to(
+                    connection, account.id, message.sender, before=message.created_at
+                ),
+            )
+            for message in inbound
+        ]
+
+
+async def find_inbound(database: Database, account: AccountRecord, message_id: str) -> Reply:
+    """An inbound message by its id, or the first reply to the outbound message with that id."""
+    async with database.read() as connection:
+        message = await message_store.find_message(connection, account.id, message_id)
+        if message is not None and message.direction == "out":
+            message = await mailbox_store.first_reply(connection, account.id, message)
+    if message is None or message.direction != "in":
+        raise NotFound(f"no inbound message {message_id}")
+    [reply] = await with_originals(database, account, [message])
+    return reply

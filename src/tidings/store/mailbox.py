@@ -114,3 +114,44 @@ async def mark_read(
         insert(read_marks).from_select(["message_id", "kind", "read_at"], source.where(*conditions))
     )
     return int(result.rowcount or 0)
+
+
+async def last_sent_to(
+    connection: AsyncConnection, account_id: str, number: str, *, before: datetime
+) -> MessageRecord | None:
+    """The account's last outbound message to ``number`` created before ``before``."""
+    row = (
+        await connection.execute(
+            select(messages)
+            .where(
+                messages.c.account_id == account_id,
+                messages.c.direction == "out",
+                messages.c.recipient == number,
+                messages.c.created_at <= before,
+            )
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else MessageRecord.from_row(row)
+
+
+async def first_reply(
+    connection: AsyncConnection, account_id: str, original: MessageRecord
+) -> MessageRecord | None:
+    """The first inbound message from the recipient of ``original`` to its sender after it."""
+    row = (
+        await connection.execute(
+            select(messages)
+            .where(
+                messages.c.account_id == account_id,
+                messages.c.direction == "in",
+                messages.c.sender == original.recipient,
+                messages.c.recipient == original.sender,
+                messages.c.created_at >= original.created_at,
+            )
+            .order_by(messages.c.id.asc())
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else MessageRecord.from_row(row)

@@ -6,13 +6,16 @@ flows also check every field type; 5.x answers with ``str(dict)``, parsed back h
 from __future__ import annotations
 
 import ast
+import asyncio
 from types import ModuleType
 from typing import Any
 
 from tests.dialects.clicksend.conftest import ClickSend, eventually
+from tidings.core import routing
 
 HANDSET = "+358401234567"
 OTHER_HANDSET = "+358401234568"
+LONG_CODE = "+358409999999"
 
 
 def sdk6_client(sdk6: ModuleType, clicksend: ClickSend) -> Any:
@@ -169,3 +172,109 @@ async def test_sdk5_list_contact_send_to_list_and_delete(
     await clicksend.call(lists_api.lists_by_list_id_delete, list_id)
     remaining = parsed(await clicksend.call(lists_api.lists_get))
     assert remaining["data"]["total"] == 0
+
+
+async def test_sdk6_replies_lists_and_contacts_parse_strictly(
+    clicksend: ClickSend, sdk6: ModuleType
+) -> None:
+    """The other SMS, list and contact calls of 6.x: each answer passes its strict model."""
+    running = clicksend.running
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    client = sdk6_client(sdk6, clicksend)
+    sms, lists = sdk6.SmsApi(client), sdk6.ListsApi(client)
+    contacts = sdk6.ContactsApi(client)
+
+    priced = await clicksend.call(
+        sms.calculate_sms_price,
+        calculate_sms_price_request=sdk6.CalculateSmsPriceRequest(
+            messages=[sdk6.CalculateSmsPriceRequestMessagesInner(body="x" * 200, to=HANDSET)]
+        ),
+    )
+    assert priced.data.messages[0].message_parts == 2
+
+    message = sdk6.SendSmsRequestMessagesInner(
+        body="Shall we meet?", to=HANDSET, var_from=LONG_CODE, custom_string="meet"
+    )
+    sent = await clicksend.call(
+        sms.send_sms, send_sms_request=sdk6.SendSmsRequest(messages=[message])
+    )
+    original_id = sent.data.messages[0].message_id
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes, at noon") == 1
+    inbound = await clicksend.call(sms.view_inbound_sms)
+    [reply] = inbound.data.data
+    assert (reply.body, reply.original_message_id, reply.original_body) == (
+        "Yes, at noon",
+        original_id,
+        "Shall we meet?",
+    )
+    assert reply.custom_string == "meet"
+    # 6.x looks a reply up by the id of the message it answers.
+    found = await clicksend.call(sms.view_a_specific_inbound_sms_message, original_id)
+    assert found.data.message_id == reply.message_id
+    await clicksend.call(sms.mark_specific_inbound_sms_message_as_read, reply.message_id)
+    assert (await clicksend.call(sms.view_inbound_sms)).data.total == 0
+    await clicksend.call(sms.mark_inbound_sms_as_read)
+
+    later = sdk6.SendSmsRequestMessagesInner(body="Later", to=HANDSET, schedule=4_000_000_000)
+    for _ in range(2):
+        scheduled = await clicksend.call(
+            sms.send_sms, send_sms_request=sdk6.SendSmsRequest(messages=[later])
+        )
+    await clicksend.call(sms.cancel_sms, scheduled.data.messages[0].message_id)
+    assert (await clicksend.call(sms.cancel_all_sms)).data.count == 1
+    exported = await clicksend.call(sms.export_sms_history, filename="all.csv")
+    assert exported.data.url.startswith(clicksend.host)
+
+    first = await clicksend.call(
+        lists.create_list, create_list_request=sdk6.CreateListRequest(list_name="A")
+    )
+    second = await clicksend.call(
+        lists.create_list, create_list_request=sdk6.CreateListRequest(list_name="B")
+    )
+    a, b = str(first.data.list_id), str(second.data.list_id)
+    renamed = await clicksend.call(
+        lists.update_list, a, create_list_request=sdk6.CreateListRequest(list_name="A2")
+    )
+    assert renamed.data.list_name == "A2"
+    assert (await clicksend.call(lists.view_specific_list, a)).data.list_name == "A2"
+    contact = await clicksend.call(
+        lists.create_new_contact,
+        a,
+        create_new_contact_request=sdk6.CreateNewContactRequest(
+            phone_number=HANDSET, first_name="Aino", custom_2="x"
+        ),
+    )
+    contact_id = str(contact.data.contact_id)
+    updated = await clicksend.call(
+        contacts.update_contact,
+        a,
+        contact_id,
+        create_new_contact_request=sdk6.CreateNewContactRequest(last_name="Virtanen"),
+    )
+    assert (updated.data.first_name, updated.data.last_name) == ("Aino", "Virtanen")
+    fetched = await clicksend.call(contacts.get_specific_contact, a, contact_id)
+    assert fetched.data.custom_2 == "x"
+    copied = await clicksend.call(lists.copy_contact_to_list, a, contact_id, b)
+    assert copied.data.list_id == second.data.list_id
+    await clicksend.call(contacts.delete_contact, b, contact_id)
+    moved = await clicksend.call(lists.transfer_contact_to_list, a, contact_id, b)
+    assert moved.data.list_id == second.data.list_id
+    deduplicated = await clicksend.call(lists.remove_duplicate_contacts, b)
+    assert deduplicated.response_code == "SUCCESS"
+    await clicksend.call(lists.delete_list, a)
+    remaining = await clicksend.call(lists.view_lists)
+    assert [(entry.list_name, entry.contacts_count) for entry in remaining.data.data] == [("B", 1)]
+
+    missing = await asyncio.to_thread(_status_of_missing_list, lists, a)
+    assert missing == 404
+
+
+def _status_of_missing_list(lists: Any, list_id: str) -> int:
+    try:
+        lists.view_specific_list(list_id)
+    except Exception as error:  # the SDK's NotFoundException
+        status: int = error.status  # type: ignore[attr-defined]
+        return status
+    return 200

@@ -179,16 +179,16 @@ def receipt(message: MessageRecord, user_id: int) -> dict[str, Any]:
     }
 
 
-def inbound(message: MessageRecord) -> dict[str, Any]:
-    """An inbound message (``InboundSms``)."""
+def inbound(message: MessageRecord, original: MessageRecord | None) -> dict[str, Any]:
+    """An inbound message (``InboundSms``), with the last message sent to its sender."""
     return {
         "timestamp": unix(message.created_at),
         "from": message.sender,
         "body": message.body,
-        "original_body": None,
-        "original_message_id": None,
+        "original_body": None if original is None else original.body,
+        "original_message_id": None if original is None else original.id,
         "to": message.recipient,
-        "custom_string": "",
+        "custom_string": "" if original is None else original.customer_data or "",
         "message_id": message.id,
         "_keyword": (message.body.split() or [""])[0].upper(),
     }

@@ -374,7 +374,8 @@ async def sms_inbound(
     numbered = await mailbox.unread_page(
         found.database, account, mailbox.INBOUND, page=page, per_page=limit
     )
-    items = [rendering.inbound(m) for m in numbered.items]
+    replies = await mailbox.with_originals(found.database, account, numbered.items)
+    items = [rendering.inbound(r.message, r.original) for r in replies]
     return envelope(rendering.numbered(numbered, items, _page_url(request)), msg="Inbound SMS.")
 
 
@@ -395,12 +396,12 @@ async def sms_inbound_read_one(
     return envelope(None, msg="Inbound message has been marked as read.")
 
 
-@router.get("/sms/inbound/{message_id}", summary="One inbound message")
+@router.get("/sms/inbound/{message_id}", summary="One inbound message, or the reply to one sent")
 async def sms_inbound_one(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
-    message = await mailbox.get_receipt_or_inbound(
-        found.database, account, mailbox.INBOUND, message_id
-    )
-    return envelope(rendering.inbound(message), msg="Inbound SMS.")
+    # 6.x calls this with the id of the message sent (original_message_id), 5.x with the
+    # inbound message's own id: both are answered.
+    reply = await mailbox.find_inbound(found.database, account, message_id)
+    return envelope(rendering.inbound(reply.message, reply.original), msg="Inbound SMS.")
 
 
 # Lists ---------------------------------------------------------------------------------------
@@ -471,6 +472,8 @@ async def delete_list(list_id: int, account: AccountDep, found: ServicesDep) -> 
 
 
 @router.put("/lists/{list_id}/remove-duplicates", summary="Remove duplicate contacts")
+# 6.x calls it with a trailing slash.
+@router.put("/lists/{list_id}/remove-duplicates/", include_in_schema=False)
 async def remove_duplicates(list_id: int, account: AccountDep, found: ServicesDep) -> JSONResponse:
     # tidings keeps one contact per number and account, and a contact is in a list at most
     # once, so a list never holds duplicates: the answer only confirms the list is the caller's.
