@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.dialects.clicksend.conftest import ClickSend, eventually
-from tidings.core import routing
+from tidings.core import accounts, routing
 
 HANDSET = "+358401234567"
 LONG_CODE = "+358409999999"
@@ -302,3 +302,23 @@ async def test_account_and_history_export(clicksend: ClickSend) -> None:
     lines = download.text.strip().splitlines()
     assert lines[0].startswith("message_id,")
     assert len(lines) == 2 and lines[1].startswith(message_id)
+
+
+async def test_a_throttled_account_gets_clicksends_429(clicksend: ClickSend) -> None:
+    database = clicksend.running.service.database
+    slow = await accounts.create_account(database, "Slow", region="FI", rate_limit="2/minute")
+    key = await accounts.create_api_key(database, slow.id)
+    async with httpx.AsyncClient(
+        base_url=f"{clicksend.host}/v3", auth=(key.key.id, key.secret)
+    ) as http:
+        for _ in range(2):
+            ok(await http.get("/account"))
+        throttled = await http.get("/account")
+    refused(throttled, 429, "TOO_MANY_REQUESTS")
+    assert int(throttled.headers["retry-after"]) >= 1
+
+
+async def test_too_many_messages_in_one_request_are_refused(clicksend: ClickSend) -> None:
+    messages = [{"body": "x", "to": HANDSET}] * 1001
+    refused(await clicksend.http.post("/sms/send", json={"messages": messages}), 400, "BAD_REQUEST")
+    assert ok(await clicksend.http.get("/sms/history"))["total"] == 0

@@ -8,6 +8,7 @@ ids before every call, which then checks the acting account as usual.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -183,9 +184,11 @@ async def _send_answer(
 ) -> JSONResponse:
     settings = found.settings
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    shaped: list[rendering.Outgoing] = []
-    for item in body.messages:
-        shaped.extend(await _send(found, account, item, store=store))
+    # Concurrently, so that the intake stores the messages of one request in one transaction.
+    answers = await asyncio.gather(
+        *(_send(found, account, item, store=store) for item in body.messages)
+    )
+    shaped = [outgoing for answer in answers for outgoing in answer]
     now = utcnow()
     good = [item for item in shaped if item.status == "SUCCESS"]
     total = settings.price_per_part * sum(item.parts for item in good)

@@ -23,8 +23,12 @@ class SmsMessage(_Body):
     from_email: str | None = None
 
 
+# ClickSend takes up to 1,000 messages per request.
+MAX_MESSAGES = 1000
+
+
 class SmsMessages(_Body):
-    messages: list[SmsMessage] = Field(min_length=1)
+    messages: list[SmsMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
 
 
 class DateBefore(_Body):
