@@ -28,6 +28,7 @@ from tidings.api.dialects.clicksend.errors import (
 )
 from tidings.api.dialects.clicksend.schemas import (
     ContactFields,
+    ContactImport,
     DateBefore,
     ListName,
     SmsMessage,
@@ -37,9 +38,11 @@ from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
-from tidings.core.contacts import PAGE_LIMIT_MAX, contact_properties
+from tidings.core.contacts import PAGE_LIMIT_MAX, DuplicatePolicy, contact_properties
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.errors import TidingsError
+from tidings.events.fetch import fetch_file
+from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.records import AccountRecord
 
@@ -482,6 +485,45 @@ async def remove_duplicates(list_id: int, account: AccountDep, found: ServicesDe
     # once, so a list never holds duplicates: the answer only confirms the list is the caller's.
     await _list_id(found, account, list_id)
     return envelope({"deleted": 0}, msg="Duplicate contacts have been removed.")
+
+
+def _import_header(names: str) -> str:
+    """ClickSend's column names as the tidings import's (the rest become custom properties)."""
+    columns = [name.strip() for name in names.split(",")]
+    return ",".join(rendering.CONTACT_FIELDS.get(name, name) for name in columns)
+
+
+@router.post("/lists/{list_id}/import", summary="Import contacts into a list from a CSV URL")
+async def import_contacts(
+    list_id: int, body: ContactImport, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    contact_list = await _list_id(found, account, list_id)
+    policy = TargetPolicy.from_settings(found.settings)
+    url = validate_callback_url(body.file_url, policy)
+    content = await fetch_file(url, policy, max_bytes=found.settings.max_body_bytes)
+    text = content.decode("utf-8-sig", errors="replace")
+    if body.field_order:
+        header, rows = body.field_order, text
+    else:
+        header, _, rows = text.partition("\n")
+    csv_bytes = f"{_import_header(header.strip())}\n{rows}".encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield csv_bytes
+
+    # A number already in the account is the same contact: its fields are updated.
+    report = await contacts.import_contacts_csv(
+        found.database,
+        account,
+        chunks(),
+        list_id=contact_list.id,
+        on_duplicate=DuplicatePolicy.UPDATE,
+    )
+    msg = (
+        f"{report.created} contacts created, {report.updated} updated, "
+        f"{report.failed} rows refused."
+    )
+    return envelope({"msg": msg, "ids": [], "id": None}, msg="Contacts have been imported.")
 
 
 @router.get("/search/contacts-lists", summary="Search contact lists by name")

@@ -56,3 +56,9 @@ class ContactFields(_Body):
     custom_2: str | None = None
     custom_3: str | None = None
     custom_4: str | None = None
+
+
+class ContactImport(_Body):
+    file_url: str
+    # The file's columns in ClickSend's field names, comma separated, when it has no header.
+    field_order: str | None = None
