@@ -13,6 +13,7 @@ from tidings.core import messaging
 from tidings.core.accounts import utcnow
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import mailbox as mailbox_store
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -47,27 +48,60 @@ def _check_page(page: int, per_page: int) -> None:
         raise InvalidRequest(f"limit is 1 to {MAX_PAGE_SIZE}", field="limit")
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """What a history page shows; numbers are normalised in the account's region."""
+
+    direction: str | None = "out"
+    statuses: tuple[str, ...] = ()
+    created_from: datetime | None = None
+    created_until: datetime | None = None
+    message_id: str | None = None
+    sender: str | None = None
+    recipient: str | None = None
+
+
+def _number(raw: str | None, account: AccountRecord, field: str) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return normalize_number(raw, account.region)
+    except InvalidNumber as error:
+        raise InvalidRequest(error.message, field=field) from None
+
+
 async def history_page(
     database: Database,
     account: AccountRecord,
     *,
     page: int = 1,
     per_page: int = 15,
-    direction: str | None = "out",
-    created_from: datetime | None = None,
-    created_until: datetime | None = None,
+    where: HistoryFilter | None = None,
+    newest_first: bool = True,
 ) -> NumberedPage:
-    """The account's messages, newest first, one numbered page."""
+    """The account's messages matching ``where``, one numbered page."""
     _check_page(page, per_page)
+    where = where or HistoryFilter()
+    sender = where.sender
+    if sender is not None:
+        try:
+            sender = parse_sender(sender, account.region).address
+        except InvalidSender as error:
+            raise InvalidRequest(error.message, field="from") from None
     async with database.read() as connection:
         items, total = await mailbox_store.page_messages(
             connection,
             account.id,
             offset=(page - 1) * per_page,
             limit=per_page,
-            direction=direction,
-            created_from=created_from,
-            created_until=created_until,
+            direction=where.direction,
+            statuses=where.statuses,
+            created_from=where.created_from,
+            created_until=where.created_until,
+            message_id=where.message_id,
+            sender=sender,
+            recipient=_number(where.recipient, account, "to"),
+            newest_first=newest_first,
         )
     return NumberedPage(items, total, page, per_page)
 

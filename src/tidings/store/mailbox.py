@@ -26,6 +26,8 @@ def _filters(
     status_before: datetime | None,
     unread: str | None,
     message_id: str | None = None,
+    sender: str | None = None,
+    recipient: str | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [messages.c.account_id == account_id]
     if direction is not None:
@@ -40,6 +42,10 @@ def _filters(
         conditions.append(messages.c.status_at < status_before)
     if message_id is not None:
         conditions.append(messages.c.id == message_id)
+    if sender is not None:
+        conditions.append(messages.c.sender == sender)
+    if recipient is not None:
+        conditions.append(messages.c.recipient == recipient)
     if unread is not None:
         conditions.append(
             not_(
@@ -63,6 +69,9 @@ async def page_messages(
     created_until: datetime | None = None,
     unread: str | None = None,
     newest_first: bool = True,
+    message_id: str | None = None,
+    sender: str | None = None,
+    recipient: str | None = None,
 ) -> tuple[list[MessageRecord], int]:
     """One numbered page of the messages matching the filters, and how many match in all.
 
@@ -76,6 +85,9 @@ async def page_messages(
         created_until=created_until,
         status_before=None,
         unread=unread,
+        message_id=message_id,
+        sender=sender,
+        recipient=recipient,
     )
     total = (
         await connection.execute(select(func.count()).select_from(messages).where(*conditions))

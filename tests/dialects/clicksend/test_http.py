@@ -30,8 +30,8 @@ def refused(response: httpx.Response, http_code: int, response_code: str) -> dic
     return body
 
 
-async def send(clicksend: ClickSend, **message: Any) -> dict[str, Any]:
-    payload = {"body": "Hello from tidings", "from": "Acme", **message}
+async def send(clicksend: ClickSend, *, from_: str = "Acme", **message: Any) -> dict[str, Any]:
+    payload = {"body": "Hello from tidings", "from": from_, **message}
     data: dict[str, Any] = ok(await clicksend.http.post("/sms/send", json={"messages": [payload]}))
     return data
 
@@ -322,3 +322,32 @@ async def test_too_many_messages_in_one_request_are_refused(clicksend: ClickSend
     messages = [{"body": "x", "to": HANDSET}] * 1001
     refused(await clicksend.http.post("/sms/send", json={"messages": messages}), 400, "BAD_REQUEST")
     assert ok(await clicksend.http.get("/sms/history"))["total"] == 0
+
+
+async def test_history_filters_and_order(clicksend: ClickSend) -> None:
+    first = (await send(clicksend, to=HANDSET, body="one"))["messages"][0]["message_id"]
+    second = (await send(clicksend, to="+358401234568", body="two", from_="Other"))["messages"][0][
+        "message_id"
+    ]
+    later = (await send(clicksend, to=HANDSET, body="three", schedule=4_000_000_000))["messages"][
+        0
+    ]["message_id"]
+
+    async def history(**params: Any) -> list[str]:
+        data = ok(await clicksend.http.get("/sms/history", params=params))
+        return [m["message_id"] for m in data["data"]]
+
+    assert await history() == [first, second, later]  # ClickSend's default: oldest first
+    assert await history(order_by="date:desc") == [later, second, first]
+    assert await history(q="to:0401234567") == [first, later]  # in the account's region
+    assert await history(q="status:Scheduled") == [later]
+    assert await history(q=f"message_id:{second}") == [second]
+    assert await history(q="from:Other") == [second]
+    refused(
+        await clicksend.http.get("/sms/history", params={"q": "colour:red"}), 400, "BAD_REQUEST"
+    )
+    refused(
+        await clicksend.http.get("/sms/history", params={"order_by": "body:asc"}),
+        400,
+        "BAD_REQUEST",
+    )

@@ -53,6 +53,12 @@ _UNKNOWN = GatewayStatus("Failed", 301, 7, "Failed: unknown reason")
 _CURRENCY_SIGNS = {"AUD": "$", "USD": "$", "NZD": "$", "CAD": "$", "EUR": "€", "GBP": "£"}
 
 
+def statuses_named(name: str) -> tuple[str, ...]:
+    """The tidings statuses ClickSend calls ``name`` (case-insensitive)."""
+    wanted = name.strip().lower()
+    return tuple(sorted(s for s, g in GATEWAY_STATUS.items() if g.status.lower() == wanted))
+
+
 def unix(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 

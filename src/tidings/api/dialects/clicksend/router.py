@@ -247,6 +247,43 @@ def _date(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+def _history_filter(
+    q: str | None, date_from: int | None, date_to: int | None
+) -> mailbox.HistoryFilter:
+    """ClickSend's ``q=field:value`` (status, to, from, message_id) and date range."""
+    values: dict[str, Any] = {
+        "created_from": _date(date_from),
+        # ClickSend's date_to is inclusive, to the second.
+        "created_until": _date(None if date_to is None else date_to + 1),
+    }
+    if q:
+        name, separator, value = q.partition(":")
+        name = name.strip().lower()
+        if not separator or name not in ("status", "to", "from", "message_id"):
+            raise InvalidRequest(
+                "q is field:value with field status, to, from or message_id", field="q"
+            )
+        value = value.strip()
+        if name == "status":
+            statuses = rendering.statuses_named(value)
+            if not statuses:
+                raise InvalidRequest(f"unknown status {value!r}", field="q")
+            values["statuses"] = statuses
+        elif value:
+            values[{"to": "recipient", "from": "sender"}.get(name, name)] = value
+    return mailbox.HistoryFilter(**values)
+
+
+def _newest_first(order_by: str | None) -> bool:
+    # ClickSend sorts by date, oldest first, unless told otherwise.
+    if order_by is None:
+        return False
+    field, _, direction = order_by.partition(":")
+    if field.strip().lower() != "date" or direction.strip().lower() not in ("", "asc", "desc"):
+        raise InvalidRequest("order_by is date:asc or date:desc", field="order_by")
+    return direction.strip().lower() == "desc"
+
+
 @router.get("/sms/history", summary="SMS history")
 async def sms_history(
     request: Request,
@@ -254,6 +291,8 @@ async def sms_history(
     found: ServicesDep,
     date_from: int | None = None,
     date_to: int | None = None,
+    q: str | None = None,
+    order_by: str | None = None,
     page: PageQuery = 1,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
@@ -262,9 +301,8 @@ async def sms_history(
         account,
         page=page,
         per_page=limit,
-        created_from=_date(date_from),
-        # ClickSend's date_to is inclusive, to the second.
-        created_until=_date(None if date_to is None else date_to + 1),
+        where=_history_filter(q, date_from, date_to),
+        newest_first=_newest_first(order_by),
     )
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
     username = account.name
