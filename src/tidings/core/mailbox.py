@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from tidings.core import messaging
 from tidings.core.accounts import utcnow
@@ -23,6 +24,8 @@ RECEIPT = "receipt"
 INBOUND = "inbound"
 MAX_PAGE_SIZE = 1000
 
+T = TypeVar("T")
+
 # A receipt exists once an outbound message has a final outcome (cancelled ones never left).
 RECEIPT_STATUSES = tuple(
     sorted(s.value for s in FINAL_STATUSES if s is not MessageStatus.CANCELLED)
@@ -30,8 +33,8 @@ RECEIPT_STATUSES = tuple(
 
 
 @dataclass(frozen=True, slots=True)
-class NumberedPage:
-    items: list[MessageRecord]
+class NumberedPage(Generic[T]):
+    items: list[T]
     total: int
     page: int
     per_page: int
@@ -41,7 +44,7 @@ class NumberedPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _check_page(page: int, per_page: int) -> None:
+def check_page(page: int, per_page: int) -> None:
     if page < 1:
         raise InvalidRequest("page starts at 1", field="page")
     if not 1 <= per_page <= MAX_PAGE_SIZE:
@@ -78,9 +81,9 @@ async def history_page(
     per_page: int = 15,
     where: HistoryFilter | None = None,
     newest_first: bool = True,
-) -> NumberedPage:
+) -> NumberedPage[MessageRecord]:
     """The account's messages matching ``where``, one numbered page."""
-    _check_page(page, per_page)
+    check_page(page, per_page)
     where = where or HistoryFilter()
     sender = where.sender
     if sender is not None:
@@ -108,9 +111,9 @@ async def history_page(
 
 async def unread_page(
     database: Database, account: AccountRecord, kind: str, *, page: int = 1, per_page: int = 15
-) -> NumberedPage:
+) -> NumberedPage[MessageRecord]:
     """Receipts or inbound messages not marked read yet, oldest first."""
-    _check_page(page, per_page)
+    check_page(page, per_page)
     direction, statuses = _what(kind)
     async with database.read() as connection:
         items, total = await mailbox_store.page_messages(

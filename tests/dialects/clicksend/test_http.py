@@ -351,3 +351,23 @@ async def test_history_filters_and_order(clicksend: ClickSend) -> None:
         400,
         "BAD_REQUEST",
     )
+
+
+async def test_lists_and_their_contacts_page_by_number(clicksend: ClickSend) -> None:
+    numbers = [
+        ok(await clicksend.http.post("/lists", json={"list_name": f"List {n}"}))["list_id"]
+        for n in range(3)
+    ]
+    page = ok(await clicksend.http.get("/lists", params={"page": 2, "limit": 2}))
+    assert (page["total"], page["last_page"], page["from"], page["to"]) == (3, 2, 3, 3)
+    assert [item["list_id"] for item in page["data"]] == [numbers[2]]
+    base = f"/lists/{numbers[0]}/contacts"
+    for n in range(3):
+        ok(await clicksend.http.post(base, json={"phone_number": f"+35840123456{n}"}))
+    first = ok(await clicksend.http.get(base, params={"limit": 2}))
+    second = ok(await clicksend.http.get(base, params={"limit": 2, "page": 2}))
+    assert (first["total"], len(first["data"]), len(second["data"])) == (3, 2, 1)
+    phones = [c["phone_number"] for c in first["data"] + second["data"]]
+    assert phones == [f"+35840123456{n}" for n in range(3)]
+    beyond = ok(await clicksend.http.get(base, params={"limit": 2, "page": 3}))
+    assert beyond["data"] == [] and beyond["from"] is None

@@ -270,7 +270,7 @@ def paginated(
     }
 
 
-def numbered(page: NumberedPage, items: Sequence[Any], base_url: str) -> dict[str, Any]:
+def numbered(page: NumberedPage[Any], items: Sequence[Any], base_url: str) -> dict[str, Any]:
     return paginated(
         items, total=page.total, page=page.page, per_page=page.per_page, base_url=base_url
     )

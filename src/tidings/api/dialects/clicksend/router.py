@@ -38,7 +38,7 @@ from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
-from tidings.core.contacts import PAGE_LIMIT_MAX, DuplicatePolicy, contact_properties
+from tidings.core.contacts import DuplicatePolicy, contact_properties
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.errors import TidingsError
 from tidings.events.fetch import fetch_file
@@ -451,18 +451,6 @@ async def sms_inbound_one(message_id: str, account: AccountDep, found: ServicesD
 # Lists ---------------------------------------------------------------------------------------
 
 
-async def _all_lists(found: Services, account: AccountRecord) -> list[ContactListRecord]:
-    found_lists: list[ContactListRecord] = []
-    cursor: str | None = None
-    while True:
-        page, cursor = await lists.search_lists(
-            found.database, account, limit=PAGE_LIMIT_MAX, cursor=cursor
-        )
-        found_lists.extend(page)
-        if cursor is None:
-            return found_lists
-
-
 async def _shown_list(found: Services, record: ContactListRecord) -> dict[str, Any]:
     return rendering.contact_list(
         record, await number_for(found.database, AliasKind.LIST, record.id)
@@ -477,14 +465,12 @@ async def view_lists(
     page: PageQuery = 1,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
-    everything = await _all_lists(found, account)
-    chosen = everything[(page - 1) * limit : page * limit]
-    numbers = await numbers_for(found.database, AliasKind.LIST, [r.id for r in chosen])
-    items = [rendering.contact_list(r, numbers[r.id]) for r in chosen]
-    data = rendering.paginated(
-        items, total=len(everything), page=page, per_page=limit, base_url=_page_url(request)
+    numbered = await lists.numbered_lists(found.database, account, page=page, per_page=limit)
+    numbers = await numbers_for(found.database, AliasKind.LIST, [r.id for r in numbered.items])
+    items = [rendering.contact_list(r, numbers[r.id]) for r in numbered.items]
+    return envelope(
+        rendering.numbered(numbered, items, _page_url(request)), msg="Here are your contact lists."
     )
-    return envelope(data, msg="Here are your contact lists.")
 
 
 @router.post("/lists", summary="Create a contact list")
@@ -573,17 +559,10 @@ async def search_contact_lists(
     page: PageQuery = 1,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
-    matching: list[ContactListRecord] = []
-    cursor: str | None = None
-    while True:
-        batch, cursor = await lists.search_lists(
-            found.database, account, name=q, limit=PAGE_LIMIT_MAX, cursor=cursor
-        )
-        matching.extend(batch)
-        if cursor is None:
-            break
-    chosen = matching[(page - 1) * limit : page * limit]
-    numbers = await numbers_for(found.database, AliasKind.LIST, [r.id for r in chosen])
+    numbered = await lists.numbered_lists(
+        found.database, account, page=page, per_page=limit, name=q
+    )
+    numbers = await numbers_for(found.database, AliasKind.LIST, [r.id for r in numbered.items])
     items = [
         {
             "id": numbers[r.id],
@@ -592,11 +571,9 @@ async def search_contact_lists(
             "type": "list",
             "contacts_count": r.member_count,
         }
-        for r in chosen
+        for r in numbered.items
     ]
-    data = rendering.paginated(
-        items, total=len(matching), page=page, per_page=limit, base_url=_page_url(request)
-    )
+    data = rendering.numbered(numbered, items, _page_url(request))
     return envelope(data, msg="Here are your results.")
 
 
@@ -651,24 +628,15 @@ async def view_list_contacts(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
     contact_list = await _list_id(found, account, list_id)
-    members: list[ContactRecord] = []
-    cursor: str | None = None
-    while True:
-        batch, cursor = await contacts.search_contacts(
-            found.database, account, list_id=contact_list.id, limit=PAGE_LIMIT_MAX, cursor=cursor
-        )
-        members.extend(batch)
-        if cursor is None:
-            break
-    chosen = members[(page - 1) * limit : page * limit]
-    numbers = await numbers_for(found.database, AliasKind.CONTACT, [c.id for c in chosen])
+    numbered = await lists.numbered_members(
+        found.database, account, contact_list.id, page=page, per_page=limit
+    )
+    numbers = await numbers_for(found.database, AliasKind.CONTACT, [c.id for c in numbered.items])
     items = [
         rendering.contact(c, numbers[c.id], list_number=list_id, list_name=contact_list.name)
-        for c in chosen
+        for c in numbered.items
     ]
-    data = rendering.paginated(
-        items, total=len(members), page=page, per_page=limit, base_url=_page_url(request)
-    )
+    data = rendering.numbered(numbered, items, _page_url(request))
     return envelope(data, msg="Here are your contacts.")
 
 
