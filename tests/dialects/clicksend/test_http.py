@@ -371,3 +371,24 @@ async def test_lists_and_their_contacts_page_by_number(clicksend: ClickSend) -> 
     assert phones == [f"+35840123456{n}" for n in range(3)]
     beyond = ok(await clicksend.http.get(base, params={"limit": 2, "page": 3}))
     assert beyond["data"] == [] and beyond["from"] is None
+
+
+async def test_send_to_one_contact_by_its_id(clicksend: ClickSend) -> None:
+    list_id = ok(await clicksend.http.post("/lists", json={"list_name": "One"}))["list_id"]
+    contact = ok(
+        await clicksend.http.post(f"/lists/{list_id}/contacts", json={"phone_number": HANDSET})
+    )
+    [message] = (await send(clicksend, contact_id=contact["contact_id"]))["messages"]
+    assert (message["to"], message["contact_id"], message["status"]) == (
+        HANDSET,
+        str(contact["contact_id"]),
+        "SUCCESS",
+    )
+    unknown = {"messages": [{"body": "x", "contact_id": 987654}]}
+    refused(await clicksend.http.post("/sms/send", json=unknown), 404, "NOT_FOUND")
+    username, api_key = await clicksend.other_account()
+    async with httpx.AsyncClient(
+        base_url=f"{clicksend.host}/v3", auth=(username, api_key)
+    ) as other:
+        foreign = {"messages": [{"body": "x", "contact_id": contact["contact_id"]}]}
+        refused(await other.post("/sms/send", json=foreign), 404, "NOT_FOUND")

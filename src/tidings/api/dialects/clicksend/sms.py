@@ -37,10 +37,10 @@ from tidings.api.dialects.clicksend.schemas import (
     SmsMessages,
 )
 from tidings.api.state import Services
-from tidings.core import lists, mailbox, messaging
+from tidings.core import contacts, lists, mailbox, messaging
 from tidings.core.accounts import utcnow
-from tidings.core.aliases import AliasKind, number_for, numbers_for
-from tidings.core.errors import InvalidRequest
+from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
+from tidings.core.errors import InvalidRequest, NotFound
 from tidings.errors import TidingsError
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord
@@ -67,7 +67,15 @@ def _send_at(schedule: int | None) -> datetime | None:
 async def _recipients(
     found: Services, account: AccountRecord, item: SmsMessage
 ) -> tuple[list[str], dict[str, int]]:
-    """The numbers a message goes to, and the ClickSend contact id of each list member."""
+    """The numbers a message goes to (``to``, a list's contacts, or one contact), and the
+    ClickSend contact id of each contact."""
+    if item.list_id is None and item.contact_id is not None and not item.to:
+        try:
+            target = await target_of(found.database, AliasKind.CONTACT, item.contact_id)
+            contact = await contacts.get_contact(found.database, account, target)
+        except NotFound:
+            raise NotFound(f"no contact {item.contact_id}") from None
+        return [contact.phone], {contact.phone: item.contact_id}
     if item.list_id is None:
         return ([item.to] if item.to else []), {}
     contact_list = await list_by_number(found, account, item.list_id)
