@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 from types import ModuleType
 from typing import Any
 
@@ -278,3 +279,59 @@ def _status_of_missing_list(lists: Any, list_id: str) -> int:
         status: int = error.status  # type: ignore[attr-defined]
         return status
     return 200
+
+
+async def test_sdk5_inbound_receipts_account_and_bad_credentials(
+    clicksend: ClickSend, sdk5: ModuleType
+) -> None:
+    running = clicksend.running
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    client = sdk5_client(sdk5, clicksend)
+    sms = sdk5.SMSApi(client)
+    outgoing = sdk5.SmsMessageCollection(
+        messages=[sdk5.SmsMessage(body="Ping", to=HANDSET, _from=LONG_CODE)]
+    )
+    sent = parsed(await clicksend.call(sms.sms_send_post, outgoing))
+    message_id = sent["data"]["messages"][0]["message_id"]
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Pong") == 1
+
+    inbound = parsed(await clicksend.call(sms.sms_inbound_get))
+    [reply] = inbound["data"]["data"]
+    assert (reply["body"], reply["original_message_id"]) == ("Pong", message_id)
+    await clicksend.call(sms.sms_inbound_read_put, date_before=sdk5.DateBefore(date_before=4e9))
+    assert parsed(await clicksend.call(sms.sms_inbound_get))["data"]["total"] == 0
+
+    async def receipt_listed() -> bool:
+        receipts = parsed(await clicksend.call(sms.sms_receipts_get))
+        return [r["message_id"] for r in receipts["data"]["data"]] == [message_id]
+
+    await eventually(receipt_listed, "the receipt in the unread receipts")
+    await clicksend.call(sms.sms_receipts_read_put)
+    assert parsed(await clicksend.call(sms.sms_receipts_get))["data"]["total"] == 0
+
+    account = parsed(await clicksend.call(sdk5.AccountApi(client).account_get))
+    assert account["response_code"] == "SUCCESS" and account["data"]["balance"]
+
+    wrong = sdk5.Configuration()
+    wrong.host = f"{clicksend.host}/v3"
+    wrong.username, wrong.password = clicksend.username, "tdk_not_the_secret"
+    failure = await asyncio.to_thread(
+        _failure_of, sdk5.AccountApi(sdk5.ApiClient(wrong)).account_get
+    )
+    assert failure.status == 401
+    assert parsed_json(failure.body)["response_code"] == "UNAUTHORIZED"
+
+
+def _failure_of(call: Any) -> Any:
+    try:
+        call()
+    except Exception as error:  # the SDK's ApiException
+        return error
+    raise AssertionError("the call succeeded")
+
+
+def parsed_json(body: bytes | str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(body)
+    return result
