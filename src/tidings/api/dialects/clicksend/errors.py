@@ -55,8 +55,12 @@ _RECIPIENT_STATUS = {
 def envelope(
     data: Any, *, http_code: int = 200, response_code: str = "SUCCESS", msg: str = ""
 ) -> JSONResponse:
-    body = {"http_code": http_code, "response_code": response_code, "response_msg": msg}
-    body["data"] = data
+    body = {
+        "http_code": http_code,
+        "response_code": response_code,
+        "response_msg": msg,
+        "data": data,
+    }
     headers = None
     if http_code == 401:
         headers = {"WWW-Authenticate": 'Basic realm="tidings"'}
