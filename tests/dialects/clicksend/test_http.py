@@ -392,3 +392,36 @@ async def test_send_to_one_contact_by_its_id(clicksend: ClickSend) -> None:
     ) as other:
         foreign = {"messages": [{"body": "x", "contact_id": contact["contact_id"]}]}
         refused(await other.post("/sms/send", json=foreign), 404, "NOT_FOUND")
+
+
+async def test_times_beyond_the_calendar_are_bad_requests(clicksend: ClickSend) -> None:
+    huge = 10**20
+    refused(
+        await clicksend.http.get("/sms/history", params={"date_from": huge}), 400, "BAD_REQUEST"
+    )
+    refused(
+        await clicksend.http.put("/sms/receipts-read", json={"date_before": 1e300}),
+        400,
+        "BAD_REQUEST",
+    )
+    far = {"messages": [{"body": "x", "to": HANDSET, "schedule": huge}]}
+    [message] = ok(await clicksend.http.post("/sms/send", json=far))["messages"]
+    assert (message["status"], message["message_id"]) == ("INVALID_SCHEDULE", None)
+
+
+async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) -> None:
+    messages = [
+        {"body": "", "to": HANDSET},
+        {"body": "x", "to": HANDSET, "from": "A sender name far too long"},
+        {"body": "x"},
+        {"body": "fine", "to": HANDSET},
+    ]
+    data = ok(await clicksend.http.post("/sms/send", json={"messages": messages}))
+    assert [m["status"] for m in data["messages"]] == [
+        "EMPTY_MESSAGE",
+        "INVALID_SENDER_ID",
+        "INVALID_RECIPIENT",
+        "SUCCESS",
+    ]
+    assert data["queued_count"] == 1
+    assert ok(await clicksend.http.get("/sms/history"))["total"] == 1

@@ -43,6 +43,13 @@ _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (InvalidRequest, 400, "BAD_REQUEST"),
 )
 
+# An invalid request about one of these fields has ClickSend's own code.
+_FIELD_CODES = {
+    "body": "EMPTY_MESSAGE",
+    "schedule": "INVALID_SCHEDULE",
+    "from": "INVALID_SENDER_ID",
+}
+
 # Per-message statuses of a send: a recipient refused by core, named in ClickSend's words.
 _RECIPIENT_STATUS = {
     RecipientError.INVALID_NUMBER: "INVALID_RECIPIENT",
@@ -70,8 +77,8 @@ def envelope(
 def code_for(error: TidingsError) -> tuple[int, str]:
     for cls, http_code, response_code in _ERROR_CODES:
         if isinstance(error, cls):
-            if isinstance(error, InvalidRequest) and error.field == "body":
-                return 400, "EMPTY_MESSAGE"
+            if isinstance(error, InvalidRequest) and error.field in _FIELD_CODES:
+                return 400, _FIELD_CODES[error.field]
             return http_code, response_code
     return 400, "BAD_REQUEST"
 

@@ -55,13 +55,18 @@ ACCOUNT_BALANCE = "1000000.00"
 router = clicksend_router()
 
 
-def _send_at(schedule: int | None) -> datetime | None:
-    if not schedule:
+def _unix_time(value: float | None, field: str) -> datetime | None:
+    if value is None:
         return None
     try:
-        return datetime.fromtimestamp(schedule, UTC)
+        return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
-        raise InvalidRequest(f"schedule {schedule} is not a unix time", field="schedule") from None
+        raise InvalidRequest(f"{field} {value} is not a unix time", field=field) from None
+
+
+def _send_at(schedule: int | None) -> datetime | None:
+    # 0 (what the 5.x SDK always sends) means now.
+    return _unix_time(schedule, "schedule") if schedule else None
 
 
 async def _recipients(
@@ -112,14 +117,14 @@ async def _send(
 
     if not to:
         return [outgoing(item.to or "", "INVALID_RECIPIENT")]
-    request = messaging.SendRequest(
-        to=to,
-        sender=sender,
-        body=item.body,
-        send_at=_send_at(item.schedule),
-        customer_data=item.custom_string,
-    )
     try:
+        request = messaging.SendRequest(
+            to=to,
+            sender=sender,
+            body=item.body,
+            send_at=_send_at(item.schedule),
+            customer_data=item.custom_string,
+        )
         if store:
             prepared = messaging.prepare_send(
                 account,
@@ -212,18 +217,14 @@ async def cancel_sms(message_id: str, account: AccountDep, found: ServicesDep) -
     )
 
 
-def _date(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
 def _history_filter(
     q: str | None, date_from: int | None, date_to: int | None
 ) -> mailbox.HistoryFilter:
     """ClickSend's ``q=field:value`` (status, to, from, message_id) and date range."""
     values: dict[str, Any] = {
-        "created_from": _date(date_from),
+        "created_from": _unix_time(date_from, "date_from"),
         # ClickSend's date_to is inclusive, to the second.
-        "created_until": _date(None if date_to is None else date_to + 1),
+        "created_until": _unix_time(None if date_to is None else date_to + 1, "date_to"),
     }
     if q:
         name, separator, value = q.partition(":")
@@ -362,7 +363,7 @@ async def sms_receipts(
 async def sms_receipts_read(
     account: AccountDep, found: ServicesDep, body: DateBefore | None = None
 ) -> JSONResponse:
-    before = None if body is None or body.date_before is None else _date(int(body.date_before))
+    before = None if body is None else _unix_time(body.date_before, "date_before")
     await mailbox.mark_read(found.database, account, mailbox.RECEIPT, before=before)
     return envelope(None, msg="Receipts have been marked as read.")
 
@@ -396,7 +397,7 @@ async def sms_inbound(
 async def sms_inbound_read(
     account: AccountDep, found: ServicesDep, body: DateBefore | None = None
 ) -> JSONResponse:
-    before = None if body is None or body.date_before is None else _date(int(body.date_before))
+    before = None if body is None else _unix_time(body.date_before, "date_before")
     await mailbox.mark_read(found.database, account, mailbox.INBOUND, before=before)
     return envelope(None, msg="Inbound messages have been marked as read.")
 
