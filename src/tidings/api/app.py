@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from tidings import __version__
 from tidings.api.auth import ServicesDep
-from tidings.api.dialects import smartdialog, truedialog
+from tidings.api.dialects import clicksend, smartdialog, truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
@@ -100,6 +100,7 @@ def create_app(
     app.include_router(services.router)
     app.include_router(smartdialog.build_router())
     app.include_router(smartdialog.build_oauth_router())
+    app.include_router(clicksend.router)
     for router in routers:
         app.include_router(router)
 

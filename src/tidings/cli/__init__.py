@@ -8,6 +8,7 @@ from tidings import __version__
 from tidings.cli import (
     accounts,
     config,
+    connectors,
     contacts,
     db,
     keys,
@@ -48,6 +49,7 @@ app.add_typer(senders.app, name="senders")
 app.add_typer(messages.app, name="messages")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(simulator.app, name="simulator")
+app.add_typer(connectors.app, name="connectors")
 
 
 def main() -> None:

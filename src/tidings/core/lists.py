@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core.accounts import utcnow
 from tidings.core.contacts import PAGE_LIMIT_MAX
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.core.mailbox import NumberedPage, check_page
 from tidings.store import contacts as contact_store
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.engine import Database
@@ -240,3 +241,33 @@ async def list_recipients(
         if len(page) < page_rows:
             return
         after_id = page[-1].id
+
+
+async def numbered_lists(
+    database: Database,
+    account: AccountRecord,
+    *,
+    page: int = 1,
+    per_page: int = 15,
+    name: str | None = None,
+) -> NumberedPage[ContactListRecord]:
+    """One numbered page of the account's lists (with member counts), and the total."""
+    check_page(page, per_page)
+    async with database.read() as connection:
+        items, total = await contact_store.numbered_lists(
+            connection, account.id, offset=(page - 1) * per_page, limit=per_page, name=name
+        )
+    return NumberedPage(items, total, page, per_page)
+
+
+async def numbered_members(
+    database: Database, account: AccountRecord, list_id: str, *, page: int = 1, per_page: int = 15
+) -> NumberedPage[ContactRecord]:
+    """One numbered page of a list's contacts, and the total."""
+    check_page(page, per_page)
+    async with database.read() as connection:
+        await _require_list(connection, account, list_id)
+        items, total = await contact_store.numbered_members(
+            connection, account.id, list_id, offset=(page - 1) * per_page, limit=per_page
+        )
+    return NumberedPage(items, total, page, per_page)

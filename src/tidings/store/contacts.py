@@ -477,3 +477,45 @@ async def is_member(connection: AsyncConnection, list_id: str, contact_id: str) 
         )
     )
     return bool(found)
+
+
+# Numbered pages (provider APIs that page by number and report totals) ----------------------
+
+
+async def numbered_lists(
+    connection: AsyncConnection,
+    account_id: str,
+    *,
+    offset: int,
+    limit: int,
+    name: str | None = None,
+) -> tuple[list[ContactListRecord], int]:
+    """One page of the account's lists in id order, and how many there are in all."""
+    conditions: list[ColumnElement[bool]] = [contact_lists.c.account_id == account_id]
+    if name is not None:
+        pattern = f"%{_escape_like(name.lower())}%"
+        conditions.append(func.lower(contact_lists.c.name).like(pattern, escape="\\"))
+    total = (
+        await connection.execute(select(func.count()).select_from(contact_lists).where(*conditions))
+    ).scalar_one()
+    query = (
+        select(contact_lists, _member_count())
+        .where(*conditions)
+        .order_by(contact_lists.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = await connection.execute(query)
+    return [ContactListRecord.from_row(row) for row in rows], int(total)
+
+
+async def numbered_members(
+    connection: AsyncConnection, account_id: str, list_id: str, *, offset: int, limit: int
+) -> tuple[list[ContactRecord], int]:
+    """One page of a list's contacts in id order, and how many it has in all."""
+    conditions = [contacts.c.account_id == account_id, _in_list(list_id)]
+    total = (
+        await connection.execute(select(func.count()).select_from(contacts).where(*conditions))
+    ).scalar_one()
+    query = select(contacts).where(*conditions).order_by(contacts.c.id).offset(offset).limit(limit)
+    return [ContactRecord.from_row(row) for row in await connection.execute(query)], int(total)

@@ -621,3 +621,38 @@ subscription_recipients = _table(SubscriptionRecipient)
 oauth_codes = _table(OAuthCode)
 oauth_tokens = _table(OAuthToken)
 whatsapp_templates = _table(WhatsAppTemplate)
+
+
+# --- ClickSend dialect ---
+
+
+class IntegerAlias(Base):
+    """A stable integer for a string id, for provider APIs whose ids are numbers (ClickSend).
+
+    Handed out on first use and never reused; the target keeps its own id everywhere else.
+    """
+
+    __tablename__ = "integer_aliases"
+    __table_args__ = (UniqueConstraint("kind", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    # What the target is: "list" or "contact".
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(26))
+
+
+class ReadMark(Base):
+    """A delivery receipt or an inbound message that a polling client has marked as read."""
+
+    __tablename__ = "read_marks"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "receipt" (of an outbound message) or "inbound".
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    read_at: Mapped[datetime]
+
+
+integer_aliases = _table(IntegerAlias)
+read_marks = _table(ReadMark)

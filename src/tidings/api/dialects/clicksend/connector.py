@@ -1,0 +1,313 @@
+"""The Power Automate custom-connector definition (Swagger 2.0) of the ClickSend dialect.
+
+Paths, operation ids, bodies and answers are those of ClickSend's SMS connector (``clicksendsms``,
+whose definition is not public; reconstructed from Microsoft's generated connector clients), for
+the operations tidings serves; the host is the customer's tidings. Non-SMS channels (MMS, voice,
+fax, post, uploads) are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STRING = {"type": "string"}
+_INT = {"type": "integer", "format": "int32"}
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/definitions/{name}"}
+
+
+def _envelope(data: dict[str, Any] | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "http_code": {**_INT, "x-ms-summary": "HTTP code"},
+        "response_code": {**_STRING, "x-ms-summary": "Response code"},
+        "response_msg": {**_STRING, "x-ms-summary": "Response message"},
+    }
+    if data is not None:
+        properties["data"] = data
+    return _object(properties)
+
+
+def _paginated(item: dict[str, Any]) -> dict[str, Any]:
+    return _object(
+        {
+            "total": _INT,
+            "per_page": _INT,
+            "current_page": _INT,
+            "last_page": _INT,
+            "next_page_url": _STRING,
+            "prev_page_url": _STRING,
+            "from": _INT,
+            "to": _INT,
+            "data": {"type": "array", "items": item},
+        }
+    )
+
+
+_CONTACT_FIELDS = (
+    "phone_number",
+    "first_name",
+    "last_name",
+    "email",
+    "fax_number",
+    "organization_name",
+    "address_line_1",
+    "address_line_2",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "address_country",
+    "custom_1",
+    "custom_2",
+    "custom_3",
+    "custom_4",
+)
+
+_DEFINITIONS: dict[str, Any] = {
+    "Currency": _object(
+        {
+            "currency_name_short": _STRING,
+            "currency_prefix_d": _STRING,
+            "currency_prefix_c": _STRING,
+            "currency_name_long": _STRING,
+        }
+    ),
+    "SmsMessageIn": _object(
+        {
+            "to": {**_STRING, "x-ms-summary": "To", "description": "Recipient number, E.164"},
+            "body": {
+                **_STRING,
+                "x-ms-summary": "Message",
+                "description": "160 chars = 1 SMS, up to 1,224",
+            },
+            "custom_string": {**_STRING, "x-ms-summary": "Custom string"},
+            "list_id": {**_INT, "x-ms-summary": "List id"},
+            "source": {**_STRING, "x-ms-summary": "Source"},
+        },
+        ("body",),
+    ),
+    "SmsMessageOut": _object(
+        {
+            "direction": _STRING,
+            "date": _INT,
+            "to": _STRING,
+            "body": _STRING,
+            "from": _STRING,
+            "message_id": _STRING,
+            "message_parts": _INT,
+            "message_price": _STRING,
+            "from_email": _STRING,
+            "list_id": _STRING,
+            "custom_string": _STRING,
+            "contact_id": _STRING,
+            "user_id": _INT,
+            "subaccount_id": _INT,
+            "country": _STRING,
+            "carrier": _STRING,
+            "status": _STRING,
+        }
+    ),
+    "ContactList": _object(
+        {
+            "list_id": _INT,
+            "list_name": _STRING,
+            "list_email_id": _STRING,
+            "_contacts_count": _INT,
+            "_import_in_progress": _INT,
+            "_optout_in_progress": _INT,
+        }
+    ),
+    "ContactIn": _object(
+        {name: {**_STRING, "x-ms-summary": name.replace("_", " ")} for name in _CONTACT_FIELDS},
+        ("first_name", "last_name", "phone_number"),
+    ),
+    "Contact": _object(
+        {
+            "contact_id": _INT,
+            "list_id": _INT,
+            **{name: _STRING for name in _CONTACT_FIELDS},
+            "date_added": _INT,
+            "date_updated": _INT,
+            "_list_name": _STRING,
+        }
+    ),
+    "ListSearchResult": _object(
+        {"id": _INT, "name": _STRING, "contact": _STRING, "type": _STRING, "contacts_count": _INT}
+    ),
+}
+
+
+def _path_int(name: str, summary: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "type": "integer",
+        "format": "int32",
+        "x-ms-summary": summary,
+    }
+
+
+def _query_int(name: str, summary: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "type": "integer",
+        "x-ms-summary": summary,
+    }
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "body", "in": "body", "required": True, "schema": schema}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    data: dict[str, Any] | None,
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": description,
+        "x-ms-visibility": "important",
+        "responses": {
+            "200": {"description": "Success", "schema": _envelope(data)},
+            "default": {"description": "Error", "schema": _envelope(None)},
+        },
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    list_id = _path_int("list_id", "List id")
+    return {
+        "/sms/send": {
+            "post": _operation(
+                "sms_send",
+                "Send SMS",
+                "Send one or more SMS messages, to numbers or to contact lists.",
+                _object(
+                    {
+                        "total_price": {"type": "number"},
+                        "total_count": _INT,
+                        "queued_count": _INT,
+                        "_currency": _ref("Currency"),
+                        "messages": {"type": "array", "items": _ref("SmsMessageOut")},
+                    }
+                ),
+                [
+                    _body(
+                        _object(
+                            {"messages": {"type": "array", "items": _ref("SmsMessageIn")}},
+                            ("messages",),
+                        )
+                    )
+                ],
+            )
+        },
+        "/lists": {
+            "post": _operation(
+                "create_list",
+                "Create New Contact List",
+                "Create a contact list.",
+                _ref("ContactList"),
+                [
+                    _body(
+                        _object(
+                            {"list_name": {**_STRING, "x-ms-summary": "List name"}},
+                            ("list_name",),
+                        )
+                    )
+                ],
+            ),
+            "get": _operation(
+                "get_contact_lists",
+                "Get Contact Lists",
+                "The account's contact lists, one page at a time.",
+                _paginated(_ref("ContactList")),
+                [_query_int("page", "Page"), _query_int("limit", "Limit")],
+            ),
+        },
+        "/lists/{list_id}": {
+            "delete": _operation(
+                "delete_list", "Delete List", "Delete a contact list.", None, [list_id]
+            )
+        },
+        "/lists/{list_id}/contacts": {
+            "post": _operation(
+                "create_list_contact",
+                "Create New Contact",
+                "Add a contact to a list.",
+                _ref("Contact"),
+                [list_id, _body(_ref("ContactIn"))],
+            ),
+            "get": _operation(
+                "view_list_contacts",
+                "Get Contacts in a List",
+                "The contacts of a list, one page at a time.",
+                _paginated(_ref("Contact")),
+                [list_id, _query_int("page", "Page"), _query_int("limit", "Limit")],
+            ),
+        },
+        "/lists/{list_id}/contacts/{contact_id}": {
+            "delete": _operation(
+                "delete_list_contact",
+                "Delete a Contact",
+                "Remove a contact from a list.",
+                None,
+                [list_id, _path_int("contact_id", "Contact id")],
+            )
+        },
+        "/search/contacts-lists": {
+            "get": _operation(
+                "search_contact_list",
+                "Search Contact Lists",
+                "Contact lists whose name contains the query.",
+                _paginated(_ref("ListSearchResult")),
+                [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "type": "string",
+                        "x-ms-summary": "Query",
+                    }
+                ],
+            )
+        },
+    }
+
+
+def connector_definition(host: str, *, scheme: str = "https") -> dict[str, Any]:
+    """The Swagger 2.0 document of the connector, calling tidings at ``host`` (``name[:port]``)."""
+    return {
+        "swagger": "2.0",
+        "info": {
+            "title": "ClickSend SMS (tidings)",
+            "description": "ClickSend's SMS connector, served by a tidings installation.",
+            "version": "1.0",
+        },
+        "host": host,
+        "basePath": "/v3",
+        "schemes": [scheme],
+        "consumes": ["application/json"],
+        "produces": ["application/json"],
+        "securityDefinitions": {"basic_auth": {"type": "basic"}},
+        "security": [{"basic_auth": []}],
+        "paths": _paths(),
+        "definitions": _DEFINITIONS,
+    }

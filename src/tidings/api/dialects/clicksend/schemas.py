@@ -1,0 +1,64 @@
+"""ClickSend request bodies. Unknown fields are ignored, as ClickSend does."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class SmsMessage(_Body):
+    body: str
+    to: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    source: str | None = None
+    # Unix seconds; 0 or absent sends now (the 5.x SDK always sends 0).
+    schedule: int | None = None
+    custom_string: str | None = Field(default=None, max_length=255)
+    list_id: int | None = None
+    contact_id: int | None = None
+    country: str | None = None
+    from_email: str | None = None
+
+
+# ClickSend takes up to 1,000 messages per request.
+MAX_MESSAGES = 1000
+
+
+class SmsMessages(_Body):
+    messages: list[SmsMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
+class DateBefore(_Body):
+    date_before: float | None = None
+
+
+class ListName(_Body):
+    list_name: str
+
+
+class ContactFields(_Body):
+    phone_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    fax_number: str | None = None
+    organization_name: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_city: str | None = None
+    address_state: str | None = None
+    address_postal_code: str | None = None
+    address_country: str | None = None
+    custom_1: str | None = None
+    custom_2: str | None = None
+    custom_3: str | None = None
+    custom_4: str | None = None
+
+
+class ContactImport(_Body):
+    file_url: str
+    # The file's columns in ClickSend's field names, comma separated, when it has no header.
+    field_order: str | None = None

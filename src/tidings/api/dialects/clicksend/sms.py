@@ -1,0 +1,443 @@
+"""ClickSend SMS routes (send, price, cancel, history, export, receipts, inbound) and the
+account: ClickSend's request → the core call ``/v1`` makes → ClickSend's answer.
+
+Both SDK generations reach these paths: 6.x puts ``/v3`` in its paths, 5.x in its host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.dialects.clicksend import rendering
+from tidings.api.dialects.clicksend.common import (
+    DEFAULT_PAGE_SIZE,
+    LimitQuery,
+    PageQuery,
+    clicksend_router,
+    list_by_number,
+    page_url,
+)
+from tidings.api.dialects.clicksend.errors import (
+    envelope,
+    message_status_for,
+    recipient_status,
+)
+from tidings.api.dialects.clicksend.schemas import (
+    DateBefore,
+    SmsMessage,
+    SmsMessages,
+)
+from tidings.api.state import Services
+from tidings.core import contacts, lists, mailbox, messaging
+from tidings.core.accounts import utcnow
+from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
+from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import TidingsError
+from tidings.store.contacts import ContactRecord
+from tidings.store.records import AccountRecord
+
+# ClickSend sends from a shared number when a message names no sender; tidings has none, so
+# such messages go out under this alphanumeric sender (accounts limited to registered senders
+# refuse it, as they refuse any other unregistered sender).
+DEFAULT_SENDER = "tidings"
+# tidings has no billing: GET /account answers this balance, in the configured currency.
+ACCOUNT_BALANCE = "1000000.00"
+
+router = clicksend_router()
+
+
+def _unix_time(value: float | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidRequest(f"{field} {value} is not a unix time", field=field) from None
+
+
+def _send_at(schedule: int | None) -> datetime | None:
+    # 0 (what the 5.x SDK always sends) means now.
+    return _unix_time(schedule, "schedule") if schedule else None
+
+
+async def _recipients(
+    found: Services, account: AccountRecord, item: SmsMessage
+) -> tuple[list[str], dict[str, int]]:
+    """The numbers a message goes to (``to``, a list's contacts, or one contact), and the
+    ClickSend contact id of each contact."""
+    if item.list_id is None and item.contact_id is not None and not item.to:
+        try:
+            target = await target_of(found.database, AliasKind.CONTACT, item.contact_id)
+            contact = await contacts.get_contact(found.database, account, target)
+        except NotFound:
+            raise NotFound(f"no contact {item.contact_id}") from None
+        return [contact.phone], {contact.phone: item.contact_id}
+    if item.list_id is None:
+        return ([item.to] if item.to else []), {}
+    contact_list = await list_by_number(found, account, item.list_id)
+    members: list[ContactRecord] = []
+    async for page in lists.list_recipients(
+        found.database, account.id, include_list_ids=[contact_list.id]
+    ):
+        members.extend(page)
+    numbers = await numbers_for(found.database, AliasKind.CONTACT, [m.id for m in members])
+    return [m.phone for m in members], {m.phone: numbers[m.id] for m in members}
+
+
+async def _send(
+    found: Services, account: AccountRecord, item: SmsMessage, *, store: bool
+) -> list[rendering.Outgoing]:
+    """One ClickSend message (to one number or to a list) through core's accept or preview."""
+    settings = found.settings
+    to, contact_numbers = await _recipients(found, account, item)
+    sender = item.from_ or DEFAULT_SENDER
+    schedule = item.schedule or 0
+
+    def outgoing(to_number: str, status: str, **extra: Any) -> rendering.Outgoing:
+        return rendering.Outgoing(
+            to=to_number,
+            body=item.body,
+            sender=sender,
+            schedule=schedule,
+            custom_string=item.custom_string,
+            status=status,
+            list_id=item.list_id,
+            contact_id=contact_numbers.get(to_number),
+            **extra,
+        )
+
+    if not to:
+        return [outgoing(item.to or "", "INVALID_RECIPIENT")]
+    try:
+        request = messaging.SendRequest(
+            to=to,
+            sender=sender,
+            body=item.body,
+            send_at=_send_at(item.schedule),
+            customer_data=item.custom_string,
+        )
+        if store:
+            prepared = messaging.prepare_send(
+                account,
+                request,
+                max_recipients=settings.max_recipients,
+                default_max_parts=settings.default_max_parts,
+            )
+            results = (await found.intake.submit(prepared)).recipients
+        else:
+            results = messaging.preview_messages(
+                account,
+                request,
+                price_per_part=settings.price_per_part,
+                currency=settings.currency,
+                max_recipients=settings.max_recipients,
+                default_max_parts=settings.default_max_parts,
+            ).recipients
+    except TidingsError as error:
+        status = message_status_for(error)
+        return [outgoing(number, status) for number in to]
+    return [
+        outgoing(
+            result.address or result.to,
+            recipient_status(result.error),
+            message_id=result.id,
+            parts=result.parts or 0,
+        )
+        for result in results
+    ]
+
+
+async def _send_answer(
+    found: Services, account: AccountRecord, body: SmsMessages, *, store: bool
+) -> JSONResponse:
+    settings = found.settings
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    # Concurrently, so that the intake stores the messages of one request in one transaction.
+    answers = await asyncio.gather(
+        *(_send(found, account, item, store=store) for item in body.messages)
+    )
+    shaped = [outgoing for answer in answers for outgoing in answer]
+    now = utcnow()
+    good = [item for item in shaped if item.status == "SUCCESS"]
+    total = settings.price_per_part * sum(item.parts for item in good)
+    data = {
+        "total_price": float(total),
+        "total_count": len(shaped),
+        "queued_count": len(good),
+        "blocked_count": 0,
+        "messages": [
+            rendering.sent_message(
+                item,
+                at=now,
+                user_id=user_id,
+                price_per_part=settings.price_per_part,
+                as_text=not store,
+            )
+            for item in shaped
+        ],
+        "_currency": rendering.currency(settings.currency),
+    }
+    msg = "Messages queued for delivery." if store else "Here are some results."
+    return envelope(data, msg=msg)
+
+
+# SMS -----------------------------------------------------------------------------------------
+
+
+@router.post("/sms/send", summary="Send SMS")
+async def send_sms(body: SmsMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    return await _send_answer(found, account, body, store=True)
+
+
+@router.post("/sms/price", summary="Calculate the price of SMS")
+async def price_sms(body: SmsMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    return await _send_answer(found, account, body, store=False)
+
+
+@router.put("/sms/cancel-all", summary="Cancel every scheduled SMS")
+async def cancel_all_sms(account: AccountDep, found: ServicesDep) -> JSONResponse:
+    count = await mailbox.cancel_all_scheduled(found.database, account)
+    return envelope({"count": count}, msg=f"{count} messages have been cancelled.")
+
+
+@router.put("/sms/{message_id}/cancel", summary="Cancel a scheduled SMS")
+async def cancel_sms(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    cancelled = await messaging.cancel_message(found.database, account, message_id)
+    return envelope(
+        {"message_id": cancelled.id, "status": "Cancelled"}, msg="Message has been cancelled."
+    )
+
+
+def _history_filter(
+    q: str | None, date_from: int | None, date_to: int | None
+) -> mailbox.HistoryFilter:
+    """ClickSend's ``q=field:value`` (status, to, from, message_id) and date range."""
+    values: dict[str, Any] = {
+        "created_from": _unix_time(date_from, "date_from"),
+        # ClickSend's date_to is inclusive, to the second.
+        "created_until": _unix_time(None if date_to is None else date_to + 1, "date_to"),
+    }
+    if q:
+        name, separator, value = q.partition(":")
+        name = name.strip().lower()
+        if not separator or name not in ("status", "to", "from", "message_id"):
+            raise InvalidRequest(
+                "q is field:value with field status, to, from or message_id", field="q"
+            )
+        value = value.strip()
+        if name == "status":
+            statuses = rendering.statuses_named(value)
+            if not statuses:
+                raise InvalidRequest(f"unknown status {value!r}", field="q")
+            values["statuses"] = statuses
+        elif value:
+            values[{"to": "recipient", "from": "sender"}.get(name, name)] = value
+    return mailbox.HistoryFilter(**values)
+
+
+def _newest_first(order_by: str | None) -> bool:
+    # ClickSend sorts by date, oldest first, unless told otherwise.
+    if order_by is None:
+        return False
+    field, _, direction = order_by.partition(":")
+    if field.strip().lower() != "date" or direction.strip().lower() not in ("", "asc", "desc"):
+        raise InvalidRequest("order_by is date:asc or date:desc", field="order_by")
+    return direction.strip().lower() == "desc"
+
+
+@router.get("/sms/history", summary="SMS history")
+async def sms_history(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    date_from: int | None = None,
+    date_to: int | None = None,
+    q: str | None = None,
+    order_by: str | None = None,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    numbered = await mailbox.history_page(
+        found.database,
+        account,
+        page=page,
+        per_page=limit,
+        where=_history_filter(q, date_from, date_to),
+        newest_first=_newest_first(order_by),
+    )
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    username = account.name
+    items = [
+        rendering.history_message(
+            m, user_id, price_per_part=found.settings.price_per_part, username=username
+        )
+        for m in numbered.items
+    ]
+    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="SMS History.")
+
+
+_EXPORT_COLUMNS = ("message_id", "date", "direction", "from", "to", "body", "status", "status_code")
+
+
+@router.get("/sms/history/export", summary="Export SMS history as CSV")
+async def export_sms_history(
+    request: Request, account: AccountDep, filename: str = "sms-history.csv"
+) -> JSONResponse:
+    # ClickSend answers with a link to the file; here the file is served under the same
+    # credentials rather than from a public bucket.
+    url = request.url_for("download_sms_history").include_query_params(filename=filename)
+    return envelope({"url": str(url)}, msg="Download your file here.")
+
+
+@router.get("/sms/history/export/file", summary="The exported SMS history")
+async def download_sms_history(
+    account: AccountDep, found: ServicesDep, filename: str = "sms-history.csv"
+) -> StreamingResponse:
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_EXPORT_COLUMNS)
+        page = 1
+        while True:
+            numbered = await mailbox.history_page(
+                found.database, account, page=page, per_page=mailbox.MAX_PAGE_SIZE
+            )
+            for m in numbered.items:
+                gateway = rendering.gateway_status(m.status)
+                writer.writerow(
+                    (
+                        m.id,
+                        rendering.unix(m.created_at),
+                        m.direction,
+                        m.sender,
+                        m.recipient,
+                        m.body,
+                        gateway.status,
+                        gateway.status_code,
+                    )
+                )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if page >= numbered.last_page:
+                return
+            page += 1
+
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-") or "sms-history.csv"
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+# Receipts and inbound ------------------------------------------------------------------------
+
+
+@router.get("/sms/receipts", summary="Delivery receipts not marked read")
+async def sms_receipts(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    numbered = await mailbox.unread_page(
+        found.database, account, mailbox.RECEIPT, page=page, per_page=limit
+    )
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    items = [rendering.receipt(m, user_id) for m in numbered.items]
+    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="Receipts.")
+
+
+@router.put("/sms/receipts-read", summary="Mark delivery receipts read")
+async def sms_receipts_read(
+    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
+) -> JSONResponse:
+    before = None if body is None else _unix_time(body.date_before, "date_before")
+    await mailbox.mark_read(found.database, account, mailbox.RECEIPT, before=before)
+    return envelope(None, msg="Receipts have been marked as read.")
+
+
+@router.get("/sms/receipts/{message_id}", summary="The delivery receipt of one message")
+async def sms_receipt(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    message = await mailbox.get_receipt_or_inbound(
+        found.database, account, mailbox.RECEIPT, message_id
+    )
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    return envelope(rendering.receipt(message, user_id), msg="Receipt.")
+
+
+@router.get("/sms/inbound", summary="Inbound messages not marked read")
+async def sms_inbound(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    numbered = await mailbox.unread_page(
+        found.database, account, mailbox.INBOUND, page=page, per_page=limit
+    )
+    replies = await mailbox.with_originals(found.database, account, numbered.items)
+    items = [rendering.inbound(r.message, r.original) for r in replies]
+    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="Inbound SMS.")
+
+
+@router.put("/sms/inbound-read", summary="Mark inbound messages read")
+async def sms_inbound_read(
+    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
+) -> JSONResponse:
+    before = None if body is None else _unix_time(body.date_before, "date_before")
+    await mailbox.mark_read(found.database, account, mailbox.INBOUND, before=before)
+    return envelope(None, msg="Inbound messages have been marked as read.")
+
+
+@router.put("/sms/inbound-read/{message_id}", summary="Mark one inbound message read")
+async def sms_inbound_read_one(
+    message_id: str, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    await mailbox.mark_read(found.database, account, mailbox.INBOUND, message_id=message_id)
+    return envelope(None, msg="Inbound message has been marked as read.")
+
+
+@router.get("/sms/inbound/{message_id}", summary="One inbound message, or the reply to one sent")
+async def sms_inbound_one(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    # 6.x calls this with the id of the message sent (original_message_id), 5.x with the
+    # inbound message's own id: both are answered.
+    reply = await mailbox.find_inbound(found.database, account, message_id)
+    return envelope(rendering.inbound(reply.message, reply.original), msg="Inbound SMS.")
+
+
+# Account -------------------------------------------------------------------------------------
+
+
+@router.get("/account", summary="Account details and balance")
+async def view_account(account: AccountDep, found: ServicesDep) -> JSONResponse:
+    number = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    data = {
+        "user_id": number,
+        "username": account.name,
+        "user_email": None,
+        "active": 1 if account.status == "active" else 0,
+        "banned": 0,
+        "date_sign_up": rendering.unix(account.created_at),
+        "balance": ACCOUNT_BALANCE,
+        "account": number,
+        "account_name": account.name,
+        "country": account.region,
+        "default_country_sms": account.region,
+        "timezone": account.timezone,
+        "setting_unicode_sms": 1,
+        "_currency": rendering.currency(found.settings.currency),
+    }
+    return envelope(data, msg="Here are your account details.")

@@ -1,0 +1,45 @@
+"""Stable integer ids for provider APIs whose ids are numbers (ClickSend's list and contact ids).
+
+A number only names a target; whether the caller may see it is decided by looking the target up
+for the acting account, exactly as with its own id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tidings.core.errors import NotFound
+from tidings.store import aliases as alias_store
+from tidings.store.engine import Database
+
+
+class AliasKind:
+    LIST = "list"
+    CONTACT = "contact"
+    ACCOUNT = "account"
+
+
+async def numbers_for(database: Database, kind: str, target_ids: Sequence[str]) -> dict[str, int]:
+    """The number of each target, handing out numbers to targets that have none yet."""
+    wanted = list(dict.fromkeys(target_ids))
+    async with database.read() as connection:
+        found = await alias_store.find_aliases(connection, kind, wanted)
+    missing = [target for target in wanted if target not in found]
+    if missing:
+        async with database.write() as connection:
+            await alias_store.create_aliases(connection, kind, missing)
+            found.update(await alias_store.find_aliases(connection, kind, missing))
+    return found
+
+
+async def number_for(database: Database, kind: str, target_id: str) -> int:
+    return (await numbers_for(database, kind, [target_id]))[target_id]
+
+
+async def target_of(database: Database, kind: str, number: int) -> str:
+    """The id a number stands for; NotFound when it was never handed out."""
+    async with database.read() as connection:
+        target = await alias_store.find_target(connection, kind, number)
+    if target is None:
+        raise NotFound(f"no {kind} {number}")
+    return target

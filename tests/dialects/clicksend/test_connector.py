@@ -1,0 +1,112 @@
+"""``tidings connectors export --dialect clicksend``: a valid Swagger 2.0 custom connector that
+points at the given host, and whose every operation tidings answers as the definition says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from openapi_spec_validator import OpenAPIV2SpecValidator
+from typer.testing import CliRunner
+
+from tests.dialects.clicksend.conftest import ClickSend
+from tidings.cli import app
+
+
+def export(*args: str) -> Any:
+    result = CliRunner().invoke(app, ["connectors", "export", *args])
+    return result
+
+
+def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> None:
+    target = tmp_path / "clicksend.swagger.json"
+    result = export(
+        "--dialect", "clicksend", "--host", "https://sms.example.com:8443", "-o", str(target)
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(target.read_text())
+    OpenAPIV2SpecValidator(document).validate()
+    assert (document["host"], document["basePath"], document["schemes"]) == (
+        "sms.example.com:8443",
+        "/v3",
+        ["https"],
+    )
+    assert document["securityDefinitions"] == {"basic_auth": {"type": "basic"}}
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert operations == {
+        "sms_send",
+        "create_list",
+        "get_contact_lists",
+        "delete_list",
+        "create_list_contact",
+        "view_list_contacts",
+        "delete_list_contact",
+        "search_contact_list",
+    }
+
+    plain = export("--dialect", "clicksend", "--host", "127.0.0.1:8000")
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output)["schemes"] == ["https"]
+
+
+def test_unknown_dialects_and_bad_hosts_are_refused() -> None:
+    unknown = export("--dialect", "nope", "--host", "example.com")
+    assert unknown.exit_code == 2 and "clicksend" in unknown.output
+    bad = export("--dialect", "clicksend", "--host", "ftp://example.com/path")
+    assert bad.exit_code == 2
+
+
+def _without_nulls(value: Any) -> Any:
+    # Swagger 2.0 cannot say "nullable"; ClickSend (and tidings) send null for absent values.
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSend) -> None:
+    result = export("--dialect", "clicksend", "--host", "127.0.0.1")
+    document = json.loads(result.output)
+    paths = document["paths"]
+    http = clicksend.http
+
+    def check(path: str, method: str, response: Any) -> None:
+        assert response.status_code == 200, response.text
+        schema = {
+            **paths[path][method]["responses"]["200"]["schema"],
+            "definitions": document["definitions"],
+        }
+        jsonschema.Draft4Validator(schema).validate(_without_nulls(response.json()))
+        assert response.json()["response_code"] == "SUCCESS"
+
+    created = await http.post("/lists", json={"list_name": "Flow list"})
+    check("/lists", "post", created)
+    list_id = created.json()["data"]["list_id"]
+    check("/lists", "get", await http.get("/lists", params={"page": 1, "limit": 10}))
+    contact = await http.post(
+        f"/lists/{list_id}/contacts",
+        json={"first_name": "Aino", "last_name": "K", "phone_number": "+358401234567"},
+    )
+    check("/lists/{list_id}/contacts", "post", contact)
+    check("/lists/{list_id}/contacts", "get", await http.get(f"/lists/{list_id}/contacts"))
+    check(
+        "/search/contacts-lists",
+        "get",
+        await http.get("/search/contacts-lists", params={"q": "Flow"}),
+    )
+    sent = await http.post(
+        "/sms/send",
+        json={"messages": [{"body": "From a flow", "list_id": list_id, "source": "flow"}]},
+    )
+    check("/sms/send", "post", sent)
+    assert sent.json()["data"]["queued_count"] == 1
+    contact_id = contact.json()["data"]["contact_id"]
+    check(
+        "/lists/{list_id}/contacts/{contact_id}",
+        "delete",
+        await http.delete(f"/lists/{list_id}/contacts/{contact_id}"),
+    )
+    check("/lists/{list_id}", "delete", await http.delete(f"/lists/{list_id}"))
