@@ -15,7 +15,7 @@ from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
 from tidings.api.state import Services
-from tidings.api.v1 import admin, contacts, messages, webhooks
+from tidings.api.v1 import admin, campaigns, contacts, messages, webhooks
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
@@ -83,6 +83,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(webhooks.router)
     app.include_router(contacts.router)
+    app.include_router(campaigns.router)
     for router in routers:
         app.include_router(router)
 

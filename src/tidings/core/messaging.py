@@ -301,6 +301,7 @@ def prepare_send(
                 "error_detail": None,
                 "max_parts": max_parts,
                 "ad": request.ad,
+                "campaign_id": None,
                 "created_at": now,
                 "updated_at": now,
             }
