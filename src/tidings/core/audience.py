@@ -6,13 +6,13 @@ the acting account, and each contact's fields become the placeholder values of i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import lists
+from tidings.core.contacts import placeholder_values
 from tidings.core.errors import InvalidRequest
 from tidings.core.messaging import SendRequest
 from tidings.store import contacts as contact_store
@@ -21,42 +21,16 @@ from tidings.store.engine import Database
 from tidings.store.records import AccountRecord
 
 MAX_LISTS = 100
-# The contact fields a body may use as {placeholders}, besides its custom properties.
-CONTACT_FIELDS = (
-    "phone",
-    "email",
-    "first_name",
-    "last_name",
-    "gender",
-    "birth_year",
-    "street",
-    "zip",
-    "city",
-    "state",
-    "country",
-    "organisation",
-    "fax",
-)
 
 
 def contact_values(contact: ContactRecord) -> dict[str, str]:
-    """A contact's placeholder values: its custom properties, then its fields (which win).
+    """A contact's placeholder values (see :func:`tidings.core.contacts.placeholder_values`).
 
     An empty field fills its placeholder with nothing, so "Hi {first_name}" still goes to a
     contact without a first name; a placeholder that is neither a field nor one of the
     contact's properties leaves that recipient refused as ``missing_placeholder``.
     """
-    values: dict[str, str] = {}
-    try:
-        properties = json.loads(contact.properties or "{}")
-    except ValueError:
-        properties = {}
-    if isinstance(properties, dict):
-        values.update({str(k): str(v) for k, v in properties.items() if v is not None})
-    for name in CONTACT_FIELDS:
-        value = getattr(contact, name)
-        values[name] = "" if value is None else str(value)
-    return values
+    return placeholder_values(contact)
 
 
 def clean_list_ids(list_ids: Sequence[str], *, field: str) -> list[str]:
