@@ -16,9 +16,19 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tests.integration.events.sink import Sink
+from tests.integration.service.conftest import app, client, make_tenant, settings
 from tidings.config import Settings
 
-__all__ = ["Running", "eventually", "running_service", "service_settings"]
+__all__ = [
+    "Running",
+    "app",
+    "client",
+    "eventually",
+    "make_tenant",
+    "running_service",
+    "service_settings",
+    "settings",
+]
 
 
 def campaign_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.integration.campaigns.test_isolation import CAMPAIGN_ENDPOINTS
 from tests.integration.contacts.test_isolation import CONTACT_ENDPOINTS
 from tests.integration.service.conftest import MakeTenant, Tenant
 
@@ -87,7 +88,9 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         if path.startswith("/v1")
         for method in operations
     }
-    assert served == {(e.method, e.path) for e in ENDPOINTS} | {e[:2] for e in CONTACT_ENDPOINTS}
+    assert served == {(e.method, e.path) for e in ENDPOINTS} | {
+        e[:2] for e in CONTACT_ENDPOINTS
+    } | {e[:2] for e in CAMPAIGN_ENDPOINTS}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
