@@ -79,7 +79,7 @@ async def send_messages(
         max_parts=body.max_parts,
         ad=body.ad,
     )
-    if body.lists:
+    if body.lists or body.exclude_lists:
         request = await audience.with_list_members(
             found.database,
             account,
