@@ -437,7 +437,9 @@ async def expand_page(
     event_rows: list[dict[str, Any]] = []
     considered = sum(refused.values())
     if page.to:
-        prepared = prepare_send(
+        # Planning a page takes a while (numbers, segments); the dispatcher's loop keeps going.
+        prepared = await asyncio.to_thread(
+            prepare_send,
             account,
             SendRequest(
                 to=page.to,
