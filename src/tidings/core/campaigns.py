@@ -352,6 +352,8 @@ class _Page:
     targets_done: bool
     cursor: str | None
     finished: bool
+    # Contacts' phones were normalized when stored; explicit targets are as the user gave them.
+    from_contacts: bool = False
 
 
 def _target_addresses(targets: Sequence[str], region: str) -> set[str]:
@@ -393,6 +395,7 @@ async def _next_page(
         targets_done=True,
         cursor=contacts[-1].id if contacts else campaign.expand_cursor,
         finished=len(contacts) < page_rows,
+        from_contacts=True,
     )
     for contact in contacts:
         if contact.phone in explicit:
@@ -446,6 +449,7 @@ async def expand_page(
                 sender=campaign.sender,
                 body=campaign.body,
                 personalization=page.personalization,
+                normalized=frozenset(page.to) if page.from_contacts else frozenset(),
             ),
             max_recipients=max(max_recipients, len(page.to)),
             now=now,

@@ -61,6 +61,8 @@ class SendRequest:
     dlr_url: str | None = None
     max_parts: int | None = None
     ad: bool = False
+    # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
+    normalized: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,7 @@ def _plan_recipients(
         entry = _Planned(to=raw)
         planned.append(entry)
         try:
-            address = normalize_number(raw, account.region)
+            address = raw if raw in request.normalized else normalize_number(raw, account.region)
         except InvalidNumber as error:
             entry.error, entry.error_detail = RecipientError.INVALID_NUMBER, error.message
             continue
