@@ -593,10 +593,14 @@ class CampaignRunner:
 
     async def run_once(self) -> None:
         now = utcnow()
-        async with self._database.write() as connection:
-            await store.start_due_scheduled(connection, now=now)
         async with self._database.read() as connection:
-            ids = await store.expandable_ids(connection, now=now, limit=20)
+            # Looked up first: a write transaction every round would queue behind the writer.
+            due = await store.has_due_scheduled(connection, now=now)
+        if due:
+            async with self._database.write() as connection:
+                await store.start_due_scheduled(connection, now=now)
+        async with self._database.read() as connection:
+            ids = await store.expandable_ids(connection, owner=self.owner, now=now, limit=20)
         for campaign_id in ids:
             while not self._stopping.is_set():
                 more = await expand_page(

@@ -113,6 +113,11 @@ async def delete_draft(connection: AsyncConnection, account_id: str, campaign_id
     return bool(result.rowcount)
 
 
+async def has_due_scheduled(connection: AsyncConnection, *, now: datetime) -> bool:
+    query = select(exists().where(campaigns.c.status == "scheduled", campaigns.c.send_at <= now))
+    return bool((await connection.execute(query)).scalar())
+
+
 async def start_due_scheduled(connection: AsyncConnection, *, now: datetime) -> int:
     """Scheduled campaigns whose time has come become running; returns how many."""
     result = await connection.execute(
@@ -123,14 +128,20 @@ async def start_due_scheduled(connection: AsyncConnection, *, now: datetime) -> 
     return int(result.rowcount or 0)
 
 
-async def expandable_ids(connection: AsyncConnection, *, now: datetime, limit: int) -> list[str]:
-    """Running campaigns not yet fully expanded whose lease is free or expired."""
+async def expandable_ids(
+    connection: AsyncConnection, *, owner: str, now: datetime, limit: int
+) -> list[str]:
+    """Running campaigns not yet fully expanded whose lease is free, expired or ``owner``'s."""
     result = await connection.execute(
         select(campaigns.c.id)
         .where(
             campaigns.c.status == "running",
             campaigns.c.expanded_at.is_(None),
-            or_(campaigns.c.lease_expires_at.is_(None), campaigns.c.lease_expires_at < now),
+            or_(
+                campaigns.c.lease_expires_at.is_(None),
+                campaigns.c.lease_expires_at < now,
+                campaigns.c.lease_owner == owner,
+            ),
         )
         .order_by(campaigns.c.id)
         .limit(limit)
