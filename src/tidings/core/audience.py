@@ -6,6 +6,7 @@ the acting account, and each contact's fields become the placeholder values of i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from tidings.core import lists
 from tidings.core.contacts import placeholder_values
 from tidings.core.errors import InvalidRequest
 from tidings.core.messaging import SendRequest
+from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
 from tidings.store.contacts import ContactRecord
 from tidings.store.engine import Database
@@ -49,6 +51,35 @@ async def require_lists(
             raise InvalidRequest(f"no list {list_id}", field=field)
 
 
+async def target_contact_values(
+    database: Database,
+    account: AccountRecord,
+    targets: Sequence[str],
+    given: Mapping[str, Mapping[str, str]],
+) -> dict[str, Mapping[str, str]]:
+    """Placeholder values for the explicit targets that are contacts of the account and have
+    no values of their own in ``given``, keyed by the target as written."""
+    addresses: dict[str, str] = {}
+    for raw in targets:
+        if raw in given:
+            continue
+        with contextlib.suppress(InvalidNumber):
+            address = normalize_number(raw, account.region)
+            if address not in given:
+                addresses[raw] = address
+    if not addresses:
+        return {}
+    async with database.read() as connection:
+        known = await contact_store.contacts_by_phone(
+            connection, account.id, sorted(set(addresses.values()))
+        )
+    return {
+        raw: contact_values(known[address])
+        for raw, address in addresses.items()
+        if address in known
+    }
+
+
 async def with_list_members(
     database: Database,
     account: AccountRecord,
@@ -61,9 +92,10 @@ async def with_list_members(
     """``request`` with the members of ``list_ids`` (minus ``exclude_list_ids``) added to its
     recipients, each with its contact's placeholder values.
 
-    A member whose number is also an explicit target is added all the same, so the request's
-    planning reports it once as ``duplicate``. More recipients than one request may have is an
-    error: a campaign is the way to send to a bigger audience.
+    An explicit target that is a contact (and has no values in the request) gets its contact's
+    values too. A member whose number is also an explicit target is added all the same, so the
+    request's planning reports it once as ``duplicate``. More recipients than one request may
+    have is an error: a campaign is the way to send to a bigger audience.
     """
     include = clean_list_ids(list_ids, field="lists")
     exclude = clean_list_ids(exclude_list_ids, field="exclude_lists")
@@ -72,6 +104,7 @@ async def with_list_members(
         await require_lists(connection, account, exclude, field="exclude_lists")
     to = list(request.to)
     personalization: dict[str, Mapping[str, str]] = dict(request.personalization or {})
+    personalization.update(await target_contact_values(database, account, to, personalization))
     async for page in lists.list_recipients(
         database, account.id, include_list_ids=include, exclude_list_ids=exclude
     ):

@@ -372,7 +372,7 @@ async def _next_page(
     if not campaign.targets_done:
         return _Page(
             to=targets,
-            personalization={},
+            personalization=await audience.target_contact_values(database, account, targets, {}),
             refused=Counter(),
             targets_done=True,
             cursor=None,

@@ -11,6 +11,7 @@ CARA = {"phone": "+358401000003", "first_name": "Cara", "properties": {"code": "
 DAVE = {"phone": "+358401000004", "first_name": "Dave", "properties": {"code": "D4"}}
 FRED = {"phone": "+358401000005", "first_name": "Fred"}  # no code
 EVE = "+358409999991"
+DAVE_LOCAL = "040 1000004"  # Dave's number as a person would type it
 
 
 async def test_targets_plus_lists_minus_exclude_list_reach_the_right_handsets(
@@ -27,7 +28,7 @@ async def test_targets_plus_lists_minus_exclude_list_reach_the_right_handsets(
             json={
                 "from": "Tidings",
                 "body": "Hi {first_name}, your code is {code}",
-                "to": [EVE, DAVE["phone"]],
+                "to": [EVE, DAVE_LOCAL],
                 "personalization": {EVE: {"first_name": "Eve", "code": "E5"}},
                 "lists": [customers, newsletter],
                 "exclude_lists": [unsubscribed],
@@ -38,10 +39,11 @@ async def test_targets_plus_lists_minus_exclude_list_reach_the_right_handsets(
 
     outcomes = [(m["to"], m.get("error", {}).get("code")) for m in answer["messages"]]
     # Explicit targets first, then members in contact order; Bert (in two lists) comes once,
-    # Dave (a target and a member) is reported once as a duplicate, Cara is excluded.
+    # Dave (a target, in local form, and a member) is reported once as a duplicate and gets
+    # his contact's fields all the same; Cara is excluded.
     assert outcomes == [
         (EVE, None),
-        (DAVE["phone"], None),
+        (DAVE_LOCAL, None),
         (ANNA["phone"], None),
         (BERT["phone"], None),
         (FRED["phone"], "missing_placeholder"),
