@@ -157,6 +157,30 @@ async def test_a_cancelled_campaign_sends_nothing_and_cannot_run_again(running: 
     assert (await ok(await http.get("/v1/messages")))["data"] == []
 
 
+async def test_a_draft_run_before_its_send_at_is_scheduled(running: Running) -> None:
+    http = running.http
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    draft = await ok(
+        await http.post(
+            "/v1/campaigns",
+            json={
+                "name": "Planned",
+                "from": "Tidings",
+                "body": "x",
+                "to": [TARGET],
+                "send_at": later,
+                "execute": False,
+            },
+        ),
+        201,
+    )
+    assert draft["status"] == "draft"
+    run = await ok(await http.post(f"/v1/campaigns/{draft['id']}/run"))
+    assert (run["status"], run["started_at"]) == ("scheduled", None)
+    again = await http.post(f"/v1/campaigns/{draft['id']}/run")
+    assert again.status_code == 409, again.text
+
+
 async def test_drafts_are_listed_and_only_drafts_deleted(running: Running) -> None:
     http = running.http
     body = {"from": "Tidings", "body": "x", "to": [TARGET]}
