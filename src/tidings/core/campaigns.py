@@ -356,16 +356,20 @@ class _Page:
     from_contacts: bool = False
 
 
-def _target_addresses(targets: Sequence[str], region: str) -> set[str]:
+def _target_addresses(targets: Sequence[str], region: str) -> frozenset[str]:
     addresses: set[str] = set()
     for raw in targets:
         with contextlib.suppress(InvalidNumber):
             addresses.add(normalize_number(raw, region))
-    return addresses
+    return frozenset(addresses)
 
 
 async def _next_page(
-    database: Database, campaign: CampaignRecord, account: AccountRecord, page_rows: int
+    database: Database,
+    campaign: CampaignRecord,
+    account: AccountRecord,
+    page_rows: int,
+    target_addresses: dict[str, frozenset[str]],
 ) -> _Page:
     targets: list[str] = json.loads(campaign.targets)
     include: list[str] = json.loads(campaign.list_ids)
@@ -387,7 +391,9 @@ async def _next_page(
             after_id=campaign.expand_cursor,
             limit=page_rows,
         )
-    explicit = _target_addresses(targets, account.region) if targets else set()
+    explicit = target_addresses.get(campaign.id)
+    if explicit is None:
+        explicit = target_addresses[campaign.id] = _target_addresses(targets, account.region)
     page = _Page(
         to=[],
         personalization={},
@@ -415,12 +421,14 @@ async def expand_page(
     page_rows: int = PAGE_ROWS,
     lease: timedelta = timedelta(seconds=30),
     max_recipients: int = 10_000,
+    target_addresses: dict[str, frozenset[str]] | None = None,
 ) -> bool:
     """Write the campaign's next page of messages if ``owner`` holds (or gets) its lease.
 
     Returns True while pages remain. The page is read and planned outside the write
     transaction; the transaction then advances the cursor only if it is still where the page
     was read from (and the campaign still running), and writes the messages with it.
+    ``target_addresses`` keeps each campaign's normalized explicit targets between pages.
     """
     now = utcnow()
     async with database.write() as connection:
@@ -434,7 +442,9 @@ async def expand_page(
         )
     if campaign is None or account is None:
         return False
-    page = await _next_page(database, campaign, account, page_rows)
+    page = await _next_page(
+        database, campaign, account, page_rows, {} if target_addresses is None else target_addresses
+    )
     refused = Counter(page.refused)
     message_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
@@ -602,6 +612,8 @@ class CampaignRunner:
         async with self._database.read() as connection:
             ids = await store.expandable_ids(connection, owner=self.owner, now=now, limit=20)
         for campaign_id in ids:
+            # A campaign's explicit targets, normalized once for all of its pages.
+            target_addresses: dict[str, frozenset[str]] = {}
             while not self._stopping.is_set():
                 more = await expand_page(
                     self._database,
@@ -609,6 +621,7 @@ class CampaignRunner:
                     owner=self.owner,
                     page_rows=self._page_rows,
                     lease=self._lease,
+                    target_addresses=target_addresses,
                 )
                 if self._on_stored is not None:
                     self._on_stored()
