@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from tidings.api import create_app
 from tidings.config import Role, Settings
 from tidings.core.accounts import create_account, create_api_key
+from tidings.core.campaigns import CampaignRunner
 from tidings.core.delivery_health import record_delivery_health
 from tidings.core.inbound import process_received
 from tidings.core.setup import prepare_database
@@ -93,6 +94,7 @@ class Service:
         self.simulator: Simulator | None = None
         self.dispatcher: Dispatcher | None = None
         self.outbox: OutboxWorker | None = None
+        self.campaigns: CampaignRunner | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
         self._http: EmbeddedHttpServer | None = None
@@ -132,6 +134,13 @@ class Service:
                 inbound_hooks=[process_received],
             )
             await self.dispatcher.start()
+            # Campaign expansion writes to the queue the dispatcher reads, so it lives here.
+            self.campaigns = CampaignRunner(
+                self.database,
+                shared_database=self.database.dialect == "postgresql",
+                on_stored=self.dispatcher.notify,
+            )
+            await self.campaigns.start()
         if self.runs_api:
             await self._start_api()
 
@@ -162,6 +171,8 @@ class Service:
         then the simulator, then the database."""
         if self._http is not None:
             await self._http.stop()
+        if self.campaigns is not None:
+            await self.campaigns.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.outbox is not None:

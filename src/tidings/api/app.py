@@ -18,6 +18,7 @@ from tidings.api.problems import install_problem_handlers, problem
 from tidings.api.state import Services
 from tidings.api.v1 import (
     admin,
+    campaigns,
     compliance,
     contacts,
     conversations,
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(smartdialog.build_router())
     app.include_router(smartdialog.build_oauth_router())
     app.include_router(clicksend.router)
+    app.include_router(campaigns.router)
     for router in routers:
         app.include_router(router)
 

@@ -89,6 +89,8 @@ class SendRequest:
     ad: bool = False
     # Send to recipients that opted out or are blocked; recorded in their history.
     force_opt_in: bool = False
+    # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
+    normalized: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +210,7 @@ def _plan_recipients(
         entry = _Planned(to=raw)
         planned.append(entry)
         try:
-            address = normalize_number(raw, account.region)
+            address = raw if raw in request.normalized else normalize_number(raw, account.region)
         except InvalidNumber as error:
             entry.error, entry.error_detail = RecipientError.INVALID_NUMBER, error.message
             continue
@@ -339,6 +341,7 @@ def prepare_send(
                 "error_detail": None,
                 "max_parts": max_parts,
                 "ad": request.ad,
+                "campaign_id": None,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -62,6 +62,11 @@ async def _insert_many(
         # COPY is PostgreSQL's bulk path, several times faster than an INSERT executemany;
         # it runs on the same connection, inside the caller's transaction.
         raw = await connection.get_raw_connection()
+        if not raw.driver_connection.is_in_transaction():  # type: ignore[union-attr]
+            # The asyncpg adapter sends BEGIN with the first statement it runs; COPY goes
+            # around it, so as the first statement it would commit on its own and survive a
+            # rollback (a retried batch then fails on its own rows forever).
+            await connection.execute(select(1))
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             table.name, records=parameters, columns=list(order)
         )

@@ -656,3 +656,54 @@ class ReadMark(Base):
 
 integer_aliases = _table(IntegerAlias)
 read_marks = _table(ReadMark)
+
+
+# --- campaigns ---
+
+
+class Campaign(Base):
+    """One send to targets and lists, expanded into messages page by page in the background."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        # Listing pages through an account's campaigns newest first.
+        Index("ix_campaigns_account_id_id", "account_id", "id"),
+        # The runner looks for scheduled, unexpanded and unfinished campaigns by status.
+        Index("ix_campaigns_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(20))
+    # JSON lists: the explicit numbers as given, the list ids and the exclude list ids.
+    targets: Mapped[str] = mapped_column(Text)
+    list_ids: Mapped[str] = mapped_column(Text)
+    exclude_list_ids: Mapped[str] = mapped_column(Text)
+    send_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    # Expansion progress, advanced in the transaction that writes each page of messages, so a
+    # restarted runner continues after the last page written and sends nobody twice.
+    targets_done: Mapped[bool] = mapped_column(Boolean)
+    expand_cursor: Mapped[str | None] = mapped_column(String(26))
+    expanded_at: Mapped[datetime | None]
+    # Which runner expands it, until when: several processes may share a PostgreSQL database.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    # Every recipient considered, and the refused ones as a JSON object of reason → count
+    # (refused recipients have no message row to count).
+    targets_total: Mapped[int] = mapped_column(Integer)
+    invalid_counts: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+campaigns = _table(Campaign)
+
+# The campaign a message belongs to; its counts are one aggregate over this index.
+messages.append_column(Column("campaign_id", String(26), nullable=True))
+Index("ix_messages_campaign_id_status", messages.c.campaign_id, messages.c.status)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.integration.campaigns.test_isolation import CAMPAIGN_ENDPOINTS
 from tests.integration.compliance.test_isolation import COMPLIANCE_ENDPOINTS
 from tests.integration.contacts.test_isolation import CONTACT_ENDPOINTS
 from tests.integration.conversations.test_isolation import CONVERSATION_ENDPOINTS
@@ -96,6 +97,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         | {e[:2] for e in COMPLIANCE_ENDPOINTS}
         | {e[:2] for e in CONVERSATION_ENDPOINTS}
         | {e[:2] for e in SERVICE_ENDPOINTS}
+        | {e[:2] for e in CAMPAIGN_ENDPOINTS}
     )
 
 

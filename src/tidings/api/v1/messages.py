@@ -25,7 +25,7 @@ from tidings.api.v1.schemas import (
     RecipientOutcome,
     SendMessages,
 )
-from tidings.core import messaging
+from tidings.core import audience, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.lifecycle import MessageStatus
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
@@ -84,6 +84,15 @@ async def send_messages(
         ad=body.ad,
         force_opt_in=body.force_opt_in,
     )
+    if body.lists or body.exclude_lists:
+        request = await audience.with_list_members(
+            found.database,
+            account,
+            request,
+            list_ids=body.lists,
+            exclude_list_ids=body.exclude_lists,
+            max_recipients=settings.max_recipients,
+        )
     window = timedelta(days=settings.idempotency_days)
     now = utcnow()
     result = await messaging.find_replay(

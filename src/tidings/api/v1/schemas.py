@@ -24,8 +24,14 @@ class _Body(BaseModel):
 
 
 class SendMessages(_Body):
-    to: str | Annotated[list[str], Field(min_length=1, max_length=10_000)] = Field(
-        description="one number, or a list of up to 10,000"
+    to: str | Annotated[list[str], Field(max_length=10_000)] = Field(
+        default_factory=list, description="one number, or a list of up to 10,000"
+    )
+    lists: Annotated[list[str], Field(max_length=100)] = Field(
+        default_factory=list, description="also send to the members of these lists"
+    )
+    exclude_lists: Annotated[list[str], Field(max_length=100)] = Field(
+        default_factory=list, description="but not to members of these lists"
     )
     from_: str = Field(alias="from", min_length=1, max_length=20, description="the sender")
     body: str = Field(min_length=1, max_length=10_000, description="text; may use {placeholders}")

@@ -1,0 +1,89 @@
+"""``/v1/campaigns``: create (or draft), run, cancel, read with live counts, list, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.v1.campaign_schemas import (
+    CampaignCreate,
+    CampaignPage,
+    CampaignSummary,
+    CampaignView,
+)
+from tidings.core import campaigns
+from tidings.core.campaigns import CampaignSpec, CampaignStatus
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+@router.post("", response_model=CampaignView, status_code=201, summary="Create a campaign")
+async def create_campaign(
+    body: CampaignCreate, account: AccountDep, found: ServicesDep, response: Response
+) -> CampaignView:
+    detail = await campaigns.create_campaign(
+        found.database,
+        account,
+        CampaignSpec(
+            name=body.name,
+            body=body.body,
+            sender=body.from_,
+            targets=body.to,
+            list_ids=body.lists,
+            exclude_list_ids=body.exclude_lists,
+            send_at=body.send_at,
+            execute=body.execute,
+        ),
+        max_recipients=found.settings.max_recipients,
+    )
+    response.headers["Location"] = f"/v1/campaigns/{detail.campaign.id}"
+    return CampaignView.of_detail(detail)
+
+
+@router.get("", response_model=CampaignPage, summary="List campaigns, newest first")
+async def list_campaigns(
+    account: AccountDep,
+    found: ServicesDep,
+    status: Annotated[list[CampaignStatus] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=campaigns.PAGE_LIMIT_MAX)] = 100,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> CampaignPage:
+    page, next_cursor = await campaigns.list_campaigns(
+        found.database, account, statuses=status or (), limit=limit, cursor=cursor
+    )
+    return CampaignPage(data=[CampaignSummary.of(c) for c in page], next_cursor=next_cursor)
+
+
+@router.get("/{campaign_id}", response_model=CampaignView, summary="One campaign, live counts")
+async def get_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> CampaignView:
+    return CampaignView.of_detail(
+        await campaigns.get_campaign(found.database, account, campaign_id)
+    )
+
+
+@router.post("/{campaign_id}/run", response_model=CampaignView, summary="Run a draft")
+async def run_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> CampaignView:
+    return CampaignView.of_detail(
+        await campaigns.run_campaign(found.database, account, campaign_id)
+    )
+
+
+@router.post(
+    "/{campaign_id}/cancel",
+    response_model=CampaignView,
+    summary="Cancel: no more messages, and the ones not sent yet are cancelled",
+)
+async def cancel_campaign(
+    campaign_id: str, account: AccountDep, found: ServicesDep
+) -> CampaignView:
+    return CampaignView.of_detail(
+        await campaigns.cancel_campaign(found.database, account, campaign_id)
+    )
+
+
+@router.delete("/{campaign_id}", status_code=204, summary="Delete a draft")
+async def delete_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    await campaigns.delete_campaign(found.database, account, campaign_id)
+    return Response(status_code=204)
