@@ -12,7 +12,7 @@ from tests.dialects.truedialog.conftest import HANDSET, LONG_CODE, TrueDialog, b
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
 from tidings.core import automation
-from tidings.simulator.smsc import Simulator
+from tidings.simulator import Simulator
 
 OTHER_HANDSET = "+358401234569"
 
