@@ -12,11 +12,25 @@ from urllib.parse import urlsplit
 import typer
 
 from tidings.api.dialects.clicksend.connector import connector_definition as clicksend_connector
+from tidings.api.dialects.smartdialog.export import export_definition as smartdialog_connector
+from tidings.api.dialects.truedialog.connector import export_definition as truedialog_connector
+
+
+def _from_url(build: Callable[[str], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A builder that takes one ``scheme://host[:port]`` string, called like the others."""
+
+    def from_parts(netloc: str, *, scheme: str = "https") -> dict[str, Any]:
+        return build(f"{scheme}://{netloc}")
+
+    return from_parts
+
 
 # One line per dialect: its name and the function building its definition for a host.
 DEFINITIONS: Mapping[str, Callable[..., dict[str, Any]]] = MappingProxyType(
     {
         "clicksend": clicksend_connector,
+        "smartdialog": _from_url(smartdialog_connector),
+        "truedialog": _from_url(truedialog_connector),
     }
 )
 

@@ -19,8 +19,8 @@ TRIGGER_BODY = {
     "PowerAutomate , when the Flow/Logic App is disabled or removed",
     "options": {"endpointUrl": "http://127.0.0.1:9/callback", "httpVerb": "POST"},
 }
-# Need conversation threads in core; answered 501 in SmartDialog's shape until then.
-NOT_YET = {"SendReplyMessage", "SendDiscussionReplyMessage"}
+# Path values and ThreadIds that name what an earlier call made, filled in when it is made.
+SENT, THREAD = "<the SendMessage MessageId>", "<the thread of that message>"
 
 
 def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -81,13 +81,19 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
         ("GetUserCustomers", {}, {}, {}, None),
         ("GetCustomerServices", {"Customer-Id": customer}, {"ServiceType": "OneWay"}, {}, None),
         ("SendMessage", {}, send_headers, {}, message),
-        ("SendReplyMessage", {"ParentMessageId": "x"}, send_headers, {}, message),
+        (
+            "SendReplyMessage",
+            {"ParentMessageId": SENT},
+            send_headers,
+            {},
+            {**message, "Content": "Jatkoa edelliseen", "RequestId": "req-2"},
+        ),
         (
             "SendDiscussionReplyMessage",
             {},
             {"CustomerId": customer},
             {},
-            {"ThreadId": "t1", "Content": "Kiitos"},
+            {"ThreadId": THREAD, "Content": "Kiitos", "CustomerData": "order-1"},
         ),
         ("GetWhatsappTemplateCategories", {}, {}, {}, None),
         ("GetCustomerWhatsappIdentities", {"Customer-Id": customer}, {}, {}, None),
@@ -137,8 +143,12 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
     defined = operations()
     assert {call[0] for call in calls} == set(defined)
     location = None
+    made: dict[str, str] = {}
     for operation_id, values, headers, query, body in calls:
         method, path, operation = defined[operation_id]
+        values = {k: made.get(v, v) for k, v in values.items()}
+        if isinstance(body, dict) and body.get("ThreadId") in made:
+            body = {**body, "ThreadId": made[body["ThreadId"]]}
         if operation_id == "DeleteTrigger":
             assert location is not None
             url = location
@@ -151,16 +161,22 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
             params=query,
             json=body,
         )
-        if operation_id in NOT_YET:
-            assert response.status_code == 501, response.text
-            assert response.json()["status"] == 501
-            continue
         [(status, answer)] = operation["responses"].items()
         assert response.status_code == int(status), (operation_id, response.text)
         if "schema" in answer:
             jsonschema.validate(response.json(), json_schema(answer["schema"]))
         else:
             assert response.content == b"", operation_id
+        if operation_id == "SendMessage":
+            made[SENT] = response.json()["MessageId"]
+        if operation_id == "SendReplyMessage":
+            # The reply continues the conversation of the message it answers.
+            assert response.json()["Recipients"][0]["Address"] == HANDSET
+            threads = await signed.running.http.get("/v1/threads")
+            [thread] = threads.json()["data"]
+            made[THREAD] = thread["id"]
+        if operation_id == "SendDiscussionReplyMessage":
+            assert response.json()["ThreadId"] == made[THREAD]
         if operation_id == "NewMessage":
             location = response.headers["location"]
             assert location.startswith(str(signed.http.base_url).rstrip("/") + BASE + "/pipelines/")
@@ -181,4 +197,4 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
     assert gone.status_code == 404
     listed = await signed.running.http.get("/v1/messages")
     bodies = sorted(m["body"] for m in listed.json()["data"])
-    assert bodies == ["Hei Anna", "Your order A-17 is ready"]
+    assert bodies == ["Hei Anna", "Jatkoa edelliseen", "Kiitos", "Your order A-17 is ready"]

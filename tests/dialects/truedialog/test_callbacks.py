@@ -153,16 +153,16 @@ async def test_invalid_targets_trigger(truedialog: TrueDialog, sink: Sink) -> No
     url = f"{sink.url}/flows/invalid"
     location = await subscribed(truedialog, 13, url)
     targets = [
-        {"target": "+358401", "reason_id": 0, "reason": "invalid"},
-        {"target": HANDSET, "reason_id": 1, "reason": "opted out"},
+        {"to": "+358401", "reason": 0, "error": "invalid_number", "detail": "not a number"},
+        {"to": HANDSET, "reason": 1, "error": "opted_out", "detail": None},
     ]
     assert await emit(truedialog, "message.invalid_targets", {"targets": targets}) == 1
     await arrived(sink)
     body = body_of(sink)
     check_common(body, await account_info(truedialog), 13, url)
     assert body["InvalidTargets"] == [
-        {"Target": "+358401", "ReasonId": 0, "Reason": "invalid"},
-        {"Target": HANDSET, "ReasonId": 1, "Reason": "opted out"},
+        {"Target": "+358401", "ReasonId": 0, "Reason": "not a number"},
+        {"Target": HANDSET, "ReasonId": 1, "Reason": "opted_out"},
     ]
     assert {"ActionId", "RunId"} <= set(body)
 

@@ -94,9 +94,9 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
             RunId=None,
             InvalidTargets=[
                 {
-                    "Target": target.get("target"),
-                    "ReasonId": target.get("reason_id"),
-                    "Reason": target.get("reason"),
+                    "Target": target.get("to"),
+                    "ReasonId": target.get("reason"),
+                    "Reason": target.get("detail") or target.get("error"),
                 }
                 for target in data.get("targets") or ()
             ],

@@ -47,10 +47,6 @@ _TITLES = {
 }
 
 
-class NotAvailable(TidingsError):
-    """This operation is not available on this server yet."""
-
-
 def error_response(
     status: int,
     detail: str,
@@ -83,8 +79,6 @@ def _status_of(error: TidingsError) -> int:
             return 409
         case RateLimited():
             return 429
-        case NotAvailable():
-            return 501
         case InvalidRequest() | NoWhatsAppChannel():
             return 400
     return 400

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from tidings.api.dialects.smartdialog import rendering
-from tidings.api.dialects.smartdialog.errors import NotAvailable, SmartDialogRoute
+from tidings.api.dialects.smartdialog.errors import SmartDialogRoute
 from tidings.api.dialects.smartdialog.schemas import (
     CreateTemplate,
     CreateWebhook,
@@ -22,7 +22,17 @@ from tidings.api.dialects.smartdialog.schemas import (
     SendWhatsappTemplate,
 )
 from tidings.api.state import Services
-from tidings.core import accounts, contacts, lists, messaging, oauth, routing, services, templates
+from tidings.core import (
+    accounts,
+    contacts,
+    conversations,
+    lists,
+    messaging,
+    oauth,
+    routing,
+    services,
+    templates,
+)
 from tidings.core.errors import InvalidRequest, NotFound, Unauthorized
 from tidings.core.services import ServiceKind
 from tidings.events import subscriptions
@@ -89,6 +99,57 @@ async def _send(
         }
         raise _RecipientsRejected(errors)
     return accepted
+
+
+def _limits(found: Services) -> conversations.SendLimits:
+    settings = found.settings
+    return conversations.SendLimits(
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+        idempotency_window=timedelta(days=settings.idempotency_days),
+    )
+
+
+def _reply(
+    found: Services,
+    content: str,
+    customer_data: str | None,
+    dlr_url: str | None,
+    send: SendMessage | None,
+) -> conversations.Reply:
+    return conversations.Reply(
+        body=content,
+        send_at=None if send is None else send.SendDateTime,
+        request_id=None if send is None else send.RequestId,
+        customer_data=customer_data,
+        dlr_url=_dlr_url(found, dlr_url),
+    )
+
+
+async def _replied(
+    found: Services,
+    account: AccountRecord,
+    prepared: messaging.PreparedSend | messaging.SendResult,
+    field: str,
+) -> tuple[list[messaging.RecipientResult], str | None]:
+    """A reply stored through the intake (or its earlier answer), and the thread it is in."""
+    result = (
+        prepared
+        if isinstance(prepared, messaging.SendResult)
+        else await found.intake.submit(prepared)
+    )
+    accepted = [r for r in result.recipients if r.id is not None]
+    if not accepted:
+        # A reply has one recipient; refused, say, because that handset opted out.
+        [refused] = result.recipients
+        raise _RecipientsRejected({field: [refused.error_detail or refused.error or "rejected"]})
+    message_id = accepted[0].id
+    thread_id = (
+        None
+        if message_id is None
+        else await conversations.thread_of_message(found.database, account, message_id)
+    )
+    return accepted, thread_id
 
 
 class _RecipientsRejected(InvalidRequest):
@@ -164,18 +225,49 @@ def build_router() -> APIRouter:
         return rendering.sent(await _send(found, account, request))
 
     @router.post("/messages/reply/{parent_message_id}", operation_id="SendReplyMessage")
-    async def send_reply_message(parent_message_id: str, grant: GrantDep) -> None:
+    async def send_reply_message(
+        parent_message_id: str,
+        body: SendMessage,
+        found: ServicesDep,
+        grant: GrantDep,
+        customer_id: Annotated[str, Header(alias="Customer-Id")],
+        service_id: Annotated[str, Header(alias="Service-Id")],
+    ) -> dict[str, Any]:
+        # The addresses are the parent's (core swaps them for an inbound parent); Sender and
+        # Recipients are required by the connector but a reply cannot choose them.
         grant.require("Gateway.Send")
-        raise NotAvailable("replies by ParentMessageId need conversation threads, not yet here")
+        account = await _customer(found, grant, customer_id)
+        service = await services.get_service(found.database, account, service_id)
+        prepared = await conversations.prepare_reply_to_message(
+            found.database,
+            account,
+            parent_message_id,
+            _reply(found, body.Content, body.CustomerData, body.DlrUrl, body),
+            limits=_limits(found),
+        )
+        if isinstance(prepared, messaging.PreparedSend):
+            services.check_sender(account, service, prepared.sender_address)
+        accepted, _ = await _replied(found, account, prepared, "Recipients[0].Address")
+        return rendering.sent(accepted)
 
     @router.post("/messages/discussion/reply", operation_id="SendDiscussionReplyMessage")
     async def send_discussion_reply(
         body: DiscussionReply,
+        found: ServicesDep,
         grant: GrantDep,
         customer_id: Annotated[str, Header(alias="CustomerId")],
-    ) -> None:
+    ) -> dict[str, Any]:
         grant.require("Discussion.Reply")
-        raise NotAvailable("discussion replies by ThreadId need conversation threads, not yet here")
+        account = await _customer(found, grant, customer_id)
+        prepared = await conversations.prepare_reply_to_thread(
+            found.database,
+            account,
+            body.ThreadId,
+            _reply(found, body.Content, body.CustomerData, None, None),
+            limits=_limits(found),
+        )
+        accepted, thread_id = await _replied(found, account, prepared, "ThreadId")
+        return {**rendering.sent(accepted), "ThreadId": thread_id or body.ThreadId}
 
     @router.post("/messages/templates/whatsapp", operation_id="SendWhatsappTemplateMessage")
     async def send_whatsapp_template(

@@ -438,10 +438,15 @@ def _send_request(
     """The core request a push makes: one field per TrueDialog option core supports.
 
     ContactListIds/ExcludeListIds reach core as expanded ``to`` numbers (see :func:`_targets`)
-    and ForceOptIn is accepted and echoed only, until SendRequest carries ``lists``,
-    ``exclude_lists`` and ``force_opt_in``; each then maps here in one line.
+    until SendRequest carries ``lists`` and ``exclude_lists``; each then maps here in one line.
     """
-    return messaging.SendRequest(to=to, sender=sender, body=body.Message, send_at=send_at)
+    return messaging.SendRequest(
+        to=to,
+        sender=sender,
+        body=body.Message,
+        send_at=send_at,
+        force_opt_in=body.ForceOptIn,
+    )
 
 
 @router.post("/account/{accountId}/action-pushcampaign", status_code=201, summary="Send SMS")
@@ -483,14 +488,17 @@ async def push_campaign(
     }
     if invalid and not body.IgnoreInvalidTargets:
         raise InvalidTargets(invalid)
-    if first.accepted:
-        if len(prepared) == 1:
-            await found.intake.submit(prepared[0])
-        else:
-            for outcome in await messaging.store_sends(found.database, prepared):
-                if isinstance(outcome, Exception):
-                    raise outcome
-    message_ids = [entry.id for entry in first.recipients if entry.id is not None]
+    # Stored even when no target is valid: core screens opt-outs and blocks in the storing
+    # transaction and emits the send's message.invalid_targets event (callback type 13).
+    if len(prepared) == 1:
+        stored = [await found.intake.submit(prepared[0])]
+    else:
+        stored = []
+        for outcome in await messaging.store_sends(found.database, prepared):
+            if isinstance(outcome, Exception):
+                raise outcome
+            stored.append(outcome)
+    message_ids = [entry.id for entry in stored[0].recipients if entry.id is not None]
     action = await _alias(
         found, ids.ACTION, account.id, message_ids[0] if message_ids else new_id()
     )
