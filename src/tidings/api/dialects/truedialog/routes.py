@@ -19,9 +19,8 @@ from tidings.api.dialects.truedialog.schemas import (
     PushCampaignRequest,
 )
 from tidings.api.state import Services
+from tidings.core import audience, messaging
 from tidings.core import contacts as core_contacts
-from tidings.core import lists as core_lists
-from tidings.core import messaging
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
@@ -362,7 +361,14 @@ async def search_contacts_posted(
 
 
 # Core's field names → the PushCampaignRequest field the caller wrote.
-_PUSH_FIELDS = {"from": "Channels", "to": "Targets", "body": "Message", "send_at": "Schedules"}
+_PUSH_FIELDS = {
+    "from": "Channels",
+    "to": "Targets",
+    "body": "Message",
+    "send_at": "Schedules",
+    "lists": "ContactListIds",
+    "exclude_lists": "ExcludeListIds",
+}
 
 
 def _schedule(text: str, account: AccountRecord) -> datetime:
@@ -403,7 +409,7 @@ async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
 
 
 async def _targets(found: Services, account: AccountRecord, body: PushCampaignRequest) -> list[str]:
-    """Targets as numbers: contact ids become their phones; list members are added."""
+    """Targets as numbers: contact ids become their phones (lists are core's, see _push)."""
     numbers: list[str] = []
     for target in body.Targets:
         contact_id, number = None, _as_alias(target)
@@ -417,29 +423,14 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
             )
         else:
             numbers.append(target)
-    for list_id in [*body.ContactListIds, *body.ExcludeListIds]:
-        await core_lists.get_list(found.database, account, list_id)
-    if body.ContactListIds:
-        # Until core sends to lists itself (SendRequest.lists / exclude_lists), members are
-        # expanded here with core's own paging.
-        async for page in core_lists.list_recipients(
-            found.database,
-            account.id,
-            include_list_ids=body.ContactListIds,
-            exclude_list_ids=body.ExcludeListIds,
-        ):
-            numbers.extend(contact.phone for contact in page)
     return numbers
 
 
 def _send_request(
     body: PushCampaignRequest, sender: str, to: list[str], send_at: datetime | None
 ) -> messaging.SendRequest:
-    """The core request a push makes: one field per TrueDialog option core supports.
-
-    ContactListIds/ExcludeListIds reach core as expanded ``to`` numbers (see :func:`_targets`)
-    until SendRequest carries ``lists`` and ``exclude_lists``; each then maps here in one line.
-    """
+    """The core request a push makes: one field per TrueDialog option core supports (the
+    lists are added by core's audience, which also fills placeholders from the contacts)."""
     return messaging.SendRequest(
         to=to,
         sender=sender,
@@ -462,20 +453,31 @@ async def push_campaign(
     settings = found.settings
     sender = await _sender(found, account, body.Channels[0])
     to = await _targets(found, account, body)
-    if not to:
-        raise InvalidRequest("The lists have no members to send to.", field="ContactListIds")
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
     try:
+        requests = [
+            await audience.with_list_members(
+                found.database,
+                account,
+                _send_request(body, sender, to, send_at),
+                list_ids=body.ContactListIds,
+                exclude_list_ids=body.ExcludeListIds,
+                max_recipients=settings.max_recipients,
+            )
+            for send_at in send_times
+        ]
+        if not requests[0].to:
+            raise InvalidRequest("The lists have no members to send to.", field="ContactListIds")
         prepared = [
             messaging.prepare_send(
                 account,
-                _send_request(body, sender, to, send_at),
+                request,
                 max_recipients=settings.max_recipients,
                 default_max_parts=settings.default_max_parts,
                 now=now,
             )
-            for send_at in send_times
+            for request in requests
         ]
     except InvalidRequest as error:
         error.field = _PUSH_FIELDS.get(error.field or "", error.field)
