@@ -25,7 +25,7 @@ from tidings.api.dialects.clicksend.common import (
     clicksend_router,
     page_url,
 )
-from tidings.api.dialects.clicksend.errors import envelope
+from tidings.api.dialects.clicksend.errors import MissingRequiredField, envelope
 from tidings.api.dialects.clicksend.schemas import InboundRuleFields, ReceiptRuleFields, TestPush
 from tidings.api.state import Services
 from tidings.core import automation, receipt_rules
@@ -62,7 +62,7 @@ def _policy(found: Services) -> TargetPolicy:
 def _require(fields: Any, names: Sequence[str]) -> None:
     for name in names:
         if getattr(fields, name) is None:
-            raise InvalidRequest(f"{name} is required", field=name)
+            raise MissingRequiredField(f"{name} is required", field=name)
 
 
 def _page(items: list[Any], request: Request, page: int, limit: int) -> dict[str, Any]:
