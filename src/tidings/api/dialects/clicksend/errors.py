@@ -33,6 +33,7 @@ _log = structlog.get_logger("tidings.api.clicksend")
 class MissingRequiredField(InvalidRequest):
     """A required field is missing."""
 
+
 # Most specific class first: the first match decides (http_code, response_code).
 _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (Unauthorized, 401, "UNAUTHORIZED"),
