@@ -478,3 +478,52 @@ async def test_bad_input_and_other_accounts_rules(clicksend: ClickSend, sink: Si
     async with httpx.AsyncClient(base_url=f"{clicksend.host}/v3", auth=(user, "nope")) as wrong:
         denied = await wrong.get("/automations/sms/inbound")
         assert (denied.status_code, denied.json()["response_code"]) == (401, "UNAUTHORIZED")
+
+
+async def test_remove_opted_out_contacts_through_both_sdks(
+    clicksend: ClickSend, sdk6: ModuleType, sdk5: ModuleType
+) -> None:
+    lists = sdk6.ListsApi(sdk6_client(sdk6, clicksend))
+
+    async def new_list(name: str) -> str:
+        created = await clicksend.call(
+            lists.create_list, create_list_request=sdk6.CreateListRequest(list_name=name)
+        )
+        return str(created.data.list_id)
+
+    async def add(list_id: str, phone: str) -> None:
+        await clicksend.call(
+            lists.create_new_contact,
+            list_id,
+            create_new_contact_request=sdk6.CreateNewContactRequest(
+                phone_number=phone, first_name="N"
+            ),
+        )
+
+    customers, opt_outs = await new_list("Customers"), await new_list("Opt-outs")
+    stays, listed_out, texted_stop = "+358401110001", "+358401110002", "+358401110003"
+    for phone in (stays, listed_out, texted_stop):
+        await add(customers, phone)
+    await add(opt_outs, listed_out)
+    # STOP opts the number out account-wide in the registry.
+    await inject(clicksend, "STOP", sender=texted_stop)
+
+    removed = await clicksend.call(lists.remove_opted_out_contacts, customers, opt_outs)
+    assert removed.data.deleted == 2
+    members = await clicksend.call(lists.view_list_contacts, customers)
+    assert [c.phone_number for c in members.data.data] == [stays]
+
+    # 5.x names the same call after its path; nothing is left to remove.
+    contacts5 = sdk5.ContactApi(sdk5_client(sdk5, clicksend))
+    again = parsed(
+        await clicksend.call(
+            contacts5.lists_remove_opted_out_contacts_by_list_id_and_opt_out_list_id_put,
+            int(customers),
+            int(opt_outs),
+        )
+    )
+    assert again["data"]["deleted"] == 0
+    user, secret = await clicksend.other_account()
+    async with httpx.AsyncClient(base_url=f"{clicksend.host}/v3", auth=(user, secret)) as other:
+        theirs = await other.put(f"/lists/{customers}/remove-opted-out-contacts/{opt_outs}")
+        assert (theirs.status_code, theirs.json()["response_code"]) == (404, "NOT_FOUND")
