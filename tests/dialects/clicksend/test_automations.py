@@ -25,6 +25,7 @@ from tidings.core import routing
 
 HANDSET = "+358401234567"
 LONG_CODE = "+358409999999"
+UNDELIVERABLE = "+358401234560"
 # Long enough for a push that was going to arrive to have arrived (the outbox polls every 50 ms).
 QUIET_SECONDS = 1.0
 
@@ -319,6 +320,17 @@ async def test_sdk5_receipt_rules_match_type_and_update(
     assert (receipt["status_code"], receipt["error_code"]) == (201, 4)
     await asyncio.sleep(QUIET_SECONDS)
     assert at(sink, "/failed") == []
+    # The simulator does not deliver to a number ending in 0.
+    await clicksend.call(
+        sms.sms_send_post,
+        sdk5.SmsMessageCollection(
+            messages=[sdk5.SmsMessage(body="Lost", to=UNDELIVERABLE, _from="Acme")]
+        ),
+    )
+    [failure] = await arrival(sink, "/failed")
+    failed = form(failure)
+    assert (failed["status_code"], failed["status_text"]) == ("301", "Failed")
+    assert len(at(sink, "/ok")) == 1
 
     switched = parsed(
         await clicksend.call(
