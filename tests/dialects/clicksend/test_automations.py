@@ -539,3 +539,32 @@ async def test_remove_opted_out_contacts_through_both_sdks(
     async with httpx.AsyncClient(base_url=f"{clicksend.host}/v3", auth=(user, secret)) as other:
         theirs = await other.put(f"/lists/{customers}/remove-opted-out-contacts/{opt_outs}")
         assert (theirs.status_code, theirs.json()["response_code"]) == (404, "NOT_FOUND")
+
+
+async def test_native_rules_keep_their_shape_and_may_choose_clicksends(
+    clicksend: ClickSend, sink: Sink
+) -> None:
+    native = clicksend.running.http
+    rule = {
+        "rule_name": "Native",
+        "dedicated_number": LONG_CODE,
+        "message_search_type": 0,
+        "action": "URL",
+        "action_address": f"{sink.url}/native",
+    }
+    created = await native.post("/v1/inbound-rules", json=rule)
+    assert created.status_code == 201, created.text
+    assert created.json()["payload_format"] == "native"
+    shaped = await native.post(
+        "/v1/inbound-rules",
+        json={**rule, "action_address": f"{sink.url}/shaped", "payload_format": "clicksend"},
+    )
+    assert shaped.json()["payload_format"] == "clicksend"
+    await inject(clicksend, "Both")
+    [plain] = await arrival(sink, "/native")
+    [pushed] = await arrival(sink, "/shaped")
+    assert json_body(plain)["rule_id"] == created.json()["id"]
+    assert "rule_id" not in json_body(pushed)
+    assert isinstance(json_body(pushed)["timestamp"], int)
+    bad = await native.post("/v1/inbound-rules", json={**rule, "payload_format": "xml"})
+    assert bad.status_code == 422
