@@ -210,7 +210,9 @@ def _receipt_of(
 def render(event: Event, payload_format: str) -> RenderedBody | None:
     """Without a batch's context: the receipt with what the event itself carries."""
     fields = _receipt_of(event, None, None)
-    return None if fields is None else encode(fields, WEBHOOK_TYPE_OF_FORMAT[payload_format])
+    if fields is None or not receipt_wanted(MATCH_ALL, str(event.data.get("status"))):
+        return None
+    return encode(fields, WEBHOOK_TYPE_OF_FORMAT[payload_format])
 
 
 async def bind(
@@ -223,9 +225,12 @@ async def bind(
     users = await user_ids(connection, sorted({event.account_id for event, _ in statuses}))
 
     def render_bound(event: Event, subscription: SubscriptionRecord) -> RenderedBody | None:
+        # A subscription made without a rule (through /v1) hears every receipt.
         rule = rules.get(subscription.id)
-        status = str(event.data.get("status"))
-        if rule is None or not rule.enabled or not receipt_wanted(rule.match_type, status):
+        match_type = MATCH_ALL if rule is None else rule.match_type
+        if rule is not None and not rule.enabled:
+            return None
+        if not receipt_wanted(match_type, str(event.data.get("status"))):
             return None
         message = found.get(str(event.data.get("message_id")))
         fields = _receipt_of(event, message, users.get(event.account_id))
