@@ -568,3 +568,34 @@ async def test_native_rules_keep_their_shape_and_may_choose_clicksends(
     assert isinstance(json_body(pushed)["timestamp"], int)
     bad = await native.post("/v1/inbound-rules", json={**rule, "payload_format": "xml"})
     assert bad.status_code == 422
+
+
+async def test_sdk6_auto_reply_rule_answers_from_the_receiving_number(
+    clicksend: ClickSend, sdk6: ModuleType
+) -> None:
+    sms = sdk6.SmsApi(sdk6_client(sdk6, clicksend))
+    # 6.x's model carries the reply text in body; action_address stays empty.
+    created = await clicksend.call(
+        sms.create_sms_inbound_automation,
+        create_sms_inbound_automation_request=sdk6.CreateSmsInboundAutomationRequest(
+            dedicated_number=LONG_CODE,
+            rule_name="Hours",
+            message_search_type=2,
+            message_search_term="open",
+            action="AUTO_REPLY",
+            body="We are open 9-17.",
+            enabled=1,
+        ),
+    )
+    assert created.data.action_address == "We are open 9-17."
+    await inject(clicksend, "Are you open today?")
+    simulator = clicksend.running.service.simulator
+    assert simulator is not None
+
+    async def replied() -> bool:
+        return any(
+            m.text == "We are open 9-17." and m.sender.lstrip("+") == LONG_CODE.lstrip("+")
+            for m in simulator.inbox(HANDSET)
+        )
+
+    await eventually(replied, "the auto-reply in the handset's inbox")
