@@ -17,6 +17,8 @@ class AliasKind:
     LIST = "list"
     CONTACT = "contact"
     ACCOUNT = "account"
+    INBOUND_RULE = "inbound_rule"
+    RECEIPT_RULE = "receipt_rule"
 
 
 async def numbers_for(database: Database, kind: str, target_ids: Sequence[str]) -> dict[str, int]:

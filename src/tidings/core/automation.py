@@ -28,6 +28,7 @@ from tidings.core.contacts import _new_contact_row
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.messaging import SendRequest, prepare_send
 from tidings.errors import TidingsError
+from tidings.events.formats import clicksend as clicksend_format
 from tidings.events.outbox import Event, RulePost, enqueue_events, enqueue_rule_posts, iso_timestamp
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store import accounts as account_store
@@ -72,6 +73,13 @@ class RuleAction(enum.StrEnum):
 class WebhookType(enum.StrEnum):
     JSON = "json"
     FORM = "post"
+
+
+class PayloadFormat(enum.StrEnum):
+    """The body of a URL action: tidings' own fields, or ClickSend's inbound SMS push."""
+
+    NATIVE = "native"
+    CLICKSEND = "clicksend"
 
 
 # Matching (pure) -----------------------------------------------------------------------------
@@ -261,6 +269,7 @@ def _clean_rule(
         "action_address": address,
         "webhook_type": WebhookType(values.get("webhook_type") or WebhookType.JSON).value,
         "enabled": bool(values.get("enabled", True)),
+        "payload_format": PayloadFormat(values.get("payload_format") or PayloadFormat.NATIVE).value,
     }
 
 
@@ -308,6 +317,7 @@ async def update_rule(
             "action_address": current.action_address,
             "webhook_type": current.webhook_type,
             "enabled": current.enabled,
+            "payload_format": current.payload_format,
             **changes,
         }
         row = _clean_rule(account, merged, policy)
@@ -346,21 +356,28 @@ class _Reply:
     despite_optout: bool = False
 
 
-def rule_post(rule: InboundRuleRecord, message: ReceivedMessage) -> RulePost:
-    """The message as ClickSend's inbound rule URL action posts it."""
-    fields = {
-        "message_id": message.id,
-        "from": message.sender,
-        "to": message.recipient,
-        "body": message.body,
-        "timestamp": iso_timestamp(message.at),
-        "rule_id": rule.id,
-        "rule_name": rule.name,
-    }
-    if rule.webhook_type == WebhookType.FORM:
-        body, content_type = urlencode(fields), "application/x-www-form-urlencoded"
+def rule_post(
+    rule: InboundRuleRecord, message: ReceivedMessage, push: dict[str, Any] | None = None
+) -> RulePost:
+    """The message as the rule's URL action posts it: tidings' fields, or ``push`` (the
+    message in the rule's provider format, see :func:`_push_of`)."""
+    if push is not None:
+        rendered = clicksend_format.encode(push, rule.webhook_type)
+        body, content_type = rendered.body, rendered.content_type
     else:
-        body, content_type = json.dumps(fields, ensure_ascii=False), "application/json"
+        fields = {
+            "message_id": message.id,
+            "from": message.sender,
+            "to": message.recipient,
+            "body": message.body,
+            "timestamp": iso_timestamp(message.at),
+            "rule_id": rule.id,
+            "rule_name": rule.name,
+        }
+        if rule.webhook_type == WebhookType.FORM:
+            body, content_type = urlencode(fields), "application/x-www-form-urlencoded"
+        else:
+            body, content_type = json.dumps(fields, ensure_ascii=False), "application/json"
     assert rule.action_address is not None
     return RulePost(
         account_id=message.account_id,
@@ -370,6 +387,56 @@ def rule_post(rule: InboundRuleRecord, message: ReceivedMessage) -> RulePost:
         event_type=INBOUND_RULE,
         event_id=f"{rule.id}:{message.id}",
     )
+
+
+async def _push_of(
+    connection: AsyncConnection,
+    rule: InboundRuleRecord,
+    message: ReceivedMessage,
+    pushes: dict[str, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The message as ClickSend pushes it, looked up once per message (a reply's original)."""
+    if rule.payload_format != PayloadFormat.CLICKSEND:
+        return None
+    if message.id not in pushes:
+        pushes[message.id] = await clicksend_format.inbound_push_of(
+            connection,
+            account_id=message.account_id,
+            message_id=message.id,
+            sender=message.sender,
+            recipient=message.recipient,
+            body=message.body,
+            at=message.at,
+        )
+    return pushes[message.id]
+
+
+async def send_sample_post(
+    database: Database,
+    account: AccountRecord,
+    url: str,
+    body: str,
+    content_type: str,
+    *,
+    event_type: str,
+    policy: TargetPolicy | None = None,
+) -> None:
+    """Queue one POST of a sample body to ``url`` (a provider's "test push"), SSRF-checked."""
+    try:
+        url = validate_callback_url(url, policy)
+    except InvalidRequest as error:
+        error.field = "url"
+        raise
+    post = RulePost(
+        account_id=account.id,
+        url=url,
+        body=body,
+        content_type=content_type,
+        event_type=event_type,
+        event_id=new_id(),
+    )
+    async with database.write() as connection:
+        await enqueue_rule_posts(connection, [post])
 
 
 async def process_inbound(connection: AsyncConnection, received: Sequence[ReceivedMessage]) -> None:
@@ -401,6 +468,7 @@ async def process_inbound(connection: AsyncConnection, received: Sequence[Receiv
             await _apply_keyword(connection, message, keyword, events, replies)
 
     posts: list[RulePost] = []
+    pushes: dict[str, dict[str, Any]] = {}
     rules = await store.enabled_rules_for(
         connection, account_ids, {message.recipient for message in received}
     )
@@ -414,7 +482,8 @@ async def process_inbound(connection: AsyncConnection, received: Sequence[Receiv
             if not rule_matches(rule.message_search_type, rule.message_search_term, message.body):
                 continue
             if rule.action == RuleAction.URL:
-                posts.append(rule_post(rule, message))
+                push = await _push_of(connection, rule, message, pushes)
+                posts.append(rule_post(rule, message, push))
             elif rule.action == RuleAction.AUTO_REPLY and rule.action_address:
                 replies.append(_Reply(message, rule.action_address, f"inbound rule {rule.id}"))
 

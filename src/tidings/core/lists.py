@@ -16,6 +16,7 @@ from tidings.core.contacts import PAGE_LIMIT_MAX
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.mailbox import NumberedPage, check_page
 from tidings.store import contacts as contact_store
+from tidings.store import optout as optout_store
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
@@ -271,3 +272,37 @@ async def numbered_members(
             connection, account.id, list_id, offset=(page - 1) * per_page, limit=per_page
         )
     return NumberedPage(items, total, page, per_page)
+
+
+async def remove_opted_out_members(
+    database: Database, account: AccountRecord, list_id: str, opt_out_list_id: str
+) -> int:
+    """Remove from a list the contacts that may not be messaged: those in the opt-out list
+    (ClickSend keeps opt-outs as a list) and those opted out account-wide or blocked in the
+    registry (``core/optout.py``; an opt-out from one sender only does not count, that number
+    may still hear from the others). Returns how many were removed."""
+    removed = 0
+    async with database.write() as connection:
+        await _require_list(connection, account, list_id)
+        await _require_list(connection, account, opt_out_list_id)
+        after: str | None = None
+        while True:
+            page = await contact_store.contacts_in_lists(
+                connection,
+                account.id,
+                include_list_ids=[list_id],
+                only_active=False,
+                after_id=after,
+                limit=RECIPIENT_PAGE_ROWS,
+            )
+            if not page:
+                return removed
+            after = page[-1].id
+            suppressed = await optout_store.suppressed_among(
+                connection, account.id, [c.phone for c in page], sender=optout_store.ANY_SENDER
+            )
+            for contact in page:
+                if contact.phone in suppressed or await contact_store.is_member(
+                    connection, opt_out_list_id, contact.id
+                ):
+                    removed += await contact_store.remove_member(connection, list_id, contact.id)

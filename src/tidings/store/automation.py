@@ -46,6 +46,7 @@ class InboundRuleRecord(_Record):
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    payload_format: str = "native"
 
 
 async def _insert(connection: AsyncConnection, table: Table, values: dict[str, Any]) -> Any:

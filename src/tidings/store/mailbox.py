@@ -6,7 +6,7 @@ inbound messages they have not marked as read yet; the native API pages by curso
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, not_, select
@@ -167,3 +167,13 @@ async def first_reply(
         )
     ).one_or_none()
     return None if row is None else MessageRecord.from_row(row)
+
+
+async def messages_by_ids(
+    connection: AsyncConnection, message_ids: Collection[str]
+) -> dict[str, MessageRecord]:
+    """The messages with these ids (any account's: the caller got the ids from its events)."""
+    if not message_ids:
+        return {}
+    result = await connection.execute(select(messages).where(messages.c.id.in_(list(message_ids))))
+    return {row.id: MessageRecord.from_row(row) for row in result}

@@ -451,6 +451,9 @@ class InboundRule(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # --- clicksend automations ---
+    # The shape of a URL action's body: "native" (tidings' fields) or "clicksend" (its push).
+    payload_format: Mapped[str] = mapped_column(String(16), server_default="native")
 
 
 compliance_settings = _table(ComplianceSettings)
@@ -707,3 +710,32 @@ campaigns = _table(Campaign)
 # The campaign a message belongs to; its counts are one aggregate over this index.
 messages.append_column(Column("campaign_id", String(26), nullable=True))
 Index("ix_messages_campaign_id_status", messages.c.campaign_id, messages.c.status)
+
+
+# --- clicksend automations ---
+
+
+class ReceiptRule(Base):
+    """A named delivery-receipt rule over a webhook subscription to ``message.status``.
+
+    The subscription holds the URL and the body format; the rule adds what ClickSend's
+    receipt automations have on top: a name, which receipts it wants and whether it is on.
+    """
+
+    __tablename__ = "receipt_rules"
+    __table_args__ = (Index("ix_receipt_rules_account_id_id", "account_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # 0 every receipt, 1 failed ones only, 2 delivered ones only.
+    match_type: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+receipt_rules = _table(ReceiptRule)

@@ -34,7 +34,12 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
         ["https"],
     )
     assert document["securityDefinitions"] == {"basic_auth": {"type": "basic"}}
-    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    operations = {
+        op["operationId"]
+        for path in document["paths"].values()
+        for name, op in path.items()
+        if not name.startswith("x-")
+    }
     assert operations == {
         "sms_send",
         "create_list",
@@ -44,7 +49,14 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
         "view_list_contacts",
         "delete_list_contact",
         "search_contact_list",
+        "sms_inbound_automation",
+        "delete_sms_inbound_automation",
     }
+    trigger = document["paths"]["/ms-flow/automations/sms/inbound"]
+    assert trigger["post"]["x-ms-trigger"] == "single"
+    [body] = trigger["post"]["parameters"]
+    assert body["schema"]["properties"]["action_address"]["x-ms-notification-url"] is True
+    assert "201" in trigger["post"]["responses"]
 
     plain = export("--dialect", "clicksend", "--host", "127.0.0.1:8000")
     assert plain.exit_code == 0, plain.output
@@ -73,10 +85,10 @@ async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSe
     paths = document["paths"]
     http = clicksend.http
 
-    def check(path: str, method: str, response: Any) -> None:
-        assert response.status_code == 200, response.text
+    def check(path: str, method: str, response: Any, status: int = 200) -> None:
+        assert response.status_code == status, response.text
         schema = {
-            **paths[path][method]["responses"]["200"]["schema"],
+            **paths[path][method]["responses"][str(status)]["schema"],
             "definitions": document["definitions"],
         }
         jsonschema.Draft4Validator(schema).validate(_without_nulls(response.json()))
@@ -110,3 +122,19 @@ async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSe
         await http.delete(f"/lists/{list_id}/contacts/{contact_id}"),
     )
     check("/lists/{list_id}", "delete", await http.delete(f"/lists/{list_id}"))
+
+    # The trigger as Power Automate calls it: the body's defaults, its own callback URL.
+    trigger = paths["/ms-flow/automations/sms/inbound"]["post"]
+    properties = trigger["parameters"][0]["schema"]["properties"]
+    body = {name: spec["default"] for name, spec in properties.items() if "default" in spec}
+    body["action_address"] = "https://flow.example.com/callback"
+    subscribed = await http.post("/ms-flow/automations/sms/inbound", json=body)
+    check("/ms-flow/automations/sms/inbound", "post", subscribed, status=201)
+    location = subscribed.headers["location"]
+    rule_id = subscribed.json()["data"]["inbound_rule_id"]
+    assert location.endswith(f"/v3/ms-flow/automations/sms/inbound/{rule_id}")
+    check(
+        "/ms-flow/automations/sms/inbound/{inbound_rule_id}",
+        "delete",
+        await http.delete(location),
+    )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tidings.core.automation import RuleAction, SearchType, WebhookType
+from tidings.core.automation import PayloadFormat, RuleAction, SearchType, WebhookType
 from tidings.core.optout import ComplianceSettings, Scope
 from tidings.store.automation import InboundRuleRecord, KeywordRecord
 from tidings.store.optout import ANY_SENDER, SuppressionRecord
@@ -143,6 +143,9 @@ class RuleCreate(_Body):
     )
     webhook_type: WebhookType = Field(default=WebhookType.JSON, description="json or post (form)")
     enabled: bool = True
+    payload_format: PayloadFormat = Field(
+        default=PayloadFormat.NATIVE, description="native, or clicksend (its inbound SMS push)"
+    )
 
 
 class RuleUpdate(_Body):
@@ -154,6 +157,7 @@ class RuleUpdate(_Body):
     action_address: str | None = Field(default=None, max_length=2000)
     webhook_type: WebhookType | None = None
     enabled: bool | None = None
+    payload_format: PayloadFormat | None = None
 
 
 class RuleView(BaseModel):
@@ -166,6 +170,7 @@ class RuleView(BaseModel):
     action_address: str | None
     webhook_type: str
     enabled: bool
+    payload_format: str
     created_at: datetime
     updated_at: datetime
 
@@ -181,6 +186,7 @@ class RuleView(BaseModel):
             action_address=record.action_address,
             webhook_type=record.webhook_type,
             enabled=record.enabled,
+            payload_format=record.payload_format,
             created_at=record.created_at,
             updated_at=record.updated_at,
         )

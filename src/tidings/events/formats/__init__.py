@@ -10,21 +10,14 @@ subscription then simply gets nothing for it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.events.formats import native, smartdialog, truedialog
+from tidings.events.formats import clicksend, native, smartdialog, truedialog
+from tidings.events.formats.body import RenderedBody
 from tidings.events.types import Event
 from tidings.store.outbox import SubscriptionRecord
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedBody:
-    body: str
-    content_type: str = "application/json"
-
 
 PayloadRenderer = Callable[[Event], RenderedBody | None]
 
@@ -36,20 +29,31 @@ RENDERERS: Mapping[str, PayloadRenderer] = MappingProxyType(
         NATIVE: lambda event: RenderedBody(native.render(event)),
         truedialog.FORMAT: lambda event: _json(truedialog.render(event)),
         smartdialog.SMARTDIALOG: lambda event: _json(smartdialog.render(event)),
+        clicksend.FORMAT: lambda event: clicksend.render(event, clicksend.FORMAT),
+        clicksend.FORM_FORMAT: lambda event: clicksend.render(event, clicksend.FORM_FORMAT),
     }
 )
 
 # A format whose bodies need more than the event (ids, names, the subscription's URL) loads it
 # once per outbox batch, in the enqueuing transaction, and renders with it.
-BoundRenderer = Callable[[Event, SubscriptionRecord], str | None]
+# A bound renderer returns a JSON string, or a RenderedBody for another content type.
+BoundRenderer = Callable[[Event, SubscriptionRecord], str | RenderedBody | None]
 Binder = Callable[
     [AsyncConnection, Sequence[tuple[Event, SubscriptionRecord]]], Awaitable[BoundRenderer]
 ]
-BINDERS: Mapping[str, Binder] = MappingProxyType({truedialog.FORMAT: truedialog.bind})
+BINDERS: Mapping[str, Binder] = MappingProxyType(
+    {
+        truedialog.FORMAT: truedialog.bind,
+        clicksend.FORMAT: clicksend.bind,
+        clicksend.FORM_FORMAT: clicksend.bind,
+    }
+)
 
 
-def _json(body: str | None) -> RenderedBody | None:
-    return None if body is None else RenderedBody(body)
+def _json(body: str | RenderedBody | None) -> RenderedBody | None:
+    if body is None or isinstance(body, RenderedBody):
+        return body
+    return RenderedBody(body)
 
 
 def render(payload_format: str, event: Event) -> RenderedBody | None:

@@ -292,6 +292,104 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _internal(name: str, value: Any, schema: dict[str, Any]) -> dict[str, Any]:
+    """A body property Power Automate fills in itself, with the constant ClickSend's uses."""
+    return {**schema, "default": value, "x-ms-visibility": "internal", "x-ms-summary": name}
+
+
+# The inbound SMS push (CONTRACTS.md §4.2), what a flow's trigger outputs are made of.
+_INBOUND_PUSH = _object(
+    {
+        "timestamp": {**_INT, "x-ms-summary": "Timestamp (unix)"},
+        "from": {**_STRING, "x-ms-summary": "From"},
+        "body": {**_STRING, "x-ms-summary": "Message"},
+        "original_body": {**_STRING, "x-ms-summary": "Original message"},
+        "original_message_id": {**_STRING, "x-ms-summary": "Original message id"},
+        "to": {**_STRING, "x-ms-summary": "To"},
+        "custom_string": {**_STRING, "x-ms-summary": "Custom string"},
+        "message_id": {**_STRING, "x-ms-summary": "Message id"},
+        "keyword": {**_STRING, "x-ms-summary": "Keyword"},
+        "user_id": {**_INT, "x-ms-summary": "User id"},
+        "subaccount_id": {**_INT, "x-ms-summary": "Subaccount id"},
+    }
+)
+
+
+def _trigger_paths() -> dict[str, Any]:
+    """The inbound SMS trigger: subscribing answers 201 with a Location that takes DELETE."""
+    rule = _object(
+        {
+            "inbound_rule_id": _INT,
+            "rule_name": _STRING,
+            "dedicated_number": _STRING,
+            "action": _STRING,
+            "action_address": _STRING,
+            "enabled": _INT,
+            "webhook_type": _STRING,
+        }
+    )
+    body = _object(
+        {
+            "message_search_type": _internal("Search type", 0, _INT),
+            "message_search_term": _internal("Search term", "*", _STRING),
+            "action_address": {
+                **_STRING,
+                "x-ms-notification-url": True,
+                "x-ms-visibility": "internal",
+                "x-ms-summary": "Callback URL",
+            },
+            "dedicated_number": _internal("Dedicated number", "*", _STRING),
+            "rule_name": _internal("Rule name", "Power-Automate", _STRING),
+            "webhook_type": _internal("Webhook type", "json", _STRING),
+            "action": _internal("Action", "URL", _STRING),
+            "enabled": _internal("Enabled", 1, _INT),
+        },
+        (
+            "message_search_type",
+            "message_search_term",
+            "action_address",
+            "dedicated_number",
+            "rule_name",
+            "webhook_type",
+            "action",
+            "enabled",
+        ),
+    )
+    return {
+        "/ms-flow/automations/sms/inbound": {
+            "x-ms-notification-content": {
+                "description": "An inbound SMS",
+                "schema": _INBOUND_PUSH,
+            },
+            "post": {
+                "operationId": "sms_inbound_automation",
+                "summary": "When an inbound SMS is received",
+                "description": "Starts the flow for every SMS received on the account's numbers.",
+                "x-ms-trigger": "single",
+                "x-ms-visibility": "important",
+                "parameters": [_body(body)],
+                "responses": {
+                    "201": {"description": "Subscribed", "schema": _envelope(rule)},
+                    "default": {"description": "Error", "schema": _envelope(None)},
+                },
+            },
+        },
+        "/ms-flow/automations/sms/inbound/{inbound_rule_id}": {
+            "delete": {
+                "operationId": "delete_sms_inbound_automation",
+                "summary": "Remove the inbound SMS trigger",
+                "description": "What Power Automate calls at the trigger's Location.",
+                "x-ms-visibility": "internal",
+                "parameters": [_path_int("inbound_rule_id", "Inbound rule id")],
+                "responses": {
+                    "200": {"description": "Unsubscribed", "schema": _envelope(None)},
+                    "default": {"description": "Error", "schema": _envelope(None)},
+                },
+            }
+        },
+    }
+
+
 def connector_definition(host: str, *, scheme: str = "https") -> dict[str, Any]:
     """The Swagger 2.0 document of the connector, calling tidings at ``host`` (``name[:port]``)."""
     return {
@@ -308,6 +406,6 @@ def connector_definition(host: str, *, scheme: str = "https") -> dict[str, Any]:
         "produces": ["application/json"],
         "securityDefinitions": {"basic_auth": {"type": "basic"}},
         "security": [{"basic_auth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **_trigger_paths()},
         "definitions": _DEFINITIONS,
     }

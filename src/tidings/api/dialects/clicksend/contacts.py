@@ -327,3 +327,16 @@ async def transfer_contact(
 ) -> JSONResponse:
     shown = await _copy(found, account, from_list_id, contact_id, to_list_id, move=True)
     return envelope(shown, msg="Contact has been transferred.")
+
+
+@router.put(
+    "/lists/{list_id}/remove-opted-out-contacts/{opt_out_list_id}",
+    summary="Remove opted-out contacts from a list",
+)
+async def remove_opted_out_contacts(
+    list_id: int, opt_out_list_id: int, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    target = await list_by_number(found, account, list_id)
+    opt_outs = await list_by_number(found, account, opt_out_list_id)
+    deleted = await lists.remove_opted_out_members(found.database, account, target.id, opt_outs.id)
+    return envelope({"deleted": deleted}, msg="Opted out contacts have been removed.")

@@ -29,6 +29,11 @@ from tidings.phone import InvalidNumber, InvalidSender
 
 _log = structlog.get_logger("tidings.api.clicksend")
 
+
+class MissingRequiredField(InvalidRequest):
+    """A required field is missing."""
+
+
 # Most specific class first: the first match decides (http_code, response_code).
 _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (Unauthorized, 401, "UNAUTHORIZED"),
@@ -40,6 +45,7 @@ _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (UnregisteredSender, 400, "INVALID_SENDER_ID"),
     (InvalidSender, 400, "INVALID_SENDER_ID"),
     (InvalidNumber, 400, "INVALID_RECIPIENT"),
+    (MissingRequiredField, 400, "MISSING_REQUIRED_FIELDS"),
     (InvalidRequest, 400, "BAD_REQUEST"),
 )
 

@@ -19,36 +19,14 @@ import pycountry
 
 from tidings.core.contacts import contact_properties
 from tidings.core.mailbox import NumberedPage
+from tidings.events.formats.clicksend import (
+    GATEWAY_STATUS,
+    gateway_status,
+    receipt_push,
+    unix,
+)
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.records import MessageRecord
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayStatus:
-    """ClickSend's view of a message status (help.clicksend.com, "SMS gateway error codes")."""
-
-    status: str
-    status_code: int  # 200 pending/sent, 201 delivered, 300 temporary, 301 permanent failure
-    error_code: int
-    error_text: str
-
-
-# Every tidings message status, in ClickSend's words.
-GATEWAY_STATUS: Mapping[str, GatewayStatus] = {
-    "accepted": GatewayStatus("Queued", 200, 1, "Queued"),
-    "queued": GatewayStatus("Queued", 200, 1, "Queued"),
-    "scheduled": GatewayStatus("Scheduled", 200, 2, "Scheduled"),
-    "submitting": GatewayStatus("Queued", 200, 1, "Queued"),
-    "sent": GatewayStatus("Sent", 200, 3, "Sent to network"),
-    "delivered": GatewayStatus("Delivered", 201, 4, "Delivered to handset"),
-    "undelivered": GatewayStatus("Failed", 301, 7, "Failed: unknown reason"),
-    "expired": GatewayStatus("Failed", 301, 20, "Delivery receipt expired"),
-    "rejected": GatewayStatus("Failed", 301, 15, "Rejected by network"),
-    "failed": GatewayStatus("Failed", 301, 7, "Failed: message could not be sent"),
-    "cancelled": GatewayStatus("Cancelled", 301, 5, "Cancelled"),
-    "received": GatewayStatus("Received", 200, 3, "Received"),
-}
-_UNKNOWN = GatewayStatus("Failed", 301, 7, "Failed: unknown reason")
 
 _CURRENCY_SIGNS = {"AUD": "$", "USD": "$", "NZD": "$", "CAD": "$", "EUR": "€", "GBP": "£"}
 
@@ -57,14 +35,6 @@ def statuses_named(name: str) -> tuple[str, ...]:
     """The tidings statuses ClickSend calls ``name`` (case-insensitive)."""
     wanted = name.strip().lower()
     return tuple(sorted(s for s, g in GATEWAY_STATUS.items() if g.status.lower() == wanted))
-
-
-def unix(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())
-
-
-def gateway_status(status: str) -> GatewayStatus:
-    return GATEWAY_STATUS.get(status, _UNKNOWN)
 
 
 def country_of(number: str) -> str | None:
@@ -169,20 +139,16 @@ def history_message(
 
 
 def receipt(message: MessageRecord, user_id: int) -> dict[str, Any]:
-    """A delivery receipt (``SmsReceipt``: codes as integers)."""
-    gateway = gateway_status(message.status)
-    return {
-        "timestamp_send": unix(message.created_at),
-        "timestamp": unix(message.status_at),
-        "message_id": message.id,
-        "status_code": gateway.status_code,
-        "status_text": gateway.status,
-        "error_code": gateway.error_code,
-        "error_text": message.error_detail or gateway.error_text,
-        "custom_string": message.customer_data or "",
-        "subaccount_id": user_id,
-        "message_type": "SMS",
-    }
+    """A delivery receipt (``SmsReceipt``: codes as integers), as polled and as pushed."""
+    return receipt_push(
+        message_id=message.id,
+        status=message.status,
+        status_at=message.status_at,
+        sent_at=message.created_at,
+        custom_string=message.customer_data,
+        error_detail=message.error_detail,
+        user_id=user_id,
+    )
 
 
 def inbound(message: MessageRecord, original: MessageRecord | None) -> dict[str, Any]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from tidings.api.dialects.clicksend import contacts, sms
+from tidings.api.dialects.clicksend import automations, contacts, sms
 from tidings.api.dialects.clicksend.common import clicksend_router
 from tidings.api.dialects.clicksend.errors import envelope
 
 router = clicksend_router("/v3")
 router.include_router(sms.router)
 router.include_router(contacts.router)
+router.include_router(automations.router)
 
 
 @router.api_route(

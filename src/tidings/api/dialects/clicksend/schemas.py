@@ -62,3 +62,34 @@ class ContactImport(_Body):
     file_url: str
     # The file's columns in ClickSend's field names, comma separated, when it has no header.
     field_order: str | None = None
+
+
+class InboundRuleFields(_Body):
+    """An inbound automation; every field optional here (an update changes what it names),
+    required ones checked on create. 5.x sends the numbers as floats (``0.0``)."""
+
+    dedicated_number: str | None = None
+    rule_name: str | None = None
+    message_search_type: int | None = None
+    message_search_term: str | None = None
+    action: str | None = None
+    action_address: str | None = None
+    enabled: int | None = None
+    webhook_type: str | None = None
+    # 6.x's request model has it; an AUTO_REPLY without action_address replies with it.
+    body: str | None = None
+
+
+class ReceiptRuleFields(_Body):
+    rule_name: str | None = None
+    match_type: int | None = None
+    action: str | None = None
+    action_address: str | None = None
+    enabled: int | None = None
+    # Not in ClickSend's model: its receipt pushes are forms; "json" asks for JSON.
+    webhook_type: str | None = None
+
+
+class TestPush(_Body):
+    url: str
+    webhook_type: str | None = None

@@ -42,6 +42,7 @@ from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.errors import TidingsError
+from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord
 
@@ -312,11 +313,11 @@ async def download_sms_history(
                 found.database, account, page=page, per_page=mailbox.MAX_PAGE_SIZE
             )
             for m in numbered.items:
-                gateway = rendering.gateway_status(m.status)
+                gateway = gateway_status(m.status)
                 writer.writerow(
                     (
                         m.id,
-                        rendering.unix(m.created_at),
+                        unix(m.created_at),
                         m.direction,
                         m.sender,
                         m.recipient,
@@ -430,7 +431,7 @@ async def view_account(account: AccountDep, found: ServicesDep) -> JSONResponse:
         "user_email": None,
         "active": 1 if account.status == "active" else 0,
         "banned": 0,
-        "date_sign_up": rendering.unix(account.created_at),
+        "date_sign_up": unix(account.created_at),
         "balance": ACCOUNT_BALANCE,
         "account": number,
         "account_name": account.name,
