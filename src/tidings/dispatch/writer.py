@@ -95,6 +95,8 @@ class StatusWriter:
         self._after_inbound = after_inbound
         self._pending = _Batch()
         self._deferred: list[ReceiptOutcome] = []
+        # SMSC ids of the submit outcomes still pending (not yet taken into a batch).
+        self._unwritten: set[str] = set()
         self._recent: dict[str, store.PartOwner] = {}
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -104,6 +106,8 @@ class StatusWriter:
 
     def submit_outcome(self, outcome: SubmitOutcome) -> None:
         self._pending.submits.append(outcome)
+        for _, smsc_id in outcome.sent:
+            self._unwritten.add(smsc_id)
         self._wakeup.set()
 
     def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
@@ -213,15 +217,19 @@ class StatusWriter:
         pending = self._pending
         if len(pending.submits) <= self._max_batch:
             self._pending = _Batch()
+            self._unwritten.clear()
             return pending
-        later = pending.submits[self._max_batch :]
-        later_ids = {smsc_id for outcome in later for _, smsc_id in outcome.sent}
         batch = _Batch(
             submits=pending.submits[: self._max_batch],
             inbound=pending.inbound,
             inbound_waiters=pending.inbound_waiters,
         )
-        self._pending = _Batch(submits=later)
+        for outcome in batch.submits:
+            for _, smsc_id in outcome.sent:
+                self._unwritten.discard(smsc_id)
+        # What is left in ``_unwritten`` are the SMSC ids of the submits left for later.
+        later_ids = self._unwritten
+        self._pending = _Batch(submits=pending.submits[self._max_batch :])
         for receipt, waiter in zip(pending.receipts, pending.receipt_waiters, strict=True):
             goes = self._pending if receipt.smsc_message_id in later_ids else batch
             goes.receipts.append(receipt)

@@ -245,6 +245,17 @@ async def enqueue_status_changes(
             if change.dlr_url
         ],
     )
+    # Most status changes belong to accounts that subscribe to none: build events only for
+    # those that do (one query), since this runs for every submit and receipt.
+    subscribed = {
+        subscription.account_id
+        for subscription in await store.list_subscriptions(
+            connection, {change.account_id for change in changes}
+        )
+        if _subscribed(subscription.event_types, MESSAGE_STATUS)
+    }
+    if not subscribed:
+        return
     await enqueue_events(
         connection,
         [
@@ -261,6 +272,7 @@ async def enqueue_status_changes(
                 occurred_at=change.at,
             )
             for change in changes
+            if change.account_id in subscribed
         ],
     )
 
