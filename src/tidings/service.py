@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -139,6 +140,7 @@ class Service:
                 self.database,
                 shared_database=self.database.dialect == "postgresql",
                 on_stored=self.dispatcher.notify,
+                receipt_wait=timedelta(seconds=self.settings.campaign_receipt_wait_seconds),
             )
             await self.campaigns.start()
         if self.runs_api:

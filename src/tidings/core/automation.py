@@ -530,6 +530,8 @@ async def _apply_command(
             connection, message.account_id, message.sender, message.recipient, compliance.scope
         )
         events.append(event(optout.OPTIN_RECEIVED))
+        if compliance.start_reply:
+            replies.append(_Reply(message, compliance.start_reply, "START confirmation"))
     elif compliance.help_text:
         replies.append(_Reply(message, compliance.help_text, "HELP reply", despite_optout=True))
 

@@ -80,6 +80,9 @@ def _from(target: CampaignStatus) -> list[str]:
     return [status.value for status, nxt in TRANSITIONS.items() if target in nxt]
 
 
+# How long a sent message may wait for its receipt before its campaign stops waiting for it:
+# the usual SMSC validity period.
+DEFAULT_RECEIPT_WAIT = timedelta(hours=72)
 UNFINISHED_MESSAGE_STATUSES = sorted(s.value for s in MessageStatus if s not in FINAL_STATUSES)
 _QUEUED = {
     MessageStatus.ACCEPTED,
@@ -502,21 +505,31 @@ async def expand_page(
     return not page.finished
 
 
-async def complete_finished(database: Database, *, limit: int = 100) -> list[str]:
+async def complete_finished(
+    database: Database, *, limit: int = 100, receipt_wait: timedelta = DEFAULT_RECEIPT_WAIT
+) -> list[str]:
     """Complete the running campaigns whose messages are all final; returns their ids.
 
+    A message ``sent`` longer than ``receipt_wait`` ago counts as done here: the SMSC gives up
+    on a message after its validity period, and a receipt that never comes would otherwise
+    keep the campaign running forever. The message keeps its status (counted as ``sent``).
     Only fully expanded campaigns are looked at, each with one index probe. The status change
     is a compare-and-set in the transaction that queues the event, so it is emitted once even
     with several runners.
     """
     completed: list[str] = []
+    sent_since = utcnow() - receipt_wait
     async with database.read() as connection:
         candidates = await store.expanded_running(connection, limit=limit)
         done = [
             campaign
             for campaign in candidates
             if not await store.has_unfinished_messages(
-                connection, campaign.id, unfinished=UNFINISHED_MESSAGE_STATUSES
+                connection,
+                campaign.id,
+                unfinished=UNFINISHED_MESSAGE_STATUSES,
+                sent=MessageStatus.SENT.value,
+                sent_since=sent_since,
             )
         ]
     for campaign in done:
@@ -572,8 +585,10 @@ class CampaignRunner:
         lease: timedelta = timedelta(seconds=30),
         poll_seconds: float = 0.25,
         on_stored: Callable[[], None] | None = None,
+        receipt_wait: timedelta = DEFAULT_RECEIPT_WAIT,
     ) -> None:
         self._database = database
+        self._receipt_wait = receipt_wait
         self._shared = shared_database
         self._page_rows = page_rows
         self._lease = lease
@@ -633,5 +648,5 @@ class CampaignRunner:
                     self._on_stored()
                 if not more:
                     break
-        for campaign_id in await complete_finished(self._database):
+        for campaign_id in await complete_finished(self._database, receipt_wait=self._receipt_wait):
             log.info("campaign completed", campaign_id=campaign_id)

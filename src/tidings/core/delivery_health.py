@@ -14,10 +14,16 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core import contacts
+from tidings.core.accounts import utcnow
 from tidings.core.contacts import DeliveryOutcome
+from tidings.core.errors import NotFound
 from tidings.core.lifecycle import MessageStatus
 from tidings.store import contact_health as store
 from tidings.store.contact_health import HealthChange
+from tidings.store.contacts import ContactRecord
+from tidings.store.engine import Database
+from tidings.store.records import AccountRecord
 
 # Receipt error codes (GSM MAP) that will not pass by themselves: unknown, unidentified or
 # illegal subscriber, teleservice not provisioned, illegal equipment, call barred.
@@ -108,3 +114,14 @@ async def record_delivery_health(
 ) -> None:
     """A status hook for the dispatcher: count final outcomes on the recipients' contacts."""
     await store.record_contact_outcomes(connection, summarize(changes))
+
+
+async def clear_current_errors(
+    database: Database, account: AccountRecord, contact_id: str
+) -> ContactRecord:
+    """Let a number the send path refuses as undeliverable be tried again (after it was fixed,
+    say): its current error counts restart at 0, as after a delivery; the totals stay."""
+    async with database.write() as connection:
+        if not await store.clear_current_errors(connection, account.id, contact_id, at=utcnow()):
+            raise NotFound(f"no contact {contact_id}")
+    return await contacts.get_contact(database, account, contact_id)

@@ -50,6 +50,7 @@ class RecipientError:
     MISSING_PLACEHOLDER = "missing_placeholder"
     INVALID_TEXT = "invalid_text"
     OPTED_OUT = "opted_out"
+    UNDELIVERABLE = "undeliverable"
     BLOCKED = "blocked"
 
 
@@ -71,6 +72,7 @@ REASON_OF = {
     RecipientError.DUPLICATE: InvalidTargetReason.DUPLICATE,
     RecipientError.OPTED_OUT: InvalidTargetReason.OPTED_OUT,
     RecipientError.BLOCKED: InvalidTargetReason.BLOCKED,
+    RecipientError.UNDELIVERABLE: InvalidTargetReason.UNDELIVERABLE,
 }
 
 

@@ -24,6 +24,7 @@ from tidings.core.accounts import utcnow
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import Event, iso_timestamp
 from tidings.phone import InvalidNumber, InvalidSender, SenderKind, normalize_number, parse_sender
+from tidings.store import contact_health
 from tidings.store import optout as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
@@ -46,6 +47,10 @@ PAGE_LIMIT_MAX = 1_000
 DEFAULT_STOP_REPLY = (
     "You have been unsubscribed and will receive no more messages. Reply START to resubscribe."
 )
+# Hard errors in a row (unknown subscriber, barred, ...) after which a number is not sent to.
+DEFAULT_HARD_ERROR_LIMIT = 3
+MAX_HARD_ERROR_LIMIT = 1_000
+UNDELIVERABLE = "undeliverable"
 FORCED_DETAIL = "accepted; force_opt_in overrides the number's {reason}"
 
 
@@ -66,6 +71,9 @@ class ComplianceSettings:
     stop_words: tuple[str, ...] = ()
     stop_reply: str | None = DEFAULT_STOP_REPLY
     help_text: str | None = None
+    # A recipient whose contact has this many hard errors in a row is refused (reason 4).
+    hard_error_limit: int = DEFAULT_HARD_ERROR_LIMIT
+    start_reply: str | None = None
 
     @classmethod
     def of(cls, record: store.ComplianceSettingsRecord | None) -> ComplianceSettings:
@@ -76,6 +84,8 @@ class ComplianceSettings:
             stop_words=tuple(json.loads(record.stop_words)),
             stop_reply=record.stop_reply,
             help_text=record.help_text,
+            hard_error_limit=record.hard_error_limit,
+            start_reply=record.start_reply,
         )
 
 
@@ -146,6 +156,18 @@ async def update_settings(
             current = replace(current, stop_reply=_clean_text(changes["stop_reply"], "stop_reply"))
         if "help_text" in changes:
             current = replace(current, help_text=_clean_text(changes["help_text"], "help_text"))
+        if "start_reply" in changes:
+            current = replace(
+                current, start_reply=_clean_text(changes["start_reply"], "start_reply")
+            )
+        if "hard_error_limit" in changes:
+            limit = changes["hard_error_limit"]
+            if limit is None or not 0 <= limit <= MAX_HARD_ERROR_LIMIT:
+                raise InvalidRequest(
+                    f"hard_error_limit is 0 (off) to {MAX_HARD_ERROR_LIMIT}",
+                    field="hard_error_limit",
+                )
+            current = replace(current, hard_error_limit=limit)
         await store.save_settings(
             connection,
             account_id=account.id,
@@ -153,6 +175,8 @@ async def update_settings(
             stop_words=json.dumps(list(current.stop_words)),
             stop_reply=current.stop_reply,
             help_text=current.help_text,
+            hard_error_limit=current.hard_error_limit,
+            start_reply=current.start_reply,
             updated_at=utcnow(),
         )
     return current
@@ -303,29 +327,37 @@ def compliance_event(
 async def screen_send(
     connection: AsyncConnection, prepared: messaging.PreparedSend
 ) -> Event | None:
-    """Refuse the recipients of ``prepared`` that opted out or are blocked; one query.
+    """Refuse the recipients of ``prepared`` that opted out, are blocked or are undeliverable
+    (their contact's current run of hard errors reached the account's limit); one query for
+    the registry and one for the contacts.
 
-    With ``force_opt_in`` they are sent to anyway and their history says so. Returns the
+    ``force_opt_in`` sends to opted-out and blocked numbers anyway and their history says so;
+    it does not override undeliverable (a consent override says nothing about whether the
+    number exists): a delivery, or clearing the contact's current errors, does. Returns the
     send's ``message.invalid_targets`` event when any recipient was refused, for any reason.
     """
     rows = prepared.message_rows
     suppressed: dict[str, str] = {}
+    undeliverable: set[str] = set()
     if rows:
+        phones = [row["recipient"] for row in rows]
         suppressed = await store.suppressed_among(
-            connection,
-            prepared.account.id,
-            [row["recipient"] for row in rows],
-            sender=prepared.sender_address,
+            connection, prepared.account.id, phones, sender=prepared.sender_address
         )
-    if suppressed:
-        if prepared.force_opt_in:
-            for event_row, row in zip(prepared.event_rows, rows, strict=True):
-                kind = suppressed.get(row["recipient"])
-                if kind is not None:
-                    reason = "block" if kind == BLOCKED else "opt-out"
-                    event_row["detail"] = FORCED_DETAIL.format(reason=reason)
-        else:
-            _refuse(prepared, suppressed)
+        undeliverable = await contact_health.undeliverable_among(
+            connection, prepared.account.id, phones, default_limit=DEFAULT_HARD_ERROR_LIMIT
+        )
+    if suppressed and prepared.force_opt_in:
+        for event_row, row in zip(prepared.event_rows, rows, strict=True):
+            kind = suppressed.get(row["recipient"])
+            if kind is not None and row["recipient"] not in undeliverable:
+                reason = "block" if kind == BLOCKED else "opt-out"
+                event_row["detail"] = FORCED_DETAIL.format(reason=reason)
+        suppressed = {}
+    # Opted out or blocked is the reason given first: it holds whatever the receipts say.
+    refusals = {phone: UNDELIVERABLE for phone in undeliverable} | suppressed
+    if refusals:
+        _refuse(prepared, refusals)
     refused = [r for r in prepared.result.recipients if r.error is not None]
     if not refused:
         return None
@@ -364,6 +396,13 @@ def _refuse(prepared: messaging.PreparedSend, suppressed: dict[str, str]) -> Non
             continue
         if kind == BLOCKED:
             code, detail = messaging.RecipientError.BLOCKED, f"{result.address} is on the blocklist"
+        elif kind == UNDELIVERABLE:
+            code = messaging.RecipientError.UNDELIVERABLE
+            detail = (
+                f"{result.address} is undeliverable: its last messages failed with hard errors"
+                " (the number does not exist or cannot receive); a delivery or clearing the"
+                " contact's current errors lifts this"
+            )
         else:
             code, detail = messaging.RecipientError.OPTED_OUT, f"{result.address} opted out"
         recipients.append(

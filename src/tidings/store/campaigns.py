@@ -243,11 +243,24 @@ async def expanded_running(connection: AsyncConnection, *, limit: int) -> list[C
 
 
 async def has_unfinished_messages(
-    connection: AsyncConnection, campaign_id: str, *, unfinished: Sequence[str]
+    connection: AsyncConnection,
+    campaign_id: str,
+    *,
+    unfinished: Sequence[str],
+    sent: str,
+    sent_since: datetime,
 ) -> bool:
-    """One index probe on (campaign_id, status)."""
+    """Whether a message is in an ``unfinished`` status, or ``sent`` at or after ``sent_since``
+    (still waiting for its receipt); probes on the index (campaign_id, status)."""
+    m = messages.c
+    waiting = [s for s in unfinished if s != sent]
     query = select(
-        exists().where(messages.c.campaign_id == campaign_id, messages.c.status.in_(unfinished))
+        or_(
+            exists().where(m.campaign_id == campaign_id, m.status.in_(waiting)),
+            exists().where(
+                m.campaign_id == campaign_id, m.status == sent, m.status_at >= sent_since
+            ),
+        )
     )
     return bool((await connection.execute(query)).scalar())
 

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, and_, bindparam, case, func, or_, update
+from sqlalchemy import Boolean, Integer, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import contacts
+from tidings.store.models import compliance_settings, contacts
+
+# Stays well under SQLite's 32,766 bound parameters per statement.
+_IN_CHUNK = 5_000
 
 
 @dataclass(slots=True)
@@ -94,3 +97,48 @@ async def record_contact_outcomes(
             for change in changes
         ],
     )
+
+
+async def undeliverable_among(
+    connection: AsyncConnection, account_id: str, phones: Sequence[str], *, default_limit: int
+) -> set[str]:
+    """Which of ``phones`` belong to a contact whose current run of hard errors reached the
+    account's ``hard_error_limit`` (``default_limit`` without a settings row; 0 never).
+
+    One query per chunk over the unique index (account_id, phone); the limit is a subquery,
+    so the send path reads no settings for it.
+    """
+    found: set[str] = set()
+    c = contacts.c
+    limit = func.coalesce(
+        select(compliance_settings.c.hard_error_limit)
+        .where(compliance_settings.c.account_id == account_id)
+        .scalar_subquery(),
+        default_limit,
+    )
+    for start in range(0, len(phones), _IN_CHUNK):
+        chunk = phones[start : start + _IN_CHUNK]
+        result = await connection.execute(
+            select(c.phone).where(
+                c.account_id == account_id,
+                c.phone.in_(chunk),
+                c.hard_errors_current > 0,
+                limit > 0,
+                c.hard_errors_current >= limit,
+            )
+        )
+        found.update(phone for (phone,) in result)
+    return found
+
+
+async def clear_current_errors(
+    connection: AsyncConnection, account_id: str, contact_id: str, *, at: datetime
+) -> bool:
+    """Forget the contact's current run of errors (the totals stay), so it is sent to again."""
+    c = contacts.c
+    result = await connection.execute(
+        update(contacts)
+        .where(c.account_id == account_id, c.id == contact_id)
+        .values(hard_errors_current=0, soft_errors_current=0, error_since=None, updated_at=at)
+    )
+    return bool(result.rowcount)

@@ -388,6 +388,10 @@ class ComplianceSettings(Base):
     stop_reply: Mapped[str | None] = mapped_column(Text)
     help_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    # --- undeliverable recipients and START confirmation ---
+    # Refuse a recipient whose contact has this many hard errors in a row; 0 never refuses.
+    hard_error_limit: Mapped[int] = mapped_column(Integer, server_default="3")
+    start_reply: Mapped[str | None] = mapped_column(Text)
 
 
 class Suppression(Base):

@@ -44,6 +44,8 @@ class ComplianceSettingsRecord(_Record):
     stop_reply: str | None
     help_text: str | None
     updated_at: datetime
+    hard_error_limit: int
+    start_reply: str | None
 
 
 async def find_settings(

@@ -67,6 +67,16 @@ class ComplianceUpdate(_Body):
     help_text: str | None = Field(
         default=None, max_length=1000, description="the HELP/INFO reply; null sends none"
     )
+    start_reply: str | None = Field(
+        default=None, max_length=1000, description="the START confirmation; null sends none"
+    )
+    hard_error_limit: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="refuse a recipient whose contact has this many hard errors in a row"
+        " (reason 4, undeliverable); 0 never refuses",
+    )
 
 
 class ComplianceView(BaseModel):
@@ -74,6 +84,8 @@ class ComplianceView(BaseModel):
     stop_words: list[str]
     stop_reply: str | None
     help_text: str | None
+    start_reply: str | None
+    hard_error_limit: int
 
     @classmethod
     def of(cls, settings: ComplianceSettings) -> ComplianceView:
@@ -82,6 +94,8 @@ class ComplianceView(BaseModel):
             stop_words=list(settings.stop_words),
             stop_reply=settings.stop_reply,
             help_text=settings.help_text,
+            start_reply=settings.start_reply,
+            hard_error_limit=settings.hard_error_limit,
         )
 
 

@@ -24,7 +24,7 @@ from tidings.api.v1.contact_schemas import (
     MembersRemoved,
     MemberTransfer,
 )
-from tidings.core import contacts, lists
+from tidings.core import contacts, delivery_health, lists
 from tidings.core.contacts import DuplicatePolicy
 
 router = APIRouter(prefix="/v1")
@@ -137,6 +137,16 @@ async def update_contact(
     changes = body.model_dump(exclude_unset=True)
     return ContactView.of(
         await contacts.update_contact(found.database, account, contact_id, changes)
+    )
+
+
+@router.post("/contacts/{contact_id}/clear-errors", response_model=ContactView, tags=["contacts"])
+async def clear_contact_errors(
+    contact_id: str, account: AccountDep, found: ServicesDep
+) -> ContactView:
+    """Reset the current error counts, so sends to an undeliverable number are tried again."""
+    return ContactView.of(
+        await delivery_health.clear_current_errors(found.database, account, contact_id)
     )
 
 
