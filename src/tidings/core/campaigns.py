@@ -470,8 +470,8 @@ async def expand_page(
     async with database.write() as connection:
         invalid_event = None
         if prepared is not None:
-            # The same refusal as every other send: opted-out and blocked numbers are dropped
-            # here, in the transaction that writes the page, and reported by reason.
+            # The same refusal as every other send: opted-out, blocked and undeliverable numbers
+            # are dropped here, in the transaction that writes the page, and reported by reason.
             invalid_event = await optout.screen_send(connection, prepared)
             for result in prepared.result.recipients:
                 if result.error is not None:
