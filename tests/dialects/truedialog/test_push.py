@@ -3,6 +3,7 @@ callback; Targets, ContactListIds, Schedules, IgnoreInvalidTargets and Execute a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from tests.dialects.truedialog.conftest import HANDSET, LONG_CODE, TrueDialog, body_of
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
-from tidings.core import contacts, lists
+from tidings.core import campaigns, contacts, lists, optout
+from tidings.store import truedialog as ids
+from tidings.store.optout import BLOCKED, OPTED_OUT
 from tidings.store.models import messages
 
 OTHER_HANDSET = "+358401234568"
@@ -149,11 +152,74 @@ async def test_each_schedule_is_a_scheduled_send(truedialog: TrueDialog) -> None
     ]
 
 
-async def test_execute_false_is_refused_and_stores_nothing(truedialog: TrueDialog) -> None:
-    response = await push(truedialog, Execute=False)
-    assert response.status_code == 400
-    assert "request.Execute" in response.json()["ModelState"]
+async def test_execute_false_keeps_a_draft_that_sends_when_run(truedialog: TrueDialog) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    staff = await lists.create_list(database, account, "staff")
+    member = await contacts.create_contact(database, account, {"phone": "+358401110003"})
+    await lists.add_members(database, account, staff.id, [member.id])
+
+    response = await push(truedialog, Execute=False, ContactListIds=[staff.id])
+    assert response.status_code == 201, response.text
+    action = response.json()
+    assert (action["statusId"], action["status"]) == (0, "Pending")
+    await asyncio.sleep(0.5)
     assert await stored(truedialog) == []
+
+    async with database.read() as connection:
+        campaign_id = await ids.find_target(connection, ids.ACTION, action["id"], [account.id])
+    assert campaign_id is not None
+    draft = await campaigns.get_campaign(database, account, campaign_id)
+    assert draft.campaign.status == "draft"
+    assert draft.campaign.body == "Tervetuloa!"
+    await campaigns.run_campaign(database, account, campaign_id)
+
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None
+
+    async def both_have_it() -> bool:
+        return all(
+            [m.text for m in simulator.inbox(number)] == ["Tervetuloa!"]
+            for number in (HANDSET, "+358401110003")
+        )
+
+    await eventually(both_have_it, "the draft's message on both handsets once run")
+
+
+async def test_a_draft_checks_its_lists_and_stores_nothing_when_refused(
+    truedialog: TrueDialog,
+) -> None:
+    unknown = await push(truedialog, Execute=False, ContactListIds=["no-such-list"])
+    assert unknown.status_code in (400, 404), unknown.text
+    forced = await push(truedialog, Execute=False, ForceOptIn=True)
+    assert forced.status_code == 400
+    assert "request.ForceOptIn" in forced.json()["ModelState"]
+    database = truedialog.running.service.database
+    listed, _ = await campaigns.list_campaigns(database, truedialog.running.account)
+    assert listed == []
+
+
+async def test_an_opted_out_or_blocked_target_fails_the_push_unless_ignored(
+    truedialog: TrueDialog,
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    await optout.add_suppression(database, account, OPTED_OUT, HANDSET)
+    await optout.add_suppression(database, account, BLOCKED, OTHER_HANDSET)
+
+    refused = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET, "+358401110004"])
+    assert refused.status_code == 400, refused.text
+    state = refused.json()["ModelState"]
+    assert f"request.Targets[{HANDSET}]" in state
+    assert f"request.Targets[{OTHER_HANDSET}]" in state
+    assert "request.Targets[+358401110004]" not in state
+    assert await stored(truedialog) == []
+
+    sent = await push(
+        truedialog, Targets=[HANDSET, OTHER_HANDSET, "+358401110004"], IgnoreInvalidTargets=True
+    )
+    assert sent.status_code == 201, sent.text
+    assert [m["recipient"] for m in await stored(truedialog)] == ["+358401110004"]
 
 
 async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> None:
