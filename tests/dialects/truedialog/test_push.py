@@ -15,8 +15,8 @@ from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
 from tidings.core import campaigns, contacts, lists, optout
 from tidings.store import truedialog as ids
-from tidings.store.optout import BLOCKED, OPTED_OUT
 from tidings.store.models import messages
+from tidings.store.optout import BLOCKED, OPTED_OUT
 
 OTHER_HANDSET = "+358401234568"
 
