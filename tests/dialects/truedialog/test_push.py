@@ -167,7 +167,7 @@ async def test_execute_false_keeps_a_draft_that_sends_when_run(truedialog: TrueD
     assert await stored(truedialog) == []
 
     async with database.read() as connection:
-        campaign_id = await ids.find_target(connection, ids.ACTION, action["id"], [account.id])
+        campaign_id = await ids.find_target(connection, ids.CAMPAIGN, action["id"], [account.id])
     assert campaign_id is not None
     draft = await campaigns.get_campaign(database, account, campaign_id)
     assert draft.campaign.status == "draft"

@@ -542,7 +542,8 @@ async def _draft(
     except InvalidRequest as error:
         error.field = _PUSH_FIELDS.get(error.field or "", error.field)
         raise
-    action = await _alias(found, ids.ACTION, account.id, draft.campaign.id)
+    # The kind callbacks use for a campaign, so their ActionId is this id once it runs.
+    action = await _alias(found, ids.CAMPAIGN, account.id, draft.campaign.id)
     return await _action_view(found, account, body, action, now)
 
 
