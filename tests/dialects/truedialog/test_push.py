@@ -4,13 +4,22 @@ callback; Targets, ContactListIds, Schedules, IgnoreInvalidTargets and Execute a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
-from tests.dialects.truedialog.conftest import HANDSET, LONG_CODE, TrueDialog, body_of
+from tests.dialects.truedialog.conftest import (
+    HANDSET,
+    LONG_CODE,
+    TrueDialog,
+    body_of,
+    open_truedialog,
+)
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
 from tidings.core import campaigns, contacts, lists, optout
@@ -227,3 +236,61 @@ async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> Non
     assert response.status_code == 201, response.text
     [message] = await stored(truedialog)
     assert (message["sender"], message["recipient"]) == (LONG_CODE, OTHER_HANDSET)
+
+
+@pytest.fixture
+async def capped(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDialog]:
+    """A service that takes at most two recipients per request."""
+    async with open_truedialog(tmp_path, database_url, max_recipients=2) as truedialog:
+        yield truedialog
+
+
+async def test_a_list_push_ignoring_invalid_targets_is_a_campaign_beyond_the_request_cap(
+    capped: TrueDialog, sink: Sink
+) -> None:
+    database = capped.running.service.database
+    account = capped.running.account
+    members = ["+358401110011", "+358401110012", "+358401110013"]
+    everyone = await lists.create_list(database, account, "everyone")
+    for number, name in zip(members, ["Aino", "Eino", "Ilona"], strict=True):
+        contact = await contacts.create_contact(
+            database, account, {"phone": number, "first_name": name}
+        )
+        await lists.add_members(database, account, everyone.id, [contact.id])
+    await optout.add_suppression(database, account, OPTED_OUT, members[2])
+    subscribed = await capped.subscribe(13, f"{sink.url}/invalid")
+    assert subscribed.status_code == 201, subscribed.text
+
+    # Checked up front, three members are more than one request holds.
+    checked = await push(
+        capped, Targets=[], ContactListIds=[everyone.id], Message="Hei {first_name}"
+    )
+    assert checked.status_code == 400, checked.text
+    assert "request.ContactListIds" in checked.json()["ModelState"]
+
+    response = await push(
+        capped,
+        Targets=[],
+        ContactListIds=[everyone.id],
+        Message="Hei {first_name}",
+        IgnoreInvalidTargets=True,
+    )
+    assert response.status_code == 201, response.text
+    simulator = capped.running.service.simulator
+    assert simulator is not None
+
+    async def delivered() -> bool:
+        return [m.text for m in simulator.inbox(members[0])] == ["Hei Aino"] and [
+            m.text for m in simulator.inbox(members[1])
+        ] == ["Hei Eino"]
+
+    await eventually(delivered, "each member's own message")
+    assert simulator.inbox(members[2]) == []
+
+    async def refused() -> bool:
+        return any(r.target == "/invalid" for r in sink.received)
+
+    await eventually(refused, "the invalid-targets callback")
+    [invalid] = [body_of(sink, i) for i, r in enumerate(sink.received) if r.target == "/invalid"]
+    assert invalid["ActionId"] == response.json()["id"]
+    assert [t["Target"] for t in invalid["InvalidTargets"]] == [members[2]]

@@ -452,7 +452,11 @@ async def push_campaign(
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
     if not body.Execute:
-        return await _draft(found, account, body, sender, to, send_times[0], now)
+        return await _campaigns(found, account, body, sender, to, send_times, now)
+    if body.ContactListIds and body.IgnoreInvalidTargets and not body.ForceOptIn:
+        # Nothing to check up front, so a list push is a core campaign: its lists are
+        # expanded page by page, however big (one request holds max_recipients at most).
+        return await _campaigns(found, account, body, sender, to, send_times, now)
     try:
         requests = [
             await audience.with_list_members(
@@ -508,42 +512,50 @@ async def push_campaign(
     return await _action_view(found, account, body, action, now)
 
 
-async def _draft(
+async def _campaigns(
     found: Services,
     account: AccountRecord,
     body: PushCampaignRequest,
     sender: str,
     to: list[str],
-    send_at: datetime | None,
+    send_times: list[datetime | None],
     now: datetime,
 ) -> JSONResponse:
-    """Execute=false: the action is kept as a core campaign draft, run later by /v1's
-    ``POST /v1/campaigns/{id}/run``; core's campaign expands its lists page by page then."""
-    if len(body.Schedules) > 1:
+    """The push as core campaigns, one per schedule. Execute=false keeps one draft, run
+    later by ``POST /v1/campaigns/{id}/run``."""
+    if not body.Execute and len(send_times) > 1:
         raise InvalidRequest(
             "An action that is not executed takes one schedule.", field="Schedules"
         )
     if body.ForceOptIn:
         raise InvalidRequest("ForceOptIn needs Execute=true.", field="ForceOptIn")
-    spec = campaigns.CampaignSpec(
-        name=f"TrueDialog action {now.strftime('%Y-%m-%d %H:%M:%S')}",
-        body=body.Message,
-        sender=sender,
-        targets=to,
-        list_ids=body.ContactListIds,
-        exclude_list_ids=body.ExcludeListIds,
-        send_at=send_at,
-        execute=False,
-    )
-    try:
-        draft = await campaigns.create_campaign(
-            found.database, account, spec, max_recipients=found.settings.max_recipients, now=now
+    drafts = []
+    for send_at in send_times:
+        spec = campaigns.CampaignSpec(
+            name=f"TrueDialog action {now.strftime('%Y-%m-%d %H:%M:%S')}",
+            body=body.Message,
+            sender=sender,
+            targets=to,
+            list_ids=body.ContactListIds,
+            exclude_list_ids=body.ExcludeListIds,
+            send_at=send_at,
+            execute=body.Execute,
         )
-    except InvalidRequest as error:
-        error.field = _PUSH_FIELDS.get(error.field or "", error.field)
-        raise
+        try:
+            drafts.append(
+                await campaigns.create_campaign(
+                    found.database,
+                    account,
+                    spec,
+                    max_recipients=found.settings.max_recipients,
+                    now=now,
+                )
+            )
+        except InvalidRequest as error:
+            error.field = _PUSH_FIELDS.get(error.field or "", error.field)
+            raise
     # The kind callbacks use for a campaign, so their ActionId is this id once it runs.
-    action = await _alias(found, ids.CAMPAIGN, account.id, draft.campaign.id)
+    action = await _alias(found, ids.CAMPAIGN, account.id, drafts[0].campaign.id)
     return await _action_view(found, account, body, action, now)
 
 
