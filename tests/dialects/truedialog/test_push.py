@@ -294,3 +294,10 @@ async def test_a_list_push_ignoring_invalid_targets_is_a_campaign_beyond_the_req
     [invalid] = [body_of(sink, i) for i, r in enumerate(sink.received) if r.target == "/invalid"]
     assert invalid["ActionId"] == response.json()["id"]
     assert [t["Target"] for t in invalid["InvalidTargets"]] == [members[2]]
+
+
+async def test_a_push_with_media_is_refused_as_mms_is_not_supported(truedialog: TrueDialog) -> None:
+    response = await push(truedialog, MediaId=42)
+    assert response.status_code == 400, response.text
+    assert "request.MediaId" in response.json()["ModelState"]
+    assert await stored(truedialog) == []

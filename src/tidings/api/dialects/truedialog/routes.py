@@ -446,6 +446,9 @@ async def push_campaign(
 ) -> JSONResponse:
     if not body.Targets and not body.ContactListIds:
         raise InvalidRequest("Give Targets or ContactListIds.", field="Targets")
+    if body.MediaId:
+        # Sending the text alone would drop what the caller meant to send.
+        raise InvalidRequest("MMS (MediaId) is not supported: only SMS.", field="MediaId")
     settings = found.settings
     sender = await _sender(found, account, body.Channels[0])
     to = await _targets(found, account, body)
