@@ -743,3 +743,26 @@ class ReceiptRule(Base):
 
 
 receipt_rules = _table(ReceiptRule)
+
+
+# --- channel consent ---
+
+
+class ChannelConsent(Base):
+    """A recipient's last opt-in or opt-out for one channel from one of our numbers.
+
+    Kept apart from SMS suppressions: a WhatsApp opt-out says nothing about SMS, but it does
+    bar sending that channel's messages (templates) by any route, SMS fallback included.
+    """
+
+    __tablename__ = "channel_consents"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(32), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_in: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+channel_consents = _table(ChannelConsent)

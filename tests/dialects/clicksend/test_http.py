@@ -425,3 +425,18 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
     ]
     assert data["queued_count"] == 1
     assert ok(await clicksend.http.get("/sms/history"))["total"] == 1
+
+
+async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
+    # MMS, voice, fax, post and media uploads are not served; campaigns are core's (/v1).
+    for path in (
+        "/mms/send",
+        "/voice/send",
+        "/fax/send",
+        "/post/letters/send",
+        "/post/postcards/send",
+        "/uploads",
+        "/sms-campaigns/send",
+    ):
+        body = refused(await clicksend.http.post(path, json={}), 404, "NOT_FOUND")
+        assert path in body["response_msg"]

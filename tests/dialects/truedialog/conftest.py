@@ -4,6 +4,7 @@ and a real webhook receiver on 127.0.0.1 for the callbacks."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ async def client_for(running: Running, account: Any) -> httpx.AsyncClient:
     )
 
 
-@pytest.fixture
-async def truedialog(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDialog]:
+@contextlib.asynccontextmanager
+async def open_truedialog(
+    tmp_path: Path, database_url: str, **overrides: Any
+) -> AsyncIterator[TrueDialog]:
     settings = service_settings(
         tmp_path,
         database_url,
@@ -63,6 +66,7 @@ async def truedialog(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDia
         webhook_backoff_base_seconds=0.01,
         webhook_backoff_cap_seconds=0.05,
         outbox_poll_seconds=0.02,
+        **overrides,
     )
     async with running_service(settings) as running:
         database = running.service.database
@@ -76,6 +80,12 @@ async def truedialog(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDia
             [channel] = [c for c in channels.json() if c["code"] == sender.sender.address]
             channel_id = channel["id"]
             yield TrueDialog(running, http, account_id, channel_id)
+
+
+@pytest.fixture
+async def truedialog(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDialog]:
+    async with open_truedialog(tmp_path, database_url) as truedialog:
+        yield truedialog
 
 
 @pytest.fixture

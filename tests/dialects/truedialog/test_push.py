@@ -3,17 +3,29 @@ callback; Targets, ContactListIds, Schedules, IgnoreInvalidTargets and Execute a
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
-from tests.dialects.truedialog.conftest import HANDSET, LONG_CODE, TrueDialog, body_of
+from tests.dialects.truedialog.conftest import (
+    HANDSET,
+    LONG_CODE,
+    TrueDialog,
+    body_of,
+    open_truedialog,
+)
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
-from tidings.core import contacts, lists
+from tidings.core import campaigns, contacts, lists, optout
+from tidings.store import truedialog as ids
 from tidings.store.models import messages
+from tidings.store.optout import BLOCKED, OPTED_OUT
 
 OTHER_HANDSET = "+358401234568"
 
@@ -149,11 +161,74 @@ async def test_each_schedule_is_a_scheduled_send(truedialog: TrueDialog) -> None
     ]
 
 
-async def test_execute_false_is_refused_and_stores_nothing(truedialog: TrueDialog) -> None:
-    response = await push(truedialog, Execute=False)
-    assert response.status_code == 400
-    assert "request.Execute" in response.json()["ModelState"]
+async def test_execute_false_keeps_a_draft_that_sends_when_run(truedialog: TrueDialog) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    staff = await lists.create_list(database, account, "staff")
+    member = await contacts.create_contact(database, account, {"phone": "+358401110003"})
+    await lists.add_members(database, account, staff.id, [member.id])
+
+    response = await push(truedialog, Execute=False, ContactListIds=[staff.id])
+    assert response.status_code == 201, response.text
+    action = response.json()
+    assert (action["statusId"], action["status"]) == (0, "Pending")
+    await asyncio.sleep(0.5)
     assert await stored(truedialog) == []
+
+    async with database.read() as connection:
+        campaign_id = await ids.find_target(connection, ids.CAMPAIGN, action["id"], [account.id])
+    assert campaign_id is not None
+    draft = await campaigns.get_campaign(database, account, campaign_id)
+    assert draft.campaign.status == "draft"
+    assert draft.campaign.body == "Tervetuloa!"
+    await campaigns.run_campaign(database, account, campaign_id)
+
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None
+
+    async def both_have_it() -> bool:
+        return all(
+            [m.text for m in simulator.inbox(number)] == ["Tervetuloa!"]
+            for number in (HANDSET, "+358401110003")
+        )
+
+    await eventually(both_have_it, "the draft's message on both handsets once run")
+
+
+async def test_a_draft_checks_its_lists_and_stores_nothing_when_refused(
+    truedialog: TrueDialog,
+) -> None:
+    unknown = await push(truedialog, Execute=False, ContactListIds=["no-such-list"])
+    assert unknown.status_code in (400, 404), unknown.text
+    forced = await push(truedialog, Execute=False, ForceOptIn=True)
+    assert forced.status_code == 400
+    assert "request.ForceOptIn" in forced.json()["ModelState"]
+    database = truedialog.running.service.database
+    listed, _ = await campaigns.list_campaigns(database, truedialog.running.account)
+    assert listed == []
+
+
+async def test_an_opted_out_or_blocked_target_fails_the_push_unless_ignored(
+    truedialog: TrueDialog,
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    await optout.add_suppression(database, account, OPTED_OUT, HANDSET)
+    await optout.add_suppression(database, account, BLOCKED, OTHER_HANDSET)
+
+    refused = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET, "+358401110004"])
+    assert refused.status_code == 400, refused.text
+    state = refused.json()["ModelState"]
+    assert f"request.Targets[{HANDSET}]" in state
+    assert f"request.Targets[{OTHER_HANDSET}]" in state
+    assert "request.Targets[+358401110004]" not in state
+    assert await stored(truedialog) == []
+
+    sent = await push(
+        truedialog, Targets=[HANDSET, OTHER_HANDSET, "+358401110004"], IgnoreInvalidTargets=True
+    )
+    assert sent.status_code == 201, sent.text
+    assert [m["recipient"] for m in await stored(truedialog)] == ["+358401110004"]
 
 
 async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> None:
@@ -161,3 +236,68 @@ async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> Non
     assert response.status_code == 201, response.text
     [message] = await stored(truedialog)
     assert (message["sender"], message["recipient"]) == (LONG_CODE, OTHER_HANDSET)
+
+
+@pytest.fixture
+async def capped(tmp_path: Path, database_url: str) -> AsyncIterator[TrueDialog]:
+    """A service that takes at most two recipients per request."""
+    async with open_truedialog(tmp_path, database_url, max_recipients=2) as truedialog:
+        yield truedialog
+
+
+async def test_a_list_push_ignoring_invalid_targets_is_a_campaign_beyond_the_request_cap(
+    capped: TrueDialog, sink: Sink
+) -> None:
+    database = capped.running.service.database
+    account = capped.running.account
+    members = ["+358401110011", "+358401110012", "+358401110013"]
+    everyone = await lists.create_list(database, account, "everyone")
+    for number, name in zip(members, ["Aino", "Eino", "Ilona"], strict=True):
+        contact = await contacts.create_contact(
+            database, account, {"phone": number, "first_name": name}
+        )
+        await lists.add_members(database, account, everyone.id, [contact.id])
+    await optout.add_suppression(database, account, OPTED_OUT, members[2])
+    subscribed = await capped.subscribe(13, f"{sink.url}/invalid")
+    assert subscribed.status_code == 201, subscribed.text
+
+    # Checked up front, three members are more than one request holds.
+    checked = await push(
+        capped, Targets=[], ContactListIds=[everyone.id], Message="Hei {first_name}"
+    )
+    assert checked.status_code == 400, checked.text
+    assert "request.ContactListIds" in checked.json()["ModelState"]
+
+    response = await push(
+        capped,
+        Targets=[],
+        ContactListIds=[everyone.id],
+        Message="Hei {first_name}",
+        IgnoreInvalidTargets=True,
+    )
+    assert response.status_code == 201, response.text
+    simulator = capped.running.service.simulator
+    assert simulator is not None
+
+    async def delivered() -> bool:
+        return [m.text for m in simulator.inbox(members[0])] == ["Hei Aino"] and [
+            m.text for m in simulator.inbox(members[1])
+        ] == ["Hei Eino"]
+
+    await eventually(delivered, "each member's own message")
+    assert simulator.inbox(members[2]) == []
+
+    async def refused() -> bool:
+        return any(r.target == "/invalid" for r in sink.received)
+
+    await eventually(refused, "the invalid-targets callback")
+    [invalid] = [body_of(sink, i) for i, r in enumerate(sink.received) if r.target == "/invalid"]
+    assert invalid["ActionId"] == response.json()["id"]
+    assert [t["Target"] for t in invalid["InvalidTargets"]] == [members[2]]
+
+
+async def test_a_push_with_media_is_refused_as_mms_is_not_supported(truedialog: TrueDialog) -> None:
+    response = await push(truedialog, MediaId=42)
+    assert response.status_code == 400, response.text
+    assert "request.MediaId" in response.json()["ModelState"]
+    assert await stored(truedialog) == []

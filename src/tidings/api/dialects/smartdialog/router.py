@@ -24,6 +24,7 @@ from tidings.api.dialects.smartdialog.schemas import (
 from tidings.api.state import Services
 from tidings.core import (
     accounts,
+    consent,
     contacts,
     conversations,
     lists,
@@ -283,6 +284,15 @@ def build_router() -> APIRouter:
         template = await templates.get_template_by_name(found.database, account, body.TemplateName)
         if not body.UseSmsFallback:
             raise templates.NoWhatsAppChannel()
+        # A WhatsApp opt-out bars the template by SMS too: it is still that number's message.
+        await consent.require_consent(
+            found.database,
+            account,
+            channel=consent.WHATSAPP,
+            sender=template.identity,
+            recipients=[r.Address for r in body.Recipients],
+            field="Recipients",
+        )
         senders = services.senders_of(service)
         sender = senders[0] if senders else template.identity
         request = messaging.SendRequest(
@@ -361,10 +371,10 @@ def build_router() -> APIRouter:
         return [{"inputSource": {"address": a}} for a in await _identities(found, account)]
 
     async def _opt_in_numbers(
-        found: Services, grant: oauth.TokenGrant, sender: str, recipient: str
+        found: Services, grant: oauth.TokenGrant, sender: str, recipient: str, opted_in: bool
     ) -> None:
-        # Deprecated by the provider and without a WhatsApp channel here: accepted when the
-        # sender is one of the caller's numbers, and otherwise refused like any unknown id.
+        # Deprecated by the provider: the sender must be one of the caller's numbers (else
+        # refused like any unknown id); the choice is kept as core's channel consent.
         grant.require("WhatsApp")
         account = grant.principal.account
         try:
@@ -374,6 +384,14 @@ def build_router() -> APIRouter:
             raise InvalidRequest(error.message, field="Recipient") from None
         if address not in await _identities(found, account):
             raise NotFound(f"no WhatsApp identity {sender}")
+        await consent.set_consent(
+            found.database,
+            account,
+            channel=consent.WHATSAPP,
+            sender=address,
+            recipient=recipient,
+            opted_in=opted_in,
+        )
 
     @router.post(
         "/whatsapp/opt-in/sender/{sender}/recipient/{recipient}",
@@ -383,7 +401,7 @@ def build_router() -> APIRouter:
     async def whatsapp_opt_in(
         sender: str, recipient: str, found: ServicesDep, grant: GrantDep
     ) -> Response:
-        await _opt_in_numbers(found, grant, sender, recipient)
+        await _opt_in_numbers(found, grant, sender, recipient, True)
         return Response(status_code=204)
 
     @router.delete(
@@ -394,7 +412,7 @@ def build_router() -> APIRouter:
     async def whatsapp_opt_out(
         sender: str, recipient: str, found: ServicesDep, grant: GrantDep
     ) -> Response:
-        await _opt_in_numbers(found, grant, sender, recipient)
+        await _opt_in_numbers(found, grant, sender, recipient, False)
         return Response(status_code=204)
 
     async def _group(

@@ -19,7 +19,7 @@ from tidings.api.dialects.truedialog.schemas import (
     PushCampaignRequest,
 )
 from tidings.api.state import Services
-from tidings.core import audience, messaging
+from tidings.core import audience, campaigns, messaging, optout
 from tidings.core import contacts as core_contacts
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.errors import InvalidRequest, NotFound
@@ -444,17 +444,22 @@ def _send_request(
 async def push_campaign(
     body: PushCampaignRequest, account: AccountDep, found: ServicesDep
 ) -> JSONResponse:
-    if not body.Execute:
-        raise InvalidRequest(
-            "Execute=false (a draft action) is not supported: nothing was stored.", field="Execute"
-        )
     if not body.Targets and not body.ContactListIds:
         raise InvalidRequest("Give Targets or ContactListIds.", field="Targets")
+    if body.MediaId:
+        # Sending the text alone would drop what the caller meant to send.
+        raise InvalidRequest("MMS (MediaId) is not supported: only SMS.", field="MediaId")
     settings = found.settings
     sender = await _sender(found, account, body.Channels[0])
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
+    if not body.Execute:
+        return await _campaigns(found, account, body, sender, to, send_times, now)
+    if body.ContactListIds and body.IgnoreInvalidTargets and not body.ForceOptIn:
+        # Nothing to check up front, so a list push is a core campaign: its lists are
+        # expanded page by page, however big (one request holds max_recipients at most).
+        return await _campaigns(found, account, body, sender, to, send_times, now)
     try:
         requests = [
             await audience.with_list_members(
@@ -488,8 +493,11 @@ async def push_campaign(
         for entry in first.recipients
         if entry.error is not None
     }
-    if invalid and not body.IgnoreInvalidTargets:
-        raise InvalidTargets(invalid)
+    if not body.IgnoreInvalidTargets:
+        # Opt-outs and blocks too: TrueDialog fails the whole request, so ask core before storing.
+        invalid.update(await optout.screen_preview(found.database, prepared[0]))
+        if invalid:
+            raise InvalidTargets(invalid)
     # Stored even when no target is valid: core screens opt-outs and blocks in the storing
     # transaction and emits the send's message.invalid_targets event (callback type 13).
     if len(prepared) == 1:
@@ -504,6 +512,60 @@ async def push_campaign(
     action = await _alias(
         found, ids.ACTION, account.id, message_ids[0] if message_ids else new_id()
     )
+    return await _action_view(found, account, body, action, now)
+
+
+async def _campaigns(
+    found: Services,
+    account: AccountRecord,
+    body: PushCampaignRequest,
+    sender: str,
+    to: list[str],
+    send_times: list[datetime | None],
+    now: datetime,
+) -> JSONResponse:
+    """The push as core campaigns, one per schedule. Execute=false keeps one draft, run
+    later by ``POST /v1/campaigns/{id}/run``."""
+    if not body.Execute and len(send_times) > 1:
+        raise InvalidRequest(
+            "An action that is not executed takes one schedule.", field="Schedules"
+        )
+    if body.ForceOptIn:
+        raise InvalidRequest("ForceOptIn needs Execute=true.", field="ForceOptIn")
+    drafts = []
+    for send_at in send_times:
+        spec = campaigns.CampaignSpec(
+            name=f"TrueDialog action {now.strftime('%Y-%m-%d %H:%M:%S')}",
+            body=body.Message,
+            sender=sender,
+            targets=to,
+            list_ids=body.ContactListIds,
+            exclude_list_ids=body.ExcludeListIds,
+            send_at=send_at,
+            execute=body.Execute,
+        )
+        try:
+            drafts.append(
+                await campaigns.create_campaign(
+                    found.database,
+                    account,
+                    spec,
+                    max_recipients=found.settings.max_recipients,
+                    now=now,
+                )
+            )
+        except InvalidRequest as error:
+            error.field = _PUSH_FIELDS.get(error.field or "", error.field)
+            raise
+    # The kind callbacks use for a campaign, so their ActionId is this id once it runs.
+    action = await _alias(found, ids.CAMPAIGN, account.id, drafts[0].campaign.id)
+    return await _action_view(found, account, body, action, now)
+
+
+async def _action_view(
+    found: Services, account: AccountRecord, body: PushCampaignRequest, action: int, now: datetime
+) -> JSONResponse:
+    # An action not executed yet is Pending, like one accepted and not yet dispatched.
     account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
     created = _time(now)
     return JSONResponse(
