@@ -22,6 +22,7 @@ CONTACT_ENDPOINTS: list[tuple[str, str, dict[str, object] | str | None]] = [
     ("GET", "/v1/contacts/export", None),
     ("GET", "/v1/contacts/{contact_id}", None),
     ("PATCH", "/v1/contacts/{contact_id}", {"first_name": "Mallory"}),
+    ("POST", "/v1/contacts/{contact_id}/clear-errors", None),
     ("DELETE", "/v1/contacts/{contact_id}", None),
     ("POST", "/v1/lists", {"name": "Victims"}),
     ("GET", "/v1/lists", None),
