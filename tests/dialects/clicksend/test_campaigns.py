@@ -249,3 +249,33 @@ async def test_bad_input_and_another_accounts_ids(clicksend: ClickSend) -> None:
         assert listed["data"]["total"] == 0
     mine = (await clicksend.http.get(f"/sms-campaigns/{number}")).json()
     assert (mine["data"]["body"], mine["data"]["status"]) == ("Hi", "Scheduled")
+
+
+async def test_an_update_to_schedule_zero_sends_now_and_a_sent_campaign_stays(
+    clicksend: ClickSend,
+) -> None:
+    list_id = await _list_with_contacts(clicksend, "Soon", [HANDSET])
+    created = await clicksend.http.post(
+        "/sms-campaigns/send",
+        json={
+            "list_id": list_id,
+            "name": "Soon",
+            "body": "Wait",
+            "schedule": int(time.time()) + 600,
+        },
+    )
+    number = _envelope(created.content)["data"]["sms_campaign_id"]
+    moved = await clicksend.http.put(
+        f"/sms-campaigns/{number}", json={"body": "Now instead", "schedule": 0}
+    )
+    assert _envelope(moved.content)["data"]["status"] in {"Sending", "Sent"}
+
+    async def delivered() -> bool:
+        return bool(_received(clicksend, HANDSET, "Now instead"))
+
+    await eventually(delivered, "the moved campaign in the handset's inbox")
+    late = await clicksend.http.put(f"/sms-campaigns/{number}", json={"body": "Too late"})
+    assert (late.status_code, _envelope(late.content)["response_code"]) == (400, "BAD_REQUEST")
+    shown = _envelope((await clicksend.http.get(f"/sms-campaigns/{number}")).content)["data"]
+    assert shown["body"] == "Now instead"
+    assert not _received(clicksend, HANDSET, "Wait")
