@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
@@ -28,8 +27,8 @@ from tidings.api.dialects.clicksend.common import (
     page_url,
 )
 from tidings.api.dialects.clicksend.errors import envelope
-from tidings.api.dialects.clicksend.schemas import _Body
-from tidings.api.dialects.clicksend.sms import DEFAULT_SENDER, _send_at
+from tidings.api.dialects.clicksend.schemas import SmsCampaignBody, SmsCampaignChange
+from tidings.api.dialects.clicksend.sms import DEFAULT_SENDER, send_at_of
 from tidings.api.state import Services
 from tidings.core import campaigns, lists, messaging
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
@@ -48,32 +47,6 @@ _STATUS = {
     CampaignStatus.COMPLETED: "Sent",
     CampaignStatus.CANCELLED: "Cancelled",
 }
-
-
-class SmsCampaignBody(_Body):
-    """5.x ``SmsCampaign`` and 6.x ``SendSmsCampaignRequest``; 6.x sends ``list_id`` of an
-    update or a price as a string, so digits in a string are taken too. ``senders`` (per
-    country sender ids) is ignored: ``from`` is the sender."""
-
-    list_id: int
-    name: str
-    body: str
-    from_: str | None = Field(default=None, alias="from")
-    # Unix seconds; 0 or absent sends now (the 5.x SDK always sends 0).
-    schedule: int | None = None
-    url_to_shorten: str | None = None
-    source: str | None = None
-
-
-class SmsCampaignChange(_Body):
-    """An update: what is left out stays as it is (6.x sends no ``schedule``)."""
-
-    list_id: int | None = None
-    name: str | None = None
-    body: str | None = None
-    from_: str | None = Field(default=None, alias="from")
-    schedule: int | None = None
-    url_to_shorten: str | None = None
 
 
 async def _campaign_by_number(
@@ -145,7 +118,7 @@ async def send_campaign(
             body=body.body,
             sender=body.from_ or DEFAULT_SENDER,
             list_ids=[contact_list.id],
-            send_at=_send_at(body.schedule),
+            send_at=send_at_of(body.schedule),
         ),
         max_recipients=found.settings.max_recipients,
     )
@@ -164,9 +137,9 @@ async def price_campaign(
     ):
         phones.extend(member.phone for member in page)
     sender = body.from_ or DEFAULT_SENDER
-    parts = 0
+    price = Decimal(0)
     if phones:
-        preview = messaging.preview_messages(
+        price = messaging.preview_messages(
             account,
             messaging.SendRequest(to=phones, sender=sender, body=body.body),
             price_per_part=settings.price_per_part,
@@ -174,11 +147,10 @@ async def price_campaign(
             # A campaign has no recipient cap; its list is priced whole.
             max_recipients=len(phones),
             default_max_parts=settings.default_max_parts,
-        )
-        parts = sum(r.parts or 0 for r in preview.recipients if r.error is None)
+        ).price
     data = {
         "total_count": len(phones),
-        "total_price": rendering.price(settings.price_per_part * Decimal(parts)),
+        "total_price": rendering.price(price),
         "data": {"from": sender, "body": body.body, "schedule": body.schedule or 0},
         "_currency": rendering.currency(settings.currency),
     }
@@ -229,7 +201,7 @@ async def update_sms_campaign(
     list_ids = current.list_ids
     if body.list_id is not None:
         list_ids = [(await list_by_number(found, account, body.list_id)).id]
-    send_at = campaign.send_at if body.schedule is None else _send_at(body.schedule)
+    send_at = campaign.send_at if body.schedule is None else send_at_of(body.schedule)
     detail = await campaigns.update_campaign(
         found.database,
         account,
