@@ -18,6 +18,7 @@ class AliasKind:
     CONTACT = "contact"
     ACCOUNT = "account"
     INBOUND_RULE = "inbound_rule"
+    CAMPAIGN = "campaign"
     RECEIPT_RULE = "receipt_rule"
 
 

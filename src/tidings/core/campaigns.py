@@ -181,23 +181,9 @@ async def create_campaign(
 ) -> CampaignDetail:
     """Check and store a campaign; it runs at once (or at ``send_at``) unless not ``execute``."""
     now = utcnow() if now is None else now
-    name = spec.name.strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidRequest(f"a campaign name has 1 to {MAX_NAME} characters", field="name")
-    if not spec.body:
-        raise InvalidRequest("the body is empty", field="body")
-    if len(spec.targets) > max_recipients:
-        raise InvalidRequest(f"at most {max_recipients} explicit targets", field="to")
-    include = audience.clean_list_ids(spec.list_ids, field="lists")
-    exclude = audience.clean_list_ids(spec.exclude_list_ids, field="exclude_lists")
-    if not spec.targets and not include:
-        raise InvalidRequest("give at least one target or list", field="to")
-    if spec.send_at is not None and spec.send_at.tzinfo is None:
-        raise InvalidRequest("send_at needs a time zone", field="send_at")
-    try:
-        sender = parse_sender(spec.sender, account.region)
-    except InvalidSender as error:
-        raise InvalidRequest(error.message, field="from") from None
+    checked = _checked(account, spec, max_recipients=max_recipients)
+    name, include, exclude = checked.name, list(checked.list_ids), list(checked.exclude_list_ids)
+    sender = parse_sender(spec.sender, account.region)
     status = _initial_status(spec.send_at, now) if spec.execute else C.DRAFT
     async with database.write() as connection:
         await audience.require_lists(connection, account, include, field="lists")
@@ -650,3 +636,77 @@ class CampaignRunner:
                     break
         for campaign_id in await complete_finished(self._database, receipt_wait=self._receipt_wait):
             log.info("campaign completed", campaign_id=campaign_id)
+
+
+async def update_campaign(
+    database: Database,
+    account: AccountRecord,
+    campaign_id: str,
+    spec: CampaignSpec,
+    *,
+    max_recipients: int = 10_000,
+    now: datetime | None = None,
+) -> CampaignDetail:
+    """Replace what a campaign that has not started sends, to whom and when.
+
+    Only a draft or a scheduled campaign changes (a running one has written messages); the
+    status test is part of the update. A scheduled campaign whose new ``send_at`` has passed
+    starts running, as it would have had it been created so.
+    """
+    now = utcnow() if now is None else now
+    checked = _checked(account, spec, max_recipients=max_recipients)
+    async with database.write() as connection:
+        current = await store.find_campaign(connection, account.id, campaign_id)
+        if current is None:
+            raise NotFound(f"no campaign {campaign_id}")
+        await audience.require_lists(connection, account, checked.list_ids, field="lists")
+        await audience.require_lists(
+            connection, account, checked.exclude_list_ids, field="exclude_lists"
+        )
+        sender = parse_sender(spec.sender, account.region)
+        await route_for_sender(connection, account, sender.address)
+        values: dict[str, object] = {
+            "name": checked.name,
+            "body": checked.body,
+            "sender": checked.sender,
+            "targets": json.dumps(list(checked.targets)),
+            "list_ids": json.dumps(list(checked.list_ids)),
+            "exclude_list_ids": json.dumps(list(checked.exclude_list_ids)),
+            "send_at": checked.send_at,
+            "updated_at": now,
+        }
+        if current.status == C.SCHEDULED:
+            status = _initial_status(checked.send_at, now)
+            values.update(status=status.value, started_at=now if status is C.RUNNING else None)
+        changed = await store.change_status(
+            connection,
+            account.id,
+            campaign_id,
+            from_statuses=[C.DRAFT.value, C.SCHEDULED.value],
+            values=values,
+        )
+    if changed is None:
+        raise Conflict(await _conflict(database, account, campaign_id, "changed (it has started)"))
+    return CampaignDetail(changed, CampaignCounts.of(changed, {}))
+
+
+def _checked(account: AccountRecord, spec: CampaignSpec, *, max_recipients: int) -> CampaignSpec:
+    """The spec as :func:`create_campaign` checks it (name trimmed, list ids cleaned)."""
+    name = spec.name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise InvalidRequest(f"a campaign name has 1 to {MAX_NAME} characters", field="name")
+    if not spec.body:
+        raise InvalidRequest("the body is empty", field="body")
+    if len(spec.targets) > max_recipients:
+        raise InvalidRequest(f"at most {max_recipients} explicit targets", field="to")
+    include = audience.clean_list_ids(spec.list_ids, field="lists")
+    exclude = audience.clean_list_ids(spec.exclude_list_ids, field="exclude_lists")
+    if not spec.targets and not include:
+        raise InvalidRequest("give at least one target or list", field="to")
+    if spec.send_at is not None and spec.send_at.tzinfo is None:
+        raise InvalidRequest("send_at needs a time zone", field="send_at")
+    try:
+        parse_sender(spec.sender, account.region)
+    except InvalidSender as error:
+        raise InvalidRequest(error.message, field="from") from None
+    return replace(spec, name=name, list_ids=include, exclude_list_ids=exclude)

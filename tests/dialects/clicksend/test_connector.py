@@ -42,6 +42,7 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
     }
     assert operations == {
         "sms_send",
+        "sms_campaign_send",
         "create_list",
         "get_contact_lists",
         "delete_list",
@@ -115,6 +116,12 @@ async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSe
     )
     check("/sms/send", "post", sent)
     assert sent.json()["data"]["queued_count"] == 1
+    campaign = await http.post(
+        "/sms-campaigns/send",
+        json={"list_id": list_id, "name": "Flow campaign", "body": "From a flow", "schedule": 0},
+    )
+    check("/sms-campaigns/send", "post", campaign)
+    assert campaign.json()["data"]["list_id"] == list_id
     contact_id = contact.json()["data"]["contact_id"]
     check(
         "/lists/{list_id}/contacts/{contact_id}",

@@ -428,7 +428,7 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
 
 
 async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
-    # MMS, voice, fax, post and media uploads are not served; campaigns are core's (/v1).
+    # MMS (campaigns too), voice, fax, post and media uploads are not served.
     for path in (
         "/mms/send",
         "/voice/send",
@@ -436,7 +436,7 @@ async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
         "/post/letters/send",
         "/post/postcards/send",
         "/uploads",
-        "/sms-campaigns/send",
+        "/mms-campaigns/send",
     ):
         body = refused(await clicksend.http.post(path, json={}), 404, "NOT_FOUND")
         assert path in body["response_msg"]

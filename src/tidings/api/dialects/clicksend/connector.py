@@ -139,6 +139,40 @@ _DEFINITIONS: dict[str, Any] = {
             "_list_name": _STRING,
         }
     ),
+    "SmsCampaignIn": _object(
+        {
+            "list_id": {**_INT, "x-ms-summary": "List id"},
+            "name": {**_STRING, "x-ms-summary": "Campaign name"},
+            "body": {**_STRING, "x-ms-summary": "Message"},
+            "from": {**_STRING, "x-ms-summary": "From"},
+            "schedule": {
+                **_INT,
+                "x-ms-summary": "Schedule",
+                "description": "Unix time to send at; 0 or empty sends now",
+            },
+        },
+        ("list_id", "name", "body"),
+    ),
+    "SmsCampaign": _object(
+        {
+            "sms_campaign_id": _INT,
+            "name": _STRING,
+            "user_id": _INT,
+            "subaccount_id": _INT,
+            "list_id": _INT,
+            "from": _STRING,
+            "body": _STRING,
+            "schedule": _INT,
+            "status": _STRING,
+            "date_added": _INT,
+            "custom_string": _STRING,
+            "url_to_shorten": _STRING,
+            "unsubscribe_link": _INT,
+            "source": _STRING,
+            "_total_count": _INT,
+            "_list_name": _STRING,
+        }
+    ),
     "ListSearchResult": _object(
         {"id": _INT, "name": _STRING, "contact": _STRING, "type": _STRING, "contacts_count": _INT}
     ),
@@ -217,6 +251,15 @@ def _paths() -> dict[str, Any]:
                         )
                     )
                 ],
+            )
+        },
+        "/sms-campaigns/send": {
+            "post": _operation(
+                "sms_campaign_send",
+                "Send SMS Campaign",
+                "Send one message to every contact of a list, now or at a scheduled time.",
+                _ref("SmsCampaign"),
+                [_body(_ref("SmsCampaignIn"))],
             )
         },
         "/lists": {

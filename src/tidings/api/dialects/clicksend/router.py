@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from tidings.api.dialects.clicksend import automations, contacts, sms
+from tidings.api.dialects.clicksend import automations, campaigns, contacts, sms
 from tidings.api.dialects.clicksend.common import clicksend_router
 from tidings.api.dialects.clicksend.errors import envelope
 
@@ -12,6 +12,7 @@ router = clicksend_router("/v3")
 router.include_router(sms.router)
 router.include_router(contacts.router)
 router.include_router(automations.router)
+router.include_router(campaigns.router)
 
 
 @router.api_route(

@@ -65,7 +65,7 @@ def _unix_time(value: float | None, field: str) -> datetime | None:
         raise InvalidRequest(f"{field} {value} is not a unix time", field=field) from None
 
 
-def _send_at(schedule: int | None) -> datetime | None:
+def send_at_of(schedule: int | None) -> datetime | None:
     # 0 (what the 5.x SDK always sends) means now.
     return _unix_time(schedule, "schedule") if schedule else None
 
@@ -123,7 +123,7 @@ async def _send(
             to=to,
             sender=sender,
             body=item.body,
-            send_at=_send_at(item.schedule),
+            send_at=send_at_of(item.schedule),
             customer_data=item.custom_string,
         )
         if store:
