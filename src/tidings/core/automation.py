@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import optout
 from tidings.core.accounts import utcnow
-from tidings.core.contacts import _new_contact_row
+from tidings.core.contacts import new_contact_row
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.messaging import SendRequest, prepare_send
 from tidings.errors import TidingsError
@@ -580,7 +580,7 @@ async def _contact_of(
         return found.id
     contact_id = new_id()
     await contact_store.insert_contacts(
-        connection, [_new_contact_row(contact_id, account_id, {"phone": phone}, at)]
+        connection, [new_contact_row(contact_id, account_id, {"phone": phone}, at)]
     )
     return contact_id
 

@@ -272,7 +272,7 @@ def placeholder_values(contact: ContactRecord) -> dict[str, str]:
     return values
 
 
-def _new_contact_row(
+def new_contact_row(
     contact_id: str, account_id: str, fields: Mapping[str, Any], at: datetime
 ) -> dict[str, Any]:
     row: dict[str, Any] = {name: fields.get(name) for name in PROFILE_FIELDS}
@@ -303,7 +303,7 @@ async def create_contact(
     fields = clean_contact_fields(values, region=account.region)
     if not fields.get("phone"):
         raise InvalidRequest("a contact needs a phone number", field="phone")
-    row = _new_contact_row(new_id(), account.id, fields, utcnow())
+    row = new_contact_row(new_id(), account.id, fields, utcnow())
     try:
         async with database.write() as connection:
             return await contact_store.insert_contact(connection, **row)
@@ -676,7 +676,7 @@ async def _store_batch(
             found = existing.get(phone)
             if found is None:
                 fields = {**parsed.fields, "properties": parsed.properties}
-                row = _new_contact_row(next(ids), account.id, fields, now)
+                row = new_contact_row(next(ids), account.id, fields, now)
                 new_rows.append(row)
                 member_ids.append(row["id"])
                 continue

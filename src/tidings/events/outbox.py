@@ -169,18 +169,25 @@ def _subscribed(event_types: str, event_type: str) -> bool:
     return isinstance(types, list) and ("*" in types or event_type in types)
 
 
-async def enqueue_events(connection: AsyncConnection, events: Sequence[Event]) -> int:
+async def enqueue_events(
+    connection: AsyncConnection,
+    events: Sequence[Event],
+    *,
+    subscriptions: Sequence[store.SubscriptionRecord] | None = None,
+) -> int:
     """Queue one signed POST per (event, matching subscription); return how many were queued.
 
     The body is written in the subscription's payload format (``events/formats``: the native
     Standard Webhooks shape, or a provider dialect's); it is signed at delivery time, since the
-    signature covers the send timestamp.
+    signature covers the send timestamp. A caller that has already read the events' accounts'
+    subscriptions passes them, so they are not read twice.
     """
     if not events:
         return 0
-    subscriptions = await store.list_subscriptions(
-        connection, {event.account_id for event in events}
-    )
+    if subscriptions is None:
+        subscriptions = await store.list_subscriptions(
+            connection, {event.account_id for event in events}
+        )
     if not subscriptions:
         return 0
     limits = await recipient_limits(connection, [s.id for s in subscriptions])
@@ -247,11 +254,12 @@ async def enqueue_status_changes(
     )
     # Most status changes belong to accounts that subscribe to none: build events only for
     # those that do (one query), since this runs for every submit and receipt.
+    subscriptions = await store.list_subscriptions(
+        connection, {change.account_id for change in changes}
+    )
     subscribed = {
         subscription.account_id
-        for subscription in await store.list_subscriptions(
-            connection, {change.account_id for change in changes}
-        )
+        for subscription in subscriptions
         if _subscribed(subscription.event_types, MESSAGE_STATUS)
     }
     if not subscribed:
@@ -274,6 +282,7 @@ async def enqueue_status_changes(
             for change in changes
             if change.account_id in subscribed
         ],
+        subscriptions=subscriptions,
     )
 
 
