@@ -1,13 +1,16 @@
 """End to end: HTTP API → store → dispatcher → SMPP → simulator → receipt → store.
 
     python bench/e2e.py [--count 100000] [--database-url URL] [--singles 3000]
+                        [--single-client aiohttp|httpx]
 
 Starts a simulator in its own process and the service (``tidings serve --no-simulator``, role
 all) in another, on SQLite in a temporary directory unless ``--database-url`` is given. Sends
 ``count`` messages through the batch API (10,000 recipients per request) and waits until every
-one has its final status from a receipt. Then sends ``singles`` one-recipient requests at
-concurrency 10. The last line is one JSON object with ``accepted_per_s``, ``e2e_per_s``,
-``single_rps``, ``p50_ms`` and ``p99_ms``.
+one has its final status from a receipt (``--count 0`` skips this phase). Then sends ``singles``
+one-recipient requests at concurrency 10, with aiohttp by default: httpx costs about a
+millisecond of client CPU per request, which on a small host is the service's CPU too. The
+last line is one JSON object with ``accepted_per_s``, ``e2e_per_s``, ``single_rps``, ``p50_ms``,
+``p99_ms`` and ``service_cpu_ms`` (the service process's CPU time per single request).
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
 BATCH = 10_000
+CONCURRENCY = 10
 
 
 def free_port() -> int:
@@ -51,11 +56,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> Non
 
 
 @contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], port: int, what: str) -> Iterator[None]:
+def running(
+    command: list[str], env: dict[str, str], port: int, what: str
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
         wait_for_port(port, process, what)
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -119,11 +126,11 @@ async def batch_phase(base: str, secret: str, count: int) -> tuple[float, float]
         return count / accepted, count / e2e
 
 
-async def single_phase(base: str, secret: str, count: int) -> tuple[float, list[float]]:
+async def single_phase_httpx(base: str, secret: str, count: int) -> tuple[float, list[float]]:
     headers = {"Authorization": f"Bearer {secret}"}
     latencies: list[float] = []
     remaining = count
-    limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(
         base_url=base, headers=headers, timeout=30, limits=limits
     ) as client:
@@ -140,9 +147,50 @@ async def single_phase(base: str, secret: str, count: int) -> tuple[float, list[
                     raise SystemExit(f"single refused: {answer.status_code} {answer.text[:300]}")
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(10)))
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         elapsed = time.perf_counter() - started
     return count / elapsed, latencies
+
+
+async def single_phase_aiohttp(base: str, secret: str, count: int) -> tuple[float, list[float]]:
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    remaining = count
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(
+        base_url=base,
+        headers=headers,
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=30),
+    ) as session:
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                body = json.dumps(
+                    {"to": f"+35850{remaining:07d}", "from": "Tidings", "body": "Hello"}
+                )
+                started = time.perf_counter()
+                async with session.post("/v1/messages", data=body) as answer:
+                    text = await answer.text()
+                latencies.append(time.perf_counter() - started)
+                if answer.status != 202:
+                    raise SystemExit(f"single refused: {answer.status} {text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    return count / elapsed, latencies
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), or None where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -150,6 +198,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--singles", type=int, default=3000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--single-client", choices=("aiohttp", "httpx"), default="aiohttp")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
         data_dir = Path(tmp)
@@ -194,17 +243,30 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{http_port}"
         print(f"cpus={os.cpu_count()} count={args.count} database={args.database_url or 'sqlite'}")
+        single_phase = (
+            single_phase_aiohttp if args.single_client == "aiohttp" else single_phase_httpx
+        )
         with (
             running(simulator, env, smpp_port, "simulator"),
-            running(tidings("serve", "--no-simulator"), env, http_port, "service"),
+            running(tidings("serve", "--no-simulator"), env, http_port, "service") as service,
         ):
-            accepted_per_s, e2e_per_s = asyncio.run(batch_phase(base, secret, args.count))
+            accepted_per_s = e2e_per_s = 0.0
+            if args.count > 0:
+                accepted_per_s, e2e_per_s = asyncio.run(batch_phase(base, secret, args.count))
+            cpu_before = cpu_seconds(service.pid)
             single_rps, latencies = asyncio.run(single_phase(base, secret, args.singles))
+            cpu_after = cpu_seconds(service.pid)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"single-message requests at concurrency 10: {single_rps:,.0f}/s")
-    print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    service_cpu_ms = None
+    if cpu_before is not None and cpu_after is not None:
+        service_cpu_ms = round((cpu_after - cpu_before) * 1000 / args.singles, 2)
+    print(
+        f"single-message requests at concurrency {CONCURRENCY} ({args.single_client}): "
+        f"{single_rps:,.0f}/s"
+    )
+    print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; service CPU {service_cpu_ms} ms/request")
     print(
         json.dumps(
             {
@@ -213,6 +275,8 @@ def main() -> None:
                 "single_rps": round(single_rps),
                 "p50_ms": round(p50, 2),
                 "p99_ms": round(p99, 2),
+                "service_cpu_ms": service_cpu_ms,
+                "single_client": args.single_client,
             }
         )
     )
