@@ -24,7 +24,7 @@ from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
 from tidings.errors import TidingsError
-from tidings.events.outbox import Event, enqueue_events
+from tidings.events.outbox import enqueue_events
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -387,25 +387,26 @@ async def store_sends(
 
     A send whose idempotency key was already used answers with the first result and writes
     nothing; a send refused by a rule (unregistered sender) gets its error; the others are
-    written with two executemany statements for all of them together.
+    screened together (one registry query per account) and written with two executemany
+    statements for all of them together.
     Raises IntegrityError when another process committed one of the keys first; callers retry
     the sends one by one (see :func:`accept_messages`).
     """
-    outcomes: list[SendResult | TidingsError] = []
-    message_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    keyed: list[PreparedSend] = []
-    seen_keys: dict[tuple[str, str], SendResult] = {}
+    # Per send: its stored answer (a replay), its error, or the send itself (written below).
+    outcomes: list[SendResult | TidingsError | PreparedSend] = []
+    admitted: list[PreparedSend] = []
+    route_ids: list[int | None] = []
+    first_with_key: dict[tuple[str, str], PreparedSend] = {}
     routes: dict[tuple[str, str], int | None] = {}
-    invalid_targets: list[Event] = []
     async with database.write() as connection:
         for prepared in batch:
             account = prepared.account
             key = prepared.key
             if key is not None:
-                earlier_in_batch = seen_keys.get((account.id, key))
+                earlier_in_batch = first_with_key.get((account.id, key))
                 if earlier_in_batch is not None:
-                    outcomes.append(SendResult.from_json(earlier_in_batch.to_json()))
+                    # Answered once it is screened, like the send it repeats.
+                    outcomes.append(earlier_in_batch)
                     continue
                 earlier = await message_store.find_idempotent_response(
                     connection, account.id, key, not_before=prepared.not_before
@@ -422,21 +423,22 @@ async def store_sends(
             except TidingsError as error:
                 outcomes.append(error)
                 continue
-            route_id = routes[route_key] if prepared.route_id is None else prepared.route_id
-            invalid = await optout.screen_send(connection, prepared)
-            if invalid is not None:
-                invalid_targets.append(invalid)
+            route_ids.append(routes[route_key] if prepared.route_id is None else prepared.route_id)
+            admitted.append(prepared)
+            if key is not None:
+                first_with_key[(account.id, key)] = prepared
+            outcomes.append(prepared)
+        invalid_targets = await optout.screen_sends(connection, admitted)
+        message_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        for prepared, route_id in zip(admitted, route_ids, strict=True):
             for row in prepared.message_rows:
                 row["route_id"] = route_id
             message_rows.extend(prepared.message_rows)
             event_rows.extend(prepared.event_rows)
-            if key is not None:
-                seen_keys[(account.id, key)] = prepared.result
-                keyed.append(prepared)
-            outcomes.append(prepared.result)
         await message_store.insert_messages(connection, message_rows, event_rows)
-        await enqueue_events(connection, invalid_targets)
-        for prepared in keyed:
+        await enqueue_events(connection, [event for event in invalid_targets if event is not None])
+        for prepared in first_with_key.values():
             assert prepared.key is not None
             await message_store.save_idempotent_response(
                 connection,
@@ -446,7 +448,19 @@ async def store_sends(
                 at=prepared.now,
                 expired_before=prepared.not_before,
             )
-    return outcomes
+    answered: set[int] = set()
+    results: list[SendResult | TidingsError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, PreparedSend):
+            if id(outcome) in answered:
+                # A repeat of a key earlier in this batch: the first send's answer, replayed.
+                results.append(SendResult.from_json(outcome.result.to_json()))
+                continue
+            answered.add(id(outcome))
+            results.append(outcome.result)
+        else:
+            results.append(outcome)
+    return results
 
 
 async def store_send(database: Database, prepared: PreparedSend) -> SendResult:

@@ -2,8 +2,8 @@
 settings, the STOP/START/HELP words, and screening recipients on the send path.
 
 Screening runs inside the transaction that stores a send (see ``messaging.store_sends``), with
-one query per send for all of its recipients, so a number that opted out a moment ago is never
-sent to by a request accepted after that.
+one query per account for all the recipients of the sends committed together, so a number that
+opted out a moment ago is never sent to by a request accepted after that.
 """
 
 from __future__ import annotations
@@ -336,17 +336,52 @@ async def screen_send(
     number exists): a delivery, or clearing the contact's current errors, does. Returns the
     send's ``message.invalid_targets`` event when any recipient was refused, for any reason.
     """
+    [event] = await screen_sends(connection, [prepared])
+    return event
+
+
+async def screen_sends(
+    connection: AsyncConnection, batch: Sequence[messaging.PreparedSend]
+) -> list[Event | None]:
+    """:func:`screen_send` for several sends stored in one transaction (the intake's group
+    commit): the registry and the contacts are read once per account for the recipients of all
+    its sends, not once per send. One event (or None) per send, in order.
+    """
+    by_account: dict[str, list[messaging.PreparedSend]] = {}
+    for prepared in batch:
+        if prepared.message_rows:
+            by_account.setdefault(prepared.account.id, []).append(prepared)
+    suppression_rows: dict[str, list[tuple[str, str, str]]] = {}
+    undeliverable: dict[str, set[str]] = {}
+    for account_id, sends in by_account.items():
+        phones = list(dict.fromkeys(row["recipient"] for p in sends for row in p.message_rows))
+        suppression_rows[account_id] = await store.suppressions_among(
+            connection, account_id, phones, {p.sender_address for p in sends}
+        )
+        undeliverable[account_id] = await contact_health.undeliverable_among(
+            connection, account_id, phones, default_limit=DEFAULT_HARD_ERROR_LIMIT
+        )
+    return [
+        _screened(
+            prepared,
+            store.suppressed_for(
+                suppression_rows.get(prepared.account.id, ()), prepared.sender_address
+            ),
+            undeliverable.get(prepared.account.id, set()),
+        )
+        for prepared in batch
+    ]
+
+
+def _screened(
+    prepared: messaging.PreparedSend, suppressed: dict[str, str], undeliverable: set[str]
+) -> Event | None:
+    """Apply what was found for the account to one send (its own recipients only)."""
     rows = prepared.message_rows
-    suppressed: dict[str, str] = {}
-    undeliverable: set[str] = set()
-    if rows:
-        phones = [row["recipient"] for row in rows]
-        suppressed = await store.suppressed_among(
-            connection, prepared.account.id, phones, sender=prepared.sender_address
-        )
-        undeliverable = await contact_health.undeliverable_among(
-            connection, prepared.account.id, phones, default_limit=DEFAULT_HARD_ERROR_LIMIT
-        )
+    if suppressed or undeliverable:
+        own = {row["recipient"] for row in rows}
+        suppressed = {phone: kind for phone, kind in suppressed.items() if phone in own}
+        undeliverable = undeliverable & own
     if suppressed and prepared.force_opt_in:
         for event_row, row in zip(prepared.event_rows, rows, strict=True):
             kind = suppressed.get(row["recipient"])

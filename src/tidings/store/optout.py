@@ -89,22 +89,49 @@ async def suppressed_among(
 
     A blocked number wins over an opt-out: it is the stronger refusal.
     """
-    found: dict[str, str] = {}
+    return suppressed_for(
+        await suppressions_among(connection, account_id, phones, [sender]), sender
+    )
+
+
+async def suppressions_among(
+    connection: AsyncConnection,
+    account_id: str,
+    phones: Sequence[str],
+    senders: Iterable[str],
+) -> list[tuple[str, str, str]]:
+    """``(phone, kind, sender)`` of what may keep a message from any of ``senders`` to one of
+    ``phones``: every block, and opt-outs from one of the senders or account-wide.
+
+    One query per chunk for several sends of one account (see :func:`suppressed_for`).
+    """
+    sender_list = sorted({ANY_SENDER, *senders})
+    found: list[tuple[str, str, str]] = []
     for start in range(0, len(phones), _IN_CHUNK):
         chunk = phones[start : start + _IN_CHUNK]
         result = await connection.execute(
-            select(suppressions.c.phone, suppressions.c.kind).where(
+            select(suppressions.c.phone, suppressions.c.kind, suppressions.c.sender).where(
                 suppressions.c.account_id == account_id,
                 suppressions.c.phone.in_(chunk),
                 or_(
                     suppressions.c.kind == BLOCKED,
-                    suppressions.c.sender.in_([ANY_SENDER, sender]),
+                    suppressions.c.sender.in_(sender_list),
                 ),
             )
         )
-        for phone, kind in result:
-            if found.get(phone) != BLOCKED:
-                found[phone] = kind
+        found.extend((phone, kind, row_sender) for phone, kind, row_sender in result)
+    return found
+
+
+def suppressed_for(rows: Iterable[tuple[str, str, str]], sender: str) -> dict[str, str]:
+    """Phone → kind of the rows of :func:`suppressions_among` that refuse ``sender``; a block
+    wins over an opt-out."""
+    found: dict[str, str] = {}
+    for phone, kind, row_sender in rows:
+        if kind == BLOCKED:
+            found[phone] = BLOCKED
+        elif row_sender in (ANY_SENDER, sender) and found.get(phone) != BLOCKED:
+            found[phone] = kind
     return found
 
 
