@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.driver import DriverQuery, fetch_rows
 from tidings.store.models import compliance_settings, suppressions
 from tidings.store.records import _Record
 
@@ -21,8 +22,6 @@ OPTED_OUT = "optout"
 BLOCKED = "block"
 # The sender column of an account-wide opt-out and of every blocked number.
 ANY_SENDER = ""
-# Stays well under SQLite's 32,766 bound parameters per statement.
-_IN_CHUNK = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,24 +102,35 @@ async def suppressions_among(
     """``(phone, kind, sender)`` of what may keep a message from any of ``senders`` to one of
     ``phones``: every block, and opt-outs from one of the senders or account-wide.
 
-    One query per chunk for several sends of one account (see :func:`suppressed_for`).
+    One query for several sends of one account (see :func:`suppressed_for`), at driver level:
+    every accepted request runs it.
     """
-    sender_list = sorted({ANY_SENDER, *senders})
-    found: list[tuple[str, str, str]] = []
-    for start in range(0, len(phones), _IN_CHUNK):
-        chunk = phones[start : start + _IN_CHUNK]
-        result = await connection.execute(
-            select(suppressions.c.phone, suppressions.c.kind, suppressions.c.sender).where(
-                suppressions.c.account_id == account_id,
-                suppressions.c.phone.in_(chunk),
-                or_(
-                    suppressions.c.kind == BLOCKED,
-                    suppressions.c.sender.in_(sender_list),
-                ),
-            )
-        )
-        found.extend((phone, kind, row_sender) for phone, kind, row_sender in result)
-    return found
+    if not phones:
+        return []
+    rows = await fetch_rows(
+        connection,
+        _SUPPRESSIONS_AMONG,
+        account_id,
+        list(phones),
+        BLOCKED,
+        sorted({ANY_SENDER, *senders}),
+    )
+    return [(str(phone), str(kind), str(sender)) for phone, kind, sender in rows]
+
+
+# Served by the unique index (account_id, phone, kind, sender).
+_SUPPRESSIONS_AMONG = DriverQuery(
+    sqlite="""
+SELECT phone, kind, sender FROM suppressions
+WHERE account_id = ? AND phone IN (SELECT value FROM json_each(?))
+  AND (kind = ? OR sender IN (SELECT value FROM json_each(?)))
+""",
+    postgresql="""
+SELECT phone, kind, sender FROM suppressions
+WHERE account_id = $1 AND phone = ANY($2::varchar[])
+  AND (kind = $3 OR sender = ANY($4::varchar[]))
+""",
+)
 
 
 def suppressed_for(rows: Iterable[tuple[str, str, str]], sender: str) -> dict[str, str]:
