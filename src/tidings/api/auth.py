@@ -47,6 +47,13 @@ def _credentials(request: Request) -> tuple[str | None, str]:
     raise Unauthorized()
 
 
+async def _authenticated(request: Request, found: Services) -> Principal:
+    key_id, secret = _credentials(request)
+    caller = await found.authenticator.authenticate(key_id, secret)
+    await found.rate_limiter.hit(caller.key_id, caller.account.rate_limit)
+    return caller
+
+
 async def principal(
     request: Request,
     found: ServicesDep,
@@ -54,22 +61,27 @@ async def principal(
     _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
 ) -> Principal:
     """The caller, after its key has been verified and its request counted against its rate."""
-    key_id, secret = _credentials(request)
-    caller = await found.authenticator.authenticate(key_id, secret)
-    await found.rate_limiter.hit(caller.key_id, caller.account.rate_limit)
-    return caller
+    return await _authenticated(request, found)
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
 async def account(
-    found: ServicesDep,
-    caller: PrincipalDep,
+    request: Request,
+    _basic: Annotated[object, Depends(_basic_scheme)] = None,
+    _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
     account_id: Annotated[
         str | None, Query(description="act for this sub-account of the key's account")
     ] = None,
 ) -> AccountRecord:
+    """The account the caller acts for: its key's, or a sub-account's (``account_id``).
+
+    The caller is authenticated here rather than through :func:`principal`: FastAPI's cost per
+    dependency is a fair part of a small request's, and nearly every route depends on this one.
+    """
+    found = await services(request)
+    caller = await _authenticated(request, found)
     return await acting_account(found.database, caller, account_id)
 
 
