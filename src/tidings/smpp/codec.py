@@ -9,7 +9,8 @@ carrying the command_status to answer with; nothing else escapes ``decode`` or `
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from tidings.smpp.constants import (
     HEADER_SIZE,
@@ -409,19 +410,20 @@ def _compile(cls: type[Pdu]) -> tuple[Encoder, Decoder]:
     return namespace["encode_pdu"], namespace["decode_body"]  # type: ignore[return-value]
 
 
-# command_id → encoder; command_id → (class, decoder). Built once at import, never changed.
-_ENCODERS: dict[int, Encoder] = {}
-_DECODERS: dict[int, tuple[type[Pdu], Decoder]] = {}
-for _command_id, _cls in PDU_CLASSES.items():
-    _encoder, _decoder = _compile(_cls)
-    _ENCODERS[int(_command_id)] = _encoder
-    _DECODERS[int(_command_id)] = (_cls, _decoder)
-del _command_id, _cls, _encoder, _decoder
+_COMPILED = {int(command_id): (cls, *_compile(cls)) for command_id, cls in PDU_CLASSES.items()}
+#: command_id → the encoder of its class: ``ENCODERS[pdu.COMMAND_ID](pdu)`` is ``encode(pdu)``
+#: without the extra call, for the session's per-PDU path.
+ENCODERS: Mapping[int, Encoder] = MappingProxyType(
+    {command_id: encoder for command_id, (_, encoder, _) in _COMPILED.items()}
+)
+_DECODERS: Mapping[int, tuple[type[Pdu], Decoder]] = MappingProxyType(
+    {command_id: (cls, decoder) for command_id, (cls, _, decoder) in _COMPILED.items()}
+)
 
 
 def encode(pdu: Pdu) -> bytes:
     """Serialise one PDU, header included. Raises :class:`LocalProtocolError` on bad fields."""
-    encoder = _ENCODERS.get(pdu.COMMAND_ID)
+    encoder = ENCODERS.get(pdu.COMMAND_ID)
     if encoder is None:  # pragma: no cover - every Pdu subclass is registered
         raise LocalProtocolError(f"no codec for {type(pdu).__name__}")
     return encoder(pdu)
@@ -557,7 +559,14 @@ class FrameReader:
             return None
         # Consumed before decoding: a bad PDU of sane length leaves the stream in sync.
         end = self._pos = start + length
-        return _decode_at(data, start, end, command_id, command_status, sequence_number)
+        # What follows is _decode_at, inline: this runs for every PDU received.
+        codec = _DECODERS.get(command_id)
+        if codec is None or length == HEADER_SIZE:
+            return _decode_at(data, start, end, command_id, command_status, sequence_number)
+        try:
+            return codec[1](data, start, end, command_id, sequence_number, command_status)
+        except (IndexError, struct.error):
+            raise _truncated(codec[0], command_id, sequence_number) from None
 
     def next_frame(self) -> bytes | None:
         """The next whole PDU as bytes, undecoded (None when more bytes are needed)."""

@@ -319,3 +319,15 @@ def test_a_pdu_fed_in_pieces_comes_out_when_its_last_octet_arrives() -> None:
         (-(-len(data) // 5) * 5, EnquireLink(sequence_number=4)),
     ]
     assert reader.buffered == 0
+
+
+def test_response_for_makes_what_the_dataclass_makes() -> None:
+    for request_cls in PDU_CLASSES.values():
+        if request_cls.RESPONSE:
+            continue
+        request = request_cls(sequence_number=5)
+        response = response_for(request, CommandStatus.ESME_RTHROTTLED)
+        expected_cls = type(response)
+        assert response == expected_cls(sequence_number=5, command_status=0x58)
+        # Mutable defaults are fresh for every response.
+        assert response.tlvs is not response_for(request).tlvs
