@@ -144,7 +144,10 @@ class SmppProtocol(asyncio.Protocol):
                 elif callbacks:
                     callback = callbacks.pop(pdu.sequence_number, None)
                     if callback is not None:
-                        self._call_back(callback, pdu)
+                        try:  # _call_back, inline
+                            callback(pdu)
+                        except Exception:
+                            log.exception("response callback failed", connection=self.name)
             elif command_id == _ENQUIRE_LINK:
                 self._send_now(EnquireLinkResp(sequence_number=pdu.sequence_number), now)
             elif command_id == _UNBIND:
@@ -226,9 +229,17 @@ class SmppProtocol(asyncio.Protocol):
         """
         if self._transport is None or self._closing:
             raise ConnectionLost(f"{self.name}: not connected")
-        data = self.session.send(pdu, self._loop.time())
-        self._callbacks[pdu.sequence_number] = callback
-        self._sent(data)
+        loop = self._loop
+        data = self.session.send(pdu, loop.time())
+        callbacks = self._callbacks
+        callbacks[pdu.sequence_number] = callback
+        # _sent, inline: an SMSC sends one of these for every receipt.
+        self._out.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        if self._timer is None or len(self._pending) + len(callbacks) == 1:
+            self._schedule_timer()
 
     def _sent(self, data: bytes) -> None:
         self._write(data)
