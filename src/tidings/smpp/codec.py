@@ -194,13 +194,15 @@ def _encode_body_checked(pdu: Pdu) -> list[bytes]:
 
 
 def _encode_tlvs(tlvs: dict[int, bytes]) -> bytes:
-    parts = []
+    # A PDU carries a handful of TLVs: concatenating beats collecting parts for a join.
+    out = b""
+    pack = _TLV_HEADER.pack
     for tag, value in tlvs.items():
-        if len(value) > 0xFFFF:
+        length = len(value)
+        if length > 0xFFFF:
             raise LocalProtocolError(f"optional parameter 0x{tag:04X} exceeds 65535 octets")
-        parts.append(_TLV_HEADER.pack(tag, len(value)))
-        parts.append(value)
-    return b"".join(parts)
+        out += pack(tag, length) + value
+    return out
 
 
 def _too_long(length: int) -> LocalProtocolError:
@@ -376,7 +378,12 @@ def _compile(cls: type[Pdu]) -> tuple[Encoder, Decoder]:
                 "        pos = nul + 1",
             ]
         elif spec.kind is FieldKind.UINT8:
-            dec += [f"    obj.{name} = data[pos]", "    pos += 1"]
+            # A run of one-octet fields reads at constant offsets and moves pos once.
+            run = 0
+            if dec[-1].startswith("    pos += "):  # the previous field was one octet too
+                run = int(dec.pop().removeprefix("    pos += "))
+            offset = f"pos + {run}" if run else "pos"
+            dec += [f"    obj.{name} = data[{offset}]", f"    pos += {run + 1}"]
         elif spec.kind is FieldKind.SHORT_MESSAGE:
             dec += [
                 "    if pos >= end:",
