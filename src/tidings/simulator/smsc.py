@@ -185,12 +185,16 @@ class _ReceiptBuilder:
     this is on the simulator's hot path.
     """
 
-    __slots__ = ("_outcome_tlvs", "_samples", "_templates")
+    __slots__ = ("_last", "_outcome_tlvs", "_samples", "_templates")
 
     def __init__(self) -> None:
         self._templates: dict[tuple[int, int, Outcome], tuple[str, str]] = {}
         self._samples: dict[tuple[bytes, int], str] = {}
         self._outcome_tlvs: dict[Outcome, tuple[bytes, bytes | None]] = {}
+        # The previous receipt's (outcome, submit minute, done minute, head, tail, message_state,
+        # network_error): the next one mostly has the same, and checking that by identity is
+        # cheaper than hashing an Outcome (its state is an enum, hashed in Python) for the caches.
+        self._last: tuple[Outcome, int, int, str, str, bytes, bytes | None] | None = None
 
     def _template(self, submit_minute: int, done_minute: int, outcome: Outcome) -> tuple[str, str]:
         key = (submit_minute, done_minute, outcome)
@@ -236,12 +240,32 @@ class _ReceiptBuilder:
     def build(self, receipt: _PendingReceipt, now: float) -> DeliverSm:
         outcome = receipt.outcome
         submit = receipt.submit
-        head, tail = self._template(int(receipt.submitted_at // 60), int(now // 60), outcome)
+        submit_minute = int(receipt.submitted_at // 60)
+        done_minute = int(now // 60)
+        last = self._last
+        if (
+            last is not None
+            and last[0] is outcome
+            and last[1] == submit_minute
+            and last[2] == done_minute
+        ):
+            head, tail, message_state, network_error = last[3:]
+        else:
+            head, tail = self._template(submit_minute, done_minute, outcome)
+            message_state, network_error = self._tlvs(outcome)
+            self._last = (
+                outcome,
+                submit_minute,
+                done_minute,
+                head,
+                tail,
+                message_state,
+                network_error,
+            )
         sample = self._sample(receipt.body, submit.data_coding, bool(submit.esm_class & _UDHI))
         message_id = receipt.message_id
         # Appendix B: text holds the first 20 characters; format_receipt cuts it the same way.
         text = f"{head}{message_id}{tail}{sample[:20]}"
-        message_state, network_error = self._tlvs(outcome)
         # SMPP 3.4 §5.3.2.12 receipted_message_id is a C-octet string; §5.3.2.35 message_state
         # one octet; §5.3.2.31 network_error_code the network type then a 2-octet error.
         tlvs: dict[int, bytes] = {
