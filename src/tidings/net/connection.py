@@ -210,11 +210,9 @@ class SmppProtocol(asyncio.Protocol):
         future: asyncio.Future[Pdu] = loop.create_future()
         pending = self._pending
         pending[pdu.sequence_number] = future
-        # _sent, inline: this runs for every submit.
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
+        self._write(data)
+        # Every request waits the same response timeout, so a request sent while others are
+        # outstanding has the latest deadline of all, and the timer already set is early enough.
         if self._timer is None or len(pending) + len(self._callbacks) == 1:
             self._schedule_timer()
         return future
@@ -233,20 +231,9 @@ class SmppProtocol(asyncio.Protocol):
         data = self.session.send(pdu, loop.time())
         callbacks = self._callbacks
         callbacks[pdu.sequence_number] = callback
-        # _sent, inline: an SMSC sends one of these for every receipt.
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        if self._timer is None or len(self._pending) + len(callbacks) == 1:
-            self._schedule_timer()
-
-    def _sent(self, data: bytes) -> None:
         self._write(data)
-        # Every request waits the same response timeout, so a request sent while others are
-        # outstanding has the latest deadline of all, and the timer already set is early enough.
-        if self._timer is None or len(self._pending) + len(self._callbacks) == 1:
-            self._schedule_timer()
+        if self._timer is None or len(self._pending) + len(callbacks) == 1:
+            self._schedule_timer()  # see send_request
 
     def _call_back(self, callback: ResponseCallback, outcome: Pdu | TidingsError) -> None:
         try:
@@ -339,10 +326,7 @@ class SmppProtocol(asyncio.Protocol):
         except LocalProtocolError as exc:
             log.warning("cannot send", connection=self.name, pdu=type(pdu).__name__, error=str(exc))
             return
-        self._out.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+        self._write(data)
 
     def _answer_error(self, exc: RemoteProtocolError, now: float) -> None:
         log.warning(
@@ -357,6 +341,7 @@ class SmppProtocol(asyncio.Protocol):
             self._send_now(answer, now)
 
     def _write(self, data: bytes) -> None:
+        # Every PDU produced during one pass of the loop goes out in one transport.write.
         self._out.append(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True
