@@ -85,10 +85,6 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu_seconds() -> float:
-    return time.process_time()
-
-
 @dataclass(frozen=True)
 class RunResult:
     submits_per_s: float
@@ -133,7 +129,7 @@ async def run(port: int, count: int, window: int, binds: int, simulator_pid: int
             if response.command_status != 0:
                 raise SystemExit(f"submit failed with status {response.command_status:#x}")
 
-    client_cpu = own_cpu_seconds()
+    client_cpu = time.process_time()
     simulator_cpu = process_cpu_seconds(simulator_pid)
     started = time.perf_counter()
     # One worker per window slot keeps every window full: a response frees its slot and wakes
@@ -142,7 +138,7 @@ async def run(port: int, count: int, window: int, binds: int, simulator_pid: int
     submitted = time.perf_counter() - started
     await asyncio.wait_for(all_receipts.wait(), timeout=max(60.0, count / 1000))
     receipts_done = time.perf_counter() - started
-    client_cpu = own_cpu_seconds() - client_cpu
+    client_cpu = time.process_time() - client_cpu
     simulator_cpu = process_cpu_seconds(simulator_pid) - simulator_cpu
     await client.stop()
     return RunResult(
