@@ -331,3 +331,36 @@ def test_response_for_makes_what_the_dataclass_makes() -> None:
         assert response == expected_cls(sequence_number=5, command_status=0x58)
         # Mutable defaults are fresh for every response.
         assert response.tlvs is not response_for(request).tlvs
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=30), st.integers(0, 5))
+def test_frame_reader_takes_several_feeds_before_a_read(cuts: list[int], reads: int) -> None:
+    stream = b"".join(encode(p) for p in EXAMPLES)
+    reader = FrameReader()
+    got = []
+    pos = 0
+    for cut in cuts:
+        reader.feed(stream[pos : pos + cut])
+        pos += cut
+        for _ in range(reads):  # sometimes no read at all between feeds
+            if (pdu := reader.next_pdu()) is not None:
+                got.append(pdu)
+    reader.feed(stream[pos:])
+    while (pdu := reader.next_pdu()) is not None:
+        got.append(pdu)
+    assert got == EXAMPLES
+    assert reader.buffered == 0
+
+
+def test_a_bad_command_length_after_a_partial_pdu_is_fatal() -> None:
+    reader = FrameReader()
+    enquire = encode(EnquireLink(sequence_number=1))
+    reader.feed(enquire[:10])
+    assert reader.next_pdu() is None
+    reader.feed(enquire[10:] + struct.pack(">IIII", 8, 4, 0, 2))
+    assert reader.next_pdu() == EnquireLink(sequence_number=1)
+    with pytest.raises(RemoteProtocolError) as info:
+        reader.next_pdu()
+    assert info.value.fatal
+    assert info.value.sequence_number == 2
