@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ InboundHook = Callable[[AsyncConnection, Sequence[ReceivedMessage]], Awaitable[N
 UNMATCHED_RECEIPT_TTL = 120.0
 # How long a receipt's exact SMSC id must have been missing before its other spellings are tried.
 VARIANTS_AFTER = 10.0
+# Receipts are taken to be still coming this long (seconds) after the last batch that had any.
+RECEIPTS_FLOWING = 1.0
 # How many recently submitted parts are remembered, so receipts skip the index lookup.
 RECENT_PARTS = 200_000
 
@@ -78,7 +81,8 @@ class StatusWriter:
         self,
         database: Database,
         *,
-        max_batch: int = 200,
+        max_batch: int = 1000,
+        receipt_batch: int = 100,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
@@ -93,10 +97,16 @@ class StatusWriter:
         self._on_unmatched = on_unmatched
         # Inbound hooks may queue auto-replies: the dispatcher claims them once committed.
         self._after_inbound = after_inbound
+        self._receipt_batch = receipt_batch
+        # Receipts and inbound messages not yet taken into a batch (``submits`` stays empty:
+        # pending submit outcomes are in ``_submits``, in arrival order, by arrival number).
         self._pending = _Batch()
+        self._submits: dict[int, SubmitOutcome] = {}
+        self._arrivals = 0
+        self._receipt_seen = float("-inf")  # loop time a batch last took receipts
         self._deferred: list[ReceiptOutcome] = []
-        # SMSC ids of the submit outcomes still pending (not yet taken into a batch).
-        self._unwritten: set[str] = set()
+        # The SMSC ids of the pending submit outcomes, each to its outcome's arrival number.
+        self._unwritten: dict[str, int] = {}
         self._recent: dict[str, store.PartOwner] = {}
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -105,9 +115,10 @@ class StatusWriter:
     # --- producers ----------------------------------------------------------------------------
 
     def submit_outcome(self, outcome: SubmitOutcome) -> None:
-        self._pending.submits.append(outcome)
+        arrival = self._arrivals = self._arrivals + 1
+        self._submits[arrival] = outcome
         for _, smsc_id in outcome.sent:
-            self._unwritten.add(smsc_id)
+            self._unwritten[smsc_id] = arrival
         self._wakeup.set()
 
     def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
@@ -152,7 +163,7 @@ class StatusWriter:
 
     @property
     def backlog(self) -> int:
-        return len(self._pending)
+        return len(self._submits) + len(self._pending)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -164,22 +175,22 @@ class StatusWriter:
                 log.exception("reading parked receipts failed; retrying")
                 await asyncio.sleep(1.0)
         while True:
-            if not len(self._pending) and not self._deferred:
+            if not self.backlog and not self._deferred:
                 if self._stopping:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            elif not len(self._pending):
+            elif not self.backlog:
                 # Only parked receipts: look again shortly, or as soon as anything new comes.
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.5):
                         await self._wakeup.wait()
-                if self._stopping and not len(self._pending):
+                if self._stopping and not self.backlog:
                     self._drop_deferred()
                     return
             if (
-                len(self._pending) < self._max_batch
+                len(self._submits) < self._max_batch
                 and not self._pending.receipts
                 and not self._pending.inbound
                 and not self._stopping
@@ -188,9 +199,7 @@ class StatusWriter:
                 # messages are not kept waiting, since the SMSC holds its delivery window open
                 # until they are acknowledged, and they are acknowledged only once committed.
                 await asyncio.sleep(self._linger)
-            batch = self._take()
-            batch.receipts = self._deferred + batch.receipts
-            self._deferred = []
+            batch = self._take(loop.time())
             while True:
                 try:
                     async with self._database.write() as connection:
@@ -206,34 +215,52 @@ class StatusWriter:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    def _take(self) -> _Batch:
-        """The next batch: at most ``max_batch`` submit outcomes, and every receipt and inbound
-        message except receipts for the submits left for the next batch.
+    def _take(self, loop_time: float) -> _Batch:
+        """The next batch.
 
-        A flood of submit outcomes is written in short transactions, so the receipts that come
-        in meanwhile are committed (and acknowledged) within milliseconds rather than behind a
-        long one.
+        The SMSC acknowledges nothing more than its window of receipts and inbound messages
+        until those are committed, so they are never kept behind a backlog of submit outcomes:
+        while any wait, the batch is every one of them, the pending submit outcomes they need
+        (a receipt may overtake its submit response), and the oldest other submit outcomes up
+        to ``receipt_batch``, so the transaction stays short. With only submit outcomes
+        waiting, it is the oldest ``receipt_batch`` of them while receipts are still coming
+        (short again, for the next ones are due any moment), else the oldest ``max_batch``,
+        in one longer transaction.
         """
-        pending = self._pending
-        if len(pending.submits) <= self._max_batch:
-            self._pending = _Batch()
-            self._unwritten.clear()
-            return pending
-        batch = _Batch(
-            submits=pending.submits[: self._max_batch],
-            inbound=pending.inbound,
-            inbound_waiters=pending.inbound_waiters,
-        )
-        for outcome in batch.submits:
+        batch = self._pending
+        self._pending = _Batch()
+        batch.receipts = self._deferred + batch.receipts
+        self._deferred = []
+        submits = self._submits
+        if batch.receipts or batch.inbound:
+            self._receipt_seen = loop_time
+            unwritten = self._unwritten
+            needed = {
+                unwritten[receipt.smsc_message_id]
+                for receipt in batch.receipts
+                if receipt.smsc_message_id in unwritten
+            }
+            budget = self._receipt_batch - len(needed)
+            if budget > 0:
+                for arrival in submits:
+                    if arrival not in needed:
+                        needed.add(arrival)
+                        budget -= 1
+                        if not budget:
+                            break
+            taken = sorted(needed)
+        else:
+            # While receipts keep coming (the SMSC answers what was sent), the next ones are
+            # due any moment: a long transaction now would keep them waiting.
+            flowing = loop_time - self._receipt_seen < RECEIPTS_FLOWING
+            size = self._receipt_batch if flowing else self._max_batch
+            taken = list(itertools.islice(submits, size))
+        for arrival in taken:
+            outcome = submits.pop(arrival)
+            batch.submits.append(outcome)
             for _, smsc_id in outcome.sent:
-                self._unwritten.discard(smsc_id)
-        # What is left in ``_unwritten`` are the SMSC ids of the submits left for later.
-        later_ids = self._unwritten
-        self._pending = _Batch(submits=pending.submits[self._max_batch :])
-        for receipt, waiter in zip(pending.receipts, pending.receipt_waiters, strict=True):
-            goes = self._pending if receipt.smsc_message_id in later_ids else batch
-            goes.receipts.append(receipt)
-            goes.receipt_waiters.append(waiter)
+                if self._unwritten.get(smsc_id) == arrival:
+                    del self._unwritten[smsc_id]
         return batch
 
     # --- applying one batch -------------------------------------------------------------------

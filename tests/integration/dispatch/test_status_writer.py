@@ -1,13 +1,17 @@
-"""The status writer over a real database: a flood of submit outcomes is written in short
-transactions, and each receipt is committed with (or after) the submit it reports on."""
+"""The status writer over a real database: a flood of submit outcomes is written in batches,
+receipts go ahead of that backlog, and each receipt is committed with (or after) the submit it
+reports on."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.integration.dispatch.conftest import eventually, service_settings
 from tidings.core import accounts, messaging
@@ -21,60 +25,106 @@ from tidings.store.engine import Database
 from tidings.store.models import messages
 
 
-async def test_receipts_follow_their_submits_across_short_transactions(
+async def _claimed_messages(database: Database, count: int) -> list[dispatch_store.ClaimedMessage]:
+    account = await accounts.create_account(database, "Acme", region="FI")
+    to = [f"+3584012{n:05d}" for n in range(1, count + 1)]
+    await messaging.accept_messages(
+        database, account, messaging.SendRequest(to=to, sender="Tidings", body="Hei")
+    )
+    now = datetime.now(UTC)
+    async with database.write() as connection:
+        claimed = await dispatch_store.claim_due(
+            connection,
+            dispatcher_id="test",
+            limit=100,
+            now=now,
+            lease_until=now + timedelta(minutes=1),
+        )
+    assert len(claimed) == count
+    return claimed
+
+
+def _count_commits(database: Database) -> list[int]:
+    """Counts the write transactions the database commits from now on (in the list's item)."""
+    commits = [0]
+    real_write = database.write
+
+    @contextlib.asynccontextmanager
+    async def counting_write() -> AsyncIterator[AsyncConnection]:
+        async with real_write() as connection:
+            yield connection
+        commits[0] += 1
+
+    database.write = counting_write  # type: ignore[method-assign]
+    return commits
+
+
+async def _statuses(database: Database) -> list[str]:
+    async with database.read() as connection:
+        result = await connection.execute(select(messages.c.status).order_by(messages.c.id))
+        return list(result.scalars().all())
+
+
+async def test_a_flood_of_submit_outcomes_is_written_in_batches(
     tmp_path: Path, database_url: str
 ) -> None:
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
         await prepare_database(database, settings)
-        account = await accounts.create_account(database, "Acme", region="FI")
-        to = [f"+3584012{n:05d}" for n in range(1, 41)]
-        await messaging.accept_messages(
-            database, account, messaging.SendRequest(to=to, sender="Tidings", body="Hei")
-        )
+        claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
-        async with database.write() as connection:
-            claimed = await dispatch_store.claim_due(
-                connection,
-                dispatcher_id="test",
-                limit=100,
-                now=now,
-                lease_until=now + timedelta(minutes=1),
-            )
-        assert len(claimed) == len(to)
-
-        commits = 0
-        real_write = database.write
-
-        def counting_write():  # type: ignore[no-untyped-def]
-            nonlocal commits
-            commits += 1
-            return real_write()
-
-        database.write = counting_write  # type: ignore[method-assign]
+        commits = _count_commits(database)
         writer = StatusWriter(database, max_batch=7)
-        # Everything arrives before the writer runs: 40 submit outcomes, then every receipt,
-        # including those for submits that only the last of the short transactions will write.
         for n, message in enumerate(claimed):
             writer.submit_outcome(
                 SubmitOutcome(message, MessageStatus.SENT, now, sent=[(1, f"smsc-{n}")])
             )
-        acks = [
-            writer.receipt(ReceiptOutcome(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
-            for n in range(len(claimed))
-        ]
         writer.start()
-        await asyncio.wait_for(asyncio.gather(*acks), 30)
-        database.write = real_write  # type: ignore[method-assign]
-        # Once acknowledged, a receipt is committed: none was parked to wait for its submit.
-        async with database.read() as connection:
-            statuses = (await connection.execute(select(messages.c.status))).scalars().all()
         await writer.stop()
+        assert await _statuses(database) == ["sent"] * len(claimed)
     finally:
         await database.close()
-    assert statuses == ["delivered"] * len(to)
-    assert commits == 6  # ceil(40 / 7) transactions, receipts riding along with their submits
+    assert commits[0] == 6  # ceil(40 / 7)
+
+
+async def test_waiting_receipts_go_ahead_of_the_submit_backlog(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings)
+        claimed = await _claimed_messages(database, 40)
+        now = datetime.now(UTC)
+        commits = _count_commits(database)
+        writer = StatusWriter(database, max_batch=8, receipt_batch=8)
+        # Everything arrives before the writer runs: 40 submit outcomes, then receipts for the
+        # last five, whose submits are at the back of the backlog.
+        for n, message in enumerate(claimed):
+            writer.submit_outcome(
+                SubmitOutcome(message, MessageStatus.SENT, now, sent=[(1, f"smsc-{n}")])
+            )
+        acknowledged_after: list[int] = []
+        acks = []
+        for n in range(35, 40):
+            ack = writer.receipt(ReceiptOutcome(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
+            ack.add_done_callback(lambda _: acknowledged_after.append(commits[0]))
+            acks.append(ack)
+        writer.start()
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        # The receipts were committed by the first transaction, together with their own
+        # submits and the three oldest others (eight submits in all): none waited for the
+        # rest of the backlog, and none was parked to wait for its submit.
+        assert acknowledged_after == [1] * 5
+        async with database.read() as connection:
+            assert await dispatch_store.list_parked_receipts(connection) == []
+        await writer.stop()
+        statuses = await _statuses(database)
+    finally:
+        await database.close()
+    assert statuses == ["sent"] * 35 + ["delivered"] * 5
+    assert commits[0] == 1 + 4  # then the other 32 submits, 8 a transaction
 
 
 async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
