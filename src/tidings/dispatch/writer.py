@@ -109,6 +109,7 @@ class StatusWriter:
         self._unwritten: dict[str, int] = {}
         self._recent: dict[str, store.PartOwner] = {}
         self._wakeup = asyncio.Event()
+        self._receipt_arrived = asyncio.Event()  # set by receipts and inbound messages only
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -134,6 +135,7 @@ class StatusWriter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters.append(future)
         self._wakeup.set()
+        self._receipt_arrived.set()
         return future
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -189,16 +191,20 @@ class StatusWriter:
                 if self._stopping and not self.backlog:
                     self._drop_deferred()
                     return
-            if (
-                len(self._submits) < self._max_batch
-                and not self._pending.receipts
-                and not self._pending.inbound
-                and not self._stopping
-            ):
-                # Only submit outcomes so far: let a few more gather. Receipts and inbound
-                # messages are not kept waiting, since the SMSC holds its delivery window open
-                # until they are acknowledged, and they are acknowledged only once committed.
-                await asyncio.sleep(self._linger)
+            if not self._pending.receipts and not self._pending.inbound and not self._stopping:
+                # Only submit outcomes so far. Receipts and inbound messages are never kept
+                # waiting, since the SMSC holds its delivery window open until they are
+                # acknowledged, and they are acknowledged only once committed.
+                if loop.time() - self._receipt_seen < RECEIPTS_FLOWING:
+                    # The SMSC sends the next receipts as soon as the last ones are
+                    # acknowledged: wait a moment for them rather than start a transaction
+                    # they would arrive behind.
+                    self._receipt_arrived.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._linger):
+                            await self._receipt_arrived.wait()
+                elif len(self._submits) < self._max_batch:
+                    await asyncio.sleep(self._linger)  # let a few more gather
             batch = self._take(loop.time())
             while True:
                 try:
@@ -267,10 +273,17 @@ class StatusWriter:
 
     async def _apply(self, connection: AsyncConnection, batch: _Batch, now_loop: float) -> None:
         changes: list[StatusChange] = []
+        # The history rows of submits and receipts go in as one statement (each statement is
+        # a round trip to the database's thread or server), submits' first.
+        event_rows: list[dict[str, Any]] = []
+        receipts = batch.receipts
         if batch.submits:
-            await self._apply_submits(connection, batch.submits, changes)
-        if batch.receipts:
-            await self._apply_receipts(connection, batch.receipts, changes, now_loop)
+            receipts = await self._apply_submits(
+                connection, batch.submits, receipts, changes, event_rows
+            )
+        if receipts:
+            await self._apply_receipts(connection, receipts, changes, event_rows, now_loop)
+        await store.insert_events(connection, event_rows)
         if batch.inbound:
             received = await self._apply_inbound(connection, batch.inbound)
             for inbound_hook in self._inbound_hooks:
@@ -283,48 +296,56 @@ class StatusWriter:
         self,
         connection: AsyncConnection,
         outcomes: list[SubmitOutcome],
+        receipts: list[ReceiptOutcome],
         changes: list[StatusChange],
-    ) -> None:
+        event_rows: list[dict[str, Any]],
+    ) -> list[ReceiptOutcome]:
+        """Record the submit outcomes; returns the receipts still to apply (see
+        :meth:`_merge_receipts`)."""
         part_rows: list[dict[str, Any]] = []
         message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        fresh: dict[str, _FreshPart] = {}
         for outcome in outcomes:
             message = outcome.message
+            part_row: dict[str, Any] = {}
             for seq, smsc_id in outcome.sent:
-                part_rows.append(
-                    {
-                        "message_id": message.id,
-                        "seq": seq,
-                        "status": MessageStatus.SENT.value,
-                        "smsc_message_id": smsc_id,
-                        "error_code": None,
-                        "submitted_at": outcome.at,
-                        "done_at": None,
-                    }
-                )
-                self._remember(
-                    store.PartOwner(
-                        smsc_id,
-                        message.id,
-                        seq,
-                        message.parts_count,
-                        message.account_id,
-                        message.recipient,
-                        message.dlr_url,
-                    )
-                )
-            message_rows.append(
-                {
-                    "b_id": message.id,
-                    "b_status": outcome.status.value,
-                    "b_at": outcome.at,
-                    "b_claimed_by": None,
-                    "b_claim_expires_at": None,
-                    "b_next_attempt_at": outcome.retry_at,
-                    "b_error_code": outcome.error_code,
-                    "b_error_detail": outcome.detail,
+                part_row = {
+                    "message_id": message.id,
+                    "seq": seq,
+                    "status": MessageStatus.SENT.value,
+                    "smsc_message_id": smsc_id,
+                    "error_code": None,
+                    "submitted_at": outcome.at,
+                    "done_at": None,
                 }
-            )
+                part_rows.append(part_row)
+                owner = store.PartOwner(
+                    smsc_id,
+                    message.id,
+                    seq,
+                    message.parts_count,
+                    message.account_id,
+                    message.recipient,
+                    message.dlr_url,
+                )
+                self._remember(owner)
+            message_row = {
+                "b_id": message.id,
+                "b_status": outcome.status.value,
+                "b_at": outcome.at,
+                "b_claimed_by": None,
+                "b_claim_expires_at": None,
+                "b_next_attempt_at": outcome.retry_at,
+                "b_error_code": outcome.error_code,
+                "b_error_detail": outcome.detail,
+            }
+            message_rows.append(message_row)
+            if (
+                outcome.status is MessageStatus.SENT
+                and message.parts_count == 1
+                and len(outcome.sent) == 1
+            ):
+                fresh[outcome.sent[0][1]] = _FreshPart(owner, part_row, message_row)
             detail = outcome.detail
             if outcome.status is MessageStatus.SENT:
                 detail = "SMSC message id " + ", ".join(i for _, i in outcome.sent)
@@ -348,9 +369,65 @@ class StatusWriter:
                         outcome.at,
                     )
                 )
+        if fresh and receipts:
+            receipts = self._merge_receipts(receipts, fresh, changes, event_rows)
         await store.insert_parts(connection, part_rows)
         await store.update_messages_after_submit(connection, message_rows)
-        await store.insert_events(connection, event_rows)
+        return receipts
+
+    def _merge_receipts(
+        self,
+        receipts: list[ReceiptOutcome],
+        fresh: dict[str, _FreshPart],
+        changes: list[StatusChange],
+        event_rows: list[dict[str, Any]],
+    ) -> list[ReceiptOutcome]:
+        """Final receipts for one-part messages whose submit outcome is in the same batch.
+
+        The part is inserted with its final status and the message updated once, instead of
+        being written as sent and then updated again: what is stored (history included) is
+        the same, for a third of the row writes. Returns the other receipts.
+        """
+        remaining: list[ReceiptOutcome] = []
+        for receipt in receipts:
+            part = fresh.get(receipt.smsc_message_id)
+            status = RECEIPT_STATUS[receipt.state]
+            if part is None or status is None or receipt.parked_id is not None:
+                remaining.append(receipt)
+                continue
+            # A second receipt for the part takes the usual way, and finds it final.
+            del fresh[receipt.smsc_message_id]
+            owner = part.owner
+            error_code = None if not receipt.error_code else str(receipt.error_code)
+            detail = _receipt_detail(receipt)
+            part.part_row.update(status=status.value, error_code=error_code, done_at=receipt.at)
+            part.message_row.update(
+                b_status=status.value,
+                b_at=receipt.at,
+                b_error_code=error_code,
+                b_error_detail=None if status is MessageStatus.DELIVERED else detail,
+            )
+            self._recent[receipt.smsc_message_id] = replace(owner, status=status.value)
+            event_rows.append(
+                {
+                    "message_id": owner.message_id,
+                    "status": status.value,
+                    "at": receipt.at,
+                    "detail": detail,
+                }
+            )
+            changes.append(
+                StatusChange(
+                    owner.account_id,
+                    owner.message_id,
+                    owner.recipient,
+                    owner.dlr_url,
+                    status,
+                    error_code,
+                    receipt.at,
+                )
+            )
+        return remaining
 
     async def _resolve(
         self, connection: AsyncConnection, receipts: list[ReceiptOutcome], now_loop: float
@@ -388,6 +465,7 @@ class StatusWriter:
         connection: AsyncConnection,
         receipts: list[ReceiptOutcome],
         changes: list[StatusChange],
+        event_rows: list[dict[str, Any]],
         now_loop: float,
     ) -> None:
         owners = await self._resolve(connection, receipts, now_loop)
@@ -402,7 +480,6 @@ class StatusWriter:
         taken = await store.unpark_receipts(connection, leaving)
         to_park: list[dict[str, Any]] = []
         part_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
         for receipt in receipts:
@@ -470,9 +547,7 @@ class StatusWriter:
                 if status not in FINAL_STATUSES:
                     continue
             error_code = None if not receipt.error_code else str(receipt.error_code)
-            detail = f"receipt {receipt.state.value}" + (
-                f" err {receipt.error_code}" if receipt.error_code else ""
-            )
+            detail = _receipt_detail(receipt)
             message_rows.append(
                 {
                     "b_id": message_id,
@@ -502,7 +577,6 @@ class StatusWriter:
                 )
             )
         await store.update_message_statuses(connection, message_rows)
-        await store.insert_events(connection, event_rows)
         await store.park_receipts(connection, to_park)
 
     async def _apply_inbound(
@@ -588,6 +662,21 @@ class StatusWriter:
             )
         if parked:
             log.info("retrying parked receipts", count=len(parked))
+
+
+@dataclass(slots=True)
+class _FreshPart:
+    """The only part of a message that this batch records as sent, and its rows to write."""
+
+    owner: store.PartOwner
+    part_row: dict[str, Any]
+    message_row: dict[str, Any]
+
+
+def _receipt_detail(receipt: ReceiptOutcome) -> str:
+    return f"receipt {receipt.state.value}" + (
+        f" err {receipt.error_code}" if receipt.error_code else ""
+    )
 
 
 def _parked_row(receipt: ReceiptOutcome) -> dict[str, Any]:
