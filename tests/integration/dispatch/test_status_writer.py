@@ -22,7 +22,7 @@ from tidings.dispatch.writer import StatusWriter
 from tidings.smpp.receipts import ReceiptState
 from tidings.store import dispatch as dispatch_store
 from tidings.store.engine import Database
-from tidings.store.models import messages
+from tidings.store.models import message_events, message_parts, messages
 
 
 async def _claimed_messages(database: Database, count: int) -> list[dispatch_store.ClaimedMessage]:
@@ -183,3 +183,65 @@ async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
             assert await dispatch_store.list_parked_receipts(connection) == []
     finally:
         await database.close()
+
+
+async def test_a_receipt_in_its_submits_batch_is_recorded_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings)
+        [message] = await _claimed_messages(database, 1)
+        submitted = datetime.now(UTC)
+        received = submitted + timedelta(seconds=2)
+        writer = StatusWriter(database)
+        # The submit outcome, its receipt and the SMSC repeating that receipt, all in one batch
+        # (the receipt's error code is one a DELIVRD receipt may still carry).
+        writer.submit_outcome(
+            SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, "smsc-1")])
+        )
+        acks = [
+            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.DELIVRD, 0, received)),
+            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.UNDELIV, 1, received)),
+        ]
+        writer.start()
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        await writer.stop()
+        async with database.read() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        messages.c.status,
+                        messages.c.status_at,
+                        messages.c.claimed_by,
+                        messages.c.error_detail,
+                    ).where(messages.c.id == message.id)
+                )
+            ).one()
+            parts = (
+                await connection.execute(
+                    select(
+                        message_parts.c.status,
+                        message_parts.c.smsc_message_id,
+                        message_parts.c.submitted_at,
+                        message_parts.c.done_at,
+                    ).where(message_parts.c.message_id == message.id)
+                )
+            ).all()
+            history = (
+                await connection.execute(
+                    select(message_events.c.status, message_events.c.at, message_events.c.detail)
+                    .where(message_events.c.message_id == message.id)
+                    .order_by(message_events.c.id)
+                )
+            ).all()
+    finally:
+        await database.close()
+    assert tuple(row) == ("delivered", received, None, None)
+    assert [tuple(part) for part in parts] == [("delivered", "smsc-1", submitted, received)]
+    assert [tuple(entry) for entry in history] == [
+        ("queued", history[0][1], history[0][2]),
+        ("sent", submitted, "SMSC message id smsc-1"),
+        ("delivered", received, "receipt DELIVRD"),
+    ]
