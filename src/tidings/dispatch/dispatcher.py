@@ -70,7 +70,7 @@ class DispatcherConfig:
     # cost less per row), and at most per transaction while receipts wait (short ones keep
     # them from waiting, unacknowledged, behind a long one).
     max_write_batch: int = 1000
-    receipt_write_batch: int = 100
+    receipt_write_batch: int = 300
 
 
 class DispatchMetrics:

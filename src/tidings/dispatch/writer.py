@@ -82,7 +82,7 @@ class StatusWriter:
         database: Database,
         *,
         max_batch: int = 1000,
-        receipt_batch: int = 100,
+        receipt_batch: int = 300,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
