@@ -44,10 +44,12 @@ async def _claimed_messages(database: Database, count: int) -> list[dispatch_sto
     return claimed
 
 
-def _count_commits(database: Database) -> list[int]:
-    """Counts the write transactions the database commits from now on (in the list's item)."""
+def _counting(database: Database) -> tuple[Database, list[int]]:
+    """A handle on the same engine for the writer alone, counting the write transactions it
+    commits (in the list's item); nothing else the test or the service does is counted."""
+    counted = Database(database.engine)
     commits = [0]
-    real_write = database.write
+    real_write = counted.write
 
     @contextlib.asynccontextmanager
     async def counting_write() -> AsyncIterator[AsyncConnection]:
@@ -55,8 +57,8 @@ def _count_commits(database: Database) -> list[int]:
             yield connection
         commits[0] += 1
 
-    database.write = counting_write  # type: ignore[method-assign]
-    return commits
+    counted.write = counting_write  # type: ignore[method-assign]
+    return counted, commits
 
 
 async def _statuses(database: Database) -> list[str]:
@@ -74,8 +76,8 @@ async def test_a_flood_of_submit_outcomes_is_written_in_batches(
         await prepare_database(database, settings)
         claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
-        commits = _count_commits(database)
-        writer = StatusWriter(database, max_batch=7)
+        counted, commits = _counting(database)
+        writer = StatusWriter(counted, max_batch=7)
         for n, message in enumerate(claimed):
             writer.submit_outcome(
                 SubmitOutcome(message, MessageStatus.SENT, now, sent=[(1, f"smsc-{n}")])
@@ -97,8 +99,8 @@ async def test_waiting_receipts_go_ahead_of_the_submit_backlog(
         await prepare_database(database, settings)
         claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
-        commits = _count_commits(database)
-        writer = StatusWriter(database, max_batch=8, receipt_batch=8)
+        counted, commits = _counting(database)
+        writer = StatusWriter(counted, max_batch=8, receipt_batch=8)
         # Everything arrives before the writer runs: 40 submit outcomes, then receipts for the
         # last five, whose submits are at the back of the backlog.
         for n, message in enumerate(claimed):
