@@ -235,11 +235,12 @@ class StatusWriter:
         """
         batch = self._pending
         self._pending = _Batch()
+        if batch.receipts or batch.inbound:
+            self._receipt_seen = loop_time  # new ones, not only parked ones retried
         batch.receipts = self._deferred + batch.receipts
         self._deferred = []
         submits = self._submits
         if batch.receipts or batch.inbound:
-            self._receipt_seen = loop_time
             unwritten = self._unwritten
             needed = {
                 unwritten[receipt.smsc_message_id]
