@@ -4,8 +4,13 @@
 
 Sends ``count`` submit_sm at window 10, then at window 100, each over a fresh transceiver bind,
 and prints submits per second. For the window-100 run it also waits for every delivery receipt
-and prints how long after the first submit the last one arrived. The last line is one JSON
-object with ``submits_per_s_w10``, ``submits_per_s_w100`` and ``receipts_done_s``.
+and prints how long after the first submit the last one arrived.
+
+The host is usually shared, so wall-clock rates move with whatever else runs. Each run also
+prints the CPU time each process spent per message (submit_sm, its response, the receipt and its
+response), from the first submit to the last receipt: that is the work we do, and it moves far
+less with the neighbours. The last line is one JSON object with ``submits_per_s_w10``,
+``submits_per_s_w100``, ``receipts_done_s`` and the ``*_cpu_us`` figures per message.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tidings.net import EsmeClient, EsmeConfig
 from tidings.smpp.constants import EsmClass
@@ -71,7 +77,23 @@ def simulator_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
             process.wait()
 
 
-async def run(port: int, count: int, window: int, binds: int) -> tuple[float, float]:
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name may hold spaces; the fields after its closing parenthesis do not.
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    submits_per_s: float
+    receipts_done_s: float
+    client_cpu_us: float  # per message, submit to receipt
+    simulator_cpu_us: float
+
+
+async def run(port: int, count: int, window: int, binds: int, simulator_pid: int) -> RunResult:
     receipts = 0
     all_receipts = asyncio.Event()
 
@@ -107,6 +129,8 @@ async def run(port: int, count: int, window: int, binds: int) -> tuple[float, fl
             if response.command_status != 0:
                 raise SystemExit(f"submit failed with status {response.command_status:#x}")
 
+    client_cpu = time.process_time()
+    simulator_cpu = process_cpu_seconds(simulator_pid)
     started = time.perf_counter()
     # One worker per window slot keeps every window full: a response frees its slot and wakes
     # the worker that sent it, which sends the next. More workers would only queue for slots.
@@ -114,8 +138,19 @@ async def run(port: int, count: int, window: int, binds: int) -> tuple[float, fl
     submitted = time.perf_counter() - started
     await asyncio.wait_for(all_receipts.wait(), timeout=max(60.0, count / 1000))
     receipts_done = time.perf_counter() - started
+    client_cpu = time.process_time() - client_cpu
+    simulator_cpu = process_cpu_seconds(simulator_pid) - simulator_cpu
     await client.stop()
-    return count / submitted, receipts_done
+    return RunResult(
+        count / submitted, receipts_done, client_cpu * 1e6 / count, simulator_cpu * 1e6 / count
+    )
+
+
+def cpu_line(result: RunResult) -> str:
+    return (
+        f"CPU per message: client {result.client_cpu_us:.1f} us,"
+        f" simulator {result.simulator_cpu_us:.1f} us"
+    )
 
 
 def main() -> None:
@@ -131,20 +166,24 @@ def main() -> None:
         runner = asyncio.run
     port = free_port()
     print(f"cpus={os.cpu_count()} count={args.count} binds={args.binds}")
-    with simulator_process(port):
-        w10, _ = runner(run(port, args.count, 10, args.binds))
-        print(f"window 10:  {w10:,.0f} submit_sm/s")
-        w100, receipts_done = runner(run(port, args.count, 100, args.binds))
+    with simulator_process(port) as simulator:
+        w10 = runner(run(port, args.count, 10, args.binds, simulator.pid))
+        print(f"window 10:  {w10.submits_per_s:,.0f} submit_sm/s; {cpu_line(w10)}")
+        w100 = runner(run(port, args.count, 100, args.binds, simulator.pid))
         print(
-            f"window 100: {w100:,.0f} submit_sm/s;"
-            f" all {args.count:,} receipts in {receipts_done:.2f} s"
+            f"window 100: {w100.submits_per_s:,.0f} submit_sm/s;"
+            f" all {args.count:,} receipts in {w100.receipts_done_s:.2f} s; {cpu_line(w100)}"
         )
     print(
         json.dumps(
             {
-                "submits_per_s_w10": round(w10),
-                "submits_per_s_w100": round(w100),
-                "receipts_done_s": round(receipts_done, 3),
+                "submits_per_s_w10": round(w10.submits_per_s),
+                "submits_per_s_w100": round(w100.submits_per_s),
+                "receipts_done_s": round(w100.receipts_done_s, 3),
+                "client_cpu_us_w10": round(w10.client_cpu_us, 1),
+                "simulator_cpu_us_w10": round(w10.simulator_cpu_us, 1),
+                "client_cpu_us_w100": round(w100.client_cpu_us, 1),
+                "simulator_cpu_us_w100": round(w100.simulator_cpu_us, 1),
             }
         )
     )

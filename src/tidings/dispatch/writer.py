@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ InboundHook = Callable[[AsyncConnection, Sequence[ReceivedMessage]], Awaitable[N
 UNMATCHED_RECEIPT_TTL = 120.0
 # How long a receipt's exact SMSC id must have been missing before its other spellings are tried.
 VARIANTS_AFTER = 10.0
+# Receipts are taken to be still coming this long (seconds) after the last batch that had any.
+RECEIPTS_FLOWING = 1.0
 # How many recently submitted parts are remembered, so receipts skip the index lookup.
 RECENT_PARTS = 200_000
 
@@ -78,7 +81,8 @@ class StatusWriter:
         self,
         database: Database,
         *,
-        max_batch: int = 200,
+        max_batch: int = 1000,
+        receipt_batch: int = 300,
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
@@ -93,21 +97,29 @@ class StatusWriter:
         self._on_unmatched = on_unmatched
         # Inbound hooks may queue auto-replies: the dispatcher claims them once committed.
         self._after_inbound = after_inbound
+        self._receipt_batch = receipt_batch
+        # Receipts and inbound messages not yet taken into a batch (``submits`` stays empty:
+        # pending submit outcomes are in ``_submits``, in arrival order, by arrival number).
         self._pending = _Batch()
+        self._submits: dict[int, SubmitOutcome] = {}
+        self._arrivals = 0
+        self._receipt_seen = float("-inf")  # loop time a batch last took receipts
         self._deferred: list[ReceiptOutcome] = []
-        # SMSC ids of the submit outcomes still pending (not yet taken into a batch).
-        self._unwritten: set[str] = set()
+        # The SMSC ids of the pending submit outcomes, each to its outcome's arrival number.
+        self._unwritten: dict[str, int] = {}
         self._recent: dict[str, store.PartOwner] = {}
         self._wakeup = asyncio.Event()
+        self._receipt_arrived = asyncio.Event()  # set by receipts and inbound messages only
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
     # --- producers ----------------------------------------------------------------------------
 
     def submit_outcome(self, outcome: SubmitOutcome) -> None:
-        self._pending.submits.append(outcome)
+        arrival = self._arrivals = self._arrivals + 1
+        self._submits[arrival] = outcome
         for _, smsc_id in outcome.sent:
-            self._unwritten.add(smsc_id)
+            self._unwritten[smsc_id] = arrival
         self._wakeup.set()
 
     def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
@@ -123,6 +135,7 @@ class StatusWriter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters.append(future)
         self._wakeup.set()
+        self._receipt_arrived.set()
         return future
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -152,7 +165,7 @@ class StatusWriter:
 
     @property
     def backlog(self) -> int:
-        return len(self._pending)
+        return len(self._submits) + len(self._pending)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -164,33 +177,35 @@ class StatusWriter:
                 log.exception("reading parked receipts failed; retrying")
                 await asyncio.sleep(1.0)
         while True:
-            if not len(self._pending) and not self._deferred:
+            if not self.backlog and not self._deferred:
                 if self._stopping:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            elif not len(self._pending):
+            elif not self.backlog:
                 # Only parked receipts: look again shortly, or as soon as anything new comes.
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.5):
                         await self._wakeup.wait()
-                if self._stopping and not len(self._pending):
+                if self._stopping and not self.backlog:
                     self._drop_deferred()
                     return
-            if (
-                len(self._pending) < self._max_batch
-                and not self._pending.receipts
-                and not self._pending.inbound
-                and not self._stopping
-            ):
-                # Only submit outcomes so far: let a few more gather. Receipts and inbound
-                # messages are not kept waiting, since the SMSC holds its delivery window open
-                # until they are acknowledged, and they are acknowledged only once committed.
-                await asyncio.sleep(self._linger)
-            batch = self._take()
-            batch.receipts = self._deferred + batch.receipts
-            self._deferred = []
+            if not self._pending.receipts and not self._pending.inbound and not self._stopping:
+                # Only submit outcomes so far. Receipts and inbound messages are never kept
+                # waiting, since the SMSC holds its delivery window open until they are
+                # acknowledged, and they are acknowledged only once committed.
+                if loop.time() - self._receipt_seen < RECEIPTS_FLOWING:
+                    # The SMSC sends the next receipts as soon as the last ones are
+                    # acknowledged: wait a moment for them rather than start a transaction
+                    # they would arrive behind.
+                    self._receipt_arrived.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._linger):
+                            await self._receipt_arrived.wait()
+                elif len(self._submits) < self._max_batch:
+                    await asyncio.sleep(self._linger)  # let a few more gather
+            batch = self._take(loop.time())
             while True:
                 try:
                     async with self._database.write() as connection:
@@ -206,44 +221,70 @@ class StatusWriter:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    def _take(self) -> _Batch:
-        """The next batch: at most ``max_batch`` submit outcomes, and every receipt and inbound
-        message except receipts for the submits left for the next batch.
+    def _take(self, loop_time: float) -> _Batch:
+        """The next batch.
 
-        A flood of submit outcomes is written in short transactions, so the receipts that come
-        in meanwhile are committed (and acknowledged) within milliseconds rather than behind a
-        long one.
+        The SMSC acknowledges nothing more than its window of receipts and inbound messages
+        until those are committed, so they are never kept behind a backlog of submit outcomes:
+        while any wait, the batch is every one of them, the pending submit outcomes they need
+        (a receipt may overtake its submit response), and the oldest other submit outcomes up
+        to ``receipt_batch``, so the transaction stays short. With only submit outcomes
+        waiting, it is the oldest ``receipt_batch`` of them while receipts are still coming
+        (short again, for the next ones are due any moment), else the oldest ``max_batch``,
+        in one longer transaction.
         """
-        pending = self._pending
-        if len(pending.submits) <= self._max_batch:
-            self._pending = _Batch()
-            self._unwritten.clear()
-            return pending
-        batch = _Batch(
-            submits=pending.submits[: self._max_batch],
-            inbound=pending.inbound,
-            inbound_waiters=pending.inbound_waiters,
-        )
-        for outcome in batch.submits:
+        batch = self._pending
+        self._pending = _Batch()
+        if batch.receipts or batch.inbound:
+            self._receipt_seen = loop_time  # new ones, not only parked ones retried
+        batch.receipts = self._deferred + batch.receipts
+        self._deferred = []
+        submits = self._submits
+        if batch.receipts or batch.inbound:
+            unwritten = self._unwritten
+            needed = {
+                unwritten[receipt.smsc_message_id]
+                for receipt in batch.receipts
+                if receipt.smsc_message_id in unwritten
+            }
+            budget = self._receipt_batch - len(needed)
+            if budget > 0:
+                for arrival in submits:
+                    if arrival not in needed:
+                        needed.add(arrival)
+                        budget -= 1
+                        if not budget:
+                            break
+            taken = sorted(needed)
+        else:
+            # While receipts keep coming (the SMSC answers what was sent), the next ones are
+            # due any moment: a long transaction now would keep them waiting.
+            flowing = loop_time - self._receipt_seen < RECEIPTS_FLOWING
+            size = self._receipt_batch if flowing else self._max_batch
+            taken = list(itertools.islice(submits, size))
+        for arrival in taken:
+            outcome = submits.pop(arrival)
+            batch.submits.append(outcome)
             for _, smsc_id in outcome.sent:
-                self._unwritten.discard(smsc_id)
-        # What is left in ``_unwritten`` are the SMSC ids of the submits left for later.
-        later_ids = self._unwritten
-        self._pending = _Batch(submits=pending.submits[self._max_batch :])
-        for receipt, waiter in zip(pending.receipts, pending.receipt_waiters, strict=True):
-            goes = self._pending if receipt.smsc_message_id in later_ids else batch
-            goes.receipts.append(receipt)
-            goes.receipt_waiters.append(waiter)
+                if self._unwritten.get(smsc_id) == arrival:
+                    del self._unwritten[smsc_id]
         return batch
 
     # --- applying one batch -------------------------------------------------------------------
 
     async def _apply(self, connection: AsyncConnection, batch: _Batch, now_loop: float) -> None:
         changes: list[StatusChange] = []
+        # The history rows of submits and receipts go in as one statement (each statement is
+        # a round trip to the database's thread or server), submits' first.
+        event_rows: list[dict[str, Any]] = []
+        receipts = batch.receipts
         if batch.submits:
-            await self._apply_submits(connection, batch.submits, changes)
-        if batch.receipts:
-            await self._apply_receipts(connection, batch.receipts, changes, now_loop)
+            receipts = await self._apply_submits(
+                connection, batch.submits, receipts, changes, event_rows
+            )
+        if receipts:
+            await self._apply_receipts(connection, receipts, changes, event_rows, now_loop)
+        await store.insert_events(connection, event_rows)
         if batch.inbound:
             received = await self._apply_inbound(connection, batch.inbound)
             for inbound_hook in self._inbound_hooks:
@@ -256,48 +297,56 @@ class StatusWriter:
         self,
         connection: AsyncConnection,
         outcomes: list[SubmitOutcome],
+        receipts: list[ReceiptOutcome],
         changes: list[StatusChange],
-    ) -> None:
+        event_rows: list[dict[str, Any]],
+    ) -> list[ReceiptOutcome]:
+        """Record the submit outcomes; returns the receipts still to apply (see
+        :meth:`_merge_receipts`)."""
         part_rows: list[dict[str, Any]] = []
         message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        fresh: dict[str, _FreshPart] = {}
         for outcome in outcomes:
             message = outcome.message
+            part_row: dict[str, Any] = {}
             for seq, smsc_id in outcome.sent:
-                part_rows.append(
-                    {
-                        "message_id": message.id,
-                        "seq": seq,
-                        "status": MessageStatus.SENT.value,
-                        "smsc_message_id": smsc_id,
-                        "error_code": None,
-                        "submitted_at": outcome.at,
-                        "done_at": None,
-                    }
-                )
-                self._remember(
-                    store.PartOwner(
-                        smsc_id,
-                        message.id,
-                        seq,
-                        message.parts_count,
-                        message.account_id,
-                        message.recipient,
-                        message.dlr_url,
-                    )
-                )
-            message_rows.append(
-                {
-                    "b_id": message.id,
-                    "b_status": outcome.status.value,
-                    "b_at": outcome.at,
-                    "b_claimed_by": None,
-                    "b_claim_expires_at": None,
-                    "b_next_attempt_at": outcome.retry_at,
-                    "b_error_code": outcome.error_code,
-                    "b_error_detail": outcome.detail,
+                part_row = {
+                    "message_id": message.id,
+                    "seq": seq,
+                    "status": MessageStatus.SENT.value,
+                    "smsc_message_id": smsc_id,
+                    "error_code": None,
+                    "submitted_at": outcome.at,
+                    "done_at": None,
                 }
-            )
+                part_rows.append(part_row)
+                owner = store.PartOwner(
+                    smsc_id,
+                    message.id,
+                    seq,
+                    message.parts_count,
+                    message.account_id,
+                    message.recipient,
+                    message.dlr_url,
+                )
+                self._remember(owner)
+            message_row = {
+                "b_id": message.id,
+                "b_status": outcome.status.value,
+                "b_at": outcome.at,
+                "b_claimed_by": None,
+                "b_claim_expires_at": None,
+                "b_next_attempt_at": outcome.retry_at,
+                "b_error_code": outcome.error_code,
+                "b_error_detail": outcome.detail,
+            }
+            message_rows.append(message_row)
+            if (
+                outcome.status is MessageStatus.SENT
+                and message.parts_count == 1
+                and len(outcome.sent) == 1
+            ):
+                fresh[outcome.sent[0][1]] = _FreshPart(owner, part_row, message_row)
             detail = outcome.detail
             if outcome.status is MessageStatus.SENT:
                 detail = "SMSC message id " + ", ".join(i for _, i in outcome.sent)
@@ -321,9 +370,65 @@ class StatusWriter:
                         outcome.at,
                     )
                 )
+        if fresh and receipts:
+            receipts = self._merge_receipts(receipts, fresh, changes, event_rows)
         await store.insert_parts(connection, part_rows)
         await store.update_messages_after_submit(connection, message_rows)
-        await store.insert_events(connection, event_rows)
+        return receipts
+
+    def _merge_receipts(
+        self,
+        receipts: list[ReceiptOutcome],
+        fresh: dict[str, _FreshPart],
+        changes: list[StatusChange],
+        event_rows: list[dict[str, Any]],
+    ) -> list[ReceiptOutcome]:
+        """Final receipts for one-part messages whose submit outcome is in the same batch.
+
+        The part is inserted with its final status and the message updated once, instead of
+        being written as sent and then updated again: what is stored (history included) is
+        the same, for a third of the row writes. Returns the other receipts.
+        """
+        remaining: list[ReceiptOutcome] = []
+        for receipt in receipts:
+            part = fresh.get(receipt.smsc_message_id)
+            status = RECEIPT_STATUS[receipt.state]
+            if part is None or status is None or receipt.parked_id is not None:
+                remaining.append(receipt)
+                continue
+            # A second receipt for the part takes the usual way, and finds it final.
+            del fresh[receipt.smsc_message_id]
+            owner = part.owner
+            error_code = None if not receipt.error_code else str(receipt.error_code)
+            detail = _receipt_detail(receipt)
+            part.part_row.update(status=status.value, error_code=error_code, done_at=receipt.at)
+            part.message_row.update(
+                b_status=status.value,
+                b_at=receipt.at,
+                b_error_code=error_code,
+                b_error_detail=None if status is MessageStatus.DELIVERED else detail,
+            )
+            self._recent[receipt.smsc_message_id] = replace(owner, status=status.value)
+            event_rows.append(
+                {
+                    "message_id": owner.message_id,
+                    "status": status.value,
+                    "at": receipt.at,
+                    "detail": detail,
+                }
+            )
+            changes.append(
+                StatusChange(
+                    owner.account_id,
+                    owner.message_id,
+                    owner.recipient,
+                    owner.dlr_url,
+                    status,
+                    error_code,
+                    receipt.at,
+                )
+            )
+        return remaining
 
     async def _resolve(
         self, connection: AsyncConnection, receipts: list[ReceiptOutcome], now_loop: float
@@ -361,6 +466,7 @@ class StatusWriter:
         connection: AsyncConnection,
         receipts: list[ReceiptOutcome],
         changes: list[StatusChange],
+        event_rows: list[dict[str, Any]],
         now_loop: float,
     ) -> None:
         owners = await self._resolve(connection, receipts, now_loop)
@@ -375,7 +481,6 @@ class StatusWriter:
         taken = await store.unpark_receipts(connection, leaving)
         to_park: list[dict[str, Any]] = []
         part_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
         for receipt in receipts:
@@ -443,9 +548,7 @@ class StatusWriter:
                 if status not in FINAL_STATUSES:
                     continue
             error_code = None if not receipt.error_code else str(receipt.error_code)
-            detail = f"receipt {receipt.state.value}" + (
-                f" err {receipt.error_code}" if receipt.error_code else ""
-            )
+            detail = _receipt_detail(receipt)
             message_rows.append(
                 {
                     "b_id": message_id,
@@ -475,7 +578,6 @@ class StatusWriter:
                 )
             )
         await store.update_message_statuses(connection, message_rows)
-        await store.insert_events(connection, event_rows)
         await store.park_receipts(connection, to_park)
 
     async def _apply_inbound(
@@ -561,6 +663,21 @@ class StatusWriter:
             )
         if parked:
             log.info("retrying parked receipts", count=len(parked))
+
+
+@dataclass(slots=True)
+class _FreshPart:
+    """The only part of a message that this batch records as sent, and its rows to write."""
+
+    owner: store.PartOwner
+    part_row: dict[str, Any]
+    message_row: dict[str, Any]
+
+
+def _receipt_detail(receipt: ReceiptOutcome) -> str:
+    return f"receipt {receipt.state.value}" + (
+        f" err {receipt.error_code}" if receipt.error_code else ""
+    )
 
 
 def _parked_row(receipt: ReceiptOutcome) -> dict[str, Any]:

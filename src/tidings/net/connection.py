@@ -38,6 +38,12 @@ from tidings.smpp.session import (
 
 log = structlog.get_logger("tidings.net")
 
+# Read for every PDU received: plain ints, since reading an enum member off its class costs
+# more than the comparison.
+_RESPONSE_BIT = 0x8000_0000  # SMPP 3.4 §3.2, command_id bit 31
+_ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
+_UNBIND = int(CommandId.UNBIND)
+
 # A request handler returns the response PDU at once, or an awaitable of it.
 RequestHandler = Callable[["SmppProtocol", Pdu], Pdu | Awaitable[Pdu]]
 # Told the outcome of a request sent with send_request_callback: the response, or the error
@@ -90,6 +96,7 @@ class SmppProtocol(asyncio.Protocol):
         self._timer_at = 0.0
         self._can_write = asyncio.Event()
         self._can_write.set()
+        self._writable = True  # _can_write.is_set(), as a plain attribute for the hot paths
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.closed: asyncio.Future[BaseException | None] = self._loop.create_future()
@@ -128,7 +135,7 @@ class SmppProtocol(asyncio.Protocol):
             if pdu is None:
                 break
             command_id = pdu.COMMAND_ID
-            if command_id & 0x8000_0000:  # a response (SMPP 3.4 §3.2, command_id bit 31)
+            if command_id & _RESPONSE_BIT:
                 responses += 1
                 future = pending.pop(pdu.sequence_number, None)
                 if future is not None:
@@ -137,10 +144,13 @@ class SmppProtocol(asyncio.Protocol):
                 elif callbacks:
                     callback = callbacks.pop(pdu.sequence_number, None)
                     if callback is not None:
-                        self._call_back(callback, pdu)
-            elif command_id == CommandId.ENQUIRE_LINK:
+                        try:  # _call_back, inline
+                            callback(pdu)
+                        except Exception:
+                            log.exception("response callback failed", connection=self.name)
+            elif command_id == _ENQUIRE_LINK:
                 self._send_now(EnquireLinkResp(sequence_number=pdu.sequence_number), now)
-            elif command_id == CommandId.UNBIND:
+            elif command_id == _UNBIND:
                 self._send_now(UnbindResp(sequence_number=pdu.sequence_number), now)
                 self._close_after_flush()
             else:
@@ -169,14 +179,17 @@ class SmppProtocol(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_exception(error)
         self._can_write.set()
+        self._writable = True
         if not self.closed.done():
             self.closed.set_result(exc)
 
     def pause_writing(self) -> None:
         self._can_write.clear()
+        self._writable = False
 
     def resume_writing(self) -> None:
         self._can_write.set()
+        self._writable = True
 
     # --- requests we send ---------------------------------------------------------------------
 
@@ -192,10 +205,16 @@ class SmppProtocol(asyncio.Protocol):
         """Send a request now; the window must have room (see :meth:`wait_for_window`)."""
         if self._transport is None or self._closing:
             raise ConnectionLost(f"{self.name}: not connected")
-        data = self.session.send(pdu, self._loop.time())
-        future: asyncio.Future[Pdu] = self._loop.create_future()
-        self._pending[pdu.sequence_number] = future
-        self._sent(data)
+        loop = self._loop
+        data = self.session.send(pdu, loop.time())
+        future: asyncio.Future[Pdu] = loop.create_future()
+        pending = self._pending
+        pending[pdu.sequence_number] = future
+        self._write(data)
+        # Every request waits the same response timeout, so a request sent while others are
+        # outstanding has the latest deadline of all, and the timer already set is early enough.
+        if self._timer is None or len(pending) + len(self._callbacks) == 1:
+            self._schedule_timer()
         return future
 
     def send_request_callback(self, pdu: Pdu, callback: ResponseCallback) -> None:
@@ -208,16 +227,13 @@ class SmppProtocol(asyncio.Protocol):
         """
         if self._transport is None or self._closing:
             raise ConnectionLost(f"{self.name}: not connected")
-        data = self.session.send(pdu, self._loop.time())
-        self._callbacks[pdu.sequence_number] = callback
-        self._sent(data)
-
-    def _sent(self, data: bytes) -> None:
+        loop = self._loop
+        data = self.session.send(pdu, loop.time())
+        callbacks = self._callbacks
+        callbacks[pdu.sequence_number] = callback
         self._write(data)
-        # Every request waits the same response timeout, so a request sent while others are
-        # outstanding has the latest deadline of all, and the timer already set is early enough.
-        if self._timer is None or len(self._pending) + len(self._callbacks) == 1:
-            self._schedule_timer()
+        if self._timer is None or len(self._pending) + len(callbacks) == 1:
+            self._schedule_timer()  # see send_request
 
     def _call_back(self, callback: ResponseCallback, outcome: Pdu | TidingsError) -> None:
         try:
@@ -228,7 +244,7 @@ class SmppProtocol(asyncio.Protocol):
     @property
     def has_window(self) -> bool:
         """Whether a request may be sent now without waiting (see :meth:`wait_for_window`)."""
-        return self.session.window_free > 0 and self._can_write.is_set()
+        return self._writable and self.session.window_free > 0
 
     async def wait_for_window(self) -> None:
         while self.session.window_free <= 0 or not self._can_write.is_set():
@@ -306,9 +322,11 @@ class SmppProtocol(asyncio.Protocol):
 
     def _send_now(self, pdu: Pdu, now: float) -> None:
         try:
-            self._write(self.session.send(pdu, now))
+            data = self.session.send(pdu, now)
         except LocalProtocolError as exc:
             log.warning("cannot send", connection=self.name, pdu=type(pdu).__name__, error=str(exc))
+            return
+        self._write(data)
 
     def _answer_error(self, exc: RemoteProtocolError, now: float) -> None:
         log.warning(
@@ -323,6 +341,7 @@ class SmppProtocol(asyncio.Protocol):
             self._send_now(answer, now)
 
     def _write(self, data: bytes) -> None:
+        # Every PDU produced during one pass of the loop goes out in one transport.write.
         self._out.append(data)
         if not self._flush_scheduled:
             self._flush_scheduled = True

@@ -38,6 +38,10 @@ from tidings.smpp.session import Role, Session
 
 log = structlog.get_logger("tidings.esme")
 
+# Read for every submit and deliver_sm: plain values, not enum members looked up each time.
+_THROTTLING = frozenset({int(CommandStatus.ESME_RTHROTTLED), int(CommandStatus.ESME_RMSGQFUL)})
+_ROK = int(CommandStatus.ESME_ROK)
+
 # The application's answer to a deliver_sm or data_sm: the command_status to acknowledge with
 # (None accepts, like ESME_ROK).
 DeliverHandler = Callable[[DeliverSm | DataSm], Awaitable[int | None] | int | None]
@@ -243,8 +247,7 @@ class EsmeClient:
                     await asyncio.sleep(0.01)
                     continue
                 raise SubmitUnacknowledged(str(exc)) from exc
-            status = response.command_status
-            if status in (CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL):
+            if response.command_status in _THROTTLING:
                 if loop.time() >= give_up_at:
                     return response
                 await asyncio.sleep(delay * self._rng.uniform(0.5, 1.5))
@@ -282,11 +285,11 @@ class EsmeClient:
             return response_for(pdu)
         result = self._on_deliver(pdu)
         if result is None or isinstance(result, int):
-            return response_for(pdu, result or CommandStatus.ESME_ROK)
+            return response_for(pdu, result or _ROK)
         return self._respond_when_stored(pdu, result)
 
     async def _respond_when_stored(self, pdu: Pdu, pending: Awaitable[int | None]) -> Pdu:
-        return response_for(pdu, (await pending) or CommandStatus.ESME_ROK)
+        return response_for(pdu, (await pending) or _ROK)
 
     async def _run_bind(self, bind: _Bind) -> None:
         config = self.config

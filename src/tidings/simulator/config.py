@@ -59,8 +59,11 @@ class OutcomeRule:
     prefix: str | None = None
     suffix: str | None = None
     probability: float | None = None
+    # The Outcome this rule gives, made once: choose_outcome runs for every message submitted.
+    outcome: Outcome = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", Outcome(self.state, self.err))
         if self.state not in FINAL_OUTCOME_STATES:
             names = ", ".join(sorted(FINAL_OUTCOME_STATES))
             raise ValueError(f"an outcome rule's state is one of {names}, not {self.state}")
@@ -89,7 +92,7 @@ def choose_outcome(rules: Sequence[OutcomeRule], destination: str, rng: random.R
     number = destination.removeprefix("+")
     for rule in rules:
         if rule.matches(number, rng):
-            return Outcome(rule.state, rule.err)
+            return rule.outcome
     return _DELIVERED
 
 

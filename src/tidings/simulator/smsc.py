@@ -65,6 +65,15 @@ _RECEIPT_ON_FAILURE = 0x02
 _NETWORK_TYPE_GSM = 3
 # Receipts sent to a receiver whose answer is an error are tried again this many times.
 _MAX_RECEIPT_ATTEMPTS = 3
+# Read once or more per message: plain ints, since reading an enum member off its class costs
+# more than the operation it feeds.
+_UDHI = int(EsmClass.UDHI)
+_DELIVERY_RECEIPT = int(EsmClass.DELIVERY_RECEIPT)
+_MESSAGE_PAYLOAD = int(Tag.MESSAGE_PAYLOAD)
+_RECEIPTED_MESSAGE_ID = int(Tag.RECEIPTED_MESSAGE_ID)
+_MESSAGE_STATE = int(Tag.MESSAGE_STATE)
+_NETWORK_ERROR_CODE = int(Tag.NETWORK_ERROR_CODE)
+_ROK = int(CommandStatus.ESME_ROK)
 
 
 class SimulatorError(TidingsError):
@@ -176,12 +185,16 @@ class _ReceiptBuilder:
     this is on the simulator's hot path.
     """
 
-    __slots__ = ("_outcome_tlvs", "_samples", "_templates")
+    __slots__ = ("_last", "_outcome_tlvs", "_samples", "_templates")
 
     def __init__(self) -> None:
         self._templates: dict[tuple[int, int, Outcome], tuple[str, str]] = {}
         self._samples: dict[tuple[bytes, int], str] = {}
         self._outcome_tlvs: dict[Outcome, tuple[bytes, bytes | None]] = {}
+        # The previous receipt's (outcome, submit minute, done minute, head, tail, message_state,
+        # network_error): the next one mostly has the same, and checking that by identity is
+        # cheaper than hashing an Outcome (its state is an enum, hashed in Python) for the caches.
+        self._last: tuple[Outcome, int, int, str, str, bytes, bytes | None] | None = None
 
     def _template(self, submit_minute: int, done_minute: int, outcome: Outcome) -> tuple[str, str]:
         key = (submit_minute, done_minute, outcome)
@@ -227,22 +240,40 @@ class _ReceiptBuilder:
     def build(self, receipt: _PendingReceipt, now: float) -> DeliverSm:
         outcome = receipt.outcome
         submit = receipt.submit
-        head, tail = self._template(int(receipt.submitted_at // 60), int(now // 60), outcome)
-        sample = self._sample(
-            receipt.body, submit.data_coding, bool(submit.esm_class & EsmClass.UDHI)
-        )
+        submit_minute = int(receipt.submitted_at // 60)
+        done_minute = int(now // 60)
+        last = self._last
+        if (
+            last is not None
+            and last[0] is outcome
+            and last[1] == submit_minute
+            and last[2] == done_minute
+        ):
+            head, tail, message_state, network_error = last[3:]
+        else:
+            head, tail = self._template(submit_minute, done_minute, outcome)
+            message_state, network_error = self._tlvs(outcome)
+            self._last = (
+                outcome,
+                submit_minute,
+                done_minute,
+                head,
+                tail,
+                message_state,
+                network_error,
+            )
+        sample = self._sample(receipt.body, submit.data_coding, bool(submit.esm_class & _UDHI))
         message_id = receipt.message_id
         # Appendix B: text holds the first 20 characters; format_receipt cuts it the same way.
         text = f"{head}{message_id}{tail}{sample[:20]}"
-        message_state, network_error = self._tlvs(outcome)
         # SMPP 3.4 §5.3.2.12 receipted_message_id is a C-octet string; §5.3.2.35 message_state
         # one octet; §5.3.2.31 network_error_code the network type then a 2-octet error.
         tlvs: dict[int, bytes] = {
-            Tag.RECEIPTED_MESSAGE_ID: message_id.encode("latin-1") + b"\x00",
-            Tag.MESSAGE_STATE: message_state,
+            _RECEIPTED_MESSAGE_ID: message_id.encode("latin-1") + b"\x00",
+            _MESSAGE_STATE: message_state,
         }
         if network_error is not None:
-            tlvs[Tag.NETWORK_ERROR_CODE] = network_error
+            tlvs[_NETWORK_ERROR_CODE] = network_error
         # The receipt travels back from the handset to the sender (SMPP 3.4 §4.6.1, Appendix B).
         return DeliverSm(
             source_addr_ton=receipt.destination_ton,
@@ -251,7 +282,7 @@ class _ReceiptBuilder:
             dest_addr_ton=submit.source_addr_ton,
             dest_addr_npi=submit.source_addr_npi,
             destination_addr=submit.source_addr,
-            esm_class=EsmClass.DELIVERY_RECEIPT,
+            esm_class=_DELIVERY_RECEIPT,
             short_message=text.encode("ascii"),
             tlvs=tlvs,
         )
@@ -620,9 +651,9 @@ class Simulator:
     ) -> None:
         """Record an accepted message in its handset's inbox and schedule its receipt."""
         tlvs = pdu.tlvs
-        payload = tlvs.get(Tag.MESSAGE_PAYLOAD) if tlvs else None
+        payload = tlvs.get(_MESSAGE_PAYLOAD) if tlvs else None
         number = destination.removeprefix("+")
-        udhi = pdu.esm_class & EsmClass.UDHI
+        udhi = pdu.esm_class & _UDHI
         sar = _sar(pdu) if tlvs else None
         if udhi or sar is not None:
             self._inboxes.receive(
@@ -776,7 +807,7 @@ class Simulator:
 
     def _receipt_answered(self, receipt: _PendingReceipt, answer: Pdu | TidingsError) -> None:
         # Called from within the connection's data_received for each answer.
-        if not isinstance(answer, TidingsError) and answer.command_status == CommandStatus.ESME_ROK:
+        if not isinstance(answer, TidingsError) and answer.command_status == _ROK:
             self.stats.receipts_sent += 1
             self._pump(receipt.system_id)
         else:

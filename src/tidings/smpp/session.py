@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 
-from tidings.smpp.codec import FrameReader, encode
+from tidings.smpp.codec import ENCODERS, FrameReader, encode
 from tidings.smpp.constants import (
     MAX_COMMAND_LENGTH,
     MAX_SEQUENCE_NUMBER,
@@ -85,6 +85,13 @@ BOUND_BY: Mapping[int, State] = MappingProxyType(
 )
 
 _PEER = {Role.ESME: Role.SMSC, Role.SMSC: Role.ESME}
+# The per-PDU paths below compare with these plain ints: reading an enum member off its class
+# costs more than the rest of such a comparison.
+_ENQUIRE_LINK = int(_C.ENQUIRE_LINK)
+_UNBIND = int(_C.UNBIND)
+_UNBIND_RESP = int(_C.UNBIND_RESP)
+_ROK = int(CommandStatus.ESME_ROK)
+_BIND_RESPONSES = frozenset(BOUND_BY)
 # Requests that do not count against the window: keeping the link alive and closing it must work
 # even when the window is full of submits.
 _OUTSIDE_WINDOW = _BINDS | _LINK | {_C.OUTBIND}
@@ -153,21 +160,24 @@ class Session:
     def state(self, state: State) -> None:
         # What may be sent and received is looked up on every PDU; resolve it once per state.
         self._state = state
-        self._sendable = self._may_send[state]
+        self._sendable = sendable = self._may_send[state]
         self._receivable = self._may_receive[state]
         self._closed = state is State.CLOSED
+        self._is_bound = state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
+        self._can_submit = _C.SUBMIT_SM in sendable
+        self._can_deliver = _C.DELIVER_SM in sendable
 
     @property
     def is_bound(self) -> bool:
-        return self._state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
+        return self._is_bound
 
     @property
     def can_submit(self) -> bool:
-        return _C.SUBMIT_SM in self._may_send[self.state]
+        return self._can_submit
 
     @property
     def can_deliver(self) -> bool:
-        return _C.DELIVER_SM in self._may_send[self.state]
+        return self._can_deliver
 
     @property
     def window_free(self) -> int:
@@ -191,15 +201,15 @@ class Session:
         if self._closed:
             raise LocalProtocolError("the session is closed")
         if command_id & RESPONSE_BIT:
-            if command_id in BOUND_BY:
+            if command_id in _BIND_RESPONSES:
                 if self.role is not Role.SMSC or self.state is not State.OPEN:
                     raise LocalProtocolError(f"cannot send {type(pdu).__name__} in {self.state}")
                 data = encode(pdu)
-                if pdu.command_status == CommandStatus.ESME_ROK:
+                if pdu.command_status == _ROK:
                     self.state = BOUND_BY[command_id]
                 return data
-            data = encode(pdu)
-            if command_id == _C.UNBIND_RESP:
+            data = ENCODERS[command_id](pdu)
+            if command_id == _UNBIND_RESP:
                 self.state = State.UNBOUND
             return data
         if command_id not in self._sendable:
@@ -211,14 +221,15 @@ class Session:
         if counts and self._in_window >= self.window:
             raise LocalProtocolError("the window is full; wait for a response")
         if pdu.sequence_number == 0:
-            pdu.sequence_number = self.next_sequence_number()
-        data = encode(pdu)
+            # SMPP 3.4 §3.2: 0x00000001 to 0x7FFFFFFF, wrapping (next_sequence_number, inline).
+            self._sequence = pdu.sequence_number = self._sequence % MAX_SEQUENCE_NUMBER + 1
+        data = ENCODERS[command_id](pdu)
         self._outstanding[pdu.sequence_number] = (command_id, now + self.response_timeout)
         if counts:
             self._in_window += 1
-        if command_id == _C.ENQUIRE_LINK and self.enquire_link_interval is not None:
+        if command_id == _ENQUIRE_LINK and self.enquire_link_interval is not None:
             self._enquire_due = now + self.enquire_link_interval
-        elif command_id == _C.UNBIND:
+        elif command_id == _UNBIND:
             self.state = State.UNBOUND
         return data
 
@@ -246,10 +257,14 @@ class Session:
             item = self._outstanding.pop(pdu.sequence_number, None)
             if item is not None and item[0] not in _OUTSIDE_WINDOW:
                 self._in_window -= 1
-            if command_id in BOUND_BY and pdu.command_status == CommandStatus.ESME_ROK:
-                if self.role is Role.ESME and self.state is State.OPEN:
+            if command_id in _BIND_RESPONSES:
+                if (
+                    pdu.command_status == _ROK
+                    and self.role is Role.ESME
+                    and self.state is State.OPEN
+                ):
                     self.state = BOUND_BY[command_id]
-            elif command_id == _C.UNBIND_RESP:
+            elif command_id == _UNBIND_RESP:
                 self.state = State.UNBOUND
             return pdu
         if command_id not in self._receivable:
@@ -263,7 +278,7 @@ class Session:
                 command_id=command_id,
                 sequence_number=pdu.sequence_number,
             )
-        if command_id == _C.UNBIND:
+        if command_id == _UNBIND:
             self.state = State.UNBOUND
         return pdu
 

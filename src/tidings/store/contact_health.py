@@ -44,6 +44,8 @@ async def record_contact_outcomes(
 
     A delivery to a healthy contact (the common case) does not rewrite its row.
     """
+    if connection.dialect.name == "sqlite":
+        changes = await _without_idle_resets(connection, changes)
     if not changes:
         return
     c = contacts.c
@@ -97,6 +99,42 @@ async def record_contact_outcomes(
             for change in changes
         ],
     )
+
+
+async def _without_idle_resets(
+    connection: AsyncConnection, changes: Sequence[HealthChange]
+) -> Sequence[HealthChange]:
+    """Drop the deliveries to contacts with no current errors: the UPDATE would leave them as
+    they are, and a batch is mostly such deliveries (or numbers that are no contact at all).
+
+    Only on SQLite, where this write transaction is the only writer, so what the query sees
+    is what the UPDATE would have seen.
+    """
+    resets: dict[str, list[str]] = {}
+    for change in changes:
+        if not change.failed:
+            resets.setdefault(change.account_id, []).append(change.phone)
+    if not resets:
+        return changes
+    c = contacts.c
+    erring: set[tuple[str, str]] = set()
+    for account_id, phones in resets.items():
+        for start in range(0, len(phones), _IN_CHUNK):
+            result = await connection.execute(
+                select(c.phone).where(
+                    c.account_id == account_id,
+                    c.phone.in_(phones[start : start + _IN_CHUNK]),
+                    or_(
+                        c.hard_errors_current > 0,
+                        c.soft_errors_current > 0,
+                        c.error_since.is_not(None),
+                    ),
+                )
+            )
+            erring.update((account_id, phone) for (phone,) in result)
+    return [
+        change for change in changes if change.failed or (change.account_id, change.phone) in erring
+    ]
 
 
 async def undeliverable_among(

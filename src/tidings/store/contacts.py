@@ -7,7 +7,7 @@ same driver-level executemany/COPY as the message queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
@@ -109,6 +109,20 @@ async def find_contact(
         )
     ).one_or_none()
     return None if row is None else ContactRecord.from_row(row)
+
+
+async def phones_of(
+    connection: AsyncConnection, account_id: str, contact_ids: Collection[str]
+) -> dict[str, str]:
+    """Each of ``contact_ids`` that is the account's, with its phone."""
+    if not contact_ids:
+        return {}
+    result = await connection.execute(
+        select(contacts.c.id, contacts.c.phone).where(
+            contacts.c.account_id == account_id, contacts.c.id.in_(list(contact_ids))
+        )
+    )
+    return {row.id: row.phone for row in result}
 
 
 async def find_contact_by_phone(

@@ -8,17 +8,36 @@ LOCKED), SQLite has a single writer and needs no more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, literal_column, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
 
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.store.messages import _insert_many
-from tidings.store.models import message_events, message_parts, messages, parked_receipts
+from tidings.store.models import (
+    UTCDateTime,
+    message_events,
+    message_parts,
+    messages,
+    parked_receipts,
+)
 
 _FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
 
@@ -27,6 +46,113 @@ def _not_final(column: Any) -> Any:
     # Written out as literal comparisons: an IN list expands its parameters, which
     # executemany (one statement, many rows) cannot do.
     return and_(*(column != literal_column(f"'{status}'") for status in _FINAL))
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverForm:
+    """A statement compiled for one dialect, and how a row becomes its positional parameters."""
+
+    sql: str
+    read_row: Callable[[Mapping[str, Any]], Any]
+    single: bool  # one parameter: ``read_row`` gives the value, not a tuple
+    # (position, bind processor) for the parameters whose type converts values (datetimes).
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def _sqlite_utc_text(value: datetime) -> str:
+    """What UTCDateTime stores on SQLite (naive UTC text, always with microseconds), made by
+    one C call instead of SQLAlchemy's two Python-level conversions."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _formats_like(processor: Callable[[Any], Any], dialect: Dialect) -> bool:
+    """Whether :func:`_sqlite_utc_text` gives exactly what the column's own processor does."""
+    if dialect.name != "sqlite":
+        return False
+    samples = (
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-5))),
+    )
+    return all(processor(sample) == _sqlite_utc_text(sample) for sample in samples)
+
+
+class _BulkStatement:
+    """A hot statement run as one driver-level executemany.
+
+    SQLAlchemy's own executemany prepares every row of every batch through its compiled-params
+    machinery (tens of microseconds a row, in the thread that also runs the SMPP binds); here
+    the statement is compiled once per dialect and each row becomes a tuple directly. Values go
+    through the columns' own bind processors, so what is stored (datetimes above all) is exactly
+    what SQLAlchemy would store.
+    """
+
+    def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
+        self._statement = statement
+        self._column_keys = None if column_keys is None else list(column_keys)
+        self._forms: dict[str, _DriverForm] = {}
+
+    def _form(self, dialect: Dialect) -> _DriverForm:
+        form = self._forms.get(dialect.name)
+        if form is None:
+            compiled = self._statement.compile(  # type: ignore[attr-defined]
+                dialect=dialect, column_keys=self._column_keys
+            )
+            order: list[str] = list(compiled.positiontup or ())
+            if not order:  # pragma: no cover - both supported drivers take positional parameters
+                raise RuntimeError("a bulk statement needs positional parameters")
+            processors = []
+            for index, name in enumerate(order):
+                type_ = compiled.binds[name].type
+                processor = type_.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    if isinstance(type_, UTCDateTime) and _formats_like(processor, dialect):
+                        processor = _sqlite_utc_text
+                    processors.append((index, processor))
+            # Values written into the statement (constants, literal LIMITs) are bound too.
+            fixed = {
+                name: compiled.binds[name].effective_value
+                for name in order
+                if compiled.binds[name].value is not None
+            }
+            read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
+            if fixed:
+                read_names = read_row
+                read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
+            form = self._forms[dialect.name] = _DriverForm(
+                str(compiled), read_row, len(order) == 1, tuple(processors)
+            )
+        return form
+
+    @staticmethod
+    def _parameters(form: _DriverForm, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = form.read_row(row)
+        if form.single:
+            values = (values,)
+        if form.processors:
+            values = list(values)
+            for index, processor in form.processors:
+                value = values[index]
+                if value is not None:
+                    values[index] = processor(value)
+        return tuple(values)
+
+    async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in one executemany."""
+        if not rows:
+            return
+        form = self._form(connection.dialect)
+        parameters = [self._parameters(form, row) for row in rows]
+        await connection.exec_driver_sql(form.sql, parameters)
+
+    async def fetch(
+        self, connection: AsyncConnection, parameters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The statement once; its rows as the driver returns them (no type conversion)."""
+        form = self._form(connection.dialect)
+        result = await connection.exec_driver_sql(form.sql, self._parameters(form, parameters))
+        return [tuple(row) for row in result.fetchall()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +210,51 @@ async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> li
     return ids
 
 
+def _claim_statement(*, skip_locked: bool) -> _BulkStatement:
+    due = (
+        select(messages.c.id)
+        .where(
+            messages.c.status == MessageStatus.QUEUED.value,
+            messages.c.next_attempt_at <= bindparam("b_now"),
+        )
+        .order_by(messages.c.next_attempt_at)
+        .limit(bindparam("b_limit", type_=Integer()))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return _BulkStatement(
+        update(messages)
+        .where(messages.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=MessageStatus.SUBMITTING.value,
+            status_at=bindparam("b_now"),
+            claimed_by=bindparam("b_dispatcher_id"),
+            claim_expires_at=bindparam("b_lease_until"),
+            attempts=messages.c.attempts + 1,
+            updated_at=bindparam("b_now"),
+        )
+        .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
+    )
+
+
+_CLAIMED_COLUMNS = (
+    "id",
+    "account_id",
+    "sender",
+    "recipient",
+    "body",
+    "parts_count",
+    "max_parts",
+    "route_id",
+    "dlr_url",
+    "attempts",
+    "created_at",
+)
+_CLAIM = _claim_statement(skip_locked=False)
+# PostgreSQL: rows another dispatcher is claiming are skipped, not waited for.
+_CLAIM_SKIP_LOCKED = _claim_statement(skip_locked=True)
+
+
 async def claim_due(
     connection: AsyncConnection,
     *,
@@ -92,41 +263,26 @@ async def claim_due(
     now: datetime,
     lease_until: datetime,
 ) -> list[ClaimedMessage]:
-    """Claim up to ``limit`` queued messages whose time has come, oldest due first."""
-    due = (
-        select(messages.c.id)
-        .where(messages.c.status == MessageStatus.QUEUED.value, messages.c.next_attempt_at <= now)
-        .order_by(messages.c.next_attempt_at)
-        .limit(limit)
+    """Claim up to ``limit`` queued messages whose time has come, oldest due first.
+
+    The rows come back as the driver gives them and are turned into values after the claim,
+    which on SQLite means after the caller's transaction let go of the single write lock.
+    """
+    dialect = connection.dialect
+    statement = _CLAIM_SKIP_LOCKED if dialect.name == "postgresql" else _CLAIM
+    rows = await statement.fetch(
+        connection,
+        {
+            "b_now": now,
+            "b_limit": limit,
+            "b_dispatcher_id": dispatcher_id,
+            "b_lease_until": lease_until,
+        },
     )
-    if connection.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    result = await connection.execute(
-        update(messages)
-        .where(messages.c.id.in_(due.scalar_subquery()))
-        .values(
-            status=MessageStatus.SUBMITTING.value,
-            status_at=now,
-            claimed_by=dispatcher_id,
-            claim_expires_at=lease_until,
-            attempts=messages.c.attempts + 1,
-            updated_at=now,
-        )
-        .returning(
-            messages.c.id,
-            messages.c.account_id,
-            messages.c.sender,
-            messages.c.recipient,
-            messages.c.body,
-            messages.c.parts_count,
-            messages.c.max_parts,
-            messages.c.route_id,
-            messages.c.dlr_url,
-            messages.c.attempts,
-            messages.c.created_at,
-        )
-    )
-    claimed = [ClaimedMessage(*row) for row in result]
+    to_datetime = messages.c.created_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    if to_datetime is not None:
+        rows = [(*row[:-1], to_datetime(row[-1])) for row in rows]
+    claimed = [ClaimedMessage(*row) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
 
@@ -209,15 +365,35 @@ async def sent_parts_of(
     return found
 
 
+def _bulk_insert(table: Table, keys: Sequence[str]) -> _BulkStatement:
+    return _BulkStatement(insert(table), column_keys=keys)
+
+
+PART_KEYS = (
+    "message_id",
+    "seq",
+    "status",
+    "smsc_message_id",
+    "error_code",
+    "submitted_at",
+    "done_at",
+)
+EVENT_KEYS = ("message_id", "status", "at", "detail")
+_INSERT_PART = _bulk_insert(message_parts, PART_KEYS)
+_INSERT_EVENT = _bulk_insert(message_events, EVENT_KEYS)
+
+
 async def insert_parts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await _insert_many(connection, message_parts, rows)
+    """Each row has the keys of ``PART_KEYS``."""
+    await _INSERT_PART.run(connection, rows)
 
 
 async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await _insert_many(connection, message_events, rows)
+    """Each row has the keys of ``EVENT_KEYS``."""
+    await _INSERT_EVENT.run(connection, rows)
 
 
-_UPDATE_MESSAGE = (
+_UPDATE_MESSAGE = _BulkStatement(
     update(messages)
     .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
@@ -232,7 +408,7 @@ _UPDATE_MESSAGE = (
     )
 )
 
-_UPDATE_STATUS_ONLY = (
+_UPDATE_STATUS_ONLY = _BulkStatement(
     update(messages)
     .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
@@ -244,7 +420,7 @@ _UPDATE_STATUS_ONLY = (
     )
 )
 
-_UPDATE_PART = (
+_UPDATE_PART = _BulkStatement(
     update(message_parts)
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
@@ -264,24 +440,21 @@ async def update_messages_after_submit(
 ) -> None:
     """Each row: b_id, b_status, b_at, b_claimed_by, b_claim_expires_at, b_next_attempt_at,
     b_error_code, b_error_detail. Final messages are never changed again."""
-    if rows:
-        await connection.execute(_UPDATE_MESSAGE, list(rows))
+    await _UPDATE_MESSAGE.run(connection, rows)
 
 
 async def update_message_statuses(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Each row: b_id, b_status, b_at, b_error_code, b_error_detail."""
-    if rows:
-        await connection.execute(_UPDATE_STATUS_ONLY, list(rows))
+    await _UPDATE_STATUS_ONLY.run(connection, rows)
 
 
 async def update_part_statuses(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Each row: b_message_id, b_seq, b_status, b_error_code, b_at."""
-    if rows:
-        await connection.execute(_UPDATE_PART, list(rows))
+    await _UPDATE_PART.run(connection, rows)
 
 
 async def find_part_owners(
@@ -358,10 +531,14 @@ class ParkedReceiptRecord:
     parked_at: datetime
 
 
+_PARK_RECEIPT = _bulk_insert(
+    parked_receipts, ("id", "smsc_message_id", "state", "error_code", "at", "parked_at")
+)
+
+
 async def park_receipts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Keep receipts that match no part yet, in the transaction that acknowledges them."""
-    if rows:
-        await connection.execute(insert(parked_receipts), list(rows))
+    await _PARK_RECEIPT.run(connection, rows)
 
 
 async def unpark_receipts(connection: AsyncConnection, parked_ids: Collection[str]) -> set[str]:

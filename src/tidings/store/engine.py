@@ -113,10 +113,24 @@ class Database:
             async with self.engine.connect() as connection, connection.begin():
                 yield connection
             return
-        async with self._write_lock, self.engine.connect() as connection:
-            connection = await connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-            async with connection.begin():
-                yield connection
+        lock = self._write_lock
+        await lock.acquire()
+        held = True
+        try:
+            async with self.engine.connect() as connection:
+                try:
+                    connection = await connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+                    async with connection.begin():
+                        yield connection
+                finally:
+                    # Committed or rolled back: the next writer goes ahead while this
+                    # connection goes back to the pool (its reset is one more round trip to
+                    # the driver thread).
+                    held = False
+                    lock.release()
+        finally:
+            if held:  # the connection could not be had
+                lock.release()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -82,6 +82,23 @@ async def find_target(
     return None if row is None else str(row.target_id)
 
 
+async def find_targets(
+    connection: AsyncConnection, kind: str, aliases: Collection[int], account_ids: Collection[str]
+) -> dict[int, str]:
+    """The target ids behind those of ``aliases`` that are of ``kind`` and belong to one of
+    ``account_ids``, in one read."""
+    if not aliases or not account_ids:
+        return {}
+    result = await connection.execute(
+        select(truedialog_ids.c.id, truedialog_ids.c.target_id).where(
+            truedialog_ids.c.id.in_(list(aliases)),
+            truedialog_ids.c.kind == kind,
+            truedialog_ids.c.account_id.in_(list(account_ids)),
+        )
+    )
+    return {int(row.id): str(row.target_id) for row in result}
+
+
 async def callback_tokens(
     connection: AsyncConnection, account_ids: Collection[str]
 ) -> dict[str, str]:

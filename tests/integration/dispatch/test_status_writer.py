@@ -1,13 +1,17 @@
-"""The status writer over a real database: a flood of submit outcomes is written in short
-transactions, and each receipt is committed with (or after) the submit it reports on."""
+"""The status writer over a real database: a flood of submit outcomes is written in batches,
+receipts go ahead of that backlog, and each receipt is committed with (or after) the submit it
+reports on."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.integration.dispatch.conftest import eventually, service_settings
 from tidings.core import accounts, messaging
@@ -18,63 +22,111 @@ from tidings.dispatch.writer import StatusWriter
 from tidings.smpp.receipts import ReceiptState
 from tidings.store import dispatch as dispatch_store
 from tidings.store.engine import Database
-from tidings.store.models import messages
+from tidings.store.models import message_events, message_parts, messages
 
 
-async def test_receipts_follow_their_submits_across_short_transactions(
+async def _claimed_messages(database: Database, count: int) -> list[dispatch_store.ClaimedMessage]:
+    account = await accounts.create_account(database, "Acme", region="FI")
+    to = [f"+3584012{n:05d}" for n in range(1, count + 1)]
+    await messaging.accept_messages(
+        database, account, messaging.SendRequest(to=to, sender="Tidings", body="Hei")
+    )
+    now = datetime.now(UTC)
+    async with database.write() as connection:
+        claimed = await dispatch_store.claim_due(
+            connection,
+            dispatcher_id="test",
+            limit=100,
+            now=now,
+            lease_until=now + timedelta(minutes=1),
+        )
+    assert len(claimed) == count
+    return claimed
+
+
+def _counting(database: Database) -> tuple[Database, list[int]]:
+    """A handle on the same engine for the writer alone, counting the write transactions it
+    commits (in the list's item); nothing else the test or the service does is counted."""
+    counted = Database(database.engine)
+    commits = [0]
+    real_write = counted.write
+
+    @contextlib.asynccontextmanager
+    async def counting_write() -> AsyncIterator[AsyncConnection]:
+        async with real_write() as connection:
+            yield connection
+        commits[0] += 1
+
+    counted.write = counting_write  # type: ignore[method-assign]
+    return counted, commits
+
+
+async def _statuses(database: Database) -> list[str]:
+    async with database.read() as connection:
+        result = await connection.execute(select(messages.c.status).order_by(messages.c.id))
+        return list(result.scalars().all())
+
+
+async def test_a_flood_of_submit_outcomes_is_written_in_batches(
     tmp_path: Path, database_url: str
 ) -> None:
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
         await prepare_database(database, settings)
-        account = await accounts.create_account(database, "Acme", region="FI")
-        to = [f"+3584012{n:05d}" for n in range(1, 41)]
-        await messaging.accept_messages(
-            database, account, messaging.SendRequest(to=to, sender="Tidings", body="Hei")
-        )
+        claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
-        async with database.write() as connection:
-            claimed = await dispatch_store.claim_due(
-                connection,
-                dispatcher_id="test",
-                limit=100,
-                now=now,
-                lease_until=now + timedelta(minutes=1),
-            )
-        assert len(claimed) == len(to)
-
-        commits = 0
-        real_write = database.write
-
-        def counting_write():  # type: ignore[no-untyped-def]
-            nonlocal commits
-            commits += 1
-            return real_write()
-
-        database.write = counting_write  # type: ignore[method-assign]
-        writer = StatusWriter(database, max_batch=7)
-        # Everything arrives before the writer runs: 40 submit outcomes, then every receipt,
-        # including those for submits that only the last of the short transactions will write.
+        counted, commits = _counting(database)
+        writer = StatusWriter(counted, max_batch=7)
         for n, message in enumerate(claimed):
             writer.submit_outcome(
                 SubmitOutcome(message, MessageStatus.SENT, now, sent=[(1, f"smsc-{n}")])
             )
-        acks = [
-            writer.receipt(ReceiptOutcome(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
-            for n in range(len(claimed))
-        ]
         writer.start()
-        await asyncio.wait_for(asyncio.gather(*acks), 30)
-        database.write = real_write  # type: ignore[method-assign]
-        # Once acknowledged, a receipt is committed: none was parked to wait for its submit.
-        async with database.read() as connection:
-            statuses = (await connection.execute(select(messages.c.status))).scalars().all()
         await writer.stop()
+        assert await _statuses(database) == ["sent"] * len(claimed)
     finally:
         await database.close()
-    assert statuses == ["delivered"] * len(to)
-    assert commits == 6  # ceil(40 / 7) transactions, receipts riding along with their submits
+    assert commits[0] == 6  # ceil(40 / 7)
+
+
+async def test_waiting_receipts_go_ahead_of_the_submit_backlog(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings)
+        claimed = await _claimed_messages(database, 40)
+        now = datetime.now(UTC)
+        counted, commits = _counting(database)
+        writer = StatusWriter(counted, max_batch=8, receipt_batch=8)
+        # Everything arrives before the writer runs: 40 submit outcomes, then receipts for the
+        # last five, whose submits are at the back of the backlog.
+        for n, message in enumerate(claimed):
+            writer.submit_outcome(
+                SubmitOutcome(message, MessageStatus.SENT, now, sent=[(1, f"smsc-{n}")])
+            )
+        acknowledged_after: list[int] = []
+        acks = []
+        for n in range(35, 40):
+            ack = writer.receipt(ReceiptOutcome(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
+            ack.add_done_callback(lambda _: acknowledged_after.append(commits[0]))
+            acks.append(ack)
+        writer.start()
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        # The receipts were committed by the first transaction, together with their own
+        # submits and the three oldest others (eight submits in all): none waited for the
+        # rest of the backlog, and none was parked to wait for its submit.
+        assert acknowledged_after == [1] * 5
+        async with database.read() as connection:
+            assert await dispatch_store.list_parked_receipts(connection) == []
+        await writer.stop()
+        statuses = await _statuses(database)
+    finally:
+        await database.close()
+    assert statuses == ["sent"] * 35 + ["delivered"] * 5
+    assert commits[0] == 1 + 4  # then the other 32 submits, 8 a transaction
 
 
 async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
@@ -133,3 +185,65 @@ async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
             assert await dispatch_store.list_parked_receipts(connection) == []
     finally:
         await database.close()
+
+
+async def test_a_receipt_in_its_submits_batch_is_recorded_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings)
+        [message] = await _claimed_messages(database, 1)
+        submitted = datetime.now(UTC)
+        received = submitted + timedelta(seconds=2)
+        writer = StatusWriter(database)
+        # The submit outcome, its receipt and the SMSC repeating that receipt, all in one batch
+        # (the receipt's error code is one a DELIVRD receipt may still carry).
+        writer.submit_outcome(
+            SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, "smsc-1")])
+        )
+        acks = [
+            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.DELIVRD, 0, received)),
+            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.UNDELIV, 1, received)),
+        ]
+        writer.start()
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        await writer.stop()
+        async with database.read() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        messages.c.status,
+                        messages.c.status_at,
+                        messages.c.claimed_by,
+                        messages.c.error_detail,
+                    ).where(messages.c.id == message.id)
+                )
+            ).one()
+            parts = (
+                await connection.execute(
+                    select(
+                        message_parts.c.status,
+                        message_parts.c.smsc_message_id,
+                        message_parts.c.submitted_at,
+                        message_parts.c.done_at,
+                    ).where(message_parts.c.message_id == message.id)
+                )
+            ).all()
+            history = (
+                await connection.execute(
+                    select(message_events.c.status, message_events.c.at, message_events.c.detail)
+                    .where(message_events.c.message_id == message.id)
+                    .order_by(message_events.c.id)
+                )
+            ).all()
+    finally:
+        await database.close()
+    assert tuple(row) == ("delivered", received, None, None)
+    assert [tuple(part) for part in parts] == [("delivered", "smsc-1", submitted, received)]
+    assert [tuple(entry) for entry in history] == [
+        ("queued", history[0][1], history[0][2]),
+        ("sent", submitted, "SMSC message id smsc-1"),
+        ("delivered", received, "receipt DELIVRD"),
+    ]

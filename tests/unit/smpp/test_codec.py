@@ -270,3 +270,97 @@ def test_submit_sm_round_trips(
         sequence_number=1, source_addr=source, short_message=message, data_coding=dcs, tlvs=tlvs
     )
     assert decode(encode(pdu)) == pdu
+
+
+def _outcome(decoder: object, frame: bytes) -> object:
+    try:
+        return decoder(frame)  # type: ignore[operator]
+    except ProtocolError as exc:
+        return (type(exc), str(exc), exc.command_status, exc.command_id, exc.sequence_number)
+
+
+def _from_stream(frame: bytes, after: bytes) -> object:
+    # The frame decoded in place from a buffer that holds other bytes right after it.
+    reader = FrameReader()
+    reader.feed(frame + after)
+    return reader.next_pdu()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(EXAMPLES), st.data())
+def test_a_pdu_in_a_stream_decodes_as_it_does_alone(pdu: object, data: st.DataObject) -> None:
+    # Decoding from the receive buffer must stop at command_length: fields cut short by it
+    # fail the same way whatever bytes follow in the buffer.
+    raw = bytearray(encode(pdu))  # type: ignore[arg-type]
+    for _ in range(data.draw(st.integers(0, 3))):
+        i = data.draw(st.integers(16, len(raw) - 1)) if len(raw) > 16 else 0
+        raw[i] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(16, len(raw)))
+    frame = struct.pack(">I", cut) + bytes(raw[4:cut])
+    # What follows: a NUL-free run (a string cut short must not end in it), or another PDU.
+    after = data.draw(
+        st.sampled_from([b"A" * 80 + b"\x00" * 8, encode(EnquireLink(sequence_number=9))])
+    )
+    assert _outcome(lambda f: _from_stream(f, after), frame) == _outcome(decode, frame)
+
+
+def test_a_pdu_fed_in_pieces_comes_out_when_its_last_octet_arrives() -> None:
+    submit = SubmitSm(sequence_number=3, source_addr="Tidings", short_message=b"x" * 200)
+    first = encode(submit)
+    data = first + encode(EnquireLink(sequence_number=4))
+    reader = FrameReader()
+    got: list[tuple[int, object]] = []
+    for i in range(0, len(data), 5):
+        reader.feed(data[i : i + 5])
+        while (pdu := reader.next_pdu()) is not None:
+            got.append((i + 5, pdu))
+    assert got == [
+        (-(-len(first) // 5) * 5, submit),
+        (-(-len(data) // 5) * 5, EnquireLink(sequence_number=4)),
+    ]
+    assert reader.buffered == 0
+
+
+def test_response_for_makes_what_the_dataclass_makes() -> None:
+    for request_cls in PDU_CLASSES.values():
+        if request_cls.RESPONSE:
+            continue
+        request = request_cls(sequence_number=5)
+        response = response_for(request, CommandStatus.ESME_RTHROTTLED)
+        expected_cls = type(response)
+        assert response == expected_cls(sequence_number=5, command_status=0x58)
+        # Mutable defaults are fresh for every response.
+        assert response.tlvs is not response_for(request).tlvs
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=30), st.integers(0, 5))
+def test_frame_reader_takes_several_feeds_before_a_read(cuts: list[int], reads: int) -> None:
+    stream = b"".join(encode(p) for p in EXAMPLES)
+    reader = FrameReader()
+    got = []
+    pos = 0
+    for cut in cuts:
+        reader.feed(stream[pos : pos + cut])
+        pos += cut
+        for _ in range(reads):  # sometimes no read at all between feeds
+            if (pdu := reader.next_pdu()) is not None:
+                got.append(pdu)
+    reader.feed(stream[pos:])
+    while (pdu := reader.next_pdu()) is not None:
+        got.append(pdu)
+    assert got == EXAMPLES
+    assert reader.buffered == 0
+
+
+def test_a_bad_command_length_after_a_partial_pdu_is_fatal() -> None:
+    reader = FrameReader()
+    enquire = encode(EnquireLink(sequence_number=1))
+    reader.feed(enquire[:10])
+    assert reader.next_pdu() is None
+    reader.feed(enquire[10:] + struct.pack(">IIII", 8, 4, 0, 2))
+    assert reader.next_pdu() == EnquireLink(sequence_number=1)
+    with pytest.raises(RemoteProtocolError) as info:
+        reader.next_pdu()
+    assert info.value.fatal
+    assert info.value.sequence_number == 2

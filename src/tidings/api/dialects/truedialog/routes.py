@@ -27,6 +27,7 @@ from tidings.events import subscriptions
 from tidings.events.formats.truedialog import CALLBACK_EVENTS, CALLBACK_TYPES, FORMAT
 from tidings.events.ssrf import TargetPolicy
 from tidings.store import accounts as account_store
+from tidings.store import contacts as contact_store
 from tidings.store import routes as route_store
 from tidings.store import truedialog as ids
 from tidings.store.contacts import ContactRecord
@@ -410,19 +411,27 @@ async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
 
 async def _targets(found: Services, account: AccountRecord, body: PushCampaignRequest) -> list[str]:
     """Targets as numbers: contact ids become their phones (lists are core's, see _push)."""
+    aliases = {target: _as_alias(target) for target in body.Targets}
+    async with found.database.read() as connection:
+        # All-digit targets may be TrueDialog contact ids of this account; other digits are
+        # numbers. One read for all of them, however many targets the push has.
+        contact_ids = await ids.find_targets(
+            connection,
+            ids.CONTACT,
+            {alias for alias in aliases.values() if alias is not None},
+            [account.id],
+        )
+        phones = await contact_store.phones_of(connection, account.id, contact_ids.values())
     numbers: list[str] = []
     for target in body.Targets:
-        contact_id, number = None, _as_alias(target)
-        if number is not None:
-            # A TrueDialog contact id of this account; any other digits are a number.
-            async with found.database.read() as connection:
-                contact_id = await ids.find_target(connection, ids.CONTACT, number, [account.id])
-        if contact_id is not None:
-            numbers.append(
-                (await core_contacts.get_contact(found.database, account, contact_id)).phone
-            )
-        else:
+        alias = aliases[target]
+        contact_id = None if alias is None else contact_ids.get(alias)
+        if contact_id is None:
             numbers.append(target)
+        elif contact_id in phones:
+            numbers.append(phones[contact_id])
+        else:
+            raise NotFound(f"no contact {contact_id}")
     return numbers
 
 
