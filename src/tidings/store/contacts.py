@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.messages import _insert_many
+from tidings.store.driver import insert_many
 from tidings.store.models import contact_lists, contacts, list_members
 
 # Stays well under SQLite's 32,766 bound parameters per statement.
@@ -97,7 +97,7 @@ async def insert_contact(connection: AsyncConnection, **values: Any) -> ContactR
 
 async def insert_contacts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many contacts in one executemany (COPY on PostgreSQL); rows share their keys."""
-    await _insert_many(connection, contacts, rows)
+    await insert_many(connection, contacts, rows)
 
 
 async def find_contact(
@@ -464,7 +464,7 @@ async def add_members(
         for contact_id in wanted
         if contact_id not in present
     ]
-    await _insert_many(connection, list_members, rows)
+    await insert_many(connection, list_members, rows)
     return len(rows)
 
 

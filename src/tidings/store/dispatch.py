@@ -8,10 +8,9 @@ LOCKED), SQLite has a single writer and needs no more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,14 +24,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import Executable
 
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
-from tidings.store.messages import _insert_many
+from tidings.store.driver import BulkStatement, insert_many
 from tidings.store.models import (
-    UTCDateTime,
     message_events,
     message_parts,
     messages,
@@ -46,113 +42,6 @@ def _not_final(column: Any) -> Any:
     # Written out as literal comparisons: an IN list expands its parameters, which
     # executemany (one statement, many rows) cannot do.
     return and_(*(column != literal_column(f"'{status}'") for status in _FINAL))
-
-
-@dataclass(frozen=True, slots=True)
-class _DriverForm:
-    """A statement compiled for one dialect, and how a row becomes its positional parameters."""
-
-    sql: str
-    read_row: Callable[[Mapping[str, Any]], Any]
-    single: bool  # one parameter: ``read_row`` gives the value, not a tuple
-    # (position, bind processor) for the parameters whose type converts values (datetimes).
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-
-
-def _sqlite_utc_text(value: datetime) -> str:
-    """What UTCDateTime stores on SQLite (naive UTC text, always with microseconds), made by
-    one C call instead of SQLAlchemy's two Python-level conversions."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _formats_like(processor: Callable[[Any], Any], dialect: Dialect) -> bool:
-    """Whether :func:`_sqlite_utc_text` gives exactly what the column's own processor does."""
-    if dialect.name != "sqlite":
-        return False
-    samples = (
-        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-        datetime(999, 12, 31, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-5))),
-    )
-    return all(processor(sample) == _sqlite_utc_text(sample) for sample in samples)
-
-
-class _BulkStatement:
-    """A hot statement run as one driver-level executemany.
-
-    SQLAlchemy's own executemany prepares every row of every batch through its compiled-params
-    machinery (tens of microseconds a row, in the thread that also runs the SMPP binds); here
-    the statement is compiled once per dialect and each row becomes a tuple directly. Values go
-    through the columns' own bind processors, so what is stored (datetimes above all) is exactly
-    what SQLAlchemy would store.
-    """
-
-    def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
-        self._statement = statement
-        self._column_keys = None if column_keys is None else list(column_keys)
-        self._forms: dict[str, _DriverForm] = {}
-
-    def _form(self, dialect: Dialect) -> _DriverForm:
-        form = self._forms.get(dialect.name)
-        if form is None:
-            compiled = self._statement.compile(  # type: ignore[attr-defined]
-                dialect=dialect, column_keys=self._column_keys
-            )
-            order: list[str] = list(compiled.positiontup or ())
-            if not order:  # pragma: no cover - both supported drivers take positional parameters
-                raise RuntimeError("a bulk statement needs positional parameters")
-            processors = []
-            for index, name in enumerate(order):
-                type_ = compiled.binds[name].type
-                processor = type_.dialect_impl(dialect).bind_processor(dialect)
-                if processor is not None:
-                    if isinstance(type_, UTCDateTime) and _formats_like(processor, dialect):
-                        processor = _sqlite_utc_text
-                    processors.append((index, processor))
-            # Values written into the statement (constants, literal LIMITs) are bound too.
-            fixed = {
-                name: compiled.binds[name].effective_value
-                for name in order
-                if compiled.binds[name].value is not None
-            }
-            read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
-            if fixed:
-                read_names = read_row
-                read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
-            form = self._forms[dialect.name] = _DriverForm(
-                str(compiled), read_row, len(order) == 1, tuple(processors)
-            )
-        return form
-
-    @staticmethod
-    def _parameters(form: _DriverForm, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = form.read_row(row)
-        if form.single:
-            values = (values,)
-        if form.processors:
-            values = list(values)
-            for index, processor in form.processors:
-                value = values[index]
-                if value is not None:
-                    values[index] = processor(value)
-        return tuple(values)
-
-    async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """The statement once per row, in one executemany."""
-        if not rows:
-            return
-        form = self._form(connection.dialect)
-        parameters = [self._parameters(form, row) for row in rows]
-        await connection.exec_driver_sql(form.sql, parameters)
-
-    async def fetch(
-        self, connection: AsyncConnection, parameters: Mapping[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        """The statement once; its rows as the driver returns them (no type conversion)."""
-        form = self._form(connection.dialect)
-        result = await connection.exec_driver_sql(form.sql, self._parameters(form, parameters))
-        return [tuple(row) for row in result.fetchall()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +88,7 @@ async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> li
     )
     ids = [row[0] for row in result]
     if ids:
-        await _insert_many(
+        await insert_many(
             connection,
             message_events,
             [
@@ -210,7 +99,7 @@ async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> li
     return ids
 
 
-def _claim_statement(*, skip_locked: bool) -> _BulkStatement:
+def _claim_statement(*, skip_locked: bool) -> BulkStatement:
     due = (
         select(messages.c.id)
         .where(
@@ -222,7 +111,7 @@ def _claim_statement(*, skip_locked: bool) -> _BulkStatement:
     )
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    return _BulkStatement(
+    return BulkStatement(
         update(messages)
         .where(messages.c.id.in_(due.scalar_subquery()))
         .values(
@@ -331,7 +220,7 @@ async def release_interrupted_claims(
     )
     ids = [row[0] for row in result]
     if ids:
-        await _insert_many(
+        await insert_many(
             connection,
             message_events,
             [
@@ -365,8 +254,8 @@ async def sent_parts_of(
     return found
 
 
-def _bulk_insert(table: Table, keys: Sequence[str]) -> _BulkStatement:
-    return _BulkStatement(insert(table), column_keys=keys)
+def _bulk_insert(table: Table, keys: Sequence[str]) -> BulkStatement:
+    return BulkStatement(insert(table), column_keys=keys)
 
 
 PART_KEYS = (
@@ -393,7 +282,7 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str,
     await _INSERT_EVENT.run(connection, rows)
 
 
-_UPDATE_MESSAGE = _BulkStatement(
+_UPDATE_MESSAGE = BulkStatement(
     update(messages)
     .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
@@ -408,7 +297,7 @@ _UPDATE_MESSAGE = _BulkStatement(
     )
 )
 
-_UPDATE_STATUS_ONLY = _BulkStatement(
+_UPDATE_STATUS_ONLY = BulkStatement(
     update(messages)
     .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
     .values(
@@ -420,7 +309,7 @@ _UPDATE_STATUS_ONLY = _BulkStatement(
     )
 )
 
-_UPDATE_PART = _BulkStatement(
+_UPDATE_PART = BulkStatement(
     update(message_parts)
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
@@ -518,7 +407,7 @@ async def message_statuses_of(
 async def insert_inbound_messages(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    await _insert_many(connection, messages, rows)
+    await insert_many(connection, messages, rows)
 
 
 @dataclass(frozen=True, slots=True)

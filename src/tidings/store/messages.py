@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import sqlite3
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from operator import itemgetter
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.driver import insert_many
 from tidings.store.models import (
-    UTCDateTime,
     idempotency,
     message_events,
     message_parts,
@@ -23,118 +18,6 @@ from tidings.store.models import (
 )
 from tidings.store.records import MessageEventRecord, MessagePartRecord, MessageRecord
 from tidings.store.threads import file_into_threads
-
-
-@dataclass(frozen=True, slots=True)
-class _InsertPlan:
-    """A compiled INSERT of some columns of a table for one dialect, with its converters."""
-
-    sql: str
-    columns: tuple[str, ...]
-    read_row: Callable[[Mapping[str, Any]], Any]
-    # (position, bind processor) of the columns whose values the type converts.
-    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
-
-
-@functools.lru_cache(maxsize=256)
-def _insert_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _InsertPlan | None:
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
-    order = compiled.positiontup
-    if order is None:  # pragma: no cover - both supported drivers take positional parameters
-        return None
-    converters = []
-    for index, name in enumerate(order):
-        column_type = table.c[name].type
-        processor = (
-            sqlite_utc_text
-            if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime)
-            else column_type.dialect_impl(dialect).bind_processor(dialect)
-        )
-        if processor is not None:
-            converters.append((index, processor))
-    return _InsertPlan(str(compiled), tuple(order), itemgetter(*order), tuple(converters))
-
-
-def sqlite_utc_text(value: datetime) -> str:
-    """What ``UTCDateTime`` stores on SQLite, from the C ``isoformat`` rather than through
-    SQLAlchemy's two Python-level processors: the same text, in a fraction of the time (a
-    batch of messages has a few timestamps per row)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-async def _insert_many(
-    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """One driver-level executemany of a Core INSERT.
-
-    SQLAlchemy's own executemany converts every value of every row through the column types
-    (≈100,000 calls for 10,000 messages). Here each column's bind processor runs once per
-    distinct value instead: a request's rows share their timestamps, so that is a few calls.
-    On SQLite the rows go straight to the driver, one round trip to its thread whatever their
-    number (SQLAlchemy's path costs a few hundred microseconds a statement even for one row);
-    on PostgreSQL a large batch is a COPY, a small one SQLAlchemy's executemany.
-    """
-    if not rows:
-        return
-    dialect = connection.dialect
-    postgresql = dialect.name == "postgresql"
-    if postgresql and len(rows) < _COPY_THRESHOLD:
-        # Few rows: SQLAlchemy's cached compiled statement beats a COPY.
-        await connection.execute(insert(table), list(rows))
-        return
-    plan = _insert_plan(table, tuple(rows[0]), dialect)
-    if plan is None:  # pragma: no cover
-        await connection.execute(insert(table), list(rows))
-        return
-    single = len(plan.columns) == 1
-    parameters: list[tuple[Any, ...]] = []
-    caches: list[dict[Any, Any]] = [{} for _ in plan.converters]
-    for row in rows:
-        values = plan.read_row(row)
-        if single:
-            values = (values,)
-        if plan.converters:
-            values = list(values)
-            for (index, processor), cache in zip(plan.converters, caches, strict=True):
-                value = values[index]
-                if value is not None:
-                    converted = cache.get(value, _MISSING)
-                    if converted is _MISSING:
-                        converted = cache[value] = processor(value)
-                    values[index] = converted
-        parameters.append(tuple(values))
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    if postgresql:
-        # COPY is PostgreSQL's bulk path, several times faster than an INSERT executemany;
-        # it runs on the same connection, inside the caller's transaction.
-        if not driver.is_in_transaction():  # type: ignore[union-attr]
-            # The asyncpg adapter sends BEGIN with the first statement it runs; COPY goes
-            # around it, so as the first statement it would commit on its own and survive a
-            # rollback (a retried batch then fails on its own rows forever).
-            await connection.execute(select(1))
-        await driver.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=parameters, columns=list(plan.columns)
-        )
-        return
-    # aiosqlite, on the connection SQLAlchemy began the (write) transaction on. Errors are
-    # wrapped as SQLAlchemy would wrap them, so callers catch the same IntegrityError.
-    try:
-        # Nothing to read: the cursor is left to be collected, as aiosqlite's own helpers do.
-        await driver.executemany(plan.sql, parameters)  # type: ignore[union-attr]
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(
-            plan.sql, parameters, error, sqlite3.Error, dialect=dialect
-        ) from error
-
-
-_MISSING = object()
-# Below this many rows a PostgreSQL COPY costs more than SQLAlchemy's executemany.
-_COPY_THRESHOLD = 64
 
 
 async def insert_messages(
@@ -148,8 +31,8 @@ async def insert_messages(
     first (``thread_id`` is set on its row), so every send, reply or auto-reply lands there.
     """
     await file_into_threads(connection, message_rows)
-    await _insert_many(connection, messages, message_rows)
-    await _insert_many(connection, message_events, event_rows)
+    await insert_many(connection, messages, message_rows)
+    await insert_many(connection, message_events, event_rows)
 
 
 async def find_message(

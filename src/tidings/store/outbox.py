@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.messages import _insert_many
+from tidings.store.driver import insert_many
 from tidings.store.models import delivery_attempts, outbox, webhook_subscriptions
 
 PENDING = "pending"
@@ -95,7 +95,7 @@ class SubscriptionRecord:
 
 
 async def insert_items(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await _insert_many(connection, outbox, rows)
+    await insert_many(connection, outbox, rows)
 
 
 async def claim_due(

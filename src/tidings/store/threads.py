@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.driver import insert_many
 from tidings.store.ids import new_ids
 from tidings.store.models import contacts, messages, threads
 from tidings.store.records import MessageRecord, _Record
@@ -185,9 +186,7 @@ async def _insert_threads(
     # SQLite: the write transaction began with BEGIN IMMEDIATE, so no other writer can have
     # created one of these threads since they were looked up; the bulk path needs no conflict
     # handling.
-    from tidings.store.messages import _insert_many
-
-    await _insert_many(
+    await insert_many(
         connection,
         threads,
         [

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
-from tidings.store.messages import sqlite_utc_text
+from tidings.store.driver import sqlite_utc_text
 from tidings.store.models import messages
 
 _DIALECT = sqlite.dialect()
