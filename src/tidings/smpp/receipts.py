@@ -105,6 +105,20 @@ _FIELD_ALIASES: dict[str, str] = {
 # values (ids like "a:b") from being read as field names.
 _FIELD_NAME = re.compile(r"(?<!\S)([A-Za-z][A-Za-z0-9]*(?:[ _]+date)?)[ \t]*:", re.IGNORECASE)
 _TEXT_FIELD = re.compile(r"(?<!\S)text[ \t]*:", re.IGNORECASE)
+# The Appendix B layout exactly as most SMSCs send it (one space between fields, names in lower
+# case): matched at C speed, it gives what the general field scan gives, in a fraction of the
+# time. Any other spelling or order goes through the general scan.
+_APPENDIX_B = re.compile(
+    r"id:(\S*) sub:(\S*) dlvrd:(\S*) submit date:(\S*) done date:(\S*) stat:(\S*) err:(\S*)"
+    r"(?: text:(.*))?",
+    re.DOTALL,
+)
+_APPENDIX_B_KEYS = ("id", "sub", "dlvrd", "submit_date", "done_date", "stat", "err", "text")
+# Field spellings and dates repeat from receipt to receipt; remembering a bounded number of them
+# keeps the per-receipt work down without letting odd input grow memory.
+_MEMO_LIMIT = 1024
+_field_keys: dict[str, str | None] = {}
+_dates: dict[str, datetime | None] = {}
 
 # Receipt texts longer than this are not receipts; bounding the input bounds the parser's work.
 _MAX_RECEIPT_CHARS = 2048
@@ -147,6 +161,18 @@ def _decode_short_message(short_message: bytes | str) -> str:
 
 def _split_fields(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Split ``name:value`` pairs; ``text:`` runs to the end since it may hold spaces and colons."""
+    common = _APPENDIX_B.fullmatch(text)
+    if common is not None:
+        return {
+            key: value
+            for key, value in zip(_APPENDIX_B_KEYS, common.groups(), strict=True)
+            if value is not None
+        }, []
+    return _scan_fields(text)
+
+
+def _scan_fields(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The general field scan: names in any case and spelling, in any order, unknown ones kept."""
     known: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     text_match = _TEXT_FIELD.search(text)
@@ -158,12 +184,23 @@ def _split_fields(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
         end = names[index + 1].start() if index + 1 < len(names) else len(head)
         value = head[match.end() : end].strip()
         name = match.group(1)
-        key = _FIELD_ALIASES.get(re.sub(r"[ _]+", "", name).lower())
+        key = _field_key(name)
         if key is None:
             extra.append((name, value))
         elif key not in known:
             known[key] = value
     return known, extra
+
+
+def _field_key(name: str) -> str | None:
+    """The field a name in the wild stands for (any case, spaces or underscores), or None."""
+    if name in _field_keys:
+        return _field_keys[name]
+    key = _FIELD_ALIASES.get(re.sub(r"[ _]+", "", name).lower())
+    if len(_field_keys) >= _MEMO_LIMIT:
+        _field_keys.clear()
+    _field_keys[name] = key
+    return key
 
 
 def _parse_count(value: str | None) -> int | None:
@@ -173,6 +210,18 @@ def _parse_count(value: str | None) -> int | None:
 
 
 def _parse_date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    if value in _dates:
+        return _dates[value]
+    moment = _read_date(value)
+    if len(_dates) >= _MEMO_LIMIT:
+        _dates.clear()
+    _dates[value] = moment
+    return moment
+
+
+def _read_date(value: str | None) -> datetime | None:
     """YYMMDDhhmm (Appendix B), YYMMDDhhmmss, or YYYYMMDDhhmmss; None when not a valid date.
 
     A bad date does not reject the receipt: state and id matter more, and ``raw`` keeps the text.
@@ -216,6 +265,9 @@ def _parse_error_code(value: str | None) -> int | None:
 def _parse_state_word(value: str | None) -> ReceiptState | None:
     if value is None:
         return None
+    known = _STATE_WORDS.get(value)
+    if known is not None:
+        return known
     words = value.split()
     if not words:
         return None

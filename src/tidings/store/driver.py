@@ -237,7 +237,9 @@ class BulkStatement:
         return form
 
     @staticmethod
-    def _parameters(form: _DriverForm, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _parameters(
+        form: _DriverForm, row: Mapping[str, Any], converted: dict[tuple[int, Any], Any]
+    ) -> tuple[Any, ...]:
         values = form.read_row(row)
         if form.single:
             values = (values,)
@@ -245,8 +247,19 @@ class BulkStatement:
             values = list(values)
             for index, processor in form.processors:
                 value = values[index]
-                if value is not None:
+                if value is None:
+                    continue
+                # The rows of one batch share their timestamps: each distinct value is
+                # converted once. Values that cannot be keys (JSON documents) are not kept.
+                try:
+                    key = (index, value)
+                    known = converted.get(key, _MISSING)
+                except TypeError:
                     values[index] = processor(value)
+                    continue
+                if known is _MISSING:
+                    known = converted[key] = processor(value)
+                values[index] = known
         return tuple(values)
 
     async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -254,7 +267,8 @@ class BulkStatement:
         if not rows:
             return
         form = self._form(connection.dialect)
-        parameters = [self._parameters(form, row) for row in rows]
+        converted: dict[tuple[int, Any], Any] = {}
+        parameters = [self._parameters(form, row, converted) for row in rows]
         await connection.exec_driver_sql(form.sql, parameters)
 
     async def fetch(
@@ -262,5 +276,5 @@ class BulkStatement:
     ) -> list[tuple[Any, ...]]:
         """The statement once; its rows as the driver returns them (no type conversion)."""
         form = self._form(connection.dialect)
-        result = await connection.exec_driver_sql(form.sql, self._parameters(form, parameters))
+        result = await connection.exec_driver_sql(form.sql, self._parameters(form, parameters, {}))
         return [tuple(row) for row in result.fetchall()]

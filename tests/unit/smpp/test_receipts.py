@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tidings.errors import TidingsError
+from tidings.smpp import receipts
 from tidings.smpp.receipts import (
     DeliveryReceipt,
     ReceiptParseError,
@@ -337,3 +338,25 @@ def test_variants_of_a_huge_numeric_id_are_not_converted() -> None:
 
 def test_variants_of_zero() -> None:
     assert message_id_variants("000") == ("000", "0")
+
+
+_VALUE = st.text(
+    alphabet=st.characters(codec="latin-1", exclude_characters="\x00"), max_size=16
+).filter(lambda value: not any(char.isspace() for char in value))
+
+
+@given(
+    values=st.lists(_VALUE, min_size=7, max_size=7),
+    text=st.none() | st.text(alphabet=st.characters(codec="latin-1"), max_size=40),
+)
+def test_the_appendix_b_fast_path_reads_what_the_general_scan_reads(
+    values: list[str], text: str | None
+) -> None:
+    # Values without whitespace in the exact Appendix B layout take the fast path; whatever they
+    # hold (colons, "text:", field names), the fields must be those the general scan finds.
+    names = ("id", "sub", "dlvrd", "submit date", "done date", "stat", "err")
+    line = " ".join(f"{name}:{value}" for name, value in zip(names, values, strict=True))
+    if text is not None:
+        line += f" text:{text}"
+    assert receipts._APPENDIX_B.fullmatch(line) is not None
+    assert receipts._split_fields(line) == receipts._scan_fields(line)
