@@ -41,6 +41,8 @@ log = structlog.get_logger("tidings.net")
 # Read for every PDU received: plain ints, since reading an enum member off its class costs
 # more than the comparison.
 _RESPONSE_BIT = 0x8000_0000  # SMPP 3.4 §3.2, command_id bit 31
+# How many PDUs one transport.write carries at most (see SmppConnection._write).
+_FLUSH_EVERY = 64
 _ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
 _UNBIND = int(CommandId.UNBIND)
 
@@ -341,9 +343,14 @@ class SmppProtocol(asyncio.Protocol):
             self._send_now(answer, now)
 
     def _write(self, data: bytes) -> None:
-        # Every PDU produced during one pass of the loop goes out in one transport.write.
-        self._out.append(data)
-        if not self._flush_scheduled:
+        # The PDUs produced during one pass of the loop go out together, a few dozen per
+        # transport.write: few system calls, yet the peer starts on the first PDUs while this
+        # side still works on the rest (one write per pass would make both sides take turns).
+        out = self._out
+        out.append(data)
+        if len(out) >= _FLUSH_EVERY:
+            self._flush()
+        elif not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
 
