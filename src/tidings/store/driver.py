@@ -43,21 +43,32 @@ class DriverQuery:
     postgresql: str
 
 
+async def asyncpg_connection(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under ``connection``, inside the caller's transaction.
+
+    The asyncpg adapter sends BEGIN with the first statement SQLAlchemy runs; a statement sent
+    to the driver around it before that would run on its own and survive a rollback (a retried
+    batch then fails on its own rows forever). So BEGIN is made to happen first.
+    """
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not driver.is_in_transaction():
+        await connection.execute(select(1))
+    return driver
+
+
 async def fetch_rows(
     connection: AsyncConnection, query: DriverQuery, *params: Any
 ) -> list[tuple[Any, ...]]:
     """Run ``query`` in the connection's transaction; ``list`` parameters are value lists."""
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     if connection.dialect.name == "postgresql":
-        if not driver.is_in_transaction():
-            # The asyncpg adapter sends BEGIN with its first statement; a query sent around
-            # it would run outside the caller's transaction.
-            await connection.execute(select(1))
+        driver = await asyncpg_connection(connection)
         return [tuple(record) for record in await driver.fetch(query.postgresql, *params)]
+    raw = await connection.get_raw_connection()
+    sqlite_driver: Any = raw.driver_connection
     values = tuple(json.dumps(p) if isinstance(p, list) else p for p in params)
     try:
-        return [tuple(row) for row in await driver.execute_fetchall(query.sqlite, values)]
+        return [tuple(row) for row in await sqlite_driver.execute_fetchall(query.sqlite, values)]
     except sqlite3.Error as error:
         # Wrapped as SQLAlchemy would wrap it, so callers catch the same exceptions.
         raise DBAPIError.instance(
@@ -73,29 +84,9 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any],
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
-@dataclass(frozen=True, slots=True)
-class _InsertPlan:
-    """A compiled INSERT of some columns of a table for one dialect, with its converters."""
-
-    sql: str
-    columns: tuple[str, ...]
-    read_row: Callable[[Mapping[str, Any]], Any]
-    # (position, bind processor) of the columns whose values the type converts.
-    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
-
-
 @functools.lru_cache(maxsize=256)
-def _insert_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _InsertPlan | None:
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
-    order = compiled.positiontup
-    if order is None:  # pragma: no cover - both supported drivers take positional parameters
-        return None
-    converters = []
-    for index, name in enumerate(order):
-        processor = _bind_processor(table.c[name].type, dialect)
-        if processor is not None:
-            converters.append((index, processor))
-    return _InsertPlan(str(compiled), tuple(order), itemgetter(*order), tuple(converters))
+def _insert_form(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _DriverForm:
+    return _DriverForm.of(insert(table), list(keys), dialect)
 
 
 def sqlite_utc_text(value: datetime) -> str:
@@ -129,49 +120,26 @@ async def insert_many(
         # Few rows: SQLAlchemy's cached compiled statement beats a COPY.
         await connection.execute(insert(table), list(rows))
         return
-    plan = _insert_plan(table, tuple(rows[0]), dialect)
-    if plan is None:  # pragma: no cover
-        await connection.execute(insert(table), list(rows))
-        return
-    single = len(plan.columns) == 1
-    parameters: list[tuple[Any, ...]] = []
-    caches: list[dict[Any, Any]] = [{} for _ in plan.converters]
-    for row in rows:
-        values = plan.read_row(row)
-        if single:
-            values = (values,)
-        if plan.converters:
-            values = list(values)
-            for (index, processor), cache in zip(plan.converters, caches, strict=True):
-                value = values[index]
-                if value is not None:
-                    converted = cache.get(value, _MISSING)
-                    if converted is _MISSING:
-                        converted = cache[value] = processor(value)
-                    values[index] = converted
-        parameters.append(tuple(values))
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
+    form = _insert_form(table, tuple(rows[0]), dialect)
+    parameters = form.parameters(rows)
     if postgresql:
         # COPY is PostgreSQL's bulk path, several times faster than an INSERT executemany;
         # it runs on the same connection, inside the caller's transaction.
-        if not driver.is_in_transaction():  # type: ignore[union-attr]
-            # The asyncpg adapter sends BEGIN with the first statement it runs; COPY goes
-            # around it, so as the first statement it would commit on its own and survive a
-            # rollback (a retried batch then fails on its own rows forever).
-            await connection.execute(select(1))
-        await driver.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=parameters, columns=list(plan.columns)
+        driver = await asyncpg_connection(connection)
+        await driver.copy_records_to_table(
+            table.name, records=parameters, columns=list(form.columns)
         )
         return
+    raw = await connection.get_raw_connection()
+    sqlite_driver: Any = raw.driver_connection
     # aiosqlite, on the connection SQLAlchemy began the (write) transaction on. Errors are
     # wrapped as SQLAlchemy would wrap them, so callers catch the same IntegrityError.
     try:
         # Nothing to read: the cursor is left to be collected, as aiosqlite's own helpers do.
-        await driver.executemany(plan.sql, parameters)  # type: ignore[union-attr]
+        await sqlite_driver.executemany(form.sql, parameters)
     except sqlite3.Error as error:
         raise DBAPIError.instance(
-            plan.sql, parameters, error, sqlite3.Error, dialect=dialect
+            form.sql, parameters, error, sqlite3.Error, dialect=dialect
         ) from error
 
 
@@ -185,10 +153,68 @@ class _DriverForm:
     """A statement compiled for one dialect, and how a row becomes its positional parameters."""
 
     sql: str
+    columns: tuple[str, ...]  # the parameters' names, in order
     read_row: Callable[[Mapping[str, Any]], Any]
     single: bool  # one parameter: ``read_row`` gives the value, not a tuple
     # (position, bind processor) for the parameters whose type converts values (datetimes).
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def of(
+        cls, statement: Executable, column_keys: list[str] | None, dialect: Dialect
+    ) -> _DriverForm:
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=dialect, column_keys=column_keys
+        )
+        order: list[str] = list(compiled.positiontup or ())
+        if not order:  # pragma: no cover - both supported drivers take positional parameters
+            raise RuntimeError("a driver-level statement needs positional parameters")
+        processors = []
+        for index, name in enumerate(order):
+            processor = _bind_processor(compiled.binds[name].type, dialect)
+            if processor is not None:
+                processors.append((index, processor))
+        # Values written into the statement (constants, literal LIMITs) are bound too.
+        fixed = {
+            name: compiled.binds[name].effective_value
+            for name in order
+            if compiled.binds[name].value is not None
+        }
+        read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
+        if fixed:
+            read_names = read_row
+            read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
+        return cls(str(compiled), tuple(order), read_row, len(order) == 1, tuple(processors))
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Each row as positional parameters, its values converted as the column types would.
+
+        The rows of one batch share their timestamps: each distinct value is converted once.
+        Values that cannot be keys (JSON documents) are converted every time.
+        """
+        converted: dict[tuple[int, Any], Any] = {}
+        parameters = []
+        for row in rows:
+            values = self.read_row(row)
+            if self.single:
+                values = (values,)
+            if self.processors:
+                values = list(values)
+                for index, processor in self.processors:
+                    value = values[index]
+                    if value is None:
+                        continue
+                    try:
+                        key = (index, value)
+                        known = converted.get(key, _MISSING)
+                    except TypeError:
+                        values[index] = processor(value)
+                        continue
+                    if known is _MISSING:
+                        known = converted[key] = processor(value)
+                    values[index] = known
+            parameters.append(tuple(values))
+        return parameters
 
 
 class BulkStatement:
@@ -209,72 +235,22 @@ class BulkStatement:
     def _form(self, dialect: Dialect) -> _DriverForm:
         form = self._forms.get(dialect.name)
         if form is None:
-            compiled = self._statement.compile(  # type: ignore[attr-defined]
-                dialect=dialect, column_keys=self._column_keys
-            )
-            order: list[str] = list(compiled.positiontup or ())
-            if not order:  # pragma: no cover - both supported drivers take positional parameters
-                raise RuntimeError("a bulk statement needs positional parameters")
-            processors = []
-            for index, name in enumerate(order):
-                type_ = compiled.binds[name].type
-                processor = _bind_processor(type_, dialect)
-                if processor is not None:
-                    processors.append((index, processor))
-            # Values written into the statement (constants, literal LIMITs) are bound too.
-            fixed = {
-                name: compiled.binds[name].effective_value
-                for name in order
-                if compiled.binds[name].value is not None
-            }
-            read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
-            if fixed:
-                read_names = read_row
-                read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
-            form = self._forms[dialect.name] = _DriverForm(
-                str(compiled), read_row, len(order) == 1, tuple(processors)
+            form = self._forms[dialect.name] = _DriverForm.of(
+                self._statement, self._column_keys, dialect
             )
         return form
-
-    @staticmethod
-    def _parameters(
-        form: _DriverForm, row: Mapping[str, Any], converted: dict[tuple[int, Any], Any]
-    ) -> tuple[Any, ...]:
-        values = form.read_row(row)
-        if form.single:
-            values = (values,)
-        if form.processors:
-            values = list(values)
-            for index, processor in form.processors:
-                value = values[index]
-                if value is None:
-                    continue
-                # The rows of one batch share their timestamps: each distinct value is
-                # converted once. Values that cannot be keys (JSON documents) are not kept.
-                try:
-                    key = (index, value)
-                    known = converted.get(key, _MISSING)
-                except TypeError:
-                    values[index] = processor(value)
-                    continue
-                if known is _MISSING:
-                    known = converted[key] = processor(value)
-                values[index] = known
-        return tuple(values)
 
     async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per row, in one executemany."""
         if not rows:
             return
         form = self._form(connection.dialect)
-        converted: dict[tuple[int, Any], Any] = {}
-        parameters = [self._parameters(form, row, converted) for row in rows]
-        await connection.exec_driver_sql(form.sql, parameters)
+        await connection.exec_driver_sql(form.sql, form.parameters(rows))
 
     async def fetch(
         self, connection: AsyncConnection, parameters: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
         """The statement once; its rows as the driver returns them (no type conversion)."""
         form = self._form(connection.dialect)
-        result = await connection.exec_driver_sql(form.sql, self._parameters(form, parameters, {}))
+        result = await connection.exec_driver_sql(form.sql, form.parameters([parameters])[0])
         return [tuple(row) for row in result.fetchall()]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.driver import insert_many
+from tidings.store.driver import asyncpg_connection, insert_many
 from tidings.store.ids import new_ids
 from tidings.store.models import contacts, messages, threads
 from tidings.store.records import MessageRecord, _Record
@@ -168,8 +168,8 @@ async def _insert_threads(
     by_id = dict(zip(ids, keys, strict=True))
     entries = [activity[key] for key in keys]
     if connection.dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+        driver = await asyncpg_connection(connection)
+        records = await driver.fetch(
             _PG_INSERT,
             ids,
             [key[0] for key in keys],
