@@ -21,12 +21,14 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+
+from tests.ports import free_port
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 REQUIRE_PEERS_ENV = "TIDINGS_REQUIRE_PEERS"
@@ -88,14 +90,6 @@ def kannel_missing() -> str | None:
         if find_program(program) is None:
             return f"Kannel's {program} is not installed (apt-get install kannel)"
     return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (for programs that cannot take port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def port_accepts(port: int) -> bool:
@@ -481,6 +475,9 @@ class SendsmsAnswer:
     body: str
 
 
+_KANNEL_START_ATTEMPTS = 3
+
+
 class Kannel:
     """bearerbox + smsbox started as subprocesses from a kannel.conf in ``workdir``."""
 
@@ -508,10 +505,33 @@ class Kannel:
         )
 
     def start(self) -> None:
-        """Start bearerbox, then smsbox once bearerbox listens for boxes."""
-        self._spawn("bearerbox")
-        self._wait(lambda: port_accepts(self.settings.smsbox_port), "bearerbox smsbox-port")
-        self._spawn("smsbox")
+        """Start bearerbox, then smsbox once bearerbox listens for boxes.
+
+        Kannel's own ports are picked before it starts, so another program can still take one in
+        between; bearerbox then exits with "Address already in use". That says nothing about the
+        behaviour under test, so Kannel is started again on fresh ports, a few times at most.
+        """
+        for attempt in range(1, _KANNEL_START_ATTEMPTS + 1):
+            try:
+                self._spawn("bearerbox")
+                self._wait(lambda: port_accepts(self.settings.smsbox_port), "bearerbox smsbox-port")
+                self._spawn("smsbox")
+                self._wait(lambda: port_accepts(self.settings.sendsms_port), "smsbox sendsms-port")
+                return
+            except PeerError:
+                lost_a_port = "Address already in use" in self.logs()
+                self.stop()
+                if not lost_a_port or attempt == _KANNEL_START_ATTEMPTS:
+                    raise
+                self.settings = replace(
+                    self.settings,
+                    admin_port=free_port(),
+                    smsbox_port=free_port(),
+                    sendsms_port=free_port(),
+                )
+                self.conf = write_kannel_conf(self.workdir, self.settings)
+                for log in self.workdir.glob("*.log"):
+                    log.unlink()
 
     def _check_alive(self) -> None:
         for process in self._processes:

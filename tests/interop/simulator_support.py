@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.interop.harness import free_port, port_accepts, stop_process
+from tests.interop.harness import port_accepts, stop_process
+from tests.ports import free_port
 
 SIMULATOR_SYSTEM_ID = "kannel"
 SIMULATOR_PASSWORD = "secret"

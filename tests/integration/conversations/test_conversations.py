@@ -7,7 +7,8 @@ import json
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from tests.integration.dispatch.conftest import eventually, free_port
+from tests.integration.dispatch.conftest import eventually
+from tests.ports import free_port
 from tidings.core import routing
 from tidings.store.models import messages
 

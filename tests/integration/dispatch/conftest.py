@@ -4,7 +4,6 @@ call it as, and helpers to wait for messages to reach a status."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ports import free_port
 from tidings.config import Settings
 from tidings.core import accounts
 from tidings.service import Service
@@ -22,13 +22,6 @@ from tidings.store.records import AccountRecord
 FINAL = frozenset({"delivered", "undelivered", "expired", "rejected", "failed", "cancelled"})
 # Generous: a loaded CI machine may be slow, and a wait ends as soon as its condition holds.
 WAIT_SECONDS = 30.0
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def service_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.dispatch.conftest import eventually, free_port
+from tests.integration.dispatch.conftest import eventually
+from tests.ports import free_port
 from tidings.config import Settings
 from tidings.core import accounts, messaging
 from tidings.core.setup import prepare_database

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.ports import free_port
 from tidings.cli import app
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.smpp.constants import CommandStatus
@@ -148,12 +148,6 @@ async def test_cli_inbox_and_inbound_talk_to_the_control_api(
     assert sent.exit_code == 0, sent.output
     assert (await probe.next_delivered()).short_message == b"Pong"
     await probe.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_cli_client_commands_explain_an_unreachable_simulator() -> None:

@@ -1,0 +1,51 @@
+"""Listening ports for the servers that tests start (Kannel, the simulator, the service).
+
+Some of those programs cannot be told to listen on port 0, so the test picks a port first and
+hands it over. Asking the kernel for port 0 gives a port from the ephemeral range, the same range
+that every outgoing connection on the machine draws its local port from, so another test's client
+socket could take the port between the pick and the server's bind ("Address already in use").
+Ports here come from below that range, where only listeners live, and each is probed before it is
+handed out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+from pathlib import Path
+
+# Below Linux's default ephemeral range (32768-60999) and above the well-known services.
+_LOW, _HIGH = 20000, 32000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _candidates() -> itertools.cycle[int]:
+    ephemeral_low, ephemeral_high = _ephemeral_range()
+    ports = [p for p in range(_LOW, _HIGH) if not ephemeral_low <= p <= ephemeral_high]
+    # Start somewhere that depends on the process, so parallel test runs rarely probe the same port.
+    start = (os.getpid() * 7919) % len(ports)
+    return itertools.cycle(ports[start:] + ports[:start])
+
+
+_next_candidate = _candidates()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1, outside the ephemeral range, that nothing listened on just now."""
+    for _ in range(_HIGH - _LOW):
+        port = next(_next_candidate)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port on 127.0.0.1 in {_LOW}-{_HIGH}")
