@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +21,12 @@ from tidings.store.engine import Database, create_engine
 from tidings.store.migrate import upgrade
 
 TEST_DATABASE_URL_ENV = "TIDINGS_TEST_DATABASE_URL"
+
+# Property tests check behaviour, not speed: on a shared, loaded machine a first example can
+# take far longer than hypothesis's default 200 ms deadline (loading a region's number metadata,
+# say), and that would fail a correct test.
+settings.register_profile("tidings", deadline=None)
+settings.load_profile("tidings")
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 """Engine factory and the :class:`Database` handle passed to store functions' callers.
 
 SQLite runs in WAL mode with a busy timeout; write transactions start with ``BEGIN IMMEDIATE`` so
-two writers queue on the lock instead of failing when a read transaction upgrades.
+two writers queue on the lock instead of failing when a read transaction upgrades. A database in a
+file has a second engine for write transactions, whose statements run on the event loop's thread
+(``store.sqlite_inline``): through aiosqlite every statement of a transaction waited for a turn of
+a busy loop while it held SQLite's one write lock. Reads stay on aiosqlite, in its thread.
 PostgreSQL runs through asyncpg; a ``search_path`` query parameter in the URL selects a schema
 (the test suite gives every test its own).
 """
@@ -17,6 +20,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tidings.store import sqlite_inline
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "tidings_sqlite_begin"
@@ -51,15 +56,38 @@ def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
     raise ValueError(f"unsupported database: {url.get_backend_name()} (use sqlite or postgresql)")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def create_inline_write_engine(
+    database_url: str, **engine_options: Any
+) -> tuple[AsyncEngine, sqlite_inline.Checkpointer] | None:
+    """For a SQLite database in a plain file, an engine whose statements run in the calling
+    thread, and the checkpointer of its log (see ``store.sqlite_inline``); None otherwise."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.query:
+        return None
+    path = _sqlite_file(url)
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpointer = sqlite_inline.Checkpointer(str(path))
+    engine = create_async_engine(
+        url, async_creator=sqlite_inline.connector(str(path), checkpointer), **engine_options
+    )
+    _configure_sqlite(engine, inline=True)
+    return engine, checkpointer
+
+
+def _configure_sqlite(engine: AsyncEngine, *, inline: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction begins (so we can choose
-        # BEGIN IMMEDIATE), as the SQLAlchemy SQLite documentation recommends.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        if not inline:
+            # Let SQLAlchemy, not the driver, decide when a transaction begins (so we can choose
+            # BEGIN IMMEDIATE), as the SQLAlchemy SQLite documentation recommends. An inline
+            # connection is opened that way, and waits for other processes' locks in a thread
+            # (its busy timeout is zero here).
+            dbapi_connection.isolation_level = None
+            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -77,16 +105,31 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """An engine plus the two ways the service uses it: read transactions and write transactions."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        inline_writes: tuple[AsyncEngine, sqlite_inline.Checkpointer] | None = None,
+    ) -> None:
         self.engine = engine
+        # Write transactions on SQLite run on the inline engine when given (see
+        # create_inline_write_engine), and its checkpointer is waited for at close.
+        self._write_engine = engine
+        self._checkpointer: sqlite_inline.Checkpointer | None = None
+        if inline_writes is not None:
+            self._write_engine, self._checkpointer = inline_writes
         # SQLite has one writer. Tasks of this process that each open a write transaction would
         # otherwise meet in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
         # before it retries; queueing them here hands the lock over at once, in order.
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        if self._checkpointer is not None and self._write_lock is not None:
+            self._checkpointer.share_write_lock(self._write_lock)
 
     @classmethod
     def from_url(cls, database_url: str, **engine_options: Any) -> Database:
-        return cls(create_engine(database_url, **engine_options))
+        return cls(
+            create_engine(database_url, **engine_options),
+            create_inline_write_engine(database_url, **engine_options),
+        )
 
     @property
     def dialect(self) -> str:
@@ -117,7 +160,7 @@ class Database:
         await lock.acquire()
         held = True
         try:
-            async with self.engine.connect() as connection:
+            async with self._write_engine.connect() as connection:
                 try:
                     connection = await connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
                     async with connection.begin():
@@ -138,3 +181,7 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._checkpointer is not None:
+            await self._checkpointer.wait()
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()

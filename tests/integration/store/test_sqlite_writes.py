@@ -1,0 +1,144 @@
+"""SQLite write transactions run their statements on the event loop's thread
+(``store.sqlite_inline``); what must hold for that to be safe, on a real database file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from tidings.store import sqlite_inline
+from tidings.store.engine import Database, create_inline_write_engine
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TIDINGS_TEST_DATABASE_URL")),
+    reason="inline write connections are SQLite's; PostgreSQL runs through asyncpg",
+)
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[tuple[Database, Path]]:
+    path = tmp_path / "writes.db"
+    database = Database.from_url(f"sqlite+aiosqlite:///{path}")
+    async with database.write() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    try:
+        yield database, path
+    finally:
+        await database.close()
+
+
+class LoopTurns:
+    """Counts turns of the event loop while it runs: zero turns means the loop was blocked."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self._task = asyncio.get_running_loop().create_task(self._count())
+
+    async def _count(self) -> None:
+        while True:
+            await asyncio.sleep(0)
+            self.turns += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def count_notes(database: Database) -> int:
+    async with database.read() as connection:
+        return int((await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one())
+
+
+async def test_a_write_waits_for_another_connections_lock_and_the_loop_keeps_running(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, path = sqlite_database
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO notes (body) VALUES ('from another process')")
+
+    async def write() -> None:
+        async with database.write() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('ours')"))
+
+    writing = asyncio.create_task(write())
+    turns = LoopTurns()
+    await asyncio.sleep(0.3)
+    assert not writing.done(), "the write should wait for the lock, not fail or skip it"
+    waited_turns = turns.turns
+    holder.execute("COMMIT")
+    holder.close()
+    await asyncio.wait_for(writing, timeout=30)
+    turns.stop()
+
+    # The wait happened off the loop: other tasks ran all the while.
+    assert waited_turns > 10
+    assert await count_notes(database) == 2
+
+
+async def test_a_large_executemany_is_written_whole_in_chunks_between_turns_of_the_loop(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, _ = sqlite_database
+    rows = [(index, f"note {index}") for index in range(sqlite_inline.CHUNK_ROWS * 10 + 7)]
+    turns = LoopTurns()
+    async with database.write() as connection:
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.executemany(  # type: ignore[union-attr]
+            "INSERT INTO notes (id, body) VALUES (?, ?)", rows
+        )
+        turns_during_insert = turns.turns
+    turns.stop()
+
+    assert cursor.rowcount == len(rows)
+    assert turns_during_insert >= 9  # a turn of the loop between each two chunks
+    assert await count_notes(database) == len(rows)
+
+
+async def test_a_failed_write_transaction_leaves_nothing_behind(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, _ = sqlite_database
+    with pytest.raises(RuntimeError):
+        async with database.write() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
+            raise RuntimeError("the caller fails after its first statement")
+    assert await count_notes(database) == 0
+    # The lock was released: the next write goes through.
+    async with database.write() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
+    assert await count_notes(database) == 1
+
+
+async def test_the_log_is_checkpointed_while_writes_go_on(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, path = sqlite_database
+    body = "x" * 4000
+    written = 0
+    loop = asyncio.get_running_loop()
+    until = loop.time() + sqlite_inline.CHECKPOINT_EVERY_S * 5
+    while loop.time() < until:
+        async with database.write() as connection:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.executemany(  # type: ignore[union-attr]
+                "INSERT INTO notes (body) VALUES (?)", [(body,)] * 50
+            )
+        written += 50 * len(body)
+        await asyncio.sleep(0)
+    wal_size = await asyncio.to_thread(os.path.getsize, f"{path}-wal")
+    # Without checkpoints the log would hold every page written; with them it is reused.
+    assert wal_size < written * 0.75
+
+
+def test_only_a_database_in_a_file_gets_inline_writes(tmp_path: Path) -> None:
+    assert create_inline_write_engine("sqlite+aiosqlite:///:memory:") is None
+    in_file = create_inline_write_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    assert in_file is not None
+    assert make_url(str(in_file[0].url)).database == str(tmp_path / "a.db")
