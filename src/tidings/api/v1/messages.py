@@ -7,11 +7,11 @@ import functools
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.auth import AccountDep, ServicesDep, services
 from tidings.api.v1.schemas import (
     HistoryEntry,
     MessageDetailView,
@@ -60,11 +60,14 @@ def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
     responses={202: {"headers": {"Idempotent-Replayed": {"description": "true on a replay"}}}},
 )
 async def send_messages(
+    http: Request,
     body: SendMessages,
     account: AccountDep,
-    found: ServicesDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    # Not a dependency (ServicesDep): FastAPI's cost per dependency is a fair part of a
+    # one-recipient request's.
+    found = await services(http)
     settings = found.settings
     dlr_url = None
     if body.dlr_url is not None:
