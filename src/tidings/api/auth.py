@@ -121,3 +121,13 @@ async def account(
 
 
 AccountDep = Annotated[AccountRecord, Depends(account)]
+
+
+async def account_without_query(request: Request) -> AccountRecord:
+    """What FastAPI's solving of :data:`AccountDep` gives for a request with no query string:
+    the security schemes run as FastAPI runs them (a malformed Basic header is refused the
+    same way), then :func:`account` without ``account_id``. For routes that answer their
+    common requests without FastAPI's per-request dependency machinery."""
+    await _basic_scheme(request)
+    await _bearer_scheme(request)
+    return await account(request)
