@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AwareDatetime
+from starlette.exceptions import HTTPException
 
 from tidings.api.auth import AccountDep, ServicesDep, account_without_query, services
 from tidings.api.v1.schemas import (
@@ -147,8 +148,13 @@ async def _send_without_framework(request: Request) -> Response | None:
     idempotency_key = headers.get("idempotency-key")
     if idempotency_key is not None and len(idempotency_key) > _MAX_IDEMPOTENCY_HEADER:
         return None
-    # Read once: FastAPI's handler reads the same cached body if it takes over.
-    raw = await request.body()
+    try:
+        # Read once: FastAPI's handler reads the same cached body if it takes over.
+        raw = await request.body()
+    except HTTPException:
+        raise  # the body size limit, answered as FastAPI's handler answers it
+    except Exception:  # the client went away: FastAPI's handler answers as it does
+        return None
     try:
         body = SendMessages.model_validate(json.loads(raw))
     except Exception:  # not JSON, not valid, too deep: FastAPI's handler gives the answer
