@@ -7,6 +7,7 @@ number) or a short code.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -77,6 +78,14 @@ def normalize_number(raw: str, region: str | None = None) -> str:
     A number without a leading ``+`` is read as a local number of ``region`` (ISO 3166 alpha-2).
     Raises :class:`InvalidNumber` when it cannot be parsed or is not a valid number.
     """
+    return _normalized(raw, region or None)
+
+
+# phonenumbers decides, and its metadata does not change while the process runs: a number
+# once found valid (tens of microseconds of pattern matching) is remembered for its region.
+# Refusals are raised again each time (lru_cache keeps no exceptions).
+@functools.lru_cache(maxsize=16_384)
+def _normalized(raw: str, region: str | None) -> str:
     text = raw.strip()
     if not text or len(text) > 64:
         raise InvalidNumber(f"not a valid phone number: {raw[:64]!r}")
@@ -105,6 +114,12 @@ class Sender:
 
 def parse_sender(raw: str, region: str | None = None) -> Sender:
     """Classify and normalise a sender: long codes become E.164, others stay as given."""
+    return _parsed_sender(raw, region or None)
+
+
+# An account sends from a handful of senders; every request names one.
+@functools.lru_cache(maxsize=4_096)
+def _parsed_sender(raw: str, region: str | None) -> Sender:
     text = raw.strip()
     if not text:
         raise InvalidSender()

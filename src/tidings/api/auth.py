@@ -7,7 +7,13 @@ import binascii
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPBasic, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from starlette.requests import HTTPConnection
 
 from tidings.api.state import Services
 from tidings.core.accounts import Principal, acting_account
@@ -22,10 +28,39 @@ async def services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(services)]
 
-# Declared for the OpenAPI document only (auto_error=False): the header is parsed below so that
+
+class _BasicScheme(HTTPBasic):
+    """HTTP Basic in the OpenAPI document; at run time it only answers a malformed Basic header
+    as FastAPI's scheme does. A request with another scheme (Bearer) skips its parsing."""
+
+    # The same signature as FastAPI's HTTPBasic, which overrides its base class alike.
+    async def __call__(  # type: ignore[override]
+        self, request: HTTPConnection
+    ) -> HTTPBasicCredentials | None:
+        header = request.headers.get("authorization")
+        if not header or header.partition(" ")[0].lower() != "basic":
+            return None
+        return await super().__call__(request)
+
+
+class _BearerScheme(HTTPBearer):
+    """Bearer in the OpenAPI document; with auto_error=False FastAPI's scheme never refuses a
+    request, and its parsed credentials are not used (see :func:`_credentials`)."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        return None
+
+
+# Declared for the OpenAPI document (auto_error=False): the header is parsed below so that
 # both schemes share one error answer.
-_basic_scheme = HTTPBasic(auto_error=False, description="key id as user name, secret as password")
-_bearer_scheme = HTTPBearer(auto_error=False, description="the secret as a Bearer token")
+_basic_scheme = _BasicScheme(
+    scheme_name="HTTPBasic",
+    auto_error=False,
+    description="key id as user name, secret as password",
+)
+_bearer_scheme = _BearerScheme(
+    scheme_name="HTTPBearer", auto_error=False, description="the secret as a Bearer token"
+)
 
 
 def _credentials(request: Request) -> tuple[str | None, str]:
@@ -86,3 +121,13 @@ async def account(
 
 
 AccountDep = Annotated[AccountRecord, Depends(account)]
+
+
+async def account_without_query(request: Request) -> AccountRecord:
+    """What FastAPI's solving of :data:`AccountDep` gives for a request with no query string:
+    the security schemes run as FastAPI runs them (a malformed Basic header is refused the
+    same way), then :func:`account` without ``account_id``. For routes that answer their
+    common requests without FastAPI's per-request dependency machinery."""
+    await _basic_scheme(request)
+    await _bearer_scheme(request)
+    return await account(request)

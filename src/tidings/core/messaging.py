@@ -8,6 +8,7 @@ transaction, together with the idempotency record when the request carries a key
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -190,6 +191,30 @@ def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
             raise InvalidRequest(f"{name} has 1 to {MAX_IDEMPOTENCY_KEY} characters", field=name)
 
 
+# Bodies up to this length have their plans remembered across requests (a few kB each).
+_PLANS_REMEMBERED_UP_TO = 1_600
+
+
+def _plan(body: str, max_parts: int) -> SegmentPlan | TextError:
+    """The plan of ``body``, or why it cannot be sent; remembered for short bodies, which
+    recur across requests (codes, notices, one campaign's text)."""
+    if len(body) <= _PLANS_REMEMBERED_UP_TO:
+        return _remembered_plan(body, max_parts)
+    return _plan_once(body, max_parts)
+
+
+def _plan_once(body: str, max_parts: int) -> SegmentPlan | TextError:
+    try:
+        return plan_text(body, max_parts=max_parts)
+    except TextError as error:
+        # Kept, not raised: no traceback (and the frames it holds) stays in the cache.
+        return error.with_traceback(None)
+
+
+# plan_text is a pure function and a SegmentPlan is immutable: a cache shared by all requests.
+_remembered_plan = functools.lru_cache(maxsize=1024)(_plan_once)
+
+
 def _plan_recipients(
     account: AccountRecord, request: SendRequest, *, max_parts: int
 ) -> list[_Planned]:
@@ -201,11 +226,7 @@ def _plan_recipients(
     def plan_for(body: str) -> SegmentPlan | TextError:
         cached = plans.get(body)
         if cached is None:
-            try:
-                cached = plan_text(body, max_parts=max_parts)
-            except TextError as error:
-                cached = error
-            plans[body] = cached
+            cached = plans[body] = _plan(body, max_parts)
         return cached
 
     for raw in request.to:

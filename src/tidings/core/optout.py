@@ -24,7 +24,6 @@ from tidings.core.accounts import utcnow
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import Event, iso_timestamp
 from tidings.phone import InvalidNumber, InvalidSender, SenderKind, normalize_number, parse_sender
-from tidings.store import contact_health
 from tidings.store import optout as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
@@ -329,7 +328,7 @@ async def screen_send(
 ) -> Event | None:
     """Refuse the recipients of ``prepared`` that opted out, are blocked or are undeliverable
     (their contact's current run of hard errors reached the account's limit); one query for
-    the registry and one for the contacts.
+    the registry and the contacts together (``store.optout.refusals_among``).
 
     ``force_opt_in`` sends to opted-out and blocked numbers anyway and their history says so;
     it does not override undeliverable (a consent override says nothing about whether the
@@ -355,11 +354,12 @@ async def screen_sends(
     undeliverable: dict[str, set[str]] = {}
     for account_id, sends in by_account.items():
         phones = list(dict.fromkeys(row["recipient"] for p in sends for row in p.message_rows))
-        suppression_rows[account_id] = await store.suppressions_among(
-            connection, account_id, phones, {p.sender_address for p in sends}
-        )
-        undeliverable[account_id] = await contact_health.undeliverable_among(
-            connection, account_id, phones, default_limit=DEFAULT_HARD_ERROR_LIMIT
+        suppression_rows[account_id], undeliverable[account_id] = await store.refusals_among(
+            connection,
+            account_id,
+            phones,
+            {p.sender_address for p in sends},
+            default_hard_error_limit=DEFAULT_HARD_ERROR_LIMIT,
         )
     return [
         _screened(

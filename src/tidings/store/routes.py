@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.driver import DriverQuery, fetch_rows
 from tidings.store.models import routes, senders
 from tidings.store.records import RouteRecord, SenderRecord
 
@@ -140,17 +141,29 @@ async def delete_sender(connection: AsyncConnection, account_id: str, sender_id:
 async def route_choice_for_sender(
     connection: AsyncConnection, account_id: str, address: str
 ) -> tuple[bool, int | None, int | None]:
-    """(is the sender registered, its route id, the default route id) in one round trip."""
-    own = (
-        select(senders.c.route_id)
-        .where(senders.c.account_id == account_id, senders.c.address == address)
-        .limit(1)
+    """(is the sender registered, its route id, the default route id) in one round trip.
+
+    Every group commit of accepted requests runs it, so it is one driver-level query: a Core
+    statement built and compiled per call cost more than the lookup itself. Not cached: routes
+    and senders may change in another process (the CLI, or other services on PostgreSQL), and
+    the answer must be the one the storing transaction sees.
+    """
+    [(registered, own_route, default_route)] = await fetch_rows(
+        connection, _ROUTE_CHOICE, account_id, address
     )
-    registered = own.exists()
-    default = select(routes.c.id).where(routes.c.is_default.is_(True)).limit(1)
-    row = (
-        await connection.execute(
-            select(registered, own.scalar_subquery(), default.scalar_subquery())
-        )
-    ).one()
-    return bool(row[0]), row[1], row[2]
+    return bool(registered), own_route, default_route
+
+
+# Served by the unique index (account_id, address) of senders.
+_ROUTE_CHOICE = DriverQuery(
+    sqlite="""
+SELECT EXISTS (SELECT 1 FROM senders WHERE account_id = ?1 AND address = ?2),
+       (SELECT route_id FROM senders WHERE account_id = ?1 AND address = ?2 LIMIT 1),
+       (SELECT id FROM routes WHERE is_default IS 1 LIMIT 1)
+""",
+    postgresql="""
+SELECT EXISTS (SELECT 1 FROM senders WHERE account_id = $1 AND address = $2),
+       (SELECT route_id FROM senders WHERE account_id = $1 AND address = $2 LIMIT 1),
+       (SELECT id FROM routes WHERE is_default IS true LIMIT 1)
+""",
+)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.driver import asyncpg_connection, insert_many
+from tidings.store.driver import DriverQuery, asyncpg_connection, fetch_rows, insert_many
 from tidings.store.ids import new_ids
 from tidings.store.models import contacts, messages, threads
 from tidings.store.records import MessageRecord, _Record
@@ -91,23 +91,31 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 async def _existing_threads(
     connection: AsyncConnection, keys: Iterable[ThreadKey]
 ) -> dict[ThreadKey, str]:
+    """The ids of the threads of ``keys`` that exist: one driver-level query per (account, our
+    address), whatever the number of their addresses (every group commit runs it)."""
     by_side: dict[tuple[str, str], list[str]] = {}
     for account_id, ours, theirs in keys:
         by_side.setdefault((account_id, ours), []).append(theirs)
     found: dict[ThreadKey, str] = {}
-    t = threads.c
     for (account_id, ours), theirs_list in by_side.items():
-        for chunk in _chunks(theirs_list):
-            result = await connection.execute(
-                select(t.id, t.their_address).where(
-                    t.account_id == account_id,
-                    t.our_address == ours,
-                    t.their_address.in_(list(chunk)),
-                )
-            )
-            for thread_id, theirs in result:
-                found[(account_id, ours, theirs)] = thread_id
+        for thread_id, theirs in await fetch_rows(
+            connection, _EXISTING_THREADS, account_id, ours, theirs_list
+        ):
+            found[(account_id, ours, theirs)] = str(thread_id)
     return found
+
+
+# Served by the unique index (account_id, our_address, their_address).
+_EXISTING_THREADS = DriverQuery(
+    sqlite="""
+SELECT id, their_address FROM threads
+WHERE account_id = ? AND our_address = ? AND their_address IN (SELECT value FROM json_each(?))
+""",
+    postgresql="""
+SELECT id, their_address FROM threads
+WHERE account_id = $1 AND our_address = $2 AND their_address = ANY($3::varchar[])
+""",
+)
 
 
 async def file_into_threads(

@@ -320,3 +320,69 @@ async def test_an_idempotency_key_expires_after_its_window(
     assert fresh.recipients[0].id != old.recipients[0].id
     again = await messaging.accept_messages(database, tenant.account, request)
     assert again.replayed and again.recipients == fresh.recipients
+
+
+def _without_ids(answer: httpx.Response) -> tuple[int, str, object]:
+    document = answer.json()
+    for entry in document.get("messages", []) if isinstance(document, dict) else []:
+        entry.pop("id", None)
+    return answer.status_code, answer.headers["content-type"], document
+
+
+async def test_a_send_gets_the_same_answer_whatever_its_content_type_spelling(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    # "application/json" is answered by the route's common-send path, the spelling with a
+    # charset by FastAPI's full handler: a client cannot tell them apart, errors included.
+    tenant = await make_tenant(region="FI")
+    other = await make_tenant(name="Other")
+    malformed_basic = {"Authorization": "Basic not-base64!"}
+    cases: list[tuple[dict[str, str], bytes]] = [
+        (tenant.bearer, b'{"to": "0401234567", "from": "Tidings", "body": "Hei"}'),
+        (tenant.basic, b'{"to": ["+358401234567", "x"], "from": "Tidings", "body": "Hei"}'),
+        (tenant.bearer, b'{"to": "+358401234567", "from": "Tidings", "body": "Hei", "x": 1}'),
+        (tenant.bearer, b'{"to": "+358401234567", "from": "much too long a sender"}'),
+        (tenant.bearer, b'{"to": [1, 2'),
+        (tenant.bearer, b"[]"),
+        (tenant.bearer, b""),
+        ({}, b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}'),
+        ({}, b'{"to": "+358401234567", "from": "Tidings", "body": ""}'),
+        ({}, b'{"to": [1, 2'),
+        (malformed_basic, b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}'),
+        (
+            {**tenant.bearer, "Idempotency-Key": "k" * 201},
+            b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}',
+        ),
+        (
+            {**tenant.bearer, "Idempotency-Key": ""},
+            b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}',
+        ),
+    ]
+    for headers, content in cases:
+        answers = [
+            _without_ids(
+                await client.post(
+                    "/v1/messages", content=content, headers={**headers, "Content-Type": spelling}
+                )
+            )
+            for spelling in ("application/json", "application/json; charset=utf-8")
+        ]
+        assert answers[0] == answers[1], (headers, content)
+    # An idempotency key replays across both paths, and stays its account's own.
+    body = b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}'
+    first, replay, elsewhere = [
+        await client.post(
+            "/v1/messages",
+            content=body,
+            headers={**who.bearer, "Idempotency-Key": "same", "Content-Type": spelling},
+        )
+        for who, spelling in (
+            (tenant, "application/json"),
+            (tenant, "application/json; charset=utf-8"),
+            (other, "application/json"),
+        )
+    ]
+    assert replay.json() == first.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in elsewhere.headers
+    assert elsewhere.json()["messages"][0]["id"] != first.json()["messages"][0]["id"]
