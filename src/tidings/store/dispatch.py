@@ -74,6 +74,32 @@ class PartOwner:
     # status (an SMSC sending a receipt twice) changes nothing and must say nothing.
     status: str = MessageStatus.SENT.value
 
+    def with_status(self, status: str) -> PartOwner:
+        """The same part with another status (``dataclasses.replace`` without its field
+        introspection, once per receipt)."""
+        return PartOwner(
+            self.smsc_message_id,
+            self.message_id,
+            self.seq,
+            self.parts_count,
+            self.account_id,
+            self.recipient,
+            self.dlr_url,
+            status,
+        )
+
+
+async def any_due(connection: AsyncConnection, *, status: MessageStatus, now: datetime) -> bool:
+    """Whether any message in ``status`` (queued or scheduled) has its time come: a read, so
+    an idle dispatcher polls without taking the write lock (one probe of the index on
+    ``(status, next_attempt_at)``)."""
+    result = await connection.execute(
+        select(messages.c.id)
+        .where(messages.c.status == status.value, messages.c.next_attempt_at <= now)
+        .limit(1)
+    )
+    return result.first() is not None
+
 
 async def promote_scheduled(connection: AsyncConnection, *, now: datetime) -> list[str]:
     """scheduled → queued for every message whose send_at has come."""
