@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
@@ -36,6 +36,7 @@ from tidings.store.models import (
 )
 
 _FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
+_UNSEEN = object()
 
 
 def _not_final(column: Any) -> Any:
@@ -44,8 +45,10 @@ def _not_final(column: Any) -> Any:
     return and_(*(column != literal_column(f"'{status}'") for status in _FINAL))
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedMessage:
+# The values the dispatcher handles per message are named tuples: immutable like frozen
+# dataclasses, built several times faster (a frozen dataclass sets each field through
+# object.__setattr__), and a few of them are built for every message sent.
+class ClaimedMessage(NamedTuple):
     id: str
     account_id: str
     sender: str
@@ -59,8 +62,7 @@ class ClaimedMessage:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class PartOwner:
+class PartOwner(NamedTuple):
     """The part an SMSC message id belongs to, with what a status change needs to know."""
 
     smsc_message_id: str
@@ -75,8 +77,7 @@ class PartOwner:
     status: str = MessageStatus.SENT.value
 
     def with_status(self, status: str) -> PartOwner:
-        """The same part with another status (``dataclasses.replace`` without its field
-        introspection, once per receipt)."""
+        """The same part with another status (once per receipt; cheaper than ``_replace``)."""
         return PartOwner(
             self.smsc_message_id,
             self.message_id,
@@ -196,7 +197,17 @@ async def claim_due(
     )
     to_datetime = messages.c.created_at.type.dialect_impl(dialect).result_processor(dialect, None)
     if to_datetime is not None:
-        rows = [(*row[:-1], to_datetime(row[-1])) for row in rows]
+        # Messages accepted together share their created_at: each distinct value is
+        # converted once.
+        created: dict[Any, Any] = {}
+        converted = []
+        for row in rows:
+            raw = row[-1]
+            value = created.get(raw, _UNSEEN)
+            if value is _UNSEEN:
+                value = created[raw] = to_datetime(raw)
+            converted.append((*row[:-1], value))
+        rows = converted
     claimed = [ClaimedMessage(*row) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
