@@ -6,11 +6,15 @@
 Starts a simulator in its own process and the service (``tidings serve --no-simulator``, role
 all) in another, on SQLite in a temporary directory unless ``--database-url`` is given. Sends
 ``count`` messages through the batch API (10,000 recipients per request) and waits until every
-one has its final status from a receipt (``--count 0`` skips this phase). Then sends ``singles``
-one-recipient requests at concurrency 10, with aiohttp by default: httpx costs about a
-millisecond of client CPU per request, which on a small host is the service's CPU too. The
-last line is one JSON object with ``accepted_per_s``, ``e2e_per_s``, ``single_rps``, ``p50_ms``,
-``p99_ms`` and ``service_cpu_ms`` (the service process's CPU time per single request).
+one has its final status from a receipt (``--count 0`` skips this phase), and reports the
+service process's CPU time per message over that phase, from the first request to the last
+final status (API, dispatcher and status writer together; the bench's polling of ``/metrics``
+included). Then sends ``singles`` one-recipient requests at concurrency 10 (``--singles 0``
+skips this phase), with aiohttp by default: httpx costs about a millisecond of client CPU per
+request, which on a small host is the service's CPU too. The last line is one JSON object with
+``accepted_per_s``, ``e2e_per_s``, ``batch_cpu_us`` (the service's CPU time per message in the
+batch phase, in microseconds), ``single_rps``, ``p50_ms``, ``p99_ms`` and ``service_cpu_ms``
+(the service process's CPU time per single request); a figure of a skipped phase is null.
 """
 
 from __future__ import annotations
@@ -88,7 +92,10 @@ async def count_final(client: httpx.AsyncClient) -> int:
     return total
 
 
-async def batch_phase(base: str, secret: str, count: int) -> tuple[float, float]:
+async def batch_phase(
+    base: str, secret: str, count: int, service_pid: int
+) -> tuple[float, float, float | None]:
+    """Accepted and end-to-end messages/s, and the service's CPU µs per message (or None)."""
     headers = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
         bodies = []
@@ -101,6 +108,7 @@ async def batch_phase(base: str, secret: str, count: int) -> tuple[float, float]
                     "body": "Your code is 123456. It expires in 10 minutes.",
                 }
             )
+        cpu_before = cpu_seconds(service_pid)
         started = time.perf_counter()
         semaphore = asyncio.Semaphore(2)
 
@@ -122,8 +130,15 @@ async def batch_phase(base: str, secret: str, count: int) -> tuple[float, float]
                 raise SystemExit(f"only {done:,} of {count:,} final after {elapsed:.0f} s")
             await asyncio.sleep(0.25)
         e2e = time.perf_counter() - started
-        print(f"all {count:,} final in {e2e:.2f} s: {count / e2e:,.0f} messages/s end to end")
-        return count / accepted, count / e2e
+        cpu_after = cpu_seconds(service_pid)
+        cpu_us = None
+        if cpu_before is not None and cpu_after is not None:
+            cpu_us = round((cpu_after - cpu_before) * 1e6 / count, 1)
+        print(
+            f"all {count:,} final in {e2e:.2f} s: {count / e2e:,.0f} messages/s end to end; "
+            f"service CPU {cpu_us} µs/message"
+        )
+        return count / accepted, count / e2e, cpu_us
 
 
 async def single_phase_httpx(base: str, secret: str, count: int) -> tuple[float, list[float]]:
@@ -251,30 +266,38 @@ def main() -> None:
             running(tidings("serve", "--no-simulator"), env, http_port, "service") as service,
         ):
             accepted_per_s = e2e_per_s = 0.0
+            batch_cpu_us = None
             if args.count > 0:
-                accepted_per_s, e2e_per_s = asyncio.run(batch_phase(base, secret, args.count))
-            cpu_before = cpu_seconds(service.pid)
-            single_rps, latencies = asyncio.run(single_phase(base, secret, args.singles))
-            cpu_after = cpu_seconds(service.pid)
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    service_cpu_ms = None
-    if cpu_before is not None and cpu_after is not None:
-        service_cpu_ms = round((cpu_after - cpu_before) * 1000 / args.singles, 2)
-    print(
-        f"single-message requests at concurrency {CONCURRENCY} ({args.single_client}): "
-        f"{single_rps:,.0f}/s"
-    )
-    print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; service CPU {service_cpu_ms} ms/request")
+                accepted_per_s, e2e_per_s, batch_cpu_us = asyncio.run(
+                    batch_phase(base, secret, args.count, service.pid)
+                )
+            single_rps, latencies = 0.0, []
+            cpu_before = cpu_after = None
+            if args.singles > 0:
+                cpu_before = cpu_seconds(service.pid)
+                single_rps, latencies = asyncio.run(single_phase(base, secret, args.singles))
+                cpu_after = cpu_seconds(service.pid)
+    p50 = p99 = service_cpu_ms = None
+    if latencies:
+        latencies.sort()
+        p50 = round(statistics.median(latencies) * 1000, 2)
+        p99 = round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)
+        if cpu_before is not None and cpu_after is not None:
+            service_cpu_ms = round((cpu_after - cpu_before) * 1000 / args.singles, 2)
+        print(
+            f"single-message requests at concurrency {CONCURRENCY} ({args.single_client}): "
+            f"{single_rps:,.0f}/s"
+        )
+        print(f"latency p50 {p50} ms, p99 {p99} ms; service CPU {service_cpu_ms} ms/request")
     print(
         json.dumps(
             {
                 "accepted_per_s": round(accepted_per_s),
                 "e2e_per_s": round(e2e_per_s),
+                "batch_cpu_us": batch_cpu_us,
                 "single_rps": round(single_rps),
-                "p50_ms": round(p50, 2),
-                "p99_ms": round(p99, 2),
+                "p50_ms": p50,
+                "p99_ms": p99,
                 "service_cpu_ms": service_cpu_ms,
                 "single_client": args.single_client,
             }

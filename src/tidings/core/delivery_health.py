@@ -74,7 +74,11 @@ class FinalStatusLike(Protocol):
 
 
 def outcome_of(status: str, error_code: str | None) -> DeliveryOutcome | None:
-    classify = OUTCOME_OF_STATUS.get(MessageStatus(status))
+    # The dispatcher's changes carry MessageStatus members already (two for most messages
+    # sent); other strings are checked, as ever.
+    classify = OUTCOME_OF_STATUS.get(
+        status if type(status) is MessageStatus else MessageStatus(status)
+    )
     return None if classify is None else classify(error_code)
 
 

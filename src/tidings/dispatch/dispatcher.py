@@ -403,25 +403,44 @@ class Dispatcher:
 
     # --- claiming -------------------------------------------------------------------------
 
+    async def _anything_due(self, status: MessageStatus, now: datetime) -> bool:
+        """Look before taking the write lock: while nothing is due, a poll is a read, and the
+        single SQLite writer stays with the API and the status writer."""
+        try:
+            async with self.database.read() as connection:
+                return await store.any_due(connection, status=status, now=now)
+        except Exception:
+            log.exception("looking for due messages failed")
+            return True  # the claim itself reports what is wrong
+
     async def _claim_loop(self) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
         promoted_at = 0.0
+        # After a claim that came up short, the next one is made only if something is due (or
+        # new messages were announced): an idle dispatcher polls with reads.
+        look_first = False
         while self._running:
             if loop.time() - promoted_at >= 1.0:
                 # Scheduled messages become due within a second of their send_at.
                 promoted_at = loop.time()
-                try:
-                    async with self.database.write() as connection:
-                        await store.promote_scheduled(connection, now=_now())
-                except Exception:
-                    log.exception("promoting scheduled messages failed")
+                now = _now()
+                if await self._anything_due(MessageStatus.SCHEDULED, now):
+                    try:
+                        async with self.database.write() as connection:
+                            await store.promote_scheduled(connection, now=now)
+                    except Exception:
+                        log.exception("promoting scheduled messages failed")
+                    look_first = False
             room = config.max_in_flight - len(self._in_flight)
             if room <= 0:
                 self._capacity.clear()
                 await self._capacity.wait()
                 continue
             now = _now()
+            if look_first and not await self._anything_due(MessageStatus.QUEUED, now):
+                look_first = not await self._wait_for_work()
+                continue
             try:
                 async with self.database.write() as connection:
                     claimed = await store.claim_due(
@@ -454,15 +473,21 @@ class Dispatcher:
                     )
                 else:
                     runner.queue.put_nowait(message)
+            look_first = False
             if len(claimed) < min(room, config.batch_size):
                 # Caught up. Let a few milliseconds' worth of new messages gather before the
                 # next claim: one claim per accepted request would take the single SQLite
                 # writer away from the API and the status writer hundreds of times a second.
                 await asyncio.sleep(config.claim_gather)
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(config.poll_interval):
-                        await self._wakeup.wait()
+                look_first = not await self._wait_for_work()
+
+    async def _wait_for_work(self) -> bool:
+        """Wait up to a poll interval for new messages; True if some were announced."""
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.config.poll_interval):
+                await self._wakeup.wait()
+        return self._wakeup.is_set()
 
     def finish(self, message: store.ClaimedMessage, outcome: SubmitOutcome) -> None:
         self.writer.submit_outcome(outcome)

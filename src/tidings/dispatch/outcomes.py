@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from tidings.core.lifecycle import MessageStatus
 from tidings.smpp.receipts import ReceiptState
@@ -65,9 +66,10 @@ class InboundOutcome:
     route_id: int | None = None  # the route it arrived on; replies go back the same way
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """One message changed status; what callbacks (dlr_url, webhooks) need to say so."""
+class StatusChange(NamedTuple):
+    """One message changed status; what callbacks (dlr_url, webhooks) need to say so.
+
+    A named tuple rather than a frozen dataclass: two are built for most messages sent."""
 
     account_id: str
     message_id: str

@@ -60,16 +60,26 @@ def _plan(body: str, encoding: str, method: ConcatMethod, max_parts: int) -> Seg
 
 
 @functools.lru_cache(maxsize=4096)
-def _single_part(plan: SegmentPlan, method: ConcatMethod) -> OutgoingPart:
-    (part,) = outgoing_parts(plan, method, 0)
-    return part
+def _planned(
+    body: str, encoding: str, concat_method: str, max_parts: int
+) -> tuple[SegmentPlan, ConcatMethod, OutgoingPart | None]:
+    """The plan of a body on a route, with its only part when it needs no concatenation (such
+    a part has no reference, so every message with that body sends the same one). Keyed by
+    plain strings, which hash at once: a plan's own hash goes through all its segments."""
+    method = ConcatMethod(concat_method)
+    plan = _plan(body, encoding, method, max_parts)
+    single = None
+    if plan.parts == 1:
+        (single,) = outgoing_parts(plan, method, 0)
+    return plan, method, single
 
 
 def parts_to_submit(
     message: ClaimedMessage, route: RouteRecord, *, already_sent: set[int] | None = None
 ) -> list[PartToSubmit]:
-    method = ConcatMethod(route.concat_method)
-    plan = _plan(message.body, route.default_encoding, method, message.max_parts)
+    plan, method, single = _planned(
+        message.body, route.default_encoding, route.concat_method, message.max_parts
+    )
     source, source_ton, source_npi = address_for_smpp(message.sender)
     if route.source_ton is not None:
         source_ton = route.source_ton
@@ -78,8 +88,8 @@ def parts_to_submit(
     destination = message.recipient.lstrip("+")
     registered = 1 if route.request_receipts else 0
     result: list[PartToSubmit] = []
-    if plan.parts == 1:
-        parts = [_single_part(plan, method)]  # no concatenation header, so no reference
+    if single is not None:
+        parts = [single]  # no concatenation header, so no reference
     else:
         parts = outgoing_parts(plan, method, concat_reference(message.id))
     for seq, part in enumerate(parts, 1):

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from tidings.store.engine import Database
 from tidings.store.ids import new_id, new_ids
 
 _FINAL_VALUES = frozenset(status.value for status in FINAL_STATUSES)
+_SENT = MessageStatus.SENT.value
 log = structlog.get_logger("tidings.dispatch")
 
 StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]]
@@ -104,6 +105,9 @@ class StatusWriter:
         self._submits: dict[int, SubmitOutcome] = {}
         self._arrivals = 0
         self._receipt_seen = float("-inf")  # loop time a batch last took receipts
+        # Receipts and inbound messages the last batch acknowledged: the SMSC sends as many
+        # new ones as soon as the acknowledgements reach it (see ``_await_refill``).
+        self._acknowledged = 0
         self._deferred: list[ReceiptOutcome] = []
         # The SMSC ids of the pending submit outcomes, each to its outcome's arrival number.
         self._unwritten: dict[str, int] = {}
@@ -205,6 +209,8 @@ class StatusWriter:
                             await self._receipt_arrived.wait()
                 elif len(self._submits) < self._max_batch:
                     await asyncio.sleep(self._linger)  # let a few more gather
+            elif not self._stopping:
+                await self._await_refill(loop)
             batch = self._take(loop.time())
             while True:
                 try:
@@ -217,9 +223,35 @@ class StatusWriter:
                     await asyncio.sleep(1.0)
             if batch.inbound and self._after_inbound is not None:
                 self._after_inbound()
-            for waiter in batch.waiters:
+            waiters = batch.waiters
+            self._acknowledged = len(waiters)
+            for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+    async def _await_refill(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let the receipts that replace the last acknowledged ones join this batch.
+
+        An SMSC keeps its delivery window full: the receipts the last batch acknowledged are
+        replaced at once, while the rest of the window is already here. Taken apart, the two
+        halves alternate for good, each in a transaction of its own (a fixed cost of several
+        statements); waiting a moment for the replacements lets one transaction take the whole
+        window, so receipts are committed, and acknowledged, at a higher rate. The wait ends
+        as soon as as many are here as were acknowledged, and after ``linger`` at most.
+        """
+        pending = self._pending
+        expected = self._acknowledged
+        if len(pending.receipts) + len(pending.inbound) >= expected:
+            return
+        deadline = loop.time() + self._linger
+        while len(pending.receipts) + len(pending.inbound) < expected and not self._stopping:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._receipt_arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._receipt_arrived.wait()
 
     def _take(self, loop_time: float) -> _Batch:
         """The next batch.
@@ -306,34 +338,40 @@ class StatusWriter:
         part_rows: list[dict[str, Any]] = []
         message_rows: list[dict[str, Any]] = []
         fresh: dict[str, _FreshPart] = {}
+        remember = self._remember
         for outcome in outcomes:
             message = outcome.message
+            message_id = message.id
+            status = outcome.status
+            at = outcome.at
+            sent = outcome.sent
             part_row: dict[str, Any] = {}
-            for seq, smsc_id in outcome.sent:
+            owner: store.PartOwner | None = None
+            for seq, smsc_id in sent:
                 part_row = {
-                    "message_id": message.id,
+                    "message_id": message_id,
                     "seq": seq,
-                    "status": MessageStatus.SENT.value,
+                    "status": _SENT,
                     "smsc_message_id": smsc_id,
                     "error_code": None,
-                    "submitted_at": outcome.at,
+                    "submitted_at": at,
                     "done_at": None,
                 }
                 part_rows.append(part_row)
                 owner = store.PartOwner(
                     smsc_id,
-                    message.id,
+                    message_id,
                     seq,
                     message.parts_count,
                     message.account_id,
                     message.recipient,
                     message.dlr_url,
                 )
-                self._remember(owner)
+                remember(owner)
             message_row = {
-                "b_id": message.id,
-                "b_status": outcome.status.value,
-                "b_at": outcome.at,
+                "b_id": message_id,
+                "b_status": status.value,
+                "b_at": at,
                 "b_claimed_by": None,
                 "b_claim_expires_at": None,
                 "b_next_attempt_at": outcome.retry_at,
@@ -341,33 +379,29 @@ class StatusWriter:
                 "b_error_detail": outcome.detail,
             }
             message_rows.append(message_row)
-            if (
-                outcome.status is MessageStatus.SENT
-                and message.parts_count == 1
-                and len(outcome.sent) == 1
-            ):
-                fresh[outcome.sent[0][1]] = _FreshPart(owner, part_row, message_row)
-            detail = outcome.detail
-            if outcome.status is MessageStatus.SENT:
-                detail = "SMSC message id " + ", ".join(i for _, i in outcome.sent)
+            if status is MessageStatus.SENT:
+                if len(sent) == 1:
+                    smsc_id = sent[0][1]
+                    detail: str | None = "SMSC message id " + smsc_id
+                    if message.parts_count == 1 and owner is not None:
+                        fresh[smsc_id] = _FreshPart(owner, part_row, message_row)
+                else:
+                    detail = "SMSC message id " + ", ".join([i for _, i in sent])
+            else:
+                detail = outcome.detail
             event_rows.append(
-                {
-                    "message_id": message.id,
-                    "status": outcome.status.value,
-                    "at": outcome.at,
-                    "detail": detail,
-                }
+                {"message_id": message_id, "status": status.value, "at": at, "detail": detail}
             )
-            if outcome.status is not MessageStatus.QUEUED:
+            if status is not MessageStatus.QUEUED:
                 changes.append(
                     StatusChange(
                         message.account_id,
-                        message.id,
+                        message_id,
                         message.recipient,
                         message.dlr_url,
-                        outcome.status,
+                        status,
                         outcome.error_code,
-                        outcome.at,
+                        at,
                     )
                 )
         if fresh and receipts:
@@ -408,7 +442,7 @@ class StatusWriter:
                 b_error_code=error_code,
                 b_error_detail=None if status is MessageStatus.DELIVERED else detail,
             )
-            self._recent[receipt.smsc_message_id] = replace(owner, status=status.value)
+            self._recent[receipt.smsc_message_id] = owner.with_status(status.value)
             event_rows.append(
                 {
                     "message_id": owner.message_id,
@@ -521,7 +555,7 @@ class StatusWriter:
                 log.info("duplicate receipt ignored", smsc_id=receipt.smsc_message_id)
                 continue
             finished.add(part)
-            self._recent[receipt.smsc_message_id] = replace(owner, status=status.value)
+            self._recent[receipt.smsc_message_id] = owner.with_status(status.value)
             part_rows.append(
                 {
                     "b_message_id": owner.message_id,

@@ -254,7 +254,7 @@ async def enqueue_status_changes(
     )
     # Most status changes belong to accounts that subscribe to none: build events only for
     # those that do (one query), since this runs for every submit and receipt.
-    subscriptions = await store.list_subscriptions(
+    subscriptions = await store.subscriptions_of_accounts(
         connection, {change.account_id for change in changes}
     )
     subscribed = {

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, Integer, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.driver import DriverQuery, fetch_rows
 from tidings.store.models import compliance_settings, contacts
 
 # Stays well under SQLite's 32,766 bound parameters per statement.
@@ -101,6 +102,22 @@ async def record_contact_outcomes(
     )
 
 
+# Once per status batch: at driver level (one round trip), the phones one list parameter,
+# served by the unique index (account_id, phone).
+_ERRING_AMONG = DriverQuery(
+    sqlite="""
+SELECT phone FROM contacts
+WHERE account_id = ? AND phone IN (SELECT value FROM json_each(?))
+  AND (hard_errors_current > 0 OR soft_errors_current > 0 OR error_since IS NOT NULL)
+""",
+    postgresql="""
+SELECT phone FROM contacts
+WHERE account_id = $1 AND phone = ANY($2::varchar[])
+  AND (hard_errors_current > 0 OR soft_errors_current > 0 OR error_since IS NOT NULL)
+""",
+)
+
+
 async def _without_idle_resets(
     connection: AsyncConnection, changes: Sequence[HealthChange]
 ) -> Sequence[HealthChange]:
@@ -116,22 +133,10 @@ async def _without_idle_resets(
             resets.setdefault(change.account_id, []).append(change.phone)
     if not resets:
         return changes
-    c = contacts.c
     erring: set[tuple[str, str]] = set()
     for account_id, phones in resets.items():
-        for start in range(0, len(phones), _IN_CHUNK):
-            result = await connection.execute(
-                select(c.phone).where(
-                    c.account_id == account_id,
-                    c.phone.in_(phones[start : start + _IN_CHUNK]),
-                    or_(
-                        c.hard_errors_current > 0,
-                        c.soft_errors_current > 0,
-                        c.error_since.is_not(None),
-                    ),
-                )
-            )
-            erring.update((account_id, phone) for (phone,) in result)
+        rows = await fetch_rows(connection, _ERRING_AMONG, account_id, phones)
+        erring.update((account_id, str(phone)) for (phone,) in rows)
     return [
         change for change in changes if change.failed or (change.account_id, change.phone) in erring
     ]

@@ -8,7 +8,7 @@ serialises writers (``BEGIN IMMEDIATE``), which makes a plain ``UPDATE … RETUR
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.driver import insert_many
+from tidings.store.driver import DriverQuery, fetch_rows, insert_many
 from tidings.store.models import delivery_attempts, outbox, webhook_subscriptions
 
 PENDING = "pending"
@@ -317,6 +317,41 @@ async def list_subscriptions(
         .order_by(webhook_subscriptions.c.id)
     )
     return [SubscriptionRecord(*row) for row in result.all()]
+
+
+# The status writer's query, once per batch: at driver level (one round trip to the driver,
+# the account ids one list parameter), in the caller's transaction.
+_SUBSCRIPTIONS_OF_ACCOUNTS = DriverQuery(
+    sqlite="""
+SELECT id, account_id, url, event_types, secret, created_at, payload_format
+FROM webhook_subscriptions WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY id
+""",
+    postgresql="""
+SELECT id, account_id, url, event_types, secret, created_at, payload_format
+FROM webhook_subscriptions WHERE account_id = ANY($1::varchar[]) ORDER BY id
+""",
+)
+
+
+async def subscriptions_of_accounts(
+    connection: AsyncConnection, account_ids: Collection[str]
+) -> list[SubscriptionRecord]:
+    """What :func:`list_subscriptions` returns, read at driver level (the status hooks' path)."""
+    if not account_ids:
+        return []
+    rows = await fetch_rows(connection, _SUBSCRIPTIONS_OF_ACCOUNTS, sorted(account_ids))
+    if not rows:
+        return []
+    dialect = connection.dialect
+    to_datetime: Callable[[Any], Any] = webhook_subscriptions.c.created_at.type.dialect_impl(
+        dialect
+    ).result_processor(dialect, None) or (lambda value: value)
+    return [
+        SubscriptionRecord(
+            subscription_id, account_id, url, event_types, secret, to_datetime(at), payload_format
+        )
+        for subscription_id, account_id, url, event_types, secret, at, payload_format in rows
+    ]
 
 
 async def delete_subscription(connection: AsyncConnection, subscription_id: str) -> bool:
