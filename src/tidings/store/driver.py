@@ -95,6 +95,14 @@ def sqlite_utc_text(value: datetime) -> str:
     batch of messages has a few timestamps per row)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
+    return _utc_text(value)
+
+
+# One instant is written many times: a transaction stamps its messages, their history rows and
+# threads with the same ``now``, in several statements and columns. Equal aware datetimes are
+# the same instant whatever their zone, so they share one text.
+@functools.lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
