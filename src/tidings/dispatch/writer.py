@@ -214,7 +214,9 @@ class StatusWriter:
             batch = self._take(loop.time())
             while True:
                 try:
-                    async with self._database.write() as connection:
+                    # Ahead of queued intake and claim transactions: until this commits,
+                    # the SMSC holds back the receipts and submit responses behind it.
+                    async with self._database.write(urgent=True) as connection:
                         await self._apply(connection, batch, loop.time())
                     break
                 except Exception:

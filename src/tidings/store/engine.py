@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -103,6 +104,55 @@ def _configure_sqlite(engine: AsyncEngine, *, inline: bool = False) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+class WriteQueue(asyncio.Lock):
+    """The process's SQLite write lock: FIFO, except that urgent writers go first.
+
+    The status writer's transactions acknowledge what the SMSC delivered (receipts, inbound
+    messages), and the SMSC sends nothing more until they are acknowledged: one waiting behind
+    a large intake transaction keeps the SMSC's whole delivery window idle. An urgent waiter is
+    served before every ordinary one; among themselves both kinds keep their order. The lock is
+    handed straight to the next waiter at release, so nobody overtakes a waiter that has been
+    granted the lock but has not run yet.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._ordinary: deque[asyncio.Future[None]] = deque()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, *, urgent: bool = False) -> bool:  # type: ignore[override]
+        if not self._held and not self._urgent and not self._ordinary:
+            self._held = True
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._ordinary
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted, then cancelled before it ran: pass it on
+            elif waiter in queue:  # a release may have dropped it already
+                queue.remove(waiter)
+            raise
+        return True
+
+    def release(self) -> None:
+        if not self._held:
+            raise RuntimeError("Lock is not acquired.")
+        for queue in (self._urgent, self._ordinary):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: now by that waiter
+                    return
+        self._held = False
+
+
 class Database:
     """An engine plus the two ways the service uses it: read transactions and write transactions."""
 
@@ -121,7 +171,7 @@ class Database:
         # SQLite has one writer. Tasks of this process that each open a write transaction would
         # otherwise meet in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
         # before it retries; queueing them here hands the lock over at once, in order.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_lock = WriteQueue() if engine.dialect.name == "sqlite" else None
         if self._checkpointer is not None and self._write_lock is not None:
             self._checkpointer.share_write_lock(self._write_lock)
         self._inline_connection: AsyncConnection | None = None
@@ -153,18 +203,25 @@ class Database:
                 yield connection
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that writes; committed on success, rolled back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction that writes; committed on success, rolled back on error.
+
+        On SQLite an ``urgent`` one waits only for the transaction running and urgent ones
+        queued before it (see :class:`WriteQueue`); on PostgreSQL writers do not queue.
+        """
         if self._write_lock is None:
             async with self.engine.connect() as connection, connection.begin():
                 yield connection
             return
         lock = self._write_lock
+        await lock.acquire(urgent=urgent)
         if self._checkpointer is not None:
-            async with lock, self._inline_transaction() as connection:
-                yield connection
+            try:
+                async with self._inline_transaction() as connection:
+                    yield connection
+            finally:
+                lock.release()
             return
-        await lock.acquire()
         held = True
         try:
             async with self._write_engine.connect() as connection:

@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.driver import DriverQuery, asyncpg_connection, fetch_rows, insert_many
-from tidings.store.ids import new_ids
 from tidings.store.models import contacts, messages, threads
 from tidings.store.records import MessageRecord, _Record
 
@@ -172,9 +171,12 @@ async def _insert_threads(
     ``keys`` are sorted, so concurrent transactions inserting the same threads wait on each
     other in one order instead of deadlocking.
     """
-    ids = new_ids(len(keys))
-    by_id = dict(zip(ids, keys, strict=True))
     entries = [activity[key] for key in keys]
+    # A new thread takes the id of its latest message in this batch: message ids are unique
+    # and each message is filed into one thread, so no two threads get the same id, and the id
+    # still tells when the thread began. Making fresh ids cost more than the thread's INSERT.
+    ids = [entry.last_id for entry in entries]
+    by_id = dict(zip(ids, keys, strict=True))
     if connection.dialect.name == "postgresql":
         driver = await asyncpg_connection(connection)
         records = await driver.fetch(

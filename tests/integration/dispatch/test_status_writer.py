@@ -52,8 +52,8 @@ def _counting(database: Database) -> tuple[Database, list[int]]:
     real_write = counted.write
 
     @contextlib.asynccontextmanager
-    async def counting_write() -> AsyncIterator[AsyncConnection]:
-        async with real_write() as connection:
+    async def counting_write(*, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        async with real_write(urgent=urgent) as connection:
             yield connection
         commits[0] += 1
 

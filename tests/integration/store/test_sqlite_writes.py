@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tidings.store import sqlite_inline
-from tidings.store.engine import Database, create_inline_write_engine
+from tidings.store.engine import Database, WriteQueue, create_inline_write_engine
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TIDINGS_TEST_DATABASE_URL")),
@@ -142,3 +142,68 @@ def test_only_a_database_in_a_file_gets_inline_writes(tmp_path: Path) -> None:
     in_file = create_inline_write_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
     assert in_file is not None
     assert make_url(str(in_file[0].url)).database == str(tmp_path / "a.db")
+
+
+async def test_an_urgent_write_goes_before_the_queued_ones_and_each_kind_keeps_its_order(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, _ = sqlite_database
+    order: list[str] = []
+    release_first = asyncio.Event()
+
+    async def note(body: str, *, urgent: bool = False) -> None:
+        async with database.write(urgent=urgent) as connection:
+            insert = text("INSERT INTO notes (body) VALUES (:body)")
+            await connection.execute(insert, {"body": body})
+            order.append(body)
+            if body == "running":
+                await release_first.wait()
+
+    running = asyncio.create_task(note("running"))
+    await asyncio.sleep(0.01)
+    queued = []
+    for body, urgent in [
+        ("intake 1", False),
+        ("receipts 1", True),
+        ("claim", False),
+        ("receipts 2", True),
+    ]:
+        queued.append(asyncio.create_task(note(body, urgent=urgent)))
+        await asyncio.sleep(0.01)
+    release_first.set()
+    await asyncio.gather(running, *queued)
+    assert order == ["running", "receipts 1", "receipts 2", "intake 1", "claim"]
+    assert await count_notes(database) == 5
+
+
+async def test_a_write_cancelled_while_it_waits_or_just_after_its_turn_came_holds_nobody_up(
+    sqlite_database: tuple[Database, Path],
+) -> None:
+    database, _ = sqlite_database
+    queue = WriteQueue()
+    await queue.acquire()
+    waiting = asyncio.create_task(queue.acquire())
+    granted = asyncio.create_task(queue.acquire(urgent=True))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    queue.release()  # handed to the urgent waiter, which has not run yet
+    granted.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await granted
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert not queue.locked()
+    # And a cancelled write transaction of the database's own queue lets the next one in.
+    async with database.write():
+        blocked = asyncio.create_task(note_in(database, "cancelled"))
+        last = asyncio.create_task(note_in(database, "last"))
+        await asyncio.sleep(0.01)
+        blocked.cancel()
+    await asyncio.wait_for(last, 5)
+    assert blocked.cancelled()
+    assert await count_notes(database) == 1
+
+
+async def note_in(database: Database, body: str) -> None:
+    async with database.write() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
