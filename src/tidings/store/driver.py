@@ -182,11 +182,13 @@ class _DriverForm:
             processor = _bind_processor(compiled.binds[name].type, dialect)
             if processor is not None:
                 processors.append((index, processor))
-        # Values written into the statement (constants, literal LIMITs) are bound too.
+        # Values written into the statement (constants, literal LIMITs) are bound too. An
+        # INSERT's column parameters carry the REQUIRED marker as their value: they come from
+        # the rows, and treating them as fixed would merge a dict for every row.
         fixed = {
             name: compiled.binds[name].effective_value
             for name in order
-            if compiled.binds[name].value is not None
+            if compiled.binds[name].value is not None and not compiled.binds[name].required
         }
         read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
         if fixed:
