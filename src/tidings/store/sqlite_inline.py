@@ -273,9 +273,7 @@ class InlineConnection:
         return self._open().in_transaction
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.stop()
 
     def stop(self) -> None:
         """Close at once (SQLAlchemy's terminate, for example when the pool is collected)."""

@@ -63,9 +63,7 @@ def _full_parser(raw: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-# No deadline: a number's first call runs the parsers and a repeat (hypothesis replays an
-# example to confirm a failure) comes from the remembered results, so timings differ.
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True))
 def test_the_e164_fast_path_agrees_with_the_full_parser(raw: str) -> None:
     try:
