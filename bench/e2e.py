@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -208,24 +209,30 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--singles", type=int, default=3000)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--single-client", choices=("aiohttp", "httpx"), default="aiohttp")
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class BenchService:
+    """The service under test, its simulator, and a key of an account with no rate limit."""
+
+    base: str
+    secret: str
+    pid: int
+    smpp_port: int
+
+
+@contextlib.contextmanager
+def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
+    """A simulator in its own process and ``tidings serve --no-simulator`` bound to it, on
+    SQLite in a temporary directory unless ``database_url`` is given."""
     with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
-        data_dir = Path(tmp)
         http_port, smpp_port = free_port(), free_port()
         env = {
             **os.environ,
-            "TIDINGS_DATA_DIR": str(data_dir),
+            "TIDINGS_DATA_DIR": str(Path(tmp)),
             "TIDINGS_HTTP_PORT": str(http_port),
             "TIDINGS_SIMULATOR_PORT": str(smpp_port),
         }
-        if args.database_url:
-            env["TIDINGS_DATABASE_URL"] = args.database_url
+        if database_url:
+            env["TIDINGS_DATABASE_URL"] = database_url
         subprocess.run(tidings("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
         account = json.loads(
             subprocess.run(
@@ -245,7 +252,6 @@ def main() -> None:
                 capture_output=True,
             ).stdout
         )
-        secret = key["secret"]
         simulator = tidings(
             "simulator",
             "serve",
@@ -256,32 +262,50 @@ def main() -> None:
             "0",
             "--deliver-all",
         )
-        base = f"http://127.0.0.1:{http_port}"
-        print(f"cpus={os.cpu_count()} count={args.count} database={args.database_url or 'sqlite'}")
-        single_phase = (
-            single_phase_aiohttp if args.single_client == "aiohttp" else single_phase_httpx
-        )
         with (
             running(simulator, env, smpp_port, "simulator"),
             running(tidings("serve", "--no-simulator"), env, http_port, "service") as service,
         ):
-            accepted_per_s = e2e_per_s = 0.0
-            batch_cpu_us = None
-            if args.count > 0:
-                accepted_per_s, e2e_per_s, batch_cpu_us = asyncio.run(
-                    batch_phase(base, secret, args.count, service.pid)
-                )
-            single_rps, latencies = 0.0, []
-            cpu_before = cpu_after = None
-            if args.singles > 0:
-                cpu_before = cpu_seconds(service.pid)
-                single_rps, latencies = asyncio.run(single_phase(base, secret, args.singles))
-                cpu_after = cpu_seconds(service.pid)
+            yield BenchService(
+                f"http://127.0.0.1:{http_port}", key["secret"], service.pid, smpp_port
+            )
+
+
+def latency_figures(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds."""
+    ordered = sorted(latencies)
+    p50 = round(statistics.median(ordered) * 1000, 2)
+    p99 = round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2)
+    return p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--singles", type=int, default=3000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--single-client", choices=("aiohttp", "httpx"), default="aiohttp")
+    args = parser.parse_args()
+    print(f"cpus={os.cpu_count()} count={args.count} database={args.database_url or 'sqlite'}")
+    single_phase = single_phase_aiohttp if args.single_client == "aiohttp" else single_phase_httpx
+    with bench_service(args.database_url) as service:
+        accepted_per_s = e2e_per_s = 0.0
+        batch_cpu_us = None
+        if args.count > 0:
+            accepted_per_s, e2e_per_s, batch_cpu_us = asyncio.run(
+                batch_phase(service.base, service.secret, args.count, service.pid)
+            )
+        single_rps, latencies = 0.0, []
+        cpu_before = cpu_after = None
+        if args.singles > 0:
+            cpu_before = cpu_seconds(service.pid)
+            single_rps, latencies = asyncio.run(
+                single_phase(service.base, service.secret, args.singles)
+            )
+            cpu_after = cpu_seconds(service.pid)
     p50 = p99 = service_cpu_ms = None
     if latencies:
-        latencies.sort()
-        p50 = round(statistics.median(latencies) * 1000, 2)
-        p99 = round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)
+        p50, p99 = latency_figures(latencies)
         if cpu_before is not None and cpu_after is not None:
             service_cpu_ms = round((cpu_after - cpu_before) * 1000 / args.singles, 2)
         print(

@@ -395,6 +395,8 @@ class KannelSettings:
     smsbox_port: int = field(default_factory=free_port)
     sendsms_port: int = field(default_factory=free_port)
     mo_url: str | None = None
+    # 0 is debug, which the tests keep for diagnosis; a benchmark runs Kannel as production would.
+    log_level: int = 0
 
 
 def write_kannel_conf(directory: Path, settings: KannelSettings) -> Path:
@@ -429,7 +431,7 @@ smsbox-port = {s.smsbox_port}
 smsbox-interface = 127.0.0.1
 box-allow-ip = "127.0.0.1"
 log-file = "{directory / "bearerbox.log"}"
-log-level = 0
+log-level = {s.log_level}
 access-log = "{directory / "access.log"}"
 dlr-storage = internal
 
@@ -454,7 +456,7 @@ bearerbox-port = {s.smsbox_port}
 sendsms-port = {s.sendsms_port}
 sendsms-interface = 127.0.0.1
 log-file = "{directory / "smsbox.log"}"
-log-level = 0
+log-level = {s.log_level}
 access-log = "{directory / "smsbox-access.log"}"
 
 group = sendsms-user
@@ -487,6 +489,11 @@ class Kannel:
         self.conf = write_kannel_conf(workdir, settings)
         self._processes: list[subprocess.Popen[bytes]] = []
         self._outputs: list[Any] = []
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """bearerbox and smsbox, once started."""
+        return list(self._processes)
 
     def _spawn(self, program: str) -> None:
         executable = find_program(program)
