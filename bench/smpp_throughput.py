@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tidings import runtime
 from tidings.net import EsmeClient, EsmeConfig
 from tidings.smpp.constants import EsmClass
 from tidings.smpp.pdu import DataSm, DeliverSm, SubmitSm
@@ -158,12 +159,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--binds", type=int, default=1)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        runner = asyncio.run
+    # The client runs as it does in the service: same event loop, same collector settings.
+    runner = runtime.run
     port = free_port()
     print(f"cpus={os.cpu_count()} count={args.count} binds={args.binds}")
     with simulator_process(port) as simulator:
