@@ -18,6 +18,16 @@ class Role(StrEnum):
     ALL = "all"
 
 
+class SqliteSynchronous(StrEnum):
+    """When a SQLite COMMIT returns (``PRAGMA synchronous``, in WAL mode)."""
+
+    # Once the log is on disk: nothing committed is lost to a power cut or an OS crash.
+    FULL = "full"
+    # Once the log is written, synced only at checkpoints: faster, and a power cut or an OS crash
+    # may undo the last transactions (a process crash loses nothing).
+    NORMAL = "normal"
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
@@ -30,6 +40,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     # Empty means: SQLite at <data_dir>/tidings.db (filled in by the validator below).
     database_url: str = ""
+    sqlite_synchronous: SqliteSynchronous = SqliteSynchronous.FULL
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     simulator: bool = True

@@ -90,7 +90,9 @@ class Service:
     def __init__(self, settings: Settings, *, role: Role | None = None) -> None:
         self.settings = settings
         self.role = role or settings.role
-        self.database = Database.from_url(settings.database_url)
+        self.database = Database.from_url(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         self.registry = CollectorRegistry(auto_describe=True)
         self.simulator: Simulator | None = None
         self.dispatcher: Dispatcher | None = None

@@ -54,7 +54,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        db = Database.from_url(settings.database_url) if database is None else database
+        db = (
+            Database.from_url(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+            if database is None
+            else database
+        )
         try:
             if migrate:
                 await prepare_database(db, settings)

@@ -36,7 +36,9 @@ def run_with_database(operation: Callable[[Database, Settings], Awaitable[T]]) -
     settings = Settings()
 
     async def main() -> T:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_url(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         try:
             await prepare_database(database, settings)
             return await operation(database, settings)

@@ -37,8 +37,11 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
-    """Create an async engine for ``database_url`` with the pragmas and options tidings needs."""
+def create_engine(
+    database_url: str, *, sqlite_synchronous: str = "full", **engine_options: Any
+) -> AsyncEngine:
+    """Create an async engine for ``database_url`` with the pragmas and options tidings needs;
+    ``sqlite_synchronous`` is SQLite's ``PRAGMA synchronous`` (see ``config.SqliteSynchronous``)."""
     url = make_url(database_url)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
@@ -53,13 +56,13 @@ def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **engine_options)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous=sqlite_synchronous)
         return engine
     raise ValueError(f"unsupported database: {url.get_backend_name()} (use sqlite or postgresql)")
 
 
 def create_inline_write_engine(
-    database_url: str, **engine_options: Any
+    database_url: str, *, sqlite_synchronous: str = "full", **engine_options: Any
 ) -> tuple[AsyncEngine, sqlite_inline.Checkpointer] | None:
     """For a SQLite database in a plain file, an engine whose statements run in the calling
     thread, and the checkpointer of its log (see ``store.sqlite_inline``); None otherwise."""
@@ -74,11 +77,14 @@ def create_inline_write_engine(
     engine = create_async_engine(
         url, async_creator=sqlite_inline.connector(str(path), checkpointer), **engine_options
     )
-    _configure_sqlite(engine, inline=True)
+    _configure_sqlite(engine, synchronous=sqlite_synchronous, inline=True)
     return engine, checkpointer
 
 
-def _configure_sqlite(engine: AsyncEngine, *, inline: bool = False) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, synchronous: str, inline: bool = False) -> None:
+    if synchronous not in ("full", "normal"):
+        raise ValueError(f"SQLite synchronous must be full or normal, not {synchronous!r}")
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -90,7 +96,10 @@ def _configure_sqlite(engine: AsyncEngine, *, inline: bool = False) -> None:
             dbapi_connection.isolation_level = None
             cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL by default: a COMMIT returns once the log is on disk. With NORMAL a power cut or
+        # an OS crash could undo transactions already committed, so a message answered 202
+        # Accepted, or a receipt already acknowledged to the SMSC, could be lost.
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -178,10 +187,14 @@ class Database:
         self._inline_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
-    def from_url(cls, database_url: str, **engine_options: Any) -> Database:
+    def from_url(
+        cls, database_url: str, *, sqlite_synchronous: str = "full", **engine_options: Any
+    ) -> Database:
         return cls(
-            create_engine(database_url, **engine_options),
-            create_inline_write_engine(database_url, **engine_options),
+            create_engine(database_url, sqlite_synchronous=sqlite_synchronous, **engine_options),
+            create_inline_write_engine(
+                database_url, sqlite_synchronous=sqlite_synchronous, **engine_options
+            ),
         )
 
     @property

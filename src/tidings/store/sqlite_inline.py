@@ -12,9 +12,9 @@ Two things would block the loop for longer than a statement's own work:
 - an executemany of many rows (accepting a 10,000-recipient request) runs in chunks, and the
   loop serves others between them. Not in a thread: sqlite3 takes the GIL back for every row it
   binds, and while the loop works the thread gets it only every switch interval (5 ms), so a
-  10,000-row insert took seconds instead of tens of milliseconds. The COMMIT of such a
-  transaction, which writes its pages to the log in one call without the GIL, does go to a
-  thread;
+  10,000-row insert took seconds instead of tens of milliseconds. A COMMIT, which writes the
+  transaction's pages to the log and syncs it to disk in one call without the GIL, does go to
+  a thread;
 - waiting for the lock of another process (a CLI command writing to the same file): the
   connection's busy timeout is zero, and a statement that finds the database busy is run again
   in a thread with the waiting timeout (blocked, it needs no GIL);
@@ -85,7 +85,6 @@ class InlineCursor:
         self._chunked_rowcount = None
         if len(rows) <= CHUNK_ROWS:
             await self._connection.run(self._cursor.executemany, sql, rows)
-            self._connection.rows_written += len(rows)
             return self
         # Inside a write transaction, which already holds the lock: no chunk can find the
         # database busy halfway, so none is ever run twice.
@@ -98,7 +97,6 @@ class InlineCursor:
             )
             total += max(self._cursor.rowcount, 0)
         self._chunked_rowcount = total
-        self._connection.rows_written += len(rows)
         return self
 
     async def fetchone(self) -> Any:
@@ -199,9 +197,6 @@ class InlineConnection:
     def __init__(self, connection: sqlite3.Connection, checkpointer: Checkpointer) -> None:
         self._conn: sqlite3.Connection | None = connection
         self._checkpointer = checkpointer
-        # Rows given to executemany since the last COMMIT or ROLLBACK: a large transaction
-        # commits in a thread.
-        self.rows_written = 0
 
     @property
     def _connection(self) -> sqlite3.Connection | None:
@@ -250,15 +245,12 @@ class InlineConnection:
         return await cursor.fetchall()
 
     async def commit(self) -> None:
-        large, self.rows_written = self.rows_written > CHUNK_ROWS, 0
-        if large:
-            await self.in_thread(self._open().commit)
-        else:
-            await self.run(self._open().commit)
+        # Every COMMIT syncs the log to disk (synchronous=FULL, see store.engine): a wait of
+        # milliseconds without the GIL, so in a thread, while the loop serves others.
+        await self.in_thread(self._open().commit)
         self._checkpointer.committed()
 
     async def rollback(self) -> None:
-        self.rows_written = 0
         await self.run(self._open().rollback)
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:

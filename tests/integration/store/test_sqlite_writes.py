@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tidings.config import Settings, SqliteSynchronous
 from tidings.store import sqlite_inline
 from tidings.store.engine import Database, WriteQueue, create_inline_write_engine
 
@@ -142,6 +143,35 @@ def test_only_a_database_in_a_file_gets_inline_writes(tmp_path: Path) -> None:
     in_file = create_inline_write_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
     assert in_file is not None
     assert make_url(str(in_file[0].url)).database == str(tmp_path / "a.db")
+
+
+@pytest.mark.parametrize(
+    ("setting", "pragma"), [(None, 2), (SqliteSynchronous.NORMAL, 1), (SqliteSynchronous.FULL, 2)]
+)
+async def test_a_commit_waits_for_the_disk_unless_configured_otherwise(
+    tmp_path: Path, setting: SqliteSynchronous | None, pragma: int
+) -> None:
+    # A power cut cannot be staged here; what makes a COMMIT survive one is SQLite syncing its
+    # log before the COMMIT returns: synchronous=FULL (2), on by default.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'durable.db'}"
+    database = (
+        Database.from_url(url)
+        if setting is None
+        else Database.from_url(url, sqlite_synchronous=setting)
+    )
+    try:
+        async with database.write() as connection:
+            seen = (await connection.execute(text("PRAGMA synchronous"))).scalar_one()
+        assert seen == pragma
+        if setting is None:
+            assert Settings().sqlite_synchronous is SqliteSynchronous.FULL
+    finally:
+        await database.close()
+
+
+def test_an_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="full or normal"):
+        Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", sqlite_synchronous="off")
 
 
 async def test_an_urgent_write_goes_before_the_queued_ones_and_each_kind_keeps_its_order(
