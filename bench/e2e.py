@@ -31,12 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import httpx
+
+Client = TypeVar("Client")
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
 BATCH = 10_000
@@ -144,60 +147,61 @@ async def batch_phase(
 
 async def single_phase_httpx(base: str, secret: str, count: int) -> tuple[float, list[float]]:
     headers = {"Authorization": f"Bearer {secret}"}
-    latencies: list[float] = []
-    remaining = count
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+
+    async def send(client: httpx.AsyncClient, n: int) -> tuple[int, str]:
+        body = {"to": f"+35850{n:07d}", "from": "Tidings", "body": "Hello"}
+        answer = await client.post("/v1/messages", json=body)
+        return answer.status_code, answer.text
+
     async with httpx.AsyncClient(
         base_url=base, headers=headers, timeout=30, limits=limits
     ) as client:
+        return await concurrent_requests(client, count, send, 202)
 
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                body = {"to": f"+35850{remaining:07d}", "from": "Tidings", "body": "Hello"}
-                started = time.perf_counter()
-                answer = await client.post("/v1/messages", json=body)
-                latencies.append(time.perf_counter() - started)
-                if answer.status_code != 202:
-                    raise SystemExit(f"single refused: {answer.status_code} {answer.text[:300]}")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return count / elapsed, latencies
+async def concurrent_requests(
+    client: Client,
+    count: int,
+    request: Callable[[Client, int], Awaitable[tuple[int, str]]],
+    accepted_status: int,
+) -> tuple[float, list[float]]:
+    """Requests/s and latencies of ``count`` calls of ``request(client, n)`` at concurrency
+    10; each returns its HTTP status and body, and any other status than ``accepted_status``
+    ends the bench."""
+    latencies: list[float] = []
+    remaining = count
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            status, text = await request(client, remaining)
+            latencies.append(time.perf_counter() - started)
+            if status != accepted_status:
+                raise SystemExit(f"request refused: {status} {text[:300]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return count / (time.perf_counter() - started), latencies
 
 
 async def single_phase_aiohttp(base: str, secret: str, count: int) -> tuple[float, list[float]]:
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-    latencies: list[float] = []
-    remaining = count
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+
+    async def send(session: aiohttp.ClientSession, n: int) -> tuple[int, str]:
+        body = json.dumps({"to": f"+35850{n:07d}", "from": "Tidings", "body": "Hello"})
+        async with session.post("/v1/messages", data=body) as answer:
+            return answer.status, await answer.text()
+
     async with aiohttp.ClientSession(
         base_url=base,
         headers=headers,
-        connector=connector,
+        connector=aiohttp.TCPConnector(limit=CONCURRENCY),
         timeout=aiohttp.ClientTimeout(total=30),
     ) as session:
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                body = json.dumps(
-                    {"to": f"+35850{remaining:07d}", "from": "Tidings", "body": "Hello"}
-                )
-                started = time.perf_counter()
-                async with session.post("/v1/messages", data=body) as answer:
-                    text = await answer.text()
-                latencies.append(time.perf_counter() - started)
-                if answer.status != 202:
-                    raise SystemExit(f"single refused: {answer.status} {text[:300]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return count / elapsed, latencies
+        return await concurrent_requests(session, count, send, 202)
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -25,13 +25,19 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 import urllib.parse
 from pathlib import Path
 
 import aiohttp
 
-from e2e import CONCURRENCY, bench_service, cpu_seconds, latency_figures, single_phase_aiohttp
+from e2e import (
+    CONCURRENCY,
+    bench_service,
+    concurrent_requests,
+    cpu_seconds,
+    latency_figures,
+    single_phase_aiohttp,
+)
 
 # The Kannel harness of the interop tests writes the configuration and runs both boxes.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,38 +47,26 @@ from tests.interop.harness import Kannel, KannelSettings
 async def kannel_phase(kannel: Kannel, count: int) -> tuple[float, list[float]]:
     """Requests/s and latencies of ``count`` sendsms requests at concurrency 10."""
     settings = kannel.settings
-    latencies: list[float] = []
-    remaining = count
-    base = f"http://127.0.0.1:{settings.sendsms_port}"
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+
+    async def send(session: aiohttp.ClientSession, n: int) -> tuple[int, str]:
+        query = urllib.parse.urlencode(
+            {
+                "username": settings.sendsms_user,
+                "password": settings.sendsms_password,
+                "from": "Tidings",
+                "to": f"35850{n:07d}",
+                "text": "Hello",
+            }
+        )
+        async with session.get(f"/cgi-bin/sendsms?{query}") as answer:
+            return answer.status, await answer.text()
+
     async with aiohttp.ClientSession(
-        base_url=base, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        base_url=f"http://127.0.0.1:{settings.sendsms_port}",
+        connector=aiohttp.TCPConnector(limit=CONCURRENCY),
+        timeout=aiohttp.ClientTimeout(total=30),
     ) as session:
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                query = urllib.parse.urlencode(
-                    {
-                        "username": settings.sendsms_user,
-                        "password": settings.sendsms_password,
-                        "from": "Tidings",
-                        "to": f"35850{remaining:07d}",
-                        "text": "Hello",
-                    }
-                )
-                started = time.perf_counter()
-                async with session.get(f"/cgi-bin/sendsms?{query}") as answer:
-                    text = await answer.text()
-                latencies.append(time.perf_counter() - started)
-                if answer.status != 202:
-                    raise SystemExit(f"Kannel refused: {answer.status} {text[:300]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return count / elapsed, latencies
+        return await concurrent_requests(session, count, send, 202)
 
 
 def kannel_cpu(kannel: Kannel) -> float | None:
