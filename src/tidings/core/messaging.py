@@ -25,7 +25,7 @@ from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
 from tidings.errors import TidingsError
-from tidings.events.outbox import enqueue_events
+from tidings.events.outbox import Event, enqueue_events
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -84,7 +84,11 @@ class SendRequest:
     body: str
     personalization: Mapping[str, Mapping[str, str]] | None = None
     send_at: datetime | None = None
+    # The request's id, kept with each message; repeated within the idempotency window it
+    # replays the first answer, unless replay_by_request_id is False: an id the API makes for
+    # the request itself (a TrueDialog push's action) only labels the messages.
     request_id: str | None = None
+    replay_by_request_id: bool = True
     idempotency_key: str | None = None
     customer_data: str | None = None
     dlr_url: str | None = None
@@ -94,6 +98,9 @@ class SendRequest:
     force_opt_in: bool = False
     # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
     normalized: frozenset[str] = frozenset()
+    # Every recipient or none: one refused, when prepared or by the screening in the storing
+    # transaction, refuses the whole send and nothing of it is stored (RecipientsRefused).
+    all_or_nothing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,16 @@ class RecipientResult:
     error: str | None = None
     error_detail: str | None = None
     reason: int | None = None
+
+
+class RecipientsRefused(InvalidRequest):
+    """The send wanted all its recipients or none and some were refused; nothing was stored."""
+
+    def __init__(self, refused: list[RecipientResult]) -> None:
+        super().__init__(
+            f"{len(refused)} recipient(s) refused, so the send was refused as a whole", field="to"
+        )
+        self.refused = refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +281,7 @@ def idempotency_key(request: SendRequest) -> str | None:
     """The key replays are looked up by: the header wins over the body's request_id."""
     if request.idempotency_key is not None:
         return f"header:{request.idempotency_key}"
-    if request.request_id is not None:
+    if request.request_id is not None and request.replay_by_request_id:
         return f"request_id:{request.request_id}"
     return None
 
@@ -283,6 +300,7 @@ class PreparedSend:
     result: SendResult
     force_opt_in: bool = False
     request_id: str | None = None
+    all_or_nothing: bool = False
     # A reply keeps the route of the conversation it answers instead of the sender's route.
     route_id: int | None = None
 
@@ -398,6 +416,7 @@ def prepare_send(
         ),
         force_opt_in=request.force_opt_in,
         request_id=request.request_id,
+        all_or_nothing=request.all_or_nothing,
     )
 
 
@@ -409,7 +428,8 @@ async def store_sends(
     A send whose idempotency key was already used answers with the first result and writes
     nothing; a send refused by a rule (unregistered sender) gets its error; the others are
     screened together (one registry query per account) and written with two executemany
-    statements for all of them together.
+    statements for all of them together, except an ``all_or_nothing`` send with a refused
+    recipient, which writes nothing and gets :class:`RecipientsRefused`.
     Raises IntegrityError when another process committed one of the keys first; callers retry
     the sends one by one (see :func:`accept_messages`).
     """
@@ -450,17 +470,30 @@ async def store_sends(
                 first_with_key[(account.id, key)] = prepared
             outcomes.append(prepared)
         invalid_targets = await optout.screen_sends(connection, admitted)
+        # Decided here, after the screening, so a recipient refused a moment ago counts.
+        refused_whole: dict[int, RecipientsRefused] = {}
         message_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
-        for prepared, route_id in zip(admitted, route_ids, strict=True):
+        events: list[Event] = []
+        for prepared, route_id, event in zip(admitted, route_ids, invalid_targets, strict=True):
+            if prepared.all_or_nothing and prepared.result.rejected:
+                refused_whole[id(prepared)] = RecipientsRefused(
+                    [entry for entry in prepared.result.recipients if entry.error is not None]
+                )
+                continue
             for row in prepared.message_rows:
                 row["route_id"] = route_id
             message_rows.extend(prepared.message_rows)
             event_rows.extend(prepared.event_rows)
+            if event is not None:
+                events.append(event)
         await message_store.insert_messages(connection, message_rows, event_rows)
-        await enqueue_events(connection, [event for event in invalid_targets if event is not None])
+        await enqueue_events(connection, events)
         for prepared in first_with_key.values():
             assert prepared.key is not None
+            if id(prepared) in refused_whole:
+                # Nothing was stored, so a retry with the key is decided afresh.
+                continue
             await message_store.save_idempotent_response(
                 connection,
                 prepared.account.id,
@@ -473,6 +506,11 @@ async def store_sends(
     results: list[SendResult | TidingsError] = []
     for outcome in outcomes:
         if isinstance(outcome, PreparedSend):
+            refusal = refused_whole.get(id(outcome))
+            if refusal is not None:
+                # A repeat of its key in this batch is refused with it.
+                results.append(refusal)
+                continue
             if id(outcome) in answered:
                 # A repeat of a key earlier in this batch: the first send's answer, replayed.
                 results.append(SendResult.from_json(outcome.result.to_json()))
