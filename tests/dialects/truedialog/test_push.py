@@ -89,9 +89,7 @@ async def test_a_push_is_delivered_and_its_delivery_notice_arrives(
 
     def delivered() -> list[dict[str, Any]]:
         return [
-            body_of(sink, n)
-            for n in range(len(sink.received))
-            if body_of(sink, n)["Status"] == "Delivered"
+            body_of(sink, n) for n in range(len(sink.received)) if body_of(sink, n)["StatusId"] == 2
         ]
 
     async def notice() -> bool:
@@ -102,7 +100,8 @@ async def test_a_push_is_delivered_and_its_delivery_notice_arrives(
     [message] = await stored(truedialog)
     assert body["CallbackType"] == 12
     assert body["CallbackURL"] == url
-    assert (body["StatusId"], body["MessageId"]) == (3, message["id"])
+    # The definition's StatusIds: "2 = Delivered; 3 = Undelivered; 7 = Unknown".
+    assert (body["StatusId"], body["Status"], body["MessageId"]) == (2, "OK", message["id"])
     assert (body["PhoneNumber"], body["ChannelCode"], body["ChannelId"]) == (
         HANDSET,
         LONG_CODE,
@@ -298,7 +297,7 @@ async def test_every_delivery_notice_of_a_push_carries_its_action_id(
         return [body_of(sink, n) for n in range(len(sink.received))]
 
     async def both_delivered() -> bool:
-        return {b["PhoneNumber"] for b in notices() if b["Status"] == "Delivered"} == {
+        return {b["PhoneNumber"] for b in notices() if b["StatusId"] == 2} == {
             HANDSET,
             OTHER_HANDSET,
         }

@@ -37,15 +37,19 @@ CALLBACK_EVENTS: Mapping[int, str] = {
 }
 CALLBACK_TYPES: Mapping[str, int] = {event: number for number, event in CALLBACK_EVENTS.items()}
 
-# Delivery-notice StatusId values are not published; these are ours, stable and documented.
-DELIVERY_STATUSES: Mapping[str, tuple[int, str]] = {
-    "sent": (2, "Sent"),
-    "delivered": (3, "Delivered"),
-    "undelivered": (4, "Undelivered"),
-    "expired": (5, "Expired"),
-    "rejected": (6, "Rejected"),
-    "failed": (7, "Failed"),
+# Delivery-notice StatusIds as the connector's definition gives them: "2 = Delivered;
+# 3 = Undelivered; 7 = Unknown". Every final status that is not a delivery is undelivered.
+DELIVERED_STATUS_ID = 2
+DELIVERY_STATUS_IDS: Mapping[str, int] = {
+    "delivered": DELIVERED_STATUS_ID,
+    "undelivered": 3,
+    "expired": 3,
+    "rejected": 3,
+    "failed": 3,
 }
+UNKNOWN_STATUS_ID = 7
+# A message handed to the SMSC is not delivered yet: TrueDialog gives notice of outcomes only.
+NOT_YET_DELIVERED = "sent"
 
 
 def callback_timestamp(moment: datetime) -> str:
@@ -83,6 +87,8 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
     if callback_type is None:
         return None
     data = event.data
+    if callback_type == 12 and data.get("status") == NOT_YET_DELIVERED:
+        return None
     account_alias, account_name, token = context.accounts.get(event.account_id, (None, None, None))
     body: dict[str, Any] = {
         "AccountId": account_alias,
@@ -147,11 +153,12 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
             SubscriptionId=None,
         )
     else:
-        status_id, status = DELIVERY_STATUSES.get(str(data.get("status")), (None, None))
+        status_id = DELIVERY_STATUS_IDS.get(str(data.get("status")), UNKNOWN_STATUS_ID)
         body.update(
             common,
             StatusId=status_id,
-            Status=status,
+            # "Delivery code - OK for delivered message or error code".
+            Status="OK" if status_id == DELIVERED_STATUS_ID else data.get("error_code"),
             MessageId=message_id,
             PhoneNumber=handset,
             ActionId=context.actions.get(
