@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,12 @@ from tidings.text.segments import SegmentPlan, plan_text
 MAX_CUSTOMER_DATA = 255
 MAX_PARTS_LIMIT = 255
 MAX_IDEMPOTENCY_KEY = 200
+# SmartDialog's RequestId has up to 1,000 characters, the longest request id an API takes.
+MAX_REQUEST_ID = 1_000
+# The widths of the columns a request id is kept in (messages.request_id, idempotency.key):
+# a longer one is kept as its digest, so it neither fails the batch's insert nor is cut short.
+_REQUEST_ID_WIDTH = 128
+_IDEMPOTENCY_KEY_WIDTH = 255
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -200,12 +207,19 @@ def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
         raise InvalidRequest(f"max_parts is 1 to {MAX_PARTS_LIMIT}", field="max_parts")
     if request.send_at is not None and request.send_at.tzinfo is None:
         raise InvalidRequest("send_at needs a time zone", field="send_at")
-    for name, key in (
-        ("request_id", request.request_id),
-        ("Idempotency-Key", request.idempotency_key),
+    for name, key, longest in (
+        ("request_id", request.request_id, MAX_REQUEST_ID),
+        ("Idempotency-Key", request.idempotency_key, MAX_IDEMPOTENCY_KEY),
     ):
-        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
-            raise InvalidRequest(f"{name} has 1 to {MAX_IDEMPOTENCY_KEY} characters", field=name)
+        if key is not None and not 1 <= len(key) <= longest:
+            raise InvalidRequest(f"{name} has 1 to {longest} characters", field=name)
+
+
+def _fitted(value: str, width: int) -> str:
+    """``value``, or its SHA-256 digest when it is wider than the column it is kept in."""
+    if len(value) <= width:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 # Bodies up to this length have their plans remembered across requests (a few kB each).
@@ -282,7 +296,8 @@ def idempotency_key(request: SendRequest) -> str | None:
     if request.idempotency_key is not None:
         return f"header:{request.idempotency_key}"
     if request.request_id is not None and request.replay_by_request_id:
-        return f"request_id:{request.request_id}"
+        prefix = "request_id:"
+        return prefix + _fitted(request.request_id, _IDEMPOTENCY_KEY_WIDTH - len(prefix))
     return None
 
 
@@ -341,6 +356,9 @@ def prepare_send(
     send_at = request.send_at if scheduled else None
     next_attempt_at = send_at or now
     good = [entry for entry in planned if entry.plan is not None]
+    kept_request_id = (
+        None if request.request_id is None else _fitted(request.request_id, _REQUEST_ID_WIDTH)
+    )
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
     message_rows: list[dict[str, Any]] = []
@@ -377,7 +395,7 @@ def prepare_send(
                 "route_id": None,
                 "customer_data": request.customer_data,
                 "dlr_url": request.dlr_url,
-                "request_id": request.request_id,
+                "request_id": kept_request_id,
                 "error_code": None,
                 "error_detail": None,
                 "max_parts": max_parts,
