@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
 from tidings.errors import TidingsError
-from tidings.events.outbox import enqueue_events
+from tidings.events.outbox import Event, enqueue_events
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -42,6 +43,12 @@ from tidings.text.segments import SegmentPlan, plan_text
 MAX_CUSTOMER_DATA = 255
 MAX_PARTS_LIMIT = 255
 MAX_IDEMPOTENCY_KEY = 200
+# SmartDialog's RequestId has up to 1,000 characters, the longest request id an API takes.
+MAX_REQUEST_ID = 1_000
+# The widths of the columns a request id is kept in (messages.request_id, idempotency.key):
+# a longer one is kept as its digest, so it neither fails the batch's insert nor is cut short.
+_REQUEST_ID_WIDTH = 128
+_IDEMPOTENCY_KEY_WIDTH = 255
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -84,7 +91,11 @@ class SendRequest:
     body: str
     personalization: Mapping[str, Mapping[str, str]] | None = None
     send_at: datetime | None = None
+    # The request's id, kept with each message; repeated within the idempotency window it
+    # replays the first answer, unless replay_by_request_id is False: an id the API makes for
+    # the request itself (a TrueDialog push's action) only labels the messages.
     request_id: str | None = None
+    replay_by_request_id: bool = True
     idempotency_key: str | None = None
     customer_data: str | None = None
     dlr_url: str | None = None
@@ -94,6 +105,9 @@ class SendRequest:
     force_opt_in: bool = False
     # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
     normalized: frozenset[str] = frozenset()
+    # Every recipient or none: one refused, when prepared or by the screening in the storing
+    # transaction, refuses the whole send and nothing of it is stored (RecipientsRefused).
+    all_or_nothing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +122,16 @@ class RecipientResult:
     error: str | None = None
     error_detail: str | None = None
     reason: int | None = None
+
+
+class RecipientsRefused(InvalidRequest):
+    """The send wanted all its recipients or none and some were refused; nothing was stored."""
+
+    def __init__(self, refused: list[RecipientResult]) -> None:
+        super().__init__(
+            f"{len(refused)} recipient(s) refused, so the send was refused as a whole", field="to"
+        )
+        self.refused = refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +207,19 @@ def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
         raise InvalidRequest(f"max_parts is 1 to {MAX_PARTS_LIMIT}", field="max_parts")
     if request.send_at is not None and request.send_at.tzinfo is None:
         raise InvalidRequest("send_at needs a time zone", field="send_at")
-    for name, key in (
-        ("request_id", request.request_id),
-        ("Idempotency-Key", request.idempotency_key),
+    for name, key, longest in (
+        ("request_id", request.request_id, MAX_REQUEST_ID),
+        ("Idempotency-Key", request.idempotency_key, MAX_IDEMPOTENCY_KEY),
     ):
-        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
-            raise InvalidRequest(f"{name} has 1 to {MAX_IDEMPOTENCY_KEY} characters", field=name)
+        if key is not None and not 1 <= len(key) <= longest:
+            raise InvalidRequest(f"{name} has 1 to {longest} characters", field=name)
+
+
+def _fitted(value: str, width: int) -> str:
+    """``value``, or its SHA-256 digest when it is wider than the column it is kept in."""
+    if len(value) <= width:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 # Bodies up to this length have their plans remembered across requests (a few kB each).
@@ -264,8 +295,9 @@ def idempotency_key(request: SendRequest) -> str | None:
     """The key replays are looked up by: the header wins over the body's request_id."""
     if request.idempotency_key is not None:
         return f"header:{request.idempotency_key}"
-    if request.request_id is not None:
-        return f"request_id:{request.request_id}"
+    if request.request_id is not None and request.replay_by_request_id:
+        prefix = "request_id:"
+        return prefix + _fitted(request.request_id, _IDEMPOTENCY_KEY_WIDTH - len(prefix))
     return None
 
 
@@ -283,6 +315,7 @@ class PreparedSend:
     result: SendResult
     force_opt_in: bool = False
     request_id: str | None = None
+    all_or_nothing: bool = False
     # A reply keeps the route of the conversation it answers instead of the sender's route.
     route_id: int | None = None
 
@@ -323,6 +356,9 @@ def prepare_send(
     send_at = request.send_at if scheduled else None
     next_attempt_at = send_at or now
     good = [entry for entry in planned if entry.plan is not None]
+    kept_request_id = (
+        None if request.request_id is None else _fitted(request.request_id, _REQUEST_ID_WIDTH)
+    )
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
     message_rows: list[dict[str, Any]] = []
@@ -359,7 +395,7 @@ def prepare_send(
                 "route_id": None,
                 "customer_data": request.customer_data,
                 "dlr_url": request.dlr_url,
-                "request_id": request.request_id,
+                "request_id": kept_request_id,
                 "error_code": None,
                 "error_detail": None,
                 "max_parts": max_parts,
@@ -398,6 +434,7 @@ def prepare_send(
         ),
         force_opt_in=request.force_opt_in,
         request_id=request.request_id,
+        all_or_nothing=request.all_or_nothing,
     )
 
 
@@ -409,7 +446,8 @@ async def store_sends(
     A send whose idempotency key was already used answers with the first result and writes
     nothing; a send refused by a rule (unregistered sender) gets its error; the others are
     screened together (one registry query per account) and written with two executemany
-    statements for all of them together.
+    statements for all of them together, except an ``all_or_nothing`` send with a refused
+    recipient, which writes nothing and gets :class:`RecipientsRefused`.
     Raises IntegrityError when another process committed one of the keys first; callers retry
     the sends one by one (see :func:`accept_messages`).
     """
@@ -450,17 +488,30 @@ async def store_sends(
                 first_with_key[(account.id, key)] = prepared
             outcomes.append(prepared)
         invalid_targets = await optout.screen_sends(connection, admitted)
+        # Decided here, after the screening, so a recipient refused a moment ago counts.
+        refused_whole: dict[int, RecipientsRefused] = {}
         message_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
-        for prepared, route_id in zip(admitted, route_ids, strict=True):
+        events: list[Event] = []
+        for prepared, route_id, event in zip(admitted, route_ids, invalid_targets, strict=True):
+            if prepared.all_or_nothing and prepared.result.rejected:
+                refused_whole[id(prepared)] = RecipientsRefused(
+                    [entry for entry in prepared.result.recipients if entry.error is not None]
+                )
+                continue
             for row in prepared.message_rows:
                 row["route_id"] = route_id
             message_rows.extend(prepared.message_rows)
             event_rows.extend(prepared.event_rows)
+            if event is not None:
+                events.append(event)
         await message_store.insert_messages(connection, message_rows, event_rows)
-        await enqueue_events(connection, [event for event in invalid_targets if event is not None])
+        await enqueue_events(connection, events)
         for prepared in first_with_key.values():
             assert prepared.key is not None
+            if id(prepared) in refused_whole:
+                # Nothing was stored, so a retry with the key is decided afresh.
+                continue
             await message_store.save_idempotent_response(
                 connection,
                 prepared.account.id,
@@ -473,6 +524,11 @@ async def store_sends(
     results: list[SendResult | TidingsError] = []
     for outcome in outcomes:
         if isinstance(outcome, PreparedSend):
+            refusal = refused_whole.get(id(outcome))
+            if refusal is not None:
+                # A repeat of its key in this batch is refused with it.
+                results.append(refusal)
+                continue
             if id(outcome) in answered:
                 # A repeat of a key earlier in this batch: the first send's answer, replayed.
                 results.append(SendResult.from_json(outcome.result.to_json()))

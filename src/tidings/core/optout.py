@@ -412,35 +412,6 @@ def _screened(
     )
 
 
-async def screen_preview(database: Database, prepared: messaging.PreparedSend) -> dict[str, str]:
-    """What :func:`screen_send` would refuse in ``prepared``, read-only: target → detail.
-
-    For dialects whose callers ask that a send with any invalid target fail as a whole
-    (TrueDialog's IgnoreInvalidTargets=false) before anything is stored. The same query as
-    ``screen_send``, so the rule stays here; ``screen_send`` still decides when storing.
-    """
-    rows = prepared.message_rows
-    if not rows or prepared.force_opt_in:
-        return {}
-    async with database.read() as connection:
-        suppressed = await store.suppressed_among(
-            connection,
-            prepared.account.id,
-            [row["recipient"] for row in rows],
-            sender=prepared.sender_address,
-        )
-    kinds = {
-        row["id"]: suppressed[row["recipient"]] for row in rows if row["recipient"] in suppressed
-    }
-    refused: dict[str, str] = {}
-    for result in prepared.result.recipients:
-        kind = kinds.get(result.id or "")
-        if kind is not None:
-            what = "is on the blocklist" if kind == BLOCKED else "opted out"
-            refused[result.to] = f"{result.address} {what}"
-    return refused
-
-
 def _refuse(prepared: messaging.PreparedSend, suppressed: dict[str, str]) -> None:
     kept_messages: list[dict[str, Any]] = []
     kept_events: list[dict[str, Any]] = []

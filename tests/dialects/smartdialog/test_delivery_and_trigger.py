@@ -76,6 +76,25 @@ async def test_a_send_is_delivered_and_its_dlr_url_called(signed: Signed, sink: 
     assert len(listed.json()["data"]) == 1
 
 
+async def test_a_request_id_of_a_thousand_characters_deduplicates(signed: Signed) -> None:
+    headers = {**signed.auth, "Customer-Id": signed.account.id, "Service-Id": signed.one_way.id}
+    body = {
+        "Sender": LONG_CODE,
+        "Content": "Kerran vain",
+        "Protocol": "SMS",
+        "Recipients": [{"Address": HANDSET}],
+        # The connector allows up to 1,000 characters.
+        "RequestId": "order-" + "7" * 994,
+    }
+    sent = await signed.http.post(f"{BASE}/messages", headers=headers, json=body)
+    assert sent.status_code == 200, sent.text
+    again = await signed.http.post(f"{BASE}/messages", headers=headers, json=body)
+    assert again.status_code == 200, again.text
+    assert again.json() == sent.json()
+    listed = await signed.running.http.get("/v1/messages")
+    assert len(listed.json()["data"]) == 1
+
+
 async def test_a_scheduled_send_waits(signed: Signed) -> None:
     headers = {**signed.auth, "Customer-Id": signed.account.id, "Service-Id": signed.one_way.id}
     body = {

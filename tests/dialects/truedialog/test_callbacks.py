@@ -149,6 +149,28 @@ async def test_stop_trigger_renders_missing_keys_as_null(
     assert await emit(truedialog, "optout.received", {"from": HANDSET}) == 0
 
 
+async def test_delivery_notices_give_outcomes_with_the_definitions_status_ids(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
+    await subscribed(truedialog, 12, f"{sink.url}/flows/dlr")
+
+    def status(name: str, error_code: str | None = None) -> dict[str, Any]:
+        return {"message_id": None, "status": name, "error_code": error_code, "to": HANDSET}
+
+    # Handed to the SMSC is no outcome yet: TrueDialog sends no notice for it.
+    assert await emit(truedialog, "message.status", status("sent")) == 0
+    assert await emit(truedialog, "message.status", status("delivered")) == 1
+    assert await emit(truedialog, "message.status", status("undelivered", "UNDELIV:001")) == 1
+    assert await emit(truedialog, "message.status", status("expired")) == 1
+    await arrived(sink, 3)
+    answers = sorted(
+        ((body_of(sink, n)["StatusId"], body_of(sink, n)["Status"]) for n in range(3)),
+        key=lambda answer: (answer[0], answer[1] or ""),
+    )
+    # "2 = Delivered; 3 = Undelivered"; Status is "OK" for a delivery, else the error code.
+    assert answers == [(2, "OK"), (3, None), (3, "UNDELIV:001")]
+
+
 async def test_invalid_targets_trigger(truedialog: TrueDialog, sink: Sink) -> None:
     url = f"{sink.url}/flows/invalid"
     location = await subscribed(truedialog, 13, url)

@@ -114,6 +114,7 @@ async def test_a_push_to_an_opted_out_number_calls_invalid_targets(
     [invalid] = await callbacks(sink, "/invalid")
     assert invalid["CallbackType"] == 13
     assert invalid["AccountId"] == truedialog.account_id
+    assert invalid["ActionId"] == sent.json()["id"]
     [target] = invalid["InvalidTargets"]
     assert (target["Target"], target["ReasonId"]) == (HANDSET, 1)
     assert isinstance(target["Reason"], str) and target["Reason"]

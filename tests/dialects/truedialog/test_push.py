@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.dialects.truedialog.conftest import (
     HANDSET,
@@ -22,8 +22,16 @@ from tests.dialects.truedialog.conftest import (
 )
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
-from tidings.core import campaigns, contacts, lists, optout
+from tidings.core import accounts, campaigns, contacts, lists, messaging, optout
+from tidings.core.intake import Intake
+from tidings.core.messaging import PreparedSend, SendResult
+from tidings.events import subscriptions
+from tidings.events.formats.truedialog import FORMAT
+from tidings.events.outbox import enqueue_events
+from tidings.events.ssrf import TargetPolicy
+from tidings.events.types import Event
 from tidings.store import truedialog as ids
+from tidings.store.models import contacts as contacts_table
 from tidings.store.models import messages
 from tidings.store.optout import BLOCKED, OPTED_OUT
 
@@ -81,9 +89,7 @@ async def test_a_push_is_delivered_and_its_delivery_notice_arrives(
 
     def delivered() -> list[dict[str, Any]]:
         return [
-            body_of(sink, n)
-            for n in range(len(sink.received))
-            if body_of(sink, n)["Status"] == "Delivered"
+            body_of(sink, n) for n in range(len(sink.received)) if body_of(sink, n)["StatusId"] == 2
         ]
 
     async def notice() -> bool:
@@ -94,7 +100,8 @@ async def test_a_push_is_delivered_and_its_delivery_notice_arrives(
     [message] = await stored(truedialog)
     assert body["CallbackType"] == 12
     assert body["CallbackURL"] == url
-    assert (body["StatusId"], body["MessageId"]) == (3, message["id"])
+    # The definition's StatusIds: "2 = Delivered; 3 = Undelivered; 7 = Unknown".
+    assert (body["StatusId"], body["Status"], body["MessageId"]) == (2, "OK", message["id"])
     assert (body["PhoneNumber"], body["ChannelCode"], body["ChannelId"]) == (
         HANDSET,
         LONG_CODE,
@@ -229,6 +236,131 @@ async def test_an_opted_out_or_blocked_target_fails_the_push_unless_ignored(
     )
     assert sent.status_code == 201, sent.text
     assert [m["recipient"] for m in await stored(truedialog)] == ["+358401110004"]
+
+
+async def test_a_target_opting_out_just_before_the_push_is_stored_fails_the_push(
+    truedialog: TrueDialog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    store_accepted = Intake.submit
+
+    async def opt_out_first(intake: Intake, prepared: PreparedSend) -> SendResult:
+        # The handset's STOP lands after the push was checked and before it is stored.
+        await optout.add_suppression(database, account, OPTED_OUT, HANDSET)
+        monkeypatch.setattr(Intake, "submit", store_accepted)
+        return await store_accepted(intake, prepared)
+
+    monkeypatch.setattr(Intake, "submit", opt_out_first)
+    refused = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET])
+
+    assert refused.status_code == 400, refused.text
+    assert list(refused.json()["ModelState"]) == [f"request.Targets[{HANDSET}]"]
+    assert await stored(truedialog) == []
+
+
+async def test_an_undeliverable_target_fails_the_push_unless_ignored(
+    truedialog: TrueDialog,
+) -> None:
+    database = truedialog.running.service.database
+    contact = await contacts.create_contact(
+        database, truedialog.running.account, {"phone": HANDSET}
+    )
+    async with database.write() as connection:
+        await connection.execute(
+            update(contacts_table)
+            .where(contacts_table.c.id == contact.id)
+            .values(hard_errors_current=optout.DEFAULT_HARD_ERROR_LIMIT)
+        )
+
+    refused = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET])
+    assert refused.status_code == 400, refused.text
+    assert list(refused.json()["ModelState"]) == [f"request.Targets[{HANDSET}]"]
+    assert await stored(truedialog) == []
+
+    sent = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET], IgnoreInvalidTargets=True)
+    assert sent.status_code == 201, sent.text
+    assert [m["recipient"] for m in await stored(truedialog)] == [OTHER_HANDSET]
+
+
+async def test_every_delivery_notice_of_a_push_carries_its_action_id(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
+    subscribed = await truedialog.subscribe(12, f"{sink.url}/flows/dlr")
+    assert subscribed.status_code == 201, subscribed.text
+
+    response = await push(truedialog, Targets=[HANDSET, OTHER_HANDSET])
+    assert response.status_code == 201, response.text
+    action_id = response.json()["id"]
+
+    def notices() -> list[dict[str, Any]]:
+        return [body_of(sink, n) for n in range(len(sink.received))]
+
+    async def both_delivered() -> bool:
+        return {b["PhoneNumber"] for b in notices() if b["StatusId"] == 2} == {
+            HANDSET,
+            OTHER_HANDSET,
+        }
+
+    await eventually(both_delivered, "a delivery notice for each target")
+    assert {(b["PhoneNumber"], b["ActionId"]) for b in notices()} == {
+        (HANDSET, action_id),
+        (OTHER_HANDSET, action_id),
+    }
+
+
+async def test_another_accounts_message_labelled_with_a_push_key_names_no_action(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
+    database = truedialog.running.service.database
+    # Both messages wait for next week, so the only notices are the two emitted below.
+    next_week = datetime.now(UTC) + timedelta(days=7)
+    response = await push(truedialog, Schedules=[next_week.isoformat()])
+    assert response.status_code == 201, response.text
+    [pushed] = await stored(truedialog)
+    other = await accounts.create_account(database, "Other", region="FI")
+    # A /v1 caller chooses its request ids freely, so it may pick the key of someone's push.
+    copied = await messaging.accept_messages(
+        database,
+        other,
+        messaging.SendRequest(
+            to=[HANDSET],
+            sender="Other",
+            body="Hei",
+            send_at=next_week,
+            request_id=pushed["request_id"],
+        ),
+    )
+    subscribed = await truedialog.subscribe(12, f"{sink.url}/mine")
+    assert subscribed.status_code == 201, subscribed.text
+    await subscriptions.create_subscription(
+        database,
+        other.id,
+        f"{sink.url}/other",
+        ["message.status"],
+        policy=TargetPolicy(allow_loopback=True),
+        payload_format=FORMAT,
+    )
+
+    def delivered(account_id: str, message_id: str | None) -> Event:
+        data = {"message_id": message_id, "status": "delivered", "to": HANDSET}
+        return Event(account_id, "message.status", data, datetime.now(UTC))
+
+    async with database.write() as connection:
+        await enqueue_events(
+            connection,
+            [
+                delivered(truedialog.running.account.id, pushed["id"]),
+                delivered(other.id, copied.recipients[0].id),
+            ],
+        )
+
+    async def both_arrived() -> bool:
+        return len(sink.received) == 2
+
+    await eventually(both_arrived, "a delivery notice for each account")
+    action_ids = {r.target: body_of(sink, n)["ActionId"] for n, r in enumerate(sink.received)}
+    assert action_ids == {"/mine": response.json()["id"], "/other": None}
 
 
 async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.events.types import Event
 from tidings.store import accounts as account_store
 from tidings.store import contacts as contact_store
+from tidings.store import mailbox as mailbox_store
 from tidings.store import truedialog as store
 from tidings.store.outbox import SubscriptionRecord
 
@@ -36,15 +37,19 @@ CALLBACK_EVENTS: Mapping[int, str] = {
 }
 CALLBACK_TYPES: Mapping[str, int] = {event: number for number, event in CALLBACK_EVENTS.items()}
 
-# Delivery-notice StatusId values are not published; these are ours, stable and documented.
-DELIVERY_STATUSES: Mapping[str, tuple[int, str]] = {
-    "sent": (2, "Sent"),
-    "delivered": (3, "Delivered"),
-    "undelivered": (4, "Undelivered"),
-    "expired": (5, "Expired"),
-    "rejected": (6, "Rejected"),
-    "failed": (7, "Failed"),
+# Delivery-notice StatusIds as the connector's definition gives them: "2 = Delivered;
+# 3 = Undelivered; 7 = Unknown". Every final status that is not a delivery is undelivered.
+DELIVERED_STATUS_ID = 2
+DELIVERY_STATUS_IDS: Mapping[str, int] = {
+    "delivered": DELIVERED_STATUS_ID,
+    "undelivered": 3,
+    "expired": 3,
+    "rejected": 3,
+    "failed": 3,
 }
+UNKNOWN_STATUS_ID = 7
+# A message handed to the SMSC is not delivered yet: TrueDialog gives notice of outcomes only.
+NOT_YET_DELIVERED = "sent"
 
 
 def callback_timestamp(moment: datetime) -> str:
@@ -63,6 +68,10 @@ class Context:
     origins: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     keywords: Mapping[str, int] = field(default_factory=dict)
     campaigns: Mapping[str, int] = field(default_factory=dict)
+    # A TrueDialog push's messages carry its action key as their request id: message id →
+    # request id, and (account id, action key) → the ActionId the push answered with.
+    request_ids: Mapping[str, str] = field(default_factory=dict)
+    actions: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _int_or(value: Any, aliases: Mapping[str, int]) -> int | None:
@@ -78,6 +87,8 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
     if callback_type is None:
         return None
     data = event.data
+    if callback_type == 12 and data.get("status") == NOT_YET_DELIVERED:
+        return None
     account_alias, account_name, token = context.accounts.get(event.account_id, (None, None, None))
     body: dict[str, Any] = {
         "AccountId": account_alias,
@@ -89,8 +100,11 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
         "TransactionId": str(uuid.uuid4()),
     }
     if callback_type == 13:
+        action_id = _int_or(data.get("campaign_id"), context.campaigns)
+        if action_id is None:
+            action_id = context.actions.get((event.account_id, str(data.get("request_id"))))
         body.update(
-            ActionId=_int_or(data.get("campaign_id"), context.campaigns),
+            ActionId=action_id,
             RunId=None,
             InvalidTargets=[
                 {
@@ -139,14 +153,17 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
             SubscriptionId=None,
         )
     else:
-        status_id, status = DELIVERY_STATUSES.get(str(data.get("status")), (None, None))
+        status_id = DELIVERY_STATUS_IDS.get(str(data.get("status")), UNKNOWN_STATUS_ID)
         body.update(
             common,
             StatusId=status_id,
-            Status=status,
+            # "Delivery code - OK for delivered message or error code".
+            Status="OK" if status_id == DELIVERED_STATUS_ID else data.get("error_code"),
             MessageId=message_id,
             PhoneNumber=handset,
-            ActionId=None,
+            ActionId=context.actions.get(
+                (event.account_id, context.request_ids.get(str(message_id), ""))
+            ),
             Message=message,
         )
     return body
@@ -173,7 +190,10 @@ async def bind(
     channels: dict[tuple[str, str], int] = {}
     by_phone: dict[tuple[str, str], int] = {}
     status_ids = [str(e.data["message_id"]) for e in events if e.type == "message.status"]
-    origins = await store.message_origins(connection, [i for i in status_ids if i != "None"])
+    sent = await mailbox_store.messages_by_ids(connection, [i for i in status_ids if i != "None"])
+    origins = {message_id: (m.sender, m.body) for message_id, m in sent.items()}
+    request_ids = {message_id: m.request_id for message_id, m in sent.items() if m.request_id}
+    actions: dict[tuple[str, str], int] = {}
     contacts_by_id: dict[str, int] = {}
     for account_id in account_ids:
         account = await account_store.find_account(connection, account_id)
@@ -216,6 +236,7 @@ async def bind(
         contacts_by_id.update({c: contact_aliases[c] for c in named})
         for phone, contact in found.items():
             by_phone[(account_id, phone)] = contact_aliases[contact.id]
+        actions.update(await _actions_of(connection, account_id, mine, request_ids))
     context = Context(
         accounts=accounts,
         channels=channels,
@@ -224,6 +245,8 @@ async def bind(
         origins=origins,
         keywords=await _aliases(connection, store.KEYWORD, events, "keyword_id"),
         campaigns=await _aliases(connection, store.CAMPAIGN, events, "campaign_id"),
+        request_ids=request_ids,
+        actions=actions,
     )
 
     def render_bound(event: Event, subscription: SubscriptionRecord) -> str | None:
@@ -249,3 +272,30 @@ async def _aliases(
         if values:
             found.update(await store.ensure_ids(connection, kind, account_id, values))
     return found
+
+
+async def _actions_of(
+    connection: AsyncConnection,
+    account_id: str,
+    events: Sequence[Event],
+    request_ids: Mapping[str, str],
+) -> dict[tuple[str, str], int]:
+    """The ActionIds of the pushes ``events`` (one account's) came from, by (account id,
+    action key).
+
+    Only existing action aliases of the account count: any other request id (a caller's own,
+    or another account's key) names no action of this account.
+    """
+    keys: set[str] = set()
+    for event in events:
+        if event.type == "message.status":
+            key = request_ids.get(str(event.data.get("message_id")))
+        else:
+            key = event.data.get("request_id")
+        if key:
+            keys.add(str(key))
+    if not keys:
+        return {}
+    known = await store.ids_of(connection, store.ACTION, keys)
+    owned = await store.find_targets(connection, store.ACTION, known.values(), [account_id])
+    return {(account_id, key): alias for alias, key in owned.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from tidings.api.dialects.truedialog.schemas import (
     PushCampaignRequest,
 )
 from tidings.api.state import Services
-from tidings.core import audience, campaigns, messaging, optout
+from tidings.core import audience, campaigns, messaging
 from tidings.core import contacts as core_contacts
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.errors import InvalidRequest, NotFound
@@ -436,16 +437,23 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
 
 
 def _send_request(
-    body: PushCampaignRequest, sender: str, to: list[str], send_at: datetime | None
+    body: PushCampaignRequest, sender: str, to: list[str], action_key: str
 ) -> messaging.SendRequest:
     """The core request a push makes: one field per TrueDialog option core supports (the
-    lists are added by core's audience, which also fills placeholders from the contacts)."""
+    lists are added by core's audience, which also fills placeholders from the contacts).
+
+    Its messages carry the push's action key as their request id, which is how callbacks
+    find the push's ActionId; it is no replay key (TrueDialog has none)."""
     return messaging.SendRequest(
         to=to,
         sender=sender,
         body=body.Message,
-        send_at=send_at,
+        request_id=action_key,
+        replay_by_request_id=False,
         force_opt_in=body.ForceOptIn,
+        # TrueDialog fails the whole push on an invalid target unless told to ignore them;
+        # core decides in the transaction that stores it, so a fresh opt-out counts too.
+        all_or_nothing=not body.IgnoreInvalidTargets,
     )
 
 
@@ -469,58 +477,48 @@ async def push_campaign(
         # Nothing to check up front, so a list push is a core campaign: its lists are
         # expanded page by page, however big (one request holds max_recipients at most).
         return await _campaigns(found, account, body, sender, to, send_times, now)
+    action_key = new_id()
     try:
-        requests = [
-            await audience.with_list_members(
-                found.database,
-                account,
-                _send_request(body, sender, to, send_at),
-                list_ids=body.ContactListIds,
-                exclude_list_ids=body.ExcludeListIds,
-                max_recipients=settings.max_recipients,
-            )
-            for send_at in send_times
-        ]
-        if not requests[0].to:
+        # The lists are read once: every schedule sends to the same recipients.
+        request = await audience.with_list_members(
+            found.database,
+            account,
+            _send_request(body, sender, to, action_key),
+            list_ids=body.ContactListIds,
+            exclude_list_ids=body.ExcludeListIds,
+            max_recipients=settings.max_recipients,
+        )
+        if not request.to:
             raise InvalidRequest("The lists have no members to send to.", field="ContactListIds")
         prepared = [
             messaging.prepare_send(
                 account,
-                request,
+                replace(request, send_at=send_at),
                 max_recipients=settings.max_recipients,
                 default_max_parts=settings.default_max_parts,
                 now=now,
             )
-            for request in requests
+            for send_at in send_times
         ]
     except InvalidRequest as error:
         error.field = _PUSH_FIELDS.get(error.field or "", error.field)
         raise
-    first = prepared[0].result
-    invalid = {
-        entry.to: entry.error_detail or entry.error or "invalid"
-        for entry in first.recipients
-        if entry.error is not None
-    }
-    if not body.IgnoreInvalidTargets:
-        # Opt-outs and blocks too: TrueDialog fails the whole request, so ask core before storing.
-        invalid.update(await optout.screen_preview(found.database, prepared[0]))
-        if invalid:
-            raise InvalidTargets(invalid)
-    # Stored even when no target is valid: core screens opt-outs and blocks in the storing
-    # transaction and emits the send's message.invalid_targets event (callback type 13).
-    if len(prepared) == 1:
-        stored = [await found.intake.submit(prepared[0])]
-    else:
-        stored = []
-        for outcome in await messaging.store_sends(found.database, prepared):
-            if isinstance(outcome, Exception):
-                raise outcome
-            stored.append(outcome)
-    message_ids = [entry.id for entry in stored[0].recipients if entry.id is not None]
-    action = await _alias(
-        found, ids.ACTION, account.id, message_ids[0] if message_ids else new_id()
-    )
+    # Aliased before storing: a delivery notice may be rendered before this request answers.
+    action = await _alias(found, ids.ACTION, account.id, action_key)
+    # Stored even when no target is valid (when invalid targets are ignored): core screens
+    # opt-outs and blocks in the storing transaction and emits the send's
+    # message.invalid_targets event (callback type 13).
+    try:
+        if len(prepared) == 1:
+            await found.intake.submit(prepared[0])
+        else:
+            for outcome in await messaging.store_sends(found.database, prepared):
+                if isinstance(outcome, Exception):
+                    raise outcome
+    except messaging.RecipientsRefused as refused:
+        raise InvalidTargets(
+            {entry.to: entry.error_detail or entry.error or "invalid" for entry in refused.refused}
+        ) from None
     return await _action_view(found, account, body, action, now)
 
 
