@@ -15,7 +15,7 @@ from sqlalchemy import Executable, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import messages, senders, truedialog_accounts, truedialog_ids
+from tidings.store.models import senders, truedialog_accounts, truedialog_ids
 
 ACCOUNT = "account"
 CHANNEL = "channel"
@@ -127,20 +127,6 @@ async def ensure_callback_token(connection: AsyncConnection, account_id: str) ->
         )
         found = await callback_tokens(connection, [account_id])
     return found[account_id]
-
-
-async def message_origins(
-    connection: AsyncConnection, message_ids: Collection[str]
-) -> dict[str, tuple[str, str]]:
-    """``(sender, body)`` of each message, for delivery notices that name their channel."""
-    if not message_ids:
-        return {}
-    result = await connection.execute(
-        select(messages.c.id, messages.c.sender, messages.c.body).where(
-            messages.c.id.in_(list(message_ids))
-        )
-    )
-    return {row.id: (row.sender, row.body) for row in result}
 
 
 async def senders_by_address(
