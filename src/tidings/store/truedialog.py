@@ -15,7 +15,7 @@ from sqlalchemy import Executable, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import senders, truedialog_accounts, truedialog_ids
+from tidings.store.models import messages, senders, truedialog_accounts, truedialog_ids
 
 ACCOUNT = "account"
 CHANNEL = "channel"
@@ -127,6 +127,20 @@ async def ensure_callback_token(connection: AsyncConnection, account_id: str) ->
         )
         found = await callback_tokens(connection, [account_id])
     return found[account_id]
+
+
+async def campaigns_of_messages(
+    connection: AsyncConnection, message_ids: Collection[str]
+) -> dict[str, tuple[str, str]]:
+    """``(account id, campaign id)`` of each of these messages that a campaign sent."""
+    if not message_ids:
+        return {}
+    result = await connection.execute(
+        select(messages.c.id, messages.c.account_id, messages.c.campaign_id).where(
+            messages.c.id.in_(list(message_ids)), messages.c.campaign_id.is_not(None)
+        )
+    )
+    return {row.id: (row.account_id, row.campaign_id) for row in result}
 
 
 async def senders_by_address(

@@ -309,6 +309,38 @@ async def test_every_delivery_notice_of_a_push_carries_its_action_id(
     }
 
 
+async def test_a_list_push_run_as_a_campaign_names_its_action_in_every_delivery_notice(
+    truedialog: TrueDialog, sink: Sink
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    members = [HANDSET, OTHER_HANDSET]
+    everyone = await lists.create_list(database, account, "everyone")
+    for number in members:
+        contact = await contacts.create_contact(database, account, {"phone": number})
+        await lists.add_members(database, account, everyone.id, [contact.id])
+    subscribed = await truedialog.subscribe(12, f"{sink.url}/flows/dlr")
+    assert subscribed.status_code == 201, subscribed.text
+
+    # Nothing to check up front: the push is a core campaign, answered with its alias.
+    response = await push(
+        truedialog, Targets=[], ContactListIds=[everyone.id], IgnoreInvalidTargets=True
+    )
+    assert response.status_code == 201, response.text
+    action_id = response.json()["id"]
+
+    def notices() -> list[dict[str, Any]]:
+        return [body_of(sink, n) for n in range(len(sink.received))]
+
+    async def both_delivered() -> bool:
+        return {b["PhoneNumber"] for b in notices() if b["StatusId"] == 2} == set(members)
+
+    await eventually(both_delivered, "a delivery notice for each member")
+    assert {(b["PhoneNumber"], b["ActionId"]) for b in notices()} == {
+        (number, action_id) for number in members
+    }
+
+
 async def test_another_accounts_message_labelled_with_a_push_key_names_no_action(
     truedialog: TrueDialog, sink: Sink
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -72,6 +72,8 @@ class Context:
     # request id, and (account id, action key) → the ActionId the push answered with.
     request_ids: Mapping[str, str] = field(default_factory=dict)
     actions: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # A push run as a campaign answered with the campaign's alias: message id → campaign id.
+    message_campaigns: Mapping[str, str] = field(default_factory=dict)
 
 
 def _int_or(value: Any, aliases: Mapping[str, int]) -> int | None:
@@ -161,12 +163,18 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
             Status="OK" if status_id == DELIVERED_STATUS_ID else data.get("error_code"),
             MessageId=message_id,
             PhoneNumber=handset,
-            ActionId=context.actions.get(
-                (event.account_id, context.request_ids.get(str(message_id), ""))
-            ),
+            ActionId=_action_of_message(event, str(message_id), context),
             Message=message,
         )
     return body
+
+
+def _action_of_message(event: Event, message_id: str, context: Context) -> int | None:
+    """The ActionId of the push a message came from: a plain push's, or its campaign's."""
+    action = context.actions.get((event.account_id, context.request_ids.get(message_id, "")))
+    if action is None:
+        action = _int_or(context.message_campaigns.get(message_id), context.campaigns)
+    return action
 
 
 def _dumps(body: dict[str, Any]) -> str:
@@ -193,6 +201,9 @@ async def bind(
     sent = await mailbox_store.messages_by_ids(connection, [i for i in status_ids if i != "None"])
     origins = {message_id: (m.sender, m.body) for message_id, m in sent.items()}
     request_ids = {message_id: m.request_id for message_id, m in sent.items() if m.request_id}
+    message_campaigns = await store.campaigns_of_messages(
+        connection, [i for i in sent if i not in request_ids]
+    )
     actions: dict[tuple[str, str], int] = {}
     contacts_by_id: dict[str, int] = {}
     for account_id in account_ids:
@@ -244,9 +255,12 @@ async def bind(
         contacts_by_phone=by_phone,
         origins=origins,
         keywords=await _aliases(connection, store.KEYWORD, events, "keyword_id"),
-        campaigns=await _aliases(connection, store.CAMPAIGN, events, "campaign_id"),
+        campaigns=await _aliases(
+            connection, store.CAMPAIGN, events, "campaign_id", message_campaigns.values()
+        ),
         request_ids=request_ids,
         actions=actions,
+        message_campaigns={m: campaign for m, (_, campaign) in message_campaigns.items()},
     )
 
     def render_bound(event: Event, subscription: SubscriptionRecord) -> str | None:
@@ -257,9 +271,14 @@ async def bind(
 
 
 async def _aliases(
-    connection: AsyncConnection, kind: str, events: Sequence[Event], key: str
+    connection: AsyncConnection,
+    kind: str,
+    events: Sequence[Event],
+    key: str,
+    more: Iterable[tuple[str, str]] = (),
 ) -> dict[str, int]:
-    """Integer ids for string ids other features put in events (keywords, campaigns)."""
+    """Integer ids for string ids other features put in events (keywords, campaigns), and for
+    ``more`` (account id, string id) pairs; each under its own account."""
     found: dict[str, int] = {}
     for account_id in {event.account_id for event in events}:
         values = {
@@ -269,6 +288,7 @@ async def _aliases(
             and e.data.get(key) is not None
             and not isinstance(e.data.get(key), int)
         }
+        values.update(value for owner, value in more if owner == account_id)
         if values:
             found.update(await store.ensure_ids(connection, kind, account_id, values))
     return found
