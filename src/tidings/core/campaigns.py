@@ -570,6 +570,7 @@ class CampaignRunner:
         page_rows: int = PAGE_ROWS,
         lease: timedelta = timedelta(seconds=30),
         poll_seconds: float = 0.25,
+        idle_poll_seconds: float = 1.0,
         on_stored: Callable[[], None] | None = None,
         receipt_wait: timedelta = DEFAULT_RECEIPT_WAIT,
     ) -> None:
@@ -579,6 +580,7 @@ class CampaignRunner:
         self._page_rows = page_rows
         self._lease = lease
         self._poll = poll_seconds
+        self._idle_poll = idle_poll_seconds
         self._on_stored = on_stored
         self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._stopping = asyncio.Event()
@@ -600,15 +602,23 @@ class CampaignRunner:
             await store.release_leases(connection, owner=self.owner)
 
     async def _run(self) -> None:
+        # A round that finds nothing to do waits twice as long before the next, up to the idle
+        # interval: an idle service costs next to nothing, and a campaign created meanwhile
+        # starts within that interval.
+        wait = self._poll
         while not self._stopping.is_set():
             try:
-                await self.run_once()
+                worked = await self.run_once()
             except Exception:
                 log.exception("campaign runner failed; trying again")
+                worked = False
+            wait = self._poll if worked else min(wait * 2, self._idle_poll)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._poll)
+                await asyncio.wait_for(self._stopping.wait(), wait)
 
-    async def run_once(self) -> None:
+    async def run_once(self) -> bool:
+        """One round: start due scheduled campaigns, expand what is expandable, complete what
+        is finished. Returns whether it found anything to do."""
         now = utcnow()
         async with self._database.read() as connection:
             # Looked up first: a write transaction every round would queue behind the writer.
@@ -634,8 +644,10 @@ class CampaignRunner:
                     self._on_stored()
                 if not more:
                     break
-        for campaign_id in await complete_finished(self._database, receipt_wait=self._receipt_wait):
+        completed = await complete_finished(self._database, receipt_wait=self._receipt_wait)
+        for campaign_id in completed:
             log.info("campaign completed", campaign_id=campaign_id)
+        return bool(due or ids or completed)
 
 
 async def update_campaign(

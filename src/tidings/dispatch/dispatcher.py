@@ -55,6 +55,11 @@ class DispatcherConfig:
     dispatcher_id: str = field(default_factory=_default_dispatcher_id)
     batch_size: int = 1000
     poll_interval: float = 0.05
+    # While polls keep finding nothing due, each waits twice as long as the last, up to this:
+    # an idle service should cost next to nothing, and new messages announce themselves
+    # (notify). What does not announce itself waits at most this long: a retry or a schedule
+    # coming due, a message another process stored in a shared database.
+    idle_poll_interval: float = 1.0
     claim_gather: float = 0.02
     lease: timedelta = timedelta(minutes=2)
     retry_initial: float = 2.0
@@ -349,6 +354,7 @@ class Dispatcher:
         # Read when scraped, rather than set at every claim and every submit response.
         self.metrics.in_flight.set_function(lambda: len(self._in_flight))
         self._wakeup = asyncio.Event()
+        self._poll_wait = self.config.poll_interval
         self._capacity = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._owners: dict[str, tuple[str | None, float]] = {}
@@ -439,7 +445,7 @@ class Dispatcher:
                 continue
             now = _now()
             if look_first and not await self._anything_due(MessageStatus.QUEUED, now):
-                look_first = not await self._wait_for_work()
+                look_first = not await self._wait_for_work(idle=True)
                 continue
             try:
                 async with self.database.write() as connection:
@@ -474,6 +480,8 @@ class Dispatcher:
                 else:
                     runner.queue.put_nowait(message)
             look_first = False
+            if claimed:
+                self._poll_wait = self.config.poll_interval
             if len(claimed) < min(room, config.batch_size):
                 # Caught up. Let a few milliseconds' worth of new messages gather before the
                 # next claim: one claim per accepted request would take the single SQLite
@@ -481,13 +489,19 @@ class Dispatcher:
                 await asyncio.sleep(config.claim_gather)
                 look_first = not await self._wait_for_work()
 
-    async def _wait_for_work(self) -> bool:
-        """Wait up to a poll interval for new messages; True if some were announced."""
+    async def _wait_for_work(self, *, idle: bool = False) -> bool:
+        """Wait up to a poll interval for new messages; True if some were announced. After a
+        poll that found nothing (``idle``) the next wait is longer, up to the idle interval."""
         self._wakeup.clear()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.config.poll_interval):
+            async with asyncio.timeout(self._poll_wait):
                 await self._wakeup.wait()
-        return self._wakeup.is_set()
+        announced = self._wakeup.is_set()
+        if announced:
+            self._poll_wait = self.config.poll_interval
+        elif idle:
+            self._poll_wait = min(self._poll_wait * 2, self.config.idle_poll_interval)
+        return announced
 
     def finish(self, message: store.ClaimedMessage, outcome: SubmitOutcome) -> None:
         self.writer.submit_outcome(outcome)
