@@ -171,7 +171,10 @@ async def refusals_among(
 
 
 # The suppressions as in _SUPPRESSIONS_AMONG, then (kind NULL) the undeliverable contacts over
-# the unique index (account_id, phone) of contacts, the account's limit a subquery.
+# the unique index (account_id, phone) of contacts, the account's limit a subquery. On
+# PostgreSQL the contacts are one probe of that index per phone, as in
+# store.threads._EXISTING_THREADS and for the same reason: given `phone = ANY($2)`, a planner
+# without fresh statistics may scan all the account's contacts on every group commit.
 _REFUSALS_AMONG = DriverQuery(
     sqlite="""
 SELECT phone, kind, sender FROM suppressions
@@ -191,13 +194,17 @@ SELECT phone, kind, sender FROM suppressions
 WHERE account_id = $1 AND phone = ANY($2::varchar[])
   AND (kind = $3 OR sender = ANY($4::varchar[]))
 UNION ALL
-SELECT phone, NULL, NULL FROM contacts
-WHERE account_id = $1 AND phone = ANY($2::varchar[])
-  AND hard_errors_current > 0
-  AND hard_errors_current >= coalesce(
-      (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int)
-  AND coalesce(
-      (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int) > 0
+SELECT c.phone, NULL, NULL FROM unnest($2::varchar[]) AS v(phone)
+CROSS JOIN LATERAL (
+    SELECT phone FROM contacts
+    WHERE account_id = $1 AND phone = v.phone
+      AND hard_errors_current > 0
+      AND hard_errors_current >= coalesce(
+          (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int)
+    LIMIT 1
+) AS c
+WHERE coalesce(
+    (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int) > 0
 """,
 )
 
