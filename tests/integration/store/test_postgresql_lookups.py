@@ -25,7 +25,7 @@ from tidings.store.driver import insert_many
 from tidings.store.engine import Database
 from tidings.store.ids import new_ids
 from tidings.store.models import accounts as account_table
-from tidings.store.models import contacts, threads
+from tidings.store.models import contacts, suppressions, threads
 from tidings.store.threads import file_into_threads
 
 pytestmark = pytest.mark.skipif(
@@ -170,3 +170,51 @@ async def test_screening_a_few_recipients_reads_only_their_contacts(database: Da
 
     assert (suppressed, undeliverable) == ([], {failing})
     assert read <= len(asked)
+
+
+async def test_screening_a_few_recipients_reads_only_their_opt_outs(database: Database) -> None:
+    account = await accounts.create_account(database, "Acme", region="FI")
+    phones = numbers(0, LARGE)
+
+    def opt_out(account_id: str, phone: str, kind: str, sender: str) -> dict[str, Any]:
+        return {
+            "id": new_ids(1)[0],
+            "account_id": account_id,
+            "kind": kind,
+            "phone": phone,
+            "sender": sender,
+            "source": "api",
+            "created_at": AT,
+        }
+
+    rows = [opt_out(account.id, phone, optout.OPTED_OUT, SENDER) for phone in phones]
+    rows.append(opt_out(account.id, phones[5], optout.BLOCKED, optout.ANY_SENDER))
+    rows.append(opt_out(account.id, phones[6], optout.OPTED_OUT, "Other"))
+    async with database.write() as connection:
+        others = await small_accounts(connection)
+        rows += [
+            opt_out(others[n // 3], phone, optout.OPTED_OUT, optout.ANY_SENDER)
+            for n, phone in enumerate(numbers(0, 3 * SMALL_ACCOUNTS))
+        ]
+        await insert_many(connection, suppressions, rows)
+
+    asked = [phones[5], phones[6], "+358501234567"]
+    async with database.write() as connection:
+        await analyze_and_plan_generically(connection, "suppressions")
+        suppressed, undeliverable = await optout.refusals_among(
+            connection, account.id, asked, [SENDER], default_hard_error_limit=3
+        )
+        read = await rows_read(connection, "suppressions")
+
+    assert sorted(suppressed) == [
+        (phones[5], optout.BLOCKED, optout.ANY_SENDER),
+        (phones[5], optout.OPTED_OUT, SENDER),
+        (phones[6], optout.OPTED_OUT, SENDER),
+    ]
+    assert undeliverable == set()
+    assert optout.suppressed_for(suppressed, SENDER) == {
+        phones[5]: optout.BLOCKED,
+        phones[6]: optout.OPTED_OUT,
+    }
+    # The asked phones' four rows, the other sender's opt-out among them.
+    assert read <= 4
