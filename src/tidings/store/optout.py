@@ -111,25 +111,32 @@ async def suppressions_among(
         connection,
         _SUPPRESSIONS_AMONG,
         account_id,
-        list(phones),
+        list(dict.fromkeys(phones)),
         BLOCKED,
         sorted({ANY_SENDER, *senders}),
     )
     return [(str(phone), str(kind), str(sender)) for phone, kind, sender in rows]
 
 
-# Served by the unique index (account_id, phone, kind, sender).
+# Served by the unique index (account_id, phone, kind, sender). On PostgreSQL one probe of it
+# per phone (each phone passed once), as in store.threads._EXISTING_THREADS and for the same
+# reason: given `phone = ANY($2)`, the plan the plan cache keeps once many accounts are
+# analyzed scans all the account's suppressions on every group commit. A phone may have
+# several rows, so OFFSET 0 rather than a LIMIT keeps the subquery a probe instead of a join.
+_PG_SUPPRESSIONS = """
+SELECT s.phone, s.kind, s.sender FROM unnest($2::varchar[]) AS v(phone)
+CROSS JOIN LATERAL (
+    SELECT phone, kind, sender FROM suppressions
+    WHERE account_id = $1 AND phone = v.phone AND (kind = $3 OR sender = ANY($4::varchar[]))
+    OFFSET 0
+) AS s"""
 _SUPPRESSIONS_AMONG = DriverQuery(
     sqlite="""
 SELECT phone, kind, sender FROM suppressions
 WHERE account_id = ? AND phone IN (SELECT value FROM json_each(?))
   AND (kind = ? OR sender IN (SELECT value FROM json_each(?)))
 """,
-    postgresql="""
-SELECT phone, kind, sender FROM suppressions
-WHERE account_id = $1 AND phone = ANY($2::varchar[])
-  AND (kind = $3 OR sender = ANY($4::varchar[]))
-""",
+    postgresql=_PG_SUPPRESSIONS,
 )
 
 
@@ -155,7 +162,7 @@ async def refusals_among(
         connection,
         _REFUSALS_AMONG,
         account_id,
-        list(phones),
+        list(dict.fromkeys(phones)),
         BLOCKED,
         sorted({ANY_SENDER, *senders}),
         default_hard_error_limit,
@@ -171,7 +178,8 @@ async def refusals_among(
 
 
 # The suppressions as in _SUPPRESSIONS_AMONG, then (kind NULL) the undeliverable contacts over
-# the unique index (account_id, phone) of contacts, the account's limit a subquery.
+# the unique index (account_id, phone) of contacts, the account's limit a subquery. On
+# PostgreSQL both are probes per phone, for the same reason.
 _REFUSALS_AMONG = DriverQuery(
     sqlite="""
 SELECT phone, kind, sender FROM suppressions
@@ -186,18 +194,20 @@ WHERE account_id = ?1 AND phone IN (SELECT value FROM json_each(?2))
   AND coalesce(
       (SELECT hard_error_limit FROM compliance_settings WHERE account_id = ?1), ?5) > 0
 """,
-    postgresql="""
-SELECT phone, kind, sender FROM suppressions
-WHERE account_id = $1 AND phone = ANY($2::varchar[])
-  AND (kind = $3 OR sender = ANY($4::varchar[]))
+    postgresql=f"""
+{_PG_SUPPRESSIONS}
 UNION ALL
-SELECT phone, NULL, NULL FROM contacts
-WHERE account_id = $1 AND phone = ANY($2::varchar[])
-  AND hard_errors_current > 0
-  AND hard_errors_current >= coalesce(
-      (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int)
-  AND coalesce(
-      (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int) > 0
+SELECT c.phone, NULL, NULL FROM unnest($2::varchar[]) AS v(phone)
+CROSS JOIN LATERAL (
+    SELECT phone FROM contacts
+    WHERE account_id = $1 AND phone = v.phone
+      AND hard_errors_current > 0
+      AND hard_errors_current >= coalesce(
+          (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int)
+    LIMIT 1
+) AS c
+WHERE coalesce(
+    (SELECT hard_error_limit FROM compliance_settings WHERE account_id = $1), $5::int) > 0
 """,
 )
 

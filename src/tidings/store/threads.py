@@ -104,15 +104,25 @@ async def _existing_threads(
     return found
 
 
-# Served by the unique index (account_id, our_address, their_address).
+# Served by the unique index (account_id, our_address, their_address). On PostgreSQL one probe
+# of it per address, written so that no statistics can plan otherwise: given
+# `their_address = ANY($3)`, a planner that has not seen the table analyzed since it grew
+# takes (account_id, our_address) as the whole index condition and filters every thread of
+# the pair against the list (after 30,000 threads, 20 ms in each group commit of single
+# sends, and seconds for a 10,000-recipient send). The LIMIT keeps the subquery a probe per
+# address; without it the subquery becomes a join, planned the same way.
 _EXISTING_THREADS = DriverQuery(
     sqlite="""
 SELECT id, their_address FROM threads
 WHERE account_id = ? AND our_address = ? AND their_address IN (SELECT value FROM json_each(?))
 """,
     postgresql="""
-SELECT id, their_address FROM threads
-WHERE account_id = $1 AND our_address = $2 AND their_address = ANY($3::varchar[])
+SELECT t.id, v.their_address FROM unnest($3::varchar[]) AS v(their_address)
+CROSS JOIN LATERAL (
+    SELECT id FROM threads
+    WHERE account_id = $1 AND our_address = $2 AND their_address = v.their_address
+    LIMIT 1
+) AS t
 """,
 )
 
