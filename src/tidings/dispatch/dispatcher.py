@@ -58,7 +58,7 @@ class DispatcherConfig:
     # While polls keep finding nothing due, each waits twice as long as the last, up to this:
     # an idle service should cost next to nothing, and new messages announce themselves
     # (notify). What does not announce itself waits at most this long: a retry or a schedule
-    # coming due, a message another process stored in a shared database.
+    # coming due. Not on a shared database, see _idle_ceiling.
     idle_poll_interval: float = 1.0
     claim_gather: float = 0.02
     lease: timedelta = timedelta(minutes=2)
@@ -500,8 +500,16 @@ class Dispatcher:
         if announced:
             self._poll_wait = self.config.poll_interval
         elif idle:
-            self._poll_wait = min(self._poll_wait * 2, self.config.idle_poll_interval)
+            self._poll_wait = min(self._poll_wait * 2, self._idle_ceiling)
         return announced
+
+    @property
+    def _idle_ceiling(self) -> float:
+        """How long an idle poll may wait. Dispatchers sharing a database keep to the first
+        interval: what the API processes store announces nothing to them, and the first one
+        awake would claim a whole burst while the others slept, sending it on its binds only."""
+        config = self.config
+        return config.poll_interval if config.shared_database else config.idle_poll_interval
 
     def finish(self, message: store.ClaimedMessage, outcome: SubmitOutcome) -> None:
         self.writer.submit_outcome(outcome)
