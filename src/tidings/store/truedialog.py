@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Executable, Table, select
@@ -129,18 +130,38 @@ async def ensure_callback_token(connection: AsyncConnection, account_id: str) ->
     return found[account_id]
 
 
-async def campaigns_of_messages(
+@dataclass(frozen=True, slots=True)
+class NoticeOrigin:
+    """What a delivery notice names of the message it is about."""
+
+    account_id: str
+    sender: str
+    body: str
+    # A plain push's action key (see api.dialects.truedialog), or a caller's own request id.
+    request_id: str | None
+    campaign_id: str | None
+
+
+async def notice_origins(
     connection: AsyncConnection, message_ids: Collection[str]
-) -> dict[str, tuple[str, str]]:
-    """``(account id, campaign id)`` of each of these messages that a campaign sent."""
+) -> dict[str, NoticeOrigin]:
+    """The origin of each of these messages, in one read of the columns notices need."""
     if not message_ids:
         return {}
     result = await connection.execute(
-        select(messages.c.id, messages.c.account_id, messages.c.campaign_id).where(
-            messages.c.id.in_(list(message_ids)), messages.c.campaign_id.is_not(None)
-        )
+        select(
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.sender,
+            messages.c.body,
+            messages.c.request_id,
+            messages.c.campaign_id,
+        ).where(messages.c.id.in_(list(message_ids)))
     )
-    return {row.id: (row.account_id, row.campaign_id) for row in result}
+    return {
+        row.id: NoticeOrigin(row.account_id, row.sender, row.body, row.request_id, row.campaign_id)
+        for row in result
+    }
 
 
 async def senders_by_address(

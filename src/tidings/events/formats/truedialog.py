@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.events.types import Event
 from tidings.store import accounts as account_store
 from tidings.store import contacts as contact_store
-from tidings.store import mailbox as mailbox_store
 from tidings.store import truedialog as store
 from tidings.store.outbox import SubscriptionRecord
 
@@ -198,12 +197,15 @@ async def bind(
     channels: dict[tuple[str, str], int] = {}
     by_phone: dict[tuple[str, str], int] = {}
     status_ids = [str(e.data["message_id"]) for e in events if e.type == "message.status"]
-    sent = await mailbox_store.messages_by_ids(connection, [i for i in status_ids if i != "None"])
+    sent = await store.notice_origins(connection, [i for i in status_ids if i != "None"])
     origins = {message_id: (m.sender, m.body) for message_id, m in sent.items()}
     request_ids = {message_id: m.request_id for message_id, m in sent.items() if m.request_id}
-    message_campaigns = await store.campaigns_of_messages(
-        connection, [i for i in sent if i not in request_ids]
-    )
+    # A message with a request id is not a campaign's (campaigns give their messages none).
+    message_campaigns = {
+        message_id: (m.account_id, m.campaign_id)
+        for message_id, m in sent.items()
+        if m.campaign_id is not None and not m.request_id
+    }
     actions: dict[tuple[str, str], int] = {}
     contacts_by_id: dict[str, int] = {}
     for account_id in account_ids:
