@@ -15,6 +15,7 @@ from tidings.api.dialects import clicksend, smartdialog, truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
 from tidings.api.problems import install_problem_handlers, problem
+from tidings.api.shortcuts import ShortcutApp
 from tidings.api.state import Services
 from tidings.api.v1 import (
     admin,
@@ -84,7 +85,8 @@ def create_app(
             if owned:
                 await db.close()
 
-    app = FastAPI(
+    app = ShortcutApp(
+        max_body_bytes=settings.max_body_bytes,
         title="tidings",
         version=__version__,
         summary="Self-hosted business messaging over SMPP 3.4",
@@ -96,6 +98,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(messages.router)
+    app.add_shortcut("POST", "/v1/messages", messages.answer_common_send)
     app.include_router(admin.router)
     app.include_router(webhooks.router)
     app.include_router(contacts.router)

@@ -43,6 +43,21 @@ class DriverQuery:
     postgresql: str
 
 
+async def driver_connection(connection: AsyncConnection) -> Any:
+    """The driver's connection under ``connection`` (aiosqlite's, asyncpg's, or an inline
+    SQLite connection).
+
+    ``AsyncConnection.get_raw_connection`` starts a greenlet for what is, on a connection in
+    use, an attribute read; the statements of every group commit asked for it several times.
+    It is read directly then, and asked for only when SQLAlchemy would have to reconnect.
+    """
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        return sync.connection.driver_connection
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
 async def asyncpg_connection(connection: AsyncConnection) -> Any:
     """The asyncpg connection under ``connection``, inside the caller's transaction.
 
@@ -50,8 +65,7 @@ async def asyncpg_connection(connection: AsyncConnection) -> Any:
     to the driver around it before that would run on its own and survive a rollback (a retried
     batch then fails on its own rows forever). So BEGIN is made to happen first.
     """
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver: Any = await driver_connection(connection)
     if not driver.is_in_transaction():
         await connection.execute(select(1))
     return driver
@@ -64,8 +78,7 @@ async def fetch_rows(
     if connection.dialect.name == "postgresql":
         driver = await asyncpg_connection(connection)
         return [tuple(record) for record in await driver.fetch(query.postgresql, *params)]
-    raw = await connection.get_raw_connection()
-    sqlite_driver: Any = raw.driver_connection
+    sqlite_driver: Any = await driver_connection(connection)
     values = tuple(json.dumps(p) if isinstance(p, list) else p for p in params)
     try:
         return [tuple(row) for row in await sqlite_driver.execute_fetchall(query.sqlite, values)]
@@ -138,8 +151,7 @@ async def insert_many(
             table.name, records=parameters, columns=list(form.columns)
         )
         return
-    raw = await connection.get_raw_connection()
-    sqlite_driver: Any = raw.driver_connection
+    sqlite_driver: Any = await driver_connection(connection)
     # aiosqlite, on the connection SQLAlchemy began the (write) transaction on. Errors are
     # wrapped as SQLAlchemy would wrap them, so callers catch the same IntegrityError.
     try:

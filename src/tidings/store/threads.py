@@ -280,8 +280,8 @@ async def _count_activity(
         return
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.execute(  # type: ignore[union-attr]
+        driver = await asyncpg_connection(connection)
+        await driver.execute(
             _PG_COUNT,
             [thread_id for thread_id, _ in touched],
             [entry.count for _, entry in touched],

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import AwareDatetime
-from starlette.exceptions import HTTPException
 
 from tidings.api.auth import AccountDep, ServicesDep, account_without_query, services
 from tidings.api.v1.schemas import (
@@ -127,21 +124,21 @@ async def send_messages(
     return JSONResponse(content, status_code=202, headers=headers)
 
 
-async def _send_without_framework(request: Request) -> Response | None:
-    """Answer a send of the common shape by calling :func:`send_messages` directly; None for
-    any other request, which FastAPI's handler then answers in full.
+async def answer_common_send(request: Request, raw: bytes) -> Response | None:
+    """The shortcut of ``POST /v1/messages`` (see ``api.shortcuts``): a send of the common
+    shape answered by calling :func:`send_messages` directly; None for any other request,
+    which FastAPI's handler then answers in full.
 
     FastAPI's dependency solving and validation cost a third of a one-recipient request. The
-    common shape is one where FastAPI would find nothing to refuse: no query string (so no
-    ``account_id``), ``Content-Type: application/json``, an ``Idempotency-Key`` of at most 200
-    characters if any, and a JSON body that is a valid :class:`SendMessages`. For it this
-    does what FastAPI does: the body parsed with ``json.loads`` and validated by the same
-    model, the account dependency, then the endpoint. Anything else (and every error) takes
-    FastAPI's path, so errors keep their order, field paths and problem+json answers; nothing
-    here has an effect before that choice is made.
+    common shape is one where FastAPI would find nothing to refuse: ``Content-Type:
+    application/json``, an ``Idempotency-Key`` of at most 200 characters if any, and a JSON
+    body that is a valid :class:`SendMessages` (the shortcut is only taken without a query
+    string, so there is no ``account_id``). For it this does what FastAPI does: the body
+    parsed with ``json.loads`` and validated by the same model, the account dependency, then
+    the endpoint. Anything else (and every validation error) takes FastAPI's path, so errors
+    keep their order, field paths and problem+json answers; nothing here has an effect before
+    that choice is made.
     """
-    if request.scope.get("query_string") or request.app.dependency_overrides:
-        return None
     headers = request.headers
     if headers.get("content-type") != "application/json":
         return None
@@ -149,32 +146,11 @@ async def _send_without_framework(request: Request) -> Response | None:
     if idempotency_key is not None and len(idempotency_key) > _MAX_IDEMPOTENCY_HEADER:
         return None
     try:
-        # Read once: FastAPI's handler reads the same cached body if it takes over.
-        raw = await request.body()
-    except HTTPException:
-        raise  # the body size limit, answered as FastAPI's handler answers it
-    except Exception:  # the client went away: FastAPI's handler answers as it does
-        return None
-    try:
         body = SendMessages.model_validate(json.loads(raw))
     except Exception:  # not JSON, not valid, too deep: FastAPI's handler gives the answer
         return None
     account = await account_without_query(request)
     return await send_messages(request, body, account, idempotency_key)
-
-
-class _SendRoute(APIRoute):
-    """``POST /v1/messages``: common sends skip FastAPI's per-request machinery (see
-    :func:`_send_without_framework`); the route is declared as usual for the OpenAPI document."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        full = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            answer = await _send_without_framework(request)
-            return answer if answer is not None else await full(request)
-
-        return handle
 
 
 router.add_api_route(
@@ -185,7 +161,6 @@ router.add_api_route(
     response_model=MessagesAccepted,
     summary="Send messages to one or many recipients",
     responses={202: {"headers": {"Idempotent-Replayed": {"description": "true on a replay"}}}},
-    route_class_override=_SendRoute,
 )
 
 
