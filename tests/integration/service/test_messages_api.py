@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from fastapi import FastAPI
 
 from tests.integration.service.conftest import MakeTenant
 from tidings.core import messaging
@@ -386,3 +387,55 @@ async def test_a_send_gets_the_same_answer_whatever_its_content_type_spelling(
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in elsewhere.headers
     assert elsewhere.json()["messages"][0]["id"] != first.json()["messages"][0]["id"]
+
+
+async def test_a_send_over_the_rate_limit_is_refused_alike_on_both_paths(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    # The common-send shortcut answers from the app's entry, outside FastAPI's exception
+    # middleware: its domain errors must still come out as the same problem+json answers.
+    limited = await make_tenant("Limited", rate_limit="1/60 seconds")
+    body = b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}'
+    answers = [
+        await client.post(
+            "/v1/messages", content=body, headers={**limited.bearer, "Content-Type": spelling}
+        )
+        for spelling in ("application/json", "application/json", "application/json; charset=utf-8")
+    ]
+    assert [a.status_code for a in answers] == [202, 429, 429]
+    for refused in answers[1:]:
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert answers[1].json() == answers[2].json()
+
+
+async def test_a_send_the_database_cannot_store_is_a_500_problem_on_both_paths(
+    app: FastAPI, database: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    async with database.write() as connection:
+        await connection.exec_driver_sql("ALTER TABLE message_events RENAME TO gone")
+    body = b'{"to": "+358401234567", "from": "Tidings", "body": "Hei"}'
+    # As a server would: an unexpected error is answered, not raised into the client.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answers = [
+            await client.post(
+                "/v1/messages", content=body, headers={**tenant.bearer, "Content-Type": spelling}
+            )
+            for spelling in ("application/json", "application/json; charset=utf-8")
+        ]
+        assert [a.status_code for a in answers] == [500, 500]
+        assert answers[0].headers["content-type"] == "application/problem+json"
+        assert answers[0].json() == answers[1].json()
+        async with database.write() as connection:
+            await connection.exec_driver_sql("ALTER TABLE gone RENAME TO message_events")
+        # Nothing was half-stored, and the app still answers.
+        accepted = await client.post(
+            "/v1/messages",
+            content=body,
+            headers={**tenant.bearer, "Content-Type": "application/json"},
+        )
+        assert accepted.status_code == 202
+        page = (await client.get("/v1/messages", headers=tenant.bearer)).json()
+    assert [m["id"] for m in page["data"]] == [accepted.json()["messages"][0]["id"]]
