@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Dialect, Table, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeEngine
@@ -99,7 +100,8 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any],
 
 @functools.lru_cache(maxsize=256)
 def _insert_form(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _DriverForm:
-    return _DriverForm.of(insert(table), list(keys), dialect)
+    # As an executemany: no RETURNING of the generated primary key.
+    return _DriverForm.of(insert(table), list(keys), dialect, for_executemany=True)
 
 
 def sqlite_utc_text(value: datetime) -> str:
@@ -131,25 +133,33 @@ async def insert_many(
     distinct value instead: a request's rows share their timestamps, so that is a few calls.
     On SQLite the rows go straight to the driver, one round trip to its thread whatever their
     number (SQLAlchemy's path costs a few hundred microseconds a statement even for one row);
-    on PostgreSQL a large batch is a COPY, a small one SQLAlchemy's executemany.
+    on PostgreSQL a large batch is a COPY, a small one asyncpg's executemany.
     """
     if not rows:
         return
     dialect = connection.dialect
-    postgresql = dialect.name == "postgresql"
-    if postgresql and len(rows) < _COPY_THRESHOLD:
-        # Few rows: SQLAlchemy's cached compiled statement beats a COPY.
-        await connection.execute(insert(table), list(rows))
-        return
     form = _insert_form(table, tuple(rows[0]), dialect)
     parameters = form.parameters(rows)
-    if postgresql:
-        # COPY is PostgreSQL's bulk path, several times faster than an INSERT executemany;
-        # it runs on the same connection, inside the caller's transaction.
+    if dialect.name == "postgresql":
+        # On the same connection, inside the caller's transaction. COPY is PostgreSQL's bulk
+        # path, several times faster than an INSERT executemany; for a few rows asyncpg's
+        # executemany of its cached prepared statement costs less. Errors are wrapped as
+        # SQLAlchemy would wrap them (a duplicate key is an IntegrityError).
         driver = await asyncpg_connection(connection)
-        await driver.copy_records_to_table(
-            table.name, records=parameters, columns=list(form.columns)
-        )
+        try:
+            if len(rows) < _COPY_THRESHOLD:
+                await driver.executemany(form.sql, parameters)
+            else:
+                await driver.copy_records_to_table(
+                    table.name, records=parameters, columns=list(form.columns)
+                )
+        except asyncpg.PostgresError as error:
+            kind = (
+                IntegrityError
+                if isinstance(error, asyncpg.IntegrityConstraintViolationError)
+                else DBAPIError
+            )
+            raise kind(form.sql, None, error) from error
         return
     sqlite_driver: Any = await driver_connection(connection)
     # aiosqlite, on the connection SQLAlchemy began the (write) transaction on. Errors are
@@ -164,7 +174,7 @@ async def insert_many(
 
 
 _MISSING = object()
-# Below this many rows a PostgreSQL COPY costs more than SQLAlchemy's executemany.
+# Below this many rows a PostgreSQL COPY costs more than an executemany.
 _COPY_THRESHOLD = 64
 
 
@@ -181,10 +191,15 @@ class _DriverForm:
 
     @classmethod
     def of(
-        cls, statement: Executable, column_keys: list[str] | None, dialect: Dialect
+        cls,
+        statement: Executable,
+        column_keys: list[str] | None,
+        dialect: Dialect,
+        *,
+        for_executemany: bool = False,
     ) -> _DriverForm:
         compiled = statement.compile(  # type: ignore[attr-defined]
-            dialect=dialect, column_keys=column_keys
+            dialect=dialect, column_keys=column_keys, for_executemany=for_executemany
         )
         order: list[str] = list(compiled.positiontup or ())
         if not order:  # pragma: no cover - both supported drivers take positional parameters
