@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,9 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 from tidings.store import sqlite_inline
 
@@ -110,7 +113,23 @@ def _configure_sqlite(engine: AsyncEngine, *, synchronous: str, inline: bool = F
             # Each statement is its own implicit read transaction: no BEGIN/COMMIT round trips
             # to the driver thread, which cost more than the reads themselves.
             return
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        statement = f"BEGIN {mode}".strip()
+        if inline:
+            # Straight to the connection: through exec_driver_sql, SQLAlchemy's execution
+            # context and result for one BEGIN cost more than a small transaction's statements.
+            driver = connection.connection.driver_connection
+            assert isinstance(driver, sqlite_inline.InlineConnection)
+            try:
+                if not driver.begin_now(statement):
+                    # Another process writes: wait for its lock in a thread.
+                    await_only(driver.in_thread(driver.begin_now, statement, wait_for_lock=True))
+            except sqlite3.Error as error:
+                # Wrapped as SQLAlchemy wraps what its own statements raise.
+                raise DBAPIError.instance(
+                    statement, (), error, sqlite3.Error, dialect=connection.dialect
+                ) from error
+            return
+        connection.exec_driver_sql(statement)
 
 
 class WriteQueue(asyncio.Lock):
