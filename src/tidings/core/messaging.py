@@ -45,9 +45,9 @@ MAX_PARTS_LIMIT = 255
 MAX_IDEMPOTENCY_KEY = 200
 # SmartDialog's RequestId has up to 1,000 characters, the longest request id an API takes.
 MAX_REQUEST_ID = 1_000
-# The widths of the columns a request id is kept in (messages.request_id, idempotency.key):
-# a longer one is kept as its digest, so it neither fails the batch's insert nor is cut short.
-_REQUEST_ID_WIDTH = 128
+# The width of idempotency.key, the column a replay key is kept in: a longer key is kept as its
+# digest, so it neither fails the batch's insert nor is cut short. A message keeps its request
+# id whole (messages.request_id is MAX_REQUEST_ID wide).
 _IDEMPOTENCY_KEY_WIDTH = 255
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -356,9 +356,6 @@ def prepare_send(
     send_at = request.send_at if scheduled else None
     next_attempt_at = send_at or now
     good = [entry for entry in planned if entry.plan is not None]
-    kept_request_id = (
-        None if request.request_id is None else _fitted(request.request_id, _REQUEST_ID_WIDTH)
-    )
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
     message_rows: list[dict[str, Any]] = []
@@ -395,7 +392,7 @@ def prepare_send(
                 "route_id": None,
                 "customer_data": request.customer_data,
                 "dlr_url": request.dlr_url,
-                "request_id": kept_request_id,
+                "request_id": request.request_id,
                 "error_code": None,
                 "error_detail": None,
                 "max_parts": max_parts,

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import String, Text, text
 from sqlalchemy.engine import Connection
 
 from tidings.store.engine import Database
@@ -19,6 +19,26 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Any constant works; it only has to be the same for every tidings process on one database.
 _MIGRATION_LOCK_ID = 0x7469_6469
+
+
+def compare_column_types(
+    context: MigrationContext,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Alembic's type comparison (None), except that on SQLite a VARCHAR's width is not
+    compared: SQLite keeps no widths, and widening a column there (``0015``) would rebuild its
+    table, and the tables that refer to it, for nothing. PostgreSQL still compares them."""
+    if (
+        context.dialect.name == "sqlite"
+        and isinstance(inspected_type, String)
+        and isinstance(metadata_type, String)
+        and isinstance(inspected_type, Text) == isinstance(metadata_type, Text)
+    ):
+        return False
+    return None
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -51,7 +71,7 @@ async def current_revision(database: Database) -> str | None:
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": compare_column_types})
     return list(compare_metadata(context, Base.metadata))
 
 

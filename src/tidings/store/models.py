@@ -160,7 +160,7 @@ class Message(Base):
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
     customer_data: Mapped[str | None] = mapped_column(String(255))
     dlr_url: Mapped[str | None] = mapped_column(Text)
-    request_id: Mapped[str | None] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(1000))
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_detail: Mapped[str | None] = mapped_column(Text)
     max_parts: Mapped[int] = mapped_column(Integer)

@@ -20,7 +20,8 @@ def request(request_id: str) -> messaging.SendRequest:
 async def test_a_long_request_id_is_stored_with_its_batch_and_replays(database: Database) -> None:
     account = await accounts.create_account(database, "Long ids", region="FI")
     longest = "r" * messaging.MAX_REQUEST_ID
-    # Wider than the column that keeps a message's request id, stored with an ordinary send.
+    # Wider than the column that keeps a replay key (kept as its digest), stored with an
+    # ordinary send.
     long_send = messaging.prepare_send(account, request(longest))
     ordinary = messaging.prepare_send(account, request("short-1"))
 
@@ -36,6 +37,9 @@ async def test_a_long_request_id_is_stored_with_its_batch_and_replays(database: 
     assert not other.replayed
     stored, _ = await messaging.list_messages(database, account, limit=10)
     assert len(stored) == 3
+    # Each message shows the request id it was sent with, whole.
+    shown = await messaging.get_message(database, account, first.recipients[0].id or "")
+    assert shown.message.request_id == longest
 
 
 async def test_a_request_id_longer_than_any_api_takes_is_refused(database: Database) -> None:

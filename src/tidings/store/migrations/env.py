@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from tidings.store.migrate import compare_column_types
 from tidings.store.models import Base
 
 config = context.config
@@ -16,7 +17,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_column_types,
     )
     with context.begin_transaction():
         context.run_migrations()
