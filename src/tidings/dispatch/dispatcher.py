@@ -128,6 +128,9 @@ class _RouteRunner:
     def __init__(self, dispatcher: Dispatcher, route: RouteRecord) -> None:
         self.dispatcher = dispatcher
         self.route = route
+        # Runners are made inside the running loop. Asked for again per message, the loop
+        # costs a getpid() system call each time (asyncio checks it is not a forked copy).
+        self._loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[store.ClaimedMessage] = asyncio.Queue()
         self.reassembler = Reassembler(dispatcher.config.reassembly_timeout)
         metrics = dispatcher.metrics
@@ -182,7 +185,7 @@ class _RouteRunner:
 
     async def _submit(self, message: store.ClaimedMessage) -> SubmitOutcome:
         dispatcher = self.dispatcher
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         started = loop.time()
         already = dispatcher.already_sent.pop(message.id, None)
         try:

@@ -116,6 +116,9 @@ class StatusWriter:
         self._receipt_arrived = asyncio.Event()  # set by receipts and inbound messages only
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Set by start(); a future per receipt is made on it without asking asyncio for the
+        # running loop, which costs a getpid() system call each time.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- producers ----------------------------------------------------------------------------
 
@@ -136,7 +139,8 @@ class StatusWriter:
         return self._waiter(self._pending.inbound_waiters)
 
     def _waiter(self, waiters: list[asyncio.Future[None]]) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = self._loop or asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         waiters.append(future)
         self._wakeup.set()
         self._receipt_arrived.set()
@@ -145,7 +149,8 @@ class StatusWriter:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run())
 
     async def stop(self, timeout: float = 15.0) -> None:
         """Write what is pending, then stop.

@@ -147,12 +147,16 @@ class EsmeClient:
         self._bound_changed: asyncio.Event | None = None
         self._stopping = False
         self._rng = random.Random()
+        # Set by start(). Read per submit: asking asyncio for the running loop costs a getpid()
+        # system call each time.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self, wait: float | None = 10.0) -> None:
         """Start every bind; with ``wait``, return once one can submit (raise if none does)."""
         self._bound_changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         mode = self.config.bind_mode
         index = 0
         for _ in range(self.config.binds):
@@ -221,7 +225,7 @@ class EsmeClient:
         came up within ``wait_for_bind`` (default: the response timeout).
         """
         delay = self.config.throttle_initial
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         give_up_at = loop.time() + self.config.throttle_give_up_after
         while True:
             transmitters = self._transmitters
