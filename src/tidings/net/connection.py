@@ -46,8 +46,9 @@ _FLUSH_EVERY = 64
 _ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
 _UNBIND = int(CommandId.UNBIND)
 
-# A request handler returns the response PDU at once, or an awaitable of it.
-RequestHandler = Callable[["SmppProtocol", Pdu], Pdu | Awaitable[Pdu]]
+# A request handler returns the response PDU at once, an awaitable of it, or None when it
+# answers later itself through SmppProtocol.respond.
+RequestHandler = Callable[["SmppProtocol", Pdu], Pdu | Awaitable[Pdu] | None]
 # Told the outcome of a request sent with send_request_callback: the response, or the error
 # (ConnectionLost, ResponseTimeout) that a future would have raised.
 ResponseCallback = Callable[[Pdu | TidingsError], None]
@@ -308,6 +309,8 @@ class SmppProtocol(asyncio.Protocol):
         if isinstance(result, Pdu):
             self._send_now(result, now)
             return
+        if result is None:
+            return  # the handler calls respond() when it has the answer
         task = self._loop.create_task(self._respond_later(pdu, result))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -319,6 +322,12 @@ class SmppProtocol(asyncio.Protocol):
             log.exception("request handler failed", connection=self.name)
             # A temporary application error: the peer keeps the PDU and tries again later.
             response = response_for(request, CommandStatus.ESME_RX_T_APPN)
+        if self._transport is not None:
+            self._send_now(response, self._loop.time())
+
+    def respond(self, response: Pdu) -> None:
+        """Send the response to a request whose handler returned None; dropped if the
+        connection is gone (the peer then sends the request again)."""
         if self._transport is not None:
             self._send_now(response, self._loop.time())
 

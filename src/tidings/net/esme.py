@@ -281,7 +281,7 @@ class EsmeClient:
 
     # --- one bind -----------------------------------------------------------------------------
 
-    def _handle_request(self, protocol: SmppProtocol, pdu: Pdu) -> Pdu | Awaitable[Pdu]:
+    def _handle_request(self, protocol: SmppProtocol, pdu: Pdu) -> Pdu | Awaitable[Pdu] | None:
         if type(pdu) is not DeliverSm and not isinstance(pdu, DeliverSm | DataSm):
             # alert_notification has no response; anything else we do not serve.
             return response_for(pdu, CommandStatus.ESME_RINVCMDID)
@@ -290,6 +290,11 @@ class EsmeClient:
         result = self._on_deliver(pdu)
         if result is None or isinstance(result, int):
             return response_for(pdu, result or _ROK)
+        if isinstance(result, asyncio.Future):
+            # A receipt waiting for its commit (the common case, thousands a second): answered
+            # from the future's callback, without a task and a coroutine for each.
+            result.add_done_callback(functools.partial(_answer_when_done, protocol, pdu))
+            return None
         return self._respond_when_stored(pdu, result)
 
     async def _respond_when_stored(self, pdu: Pdu, pending: Awaitable[int | None]) -> Pdu:
@@ -385,3 +390,18 @@ class EsmeClient:
         self._transmitters = [b for b in self._transmitters if b is not bind]
         if self._on_bind_change is not None:
             self._on_bind_change(self.bound_count)
+
+
+def _answer_when_done(protocol: SmppProtocol, pdu: Pdu, stored: asyncio.Future[int | None]) -> None:
+    """Answer a deliver_sm once the application's future is done, as ``_respond_when_stored``
+    would: its status (None accepts), or a temporary application error if it failed, so the
+    SMSC keeps the PDU and tries again. A cancelled one is not answered (the SMSC resends it)."""
+    if stored.cancelled():
+        return
+    error = stored.exception()
+    if error is not None:
+        log.error("request handler failed", connection=protocol.name, exc_info=error)
+        status = int(CommandStatus.ESME_RX_T_APPN)
+    else:
+        status = stored.result() or _ROK
+    protocol.respond(response_for(pdu, status))
