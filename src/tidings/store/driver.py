@@ -21,7 +21,7 @@ import functools
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -120,7 +120,8 @@ def sqlite_utc_text(value: datetime) -> str:
 def _utc_text(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # The naive form's text is the aware one's without its "+00:00": no datetime is built.
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 async def insert_many(
@@ -139,8 +140,8 @@ async def insert_many(
         return
     dialect = connection.dialect
     form = _insert_form(table, tuple(rows[0]), dialect)
-    parameters = form.parameters(rows)
     if dialect.name == "postgresql":
+        parameters = form.parameters(rows)
         # On the same connection, inside the caller's transaction. COPY is PostgreSQL's bulk
         # path, several times faster than an INSERT executemany; for a few rows asyncpg's
         # executemany of its cached prepared statement costs less. Errors are wrapped as
@@ -161,15 +162,23 @@ async def insert_many(
             )
             raise kind(form.sql, None, error) from error
         return
+    await _sqlite_executemany(connection, form.without_nulls(rows), rows)
+
+
+async def _sqlite_executemany(
+    connection: AsyncConnection, form: _DriverForm, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``form`` once per row, straight to the driver (aiosqlite's or an inline connection), on
+    the connection SQLAlchemy began the transaction on (with its ``BEGIN``). Errors are wrapped
+    as SQLAlchemy would wrap them, so callers catch the same IntegrityError."""
+    parameters = form.parameters(rows)
     sqlite_driver: Any = await driver_connection(connection)
-    # aiosqlite, on the connection SQLAlchemy began the (write) transaction on. Errors are
-    # wrapped as SQLAlchemy would wrap them, so callers catch the same IntegrityError.
     try:
         # Nothing to read: the cursor is left to be collected, as aiosqlite's own helpers do.
         await sqlite_driver.executemany(form.sql, parameters)
     except sqlite3.Error as error:
         raise DBAPIError.instance(
-            form.sql, parameters, error, sqlite3.Error, dialect=dialect
+            form.sql, parameters, error, sqlite3.Error, dialect=connection.dialect
         ) from error
 
 
@@ -188,6 +197,10 @@ class _DriverForm:
     single: bool  # one parameter: ``read_row`` gives the value, not a tuple
     # (position, bind processor) for the parameters whose type converts values (datetimes).
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # Values written into the statement, not taken from the rows.
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    # The forms of this statement with some parameters written as NULL (``without_nulls``).
+    variants: dict[frozenset[str], _DriverForm] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(
@@ -217,11 +230,66 @@ class _DriverForm:
             for name in order
             if compiled.binds[name].value is not None and not compiled.binds[name].required
         }
-        read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*order)
-        if fixed:
-            read_names = read_row
-            read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
-        return cls(str(compiled), tuple(order), read_row, len(order) == 1, tuple(processors))
+        return cls(
+            str(compiled),
+            tuple(order),
+            _row_reader(order, fixed),
+            len(order) == 1,
+            tuple(processors),
+            fixed,
+        )
+
+    def without_nulls(self, rows: Sequence[Mapping[str, Any]]) -> _DriverForm:
+        """On SQLite, this statement with the parameters that are None in every row written
+        as NULL (a statement of another form, compiled once).
+
+        sqlite3 binds None through its adaptation lookup (a tuple, a dict probe and two
+        attribute lookups for every value), a good part of binding a row of a batch whose
+        rows leave the same columns empty (a message just sent has no claim, no retry time,
+        no error). A literal NULL is the same value as a bound one.
+        """
+        first = rows[0]
+        null = frozenset(
+            name
+            for name in self.columns
+            if name not in self.fixed
+            and first[name] is None
+            and all(row[name] is None for row in rows)
+        )
+        if not null:
+            return self
+        variant = self.variants.get(null)
+        if variant is None:
+            variant = self.variants[null] = self._with_null(null)
+        return variant
+
+    def _with_null(self, null: frozenset[str]) -> _DriverForm:
+        pieces = self.sql.split("?")
+        kept = [name for name in self.columns if name not in null]
+        if len(pieces) != len(self.columns) + 1 or not kept:
+            return self  # not qmark placeholders only (never so on SQLite), or nothing bound
+        sql = [pieces[0]]
+        position: dict[int, int] = {}
+        for index, name in enumerate(self.columns):
+            if name in null:
+                sql.append("NULL")
+            else:
+                position[index] = len(position)
+                sql.append("?")
+            sql.append(pieces[index + 1])
+        processors = tuple(
+            (position[index], processor)
+            for index, processor in self.processors
+            if index in position
+        )
+        return _DriverForm(
+            "".join(sql),
+            tuple(kept),
+            _row_reader(kept, self.fixed),
+            len(kept) == 1,
+            processors,
+            self.fixed,
+        )
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """Each row as positional parameters, its values converted as the column types would.
@@ -254,6 +322,16 @@ class _DriverForm:
         return parameters
 
 
+def _row_reader(
+    names: Sequence[str], fixed: Mapping[str, Any]
+) -> Callable[[Mapping[str, Any]], Any]:
+    read_row: Callable[[Mapping[str, Any]], Any] = itemgetter(*names)
+    if fixed:
+        read_names = read_row
+        read_row = lambda row: read_names({**fixed, **row})  # noqa: E731
+    return read_row
+
+
 class BulkStatement:
     """A hot statement run as one driver-level executemany.
 
@@ -282,6 +360,11 @@ class BulkStatement:
         if not rows:
             return
         form = self._form(connection.dialect)
+        if connection.dialect.name == "sqlite":
+            # Straight to the driver, as insert_many: SQLAlchemy's execution of a driver-level
+            # statement still costs a greenlet and an execution context a statement.
+            await _sqlite_executemany(connection, form.without_nulls(rows), rows)
+            return
         await connection.exec_driver_sql(form.sql, form.parameters(rows))
 
     async def fetch(
