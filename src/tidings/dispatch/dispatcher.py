@@ -13,12 +13,14 @@ import contextlib
 import os
 import random
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from tidings.core import routing
 from tidings.core.lifecycle import MessageStatus
@@ -78,8 +80,30 @@ class DispatcherConfig:
     receipt_write_batch: int = 300
 
 
+class _FoldFirst(Collector):
+    """Registered ahead of the dispatcher's metrics: folds the counts kept in plain integers
+    into them just before the registry collects them."""
+
+    def __init__(self, fold: Callable[[], None]) -> None:
+        self._fold = fold
+
+    def describe(self) -> list[Metric]:
+        return []  # names nothing, so registering it does not collect
+
+    def collect(self) -> list[Metric]:
+        self._fold()
+        return []
+
+
 class DispatchMetrics:
     def __init__(self, registry: CollectorRegistry | None) -> None:
+        # The per-message counts (accepted submits, receipts by state) are kept in plain
+        # integers and folded into their counters when the registry is collected, and when
+        # their route runner stops: a counter's inc() takes a lock and a few checks, several
+        # microseconds per message sent.
+        self.folds: list[Callable[[], None]] = []
+        if registry is not None:
+            registry.register(_FoldFirst(self.fold))
         self.submits = Counter(
             "tidings_submits",
             "submit_sm answered, by outcome",
@@ -121,6 +145,10 @@ class DispatchMetrics:
             "tidings_dispatch_in_flight", "Messages claimed by this dispatcher", registry=registry
         )
 
+    def fold(self) -> None:
+        for fold in self.folds:
+            fold()
+
 
 class _RouteRunner:
     """One route: its ESME client, its queue of claimed messages and the workers draining it."""
@@ -157,6 +185,20 @@ class _RouteRunner:
         self._receipts = {
             state: metrics.receipts.labels(state=state.value) for state in ReceiptState
         }
+        # Counted here, folded into the two series above (see DispatchMetrics).
+        self._accepted_count = 0
+        self._receipt_counts = dict.fromkeys(ReceiptState, 0)
+        metrics.folds.append(self._fold_counts)
+
+    def _fold_counts(self) -> None:
+        if self._accepted_count:
+            accepted, self._accepted_count = self._accepted_count, 0
+            self._accepted.inc(accepted)
+        counts = self._receipt_counts
+        for state, count in counts.items():
+            if count:
+                counts[state] = 0
+                self._receipts[state].inc(count)
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -171,6 +213,10 @@ class _RouteRunner:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
         await self.client.stop()
+        self._fold_counts()
+        folds = self.dispatcher.metrics.folds
+        if self._fold_counts in folds:
+            folds.remove(self._fold_counts)
 
     async def _work(self) -> None:
         dispatcher = self.dispatcher
@@ -229,7 +275,7 @@ class _RouteRunner:
                 name_of_status,
                 f"SMSC refused part {part.seq}: {name_of_status}",
             )
-        self._accepted.inc(len(parts))
+        self._accepted_count += len(parts)
         self._latency.observe(loop.time() - started)
         return SubmitOutcome(message, MessageStatus.SENT, _now(), sent)
 
@@ -258,7 +304,7 @@ class _RouteRunner:
                 log.warning("unreadable receipt", route=self.route.name, error=exc.message)
                 dispatcher.metrics.unmatched_receipts.inc()
                 return 0
-            self._receipts[receipt.state].inc()
+            self._receipt_counts[receipt.state] += 1
             return dispatcher.writer.receipt(
                 ReceiptOutcome(receipt.message_id, receipt.state, receipt.error_code, _now())
             )
