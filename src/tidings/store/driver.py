@@ -374,5 +374,17 @@ class BulkStatement:
     ) -> list[tuple[Any, ...]]:
         """The statement once; its rows as the driver returns them (no type conversion)."""
         form = self._form(connection.dialect)
-        result = await connection.exec_driver_sql(form.sql, form.parameters([parameters])[0])
+        values = form.parameters([parameters])[0]
+        if connection.dialect.name == "sqlite":
+            # Straight to the driver (see run): a claim's thousand rows come back as the
+            # driver's tuples, without a SQLAlchemy row built for each.
+            sqlite_driver: Any = await driver_connection(connection)
+            try:
+                rows = await sqlite_driver.execute_fetchall(form.sql, values)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(
+                    form.sql, values, error, sqlite3.Error, dialect=connection.dialect
+                ) from error
+            return [tuple(row) for row in rows]
+        result = await connection.exec_driver_sql(form.sql, values)
         return [tuple(row) for row in result.fetchall()]
