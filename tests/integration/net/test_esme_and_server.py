@@ -236,6 +236,39 @@ async def test_deliver_sm_status_comes_from_the_application(
     await client.stop()
 
 
+async def test_deliver_sm_answered_by_a_future_waits_for_it(
+    smsc: tuple[SmscServer, Recorder],
+) -> None:
+    # The status writer answers with a future that completes once the receipt is committed:
+    # the SMSC hears nothing before that, and a temporary error if storing it failed.
+    server, recorder = smsc
+    loop = asyncio.get_running_loop()
+    pending: list[asyncio.Future[int | None]] = []
+    both_arrived = asyncio.Event()
+
+    def on_deliver(pdu: DeliverSm | object) -> asyncio.Future[int | None]:
+        future: asyncio.Future[int | None] = loop.create_future()
+        pending.append(future)
+        if len(pending) == 2:
+            both_arrived.set()
+        return future
+
+    client = EsmeClient(config(server), on_deliver=on_deliver)  # type: ignore[arg-type]
+    await client.start()
+    conn = recorder.connections[0]
+    stored = asyncio.ensure_future(conn.request(DeliverSm(source_addr="3584", short_message=b"a")))
+    failed = asyncio.ensure_future(conn.request(DeliverSm(source_addr="3584", short_message=b"b")))
+    await both_arrived.wait()
+    assert not stored.done() and not failed.done()
+    pending[0].set_result(None)
+    pending[1].set_exception(RuntimeError("database unavailable"))
+    ok, refused = await stored, await failed
+    assert isinstance(ok, DeliverSmResp)
+    assert ok.command_status == 0
+    assert refused.command_status == CommandStatus.ESME_RX_T_APPN
+    await client.stop()
+
+
 async def test_transmitter_receiver_pair(smsc: tuple[SmscServer, Recorder]) -> None:
     server, recorder = smsc
     client = EsmeClient(config(server, bind_mode=BindMode.TRANSMITTER_RECEIVER, binds=2))
