@@ -318,18 +318,22 @@ class SmppProtocol(asyncio.Protocol):
     async def _respond_later(self, request: Pdu, pending: Awaitable[Pdu]) -> None:
         try:
             response = await pending
-        except Exception:
-            log.exception("request handler failed", connection=self.name)
-            # A temporary application error: the peer keeps the PDU and tries again later.
-            response = response_for(request, CommandStatus.ESME_RX_T_APPN)
+        except Exception as error:
+            response = self.failure_response(request, error)
+        self.respond(response)
+
+    def respond(self, response: Pdu) -> None:
+        """Send the response to a request answered later (its handler returned an awaitable,
+        or None and calls this itself); dropped if the connection is gone (the peer then sends
+        the request again)."""
         if self._transport is not None:
             self._send_now(response, self._loop.time())
 
-    def respond(self, response: Pdu) -> None:
-        """Send the response to a request whose handler returned None; dropped if the
-        connection is gone (the peer then sends the request again)."""
-        if self._transport is not None:
-            self._send_now(response, self._loop.time())
+    def failure_response(self, request: Pdu, error: BaseException) -> Pdu:
+        """The answer to a request whose handler failed after it returned: logged, and a
+        temporary application error, so the peer keeps the PDU and tries again later."""
+        log.error("request handler failed", connection=self.name, exc_info=error)
+        return response_for(request, CommandStatus.ESME_RX_T_APPN)
 
     def _send_now(self, pdu: Pdu, now: float) -> None:
         try:

@@ -394,14 +394,12 @@ class EsmeClient:
 
 def _answer_when_done(protocol: SmppProtocol, pdu: Pdu, stored: asyncio.Future[int | None]) -> None:
     """Answer a deliver_sm once the application's future is done, as ``_respond_when_stored``
-    would: its status (None accepts), or a temporary application error if it failed, so the
-    SMSC keeps the PDU and tries again. A cancelled one is not answered (the SMSC resends it)."""
+    and the protocol's task would: its status (None accepts), or the protocol's answer to a
+    failed handler. A cancelled one is not answered (the SMSC resends it)."""
     if stored.cancelled():
         return
     error = stored.exception()
     if error is not None:
-        log.error("request handler failed", connection=protocol.name, exc_info=error)
-        status = int(CommandStatus.ESME_RX_T_APPN)
+        protocol.respond(protocol.failure_response(pdu, error))
     else:
-        status = stored.result() or _ROK
-    protocol.respond(response_for(pdu, status))
+        protocol.respond(response_for(pdu, stored.result() or _ROK))

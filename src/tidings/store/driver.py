@@ -80,14 +80,22 @@ async def fetch_rows(
     if connection.dialect.name == "postgresql":
         driver = await asyncpg_connection(connection)
         return [tuple(record) for record in await driver.fetch(query.postgresql, *params)]
-    sqlite_driver: Any = await driver_connection(connection)
     values = tuple(json.dumps(p) if isinstance(p, list) else p for p in params)
+    return await _sqlite_fetch(connection, query.sqlite, values)
+
+
+async def _sqlite_fetch(
+    connection: AsyncConnection, sql: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """``sql`` on the driver under ``connection`` (aiosqlite's or an inline connection), its
+    rows as tuples; errors wrapped as SQLAlchemy would wrap them, so callers catch the same
+    exceptions."""
+    sqlite_driver: Any = await driver_connection(connection)
     try:
-        return [tuple(row) for row in await sqlite_driver.execute_fetchall(query.sqlite, values)]
+        return [tuple(row) for row in await sqlite_driver.execute_fetchall(sql, values)]
     except sqlite3.Error as error:
-        # Wrapped as SQLAlchemy would wrap it, so callers catch the same exceptions.
         raise DBAPIError.instance(
-            query.sqlite, values, error, sqlite3.Error, dialect=connection.dialect
+            sql, values, error, sqlite3.Error, dialect=connection.dialect
         ) from error
 
 
@@ -378,13 +386,6 @@ class BulkStatement:
         if connection.dialect.name == "sqlite":
             # Straight to the driver (see run): a claim's thousand rows come back as the
             # driver's tuples, without a SQLAlchemy row built for each.
-            sqlite_driver: Any = await driver_connection(connection)
-            try:
-                rows = await sqlite_driver.execute_fetchall(form.sql, values)
-            except sqlite3.Error as error:
-                raise DBAPIError.instance(
-                    form.sql, values, error, sqlite3.Error, dialect=connection.dialect
-                ) from error
-            return [tuple(row) for row in rows]
+            return await _sqlite_fetch(connection, form.sql, values)
         result = await connection.exec_driver_sql(form.sql, values)
         return [tuple(row) for row in result.fetchall()]

@@ -120,9 +120,9 @@ def _configure_sqlite(engine: AsyncEngine, *, synchronous: str, inline: bool = F
             driver = connection.connection.driver_connection
             assert isinstance(driver, sqlite_inline.InlineConnection)
             try:
-                if not driver.begin_now(statement):
-                    # Another process writes: wait for its lock in a thread.
-                    await_only(driver.in_thread(driver.begin_now, statement, wait_for_lock=True))
+                waiting = driver.begin_now(statement)
+                if waiting is not None:  # another process writes: its lock, waited for in a thread
+                    await_only(waiting)
             except sqlite3.Error as error:
                 # Wrapped as SQLAlchemy wraps what its own statements raise.
                 raise DBAPIError.instance(

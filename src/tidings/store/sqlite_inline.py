@@ -38,7 +38,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -286,16 +286,18 @@ class InlineConnection:
             return await self._worker.run(waiting)
         return await self._worker.run(call, *args)
 
-    def begin_now(self, sql: str) -> bool:
-        """Run ``sql`` (a BEGIN) at once, as SQLAlchemy's begin event does it; False if another
-        process holds the lock, and it has to be run with :meth:`in_thread`, waiting."""
+    def begin_now(self, sql: str) -> Awaitable[Any] | None:
+        """Run ``sql`` (a BEGIN) at once, as SQLAlchemy's begin event, which cannot await, does
+        it: None once done, or, if another process holds the lock, the awaitable that runs it
+        in a thread once the lock is free (and raises if it never is)."""
+        connection = self._open()
         try:
-            self._open().execute(sql)
+            connection.execute(sql)
         except sqlite3.OperationalError as error:
-            if _is_busy(error):
-                return False
-            raise
-        return True
+            if not _is_busy(error):
+                raise
+            return self.in_thread(connection.execute, sql, wait_for_lock=True)
+        return None
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._open().cursor())
