@@ -14,10 +14,9 @@ import typer
 from rich.console import Console
 
 from tidings.config import Settings
-from tidings.core.setup import prepare_database
 from tidings.errors import TidingsError
 from tidings.store.engine import Database
-from tidings.store.migrate import current_revision
+from tidings.store.migrate import current_revision, upgrade
 
 T = TypeVar("T")
 
@@ -31,6 +30,9 @@ class ExitCode(IntEnum):
 def run_with_database(operation: Callable[[Database, Settings], Awaitable[T]]) -> T:
     """Run ``operation`` on a migrated database from the environment's settings.
 
+    Routes are left as they are: only ``serve`` sets up the simulator's route, and only the route
+    commands change routes.
+
     Domain errors become one line on stderr and exit code 1.
     """
     settings = Settings()
@@ -40,7 +42,7 @@ def run_with_database(operation: Callable[[Database, Settings], Awaitable[T]]) -
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         try:
-            await prepare_database(database, settings)
+            await upgrade(database)
             return await operation(database, settings)
         finally:
             await database.close()
@@ -69,7 +71,7 @@ def print_json(value: Any) -> None:
 
 
 def migrate() -> None:
-    """Create or upgrade the database schema and ensure the simulator route."""
+    """Create or upgrade the database schema."""
 
     async def operation(database: Database, settings: Settings) -> str | None:
         return await current_revision(database)

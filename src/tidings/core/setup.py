@@ -1,5 +1,10 @@
-"""Getting a database ready: schema migrations, the default simulator route, and the routes and
-senders of the configuration file when there is one."""
+"""Getting a database ready for a service: schema migrations, the embedded simulator's route, and
+the routes and senders of the configuration file when there is one.
+
+Only a starting service does all of it. CLI commands only migrate (``tidings.store.migrate``):
+run from another terminal without the service's variables, they would point the simulator route at
+their own default port and cut the running service off from its simulator.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,10 @@ from tidings.store.migrate import upgrade
 
 
 async def prepare_database(database: Database, settings: Settings) -> None:
-    """Migrate to the newest schema and make sure the ``simulator`` route exists.
+    """Migrate to the newest schema, point the ``simulator`` route at this service's simulator
+    port and apply the configuration file.
 
-    Run by ``tidings migrate`` and at service start; both steps do nothing when already done.
+    Run at service start; every step does nothing when already done.
     """
     await upgrade(database)
     await ensure_simulator_route(database, port=settings.simulator_port)

@@ -98,11 +98,14 @@ def test_routes_add_list_remove(tidings) -> None:  # type: ignore[no-untyped-def
         "udh16",
     )
     assert "password" not in route
+    # Only a starting service sets up the simulator's route: the first route is the default.
+    spare = ("--host", "smsc2.example.net", "--port", "2775", "--system-id", "acme")
+    assert tidings("routes", "add", "spare", *spare).exit_code == 0
     names = [r["name"] for r in json.loads(tidings("routes", "list", "--json").stdout)]
-    assert names == ["carrier", "simulator"]
-    assert tidings("routes", "remove", "simulator").exit_code == 1  # the default route
-    assert tidings("routes", "remove", "carrier").exit_code == 0
-    assert "carrier" not in tidings("routes", "list").stdout
+    assert names == ["carrier", "spare"]
+    assert tidings("routes", "remove", "carrier").exit_code == 1  # the default route
+    assert tidings("routes", "remove", "spare").exit_code == 0
+    assert "spare" not in tidings("routes", "list").stdout
     too_long = tidings("routes", "add", "x", "--host", "h", "--port", "1", "--system-id", "s" * 16)
     assert too_long.exit_code == 1
 
