@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # A campaign completes when a message sent this long ago still has no receipt.
     campaign_receipt_wait_seconds: float = Field(default=72 * 3600.0, gt=0)
     outbox_batch_size: int = Field(default=256, ge=1)
+    # The web console at / (console/): a signed-in browser stays signed in this long idle;
+    # sign-in attempts are limited per client address and per e-mail address.
+    console: bool = True
+    console_session_idle_seconds: float = Field(default=12 * 3600.0, gt=0)
+    console_signin_rate: str = "10/5 minutes"
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:

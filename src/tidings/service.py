@@ -17,11 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from tidings.api import create_app
 from tidings.config import Role, Settings
+from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.delivery_health import record_delivery_health
@@ -76,6 +77,52 @@ def _write_private_json(path: Path, credentials: DemoCredentials) -> None:
         )
 
 
+DEMO_CONSOLE_FILE = "demo-console.json"
+DEMO_CONSOLE_EMAIL = "demo@example.com"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    email: str
+    password: str
+
+
+async def ensure_demo_console_user(
+    database: Database, data_dir: Path, account_id: str
+) -> DemoLogin:
+    """The console user ``make run`` prints: an owner of the demo account. Like the API secret,
+    its password is hashed in the database and kept in plain only in
+    ``<data_dir>/demo-console.json`` (mode 0600)."""
+    path = data_dir / DEMO_CONSOLE_FILE
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return DemoLogin(saved["email"], saved["password"])
+    password = console_users.generate_password()
+    if await console_users.find_user(database, DEMO_CONSOLE_EMAIL) is None:
+        await console_users.create_user(
+            database,
+            account_id,
+            DEMO_CONSOLE_EMAIL,
+            password,
+            role=console_users.ConsoleRole.OWNER,
+            name="Demo",
+        )
+    else:  # the file was removed: a new password, so the printed one works
+        await console_users.reset_password(database, DEMO_CONSOLE_EMAIL, password)
+    login = DemoLogin(DEMO_CONSOLE_EMAIL, password)
+    await asyncio.to_thread(
+        _write_private, path, {"email": login.email, "password": login.password}
+    )
+    return login
+
+
+def _write_private(path: Path, content: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(content, file, indent=2)
+
+
 def read_demo_credentials(data_dir: Path) -> DemoCredentials | None:
     path = data_dir / DEMO_CREDENTIALS_FILE
     if not path.exists():
@@ -100,7 +147,9 @@ class Service:
         self.campaigns: CampaignRunner | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
+        self.demo_login: DemoLogin | None = None
         self._http: EmbeddedHttpServer | None = None
+        self._app: FastAPI | None = None
 
     @property
     def runs_api(self) -> bool:
@@ -115,6 +164,10 @@ class Service:
         await prepare_database(self.database, settings)
         if demo_account:
             self.demo = await ensure_demo_account(self.database, settings.data_dir)
+            if settings.console:
+                self.demo_login = await ensure_demo_console_user(
+                    self.database, settings.data_dir, self.demo.account_id
+                )
         if settings.simulator and self.runs_dispatcher:
             self.simulator = Simulator(
                 SimulatorConfig(
@@ -164,7 +217,9 @@ class Service:
             registry=self.registry,
             on_accepted=notify,
             routers=routers,
+            simulator=self.simulator,
         )
+        self._app = app
         self._http = await EmbeddedHttpServer.start(
             app, self.settings.http_host, self.settings.http_port
         )
@@ -173,6 +228,10 @@ class Service:
     async def stop(self) -> None:
         """API first (no new work), then the dispatcher (finishes and records in-flight work),
         then the simulator, then the database."""
+        console = None if self._app is None else getattr(self._app.state, "console", None)
+        if console is not None:
+            # Live streams never end by themselves; the HTTP server would wait for them.
+            await console.close()
         if self._http is not None:
             await self._http.stop()
         if self.campaigns is not None:

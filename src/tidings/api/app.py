@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -33,6 +34,9 @@ from tidings.core.intake import Intake
 from tidings.core.setup import prepare_database
 from tidings.store.engine import Database
 
+if TYPE_CHECKING:
+    from tidings.simulator import Simulator
+
 
 def create_app(
     settings: Settings,
@@ -42,6 +46,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     on_accepted: Callable[[], None] | None = None,
     routers: Sequence[APIRouter] = (),
+    simulator: Simulator | None = None,
 ) -> FastAPI:
     """Build the HTTP app.
 
@@ -49,7 +54,9 @@ def create_app(
     then owns and closes), migrates it unless ``migrate`` is false, and builds the per-app
     authenticator, rate limiter and metrics registry (or uses ``registry``, shared with a
     dispatcher in the same process). ``on_accepted`` is called after new messages are stored;
-    ``routers`` are mounted as they are (the embedded simulator's endpoints).
+    ``routers`` are mounted as they are (the embedded simulator's endpoints). The web console
+    is served at ``/`` unless ``settings.console`` is off; ``simulator`` is the embedded SMSC
+    when it runs in this process, shown on the console's simulator page.
     """
 
     @asynccontextmanager
@@ -112,6 +119,11 @@ def create_app(
     app.include_router(campaigns.router)
     for router in routers:
         app.include_router(router)
+    if settings.console:
+        # Imported here: the console's templates and pages are not loaded without it.
+        from tidings.console import install_console
+
+        install_console(app, simulator=simulator)
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:

@@ -17,6 +17,7 @@ from tidings.cli import (
     senders,
     serve,
     simulator,
+    users,
 )
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ app.add_typer(messages.app, name="messages")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(simulator.app, name="simulator")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

@@ -60,6 +60,8 @@ def serve(
         console.print(f"[bold green]tidings[/] is running ({service.role.value})")
         if service.http_port is not None:
             base = f"http://{settings.http_host}:{service.http_port}"
+            if settings.console:
+                console.print(f"  console   {base}/")
             console.print(f"  API       {base}")
             console.print(f"  API docs  {base}/docs")
         if service.simulator is not None:
@@ -70,6 +72,11 @@ def serve(
             console.print(f"  demo account {service.demo.account_id}")
             console.print(f"  API key     {service.demo.key_id}")
             console.print(f"  API secret  {service.demo.secret}")
+            if service.demo_login is not None:
+                console.print(
+                    f"  console login {service.demo_login.email} "
+                    f"password {service.demo_login.password}"
+                )
             console.print(
                 '  try: [cyan]tidings send --from Tidings --to +358401234567 "Hei maailma"[/]'
             )

@@ -44,3 +44,9 @@ def random_token(nbytes: int) -> str:
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(chars).lower()
+
+
+def id_floor(millis: int) -> str:
+    """The smallest id made at or after ``millis`` (ms since the epoch): ``id >= id_floor(t)``
+    selects rows created since t through an index on the id."""
+    return _encode((millis & ((1 << 48) - 1)) << _RANDOM_BITS)

@@ -766,3 +766,46 @@ class ChannelConsent(Base):
 
 
 channel_consents = _table(ChannelConsent)
+
+
+# --- web console ---
+
+
+class ConsoleUser(Base):
+    """A person who signs in to the web console: an e-mail and an argon2 password hash, one
+    account, and a role in it (``core/console_users.py`` says what each role may do)."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Lower case; one console user per address across all accounts, so sign-in needs no account.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds the token; only its SHA-256 is stored, so the
+    table leaks no usable session. The CSRF token belongs to the session it protects."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    # Idle expiry, pushed forward as the session is used, never past absolute_expires_at.
+    expires_at: Mapped[datetime]
+    absolute_expires_at: Mapped[datetime]
+
+
+console_users = _table(ConsoleUser)
+console_sessions = _table(ConsoleSession)

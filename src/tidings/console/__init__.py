@@ -1,0 +1,35 @@
+"""The web console: pages for people, served by the service at ``/`` beside the API.
+
+Server-rendered (Jinja2) with a little of our own JavaScript for live updates (Server-Sent
+Events) and counters; no build step, nothing from a CDN. Pages call the same core functions as
+the API; none runs a query of its own. ``web`` holds the machinery every page shares (sessions,
+CSRF, errors as pages), one module per area holds its pages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from tidings.console import auth, dashboard, events
+from tidings.console.web import ConsoleState, build_templates
+
+if TYPE_CHECKING:
+    from tidings.simulator import Simulator
+
+__all__ = ["install_console"]
+
+
+def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> ConsoleState:
+    """Add the console's pages and static files to ``app``; ``simulator`` is the embedded
+    SMSC when it runs in this process (its handsets are shown live)."""
+    state = ConsoleState(templates=build_templates(), extras={"simulator": simulator})
+    app.state.console = state
+    for router in (auth.public, auth.router, dashboard.router, events.router):
+        app.include_router(router)
+    app.mount(
+        "/static", StaticFiles(packages=[("tidings.console", "static")]), name="console-static"
+    )
+    return state

@@ -1,0 +1,131 @@
+/* tidings console: progressive enhancement. Every page works without this file; with it,
+   pages update live (Server-Sent Events from /live), counters count as you type, and the
+   theme follows your choice. Loaded in <head> so the chosen theme applies before paint. */
+"use strict";
+
+(function theme() {
+  var saved = null;
+  try { saved = localStorage.getItem("tidings-theme"); } catch (e) { /* private mode */ }
+  if (saved === "light" || saved === "dark") document.documentElement.dataset.theme = saved;
+})();
+
+var tidings = (function () {
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function currentTheme() {
+    var chosen = document.documentElement.dataset.theme;
+    if (chosen) return chosen;
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  function setupTheme() {
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (button) {
+      var update = function () { button.setAttribute("aria-pressed", currentTheme() === "dark" ? "true" : "false"); };
+      update();
+      button.addEventListener("click", function () {
+        var next = currentTheme() === "dark" ? "light" : "dark";
+        document.documentElement.dataset.theme = next;
+        try { localStorage.setItem("tidings-theme", next); } catch (e) { /* ignore */ }
+        update();
+      });
+    });
+  }
+
+  function setupNav() {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var nav = document.getElementById("sidenav");
+    if (!toggle || !nav) return;
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // Re-read a region's HTML from its data-fragment URL, at most once per `wait` ms.
+  var pending = new Map();
+  function refresh(region, wait) {
+    if (pending.has(region)) return;
+    pending.set(region, setTimeout(function () {
+      pending.delete(region);
+      var url = region.dataset.fragment;
+      fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : null;
+          region.innerHTML = html;
+          if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+          region.dispatchEvent(new CustomEvent("tidings:refreshed", { bubbles: true }));
+        });
+    }, wait));
+  }
+
+  function refreshRegions(topic) {
+    document.querySelectorAll("[data-refresh-on]").forEach(function (region) {
+      if (region.dataset.refreshOn.split(" ").indexOf(topic) >= 0) refresh(region, Number(region.dataset.refreshWait || 700));
+    });
+  }
+
+  function updateStatus(data) {
+    document.querySelectorAll('[data-message-id="' + data.id + '"] [data-status]').forEach(function (badge) {
+      if (badge.dataset.status === data.status) return;
+      badge.className = badge.className.replace(/status-[a-z]+/, "status-" + data.status);
+      badge.dataset.status = data.status;
+      badge.textContent = data.status;
+      badge.classList.add("changed");
+    });
+  }
+
+  var handlers = {};
+  function on(topic, handler) { (handlers[topic] = handlers[topic] || []).push(handler); }
+
+  function setupLive() {
+    var topics = (document.body.dataset.live || "").split(" ").filter(Boolean);
+    if (!topics.length || !window.EventSource) return;
+    var indicator = document.querySelector("[data-live-indicator]");
+    var source = new EventSource("/live?topics=" + encodeURIComponent(topics.join(",")));
+    source.addEventListener("open", function () {
+      if (indicator) { indicator.hidden = false; indicator.dataset.state = "live"; indicator.textContent = "live"; }
+    });
+    source.addEventListener("error", function () {
+      if (indicator) { indicator.dataset.state = "lost"; indicator.textContent = "reconnecting"; }
+    });
+    topics.concat(["resync"]).forEach(function (topic) {
+      source.addEventListener(topic, function (event) {
+        var data = {};
+        try { data = JSON.parse(event.data || "{}"); } catch (e) { /* keep {} */ }
+        if (topic === "status") updateStatus(data);
+        (handlers[topic] || []).forEach(function (handler) { handler(data); });
+        if (topic === "resync") { topics.forEach(refreshRegions); } else { refreshRegions(topic); }
+      });
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  function debounce(fn, wait) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, wait);
+    };
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; }); });
+  }
+
+  var setups = [setupTheme, setupNav, setupLive];
+  function ready(fn) { setups.push(fn); }
+  document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
+
+  return { on: on, ready: ready, refresh: refresh, debounce: debounce, postJson: postJson, csrfToken: csrfToken };
+})();
