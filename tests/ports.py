@@ -49,3 +49,21 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError(f"no free TCP port on 127.0.0.1 in {_LOW}-{_HIGH}")
+
+
+def free_udp_port(*, even: bool = False) -> int:
+    """A UDP port of 127.0.0.1, outside the ephemeral range, that nothing was bound to just now.
+
+    ``even`` for an RTP port (RTCP takes the odd one above it, RFC 3550 §11).
+    """
+    for _ in range(_HIGH - _LOW):
+        port = next(_next_candidate)
+        if even and port % 2:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free UDP port on 127.0.0.1 in {_LOW}-{_HIGH}")

@@ -1,0 +1,214 @@
+"""asyncio around ``tidings.rtp``: one UDP socket per call's media, paced by a shared clock.
+
+:class:`MediaClock` is one task per process that wakes every 20 ms on the loop's monotonic
+clock (tick *k* at ``start + k·20 ms``, so lateness never accumulates) and sends each playing
+stream's due packets. One timer for all calls, rather than one per packet, is what lets a
+single core hold a hundred calls. :class:`RtpSession` binds an even port from the
+:class:`~tidings.rtp.ports.PortRange`, sends to the far end's address from the SDP answer,
+and feeds what it receives to an :class:`~tidings.rtp.stream.RtpReceiver`; closing it hands the
+port back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable
+
+import structlog
+
+from tidings.rtp.ports import NoFreePort, PortRange
+from tidings.rtp.stream import PTIME, Pacer, RtpReceiver, RtpSender, frames
+from tidings.sip.sdp import MediaDescription
+
+log = structlog.get_logger("tidings.net")
+
+
+class _Playback:
+    def __init__(self, session: RtpSession, payloads: list[bytes], start: float) -> None:
+        self.session = session
+        self.payloads = payloads
+        self.pacer = Pacer(start)
+        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+
+class MediaClock:
+    """Sends every playing stream's packets when they are due."""
+
+    def __init__(self, interval: float = PTIME) -> None:
+        self.interval = interval
+        self._playing: dict[int, _Playback] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.ticks = 0
+        self.late_ticks = 0  # ticks that woke more than one interval after their time
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for playback in self._playing.values():
+            if not playback.done.done():
+                playback.done.set_result(False)
+        self._playing.clear()
+
+    def next_tick(self, now: float) -> float:
+        return now + self.interval
+
+    def add(self, playback: _Playback) -> None:
+        self._playing[id(playback)] = playback
+        self._wake.set()
+
+    def remove(self, playback: _Playback) -> None:
+        self._playing.pop(id(playback), None)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._playing:
+                self._wake.clear()
+                await self._wake.wait()
+            start = loop.time()
+            tick = 0
+            while self._playing:
+                now = loop.time()
+                if now - (start + tick * self.interval) > self.interval:
+                    self.late_ticks += 1
+                self.ticks += 1
+                for playback in list(self._playing.values()):
+                    self._send_due(playback, now)
+                tick = int((now - start) / self.interval) + 1
+                await asyncio.sleep(max(start + tick * self.interval - loop.time(), 0))
+
+    def _send_due(self, playback: _Playback, now: float) -> None:
+        due = playback.pacer.due(now)
+        first = playback.pacer.sent - due
+        session = playback.session
+        for index in range(first, min(first + due, len(playback.payloads))):
+            session.send_audio(playback.payloads[index])
+        if playback.pacer.sent >= len(playback.payloads):
+            self.remove(playback)
+            if not playback.done.done():
+                playback.done.set_result(True)
+
+
+class RtpSession(asyncio.DatagramProtocol):
+    """One call's media socket."""
+
+    def __init__(self, ports: PortRange, clock: MediaClock) -> None:
+        self.ports = ports
+        self.clock = clock
+        self.port = 0
+        self.local_host = ""
+        self.remote: tuple[str, int] | None = None
+        self.sender: RtpSender | None = None
+        self.receiver = RtpReceiver()
+        self.on_digit: Callable[[str], None] | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._playback: _Playback | None = None
+        self._media: MediaDescription | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def open(self, host: str) -> None:
+        """Bind an even port of the range on ``host``."""
+        loop = self._loop = asyncio.get_running_loop()
+        sock: socket.socket | None = None
+
+        def try_bind(port: int) -> bool:
+            nonlocal sock
+            candidate = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                candidate.bind((host, port))
+            except OSError:
+                candidate.close()
+                return False
+            sock = candidate
+            return True
+
+        self.port = self.ports.acquire(try_bind)
+        assert sock is not None
+        sock.setblocking(False)
+        transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
+        self._transport = transport
+        self.local_host = host
+
+    def start(self, media: MediaDescription) -> None:
+        """The answer came: send to the far end, expect its codec and events."""
+        self._media = media
+        self.remote = (media.address, media.port)
+        self.sender = RtpSender(payload_type=media.codec.payload_type)
+        self.receiver.codec = media.codec.name
+        self.receiver.audio_payload_type = media.codec.payload_type
+        self.receiver.event_payload_type = media.event_payload_type
+
+    @property
+    def codec(self) -> str:
+        return self._media.codec.name if self._media is not None else "PCMU"
+
+    def send_audio(self, payload: bytes) -> None:
+        if self._transport is None or self.remote is None or self.sender is None:
+            return
+        self._transport.sendto(self.sender.audio(payload), self.remote)
+
+    def send_packets(self, packets: list[bytes]) -> None:
+        if self._transport is None or self.remote is None:
+            return
+        for packet in packets:
+            self._transport.sendto(packet, self.remote)
+
+    async def play(self, audio: bytes) -> bool:
+        """Send G.711 ``audio`` (in this session's codec) paced at 20 ms; False if stopped."""
+        assert self._loop is not None
+        self.stop_playing()
+        payloads = frames(audio, self.codec)
+        playback = _Playback(self, payloads, self._loop.time())
+        self._playback = playback
+        self.clock.add(playback)
+        self.clock.start()
+        try:
+            return await playback.done
+        finally:
+            self.clock.remove(playback)
+            if self._playback is playback:
+                self._playback = None
+
+    def stop_playing(self) -> None:
+        playback = self._playback
+        if playback is not None:
+            self.clock.remove(playback)
+            if not playback.done.done():
+                playback.done.set_result(False)
+            self._playback = None
+            if self.sender is not None:
+                self.sender.skip(0)
+
+    def close(self) -> None:
+        self.stop_playing()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self.port:
+            self.ports.release(self.port)
+            self.port = 0
+
+    # --- asyncio.DatagramProtocol -------------------------------------------------------------
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        if self.remote is None or self._loop is None:
+            return  # media before the answer (early media) is not listened to
+        digit = self.receiver.receive(data, self._loop.time())
+        if digit is not None and self.on_digit is not None:
+            self.on_digit(digit)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("rtp.udp_error", error=str(exc))
+
+
+__all__ = ["MediaClock", "NoFreePort", "RtpSession"]
