@@ -83,8 +83,9 @@ async def test_an_answered_call_carries_the_speech_to_sipp_and_back(
     # What SIPp received and sent back is our speech: as long, and the same waveform (after
     # G.711 both ways).
     expected = g711.decode(g711.encode(speech, "PCMU"), "PCMU")
-    assert abs(len(heard) - len(expected)) < 0.3 * 8000
-    assert correlation(expected, heard) > 0.9
+    assert -0.3 * 8000 < len(heard) - len(expected) < 1.0 * 8000, (len(heard), len(expected))
+    similarity = correlation(expected, heard)
+    assert similarity > 0.9, similarity
     # A silent call would not pass: the same check on silence fails.
     assert correlation(expected, np.zeros_like(heard)) < 0.1
     assert report.duration >= len(speech) / 8000

@@ -54,6 +54,8 @@ class Script:
     input_timeout: float = 8.0
     machine_detection: bool = False
     amd: AmdSettings = field(default_factory=AmdSettings)
+    # Before the BYE: the far end's jitter buffer still holds the last words.
+    linger: float = 0.5
     keep_audio: bool = False  # keep what the far end sent (the simulator's and tests' ear)
 
 
@@ -186,6 +188,8 @@ async def _converse(
             report.plays += 1
     if script.require_input and not ended.done() and not waiters.digit.done():
         await _wait_any(script.input_timeout, ended, waiters.digit)
+    if not ended.done():
+        await _wait_any(script.linger, ended)
 
 
 async def _wait_any(delay: float, *futures: asyncio.Future[Any]) -> None:
