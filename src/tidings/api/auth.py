@@ -1,4 +1,9 @@
-"""Authentication (HTTP Basic ``key_id:secret`` or ``Bearer <secret>``), scoping and rate limits."""
+"""Authentication (HTTP Basic ``key_id:secret`` or ``Bearer <secret>``), scoping and rate limits.
+
+An endpoint that only an operator may use depends on :data:`OperatorDep` (with
+:data:`AccountDep` too when it acts for an account: the caller is verified once per request
+either way). A tenant's key gets 403.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from fastapi.security import (
 from starlette.requests import HTTPConnection
 
 from tidings.api.state import Services
-from tidings.core.accounts import Principal, acting_account
+from tidings.core.accounts import Principal, acting_account, require_operator
 from tidings.core.errors import Unauthorized
 from tidings.store.records import AccountRecord
 
@@ -83,9 +88,15 @@ def _credentials(request: Request) -> tuple[str | None, str]:
 
 
 async def _authenticated(request: Request, found: Services) -> Principal:
+    """Verify the caller once per request (an endpoint may depend on both the acting account
+    and the operator check) and count the request against its rate."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     key_id, secret = _credentials(request)
     caller = await found.authenticator.authenticate(key_id, secret)
     await found.rate_limiter.hit(caller.key_id, caller.account.rate_limit)
+    request.state.principal = caller
     return caller
 
 
@@ -102,12 +113,22 @@ async def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
+async def operator(caller: PrincipalDep) -> Principal:
+    """The caller, who must hold an operator key (403 otherwise)."""
+    require_operator(caller, "manage routes, accounts and unrouted inbound traffic")
+    return caller
+
+
+OperatorDep = Annotated[Principal, Depends(operator)]
+
+
 async def account(
     request: Request,
     _basic: Annotated[object, Depends(_basic_scheme)] = None,
     _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
     account_id: Annotated[
-        str | None, Query(description="act for this sub-account of the key's account")
+        str | None,
+        Query(description="act for this sub-account of the key's account (operator keys: any)"),
     ] = None,
 ) -> AccountRecord:
     """The account the caller acts for: its key's, or a sub-account's (``account_id``).

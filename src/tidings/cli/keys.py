@@ -21,12 +21,19 @@ app = typer.Typer(
 def create(
     account: Annotated[str, typer.Option("--account", help="account id")],
     name: Annotated[str | None, typer.Option(help="a label for the key")] = None,
+    operator: Annotated[
+        bool,
+        typer.Option(
+            "--operator", help="an operator key: manages routes, accounts and unrouted inbound"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the key as JSON")] = False,
 ) -> None:
     """Create an API key for an account and print its secret (once)."""
+    role = accounts.Role.OPERATOR if operator else accounts.Role.TENANT
 
     async def operation(database: Database, settings: Settings) -> accounts.CreatedKey:
-        return await accounts.create_api_key(database, account, name=name)
+        return await accounts.create_api_key(database, account, name=name, role=role)
 
     created = run_with_database(operation)
     key = created.key
@@ -36,13 +43,14 @@ def create(
                 "id": key.id,
                 "account_id": key.account_id,
                 "name": key.name,
+                "role": key.role,
                 "secret": created.secret,
                 "created_at": key.created_at,
             }
         )
         return
     console = Console(highlight=False)
-    console.print(f"key id: [bold]{key.id}[/bold]")
+    console.print(f"key id: [bold]{key.id}[/bold]" + (" (operator)" if operator else ""))
     console.print(f"secret: [bold]{created.secret}[/bold]  (shown once; store it now)")
 
 

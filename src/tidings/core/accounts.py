@@ -16,12 +16,20 @@ import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypedDict
 
 import limits
 import phonenumbers
 from sqlalchemy.exc import IntegrityError
 
-from tidings.core.errors import AccountSuspended, InvalidRequest, NotFound, Unauthorized
+from tidings.core.errors import (
+    AccountSuspended,
+    InvalidRequest,
+    NotFound,
+    OperatorOnly,
+    Unauthorized,
+)
 from tidings.store import accounts as account_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id, random_token
@@ -42,12 +50,48 @@ class AccountStatus:
     SUSPENDED = "suspended"
 
 
+class Role(StrEnum):
+    """What a caller may manage.
+
+    Accounts are tenants: a tenant's key reaches its account's data and its sub-accounts'. The
+    carrier connections (routes), the accounts themselves and inbound traffic to numbers nobody
+    registered belong to the operator: an operator's key (``tidings keys create --operator``)
+    or a console user with the operator role. The CLI on the host acts as operator: it has the
+    database, and calls core without a principal.
+    """
+
+    TENANT = "tenant"
+    OPERATOR = "operator"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the key and the account it belongs to."""
+    """Who is calling: the key (or console user) and the account it belongs to, and its role."""
 
     key_id: str
     account: AccountRecord
+    role: Role = Role.TENANT
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.OPERATOR
+
+
+def require_operator(principal: Principal, action: str = "do that") -> None:
+    """Refuse a tenant: ``action`` completes "only an operator may ..."."""
+    if not principal.is_operator:
+        raise OperatorOnly(f"only an operator may {action}")
+
+
+class AccountChanges(TypedDict, total=False):
+    """What an operator may change on an account; a key left out is left as it is."""
+
+    name: str
+    status: str
+    rate_limit: str | None
+    restrict_to_registered_senders: bool
+    timezone: str
+    region: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +178,39 @@ async def list_accounts(database: Database) -> list[AccountRecord]:
         return await account_store.list_accounts(connection)
 
 
+async def update_account(
+    database: Database, account_id: str, changes: AccountChanges
+) -> AccountRecord:
+    """Change an account's name, status, rate limit or sender rule (an operator's task)."""
+    values: dict[str, object] = {}
+    if "name" in changes:
+        name = changes["name"].strip()
+        if not name or len(name) > 200:
+            raise InvalidRequest("an account name has 1 to 200 characters", field="name")
+        values["name"] = name
+    if "status" in changes:
+        if changes["status"] not in (AccountStatus.ACTIVE, AccountStatus.SUSPENDED):
+            raise InvalidRequest("status is active or suspended", field="status")
+        values["status"] = changes["status"]
+    if "rate_limit" in changes:
+        rate = changes["rate_limit"]
+        values["rate_limit"] = None if rate is None else validate_rate(rate)
+    if "restrict_to_registered_senders" in changes:
+        values["restrict_to_registered_senders"] = changes["restrict_to_registered_senders"]
+    if "timezone" in changes:
+        values["timezone"] = validate_timezone(changes["timezone"])
+    if "region" in changes:
+        values["region"] = validate_region(changes["region"])
+    async with database.write() as connection:
+        if not values:
+            found = await account_store.find_account(connection, account_id)
+        else:
+            found = await account_store.update_account(connection, account_id, **values)
+    if found is None:
+        raise NotFound(f"no account {account_id}")
+    return found
+
+
 async def list_sub_accounts(database: Database, account_id: str) -> list[AccountRecord]:
     async with database.read() as connection:
         return await account_store.list_sub_accounts(connection, account_id)
@@ -142,7 +219,8 @@ async def list_sub_accounts(database: Database, account_id: str) -> list[Account
 async def acting_account(
     database: Database, principal: Principal, account_id: str | None
 ) -> AccountRecord:
-    """The account a request acts for: the key's own, or one of its sub-accounts.
+    """The account a request acts for: the key's own, or one of its sub-accounts (an
+    operator's key: any account).
 
     Anything else is reported as not found, so a caller cannot probe for other accounts.
     """
@@ -151,6 +229,10 @@ async def acting_account(
         return own
     async with database.read() as connection:
         target = await account_store.find_account(connection, account_id)
+        if target is not None and principal.is_operator:
+            if target.status != AccountStatus.ACTIVE:
+                raise AccountSuspended()
+            return target
         cursor = target
         for _ in range(MAX_ACCOUNT_DEPTH):
             if cursor is None or cursor.parent_id is None:
@@ -206,9 +288,13 @@ def key_id_of(secret: str) -> str | None:
 
 
 async def create_api_key(
-    database: Database, account_id: str, *, name: str | None = None
+    database: Database, account_id: str, *, name: str | None = None, role: Role = Role.TENANT
 ) -> CreatedKey:
-    """Create a key for the account; the returned secret is not stored and cannot be shown again."""
+    """Create a key for the account; the returned secret is not stored and cannot be shown again.
+
+    An operator key (``role``) belongs to an account like any other; it acts for that account
+    unless a request names another (``account_id``).
+    """
     key_id = random_token(10)
     secret = f"{SECRET_PREFIX}_{key_id}_{random_token(20)}"
     secret_hash = await asyncio.to_thread(hash_secret, secret)
@@ -223,6 +309,7 @@ async def create_api_key(
                 name=name,
                 secret_hash=secret_hash,
                 created_at=utcnow(),
+                role=Role(role).value,
             )
         except IntegrityError:  # pragma: no cover - 50 random bits colliding
             raise InvalidRequest("key id collision, try again") from None
@@ -265,6 +352,12 @@ class Authenticator:
                 self._verified.popitem(last=False)
         return principal
 
+    def forget_account(self, account_id: str) -> None:
+        """Drop what is remembered of the account's keys (it was suspended or changed)."""
+        for cache_key, (_, principal) in list(self._verified.items()):
+            if principal.account.id == account_id:
+                del self._verified[cache_key]
+
     async def _verify(self, key_id: str, secret: str) -> Principal:
         async with self._database.read() as connection:
             key = await account_store.find_api_key(connection, key_id)
@@ -279,4 +372,4 @@ class Authenticator:
             raise Unauthorized()
         if account.status != AccountStatus.ACTIVE:
             raise AccountSuspended()
-        return Principal(key_id=key.id, account=account)
+        return Principal(key_id=key.id, account=account, role=Role(key.role))

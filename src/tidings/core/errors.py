@@ -17,6 +17,10 @@ class Forbidden(TidingsError):
     """This account may not do that."""
 
 
+class OperatorOnly(Forbidden):
+    """Only an operator may do that."""
+
+
 class AccountSuspended(Forbidden):
     """This account is suspended."""
 

@@ -1,7 +1,9 @@
 """Routes (SMPP connections) and senders, and choosing the route for a message.
 
-Managing routes is an operator task: only a root account (one without a parent) may create,
-change, list or remove routes. Senders belong to an account and are managed by it.
+Managing routes is an operator task (``core.accounts.Role``): only an operator creates, changes,
+lists or removes routes, and assigns a route to a sender. Senders belong to an account and are
+added and removed by it; a tenant sees only the names and state of the routes its messages
+take (:func:`routes_of_account`).
 The route named ``simulator`` (the embedded SMSC) is ensured at ``tidings migrate`` and at
 service start, not by a schema migration, because its port comes from the settings.
 """
@@ -19,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core.accounts import utcnow
 from tidings.core.errors import (
     AlreadyExists,
-    Forbidden,
     InvalidRequest,
     NotFound,
     RouteInUse,
@@ -118,11 +119,6 @@ def _check_route_values(values: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def require_route_admin(account: AccountRecord) -> None:
-    if account.parent_id is not None:
-        raise Forbidden("only a root account (one without a parent) may manage routes")
-
-
 async def create_route(database: Database, *, name: str, **settings: Any) -> RouteRecord:
     now = utcnow()
     values = _check_route_values({**ROUTE_DEFAULTS, **settings, "name": name})
@@ -151,7 +147,8 @@ async def list_routes(database: Database) -> list[RouteRecord]:
         return await route_store.list_routes(connection)
 
 
-async def update_route(database: Database, name: str, **changes: Any) -> RouteRecord:
+async def update_route(database: Database, name: str, /, **changes: Any) -> RouteRecord:
+    """Change the route called ``name``; ``changes`` may rename it (``name=``)."""
     changes = _check_route_values(changes)
     async with database.write() as connection:
         route = await route_store.find_route_by_name(connection, name)
@@ -173,6 +170,18 @@ async def update_route(database: Database, name: str, **changes: Any) -> RouteRe
         )
     assert updated is not None
     return updated
+
+
+async def routes_of_account(database: Database, account_id: str) -> list[RouteRecord]:
+    """The routes an account's messages take: its senders' routes and the default route."""
+    async with database.read() as connection:
+        routes = await route_store.list_routes(connection)
+        used = {
+            sender.route_id
+            for sender in await route_store.list_senders(connection, account_id)
+            if sender.route_id is not None
+        }
+    return [route for route in routes if route.is_default or route.id in used]
 
 
 async def remove_route(database: Database, name: str) -> None:

@@ -91,6 +91,9 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # core.accounts.Role: ``tenant`` (its account's data) or ``operator`` (also routes, accounts,
+    # unrouted inbound traffic).
+    role: Mapped[str] = mapped_column(String(16), server_default="tenant")
 
 
 class Route(Base):

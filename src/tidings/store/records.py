@@ -37,6 +37,7 @@ class ApiKeyRecord(_Record):
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None
+    role: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ class Tenant:
         return {"Authorization": f"Basic {token}"}
 
 
+# make_tenant(name, *, region, parent, rate_limit, restrict_to_registered_senders, operator):
+# an account with one key (an operator key with operator=True).
 MakeTenant = Callable[..., Awaitable[Tenant]]
 
 
@@ -70,6 +72,7 @@ def make_tenant(app: FastAPI, database: Database) -> MakeTenant:
         parent: Tenant | None = None,
         rate_limit: str | None = None,
         restrict_to_registered_senders: bool = False,
+        operator: bool = False,
     ) -> Tenant:
         account = await accounts.create_account(
             database,
@@ -79,7 +82,8 @@ def make_tenant(app: FastAPI, database: Database) -> MakeTenant:
             rate_limit=rate_limit,
             restrict_to_registered_senders=restrict_to_registered_senders,
         )
-        created = await accounts.create_api_key(database, account.id)
+        role = accounts.Role.OPERATOR if operator else accounts.Role.TENANT
+        created = await accounts.create_api_key(database, account.id, role=role)
         return Tenant(account=account, key_id=created.key.id, secret=created.secret)
 
     return make

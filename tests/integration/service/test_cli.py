@@ -51,6 +51,9 @@ def test_accounts_keys_and_senders(tidings) -> None:  # type: ignore[no-untyped-
     key = json.loads(tidings("keys", "create", "--account", account["id"], "--json").stdout)
     assert key["account_id"] == account["id"]
     assert key["secret"].startswith(f"tdk_{key['id']}_")
+    assert key["role"] == "tenant"
+    operator = tidings("keys", "create", "--account", account["id"], "--operator", "--json")
+    assert json.loads(operator.stdout)["role"] == "operator"
 
     sender = tidings("senders", "add", "(201) 555-0123", "--account", account["id"], "--json")
     assert sender.exit_code == 0, sender.output

@@ -29,10 +29,17 @@ class Endpoint:
 
 MESSAGE = {"to": "+358401234567", "from": "Tidings", "body": "hello"}
 ROUTE = {"name": "intruder", "host": "127.0.0.1", "port": 2775, "system_id": "x"}
+# Endpoints for operators only: a tenant is refused them even in its own scope.
+OPERATOR_ONLY = ("/v1/routes", "/v1/accounts/", "/v1/senders/{")
 
 ENDPOINTS = [
     Endpoint("GET", "/v1/account"),
+    Endpoint("GET", "/v1/account/routes"),
     Endpoint("POST", "/v1/accounts", {"name": "Intruder Sub"}),
+    Endpoint("GET", "/v1/accounts"),
+    Endpoint("GET", "/v1/accounts/{account_id}"),
+    Endpoint("PATCH", "/v1/accounts/{account_id}", {"status": "suspended"}),
+    Endpoint("POST", "/v1/accounts/{account_id}/keys", {"role": "operator"}),
     Endpoint("POST", "/v1/account/keys", {"name": "intruder"}),
     Endpoint("POST", "/v1/messages", MESSAGE),
     Endpoint("GET", "/v1/messages"),
@@ -68,11 +75,14 @@ class Victim:
     subscription_id: str
 
 
-async def _victim(client: httpx.AsyncClient, make_tenant: MakeTenant) -> Victim:
+async def _victim(client: httpx.AsyncClient, make_tenant: MakeTenant, operator: Tenant) -> Victim:
     alice = await make_tenant("Alice")
     sent = await client.post("/v1/messages", json=MESSAGE, headers=alice.bearer)
     created = await client.post(
-        "/v1/senders", json={"address": "Alice", "route": "simulator"}, headers=alice.bearer
+        "/v1/senders",
+        json={"address": "Alice", "route": "simulator"},
+        params={"account_id": alice.account.id},
+        headers=operator.bearer,
     )
     subscribed = await client.post(
         "/v1/webhooks",
@@ -105,7 +115,8 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
 async def test_another_account_cannot_read_or_change_anything(
     client: httpx.AsyncClient, make_tenant: MakeTenant, endpoint: Endpoint
 ) -> None:
-    victim = await _victim(client, make_tenant)
+    operator = await make_tenant("Operator", operator=True)
+    victim = await _victim(client, make_tenant, operator)
     # The intruder is a sub-account elsewhere: it may not manage routes either.
     intruder_root = await make_tenant("Mallory Corp")
     intruder = await make_tenant("Mallory", parent=intruder_root)
@@ -113,6 +124,7 @@ async def test_another_account_cannot_read_or_change_anything(
         message_id=victim.message_id,
         sender_id=victim.sender_id,
         name="simulator",
+        account_id=victim.tenant.account.id,
         subscription_id=victim.subscription_id,
         delivery_id="0",
     )
@@ -129,7 +141,8 @@ async def test_another_account_cannot_read_or_change_anything(
 
     # With its own scope, the intruder sees none of the victim's things.
     own = await client.request(endpoint.method, path, json=endpoint.body, headers=intruder.bearer)
-    if "{" in endpoint.path or endpoint.path.startswith("/v1/routes"):
+    listing_accounts = (endpoint.method, endpoint.path) == ("GET", "/v1/accounts")
+    if "{" in endpoint.path or listing_accounts or endpoint.path.startswith(OPERATOR_ONLY):
         assert own.status_code in (403, 404), own.text
     else:
         assert own.status_code < 300, own.text
@@ -151,7 +164,8 @@ async def test_another_account_cannot_read_or_change_anything(
     assert sender.json()["route"] == "simulator"
     account = await client.get("/v1/account", headers=victim.tenant.bearer)
     assert account.json()["sub_accounts"] == []
+    assert account.json()["status"] == "active"
     hooks = await client.get("/v1/webhooks", headers=victim.tenant.bearer)
     assert [h["id"] for h in hooks.json()["webhooks"]] == [victim.subscription_id]
-    routes = await client.get("/v1/routes", headers=victim.tenant.bearer)
+    routes = await client.get("/v1/routes", headers=operator.bearer)
     assert [(r["name"], r["port"]) for r in routes.json()] == [("simulator", 2775)]

@@ -1,4 +1,4 @@
-"""/v1/routes (root accounts only) and /v1/senders, and how a message picks its route."""
+"""/v1/routes (operators only) and /v1/senders, and how a message picks its route."""
 
 from __future__ import annotations
 
@@ -30,16 +30,16 @@ ROUTE = {
 async def test_the_simulator_route_exists_and_is_the_default(
     client: httpx.AsyncClient, make_tenant: MakeTenant
 ) -> None:
-    admin = await make_tenant("Operator")
+    admin = await make_tenant("Operator", operator=True)
     [route] = (await client.get("/v1/routes", headers=admin.bearer)).json()
     assert (route["name"], route["host"], route["port"]) == ("simulator", "127.0.0.1", 2775)
     assert route["is_default"] is True
 
 
-async def test_a_root_account_manages_routes(
+async def test_an_operator_manages_routes(
     client: httpx.AsyncClient, make_tenant: MakeTenant
 ) -> None:
-    admin = await make_tenant("Operator")
+    admin = await make_tenant("Operator", operator=True)
     created = await client.post("/v1/routes", json=ROUTE, headers=admin.bearer)
     assert created.status_code == 201
     body = created.json()
@@ -75,7 +75,7 @@ async def test_a_root_account_manages_routes(
 async def test_route_settings_are_validated(
     client: httpx.AsyncClient, make_tenant: MakeTenant
 ) -> None:
-    admin = await make_tenant("Operator")
+    admin = await make_tenant("Operator", operator=True)
     for bad in (
         {"port": 0},
         {"system_id": "x" * 16},
@@ -102,16 +102,22 @@ async def test_a_sub_account_may_not_manage_routes(
 async def test_senders_are_registered_listed_rerouted_and_removed(
     client: httpx.AsyncClient, make_tenant: MakeTenant
 ) -> None:
-    admin = await make_tenant("Operator")
+    admin = await make_tenant("Operator", operator=True)
     await client.post("/v1/routes", json=ROUTE, headers=admin.bearer)
     tenant = await make_tenant("Shop")
+    # The operator assigns routes; it acts for the tenant with account_id.
+    for_tenant = {"account_id": tenant.account.id}
     alpha = await client.post("/v1/senders", json={"address": "Shop"}, headers=tenant.bearer)
     assert alpha.status_code == 201
     assert (alpha.json()["kind"], alpha.json()["route"]) == ("alpha", None)
     long_code = await client.post(
-        "/v1/senders", json={"address": "040 1234567", "route": "carrier-a"}, headers=tenant.bearer
+        "/v1/senders",
+        json={"address": "040 1234567", "route": "carrier-a"},
+        params=for_tenant,
+        headers=admin.bearer,
     )
     assert long_code.json()["address"] == "+358401234567"
+    assert long_code.json()["account_id"] == tenant.account.id
     assert (long_code.json()["kind"], long_code.json()["route"]) == ("long", "carrier-a")
     short = await client.post("/v1/senders", json={"address": "12345"}, headers=tenant.bearer)
     assert short.json()["kind"] == "short"
@@ -119,7 +125,10 @@ async def test_senders_are_registered_listed_rerouted_and_removed(
     again = await client.post("/v1/senders", json={"address": "Shop"}, headers=tenant.bearer)
     assert again.status_code == 409
     unknown_route = await client.post(
-        "/v1/senders", json={"address": "Other", "route": "nope"}, headers=tenant.bearer
+        "/v1/senders",
+        json={"address": "Other", "route": "nope"},
+        params=for_tenant,
+        headers=admin.bearer,
     )
     assert unknown_route.status_code == 422
     assert unknown_route.json()["errors"][0]["path"] == "route"
@@ -131,7 +140,10 @@ async def test_senders_are_registered_listed_rerouted_and_removed(
 
     sender_id = alpha.json()["id"]
     moved = await client.patch(
-        f"/v1/senders/{sender_id}", json={"route": "carrier-a"}, headers=tenant.bearer
+        f"/v1/senders/{sender_id}",
+        json={"route": "carrier-a"},
+        params=for_tenant,
+        headers=admin.bearer,
     )
     assert moved.json()["route"] == "carrier-a"
     # A route that senders use cannot be removed.
@@ -145,12 +157,15 @@ async def test_senders_are_registered_listed_rerouted_and_removed(
 async def test_a_message_takes_its_senders_route_or_the_default(
     client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
 ) -> None:
-    admin = await make_tenant("Operator")
+    admin = await make_tenant("Operator", operator=True)
     carrier = (await client.post("/v1/routes", json=ROUTE, headers=admin.bearer)).json()
     simulator = (await client.get("/v1/routes/simulator", headers=admin.bearer)).json()
     tenant = await make_tenant("Shop")
     await client.post(
-        "/v1/senders", json={"address": "Shop", "route": "carrier-a"}, headers=tenant.bearer
+        "/v1/senders",
+        json={"address": "Shop", "route": "carrier-a"},
+        params={"account_id": tenant.account.id},
+        headers=admin.bearer,
     )
 
     async def route_of(sender: str) -> int | None:

@@ -1,15 +1,28 @@
-"""``/v1/account``, ``/v1/routes`` (root accounts only) and ``/v1/senders``."""
+"""``/v1/account`` (the caller's own), ``/v1/accounts`` and ``/v1/routes`` (operators) and
+``/v1/senders``.
+
+Routes and accounts belong to the operator (``core.accounts.Role``): a tenant's key is answered
+403 on every route endpoint and on the operator's account endpoints. A tenant sees the names and
+state of the routes its messages take at ``/v1/account/routes``.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import APIRouter, Response
 
-from tidings.api.auth import AccountDep, PrincipalDep, ServicesDep
+from tidings.api.auth import AccountDep, OperatorDep, PrincipalDep, ServicesDep
+from tidings.api.state import Services
 from tidings.api.v1.schemas import (
+    AccountUpdate,
     AccountView,
     KeyCreate,
     KeyCreated,
+    OperatorKeyCreate,
     RouteCreate,
+    RouteState,
+    RouteSummary,
     RouteUpdate,
     RouteView,
     SenderCreate,
@@ -18,6 +31,8 @@ from tidings.api.v1.schemas import (
     SubAccountCreate,
 )
 from tidings.core import accounts, routing
+from tidings.core.accounts import Role, require_operator
+from tidings.store.records import AccountRecord
 
 router = APIRouter(prefix="/v1")
 
@@ -28,61 +43,134 @@ async def get_account(account: AccountDep, found: ServicesDep) -> AccountView:
     return AccountView.of(account, subs)
 
 
+@router.get("/account/routes", response_model=list[RouteSummary], tags=["account"])
+async def list_account_routes(account: AccountDep, found: ServicesDep) -> list[RouteSummary]:
+    """The routes the acting account's messages take (its senders' and the default route)."""
+    routes = await routing.routes_of_account(found.database, account.id)
+    return [
+        RouteSummary(name=r.name, is_default=r.is_default, state=_route_state(found, r.name))
+        for r in routes
+    ]
+
+
+def _route_state(found: Services, route_name: str) -> RouteState:
+    # The dispatcher in this process (if any) publishes its binds in the shared registry.
+    binds = found.metrics.get_sample_value("tidings_binds_up", {"route": route_name})
+    if binds is None:
+        return RouteState.UNKNOWN
+    return RouteState.BOUND if binds > 0 else RouteState.UNBOUND
+
+
+@router.get("/accounts", response_model=list[AccountView], tags=["accounts"])
+async def list_accounts(caller: OperatorDep, found: ServicesDep) -> list[AccountView]:
+    """Every account (operators)."""
+    every = await accounts.list_accounts(found.database)
+    children: dict[str, list[AccountRecord]] = {}
+    for account in every:
+        if account.parent_id is not None:
+            children.setdefault(account.parent_id, []).append(account)
+    return [AccountView.of(account, children.get(account.id, [])) for account in every]
+
+
 @router.post("/accounts", response_model=AccountView, status_code=201, tags=["account"])
-async def create_sub_account(
-    body: SubAccountCreate, account: AccountDep, found: ServicesDep
+async def create_account(
+    body: SubAccountCreate, account: AccountDep, caller: PrincipalDep, found: ServicesDep
 ) -> AccountView:
-    """Create a sub-account of the acting account (rate limits are set by the operator)."""
+    """Create a sub-account of the acting account, or (operators, ``top_level``) a new tenant.
+
+    Rate limits are set by the operator."""
+    if body.top_level:
+        require_operator(caller, "create a top-level account")
     created = await accounts.create_account(
         found.database,
         body.name,
         region=body.region or account.region,
         timezone=body.timezone or account.timezone,
-        parent_id=account.id,
+        parent_id=None if body.top_level else account.id,
         restrict_to_registered_senders=body.restrict_to_registered_senders,
     )
     return AccountView.of(created, [])
 
 
+@router.get("/accounts/{account_id}", response_model=AccountView, tags=["accounts"])
+async def get_any_account(account_id: str, caller: OperatorDep, found: ServicesDep) -> AccountView:
+    """Any account (operators)."""
+    account = await accounts.get_account(found.database, account_id)
+    return AccountView.of(account, await accounts.list_sub_accounts(found.database, account_id))
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountView, tags=["accounts"])
+async def update_account(
+    account_id: str, body: AccountUpdate, caller: OperatorDep, found: ServicesDep
+) -> AccountView:
+    """Change an account's name, status (suspend or reactivate), rate limit or sender rule
+    (operators). ``rate_limit`` may be set back to null (the service's default)."""
+    changes = body.model_dump(exclude_unset=True)
+    nullable = {"rate_limit"}
+    changes = {k: v for k, v in changes.items() if v is not None or k in nullable}
+    updated = await accounts.update_account(
+        found.database, account_id, cast(accounts.AccountChanges, changes)
+    )
+    found.authenticator.forget_account(account_id)
+    subs = await accounts.list_sub_accounts(found.database, account_id)
+    return AccountView.of(updated, subs)
+
+
+@router.post(
+    "/accounts/{account_id}/keys", response_model=KeyCreated, status_code=201, tags=["accounts"]
+)
+async def create_key_for_account(
+    account_id: str, body: OperatorKeyCreate, caller: OperatorDep, found: ServicesDep
+) -> KeyCreated:
+    """Create a key for any account, an operator key with ``role`` (operators); its secret is
+    in this answer only."""
+    created = await accounts.create_api_key(
+        found.database, account_id, name=body.name, role=body.role
+    )
+    return _key_created(created)
+
+
 @router.post("/account/keys", response_model=KeyCreated, status_code=201, tags=["account"])
 async def create_key(body: KeyCreate, account: AccountDep, found: ServicesDep) -> KeyCreated:
-    """Create an API key for the acting account; its secret is in this answer only."""
+    """Create a tenant key for the acting account; its secret is in this answer only."""
     created = await accounts.create_api_key(found.database, account.id, name=body.name)
+    return _key_created(created)
+
+
+def _key_created(created: accounts.CreatedKey) -> KeyCreated:
     key = created.key
     return KeyCreated(
         id=key.id,
         account_id=key.account_id,
         name=key.name,
+        role=Role(key.role),
         secret=created.secret,
         created_at=key.created_at,
     )
 
 
 @router.get("/routes", response_model=list[RouteView], tags=["routes"])
-async def list_routes(caller: PrincipalDep, found: ServicesDep) -> list[RouteView]:
-    routing.require_route_admin(caller.account)
+async def list_routes(caller: OperatorDep, found: ServicesDep) -> list[RouteView]:
     return [RouteView.of(r) for r in await routing.list_routes(found.database)]
 
 
 @router.post("/routes", response_model=RouteView, status_code=201, tags=["routes"])
-async def create_route(body: RouteCreate, caller: PrincipalDep, found: ServicesDep) -> RouteView:
-    routing.require_route_admin(caller.account)
+async def create_route(body: RouteCreate, caller: OperatorDep, found: ServicesDep) -> RouteView:
     values = body.model_dump(exclude_none=True)
     name = values.pop("name")
     return RouteView.of(await routing.create_route(found.database, name=name, **values))
 
 
 @router.get("/routes/{name}", response_model=RouteView, tags=["routes"])
-async def get_route(name: str, caller: PrincipalDep, found: ServicesDep) -> RouteView:
-    routing.require_route_admin(caller.account)
+async def get_route(name: str, caller: OperatorDep, found: ServicesDep) -> RouteView:
     return RouteView.of(await routing.get_route(found.database, name))
 
 
 @router.patch("/routes/{name}", response_model=RouteView, tags=["routes"])
 async def update_route(
-    name: str, body: RouteUpdate, caller: PrincipalDep, found: ServicesDep
+    name: str, body: RouteUpdate, caller: OperatorDep, found: ServicesDep
 ) -> RouteView:
-    routing.require_route_admin(caller.account)
+    """Change a route's settings; ``name`` in the body renames it."""
     changes = body.model_dump(exclude_unset=True)
     # max_tps and the source TON/NPI may be set back to null (no cap / automatic).
     nullable = {"max_tps", "source_ton", "source_npi"}
@@ -91,8 +179,7 @@ async def update_route(
 
 
 @router.delete("/routes/{name}", status_code=204, tags=["routes"])
-async def remove_route(name: str, caller: PrincipalDep, found: ServicesDep) -> Response:
-    routing.require_route_admin(caller.account)
+async def remove_route(name: str, caller: OperatorDep, found: ServicesDep) -> Response:
     await routing.remove_route(found.database, name)
     return Response(status_code=204)
 
@@ -115,7 +202,12 @@ async def list_senders(account: AccountDep, found: ServicesDep) -> list[SenderVi
 
 
 @router.post("/senders", response_model=SenderView, status_code=201, tags=["senders"])
-async def add_sender(body: SenderCreate, account: AccountDep, found: ServicesDep) -> SenderView:
+async def add_sender(
+    body: SenderCreate, account: AccountDep, caller: PrincipalDep, found: ServicesDep
+) -> SenderView:
+    """Register a sender; it takes the default route unless an operator assigns one."""
+    if body.route is not None:
+        require_operator(caller, "assign a route to a sender")
     view = await routing.add_sender(found.database, account, body.address, route_name=body.route)
     return _sender_view(view)
 
@@ -127,8 +219,9 @@ async def get_sender(sender_id: str, account: AccountDep, found: ServicesDep) ->
 
 @router.patch("/senders/{sender_id}", response_model=SenderView, tags=["senders"])
 async def update_sender(
-    sender_id: str, body: SenderUpdate, account: AccountDep, found: ServicesDep
+    sender_id: str, body: SenderUpdate, account: AccountDep, caller: OperatorDep, found: ServicesDep
 ) -> SenderView:
+    """Assign the sender a route, or the default route with null (operators)."""
     view = await routing.set_sender_route(found.database, account, sender_id, body.route)
     return _sender_view(view)
 

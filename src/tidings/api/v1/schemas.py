@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
+from tidings.core.accounts import Role
 from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.routing import BindMode, ConcatMethod, DefaultEncoding
 from tidings.store.records import (
@@ -219,23 +221,66 @@ class AccountView(BaseModel):
         )
 
 
+AccountState = Literal["active", "suspended"]
+
+
 class SubAccountCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
     region: str | None = Field(default=None, description="default: the parent's region")
     timezone: str | None = Field(default=None, description="default: the parent's time zone")
     restrict_to_registered_senders: bool = False
+    top_level: bool = Field(
+        default=False,
+        description="an account of its own (a new tenant) rather than a sub-account of the "
+        "acting account; operator keys only",
+    )
+
+
+class AccountUpdate(_Body):
+    """What an operator may change on an account; a field left out is left as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: AccountState | None = None
+    rate_limit: str | None = Field(
+        default=None,
+        max_length=64,
+        description="API requests, e.g. '200/60 seconds'; null = the service's default",
+    )
+    restrict_to_registered_senders: bool | None = None
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    region: str | None = Field(default=None, min_length=2, max_length=2)
 
 
 class KeyCreate(_Body):
     name: str | None = Field(default=None, max_length=200)
 
 
+class OperatorKeyCreate(KeyCreate):
+    role: Role = Field(default=Role.TENANT, description="operator keys manage routes and accounts")
+
+
 class KeyCreated(BaseModel):
     id: str
     account_id: str
     name: str | None
+    role: Role
     secret: str = Field(description="shown only in this answer")
     created_at: datetime
+
+
+class RouteState(StrEnum):
+    BOUND = "bound"
+    UNBOUND = "unbound"
+    # The process that answered runs no dispatcher (``serve --role api``).
+    UNKNOWN = "unknown"
+
+
+class RouteSummary(BaseModel):
+    """What a tenant sees of a route its messages take."""
+
+    name: str
+    is_default: bool
+    state: RouteState = Field(description="whether this process's dispatcher has it bound")
 
 
 RouteName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -307,11 +352,13 @@ class RouteView(BaseModel):
 
 class SenderCreate(_Body):
     address: str = Field(min_length=1, max_length=20)
-    route: RouteName | None = Field(default=None, description="route name; null = default route")
+    route: RouteName | None = Field(
+        default=None, description="route name; null = default route (set by operator keys only)"
+    )
 
 
 class SenderUpdate(_Body):
-    route: RouteName | None
+    route: RouteName | None = Field(description="route name; null = default route (operators)")
 
 
 class SenderView(BaseModel):
