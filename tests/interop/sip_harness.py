@@ -148,3 +148,150 @@ def correlation(
     full = np.fft.irfft(spectrum, size)
     lags = np.concatenate([full[: max_lag + 1], full[-max_lag:]])
     return float(lags.max() / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def baresip_missing() -> str | None:
+    if shutil.which("baresip") is None:
+        return "baresip is not installed (Debian package baresip-core)"
+    modules = Path("/usr/lib/baresip/modules")
+    for module in ("g711.so", "aufile.so", "sndfile.so", "ctrl_tcp.so", "account.so", "menu.so"):
+        if not (modules / module).exists():
+            return f"baresip's {module} is not installed"
+    return None
+
+
+@dataclass
+class Baresip:
+    process: subprocess.Popen[bytes]
+    port: int
+    control_port: int
+    recordings: Path
+    log: Path
+
+    def heard(self) -> npt.NDArray[np.int16]:
+        """What baresip decoded from our RTP (its sndfile module's `-dec.wav`)."""
+        import wave
+
+        files = sorted(self.recordings.glob("*-dec.wav"))
+        assert files, f"baresip recorded nothing\n{self.describe()}"
+        with wave.open(str(files[-1]), "rb") as reader:
+            assert reader.getframerate() == 8000
+            return np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").astype(
+                np.int16
+            )
+
+    def press(self, digit: str) -> None:
+        """Press a key on the phone (ctrl_tcp's netstring JSON command `sndcode`)."""
+        import json
+
+        body = json.dumps({"command": "sndcode", "params": digit, "token": "k"}).encode()
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as control:
+            control.sendall(str(len(body)).encode() + b":" + body + b",")
+            answer = control.recv(1000)
+        assert b'"ok":true' in answer, answer
+
+    def describe(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:] if self.log.exists() else ""
+
+
+def _free_block(size: int) -> int:
+    """An even port with the ``size`` ports from it free on UDP and TCP."""
+    for _ in range(200):
+        base = free_udp_port(even=True)
+        free = True
+        for port in range(base, base + size):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    try:
+                        probe.bind(("127.0.0.1", port))
+                    except OSError:
+                        free = False
+        if free:
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _tcp_listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def running_baresip(workdir: Path, *, auto_answer: bool = True) -> Iterator[Baresip]:
+    """baresip as a phone on 127.0.0.1 answering every call (or ringing until cancelled)."""
+    reason = baresip_missing()
+    if reason is not None:
+        peer_unavailable(reason)
+    import wave
+
+    config_dir = workdir / "baresip"
+    recordings = config_dir / "recordings"
+    recordings.mkdir(parents=True)
+    source = config_dir / "silence.wav"
+    with wave.open(str(source), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(b"\0\0" * 8000 * 60)
+    # baresip takes a block: SIP on UDP and TCP at the base, TLS above it, its control port,
+    # then RTP ports.
+    port = _free_block(16)
+    control_port = port + 2
+    rtp_low = port + 4
+    (config_dir / "config").write_text(
+        "\n".join(
+            [
+                "poll_method epoll",
+                f"sip_listen 127.0.0.1:{port}",
+                "sip_trans_def udp",
+                "call_local_timeout 120",
+                f"audio_source aufile,{source}",
+                "audio_player aufile,/dev/null",
+                "audio_alert aufile,/dev/null",
+                "ausrc_srate 8000",
+                "auplay_srate 8000",
+                "ausrc_channels 1",
+                "auplay_channels 1",
+                f"rtp_ports {rtp_low}-{rtp_low + 11}",
+                "module_path /usr/lib/baresip/modules",
+                "module g711.so",
+                "module aufile.so",
+                "module sndfile.so",
+                "module_app account.so",
+                "module_app menu.so",
+                "module_app ctrl_tcp.so",
+                f"ctrl_tcp_listen 127.0.0.1:{control_port}",
+                f"snd_path {recordings}",
+                "",
+            ]
+        )
+    )
+    answer = "auto" if auto_answer else "manual"
+    (config_dir / "accounts").write_text(
+        f"<sip:phone@127.0.0.1>;regint=0;answermode={answer};audio_codecs=PCMU,PCMA\n"
+    )
+    (config_dir / "contacts").write_text("")
+    log = workdir / "baresip.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            ["baresip", "-f", str(config_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    phone = Baresip(process, port, control_port, recordings, log)
+    try:
+        deadline = time.monotonic() + 10
+        while not (_udp_bound(port) and _tcp_listening(control_port)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"baresip did not start\n{phone.describe()}")
+            time.sleep(0.05)
+        yield phone
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -2,8 +2,9 @@
 
 :class:`MediaClock` is one task per process that wakes every 20 ms on the loop's monotonic
 clock (tick *k* at ``start + k·20 ms``, so lateness never accumulates) and sends each playing
-stream's due packets. One timer for all calls, rather than one per packet, is what lets a
-single core hold a hundred calls. :class:`RtpSession` binds an even port from the
+stream's due packets: the speech queued to play, else silence, so each call's stream runs
+unbroken from the answer to the hang-up. One timer for all calls, rather than one per packet,
+is what lets a single core hold a hundred calls. :class:`RtpSession` binds an even port from the
 :class:`~tidings.rtp.ports.PortRange`, sends to the far end's address from the SDP answer,
 and feeds what it receives to an :class:`~tidings.rtp.stream.RtpReceiver`; closing it hands the
 port back.
@@ -14,31 +15,52 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections import deque
 from collections.abc import Callable
 
 import structlog
 
+from tidings.rtp import g711
 from tidings.rtp.ports import NoFreePort, PortRange
-from tidings.rtp.stream import PTIME, Pacer, RtpReceiver, RtpSender, frames
+from tidings.rtp.stream import PTIME, SAMPLES_PER_PACKET, Pacer, RtpReceiver, RtpSender, frames
 from tidings.sip.sdp import MediaDescription
 
 log = structlog.get_logger("tidings.net")
 
 
-class _Playback:
-    def __init__(self, session: RtpSession, payloads: list[bytes], start: float) -> None:
+class _Stream:
+    """One call's outgoing audio: what is queued to play, else silence, every 20 ms."""
+
+    def __init__(self, session: RtpSession, start: float) -> None:
         self.session = session
-        self.payloads = payloads
         self.pacer = Pacer(start)
-        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.queue: deque[bytes] = deque()
+        self.queued = 0  # frames ever queued
+        # (frames that must have gone out, future) for each play() still under way
+        self.waiting: deque[tuple[int, asyncio.Future[bool]]] = deque()
+        self.silence = bytes([g711.silence(session.codec)]) * SAMPLES_PER_PACKET
+
+    def enqueue(self, payloads: list[bytes]) -> asyncio.Future[bool]:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.queue.extend(payloads)
+        self.queued += len(payloads)
+        self.waiting.append((self.pacer.sent + len(self.queue), done))
+        return done
+
+    def clear(self) -> None:
+        self.queue.clear()
+        while self.waiting:
+            _, done = self.waiting.popleft()
+            if not done.done():
+                done.set_result(False)
 
 
 class MediaClock:
-    """Sends every playing stream's packets when they are due."""
+    """Sends every call's packets when they are due."""
 
     def __init__(self, interval: float = PTIME) -> None:
         self.interval = interval
-        self._playing: dict[int, _Playback] = {}
+        self._streams: dict[int, _Stream] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.ticks = 0
@@ -54,49 +76,49 @@ class MediaClock:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for playback in self._playing.values():
-            if not playback.done.done():
-                playback.done.set_result(False)
-        self._playing.clear()
+        for stream in self._streams.values():
+            stream.clear()
+        self._streams.clear()
 
-    def next_tick(self, now: float) -> float:
-        return now + self.interval
-
-    def add(self, playback: _Playback) -> None:
-        self._playing[id(playback)] = playback
+    def add(self, stream: _Stream) -> None:
+        self._streams[id(stream)] = stream
+        self.start()
         self._wake.set()
 
-    def remove(self, playback: _Playback) -> None:
-        self._playing.pop(id(playback), None)
+    def remove(self, stream: _Stream) -> None:
+        self._streams.pop(id(stream), None)
+        stream.clear()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._playing:
+            if not self._streams:
                 self._wake.clear()
                 await self._wake.wait()
             start = loop.time()
             tick = 0
-            while self._playing:
+            while self._streams:
                 now = loop.time()
                 if now - (start + tick * self.interval) > self.interval:
                     self.late_ticks += 1
                 self.ticks += 1
-                for playback in list(self._playing.values()):
-                    self._send_due(playback, now)
+                for stream in list(self._streams.values()):
+                    self._send_due(stream, now)
                 tick = int((now - start) / self.interval) + 1
                 await asyncio.sleep(max(start + tick * self.interval - loop.time(), 0))
 
-    def _send_due(self, playback: _Playback, now: float) -> None:
-        due = playback.pacer.due(now)
-        first = playback.pacer.sent - due
-        session = playback.session
-        for index in range(first, min(first + due, len(playback.payloads))):
-            session.send_audio(playback.payloads[index])
-        if playback.pacer.sent >= len(playback.payloads):
-            self.remove(playback)
-            if not playback.done.done():
-                playback.done.set_result(True)
+    @staticmethod
+    def _send_due(stream: _Stream, now: float) -> None:
+        session = stream.session
+        queue = stream.queue
+        for _ in range(stream.pacer.due(now)):
+            session.send_audio(queue.popleft() if queue else stream.silence)
+        sent = stream.pacer.sent
+        waiting = stream.waiting
+        while waiting and waiting[0][0] <= sent:
+            _, done = waiting.popleft()
+            if not done.done():
+                done.set_result(True)
 
 
 class RtpSession(asyncio.DatagramProtocol):
@@ -112,7 +134,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.receiver = RtpReceiver()
         self.on_digit: Callable[[str], None] | None = None
         self._transport: asyncio.DatagramTransport | None = None
-        self._playback: _Playback | None = None
+        self._stream: _Stream | None = None
         self._media: MediaDescription | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -140,13 +162,18 @@ class RtpSession(asyncio.DatagramProtocol):
         self.local_host = host
 
     def start(self, media: MediaDescription) -> None:
-        """The answer came: send to the far end, expect its codec and events."""
+        """The answer came: send to the far end (silence until something plays, so the
+        stream never stops: trunks hang up calls whose media stops), expect its codec and
+        events."""
         self._media = media
         self.remote = (media.address, media.port)
         self.sender = RtpSender(payload_type=media.codec.payload_type)
         self.receiver.codec = media.codec.name
         self.receiver.audio_payload_type = media.codec.payload_type
         self.receiver.event_payload_type = media.event_payload_type
+        assert self._loop is not None
+        self._stream = _Stream(self, self._loop.time())
+        self.clock.add(self._stream)
 
     @property
     def codec(self) -> str:
@@ -165,32 +192,19 @@ class RtpSession(asyncio.DatagramProtocol):
 
     async def play(self, audio: bytes) -> bool:
         """Send G.711 ``audio`` (in this session's codec) paced at 20 ms; False if stopped."""
-        assert self._loop is not None
         self.stop_playing()
-        payloads = frames(audio, self.codec)
-        playback = _Playback(self, payloads, self._loop.time())
-        self._playback = playback
-        self.clock.add(playback)
-        self.clock.start()
-        try:
-            return await playback.done
-        finally:
-            self.clock.remove(playback)
-            if self._playback is playback:
-                self._playback = None
+        if self._stream is None:
+            return False
+        return await self._stream.enqueue(frames(audio, self.codec))
 
     def stop_playing(self) -> None:
-        playback = self._playback
-        if playback is not None:
-            self.clock.remove(playback)
-            if not playback.done.done():
-                playback.done.set_result(False)
-            self._playback = None
-            if self.sender is not None:
-                self.sender.skip(0)
+        if self._stream is not None:
+            self._stream.clear()
 
     def close(self) -> None:
-        self.stop_playing()
+        if self._stream is not None:
+            self.clock.remove(self._stream)
+            self._stream = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None
