@@ -72,6 +72,9 @@ async def submit_fax(settings: SmtpSettings, fax: FaxEmail) -> SmtpOutcome:
     )
     try:
         await client.connect()
+        # The extensions are known only after EHLO, which connect sends only before STARTTLS.
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
         if settings.username:
             await client.login(settings.username, settings.password or "")
         dsn = client.supports_extension("dsn")
