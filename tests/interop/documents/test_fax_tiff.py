@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
-from reportlab.lib.pagesizes import A3, LETTER
+from reportlab.lib.pagesizes import A3, A4, LETTER
+from reportlab.pdfgen import canvas
 
 from tests.document_samples import pdf_with_pages
 from tests.interop.documents.tools import (
@@ -15,7 +17,7 @@ from tests.interop.documents.tools import (
     tiff_directories,
 )
 from tidings.documents.fax import FaxResolution, render_fax
-from tidings.documents.tiff import Coding
+from tidings.documents.tiff import Coding, read_pages
 
 pytestmark = pytest.mark.interop
 
@@ -101,3 +103,33 @@ def test_a_us_letter_page_is_scaled_a_hair_to_the_215_mm_line(tmp_path: Path) ->
     (fields,) = tiff_directories(path)
     # 8.5 in at 204 dpi is 1734 pixels, six more than the line.
     assert fields[IMAGE_LENGTH][0] == pytest.approx(11 * 1728 / 8.5 * 196 / 204, abs=2)
+
+
+def test_grey_areas_are_dithered_not_lost_and_text_stays_solid(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    drawing = canvas.Canvas(out, pagesize=A4)
+    drawing.setFillGray(0.6)  # 40% ink
+    drawing.rect(50, 300, 400, 300, stroke=0, fill=1)
+    drawing.setFillGray(0)
+    drawing.rect(50, 50, 100, 100, stroke=0, fill=1)
+    drawing.showPage()
+    drawing.save()
+    fax = render_fax(out.getvalue())
+    pages = read_pages(fax.tiff)
+    page = pages[0].convert("L")
+    scale = 204 / 72
+    margin = (1728 - 595.3 * scale) / 2
+
+    def ink(left: float, bottom: float, size: float) -> float:
+        box = (
+            round(margin + left * scale),
+            round(page.height - (bottom + size) * scale),
+            round(margin + (left + size) * scale),
+            round(page.height - bottom * scale),
+        )
+        region = page.crop(box)
+        return region.histogram()[0] / (region.width * region.height)
+
+    assert 0.25 < ink(100, 350, 200) < 0.55
+    assert ink(60, 60, 80) > 0.99
+    assert ink(300, 700, 80) < 0.01
