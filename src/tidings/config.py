@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     simulator: bool = True
     simulator_port: int = Field(default=2775, ge=0, le=65535)
     simulator_control_port: int = Field(default=2776, ge=0, le=65535)
+    # The simulator's phone network (voice calls over SIP/UDP); 0 takes any free port.
+    simulator_sip_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str | None = None
     webhook_allow_loopback: bool = False
     # A ``limits`` rate string; accounts may override it.

@@ -34,6 +34,7 @@ from tidings.events.outbox import enqueue_status_changes
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
+from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.store.engine import Database
 
 log = structlog.get_logger("tidings.service")
@@ -174,6 +175,9 @@ class Service:
                     host="127.0.0.1",
                     smpp_port=settings.simulator_port,
                     control_port=settings.simulator_control_port,
+                    phones=PhoneNetworkConfig(
+                        host="127.0.0.1", sip_port=settings.simulator_sip_port
+                    ),
                 )
             )
             await self.simulator.start()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 
@@ -163,6 +164,8 @@ class SimulatorConfig:
     # How long the parts of a concatenated message wait for the rest.
     reassembly_timeout_s: float = 60.0
     enquire_link_interval_s: float | None = 30.0
+    # The phone network beside the SMSC (voice calls over SIP); None runs none.
+    phones: PhoneNetworkConfig | None = None
 
     def __post_init__(self) -> None:
         if self.receipt_delay_s < 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,14 +53,33 @@ def control_router(simulator: Simulator) -> APIRouter:
         return simulator.status()
 
     @router.get("/handsets/{number}")
-    async def read_handset(number: str) -> dict[str, Any]:
-        return {
+    async def read_handset(number: str, request: Request) -> dict[str, Any]:
+        """The handset's messages and, with the phone network, its calls (newest first)."""
+        answer: dict[str, Any] = {
             "number": number,
             "messages": [message.as_json() for message in simulator.inbox(number)],
         }
+        if simulator.phones is not None:
+            here = request.url.path.rstrip("/")
+            answer["calls"] = [call.as_json(here) for call in simulator.phones.calls(number)]
+        return answer
+
+    @router.get(
+        "/handsets/{number}/calls/{call_id}.wav",
+        response_class=Response,
+        responses={200: {"content": {"audio/wav": {}}}},
+    )
+    async def call_recording(number: str, call_id: str) -> Response:
+        """What the handset heard during one call, as a WAV file (8 kHz, 16-bit mono)."""
+        recording = simulator.phones.recording(number, call_id) if simulator.phones else None
+        if recording is None:
+            return _error(status.HTTP_404_NOT_FOUND, "no such recording", f"{number}/{call_id}")
+        return Response(recording, media_type="audio/wav")
 
     @router.delete("/handsets/{number}")
     async def clear_handset(number: str) -> dict[str, Any]:
+        if simulator.phones is not None:
+            simulator.phones.clear(number)
         return {"number": number, "deleted": simulator.clear_inbox(number)}
 
     @router.post("/inbound", response_model=None)

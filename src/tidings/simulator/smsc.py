@@ -29,6 +29,7 @@ from tidings.net.server import BindRequest, SmscConnection, SmscServer
 from tidings.simulator.config import Outcome, SimulatorConfig, choose_outcome
 from tidings.simulator.control import ControlServer
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
+from tidings.simulator.phones import PhoneNetwork
 from tidings.smpp.concat import ConcatMethod, IncomingFragment, outgoing_parts, parse_udh
 from tidings.smpp.constants import CommandStatus, EsmClass, Tag, status_name
 from tidings.smpp.errors import ProtocolError
@@ -46,6 +47,7 @@ from tidings.smpp.pdu import (
 )
 from tidings.smpp.receipts import ReceiptState, format_receipt, receipt_state_to_message_state
 from tidings.text import decode, is_binary_data_coding, plan_text
+from tidings.voice.tts import EspeakEngine
 
 __all__ = [
     "InboundRejected",
@@ -300,6 +302,12 @@ def _sar(pdu: Pdu) -> tuple[int, int, int] | None:
     return reference, total, sequence
 
 
+def _speech_engine() -> EspeakEngine | None:
+    """The voicemail greetings' voice, when eSpeak NG is installed (a beep alone otherwise)."""
+    engine = EspeakEngine()
+    return engine if engine.available() else None
+
+
 class Simulator:
     """An SMSC in this event loop: ``async with Simulator(config) as sim: ...``."""
 
@@ -325,6 +333,9 @@ class Simulator:
         self._clock: asyncio.Task[None] | None = None
         self._server: SmscServer | None = None
         self._control: ControlServer | None = None
+        self.phones = (
+            PhoneNetwork(config.phones, speech=_speech_engine()) if config.phones else None
+        )
         self._inbound_tasks: set[asyncio.Task[None]] = set()
         self._rules = config.rules
         self._receipt_delay = config.receipt_delay_s
@@ -364,6 +375,8 @@ class Simulator:
         self._server = server
         self._loop_time = asyncio.get_running_loop().time
         self._clock = asyncio.get_running_loop().create_task(self._receipt_clock())
+        if self.phones is not None:
+            await self.phones.start()
         if config.control_port is not None:
             try:
                 self._control = await ControlServer.start(self, config.host, config.control_port)
@@ -383,6 +396,8 @@ class Simulator:
             await control.stop()
         for task in list(self._inbound_tasks):
             task.cancel()
+        if self.phones is not None and self.phones.running:
+            await self.phones.stop()
         if self._server is not None:
             server, self._server = self._server, None
             await server.stop()
