@@ -2,8 +2,8 @@
 ``tidings serve`` (API, dispatcher, embedded SMSC simulator, console) in its own process on
 free ports of 127.0.0.1, as ``make run`` starts it.
 
-One service and one browser serve the whole browser suite (each test has its own browser
-context, so its own cookies); tests use numbers of their own so they never see each other's
+One service serves the whole browser suite and one browser each module (each test has its own
+browser context, so its own cookies); tests use numbers of their own so they never see each other's
 messages. Without Chromium or Playwright the tests skip with the reason, except under
 TIDINGS_REQUIRE_PEERS=1 (CI), where they fail.
 
@@ -151,7 +151,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's synchronous API runs an event loop in this thread
+# while it is open, and the suite's asyncio tests in other modules need the thread's loop free.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         peer_unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from tidings.console import auth, dashboard, events
+from tidings.console import auth, compose, dashboard, events, messages
 from tidings.console.web import ConsoleState, build_templates
 
 if TYPE_CHECKING:
@@ -27,7 +27,14 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
     SMSC when it runs in this process (its handsets are shown live)."""
     state = ConsoleState(templates=build_templates(), extras={"simulator": simulator})
     app.state.console = state
-    for router in (auth.public, auth.router, dashboard.router, events.router):
+    for router in (
+        auth.public,
+        auth.router,
+        dashboard.router,
+        events.router,
+        messages.router,
+        compose.router,
+    ):
         app.include_router(router)
     app.mount(
         "/static", StaticFiles(packages=[("tidings.console", "static")]), name="console-static"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from tidings.core import activity
+from tidings.store.activity import NewMessage, StatusChange
 from tidings.store.engine import Database
 
 _log = structlog.get_logger("tidings.console.live")
@@ -98,14 +99,25 @@ class LiveFeed:
                 await self._task
             self._task = None
 
-    async def stream(self, account_id: str, topics: frozenset[str]) -> AsyncIterator[str]:
-        """The text/event-stream of one browser, until it goes away or the feed closes."""
+    async def stream(
+        self, account_id: str, topics: frozenset[str], *, since: Cursor | None = None
+    ) -> AsyncIterator[str]:
+        """The text/event-stream of one browser, until it goes away or the feed closes.
+
+        ``since`` is where the browser's page stood (the cursor it was rendered at, or the id
+        of the last event it got before a reconnect): the account's changes after it are sent
+        first, so nothing that happened between the page and the stream is missed.
+        """
         listener = _Listener(account_id, topics & self.topics)
         self._listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         try:
             yield "retry: 2000\n\n"
+            if since is not None:
+                # After joining, so what the poller reads from now on is not missed either;
+                # a change sent twice is harmless (pages show the latest state).
+                await self._catch_up(listener, since)
             while not self._closed:
                 try:
                     async with asyncio.timeout(_KEEPALIVE_SECONDS):
@@ -118,9 +130,33 @@ class LiveFeed:
                 event, data = item
                 if event == "resync":
                     listener.overflowed = False
-                yield f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+                event_id = data.pop("_event_id", None)
+                message_id = data.pop("_message_id", None)
+                ident = ""
+                if since is not None:
+                    since = Cursor(
+                        max(since.event_id, event_id if isinstance(event_id, int) else 0),
+                        max(since.message_id, message_id if isinstance(message_id, str) else ""),
+                    )
+                    ident = f"id: {since}\n"
+                payload = json.dumps(data, separators=(",", ":"))
+                yield f"{ident}event: {event}\ndata: {payload}\n\n"
         finally:
             self._listeners.discard(listener)
+
+    async def _catch_up(self, listener: _Listener, since: Cursor) -> None:
+        changes = await activity.changes_after(
+            self._database, since.event_id, since.message_id, limit=_TICK_LIMIT
+        )
+        if len(changes.status_changes) >= _TICK_LIMIT or len(changes.new_messages) >= _TICK_LIMIT:
+            listener.put("resync", {})
+            return
+        for message in changes.new_messages:
+            if message.account_id == listener.account_id and "message" in listener.topics:
+                listener.put("message", _message_data(message))
+        for change in changes.status_changes:
+            if change.account_id == listener.account_id and "status" in listener.topics:
+                listener.put("status", _status_data(change))
 
     async def _run(self) -> None:
         event_id, message_id = await activity.latest_change(self._database)
@@ -144,25 +180,13 @@ class LiveFeed:
                     if change.event_id in sent_events:
                         continue
                     sent_events.add(change.event_id)
-                    self._send(
-                        change.account_id,
-                        "status",
-                        {"id": change.message_id, "status": change.status, "at": str(change.at)},
-                    )
+                    self._send(change.account_id, "status", _status_data(change))
                 for message in changes.new_messages:
                     message_id = max(message_id, message.id)
                     if message.id in sent_messages:
                         continue
                     sent_messages.add(message.id)
-                    self._send(
-                        message.account_id,
-                        "message",
-                        {
-                            "id": message.id,
-                            "direction": message.direction,
-                            "status": message.status,
-                        },
-                    )
+                    self._send(message.account_id, "message", _message_data(message))
                 if truncated:
                     # Skip ahead: browsers re-read their pages rather than get every change.
                     starts.clear()
@@ -185,4 +209,44 @@ class LiveFeed:
     def _send(self, account_id: str, event: str, data: dict[str, object]) -> None:
         for listener in self._listeners:
             if listener.account_id == account_id and event in listener.topics:
-                listener.put(event, data)
+                listener.put(event, dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page's view of the changes stands: the last history entry it had and the id
+    after which messages are new to it. Written ``<event id>.<message id>``: the SSE event
+    id, which a browser sends back as Last-Event-ID when it reconnects."""
+
+    event_id: int
+    message_id: str
+
+    def __str__(self) -> str:
+        return f"{self.event_id}.{self.message_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        if not text:
+            return None
+        event_id, _, message_id = text.partition(".")
+        if not event_id.isdigit() or not message_id.isalnum() or len(message_id) != 26:
+            return None
+        return cls(int(event_id), message_id)
+
+
+def _status_data(change: StatusChange) -> dict[str, object]:
+    return {
+        "id": change.message_id,
+        "status": change.status,
+        "at": str(change.at),
+        "_event_id": change.event_id,
+    }
+
+
+def _message_data(message: NewMessage) -> dict[str, object]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "status": message.status,
+        "_message_id": message.id,
+    }

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings import __version__
 from tidings.api.state import Services
 from tidings.console.live import LiveFeed
-from tidings.core import console_users
+from tidings.core import activity, console_users
 from tidings.core.console_users import Permission, SignedIn
 from tidings.core.errors import (
     AccountSuspended,
@@ -106,12 +106,6 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/", "Dashboard", Permission.READ),
     NavItem("/messages", "Messages", Permission.READ),
     NavItem("/compose", "Compose", Permission.SEND),
-    NavItem("/conversations", "Conversations", Permission.READ),
-    NavItem("/contacts", "Contacts", Permission.READ),
-    NavItem("/campaigns", "Campaigns", Permission.READ),
-    NavItem("/compliance", "Compliance", Permission.COMPLIANCE),
-    NavItem("/developers", "Developers", Permission.DEVELOPERS),
-    NavItem("/simulator", "Simulator", Permission.READ, needs_simulator=True),
 )
 
 
@@ -361,6 +355,9 @@ class Page:
     request: Request
     services: Services
     signed_in: SignedIn
+    # Where this page's view of the changes stands, read before the page reads anything: its
+    # live stream starts there, so no change between the two is missed.
+    live_since: str = ""
 
     @property
     def account(self) -> Any:
@@ -379,9 +376,9 @@ class Page:
         **context: Any,
     ) -> HTMLResponse:
         state = console_state(self.request)
-        html = state.templates.get_template(template).render(
-            **base_context(self.request, self.signed_in), **context
-        )
+        base = base_context(self.request, self.signed_in)
+        base["live_since"] = self.live_since
+        html = state.templates.get_template(template).render(**base, **context)
         response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS})
         if headers:
             response.headers.update(headers)
@@ -436,7 +433,7 @@ def needs(permission: Permission) -> Callable[[Request], Coroutine[Any, Any, Pag
             raise SignInRequired()
         if not signed_in.user.may(permission):
             raise Forbidden(f"your role ({signed_in.user.role}) does not allow this page")
-        return Page(request, services_of(request), signed_in)
+        return await _page(request, signed_in)
 
     return page
 
@@ -447,7 +444,13 @@ async def operator_page(request: Request) -> Page:
         raise SignInRequired()
     if not is_operator(signed_in):
         raise Forbidden("only the service's operators see this page")
-    return Page(request, services_of(request), signed_in)
+    return await _page(request, signed_in)
+
+
+async def _page(request: Request, signed_in: SignedIn) -> Page:
+    found = services_of(request)
+    event_id, message_id = await activity.latest_change(found.database)
+    return Page(request, found, signed_in, f"{event_id}.{message_id}")
 
 
 Reader = Annotated[Page, Depends(needs(Permission.READ))]

@@ -10,17 +10,32 @@ are committed.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from tidings.core.messaging import PreparedSend, SendResult, store_send, store_sends
+from tidings.core.accounts import utcnow
+from tidings.core.messaging import (
+    PreparedSend,
+    SendRequest,
+    SendResult,
+    find_replay,
+    idempotency_key,
+    prepare_send,
+    store_send,
+    store_sends,
+)
 from tidings.errors import TidingsError
 from tidings.store.engine import Database
+from tidings.store.records import AccountRecord
 
 _log = structlog.get_logger("tidings.intake")
+# Below this many recipients planning is quicker than handing it to a thread.
+_PLAN_IN_THREAD_ABOVE = 200
 
 
 class IntakeClosed(TidingsError):
@@ -65,6 +80,40 @@ class Intake:
         self._pending.append((prepared, future))
         self._wakeup.set()
         return await future
+
+    async def accept(
+        self,
+        account: AccountRecord,
+        request: SendRequest,
+        *,
+        max_recipients: int,
+        default_max_parts: int,
+        idempotency_window: timedelta,
+    ) -> SendResult:
+        """:func:`~tidings.core.messaging.accept_messages` through this intake: a replay of the
+        request's key answers at once; otherwise the send is planned (in a thread when it is
+        big) and stored with whatever other sends are waiting."""
+        now = utcnow()
+        replay = await find_replay(
+            self._database, account, idempotency_key(request), not_before=now - idempotency_window
+        )
+        if replay is not None:
+            return replay
+        prepare = functools.partial(
+            prepare_send,
+            account,
+            request,
+            max_recipients=max_recipients,
+            default_max_parts=default_max_parts,
+            idempotency_window=idempotency_window,
+            now=now,
+        )
+        prepared = (
+            await asyncio.to_thread(prepare)
+            if len(request.to) > _PLAN_IN_THREAD_ABOVE
+            else prepare()
+        )
+        return await self.submit(prepared)
 
     def _take_batch(self) -> list[tuple[PreparedSend, asyncio.Future[SendResult]]]:
         batch: list[tuple[PreparedSend, asyncio.Future[SendResult]]] = []

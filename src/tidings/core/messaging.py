@@ -586,6 +586,14 @@ async def accept_messages(
     return await store_send(database, prepared)
 
 
+def plan_body(body: str, *, max_parts: int) -> SegmentPlan:
+    """How ``body`` would be sent (encoding, parts): the plan that previews and sends use."""
+    plan = _plan(body, max_parts)
+    if isinstance(plan, TextError):
+        raise InvalidRequest(plan.message, field="body")
+    return plan
+
+
 def preview_messages(
     account: AccountRecord,
     request: SendRequest,
@@ -654,16 +662,35 @@ async def list_messages(
     created_until: datetime | None = None,
     cursor: str | None = None,
     region: str | None = None,
+    sender: str | None = None,
+    number: str | None = None,
+    direction: str | None = None,
+    campaign_id: str | None = None,
+    customer_data: str | None = None,
 ) -> tuple[list[MessageRecord], str | None]:
     """A page of messages, newest first, and the cursor for the next page (None at the end).
 
-    ``account=None`` lists every account's messages (operator access, CLI only).
+    ``account=None`` lists every account's messages (operator access, CLI only). ``number``
+    is the handset's number in either direction; ``sender`` is a number or a sender id.
     """
+    default_region = account.region if account else region
     if recipient is not None:
         try:
-            recipient = normalize_number(recipient, account.region if account else region)
+            recipient = normalize_number(recipient, default_region)
         except InvalidNumber as error:
             raise InvalidRequest(error.message, field="recipient") from None
+    if number is not None:
+        try:
+            number = normalize_number(number, default_region)
+        except InvalidNumber as error:
+            raise InvalidRequest(error.message, field="number") from None
+    if sender is not None:
+        try:
+            sender = parse_sender(sender, default_region).address
+        except InvalidSender as error:
+            raise InvalidRequest(error.message, field="sender") from None
+    if direction is not None and direction not in ("in", "out"):
+        raise InvalidRequest("direction is in or out", field="direction")
     async with database.read() as connection:
         page = await message_store.list_messages(
             connection,
@@ -674,6 +701,11 @@ async def list_messages(
             created_from=created_from,
             created_until=created_until,
             before_id=cursor,
+            sender=sender,
+            number=number,
+            direction=direction,
+            campaign_id=campaign_id,
+            customer_data=customer_data,
         )
     if len(page) > limit:
         return page[:limit], page[limit - 1].id

@@ -8,15 +8,16 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.events.errors import InvalidWebhookSecret
 from tidings.events.formats import NATIVE, RENDERERS
+from tidings.events.outbox import replay
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store import outbox as store
 from tidings.store.engine import Database
-from tidings.store.ids import new_id
+from tidings.store.ids import id_floor, new_id
 from tidings.store.subscription_recipients import limit_to_recipients
 
 EVENT_TYPES = frozenset(
@@ -154,3 +155,42 @@ async def list_deliveries(
     for attempt in attempts:
         by_item[attempt.outbox_id].append(attempt)
     return [Delivery(item, by_item[item.id]) for item in items]
+
+
+# A message's callbacks are written from its acceptance to its last receipt: the SMSC validity
+# period (72 h commonly) bounds the stretch of the outbox searched for them.
+_MESSAGE_CALLBACKS_WITHIN = timedelta(days=4)
+
+
+async def deliveries_of_message(
+    database: Database, account_id: str, message_id: str, created_at: datetime, *, limit: int = 20
+) -> list[Delivery]:
+    """The webhook and dlr_url deliveries about one message, newest first, with attempts."""
+    start = int(created_at.timestamp() * 1000)
+    end = int((created_at + _MESSAGE_CALLBACKS_WITHIN).timestamp() * 1000)
+    async with database.read() as connection:
+        items = await store.items_mentioning(
+            connection,
+            account_id,
+            message_id,
+            from_id=id_floor(start),
+            until_id=id_floor(end),
+            limit=limit,
+        )
+        attempts = await store.list_attempts(connection, [item.id for item in items])
+    by_item: dict[str, list[store.AttemptRecord]] = {item.id: [] for item in items}
+    for attempt in attempts:
+        by_item[attempt.outbox_id].append(attempt)
+    return [Delivery(item, by_item[item.id]) for item in items]
+
+
+async def replay_delivery(
+    database: Database, account_id: str, subscription_id: str, delivery_id: str
+) -> None:
+    """Deliver a subscription's delivery again from now, whatever its state."""
+    await get_subscription(database, account_id, subscription_id)
+    async with database.write() as connection:
+        record = await store.get_item(connection, delivery_id)
+        if record is None or record.subscription_id != subscription_id:
+            raise NotFound("No such delivery.")
+        await replay(connection, delivery_id, account_id=account_id)

@@ -56,8 +56,16 @@ async def list_messages(
     created_from: datetime | None = None,
     created_until: datetime | None = None,
     before_id: str | None = None,
+    sender: str | None = None,
+    number: str | None = None,
+    direction: str | None = None,
+    campaign_id: str | None = None,
+    customer_data: str | None = None,
 ) -> list[MessageRecord]:
     """An account's messages (every account's when None) newest first.
+
+    ``number`` is the handset's side of either direction: the recipient of an outbound
+    message, the sender of an inbound one.
 
     ``before_id`` continues after the last message of a previous page.
     """
@@ -75,6 +83,19 @@ async def list_messages(
         query = query.where(messages.c.created_at < created_until)
     if before_id is not None:
         query = query.where(messages.c.id < before_id)
+    if sender is not None:
+        query = query.where(messages.c.sender == sender)
+    if number is not None:
+        query = query.where(
+            ((messages.c.direction == "out") & (messages.c.recipient == number))
+            | ((messages.c.direction == "in") & (messages.c.sender == number))
+        )
+    if direction is not None:
+        query = query.where(messages.c.direction == direction)
+    if campaign_id is not None:
+        query = query.where(messages.c.campaign_id == campaign_id)
+    if customer_data is not None:
+        query = query.where(messages.c.customer_data == customer_data)
     query = query.order_by(messages.c.id.desc()).limit(limit)
     return [MessageRecord.from_row(row) for row in await connection.execute(query)]
 

@@ -259,6 +259,33 @@ async def list_items(
     return [OutboxRecord(**row._mapping) for row in result.all()]
 
 
+async def items_mentioning(
+    connection: AsyncConnection,
+    account_id: str,
+    text: str,
+    *,
+    from_id: str,
+    until_id: str,
+    limit: int,
+) -> list[OutboxRecord]:
+    """An account's rows, newest first, whose URL or body contains ``text`` (a message id),
+    among the rows with ids in [from_id, until_id): a bounded stretch of the outbox."""
+    pattern = "%" + text.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+    statement = (
+        select(*_RECORD_COLUMNS)
+        .where(
+            outbox.c.account_id == account_id,
+            outbox.c.id >= from_id,
+            outbox.c.id < until_id,
+            outbox.c.url.like(pattern, escape="\\") | outbox.c.body.like(pattern, escape="\\"),
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    result = await connection.execute(statement)
+    return [OutboxRecord(**row._mapping) for row in result.all()]
+
+
 async def list_attempts(
     connection: AsyncConnection, outbox_ids: Collection[str]
 ) -> list[AttemptRecord]:

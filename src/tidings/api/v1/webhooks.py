@@ -13,9 +13,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from tidings.api.auth import AccountDep, ServicesDep
-from tidings.core.errors import NotFound
 from tidings.events import subscriptions
-from tidings.events.outbox import replay
 from tidings.events.ssrf import MAX_URL_LENGTH, TargetPolicy
 from tidings.store import outbox as store
 
@@ -171,10 +169,5 @@ async def replay_delivery(
     account: AccountDep,
     found: ServicesDep,
 ) -> Response:
-    await subscriptions.get_subscription(found.database, account.id, subscription_id)
-    async with found.database.write() as connection:
-        record = await store.get_item(connection, delivery_id)
-        if record is None or record.subscription_id != subscription_id:
-            raise NotFound("No such delivery.")
-        await replay(connection, delivery_id, account_id=account.id)
+    await subscriptions.replay_delivery(found.database, account.id, subscription_id, delivery_id)
     return Response(status_code=202)

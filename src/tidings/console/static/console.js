@@ -63,9 +63,12 @@ var tidings = (function () {
     }, wait));
   }
 
-  function refreshRegions(topic) {
+  function refreshRegions(topic, data) {
     document.querySelectorAll("[data-refresh-on]").forEach(function (region) {
-      if (region.dataset.refreshOn.split(" ").indexOf(topic) >= 0) refresh(region, Number(region.dataset.refreshWait || 700));
+      if (region.dataset.refreshOn.split(" ").indexOf(topic) < 0) return;
+      // A region about one thing (a message) only follows that thing's changes.
+      if (region.dataset.refreshId && data && data.id && data.id !== region.dataset.refreshId) return;
+      refresh(region, Number(region.dataset.refreshWait || 700));
     });
   }
 
@@ -86,7 +89,9 @@ var tidings = (function () {
     var topics = (document.body.dataset.live || "").split(" ").filter(Boolean);
     if (!topics.length || !window.EventSource) return;
     var indicator = document.querySelector("[data-live-indicator]");
-    var source = new EventSource("/live?topics=" + encodeURIComponent(topics.join(",")));
+    var url = "/live?topics=" + encodeURIComponent(topics.join(","));
+    if (document.body.dataset.liveSince) url += "&since=" + encodeURIComponent(document.body.dataset.liveSince);
+    var source = new EventSource(url);
     source.addEventListener("open", function () {
       if (indicator) { indicator.hidden = false; indicator.dataset.state = "live"; indicator.textContent = "live"; }
     });
@@ -99,7 +104,11 @@ var tidings = (function () {
         try { data = JSON.parse(event.data || "{}"); } catch (e) { /* keep {} */ }
         if (topic === "status") updateStatus(data);
         (handlers[topic] || []).forEach(function (handler) { handler(data); });
-        if (topic === "resync") { topics.forEach(refreshRegions); } else { refreshRegions(topic); }
+        if (topic === "resync") {
+          topics.forEach(function (t) { refreshRegions(t, null); });
+        } else {
+          refreshRegions(topic, data);
+        }
       });
     });
     window.addEventListener("pagehide", function () { source.close(); });
@@ -123,7 +132,39 @@ var tidings = (function () {
     }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; }); });
   }
 
-  var setups = [setupTheme, setupNav, setupLive];
+  // The compose page's counter: encoding and parts of the text so far, planned on the server
+  // by the same function as /v1/messages/preview, so the two never disagree.
+  var ENCODING_NAMES = { gsm7: "GSM-7", ucs2: "UCS-2 (Unicode)", binary: "binary" };
+  function setupCounter() {
+    document.querySelectorAll("[data-counter]").forEach(function (box) {
+      var output = document.querySelector("[data-counter-output]");
+      if (!output) return;
+      var update = debounce(function () {
+        var text = box.value;
+        if (!text) {
+          output.textContent = "Type a message to see its encoding and parts.";
+          delete output.dataset.encoding; delete output.dataset.parts;
+          return;
+        }
+        postJson("/compose/preview", { body: text, max_parts: Number(output.dataset.maxParts) || null }).then(function (answer) {
+          if (box.value !== text) return;  // a newer keystroke will answer
+          if (!answer.ok) {
+            output.textContent = answer.data.error || answer.data.detail || "This text cannot be sent.";
+            output.dataset.encoding = ""; output.dataset.parts = "";
+            return;
+          }
+          var d = answer.data;
+          output.dataset.encoding = d.encoding; output.dataset.parts = d.parts; output.dataset.units = d.units;
+          output.textContent = (ENCODING_NAMES[d.encoding] || d.encoding) + " · " + d.parts + (d.parts === 1 ? " part" : " parts") +
+            " · " + d.units + " characters · " + d.price + " " + d.currency + " per recipient";
+        });
+      }, 150);
+      box.addEventListener("input", update);
+      if (box.value) update();
+    });
+  }
+
+  var setups = [setupTheme, setupNav, setupLive, setupCounter];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 

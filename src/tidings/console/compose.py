@@ -1,0 +1,215 @@
+"""Compose: send to numbers, contacts or lists, now or at a time, on any channel the service has.
+
+The page is the same for every channel: recipients, sender and schedule around a channel's own
+fields. A channel plugs in as a :class:`Composer` (its fields' template and how it sends) in
+:data:`COMPOSERS`; nothing else here changes. SMS is the first.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.datastructures import FormData
+
+from tidings.console.web import ConsoleRoute, Page, Sender
+from tidings.core import audience, lists, messaging, routing
+from tidings.core.errors import InvalidRequest
+from tidings.errors import TidingsError
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+MAX_BODY = 10_000
+_SPLIT = re.compile(r"[,;\n]+")
+_ANGLE = re.compile(r"<([^<>]+)>")
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Who a send goes to, as the form gave it."""
+
+    to: list[str]
+    list_ids: list[str]
+    send_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a send did, per recipient, for the result page."""
+
+    result: messaging.SendResult
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Composer:
+    """One channel on the compose page."""
+
+    channel: str
+    label: str
+    # The channel's own fields (a template partial rendered inside the form).
+    fields_template: str
+    send: Callable[[Page, FormData, Recipients, str], Awaitable[Sent]]
+
+
+def _text(form: FormData, name: str, *, limit: int) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{name} is text", field=name)
+    if len(value) > limit:
+        raise InvalidRequest(f"{name} has at most {limit} characters", field=name)
+    return value
+
+
+def parse_recipients(raw: str) -> list[str]:
+    """Numbers as typed, one per line or comma; "Name <number>" (a contact picked from the
+    suggestions) gives its number."""
+    found = []
+    for entry in _SPLIT.split(raw):
+        entry = entry.strip()
+        if not entry:
+            continue
+        inside = _ANGLE.search(entry)
+        found.append(inside.group(1).strip() if inside else entry)
+    return found
+
+
+def _send_at(raw: str, zone: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidRequest(f"not a date and time: {raw!r}", field="send_at") from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(zone))
+    return local
+
+
+async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    settings = page.services.settings
+    body = _text(form, "body", limit=MAX_BODY)
+    if not body.strip():
+        raise InvalidRequest("write the message", field="body")
+    key = _text(form, "request_key", limit=64) or None
+    request = messaging.SendRequest(
+        to=recipients.to,
+        sender=sender,
+        body=body,
+        send_at=recipients.send_at,
+        idempotency_key=None if key is None else f"console:{key}",
+    )
+    if recipients.list_ids:
+        request = await audience.with_list_members(
+            page.services.database,
+            page.account,
+            request,
+            list_ids=recipients.list_ids,
+            max_recipients=settings.max_recipients,
+        )
+    elif not request.to:
+        raise InvalidRequest("give at least one number, contact or list", field="to")
+    result = await page.services.intake.accept(
+        page.account,
+        request,
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+        idempotency_window=timedelta(days=settings.idempotency_days),
+    )
+    return Sent(result, "sms")
+
+
+SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
+
+COMPOSERS: tuple[Composer, ...] = (SMS,)
+
+
+def composer_for(channel: str) -> Composer:
+    for composer in COMPOSERS:
+        if composer.channel == channel:
+            return composer
+    names = ", ".join(c.channel for c in COMPOSERS)
+    raise InvalidRequest(f"no channel {channel!r} to compose (there is {names})", field="channel")
+
+
+async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
+    database = page.services.database
+    senders = await routing.list_senders(database, page.account.id)
+    found_lists, _ = await lists.search_lists(database, page.account, limit=200)
+    return {
+        "composers": COMPOSERS,
+        "composer": composer,
+        "senders": senders,
+        "lists": found_lists,
+        "request_key": secrets.token_urlsafe(16),
+        "max_parts": page.services.settings.default_max_parts,
+        "values": {},
+        "error": None,
+        "error_field": None,
+    }
+
+
+@router.get("/compose", name="compose")
+async def compose_form(page: Sender, channel: str = "sms", to: str = "") -> HTMLResponse:
+    context = await _form_context(page, composer_for(channel))
+    context["values"] = {"to": to}
+    return page.render("compose.html", **context)
+
+
+@router.post("/compose")
+async def compose(page: Sender, request: Request) -> Response:
+    form = await request.form()
+    composer = composer_for(_text(form, "channel", limit=32) or "sms")
+    try:
+        recipients = Recipients(
+            to=parse_recipients(_text(form, "to", limit=200_000)),
+            list_ids=[v for v in form.getlist("lists") if isinstance(v, str) and v],
+            send_at=_send_at(_text(form, "send_at", limit=40), page.account.timezone),
+        )
+        sender = _text(form, "from", limit=20).strip()
+        if not sender:
+            raise InvalidRequest("choose who the message is from", field="from")
+        sent = await composer.send(page, form, recipients, sender)
+    except TidingsError as error:
+        context = await _form_context(page, composer)
+        context["values"] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        context["values"]["lists"] = form.getlist("lists")
+        context["error"] = error.message
+        context["error_field"] = getattr(error, "field", None)
+        return page.render("compose.html", status=422, **context)
+    return page.render("compose_result.html", sent=sent, composer=composer)
+
+
+class PreviewBody(BaseModel):
+    body: str = Field(max_length=MAX_BODY)
+    max_parts: int | None = Field(default=None, ge=1, le=255)
+
+
+@router.post("/compose/preview")
+async def preview(page: Sender, body: PreviewBody) -> JSONResponse:
+    """The counter under the message box: encoding and parts of the text so far, planned by
+    the same function as ``/v1/messages/preview`` and the send itself."""
+    if not body.body:
+        return JSONResponse({"encoding": None, "parts": 0, "units": 0})
+    max_parts = body.max_parts or page.services.settings.default_max_parts
+    try:
+        plan = messaging.plan_body(body.body, max_parts=max_parts)
+    except InvalidRequest as error:
+        return JSONResponse({"error": error.message}, status_code=422)
+    return JSONResponse(
+        {
+            "encoding": plan.encoding.value,
+            "parts": plan.parts,
+            "units": plan.total_units,
+            "price": str(page.services.settings.price_per_part * plan.parts),
+            "currency": page.services.settings.currency,
+        }
+    )

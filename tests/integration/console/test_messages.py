@@ -1,0 +1,74 @@
+"""The message log's filters and the compose form, through the console's pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tests.integration.console.conftest import MakePerson, browser, csrf_of, sign_in
+from tidings.core import messaging
+from tidings.store.engine import Database
+
+
+async def test_filters_narrow_the_log_and_stay_in_the_account(
+    app: FastAPI, make_person: MakePerson, database: Database
+) -> None:
+    ours = await make_person("log@example.com")
+    theirs = await make_person("other@example.com")
+    for account, to, sender, custom in (
+        (ours.account, "+358401230001", "Tidings", "order-1"),
+        (ours.account, "+358401230002", "Shop", "order-2"),
+        (theirs.account, "+358401230001", "Tidings", "order-1"),
+    ):
+        await messaging.accept_messages(
+            database,
+            account,
+            messaging.SendRequest(to=[to], sender=sender, body="hi", customer_data=custom),
+        )
+    async with browser(app) as client:
+        await sign_in(client, "log@example.com")
+        everything = (await client.get("/messages")).text
+        assert everything.count("data-message-id=") == 2
+        by_number = (await client.get("/messages", params={"number": "0401230001"})).text
+        assert by_number.count("data-message-id=") == 1
+        assert "+358401230001" in by_number
+        by_sender = (await client.get("/messages", params={"sender": "Shop"})).text
+        assert by_sender.count("data-message-id=") == 1 and "+358401230002" in by_sender
+        by_custom = (await client.get("/messages", params={"custom": "order-2"})).text
+        assert by_custom.count("data-message-id=") == 1
+        by_status = (await client.get("/messages", params={"status": "delivered"})).text
+        assert by_status.count("data-message-id=") == 0
+        bad = await client.get("/messages", params={"date": "yesterday"})
+        assert bad.status_code == 400 and "not a date" in bad.text
+        # Another account's message is absent, not forbidden.
+        other = (await messaging.list_messages(database, theirs.account))[0][0]
+        assert (await client.get(f"/messages/{other.id}")).status_code == 404
+
+
+async def test_compose_sends_once_even_when_posted_twice(
+    app: FastAPI, make_person: MakePerson, database: Database
+) -> None:
+    person = await make_person("compose@example.com")
+    async with browser(app) as client:
+        await sign_in(client, "compose@example.com")
+        token = await csrf_of(client, "/compose")
+        form = {
+            "csrf_token": token,
+            "channel": "sms",
+            "request_key": "same-form",
+            "to": "0401230003, Aino <+358401230004>",
+            "from": "Tidings",
+            "body": "Hei",
+        }
+        first = await client.post("/compose", data=form)
+        assert first.status_code == 200, first.text
+        assert first.text.count("data-message-id=") == 2
+        again = await client.post("/compose", data=form)  # a reload of the result page
+        assert again.status_code == 200
+        found, _ = await messaging.list_messages(database, person.account)
+        assert sorted(m.recipient for m in found) == ["+358401230003", "+358401230004"]
+        preview = await client.post(
+            "/compose/preview", json={"body": "€"}, headers={"X-CSRF-Token": token}
+        )
+        assert preview.json()["encoding"] == "gsm7" and preview.json()["units"] == 2
+        no_token = await client.post("/compose/preview", json={"body": "€"})
+        assert no_token.status_code == 403
