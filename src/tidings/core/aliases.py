@@ -39,8 +39,14 @@ async def number_for(database: Database, kind: str, target_id: str) -> int:
     return (await numbers_for(database, kind, [target_id]))[target_id]
 
 
+# Numbers are 64-bit signed columns; a larger one (any client may send one) names nothing.
+MAX_NUMBER = 2**63 - 1
+
+
 async def target_of(database: Database, kind: str, number: int) -> str:
     """The id a number stands for; NotFound when it was never handed out."""
+    if not 0 < number <= MAX_NUMBER:
+        raise NotFound(f"no {kind} {number}")
     async with database.read() as connection:
         target = await alias_store.find_target(connection, kind, number)
     if target is None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core.accounts import utcnow
 from tidings.core.contacts import PAGE_LIMIT_MAX
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
-from tidings.core.mailbox import NumberedPage, check_page
+from tidings.core.mailbox import NumberedPage, check_page, page_offset
 from tidings.store import contacts as contact_store
 from tidings.store import optout as optout_store
 from tidings.store.contacts import ContactListRecord, ContactRecord
@@ -256,7 +256,7 @@ async def numbered_lists(
     check_page(page, per_page)
     async with database.read() as connection:
         items, total = await contact_store.numbered_lists(
-            connection, account.id, offset=(page - 1) * per_page, limit=per_page, name=name
+            connection, account.id, offset=page_offset(page, per_page), limit=per_page, name=name
         )
     return NumberedPage(items, total, page, per_page)
 
@@ -269,7 +269,7 @@ async def numbered_members(
     async with database.read() as connection:
         await _require_list(connection, account, list_id)
         items, total = await contact_store.numbered_members(
-            connection, account.id, list_id, offset=(page - 1) * per_page, limit=per_page
+            connection, account.id, list_id, offset=page_offset(page, per_page), limit=per_page
         )
     return NumberedPage(items, total, page, per_page)
 

@@ -44,11 +44,20 @@ class NumberedPage(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
+# Past any row a table can hold, and within the 64-bit OFFSET a database takes.
+_MAX_OFFSET = 2**62
+
+
 def check_page(page: int, per_page: int) -> None:
     if page < 1:
         raise InvalidRequest("page starts at 1", field="page")
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise InvalidRequest(f"limit is 1 to {MAX_PAGE_SIZE}", field="limit")
+
+
+def page_offset(page: int, per_page: int) -> int:
+    """The rows before a numbered page; any page beyond the data is empty, however large."""
+    return min((page - 1) * per_page, _MAX_OFFSET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +104,7 @@ async def history_page(
         items, total = await mailbox_store.page_messages(
             connection,
             account.id,
-            offset=(page - 1) * per_page,
+            offset=page_offset(page, per_page),
             limit=per_page,
             direction=where.direction,
             statuses=where.statuses,
@@ -119,7 +128,7 @@ async def unread_page(
         items, total = await mailbox_store.page_messages(
             connection,
             account.id,
-            offset=(page - 1) * per_page,
+            offset=page_offset(page, per_page),
             limit=per_page,
             direction=direction,
             statuses=statuses,

@@ -100,23 +100,51 @@ def _split(url: str) -> SplitResult:
     return parts
 
 
+# Names that mean this host without asking DNS: RFC 6761 §6.3 (localhost and every name under
+# it), and the aliases Debian's /etc/hosts gives the loopback addresses.
+_LOOPBACK_NAMES = frozenset(("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"))
+# What an IPv4 address may be written with in the C library's inet_aton forms.
+_INET_ATON_CHARACTERS = frozenset("0123456789abcdefxABCDEFX.")
+
+
 def _literal_address(host: str) -> IPAddress | None:
+    """The address ``host`` is written as, in any spelling the resolver reads as an address.
+
+    Besides dotted quads and IPv6, getaddrinfo takes the inet_aton forms: fewer parts (``127.1``),
+    one 32-bit number (``2130706433``, ``0x7f000001``), octal parts (``0177.0.0.1``), ``0``.
+    """
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        return None
+        pass
+    if host[:1].isdigit() and set(host) <= _INET_ATON_CHARACTERS:
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _loopback_name(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    return name in _LOOPBACK_NAMES or name.endswith(".localhost")
 
 
 def validate_callback_url(url: str, policy: TargetPolicy | None = None) -> str:
     """Check a callback URL when it is accepted; return it without its fragment.
 
     Raises :class:`InvalidCallbackUrl` for anything but an absolute http(s) URL with a host.
-    With a ``policy``, a host written as an IP address is also checked against it now, so an
-    obviously unreachable target is refused at once instead of dying at delivery.
+    With a ``policy``, a host written as an IP address (in any spelling the resolver reads as
+    one) or as a name of this host (``localhost``) is also checked against it now, so the user
+    learns at once instead of at delivery. Other names are resolved only at delivery: accepting
+    does not depend on DNS.
     """
     parts = _split(url)
     if policy is not None:
-        address = _literal_address(parts.hostname or "")
+        host = parts.hostname or ""
+        address = _literal_address(host)
+        if address is None and _loopback_name(host):
+            address = ipaddress.IPv4Address("127.0.0.1")
         if address is not None:
             reason = refusal_reason(address, policy)
             if reason is not None:

@@ -146,3 +146,49 @@ async def test_a_name_with_no_address_is_a_temporary_failure() -> None:
     resolve, _ = resolver_giving()
     with pytest.raises(OSError):
         await resolve_target("https://hooks.example.com/x", STRICT, resolve)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LocalHost.",
+        "api.localhost",
+        "ip6-localhost",
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+        "0x7f.0.0.1",
+        "0",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+    ],
+)
+def test_every_spelling_of_this_host_is_refused_when_saved(host: str) -> None:
+    with pytest.raises(InvalidCallbackUrl, match=r"loopback|unspecified"):
+        validate_callback_url(f"http://{host}:8080/hook", STRICT)
+    if host != "0":  # 0.0.0.0 is no loopback address: it stays refused
+        assert validate_callback_url(f"http://{host}:8080/hook", LOOPBACK)
+
+
+@pytest.mark.parametrize("host", ["025.0.0.1", "0xa9.0xfe.0xa9.0xfe", "167772161"])
+def test_numeric_spellings_of_other_refused_networks(host: str) -> None:
+    # 025 is octal 21 (a public address); 169.254.169.254 in hex; 10.0.0.1 as one number.
+    if host == "025.0.0.1":
+        assert validate_callback_url(f"http://{host}/", STRICT)
+        return
+    with pytest.raises(InvalidCallbackUrl, match=r"metadata|private"):
+        validate_callback_url(f"http://{host}/", STRICT)
+
+
+async def test_numeric_spellings_are_judged_without_resolving() -> None:
+    resolve, asked = resolver_giving("93.184.216.34")
+    with pytest.raises(RefusedTarget, match="loopback"):
+        await resolve_target("http://0x7f000001/x", STRICT, resolve)
+    assert asked == []
+
+
+def test_names_that_merely_look_numeric_are_names() -> None:
+    assert validate_callback_url("https://1e100.net/x", STRICT) == "https://1e100.net/x"
+    assert validate_callback_url("https://123.example.com/x", STRICT)

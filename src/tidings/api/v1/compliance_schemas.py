@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tidings.api.v1.schemas import optional_not_null
 from tidings.core.automation import PayloadFormat, RuleAction, SearchType, WebhookType
 from tidings.core.optout import ComplianceSettings, Scope
 from tidings.store.automation import InboundRuleRecord, KeywordRecord
@@ -55,8 +56,8 @@ class SuppressionPage(BaseModel):
 
 
 class ComplianceUpdate(_Body):
-    scope: Scope | None = Field(
-        default=None, description="account: a STOP stops every number; sender: only the one"
+    scope: Scope = optional_not_null(
+        description="account: a STOP stops every number; sender: only the one"
     )
     stop_words: list[str] | None = Field(
         default=None, max_length=50, description="extra stop words, e.g. LOPETA"
@@ -111,8 +112,9 @@ class KeywordCreate(KeywordFields):
 
 
 class KeywordUpdate(KeywordFields):
-    number: str | None = Field(default=None, min_length=1, max_length=32)
-    keyword: str | None = Field(default=None, min_length=1, max_length=64)
+    # A keyword always has a number and a word: either may be changed, neither removed.
+    number: str = optional_not_null(min_length=1, max_length=32)
+    keyword: str = optional_not_null(min_length=1, max_length=64)
 
 
 class KeywordView(BaseModel):

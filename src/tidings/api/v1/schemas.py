@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -23,6 +23,17 @@ from tidings.store.records import (
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def optional_not_null(**constraints: Any) -> Any:
+    """A PATCH field that may be left out (unchanged) but is never null: its type has no None,
+    so an explicit null is a 422 naming the field. Read with ``model_dump(exclude_unset=True)``;
+    the placeholder default is never seen, and the document shows none."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
 class SendMessages(_Body):

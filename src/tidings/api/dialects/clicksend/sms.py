@@ -36,6 +36,7 @@ from tidings.api.dialects.clicksend.schemas import (
     SmsMessage,
     SmsMessages,
 )
+from tidings.api.downloads import attachment
 from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging
 from tidings.core.accounts import utcnow
@@ -333,11 +334,8 @@ async def download_sms_history(
                 return
             page += 1
 
-    safe = "".join(c for c in filename if c.isalnum() or c in "._-") or "sms-history.csv"
     return StreamingResponse(
-        rows(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+        rows(), media_type="text/csv", headers={"Content-Disposition": attachment(filename)}
     )
 
 
