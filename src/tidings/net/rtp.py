@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -31,9 +33,9 @@ log = structlog.get_logger("tidings.net")
 class _Stream:
     """One call's outgoing audio: what is queued to play, else silence, every 20 ms."""
 
-    def __init__(self, session: RtpSession, start: float) -> None:
+    def __init__(self, session: RtpSession, clock: MediaClock, now: float) -> None:
         self.session = session
-        self.pacer = Pacer(start)
+        self.pacer = Pacer(clock.aligned_start(now))
         self.queue: deque[bytes] = deque()
         self.queued = 0  # frames ever queued
         # (frames that must have gone out, future) for each play() still under way
@@ -63,8 +65,13 @@ class MediaClock:
         self._streams: dict[int, _Stream] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._grid = 0.0  # tick k of the current run is at _grid + k·interval
         self.ticks = 0
         self.late_ticks = 0  # ticks that woke more than one interval after their time
+        # How late each tick woke (what the packets it sends carry as jitter), in seconds.
+        self.lateness_total = 0.0
+        self.lateness_max = 0.0
+        self.ticks_over_5ms = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -80,6 +87,18 @@ class MediaClock:
             stream.clear()
         self._streams.clear()
 
+    def aligned_start(self, now: float) -> float:
+        """A stream's first deadline: half an interval before the clock's next tick.
+
+        Every packet of the stream then falls due midway between two ticks, so a tick that
+        wakes a little early or late still sends the same packets: the stream keeps its 20 ms
+        spacing exactly instead of slipping a whole tick now and then.
+        """
+        if not self._streams:
+            self._grid = now
+        ticks = math.ceil((now - self._grid) / self.interval)
+        return self._grid + ticks * self.interval - self.interval / 2
+
     def add(self, stream: _Stream) -> None:
         self._streams[id(stream)] = stream
         self.start()
@@ -91,21 +110,29 @@ class MediaClock:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        interval = self.interval
         while True:
             if not self._streams:
                 self._wake.clear()
                 await self._wake.wait()
-            start = loop.time()
-            tick = 0
+            grid = self._grid
+            tick = max(math.ceil((loop.time() - grid) / interval), 0)
             while self._streams:
                 now = loop.time()
-                if now - (start + tick * self.interval) > self.interval:
+                lateness = now - (grid + tick * interval)
+                if lateness > interval:
                     self.late_ticks += 1
+                if lateness > 0:
+                    self.lateness_total += lateness
+                    self.lateness_max = max(self.lateness_max, lateness)
+                    if lateness > 0.005:
+                        self.ticks_over_5ms += 1
                 self.ticks += 1
                 for stream in list(self._streams.values()):
                     self._send_due(stream, now)
-                tick = int((now - start) / self.interval) + 1
-                await asyncio.sleep(max(start + tick * self.interval - loop.time(), 0))
+                # A timer may fire a little early: the next tick is never this one again.
+                tick = max(tick + 1, int((now - grid) / interval) + 1)
+                await asyncio.sleep(max(grid + tick * interval - loop.time(), 0))
 
     @staticmethod
     def _send_due(stream: _Stream, now: float) -> None:
@@ -172,7 +199,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.receiver.audio_payload_type = media.codec.payload_type
         self.receiver.event_payload_type = media.event_payload_type
         assert self._loop is not None
-        self._stream = _Stream(self, self._loop.time())
+        self._stream = _Stream(self, self.clock, self._loop.time())
         self.clock.add(self._stream)
 
     @property
@@ -217,7 +244,9 @@ class RtpSession(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         if self.remote is None or self._loop is None:
             return  # media before the answer (early media) is not listened to
-        digit = self.receiver.receive(data, self._loop.time())
+        # Arrival on the monotonic clock itself: uvloop's loop.time() is the start of the
+        # current loop pass, shared by every datagram read in it.
+        digit = self.receiver.receive(data, time.monotonic())
         if digit is not None and self.on_digit is not None:
             self.on_digit(digit)
 

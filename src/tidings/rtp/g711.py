@@ -1,7 +1,7 @@
 """G.711 µ-law and A-law (ITU-T G.711), between 16-bit linear PCM and 8-bit codes.
 
-Each direction is a lookup table built once on first use; converting a whole message is then
-one indexing operation.
+Each direction is a lookup table computed once on first use (vectorised: a few milliseconds);
+converting a whole message is then one indexing operation.
 """
 
 from __future__ import annotations
@@ -19,64 +19,56 @@ _ULAW_SEGMENT_ENDS = (0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF)
 _ALAW_SEGMENT_ENDS = (0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF)
 
 
-def _ulaw_encode_one(sample: int) -> int:
+def _ulaw_encode(samples: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
     # G.711 works on 14-bit magnitudes for µ-law.
-    value = sample >> 2
-    if value < 0:
-        value, mask = -value, 0x7F
-    else:
-        mask = 0xFF
-    value = min(value, _ULAW_CLIP) + _ULAW_ENCODE_BIAS
-    segment = next((i for i, end in enumerate(_ULAW_SEGMENT_ENDS) if value <= end), 8)
-    if segment >= 8:
-        return 0x7F ^ mask
-    return ((segment << 4) | ((value >> (segment + 1)) & 0x0F)) ^ mask
+    value = samples >> 2
+    mask = np.where(value < 0, 0x7F, 0xFF)
+    value = np.minimum(np.where(value < 0, -value, value), _ULAW_CLIP) + _ULAW_ENCODE_BIAS
+    segment = np.searchsorted(_ULAW_SEGMENT_ENDS, value, side="left")
+    mantissa = (value >> np.minimum(segment + 1, 31)) & 0x0F
+    code = np.where(segment >= 8, 0x7F, (np.minimum(segment, 7) << 4) | mantissa)
+    return (code ^ mask).astype(np.uint8)
 
 
-def _ulaw_decode_one(code: int) -> int:
-    code = ~code & 0xFF
-    exponent = (code >> 4) & 0x07
-    magnitude = ((((code & 0x0F) << 3) + _ULAW_BIAS) << exponent) - _ULAW_BIAS
-    return -magnitude if code & 0x80 else magnitude
+def _ulaw_decode(codes: npt.NDArray[np.int32]) -> npt.NDArray[np.int16]:
+    codes = ~codes & 0xFF
+    exponent = (codes >> 4) & 0x07
+    magnitude = ((((codes & 0x0F) << 3) + _ULAW_BIAS) << exponent) - _ULAW_BIAS
+    return np.where(codes & 0x80, -magnitude, magnitude).astype(np.int16)
 
 
-def _alaw_encode_one(sample: int) -> int:
-    value = sample >> 3  # 13 bits
-    if value >= 0:
-        mask = 0xD5
-    else:
-        mask = 0x55
-        value = -value - 1
-    segment = next((i for i, end in enumerate(_ALAW_SEGMENT_ENDS) if value <= end), 8)
-    if segment >= 8:
-        return 0x7F ^ mask
-    code = segment << 4
-    code |= (value >> 1) & 0x0F if segment < 2 else (value >> segment) & 0x0F
-    return code ^ mask
+def _alaw_encode(samples: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]:
+    value = samples >> 3  # 13 bits
+    mask = np.where(value >= 0, 0xD5, 0x55)
+    value = np.where(value >= 0, value, -value - 1)
+    segment = np.searchsorted(_ALAW_SEGMENT_ENDS, value, side="left")
+    low = np.where(segment < 2, value >> 1, value >> np.clip(segment, 0, 15)) & 0x0F
+    code = np.where(segment >= 8, 0x7F, (np.minimum(segment, 7) << 4) | low)
+    return (code ^ mask).astype(np.uint8)
 
 
-def _alaw_decode_one(code: int) -> int:
-    code ^= 0x55
-    value = (code & 0x0F) << 4
-    segment = (code & 0x70) >> 4
-    if segment == 0:
-        value += 8
-    elif segment == 1:
-        value += 0x108
-    else:
-        value = (value + 0x108) << (segment - 1)
-    return value if code & 0x80 else -value
+def _alaw_decode(codes: npt.NDArray[np.int32]) -> npt.NDArray[np.int16]:
+    codes = codes ^ 0x55
+    segment = (codes & 0x70) >> 4
+    value = (codes & 0x0F) << 4
+    value = np.where(
+        segment == 0,
+        value + 8,
+        np.where(segment == 1, value + 0x108, (value + 0x108) << np.maximum(segment - 1, 0)),
+    )
+    return np.where(codes & 0x80, value, -value).astype(np.int16)
 
 
 @cache
 def _tables() -> dict[str, npt.NDArray[np.generic]]:
-    samples = range(-32768, 32768)
+    samples = np.arange(-32768, 32768, dtype=np.int32)
+    codes = np.arange(256, dtype=np.int32)
     tables: dict[str, npt.NDArray[np.generic]] = {
         # Encoders are indexed by the sample + 32768.
-        "PCMU_encode": np.array([_ulaw_encode_one(s) for s in samples], dtype=np.uint8),
-        "PCMA_encode": np.array([_alaw_encode_one(s) for s in samples], dtype=np.uint8),
-        "PCMU_decode": np.array([_ulaw_decode_one(c) for c in range(256)], dtype=np.int16),
-        "PCMA_decode": np.array([_alaw_decode_one(c) for c in range(256)], dtype=np.int16),
+        "PCMU_encode": _ulaw_encode(samples),
+        "PCMA_encode": _alaw_encode(samples),
+        "PCMU_decode": _ulaw_decode(codes),
+        "PCMA_decode": _alaw_decode(codes),
     }
     for table in tables.values():
         table.flags.writeable = False

@@ -118,6 +118,9 @@ class CallRecord:
     hung_up_by: str | None = None  # "caller" or "handset"
     recording: bytes | None = field(default=None, repr=False)
     heard_seconds: float = 0.0
+    # RFC 3550 interarrival jitter of the caller's stream, and packets received.
+    jitter_ms: float = 0.0
+    packets: int = 0
 
     def as_json(self, handset_path: str) -> dict[str, Any]:
         """``handset_path``: the URL path of this number's handset, where recordings hang."""
@@ -133,6 +136,8 @@ class CallRecord:
             "pressed": self.pressed,
             "hung_up_by": self.hung_up_by,
             "heard_seconds": round(self.heard_seconds, 2),
+            "jitter_ms": round(self.jitter_ms, 3),
+            "packets": self.packets,
             "recording_url": (
                 f"{handset_path}/calls/{self.call_id}.wav" if self.recording is not None else None
             ),
@@ -397,6 +402,8 @@ class PhoneNetwork:
                 heard = session.receiver.pcm()
                 record.heard_seconds = len(heard) / 8000
                 record.recording = wav_bytes(heard)
+                record.jitter_ms = session.receiver.stats.jitter_seconds * 1000
+                record.packets = session.receiver.stats.packets
             session.close()
         if handset.timer is not None:
             handset.timer.cancel()
