@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     simulator: bool = True
     simulator_port: int = Field(default=2775, ge=0, le=65535)
     simulator_control_port: int = Field(default=2776, ge=0, le=65535)
+    # The embedded simulator accepts malformed submits instead of refusing them as a strict
+    # SMSC does (ESME_RINVMSGLEN, ESME_RINVDCS, ESME_RINVESMCLASS...).
+    simulator_lenient: bool = False
     # The simulator's phone network (voice calls over SIP/UDP); 0 takes any free port.
     simulator_sip_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str | None = None

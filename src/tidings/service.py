@@ -178,6 +178,7 @@ class Service:
                     phones=PhoneNetworkConfig(
                         host="127.0.0.1", sip_port=settings.simulator_sip_port
                     ),
+                    strict=not settings.simulator_lenient,
                 )
             )
             await self.simulator.start()

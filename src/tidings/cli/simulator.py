@@ -139,6 +139,12 @@ def serve(
         float, typer.Option(help="chance a submit drops its connection (chaos)", min=0, max=1)
     ] = 0.0,
     seed: Annotated[int | None, typer.Option(help="random seed, for reproducible runs")] = None,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient", help="accept malformed submits instead of refusing them as an SMSC does"
+        ),
+    ] = False,
 ) -> None:
     """Run the SMSC simulator until Ctrl+C or SIGTERM."""
     console = Console()
@@ -160,6 +166,7 @@ def serve(
                 drop_probability=drop_probability,
             ),
             seed=seed,
+            strict=not lenient,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")

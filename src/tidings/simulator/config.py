@@ -139,7 +139,8 @@ class SimulatorConfig:
     """Everything a :class:`~tidings.simulator.Simulator` needs; ports 0 pick free ones.
 
     ``system_id``/``password`` of None let any credentials bind. ``control_port`` None runs no
-    control API. ``seed`` makes the outcome rules and chaos reproducible.
+    control API. ``seed`` makes the outcome rules and chaos reproducible. ``strict`` refuses a
+    malformed submit with the error a strict SMSC answers (``strict=False``: lenient).
     """
 
     host: str = "127.0.0.1"
@@ -166,6 +167,9 @@ class SimulatorConfig:
     enquire_link_interval_s: float | None = 30.0
     # The phone network beside the SMSC (voice calls over SIP); None runs none.
     phones: PhoneNetworkConfig | None = None
+    # Refuse malformed submits as a strict SMSC does (simulator/strict.py); False accepts
+    # whatever decodes.
+    strict: bool = True
 
     def __post_init__(self) -> None:
         if self.receipt_delay_s < 0:

@@ -30,6 +30,7 @@ from tidings.simulator.config import Outcome, SimulatorConfig, choose_outcome
 from tidings.simulator.control import ControlServer
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
 from tidings.simulator.phones import PhoneNetwork
+from tidings.simulator.strict import submit_error
 from tidings.smpp.concat import ConcatMethod, IncomingFragment, outgoing_parts, parse_udh
 from tidings.smpp.constants import CommandStatus, EsmClass, Tag, status_name
 from tidings.smpp.errors import ProtocolError
@@ -98,6 +99,8 @@ class SimulatorStats:
     bind_refusals: int = 0
     submits: int = 0
     submits_rejected: int = 0
+    # Malformed submits a strict simulator refused (SimulatorConfig.strict).
+    submits_refused: int = 0
     connections_dropped: int = 0
     receipts_scheduled: int = 0
     receipts_sent: int = 0
@@ -338,6 +341,7 @@ class Simulator:
         )
         self._inbound_tasks: set[asyncio.Task[None]] = set()
         self._rules = config.rules
+        self._strict = config.strict
         self._receipt_delay = config.receipt_delay_s
         self._receipts = _ReceiptBuilder()
         self._loop_time = time.monotonic  # the running loop's clock, once started
@@ -586,8 +590,19 @@ class Simulator:
             response = accept()
         return self._delayed(response) if self._chaos.response_delay_s else response
 
+    def _refusal(self, pdu: SubmitSm | DataSm | SubmitMulti) -> Pdu | None:
+        """A strict SMSC's answer to a malformed submit, or None to go on."""
+        status = submit_error(pdu) if self._strict else None
+        if status is None:
+            return None
+        self.stats.submits_refused += 1
+        return response_for(pdu, status)
+
     def _on_submit(self, conn: SmscConnection, pdu: SubmitSm) -> Pdu | Awaitable[Pdu]:
         self.stats.submits += 1
+        refused = self._refusal(pdu)
+        if refused is not None:
+            return refused
         if self._chaos is not None:
             return self._answer(conn, pdu, partial(self._accept_submit, conn, pdu))
         return self._accept_submit(conn, pdu)
@@ -608,6 +623,9 @@ class Simulator:
 
     def _on_data_sm(self, conn: SmscConnection, pdu: DataSm) -> Pdu | Awaitable[Pdu]:
         self.stats.submits += 1
+        refused = self._refusal(pdu)
+        if refused is not None:
+            return refused
         return self._answer(conn, pdu, partial(self._accept_data_sm, conn, pdu))
 
     def _accept_data_sm(self, conn: SmscConnection, pdu: DataSm) -> Pdu:
@@ -620,6 +638,9 @@ class Simulator:
 
     def _on_submit_multi(self, conn: SmscConnection, pdu: SubmitMulti) -> Pdu | Awaitable[Pdu]:
         self.stats.submits += 1
+        refused = self._refusal(pdu)
+        if refused is not None:
+            return refused
         return self._answer(conn, pdu, partial(self._accept_submit_multi, conn, pdu))
 
     def _accept_submit_multi(self, conn: SmscConnection, pdu: SubmitMulti) -> Pdu:

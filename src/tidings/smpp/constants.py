@@ -94,6 +94,8 @@ class CommandStatus(IntEnum):
     ESME_RINVPARLEN = 0xC2
     ESME_RMISSINGOPTPARAM = 0xC3
     ESME_RINVOPTPARAMVAL = 0xC4
+    # SMPP 5.0 §4.7.6 (3.4 has no status for it; SMSCs of both versions answer it).
+    ESME_RINVDCS = 0x104
     ESME_RDELIVERYFAILURE = 0xFE
     ESME_RUNKNOWNERR = 0xFF
 
