@@ -91,7 +91,8 @@ class DemoLogin:
 async def ensure_demo_console_user(
     database: Database, data_dir: Path, account_id: str
 ) -> DemoLogin:
-    """The console user ``make run`` prints: an owner of the demo account. Like the API secret,
+    """The console user ``make run`` prints: the operator, in the demo account, so a person
+    trying tidings sees every page (routes, the simulator). Like the API secret,
     its password is hashed in the database and kept in plain only in
     ``<data_dir>/demo-console.json`` (mode 0600)."""
     path = data_dir / DEMO_CONSOLE_FILE
@@ -105,7 +106,7 @@ async def ensure_demo_console_user(
             account_id,
             DEMO_CONSOLE_EMAIL,
             password,
-            role=console_users.ConsoleRole.OWNER,
+            role=console_users.ConsoleRole.OPERATOR,
             name="Demo",
         )
     else:  # the file was removed: a new password, so the printed one works

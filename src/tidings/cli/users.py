@@ -42,7 +42,7 @@ def create(
     email: Annotated[str, typer.Argument(help="the e-mail address the user signs in with")],
     account: Annotated[str, typer.Option("--account", help="account id")],
     role: Annotated[
-        ConsoleRole, typer.Option(help="owner, admin or member", case_sensitive=False)
+        ConsoleRole, typer.Option(help="operator, owner, admin or member", case_sensitive=False)
     ] = ConsoleRole.MEMBER,
     name: Annotated[str | None, typer.Option(help="the user's name")] = None,
     password: Annotated[

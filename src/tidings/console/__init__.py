@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from tidings.console import auth, compose, dashboard, events, messages
+from tidings.console import auth, compose, dashboard, events, messages, phones
 from tidings.console.web import ConsoleState, build_templates
 
 if TYPE_CHECKING:
@@ -25,7 +25,13 @@ __all__ = ["install_console"]
 def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> ConsoleState:
     """Add the console's pages and static files to ``app``; ``simulator`` is the embedded
     SMSC when it runs in this process (its handsets are shown live)."""
-    state = ConsoleState(templates=build_templates(), extras={"simulator": simulator})
+    sources = phones.sources_of(simulator)
+    state = ConsoleState(
+        templates=build_templates(),
+        extras={"simulator": simulator, "handset_sources": sources},
+    )
+    if sources:
+        state.watched["handsets"] = phones.watch_handsets(sources)
     app.state.console = state
     for router in (
         auth.public,
@@ -34,6 +40,7 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         events.router,
         messages.router,
         compose.router,
+        phones.router,
     ):
         app.include_router(router)
     app.mount(

@@ -106,6 +106,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/", "Dashboard", Permission.READ),
     NavItem("/messages", "Messages", Permission.READ),
     NavItem("/compose", "Compose", Permission.SEND),
+    NavItem("/simulator", "Simulator", Permission.OPERATE, needs_simulator=True),
 )
 
 
@@ -338,14 +339,8 @@ def base_context(request: Request, signed_in: SignedIn | None) -> dict[str, Any]
 
 
 def is_operator(signed_in: SignedIn | None) -> bool:
-    """Whether this user sees the operator's pages (routes and every account).
-
-    Until operator roles exist, owners and admins of a root account are operators: such
-    accounts are the ones that manage routes through the API (``core/routing.py``).
-    """
-    if signed_in is None:
-        return False
-    return signed_in.account.parent_id is None and signed_in.user.may(Permission.DEVELOPERS)
+    """Whether this user sees the operator's pages (routes, every account, the simulator)."""
+    return signed_in is not None and signed_in.user.may(Permission.OPERATE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
-from tidings.core.accounts import AccountStatus, utcnow
+from tidings.core.accounts import AccountStatus, Principal, Role, utcnow
 from tidings.core.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound, Unauthorized
 from tidings.store import accounts as account_store
 from tidings.store import console_users as store
@@ -42,6 +42,8 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class ConsoleRole(StrEnum):
+    # The service's operator (routes, every account, the simulator); see core.accounts.Role.
+    OPERATOR = "operator"
     OWNER = "owner"
     ADMIN = "admin"
     MEMBER = "member"
@@ -55,6 +57,7 @@ class Permission(StrEnum):
     COMPLIANCE = "compliance"  # opt-outs, blocklist, keywords, rules, STOP/HELP texts
     DEVELOPERS = "developers"  # API keys, webhooks, connector exports
     USERS = "users"  # the account's console users
+    OPERATE = "operate"  # routes, accounts, unrouted inbound, the simulator, the service's health
 
 
 _MEMBER = frozenset({Permission.READ, Permission.SEND})
@@ -64,6 +67,7 @@ ROLE_PERMISSIONS: Mapping[ConsoleRole, frozenset[Permission]] = {
     ConsoleRole.MEMBER: _MEMBER,
     ConsoleRole.ADMIN: _ADMIN,
     ConsoleRole.OWNER: _ADMIN | {Permission.USERS},
+    ConsoleRole.OPERATOR: _ADMIN | {Permission.USERS, Permission.OPERATE},
 }
 
 
@@ -97,6 +101,11 @@ class ConsoleUser:
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    def principal(self, account: AccountRecord) -> Principal:
+        """The user as core's callers are known: operator or tenant of ``account``."""
+        role = Role.OPERATOR if self.may(Permission.OPERATE) else Role.TENANT
+        return Principal(key_id=self.id, account=account, role=role)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ in-process uvicorn, for the standalone simulator and for tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
@@ -14,6 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.http_server import EmbeddedHttpServer
+from tidings.simulator.config import ChaosConfig, OutcomeRule
+from tidings.smpp.constants import CommandStatus
+from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
 
 if TYPE_CHECKING:
@@ -31,6 +36,50 @@ class InboundRequest(BaseModel):
     recipient: str = Field(alias="to", min_length=1, max_length=20)
     text: str = Field(max_length=40_000)
     system_id: str | None = Field(default=None, max_length=15)
+
+
+class RuleBody(BaseModel):
+    """One outcome rule: what the receipt says for the numbers it matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: ReceiptState
+    err: int = Field(default=0, ge=0, le=999)
+    prefix: str | None = Field(default=None, max_length=20)
+    suffix: str | None = Field(default=None, max_length=20)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class RulesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleBody] = Field(max_length=100)
+
+
+class ChaosBody(BaseModel):
+    """Failures to inject (see :class:`~tidings.simulator.config.ChaosConfig`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reject_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
+    reject_status: int = Field(default=int(CommandStatus.ESME_RTHROTTLED), ge=1)
+    response_delay_s: float = Field(default=0.0, ge=0.0, le=60.0)
+    drop_probability: float = Field(default=0.0, ge=0.0, le=1.0)
+    duplicate_receipt_probability: float = Field(default=0.0, ge=0.0, le=1.0)
+    duplicate_receipt_delay_s: float = Field(default=0.3, ge=0.0, le=60.0)
+
+
+def rules_json(rules: Sequence[OutcomeRule]) -> list[dict[str, Any]]:
+    return [
+        {
+            "state": rule.state.value,
+            "err": rule.err,
+            "prefix": rule.prefix,
+            "suffix": rule.suffix,
+            "probability": rule.probability,
+        }
+        for rule in rules
+    ]
 
 
 def _error(code: int, title: str, detail: str) -> JSONResponse:
@@ -81,6 +130,33 @@ def control_router(simulator: Simulator) -> APIRouter:
         if simulator.phones is not None:
             simulator.phones.clear(number)
         return {"number": number, "deleted": simulator.clear_inbox(number)}
+
+    @router.get("/rules")
+    async def read_rules() -> dict[str, Any]:
+        """The outcome rules, first match wins; a message no rule matches is delivered."""
+        return {"rules": rules_json(simulator.rules)}
+
+    @router.put("/rules", response_model=None)
+    async def replace_rules(body: RulesBody) -> dict[str, Any] | JSONResponse:
+        try:
+            rules = [OutcomeRule(**rule.model_dump()) for rule in body.rules]
+        except ValueError as exc:
+            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid rule", str(exc))
+        simulator.set_rules(rules)
+        return {"rules": rules_json(simulator.rules)}
+
+    @router.get("/chaos")
+    async def read_chaos() -> dict[str, Any]:
+        return asdict(simulator.chaos)
+
+    @router.put("/chaos", response_model=None)
+    async def replace_chaos(body: ChaosBody) -> dict[str, Any] | JSONResponse:
+        try:
+            chaos = ChaosConfig(**body.model_dump())
+        except ValueError as exc:
+            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid chaos", str(exc))
+        simulator.set_chaos(chaos)
+        return asdict(simulator.chaos)
 
     @router.post("/inbound", response_model=None)
     async def inbound(

@@ -113,6 +113,8 @@ class HandsetInboxes:
         self._part_ids: dict[_PartKey, list[str]] = {}
         self.incomplete = 0
         self.malformed = 0
+        # Counts every change to the inboxes: watchers compare it instead of the inboxes.
+        self.version = 0
 
     def receive(self, fragment: IncomingFragment, message_id: str, now: float) -> None:
         """Take one submitted part; never raises (a malformed UDH is counted and dropped)."""
@@ -178,6 +180,7 @@ class HandsetInboxes:
         )
 
     def _keep(self, number: str, message: _Stored) -> None:
+        self.version += 1
         inboxes = self._inboxes
         inbox = inboxes.get(number)
         if inbox is None:
@@ -204,7 +207,21 @@ class HandsetInboxes:
     def clear(self, number: str) -> int:
         """Empty ``number``'s inbox; returns how many messages it held."""
         inbox = self._inboxes.pop(number, None)
+        self.version += 1
         return len(inbox) if inbox is not None else 0
+
+    def recent_numbers(self, limit: int) -> list[tuple[str, datetime]]:
+        """Up to ``limit`` numbers with messages, the latest to receive one first, each with
+        the time of its latest message."""
+        found: dict[str, datetime] = {}
+        for number, stored in reversed(self._arrivals):
+            if len(found) >= limit:
+                break
+            inbox = self._inboxes.get(number)
+            if number in found or not inbox or inbox[-1] is not stored:
+                continue  # an older message of a number already found, or one dropped
+            found[number] = datetime.fromtimestamp(stored[5], UTC)
+        return list(found.items())
 
     @property
     def numbers(self) -> int:

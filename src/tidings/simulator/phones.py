@@ -199,6 +199,10 @@ class PhoneNetwork:
     def calls(self, number: str) -> list[CallRecord]:
         return list(self._calls.get(number.removeprefix("+"), ()))
 
+    def numbers(self) -> list[str]:
+        """The numbers that have been called (and not cleared)."""
+        return list(self._calls)
+
     def recording(self, number: str, call_id: str) -> bytes | None:
         for record in self.calls(number):
             if record.call_id == call_id:

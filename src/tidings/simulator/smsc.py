@@ -16,7 +16,7 @@ import hmac
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -26,7 +26,13 @@ import structlog
 
 from tidings.errors import TidingsError
 from tidings.net.server import BindRequest, SmscConnection, SmscServer
-from tidings.simulator.config import Outcome, SimulatorConfig, choose_outcome
+from tidings.simulator.config import (
+    ChaosConfig,
+    Outcome,
+    OutcomeRule,
+    SimulatorConfig,
+    choose_outcome,
+)
 from tidings.simulator.control import ControlServer
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
 from tidings.simulator.phones import PhoneNetwork
@@ -432,6 +438,34 @@ class Simulator:
     def clear_inbox(self, number: str) -> int:
         """Empty a handset's inbox; returns how many messages it held."""
         return self._inboxes.clear(number.removeprefix("+"))
+
+    def handsets(self, limit: int = 100) -> list[tuple[str, datetime]]:
+        """Numbers whose inbox holds messages, the latest to receive one first, with the time
+        of that message."""
+        return self._inboxes.recent_numbers(limit)
+
+    @property
+    def inbox_version(self) -> int:
+        """Changes with every message that lands in, or inbox that is cleared from, any handset."""
+        return self._inboxes.version
+
+    # --- behaviour, changed while running -----------------------------------------------------
+
+    @property
+    def rules(self) -> tuple[OutcomeRule, ...]:
+        return self._rules
+
+    def set_rules(self, rules: Sequence[OutcomeRule]) -> None:
+        """Outcome rules for messages submitted from now on (first match wins)."""
+        self._rules = tuple(rules)
+
+    @property
+    def chaos(self) -> ChaosConfig:
+        return self._chaos or ChaosConfig()
+
+    def set_chaos(self, chaos: ChaosConfig) -> None:
+        """Failures to inject from now on; a config with nothing active turns chaos off."""
+        self._chaos = chaos if chaos.active else None
 
     async def inject_inbound(
         self,

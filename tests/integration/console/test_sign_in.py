@@ -149,6 +149,12 @@ async def test_members_see_no_developer_or_operator_pages(
     async with browser(app) as client:
         await sign_in(client, "owner@example.com")
         dashboard = await client.get("/")
+        # Not even a top-level account's owner: routes are the operator's.
+        assert "Routes and their binds" not in dashboard.text
+    await make_person("operator@example.com", role=ConsoleRole.OPERATOR)
+    async with browser(app) as client:
+        await sign_in(client, "operator@example.com")
+        dashboard = await client.get("/")
         assert "Routes and their binds" in dashboard.text
 
 

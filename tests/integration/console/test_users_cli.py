@@ -79,7 +79,7 @@ async def test_the_demo_login_is_made_once_and_works(tmp_path: Path, database: D
     assert await ensure_demo_console_user(database, tmp_path, demo.account_id) == login
     session = await console_users.sign_in(database, login.email, login.password)
     assert session.signed_in.account.id == demo.account_id
-    assert session.signed_in.user.role == console_users.ConsoleRole.OWNER
+    assert session.signed_in.user.role == console_users.ConsoleRole.OPERATOR
     # The file lost: a new password is printed, and it works.
     (tmp_path / "demo-console.json").unlink()
     renewed = await ensure_demo_console_user(database, tmp_path, demo.account_id)

@@ -1,0 +1,103 @@
+"""The simulator's phones: a sent message on its phone, live; a STOP sent from the phone opts
+the number out, and the next send to it is refused; outcome rules changed from the page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Console, serious_accessibility_violations, sign_in, snap
+
+pytestmark = pytest.mark.browser
+
+OUR_NUMBER = "+358409990001"
+
+
+def _register_our_number(console: Console) -> None:
+    with console.api() as api:
+        answer = api.post("/v1/senders", json={"address": OUR_NUMBER})
+        assert answer.status_code in (201, 409), answer.text
+
+
+def test_a_sent_message_appears_on_its_phone_live(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Simulator").click()
+    expect(page.get_by_role("heading", name="Simulator", level=1)).to_be_visible()
+    with console.api() as api:
+        api.post(
+            "/v1/messages",
+            json={"to": "+358401000031", "from": "Tidings", "body": "Your parcel is here"},
+        ).raise_for_status()
+    phone = page.locator('[data-phone="358401000031"]')
+    expect(phone).to_contain_text("Your parcel is here")
+    expect(phone).to_contain_text("Tidings")
+    snap(page, "simulator")
+    phone.get_by_role("link", name=re.compile("Open")).click()
+    expect(page.get_by_role("heading", name=re.compile(r"Phone \+358401000031"))).to_be_visible()
+    expect(page.locator(".phone-screen")).to_contain_text("Your parcel is here")
+    snap(page, "simulator-phone")
+    assert serious_accessibility_violations(page) == []
+
+
+def test_stop_from_the_phone_opts_out_and_refuses_the_next_send(
+    page: Any, console: Console
+) -> None:
+    _register_our_number(console)
+    sign_in(page, console)
+    page.goto(f"{console.url}/compose")
+    page.get_by_label("To").fill("+358401000041")
+    page.get_by_label("From").fill(OUR_NUMBER)
+    page.get_by_label("Message").fill("Sale starts tomorrow")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
+
+    page.goto(f"{console.url}/simulator/phones/358401000041")
+    screen = page.locator(".phone-screen")
+    expect(screen).to_contain_text("Sale starts tomorrow")
+    expect(page.get_by_label("To (one of your numbers)")).to_have_value(OUR_NUMBER)
+    page.get_by_role("button", name="Send STOP").click()
+    expect(page.get_by_role("status").filter(has_text="Sent 'STOP'")).to_be_visible()
+
+    # The STOP arrived as an inbound message of the account...
+    page.goto(f"{console.url}/messages?direction=in&number=%2B358401000041")
+    expect(page.locator("tbody [data-message-id]").first).to_contain_text("STOP")
+    # ...and the next send to the number is refused as opted out.
+    page.goto(f"{console.url}/compose")
+    page.get_by_label("To").fill("+358401000041")
+    page.get_by_label("From").fill(OUR_NUMBER)
+    page.get_by_label("Message").fill("Last chance!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 recipient(s) refused")
+    expect(page.locator("tbody")).to_contain_text("opted_out")
+
+
+def test_outcome_rules_change_what_receipts_say(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    page.goto(f"{console.url}/simulator/settings")
+    page.get_by_label("Numbers starting with").fill("35840100005")
+    page.get_by_label("Receipt", exact=True).select_option("EXPIRED")
+    page.get_by_label("Error code").fill("27")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.get_by_role("status").filter(has_text="Rule added")).to_be_visible()
+    with console.api() as api:
+        rules = api.get("/v1/simulator/rules").json()["rules"]
+        assert rules[0] == {
+            "state": "EXPIRED",
+            "err": 27,
+            "prefix": "35840100005",
+            "suffix": None,
+            "probability": None,
+        }
+        sent = api.post(
+            "/v1/messages", json={"to": "+358401000051", "from": "Tidings", "body": "expire me"}
+        ).json()["messages"][0]
+    page.goto(f"{console.url}/messages/{sent['id']}")
+    expect(page.locator("[data-status]").first).to_have_text("expired")
+    snap(page, "simulator-settings")
+    page.goto(f"{console.url}/simulator/settings")
+    page.get_by_role("button", name="Remove rule 1").click()
+    with console.api() as api:
+        assert api.get("/v1/simulator/rules").json()["rules"][0]["state"] == "UNDELIV"
