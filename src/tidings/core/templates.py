@@ -86,13 +86,14 @@ async def list_templates(
         return await service_store.list_templates(connection, account.id, template_id=template_id)
 
 
-async def get_template_by_name(
-    database: Database, account: AccountRecord, name: str
+async def get_template(
+    database: Database, account: AccountRecord, id_or_name: str
 ) -> WhatsAppTemplateRecord:
+    """A template by its id (what a template picker hands over) or by its display name."""
     async with database.read() as connection:
-        found = await service_store.find_template_by_name(connection, account.id, name)
+        found = await service_store.find_template(connection, account.id, id_or_name)
     if found is None:
-        raise NotFound(f"no WhatsApp template {name!r}")
+        raise NotFound(f"no WhatsApp template with the id or name {id_or_name!r}")
     return found
 
 

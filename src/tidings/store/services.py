@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import services, whatsapp_templates
@@ -87,18 +87,22 @@ async def list_templates(
     return [WhatsAppTemplateRecord.from_row(row) for row in result]
 
 
-async def find_template_by_name(
-    connection: AsyncConnection, account_id: str, display_name: str
+async def find_template(
+    connection: AsyncConnection, account_id: str, id_or_name: str
 ) -> WhatsAppTemplateRecord | None:
-    row = (
-        await connection.execute(
-            select(whatsapp_templates).where(
-                whatsapp_templates.c.account_id == account_id,
-                whatsapp_templates.c.display_name == display_name,
-            )
+    """The account's template with this id, or else with this display name (names are unique
+    per account; a name that is another template's id loses to that template)."""
+    result = await connection.execute(
+        select(whatsapp_templates).where(
+            whatsapp_templates.c.account_id == account_id,
+            or_(
+                whatsapp_templates.c.id == id_or_name,
+                whatsapp_templates.c.display_name == id_or_name,
+            ),
         )
-    ).one_or_none()
-    return None if row is None else WhatsAppTemplateRecord.from_row(row)
+    )
+    rows = [WhatsAppTemplateRecord.from_row(row) for row in result]
+    return min(rows, key=lambda template: template.id != id_or_name, default=None)
 
 
 async def delete_service(connection: AsyncConnection, account_id: str, service_id: str) -> bool:

@@ -21,6 +21,8 @@ TRIGGER_BODY = {
 }
 # Path values and ThreadIds that name what an earlier call made, filled in when it is made.
 SENT, THREAD = "<the SendMessage MessageId>", "<the thread of that message>"
+# The WhatsApp Template drop-down's value: value-path "id" of GetCustomerWhatsAppTemplates.
+TEMPLATE = "<the template picked from the drop-down>"
 
 
 def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -39,6 +41,15 @@ def json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if isinstance(schema, list):
         return [json_schema(v) for v in schema]  # type: ignore[return-value]
     return schema
+
+
+def operation_value_path(operation: dict[str, Any]) -> str:
+    """The property of GetCustomerWhatsAppTemplates' items that TemplateName's drop-down sends."""
+    [body] = [p for p in operation["parameters"] if p["in"] == "body"]
+    dynamic = body["schema"]["properties"]["TemplateName"]["x-ms-dynamic-values"]
+    assert dynamic["operationId"] == "GetCustomerWhatsAppTemplates"
+    value_path: str = dynamic["value-path"]
+    return value_path
 
 
 def fill(path: str, values: dict[str, str]) -> str:
@@ -117,7 +128,7 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
             send_headers,
             {},
             {
-                "TemplateName": "order_ready",
+                "TemplateName": TEMPLATE,
                 "Recipients": [{"Address": HANDSET}],
                 "BodyParameters": ["A-17"],
                 "UseSmsFallback": True,
@@ -149,6 +160,8 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
         values = {k: made.get(v, v) for k, v in values.items()}
         if isinstance(body, dict) and body.get("ThreadId") in made:
             body = {**body, "ThreadId": made[body["ThreadId"]]}
+        if isinstance(body, dict) and body.get("TemplateName") in made:
+            body = {**body, "TemplateName": made[body["TemplateName"]]}
         if operation_id == "DeleteTrigger":
             assert location is not None
             url = location
@@ -186,6 +199,9 @@ async def test_every_operation_answers_in_its_schema(signed: Signed) -> None:
         if operation_id == "GetCustomerWhatsAppTemplates":
             [template] = response.json()
             assert template["displayName"] == "order_ready"
+            # Power Automate puts the drop-down's value path, the id, in TemplateName.
+            value_path = operation_value_path(defined["SendWhatsappTemplateMessage"][2])
+            made[TEMPLATE] = template[value_path]
     # What the calls changed is there: the group is empty again, the SMS fallback was stored.
     gone = await signed.http.get(
         BASE

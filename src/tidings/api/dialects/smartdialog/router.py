@@ -281,7 +281,7 @@ def build_router() -> APIRouter:
         grant.require("WhatsApp")
         account = await _customer(found, grant, customer_id)
         service = await services.get_service(found.database, account, service_id)
-        template = await templates.get_template_by_name(found.database, account, body.TemplateName)
+        template = await templates.get_template(found.database, account, body.TemplateName)
         if not body.UseSmsFallback:
             raise templates.NoWhatsAppChannel()
         # A WhatsApp opt-out bars the template by SMS too: it is still that number's message.
