@@ -26,6 +26,7 @@ def _plain(view: routing.SenderView) -> dict[str, Any]:
         "address": sender.address,
         "kind": sender.kind,
         "route": view.route_name,
+        "default": sender.is_default,
         "created_at": sender.created_at,
     }
 
@@ -35,13 +36,16 @@ def add(
     address: str,
     account: Annotated[str, typer.Option("--account", help="owning account id")],
     route: Annotated[str | None, typer.Option(help="route name (default route if absent)")] = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="send under it when a request names no sender")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the sender as JSON")] = False,
 ) -> None:
     """Register a sender for an account."""
 
     async def operation(database: Database, settings: Settings) -> routing.SenderView:
         owner = await accounts.get_account(database, account)
-        return await routing.add_sender(database, owner, address, route_name=route)
+        return await routing.add_sender(database, owner, address, route_name=route, default=default)
 
     view = run_with_database(operation)
     if as_json:
@@ -68,7 +72,7 @@ def list_(
     if as_json:
         print_json([_plain(view) for view in found])
         return
-    table = Table("id", "address", "kind", "account", "route")
+    table = Table("id", "address", "kind", "account", "route", "default")
     for view in found:
         sender = view.sender
         table.add_row(
@@ -77,6 +81,7 @@ def list_(
             sender.kind,
             sender.account_id,
             view.route_name or "(default)",
+            "yes" if sender.is_default else "",
         )
     Console().print(table)
 

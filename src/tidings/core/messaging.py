@@ -436,7 +436,7 @@ def prepare_send(
 
 
 async def store_sends(
-    database: Database, batch: Sequence[PreparedSend]
+    database: Database, batch: Sequence[PreparedSend], *, together: bool = False
 ) -> list[SendResult | TidingsError]:
     """Write several prepared sends in ONE transaction (group commit); one outcome per send.
 
@@ -445,6 +445,8 @@ async def store_sends(
     screened together (one registry query per account) and written with two executemany
     statements for all of them together, except an ``all_or_nothing`` send with a refused
     recipient, which writes nothing and gets :class:`RecipientsRefused`.
+    ``together`` makes the sends one request (a push over several channels and schedules):
+    when any of them is refused, none is written, and each answers with that refusal.
     Raises IntegrityError when another process committed one of the keys first; callers retry
     the sends one by one (see :func:`accept_messages`).
     """
@@ -502,6 +504,10 @@ async def store_sends(
             event_rows.extend(prepared.event_rows)
             if event is not None:
                 events.append(event)
+        if together:
+            refusal = _first_refusal(outcomes, refused_whole)
+            if refusal is not None:
+                return [refusal for _ in batch]
         await message_store.insert_messages(connection, message_rows, event_rows)
         await enqueue_events(connection, events)
         for prepared in first_with_key.values():
@@ -535,6 +541,20 @@ async def store_sends(
         else:
             results.append(outcome)
     return results
+
+
+def _first_refusal(
+    outcomes: Sequence[SendResult | TidingsError | PreparedSend],
+    refused_whole: dict[int, RecipientsRefused],
+) -> TidingsError | None:
+    """Why sends stored together are all refused: a rule's error, or else every recipient
+    refused in any of them."""
+    for outcome in outcomes:
+        if isinstance(outcome, TidingsError):
+            return outcome
+    if not refused_whole:
+        return None
+    return RecipientsRefused([entry for r in refused_whole.values() for entry in r.refused])
 
 
 async def store_send(database: Database, prepared: PreparedSend) -> SendResult:

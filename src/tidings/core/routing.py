@@ -261,8 +261,15 @@ async def _view(connection: AsyncConnection, sender: SenderRecord) -> SenderView
 
 
 async def add_sender(
-    database: Database, account: AccountRecord, address: str, *, route_name: str | None = None
+    database: Database,
+    account: AccountRecord,
+    address: str,
+    *,
+    route_name: str | None = None,
+    default: bool = False,
 ) -> SenderView:
+    """Register a sender; ``default`` makes it the account's default sender instead of the
+    one that was."""
     try:
         parsed = parse_sender(address, account.region)
     except InvalidSender as error:
@@ -271,6 +278,8 @@ async def add_sender(
         route_id = await _route_id_for(connection, route_name)
         if await route_store.find_sender_by_address(connection, account.id, parsed.address):
             raise AlreadyExists(f"sender {parsed.address!r} is already registered")
+        if default:
+            await route_store.clear_default_sender(connection, account.id)
         try:
             sender = await route_store.insert_sender(
                 connection,
@@ -280,6 +289,7 @@ async def add_sender(
                 kind=parsed.kind.value,
                 route_id=route_id,
                 created_at=utcnow(),
+                is_default=default,
             )
         except IntegrityError:
             raise AlreadyExists(f"sender {parsed.address!r} is already registered") from None
@@ -312,6 +322,30 @@ async def set_sender_route(
         if sender is None:
             raise NotFound(f"no sender {sender_id}")
         return await _view(connection, sender)
+
+
+async def set_default_sender(
+    database: Database, account: AccountRecord, sender_id: str, default: bool
+) -> SenderView:
+    """Make the sender the account's default sender (the one before it no longer is), or stop
+    it being the default."""
+    async with database.write() as connection:
+        if default:
+            await route_store.clear_default_sender(connection, account.id)
+        sender = await route_store.update_sender(
+            connection, account.id, sender_id, is_default=default
+        )
+        if sender is None:
+            raise NotFound(f"no sender {sender_id}")
+        return await _view(connection, sender)
+
+
+async def default_sender(database: Database, account: AccountRecord) -> SenderRecord | None:
+    """What a message goes out under when its request names no sender (ClickSend's connector
+    has no sender field; TrueDialog's channel 22 is "the account's long code"): the sender the
+    account marked as default, or else its first registered long code; None without either."""
+    async with database.read() as connection:
+        return await route_store.find_default_sender(connection, account.id)
 
 
 async def remove_sender(database: Database, account: AccountRecord, sender_id: str) -> None:

@@ -24,6 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -124,7 +126,17 @@ class Route(Base):
 
 class Sender(Base):
     __tablename__ = "senders"
-    __table_args__ = (UniqueConstraint("account_id", "address"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "address"),
+        # At most one default sender per account.
+        Index(
+            "uq_senders_account_id_default",
+            "account_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
@@ -133,6 +145,8 @@ class Sender(Base):
     kind: Mapped[str] = mapped_column(String(8))
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # What a request that names no sender goes out under (core.routing.default_sender).
+    is_default: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Message(Base):

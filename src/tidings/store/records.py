@@ -73,6 +73,7 @@ class SenderRecord(_Record):
     kind: str
     route_id: int | None
     created_at: datetime
+    is_default: bool
 
 
 @dataclass(frozen=True, slots=True)

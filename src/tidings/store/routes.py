@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.driver import DriverQuery, fetch_rows
@@ -129,6 +129,30 @@ async def update_sender(
         )
     ).one_or_none()
     return None if row is None else SenderRecord.from_row(row)
+
+
+async def find_default_sender(connection: AsyncConnection, account_id: str) -> SenderRecord | None:
+    """The sender the account marked as its default, or else its first registered long code."""
+    row = (
+        await connection.execute(
+            select(senders)
+            .where(
+                senders.c.account_id == account_id,
+                or_(senders.c.is_default.is_(True), senders.c.kind == "long"),
+            )
+            .order_by(senders.c.is_default.desc(), senders.c.created_at, senders.c.id)
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else SenderRecord.from_row(row)
+
+
+async def clear_default_sender(connection: AsyncConnection, account_id: str) -> None:
+    await connection.execute(
+        update(senders)
+        .where(senders.c.account_id == account_id, senders.c.is_default.is_(True))
+        .values(is_default=False)
+    )
 
 
 async def delete_sender(connection: AsyncConnection, account_id: str, sender_id: str) -> bool:

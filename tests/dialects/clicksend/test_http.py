@@ -440,3 +440,44 @@ async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
     ):
         body = refused(await clicksend.http.post(path, json={}), 404, "NOT_FOUND")
         assert path in body["response_msg"]
+
+
+async def test_a_message_without_a_sender_goes_out_under_the_accounts_default(
+    clicksend: ClickSend,
+) -> None:
+    # The connector's Send SMS has no sender field; an account that sends only from
+    # registered senders can still use it.
+    database = clicksend.running.service.database
+    account = await accounts.create_account(
+        database, "Strict", region="FI", restrict_to_registered_senders=True
+    )
+    key = await accounts.create_api_key(database, account.id)
+    async with httpx.AsyncClient(
+        base_url=f"{clicksend.host}/v3", auth=(key.key.id, key.secret)
+    ) as http:
+        no_sender = {"messages": [{"body": "x", "to": HANDSET}]}
+        [refused_message] = ok(await http.post("/sms/send", json=no_sender))["messages"]
+        assert refused_message["status"] == "INVALID_SENDER_ID"
+        await routing.add_sender(database, account, LONG_CODE)
+        [first] = ok(await http.post("/sms/send", json=no_sender))["messages"]
+        assert (first["status"], first["from"]) == ("SUCCESS", LONG_CODE)
+        await routing.add_sender(database, account, "Acme", default=True)
+        [chosen] = ok(await http.post("/sms/send", json=no_sender))["messages"]
+        assert (chosen["status"], chosen["from"]) == ("SUCCESS", "Acme")
+        history = ok(await http.get("/sms/history"))["data"]
+        assert sorted(m["from"] for m in history) == sorted(["Acme", LONG_CODE])
+
+
+async def test_a_body_longer_than_1224_characters_is_refused_as_clicksend_does(
+    clicksend: ClickSend,
+) -> None:
+    longest = {"body": "a" * 1224, "to": HANDSET, "from": "Acme"}
+    [fits] = ok(await clicksend.http.post("/sms/send", json={"messages": [longest]}))["messages"]
+    assert (fits["status"], fits["message_parts"]) == ("SUCCESS", 8)
+    too_long = {**longest, "body": "a" * 1225}
+    for path in ("/sms/send", "/sms/price"):
+        body = refused(
+            await clicksend.http.post(path, json={"messages": [too_long]}), 400, "BAD_REQUEST"
+        )
+        assert "1224" in body["response_msg"] and "messages.0.body" in body["response_msg"]
+    assert ok(await clicksend.http.get("/sms/history"))["total"] == 1

@@ -97,7 +97,8 @@ async def test_every_connector_operation_answers_with_its_declared_schema(
         "Campaign_Push": (
             {"accountId": str(account)},
             {
-                "Channels": [str(truedialog.channel_id)],
+                # The connector's default, which users are told to leave.
+                "Channels": ["22"],
                 "Targets": [HANDSET],
                 "CampaignId": 0,
                 "Message": "Hello from a flow",

@@ -17,12 +17,13 @@ from tests.dialects.truedialog.conftest import (
     HANDSET,
     LONG_CODE,
     TrueDialog,
+    basic,
     body_of,
     open_truedialog,
 )
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
-from tidings.core import accounts, campaigns, contacts, lists, messaging, optout
+from tidings.core import accounts, campaigns, contacts, lists, messaging, optout, routing
 from tidings.core.intake import Intake
 from tidings.core.messaging import PreparedSend, SendResult
 from tidings.events import subscriptions
@@ -36,6 +37,7 @@ from tidings.store.models import messages
 from tidings.store.optout import BLOCKED, OPTED_OUT
 
 OTHER_HANDSET = "+358401234568"
+SECOND_LONG_CODE = "+358409999998"
 
 
 async def push(truedialog: TrueDialog, **fields: Any) -> httpx.Response:
@@ -400,6 +402,107 @@ async def test_a_channel_may_be_named_by_its_code(truedialog: TrueDialog) -> Non
     assert response.status_code == 201, response.text
     [message] = await stored(truedialog)
     assert (message["sender"], message["recipient"]) == (LONG_CODE, OTHER_HANDSET)
+
+
+async def test_channel_22_is_the_accounts_default_long_code(truedialog: TrueDialog) -> None:
+    # The connector's default, which its definition says to leave: "Use 22 for default
+    # associated Long Code".
+    response = await push(truedialog, Channels=["22"], Message="Oletuskanava")
+    assert response.status_code == 201, response.text
+    assert response.json()["channels"] == ["22"]
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None
+
+    async def on_handset() -> bool:
+        return bool(simulator.inbox(HANDSET))
+
+    await eventually(on_handset, "the push to reach the handset")
+    [received] = simulator.inbox(HANDSET)
+    assert (received.text, received.sender) == ("Oletuskanava", LONG_CODE[1:])
+
+
+async def test_channel_22_without_a_long_code_says_what_is_missing(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with open_truedialog(tmp_path, database_url) as truedialog:
+        database = truedialog.running.service.database
+        other = await accounts.create_account(database, "No numbers", region="FI")
+        key = await accounts.create_api_key(database, other.id)
+        async with httpx.AsyncClient(
+            base_url=str(truedialog.http.base_url), headers=basic(key.key.id, key.secret)
+        ) as http:
+            account_id = (await http.get("/api/v2.1/userinfo")).json()["accountId"]
+            body = {"Channels": ["22"], "Targets": [HANDSET], "CampaignId": 0, "Message": "x"}
+            body |= {"Execute": True}
+            response = await http.post(
+                f"/api/v2.1/account/{account_id}/action-pushcampaign", json=body
+            )
+        assert response.status_code == 404, response.text
+        assert "no long code" in response.json()["Message"]
+
+
+async def test_every_channel_of_a_push_sends_to_every_target(truedialog: TrueDialog) -> None:
+    database = truedialog.running.service.database
+    await routing.add_sender(database, truedialog.running.account, SECOND_LONG_CODE)
+    response = await push(
+        truedialog,
+        # Channel 22 and the id of the same long code are one channel.
+        Channels=["22", str(truedialog.channel_id), SECOND_LONG_CODE],
+        Targets=[HANDSET, OTHER_HANDSET],
+        Message="Kahdelta kanavalta",
+    )
+    assert response.status_code == 201, response.text
+    sent = {(m["sender"], m["recipient"]) for m in await stored(truedialog)}
+    assert sent == {
+        (LONG_CODE, HANDSET),
+        (LONG_CODE, OTHER_HANDSET),
+        (SECOND_LONG_CODE, HANDSET),
+        (SECOND_LONG_CODE, OTHER_HANDSET),
+    }
+    assert len(await stored(truedialog)) == 4
+    # One channel the account does not have refuses the whole push.
+    refused = await push(truedialog, Channels=["22", "424242"], Message="Ei lähde")
+    assert refused.status_code == 404, refused.text
+    assert len(await stored(truedialog)) == 4
+
+
+async def test_a_push_over_several_channels_is_refused_whole_when_a_target_is(
+    truedialog: TrueDialog,
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    await routing.add_sender(database, account, SECOND_LONG_CODE)
+    # An opt-out from one of our numbers only.
+    await optout.add_suppression(database, account, OPTED_OUT, HANDSET, sender=SECOND_LONG_CODE)
+    refused = await push(truedialog, Channels=["22", SECOND_LONG_CODE])
+    assert refused.status_code == 400, refused.text
+    assert await stored(truedialog) == []
+    ignored = await push(truedialog, Channels=["22", SECOND_LONG_CODE], IgnoreInvalidTargets=True)
+    assert ignored.status_code == 201, ignored.text
+    assert [(m["sender"], m["recipient"]) for m in await stored(truedialog)] == [
+        (LONG_CODE, HANDSET)
+    ]
+
+
+async def test_a_push_names_the_gateway_campaign(truedialog: TrueDialog) -> None:
+    # TrueDialog campaigns (and their single use) are not served: campaign 0 is the gateway.
+    response = await push(truedialog, CampaignId=7)
+    assert response.status_code == 400, response.text
+    assert "request.CampaignId" in response.json()["ModelState"]
+    assert await stored(truedialog) == []
+
+
+@pytest.mark.parametrize("ignore_single_use", [False, True])
+async def test_a_repeated_push_is_sent_again_whatever_ignore_single_use_says(
+    truedialog: TrueDialog, ignore_single_use: bool
+) -> None:
+    # Single use is a property of a TrueDialog campaign; pushes through the connector use
+    # campaign 0, the gateway campaign, which is not single use (docs/dialects.md).
+    for _ in range(2):
+        response = await push(truedialog, IgnoreSingleUse=ignore_single_use)
+        assert response.status_code == 201, response.text
+        assert response.json()["ignoreSingleUse"] is ignore_single_use
+    assert [m["recipient"] for m in await stored(truedialog)] == [HANDSET, HANDSET]
 
 
 @pytest.fixture

@@ -211,3 +211,46 @@ async def test_inbound_routing_finds_the_owner_of_a_number(
     assert owner is not None and owner.account_id == tenant.account.id
     assert await routing.owner_of_number(database, "Shop") is None  # ids cannot receive
     assert await routing.owner_of_number(database, "+358401234568") is None
+
+
+async def test_an_account_has_one_default_sender(
+    client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    tenant = await make_tenant()
+    other = await make_tenant("Other")
+    assert await routing.default_sender(database, tenant.account) is None
+
+    async def add(address: str, **fields: object) -> dict[str, object]:
+        response = await client.post(
+            "/v1/senders", json={"address": address, **fields}, headers=tenant.bearer
+        )
+        assert response.status_code == 201, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    shop = await add("Shop")
+    assert shop["default"] is False
+    # Without a chosen default, the first long code registered is the default.
+    first = await add("+358401111111")
+    await add("+358402222222")
+    found = await routing.default_sender(database, tenant.account)
+    assert found is not None and found.address == first["address"]
+
+    chosen = await add("Brand", default=True)
+    assert chosen["default"] is True
+    found = await routing.default_sender(database, tenant.account)
+    assert found is not None and found.address == "Brand"
+    # Another sender made the default takes over; the one before is no longer the default.
+    patched = await client.patch(
+        f"/v1/senders/{shop['id']}", json={"default": True}, headers=tenant.bearer
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["default"], patched.json()["route"]) == (True, None)
+    listed = (await client.get("/v1/senders", headers=tenant.bearer)).json()
+    assert [s["address"] for s in listed if s["default"]] == ["Shop"]
+    # Another account's choice is its own.
+    assert await routing.default_sender(database, other.account) is None
+    foreign = await client.patch(
+        f"/v1/senders/{shop['id']}", json={"default": True}, headers=other.bearer
+    )
+    assert foreign.status_code == 404

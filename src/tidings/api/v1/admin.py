@@ -192,6 +192,7 @@ def _sender_view(view: routing.SenderView) -> SenderView:
         address=sender.address,
         kind=sender.kind,
         route=view.route_name,
+        default=sender.is_default,
         created_at=sender.created_at,
     )
 
@@ -208,7 +209,9 @@ async def add_sender(
     """Register a sender; it takes the default route unless an operator assigns one."""
     if body.route is not None:
         require_operator(caller, "assign a route to a sender")
-    view = await routing.add_sender(found.database, account, body.address, route_name=body.route)
+    view = await routing.add_sender(
+        found.database, account, body.address, route_name=body.route, default=body.default
+    )
     return _sender_view(view)
 
 
@@ -219,10 +222,20 @@ async def get_sender(sender_id: str, account: AccountDep, found: ServicesDep) ->
 
 @router.patch("/senders/{sender_id}", response_model=SenderView, tags=["senders"])
 async def update_sender(
-    sender_id: str, body: SenderUpdate, account: AccountDep, caller: OperatorDep, found: ServicesDep
+    sender_id: str,
+    body: SenderUpdate,
+    account: AccountDep,
+    caller: PrincipalDep,
+    found: ServicesDep,
 ) -> SenderView:
-    """Assign the sender a route, or the default route with null (operators)."""
-    view = await routing.set_sender_route(found.database, account, sender_id, body.route)
+    """Assign the sender a route, or the default route with null (operators); make it the
+    account's default sender, or no longer (the account itself)."""
+    view = await routing.get_sender(found.database, account, sender_id)
+    if "route" in body.model_fields_set:
+        require_operator(caller, "assign a route to a sender")
+        view = await routing.set_sender_route(found.database, account, sender_id, body.route)
+    if body.default is not None:
+        view = await routing.set_default_sender(found.database, account, sender_id, body.default)
     return _sender_view(view)
 
 

@@ -361,15 +361,24 @@ class RouteView(BaseModel):
         return cls(**fields)
 
 
+_DEFAULT_SENDER = "what requests that name no sender go out under (one per account)"
+
+
 class SenderCreate(_Body):
     address: str = Field(min_length=1, max_length=20)
     route: RouteName | None = Field(
         default=None, description="route name; null = default route (set by operator keys only)"
     )
+    default: bool = Field(default=False, description=_DEFAULT_SENDER)
 
 
 class SenderUpdate(_Body):
-    route: RouteName | None = Field(description="route name; null = default route (operators)")
+    """The fields given are changed; the others are kept."""
+
+    route: RouteName | None = Field(
+        default=None, description="route name; null = default route (operators)"
+    )
+    default: bool | None = Field(default=None, description=_DEFAULT_SENDER)
 
 
 class SenderView(BaseModel):
@@ -378,4 +387,5 @@ class SenderView(BaseModel):
     address: str
     kind: str
     route: str | None
+    default: bool = Field(description=_DEFAULT_SENDER)
     created_at: datetime

@@ -28,7 +28,7 @@ from tidings.api.dialects.clicksend.common import (
 )
 from tidings.api.dialects.clicksend.errors import envelope
 from tidings.api.dialects.clicksend.schemas import SmsCampaignBody, SmsCampaignChange
-from tidings.api.dialects.clicksend.sms import DEFAULT_SENDER, send_at_of
+from tidings.api.dialects.clicksend.sms import default_sender_of, send_at_of
 from tidings.api.state import Services
 from tidings.core import campaigns, lists, messaging
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
@@ -116,7 +116,7 @@ async def send_campaign(
         CampaignSpec(
             name=body.name,
             body=body.body,
-            sender=body.from_ or DEFAULT_SENDER,
+            sender=body.from_ or await default_sender_of(found, account),
             list_ids=[contact_list.id],
             send_at=send_at_of(body.schedule),
         ),
@@ -136,7 +136,7 @@ async def price_campaign(
         found.database, account.id, include_list_ids=[contact_list.id]
     ):
         phones.extend(member.phone for member in page)
-    sender = body.from_ or DEFAULT_SENDER
+    sender = body.from_ or await default_sender_of(found, account)
     price = Decimal(0)
     if phones:
         price = messaging.preview_messages(

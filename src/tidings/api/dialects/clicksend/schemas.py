@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+# ClickSend's limit on an SMS body: 8 parts of 153 GSM characters ("160 chars = 1 SMS, up to
+# 1,224", its connector says); a longer body is a bad request, not a longer message.
+MAX_BODY_CHARACTERS = 1224
+
+
+def _within_limit(body: str) -> str:
+    if len(body) > MAX_BODY_CHARACTERS:
+        raise PydanticCustomError(
+            "string_too_long",
+            "a message is at most {limit} characters (8 SMS parts); this one has {length}",
+            {"limit": MAX_BODY_CHARACTERS, "length": len(body)},
+        )
+    return body
+
+
+SmsBody = Annotated[str, AfterValidator(_within_limit)]
 
 
 class _Body(BaseModel):
@@ -10,7 +30,7 @@ class _Body(BaseModel):
 
 
 class SmsMessage(_Body):
-    body: str
+    body: SmsBody
     to: str | None = None
     from_: str | None = Field(default=None, alias="from")
     source: str | None = None
@@ -105,7 +125,7 @@ class SmsCampaignBody(_Body):
 
     list_id: int
     name: str
-    body: str
+    body: SmsBody
     from_: str | None = Field(default=None, alias="from")
     # Unix seconds; 0 or absent sends now (the 5.x SDK always sends 0).
     schedule: int | None = None
@@ -118,7 +138,7 @@ class SmsCampaignChange(_Body):
 
     list_id: int | None = None
     name: str | None = None
-    body: str | None = None
+    body: SmsBody | None = None
     from_: str | None = Field(default=None, alias="from")
     schedule: int | None = None
     url_to_shorten: str | None = None

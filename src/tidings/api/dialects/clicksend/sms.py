@@ -38,7 +38,7 @@ from tidings.api.dialects.clicksend.schemas import (
 )
 from tidings.api.downloads import attachment
 from tidings.api.state import Services
-from tidings.core import contacts, lists, mailbox, messaging
+from tidings.core import contacts, lists, mailbox, messaging, routing
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.errors import InvalidRequest, NotFound
@@ -47,10 +47,18 @@ from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord
 
-# ClickSend sends from a shared number when a message names no sender; tidings has none, so
-# such messages go out under this alphanumeric sender (accounts limited to registered senders
-# refuse it, as they refuse any other unregistered sender).
-DEFAULT_SENDER = "tidings"
+# ClickSend sends a message that names no sender from the account's default sender (its
+# "default sender settings") or else a shared number. Here: the account's default sender
+# (``routing.default_sender``), or else, having no shared numbers, this alphanumeric sender
+# (accounts limited to registered senders refuse it, as they refuse any unregistered sender).
+FALLBACK_SENDER = "tidings"
+
+
+async def default_sender_of(found: Services, account: AccountRecord) -> str:
+    default = await routing.default_sender(found.database, account)
+    return FALLBACK_SENDER if default is None else default.address
+
+
 # tidings has no billing: GET /account answers this balance, in the configured currency.
 ACCOUNT_BALANCE = "1000000.00"
 
@@ -96,12 +104,18 @@ async def _recipients(
 
 
 async def _send(
-    found: Services, account: AccountRecord, item: SmsMessage, *, store: bool
+    found: Services,
+    account: AccountRecord,
+    item: SmsMessage,
+    default_sender: str | None,
+    *,
+    store: bool,
 ) -> list[rendering.Outgoing]:
-    """One ClickSend message (to one number or to a list) through core's accept or preview."""
+    """One ClickSend message (to one number or to a list) through core's accept or preview;
+    ``default_sender`` is set when some message of the request names no sender."""
     settings = found.settings
     to, contact_numbers = await _recipients(found, account, item)
-    sender = item.from_ or DEFAULT_SENDER
+    sender = item.from_ or default_sender or FALLBACK_SENDER
     schedule = item.schedule or 0
 
     def outgoing(to_number: str, status: str, **extra: Any) -> rendering.Outgoing:
@@ -163,9 +177,15 @@ async def _send_answer(
 ) -> JSONResponse:
     settings = found.settings
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    # One read for the request, and none when every message names its sender.
+    default_sender = (
+        await default_sender_of(found, account)
+        if any(not item.from_ for item in body.messages)
+        else None
+    )
     # Concurrently, so that the intake stores the messages of one request in one transaction.
     answers = await asyncio.gather(
-        *(_send(found, account, item, store=store) for item in body.messages)
+        *(_send(found, account, item, default_sender, store=store) for item in body.messages)
     )
     shaped = [outgoing for answer in answers for outgoing in answer]
     now = utcnow()

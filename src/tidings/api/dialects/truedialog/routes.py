@@ -20,7 +20,7 @@ from tidings.api.dialects.truedialog.schemas import (
     PushCampaignRequest,
 )
 from tidings.api.state import Services
-from tidings.core import audience, campaigns, messaging
+from tidings.core import audience, campaigns, messaging, routing
 from tidings.core import contacts as core_contacts
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.errors import InvalidRequest, NotFound
@@ -384,12 +384,26 @@ def _schedule(text: str, account: AccountRecord) -> datetime:
     return moment
 
 
+# TrueDialog's channel id for "the account's long code", the connector's default: "Use 22 for
+# default associated Long Code".
+LONG_CODE_CHANNEL = "22"
+
+
 async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
-    """A channel is a TrueDialog channel id (an alias of a sender) or a sender's address.
+    """A channel is 22 (the account's default sender: see ``routing.default_sender``), a
+    TrueDialog channel id (an alias of a sender) or a sender's address.
 
     Digits must name one of the account's senders (by id or short code); any other text is
     handed to core as the sender, which applies the account's sender rules.
     """
+    if channel.strip() == LONG_CODE_CHANNEL:
+        default = await routing.default_sender(found.database, account)
+        if default is None:
+            raise NotFound(
+                f"No channel {LONG_CODE_CHANNEL}: the account has no long code (register a "
+                "number with POST /v1/senders, or mark a sender as the default)."
+            )
+        return default.address
     number = _as_alias(channel)
     if number is not None:
         async with found.database.read() as connection:
@@ -408,6 +422,12 @@ async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
             raise NotFound(f"No channel {channel}.")
         return sender.address
     return channel
+
+
+async def _senders(found: Services, account: AccountRecord, channels: list[str]) -> list[str]:
+    """The sender of each channel, each once: a push goes out over every channel it names."""
+    senders = [await _sender(found, account, channel) for channel in channels]
+    return list(dict.fromkeys(senders))
 
 
 async def _targets(found: Services, account: AccountRecord, body: PushCampaignRequest) -> list[str]:
@@ -466,24 +486,30 @@ async def push_campaign(
     if body.MediaId:
         # Sending the text alone would drop what the caller meant to send.
         raise InvalidRequest("MMS (MediaId) is not supported: only SMS.", field="MediaId")
+    if body.CampaignId != 0:
+        # The connector always sends 0, the gateway campaign; TrueDialog's stored campaigns
+        # (and their single use, which IgnoreSingleUse overrides) have no counterpart here.
+        raise InvalidRequest(
+            "Only CampaignId 0 (the gateway campaign) is supported.", field="CampaignId"
+        )
     settings = found.settings
-    sender = await _sender(found, account, body.Channels[0])
+    senders = await _senders(found, account, body.Channels)
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
     if not body.Execute:
-        return await _campaigns(found, account, body, sender, to, send_times, now)
+        return await _campaigns(found, account, body, senders, to, send_times, now)
     if body.ContactListIds and body.IgnoreInvalidTargets and not body.ForceOptIn:
         # Nothing to check up front, so a list push is a core campaign: its lists are
         # expanded page by page, however big (one request holds max_recipients at most).
-        return await _campaigns(found, account, body, sender, to, send_times, now)
+        return await _campaigns(found, account, body, senders, to, send_times, now)
     action_key = new_id()
     try:
-        # The lists are read once: every schedule sends to the same recipients.
+        # The lists are read once: every channel and schedule sends to the same recipients.
         request = await audience.with_list_members(
             found.database,
             account,
-            _send_request(body, sender, to, action_key),
+            _send_request(body, senders[0], to, action_key),
             list_ids=body.ContactListIds,
             exclude_list_ids=body.ExcludeListIds,
             max_recipients=settings.max_recipients,
@@ -493,11 +519,12 @@ async def push_campaign(
         prepared = [
             messaging.prepare_send(
                 account,
-                replace(request, send_at=send_at),
+                replace(request, sender=sender, send_at=send_at),
                 max_recipients=settings.max_recipients,
                 default_max_parts=settings.default_max_parts,
                 now=now,
             )
+            for sender in senders
             for send_at in send_times
         ]
     except InvalidRequest as error:
@@ -512,7 +539,8 @@ async def push_campaign(
         if len(prepared) == 1:
             await found.intake.submit(prepared[0])
         else:
-            for outcome in await messaging.store_sends(found.database, prepared):
+            # One push: when a channel or schedule is refused, nothing of it is stored.
+            for outcome in await messaging.store_sends(found.database, prepared, together=True):
                 if isinstance(outcome, Exception):
                     raise outcome
     except messaging.RecipientsRefused as refused:
@@ -526,21 +554,22 @@ async def _campaigns(
     found: Services,
     account: AccountRecord,
     body: PushCampaignRequest,
-    sender: str,
+    senders: list[str],
     to: list[str],
     send_times: list[datetime | None],
     now: datetime,
 ) -> JSONResponse:
-    """The push as core campaigns, one per schedule. Execute=false keeps one draft, run
-    later by ``POST /v1/campaigns/{id}/run``."""
-    if not body.Execute and len(send_times) > 1:
+    """The push as core campaigns, one per channel and schedule. Execute=false keeps one
+    draft, run later by ``POST /v1/campaigns/{id}/run``."""
+    if not body.Execute and len(send_times) * len(senders) > 1:
         raise InvalidRequest(
-            "An action that is not executed takes one schedule.", field="Schedules"
+            "An action that is not executed takes one channel and one schedule.",
+            field="Schedules" if len(send_times) > 1 else "Channels",
         )
     if body.ForceOptIn:
         raise InvalidRequest("ForceOptIn needs Execute=true.", field="ForceOptIn")
     drafts = []
-    for send_at in send_times:
+    for sender, send_at in [(sender, when) for sender in senders for when in send_times]:
         spec = campaigns.CampaignSpec(
             name=f"TrueDialog action {now.strftime('%Y-%m-%d %H:%M:%S')}",
             body=body.Message,
