@@ -29,6 +29,7 @@ from tidings.core.delivery_health import record_delivery_health
 from tidings.core.inbound import process_received
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
+from tidings.errors import listening
 from tidings.events.delivery import OutboxWorker
 from tidings.events.outbox import enqueue_status_changes
 from tidings.http_server import EmbeddedHttpServer
@@ -40,6 +41,8 @@ from tidings.store.engine import Database
 log = structlog.get_logger("tidings.service")
 
 DEMO_CREDENTIALS_FILE = "demo-credentials.json"
+# What the API's port was for, when it cannot be listened on (``PortUnavailable.listener``).
+HTTP_LISTENER = "HTTP API"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,8 @@ class DemoCredentials:
 
 async def ensure_demo_account(database: Database, data_dir: Path) -> DemoCredentials:
     """The demo account ``make run`` prints. Its secret is hashed in the database like any other;
-    the plain copy lives only in ``<data_dir>/demo-credentials.json`` (mode 0600) for the CLI."""
+    the plain copy lives only in ``<data_dir>/demo-credentials.json`` (mode 0600), so that every
+    start shows the same credentials (``tidings serve`` also saves them for the CLI)."""
     path = data_dir / DEMO_CREDENTIALS_FILE
     if path.exists():
         saved = json.loads(path.read_text())
@@ -125,14 +129,6 @@ def _write_private(path: Path, content: dict[str, str]) -> None:
         json.dump(content, file, indent=2)
 
 
-def read_demo_credentials(data_dir: Path) -> DemoCredentials | None:
-    path = data_dir / DEMO_CREDENTIALS_FILE
-    if not path.exists():
-        return None
-    saved = json.loads(path.read_text())
-    return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
-
-
 class Service:
     """One process of tidings. ``start`` returns once every part is listening."""
 
@@ -162,6 +158,14 @@ class Service:
         return self.role in (Role.DISPATCHER, Role.ALL)
 
     async def start(self, *, demo_account: bool = False) -> None:
+        """Start every part; if one cannot start (a port in use), stop those already started."""
+        try:
+            await self._start(demo_account=demo_account)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, *, demo_account: bool) -> None:
         settings = self.settings
         await prepare_database(self.database, settings)
         if demo_account:
@@ -226,9 +230,9 @@ class Service:
             simulator=self.simulator,
         )
         self._app = app
-        self._http = await EmbeddedHttpServer.start(
-            app, self.settings.http_host, self.settings.http_port
-        )
+        host, port = self.settings.http_host, self.settings.http_port
+        with listening(HTTP_LISTENER, host, port):
+            self._http = await EmbeddedHttpServer.start(app, host, port)
         self.http_port = self._http.port
 
     async def stop(self) -> None:

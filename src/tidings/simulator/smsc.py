@@ -24,7 +24,7 @@ from types import TracebackType
 
 import structlog
 
-from tidings.errors import TidingsError
+from tidings.errors import TidingsError, listening
 from tidings.net.server import BindRequest, SmscConnection, SmscServer
 from tidings.simulator.config import (
     ChaosConfig,
@@ -65,6 +65,10 @@ __all__ = [
 ]
 
 log = structlog.get_logger("tidings.simulator")
+
+# What a port that cannot be listened on was for (``PortUnavailable.listener``).
+SMPP_LISTENER = "simulator's SMPP listener"
+CONTROL_LISTENER = "simulator's control API"
 
 # SMPP 3.4 §5.2.17 registered_delivery bits 0-1: SMSC delivery receipt requested.
 _RECEIPT_REQUEST_MASK = 0x03
@@ -381,7 +385,8 @@ class Simulator:
             enquire_link_interval=config.enquire_link_interval_s,
             response_timeout=config.delivery_timeout_s,
         )
-        await server.start()
+        with listening(SMPP_LISTENER, config.host, config.smpp_port):
+            await server.start()
         self._server = server
         self._loop_time = asyncio.get_running_loop().time
         self._clock = asyncio.get_running_loop().create_task(self._receipt_clock())
@@ -389,7 +394,10 @@ class Simulator:
             await self.phones.start()
         if config.control_port is not None:
             try:
-                self._control = await ControlServer.start(self, config.host, config.control_port)
+                with listening(CONTROL_LISTENER, config.host, config.control_port):
+                    self._control = await ControlServer.start(
+                        self, config.host, config.control_port
+                    )
             except BaseException:
                 await self.stop()
                 raise
