@@ -18,6 +18,15 @@ class Role(StrEnum):
     ALL = "all"
 
 
+class LogFormat(StrEnum):
+    """How a long-running process writes its logs (``--log-format``)."""
+
+    # Readable lines when standard error is a terminal, JSON lines otherwise.
+    AUTO = "auto"
+    HUMAN = "human"
+    JSON = "json"
+
+
 class SqliteSynchronous(StrEnum):
     """When a SQLite COMMIT returns (``PRAGMA synchronous``, in WAL mode)."""
 
@@ -58,6 +67,8 @@ class Settings(BaseSettings):
     # 10,000 recipients with personalisation fit comfortably in 5 MiB.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     role: Role = Role.ALL
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "info"
     # Routes and senders to create or update at every start (see core/config_file.py).
     config_file: Path | None = None
     # Preview pricing: price = parts × price_per_part.
