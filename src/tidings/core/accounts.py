@@ -316,9 +316,18 @@ async def create_api_key(
     return CreatedKey(key=key, secret=secret)
 
 
-async def revoke_api_key(database: Database, key_id: str) -> None:
+async def list_api_keys(database: Database, account_id: str) -> list[ApiKeyRecord]:
+    """The account's keys (never their secrets), revoked ones too."""
+    async with database.read() as connection:
+        return await account_store.list_api_keys(connection, account_id)
+
+
+async def revoke_api_key(database: Database, key_id: str, *, account_id: str | None = None) -> None:
+    """Revoke a key; with ``account_id``, only that account's (another's is "no active key")."""
     async with database.write() as connection:
-        if not await account_store.revoke_api_key(connection, key_id, utcnow()):
+        if not await account_store.revoke_api_key(
+            connection, key_id, utcnow(), account_id=account_id
+        ):
             raise NotFound(f"no active key {key_id}")
 
 

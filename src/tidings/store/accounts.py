@@ -57,10 +57,22 @@ async def find_api_key(connection: AsyncConnection, key_id: str) -> ApiKeyRecord
     return None if row is None else ApiKeyRecord.from_row(row)
 
 
-async def revoke_api_key(connection: AsyncConnection, key_id: str, at: datetime) -> bool:
-    result = await connection.execute(
-        update(api_keys)
-        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=at)
+async def list_api_keys(connection: AsyncConnection, account_id: str) -> list[ApiKeyRecord]:
+    """The account's keys, revoked ones too, oldest first."""
+    rows = await connection.execute(
+        select(api_keys)
+        .where(api_keys.c.account_id == account_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
     )
+    return [ApiKeyRecord.from_row(row) for row in rows]
+
+
+async def revoke_api_key(
+    connection: AsyncConnection, key_id: str, at: datetime, *, account_id: str | None = None
+) -> bool:
+    """Revoke an active key (only the account's own when ``account_id`` is given)."""
+    conditions = [api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)]
+    if account_id is not None:
+        conditions.append(api_keys.c.account_id == account_id)
+    result = await connection.execute(update(api_keys).where(*conditions).values(revoked_at=at))
     return result.rowcount > 0

@@ -20,6 +20,8 @@ from tidings.api.v1.schemas import (
     KeyCreate,
     KeyCreated,
     OperatorKeyCreate,
+    KeyList,
+    KeyView,
     RouteCreate,
     RouteState,
     RouteSummary,
@@ -147,6 +149,21 @@ def _key_created(created: accounts.CreatedKey) -> KeyCreated:
         secret=created.secret,
         created_at=key.created_at,
     )
+
+
+@router.get("/account/keys", response_model=KeyList, tags=["account"])
+async def list_keys(account: AccountDep, found: ServicesDep) -> KeyList:
+    """The acting account's API keys, revoked ones too; secrets are never shown again."""
+    return KeyList(
+        keys=[KeyView.of(k) for k in await accounts.list_api_keys(found.database, account.id)]
+    )
+
+
+@router.delete("/account/keys/{key_id}", status_code=204, tags=["account"])
+async def revoke_key(key_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Revoke one of the acting account's keys (the one calling, too)."""
+    await accounts.revoke_api_key(found.database, key_id, account_id=account.id)
+    return Response(status_code=204)
 
 
 @router.get("/routes", response_model=list[RouteView], tags=["routes"])

@@ -14,6 +14,7 @@ from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.routing import BindMode, ConcatMethod, DefaultEncoding
 from tidings.store.records import (
     AccountRecord,
+    ApiKeyRecord,
     MessageEventRecord,
     MessagePartRecord,
     MessageRecord,
@@ -268,6 +269,30 @@ class KeyCreate(_Body):
 
 class OperatorKeyCreate(KeyCreate):
     role: Role = Field(default=Role.TENANT, description="operator keys manage routes and accounts")
+
+
+class KeyView(BaseModel):
+    id: str
+    account_id: str
+    name: str | None
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKeyRecord) -> KeyView:
+        return cls(
+            id=key.id,
+            account_id=key.account_id,
+            name=key.name,
+            role=key.role,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class KeyList(BaseModel):
+    keys: list[KeyView]
 
 
 class KeyCreated(BaseModel):
