@@ -79,6 +79,19 @@ def refusal_reason(address: IPAddress, policy: TargetPolicy) -> str | None:
     return None
 
 
+# The refusals a setting lifts, and that setting: a refusal names it, so that a developer
+# whose receiver runs on this machine knows what to set.
+_ALLOWED_BY = {
+    "a loopback address": "TIDINGS_WEBHOOK_ALLOW_LOOPBACK",
+    "a private address": "TIDINGS_WEBHOOK_ALLOW_PRIVATE",
+}
+
+
+def _how_to_allow(reason: str) -> str:
+    variable = _ALLOWED_BY.get(reason)
+    return f"; set {variable}=true on the service to allow it" if variable else ""
+
+
 def _split(url: str) -> SplitResult:
     if not isinstance(url, str) or not url:
         raise InvalidCallbackUrl("The callback URL is empty.")
@@ -148,7 +161,9 @@ def validate_callback_url(url: str, policy: TargetPolicy | None = None) -> str:
         if address is not None:
             reason = refusal_reason(address, policy)
             if reason is not None:
-                raise InvalidCallbackUrl(f"The callback URL's host is {reason}.")
+                raise InvalidCallbackUrl(
+                    f"The callback URL's host is {reason}{_how_to_allow(reason)}."
+                )
     return parts._replace(fragment="").geturl()
 
 
@@ -190,5 +205,7 @@ async def resolve_target(
         parsed = ipaddress.ip_address(address.split("%", 1)[0])
         reason = refusal_reason(parsed, policy)
         if reason is not None:
-            raise RefusedTarget(f"Refused target {host}: it resolves to {reason} ({parsed}).")
+            raise RefusedTarget(
+                f"Refused target {host}: it resolves to {reason} ({parsed}){_how_to_allow(reason)}."
+            )
     return ResolvedTarget(host=host, port=port, address=addresses[0].split("%", 1)[0])
