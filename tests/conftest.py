@@ -60,3 +60,15 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_cli_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test has a user config directory of its own, and no service URL or API secret
+    from the environment the suite runs in: the CLI and `serve` read and write credentials
+    there (``tidings.cli.credentials``)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    for name in ("TIDINGS_URL", "TIDINGS_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)

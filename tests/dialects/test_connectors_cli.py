@@ -27,7 +27,7 @@ def export(*args: str) -> Any:
 @pytest.mark.parametrize("dialect", sorted(BASE_PATHS))
 def test_each_dialect_exports_a_valid_definition_for_the_host(dialect: str, tmp_path: Path) -> None:
     target = tmp_path / f"{dialect}.swagger.json"
-    result = export("--dialect", dialect, "--host", "sms.example.com:8443", "-o", str(target))
+    result = export("--dialect", dialect, "--host", "sms.example.com:8443", "--file", str(target))
     assert result.exit_code == 0, result.output
     document = json.loads(target.read_text())
     OpenAPIV2SpecValidator(document).validate()

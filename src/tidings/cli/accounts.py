@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from tidings.cli.db import print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, say
 from tidings.config import Settings
 from tidings.core import accounts
 from tidings.store.engine import Database
@@ -31,9 +31,9 @@ def create(
     registered_senders_only: Annotated[
         bool, typer.Option(help="send only from this account's registered senders")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the account as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Create an account (a sub-account with --parent)."""
+    """Create an account (a sub-account with --parent); `tidings accounts key` gives it a key."""
 
     async def operation(database: Database, settings: Settings) -> AccountRecord:
         return await accounts.create_account(
@@ -47,28 +47,64 @@ def create(
         )
 
     account = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(account)
     else:
-        Console().print(f"created account [bold]{account.id}[/bold] ({account.name})")
+        say(f"created account [bold]{account.id}[/bold] ({escape(account.name)})")
 
 
 @app.command("list")
-def list_(
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-) -> None:
+def list_(output: OutputOption = OutputFormat.TABLE) -> None:
     """List all accounts."""
 
     async def operation(database: Database, settings: Settings) -> list[AccountRecord]:
         return await accounts.list_accounts(database)
 
     found = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(found)
         return
-    table = Table("id", "name", "parent", "region", "status")
-    for account in found:
-        table.add_row(
-            account.id, account.name, account.parent_id or "", account.region, account.status
+    print_table(
+        ("id", "name", "parent", "region", "status"),
+        ((a.id, a.name, a.parent_id, a.region, a.status) for a in found),
+        empty="no accounts",
+    )
+
+
+@app.command("key")
+def key(
+    account_id: Annotated[str, typer.Argument(help="the account's id")],
+    name: Annotated[str | None, typer.Option(help="a label for the key")] = None,
+    operator: Annotated[
+        bool,
+        typer.Option(
+            "--operator", help="an operator key: manages routes, accounts and unrouted inbound"
+        ),
+    ] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Create an API key for any account and print its secret (once): an account's first key,
+    or an operator key.
+
+    With a key, `tidings login` signs the CLI in, and `tidings keys` manages the others.
+    """
+    role = accounts.Role.OPERATOR if operator else accounts.Role.TENANT
+
+    async def operation(database: Database, settings: Settings) -> accounts.CreatedKey:
+        return await accounts.create_api_key(database, account_id, name=name, role=role)
+
+    created = run_with_database(operation)
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "id": created.key.id,
+                "account_id": created.key.account_id,
+                "name": created.key.name,
+                "role": created.key.role,
+                "secret": created.secret,
+                "created_at": created.key.created_at,
+            }
         )
-    Console().print(table)
+        return
+    say(f"key id: [bold]{created.key.id}[/bold]" + (" (operator)" if operator else ""))
+    say(f"secret: [bold]{created.secret}[/bold]  (shown once; store it now)")

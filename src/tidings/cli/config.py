@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from tidings.cli.db import print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.output import OutputFormat, OutputOption, print_json, say
 from tidings.config import Settings
 from tidings.core.config_file import AppliedConfig, apply_config, load_config_file
 from tidings.store.engine import Database
@@ -19,7 +19,7 @@ app = typer.Typer(help="Configuration files of routes and senders.", no_args_is_
 @app.command("apply")
 def apply(
     file: Annotated[Path, typer.Argument(help="TOML file with [[routes]] and [[senders]]")],
-    as_json: Annotated[bool, typer.Option("--json", help="print what changed as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Create or update the routes and senders a file names; nothing else is removed."""
 
@@ -27,7 +27,7 @@ def apply(
         return await apply_config(database, load_config_file(file))
 
     applied = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(
             {
                 "routes_created": applied.routes_created,
@@ -37,11 +37,10 @@ def apply(
             }
         )
         return
-    console = Console()
     for label, names in (
         ("routes created", applied.routes_created),
         ("routes updated", applied.routes_updated),
         ("senders added", applied.senders_added),
         ("senders updated", applied.senders_updated),
     ):
-        console.print(f"{label}: {', '.join(names) if names else '-'}")
+        say(f"{label}: {', '.join(names) if names else '-'}")

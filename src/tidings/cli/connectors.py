@@ -11,30 +11,34 @@ from urllib.parse import urlsplit
 
 import typer
 
-from tidings.api.dialects.clicksend.connector import connector_definition as clicksend_connector
-from tidings.api.dialects.smartdialog.export import export_definition as smartdialog_connector
-from tidings.api.dialects.truedialog.connector import export_definition as truedialog_connector
+
+def _clicksend(netloc: str, scheme: str) -> dict[str, Any]:
+    from tidings.api.dialects.clicksend.connector import connector_definition
+
+    return connector_definition(netloc, scheme=scheme)
 
 
-def _from_url(build: Callable[[str], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """A builder that takes one ``scheme://host[:port]`` string, called like the others."""
+def _smartdialog(netloc: str, scheme: str) -> dict[str, Any]:
+    from tidings.api.dialects.smartdialog.export import export_definition
 
-    def from_parts(netloc: str, *, scheme: str = "https") -> dict[str, Any]:
-        return build(f"{scheme}://{netloc}")
-
-    return from_parts
+    return export_definition(f"{scheme}://{netloc}")
 
 
-# One line per dialect: its name and the function building its definition for a host.
-DEFINITIONS: Mapping[str, Callable[..., dict[str, Any]]] = MappingProxyType(
-    {
-        "clicksend": clicksend_connector,
-        "smartdialog": _from_url(smartdialog_connector),
-        "truedialog": _from_url(truedialog_connector),
-    }
+def _truedialog(netloc: str, scheme: str) -> dict[str, Any]:
+    from tidings.api.dialects.truedialog.connector import export_definition
+
+    return export_definition(f"{scheme}://{netloc}")
+
+
+# One line per dialect: its name and the function building its definition for a host. The
+# dialect's modules are imported only when its definition is written.
+DEFINITIONS: Mapping[str, Callable[[str, str], dict[str, Any]]] = MappingProxyType(
+    {"clicksend": _clicksend, "smartdialog": _smartdialog, "truedialog": _truedialog}
 )
 
-app = typer.Typer(help="Power Automate custom connectors for the provider dialects.")
+app = typer.Typer(
+    help="Power Automate custom connectors for the provider dialects.", no_args_is_help=True
+)
 
 
 def _split_host(value: str) -> tuple[str, str]:
@@ -52,8 +56,8 @@ def _split_host(value: str) -> tuple[str, str]:
 def export(
     dialect: Annotated[str, typer.Option(help=f"one of: {', '.join(DEFINITIONS)}")],
     host: Annotated[str, typer.Option(help="where the connector calls tidings: host[:port]")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="write here instead of stdout")
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="write here instead of stdout")
     ] = None,
 ) -> None:
     """Write the Swagger 2.0 connector definition of a dialect, pointing at HOST."""
@@ -63,8 +67,8 @@ def export(
             f"unknown dialect {dialect!r}; known: {', '.join(DEFINITIONS)}", param_hint="--dialect"
         )
     netloc, scheme = _split_host(host)
-    text = json.dumps(build(netloc, scheme=scheme), indent=2, ensure_ascii=False) + "\n"
-    if output is None:
+    text = json.dumps(build(netloc, scheme), indent=2, ensure_ascii=False) + "\n"
+    if file is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        file.write_text(text, encoding="utf-8")

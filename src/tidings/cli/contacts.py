@@ -19,7 +19,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from tidings.cli.db import ExitCode, print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.exits import ExitCode
+from tidings.cli.output import OutputFormat, OutputOption, error_console, print_json
 from tidings.config import Settings
 from tidings.core import accounts, contacts, lists
 from tidings.core.contacts import DuplicatePolicy, ImportReport
@@ -99,14 +101,14 @@ def import_(
     on_duplicate: Annotated[
         DuplicatePolicy, typer.Option(help="for a phone that is already a contact")
     ] = DuplicatePolicy.SKIP,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Import contacts from a CSV file whose first row names the columns.
 
     Rows that fail are listed (row, column, reason) and the others are stored; the exit code
     is 1 when any row failed.
     """
-    console = Console(stderr=True)
+    console = error_console()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -114,7 +116,7 @@ def import_(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=as_json or not console.is_terminal,
+        disable=output is OutputFormat.JSON or not console.is_terminal,
     )
 
     async def operation(database: Database, settings: Settings) -> ImportReport:
@@ -129,7 +131,7 @@ def import_(
             )
 
     report = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(report)
     else:
         out = Console(highlight=False)
@@ -143,7 +145,7 @@ def import_(
             out.print(f"  row {error.row}{where}: {error.reason}")
         hidden = len(report.errors) - _SHOWN_ERRORS
         if hidden > 0 or report.errors_truncated:
-            out.print(f"  … and more (use --json for {len(report.errors)} reported errors)")
+            out.print(f"  … and more (use -o json for {len(report.errors)} reported errors)")
     if report.failed:
         raise typer.Exit(ExitCode.ERROR)
 

@@ -1,40 +1,45 @@
-"""``tidings migrate`` and what every database command shares: settings, errors, output."""
+"""``tidings migrate``, and how operator commands open the database: settings from the
+environment, the schema migrated, and a database that cannot be opened said in one line."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from enum import IntEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import typer
-from rich.console import Console
 
+from tidings.cli.exits import CliError, ExitCode
+from tidings.cli.output import say
 from tidings.config import Settings
-from tidings.errors import TidingsError
 from tidings.store.engine import Database
 from tidings.store.migrate import current_revision, upgrade
 
 T = TypeVar("T")
 
 
-class ExitCode(IntEnum):
-    OK = 0
-    ERROR = 1
-    USAGE = 2
+def _unreachable(settings: Settings, error: Exception) -> CliError:
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = getattr(error, "orig", None) or error
+    return CliError(
+        f"Cannot open the database {shown}: {reason}.",
+        hint="operator commands open the database directly: set TIDINGS_DATABASE_URL "
+        "(or TIDINGS_DATA_DIR for SQLite) as the service has them",
+        code=ExitCode.UNREACHABLE,
+    )
 
 
 def run_with_database(operation: Callable[[Database, Settings], Awaitable[T]]) -> T:
     """Run ``operation`` on a migrated database from the environment's settings.
 
     Routes are left as they are: only ``serve`` sets up the simulator's route, and only the route
-    commands change routes.
-
-    Domain errors become one line on stderr and exit code 1.
+    commands change routes. Domain errors propagate; the root command prints them as one line
+    with their exit code.
     """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     settings = Settings()
 
     async def main() -> T:
@@ -49,27 +54,15 @@ def run_with_database(operation: Callable[[Database, Settings], Awaitable[T]]) -
 
     try:
         return asyncio.run(main())
-    except TidingsError as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error.message}", highlight=False)
-        raise typer.Exit(ExitCode.ERROR) from None
+    except (OperationalError, InterfaceError, ConnectionError) as error:
+        # The driver could not connect, or the file cannot be opened or locked.
+        raise _unreachable(settings, error) from None
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+migrate_app = typer.Typer()
 
 
-def print_json(value: Any) -> None:
-    typer.echo(json.dumps(_plain(value), indent=2))
-
-
+@migrate_app.command("migrate")
 def migrate() -> None:
     """Create or upgrade the database schema."""
 
@@ -77,4 +70,4 @@ def migrate() -> None:
         return await current_revision(database)
 
     revision = run_with_database(operation)
-    Console().print(f"database at revision [bold]{revision}[/bold]", highlight=False)
+    say(f"database at revision [bold]{revision}[/bold]")

@@ -1,65 +1,74 @@
-"""``tidings keys``: create and revoke API keys."""
+"""``tidings keys``: the signed-in account's API keys (the operator makes an account's first
+key with ``tidings accounts key``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from tidings.cli.db import print_json, run_with_database
-from tidings.config import Settings
-from tidings.core import accounts
-from tidings.store.engine import Database
+from tidings.cli.client import AccountOption, UrlOption, connect
+from tidings.cli.output import (
+    OutputFormat,
+    OutputOption,
+    print_json,
+    print_table,
+    say,
+    short_time,
+)
 
 app = typer.Typer(
-    help="API keys. A secret is shown once, when its key is created.", no_args_is_help=True
+    help="API keys of the signed-in account. A secret is shown once, when its key is created.",
+    no_args_is_help=True,
 )
+
+
+@app.command("list")
+def list_(
+    account: AccountOption = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """List the account's keys, revoked ones too (never their secrets)."""
+    with connect(url) as client:
+        keys = client.get("/v1/account/keys", account_id=account)["keys"]
+    if output is OutputFormat.JSON:
+        print_json(keys)
+        return
+    print_table(
+        ("key", "name", "created", "revoked"),
+        (
+            (k["id"], k["name"], short_time(k["created_at"]), short_time(k["revoked_at"]))
+            for k in keys
+        ),
+        empty="no keys",
+    )
 
 
 @app.command("create")
 def create(
-    account: Annotated[str, typer.Option("--account", help="account id")],
     name: Annotated[str | None, typer.Option(help="a label for the key")] = None,
-    operator: Annotated[
-        bool,
-        typer.Option(
-            "--operator", help="an operator key: manages routes, accounts and unrouted inbound"
-        ),
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the key as JSON")] = False,
+    account: AccountOption = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Create an API key for an account and print its secret (once)."""
-    role = accounts.Role.OPERATOR if operator else accounts.Role.TENANT
-
-    async def operation(database: Database, settings: Settings) -> accounts.CreatedKey:
-        return await accounts.create_api_key(database, account, name=name, role=role)
-
-    created = run_with_database(operation)
-    key = created.key
-    if as_json:
-        print_json(
-            {
-                "id": key.id,
-                "account_id": key.account_id,
-                "name": key.name,
-                "role": key.role,
-                "secret": created.secret,
-                "created_at": key.created_at,
-            }
-        )
+    """Create a key and print its secret (once)."""
+    with connect(url) as client:
+        created = client.post("/v1/account/keys", {"name": name}, account_id=account)
+    if output is OutputFormat.JSON:
+        print_json(created)
         return
-    console = Console(highlight=False)
-    console.print(f"key id: [bold]{key.id}[/bold]" + (" (operator)" if operator else ""))
-    console.print(f"secret: [bold]{created.secret}[/bold]  (shown once; store it now)")
+    say(f"key id: [bold]{created['id']}[/bold]")
+    say(f"secret: [bold]{created['secret']}[/bold]  (shown once; store it now)")
 
 
 @app.command("revoke")
-def revoke(key_id: str) -> None:
-    """Revoke an API key (takes effect within the service's auth cache time)."""
-
-    async def operation(database: Database, settings: Settings) -> None:
-        await accounts.revoke_api_key(database, key_id)
-
-    run_with_database(operation)
-    Console().print(f"revoked key {key_id}")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (`tidings keys list`)")],
+    account: AccountOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Revoke a key: requests made with it are refused from then on."""
+    with connect(url) as client:
+        client.delete(f"/v1/account/keys/{key_id}", account_id=account)
+    say(f"revoked key {key_id}")

@@ -1,94 +1,130 @@
-"""``tidings messages``: look at messages and their history."""
+"""``tidings messages``: list, show and cancel the signed-in account's messages."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from tidings.cli.db import print_json, run_with_database
-from tidings.config import Settings
-from tidings.core import accounts, messaging
+from tidings.cli.client import AccountOption, UrlOption, connect
+from tidings.cli.output import (
+    OutputFormat,
+    OutputOption,
+    print_json,
+    print_table,
+    say,
+    short_time,
+)
+from tidings.cli.send import outcome_line
 from tidings.core.lifecycle import MessageStatus
-from tidings.store.engine import Database
-from tidings.store.records import MessageRecord
 
-app = typer.Typer(help="Messages: list and show.", no_args_is_help=True)
+app = typer.Typer(help="Messages: list, show and cancel.", no_args_is_help=True)
+
+_TEXT_WIDTH = 40
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _TEXT_WIDTH else text[: _TEXT_WIDTH - 1] + "…"
 
 
 @app.command("list")
 def list_(
-    account: Annotated[str | None, typer.Option("--account", help="only this account")] = None,
-    status: Annotated[list[MessageStatus] | None, typer.Option(help="only these statuses")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="only this recipient")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    status: Annotated[
+        list[MessageStatus] | None, typer.Option("--status", help="only these (repeatable)")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="only to this number")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="created at or after (ISO 8601 with a zone)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="at most this many")] = 20,
+    account: AccountOption = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List messages, newest first."""
-
-    async def operation(database: Database, settings: Settings) -> list[MessageRecord]:
-        owner = None if account is None else await accounts.get_account(database, account)
-        page, _ = await messaging.list_messages(
-            database,
-            owner,
-            limit=limit,
-            statuses=status or (),
+    with connect(url) as client:
+        page = client.get(
+            "/v1/messages",
+            status=[s.value for s in status or ()],
             recipient=to,
-            region=settings.default_region,
+            since=since,
+            limit=limit,
+            account_id=account,
         )
-        return page
-
-    found = run_with_database(operation)
-    if as_json:
-        print_json(found)
+    messages: list[dict[str, Any]] = page["data"]
+    if output is OutputFormat.JSON:
+        print_json(messages)
         return
-    table = Table("id", "created", "from", "to", "status", "parts", "text")
-    for message in found:
-        text = message.body if len(message.body) <= 40 else message.body[:39] + "…"
-        table.add_row(
-            message.id,
-            message.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            message.sender,
-            message.recipient,
-            message.status,
-            str(message.parts_count),
-            text,
-        )
-    Console().print(table)
+    print_table(
+        ("id", "created", "from", "to", "status", "parts", "error", "text"),
+        (
+            (
+                m["id"],
+                short_time(m["created_at"]),
+                m["from"],
+                m["to"],
+                m["status"],
+                m["parts_count"],
+                m.get("error_detail") or m.get("error_code"),
+                _excerpt(m["body"]),
+            )
+            for m in messages
+        ),
+        empty="no messages",
+    )
 
 
 @app.command("show")
 def show(
-    message_id: str,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    message_id: Annotated[str, typer.Argument(help="the message's id")],
+    account: AccountOption = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Show one message: status, history and parts."""
+    """Show one message: its status, history and parts."""
+    from rich.markup import escape
 
-    async def operation(database: Database, settings: Settings) -> messaging.MessageDetail:
-        return await messaging.get_message(database, None, message_id)
-
-    detail = run_with_database(operation)
-    if as_json:
-        print_json(detail)
+    with connect(url) as client:
+        message = client.get(f"/v1/messages/{message_id}", account_id=account)
+    if output is OutputFormat.JSON:
+        print_json(message)
         return
-    message = detail.message
-    console = Console(highlight=False)
-    console.print(f"[bold]{message.id}[/bold]  {message.sender} → {message.recipient}")
-    parts_text = f"{message.encoding}, {message.parts_count} part(s)"
-    console.print(f"status: [bold]{message.status}[/bold]  ({parts_text})")
-    if message.error_code:
-        console.print(f"error: {message.error_code} {message.error_detail or ''}")
-    console.print(f"text: {message.body}")
-    history = Table("at", "status", "detail", title="history")
-    for event in detail.history:
-        history.add_row(event.at.isoformat(), event.status, event.detail or "")
-    console.print(history)
-    if detail.parts:
-        parts = Table("seq", "status", "smsc id", "error", title="parts")
-        for part in detail.parts:
-            parts.add_row(
-                str(part.seq), part.status, part.smsc_message_id or "", part.error_code or ""
-            )
-        console.print(parts)
+    say(f"[bold]{message['id']}[/bold]  {escape(message['from'])} → {escape(message['to'])}")
+    say(
+        f"status: [bold]{escape(outcome_line(message))}[/bold]  "
+        f"({message['encoding']}, {message['parts_count']} part(s))"
+    )
+    if message.get("send_at"):
+        say(f"send at: {message['send_at']}")
+    say(f"text: {escape(message['body'])}")
+    print_table(
+        ("at", "status", "detail"),
+        ((e["at"], e["status"], e.get("detail")) for e in message["history"]),
+        title="history",
+    )
+    if message["parts"]:
+        print_table(
+            ("seq", "status", "smsc id", "error"),
+            (
+                (p["seq"], p["status"], p.get("smsc_message_id"), p.get("error_code"))
+                for p in message["parts"]
+            ),
+            title="parts",
+        )
+
+
+@app.command("cancel")
+def cancel(
+    message_id: Annotated[str, typer.Argument(help="the message's id")],
+    account: AccountOption = None,
+    url: UrlOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Cancel a message that is queued or scheduled (not yet handed to a carrier)."""
+    with connect(url) as client:
+        message = client.post(f"/v1/messages/{message_id}/cancel", account_id=account)
+    if output is OutputFormat.JSON:
+        print_json(message)
+    else:
+        say(f"cancelled {message['id']}")

@@ -6,10 +6,9 @@ from dataclasses import fields
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from tidings.cli.db import print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, say
 from tidings.config import Settings
 from tidings.core import routing
 from tidings.store.engine import Database
@@ -49,7 +48,7 @@ def add(
     ),
     receipts: Annotated[bool, typer.Option(help="request delivery receipts")] = True,
     default: Annotated[bool, typer.Option("--default", help="make it the default route")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the route as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Add a route."""
 
@@ -77,35 +76,39 @@ def add(
         )
 
     route = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(_public(route))
     else:
-        Console().print(f"added route [bold]{route.name}[/bold] → {route.host}:{route.port}")
+        say(f"added route [bold]{route.name}[/bold] → {route.host}:{route.port}")
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+def list_(output: OutputOption = OutputFormat.TABLE) -> None:
     """List routes."""
 
     async def operation(database: Database, settings: Settings) -> list[RouteRecord]:
         return await routing.list_routes(database)
 
     found = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json([_public(route) for route in found])
         return
-    table = Table("name", "address", "system_id", "binds", "window", "max tps", "default")
-    for route in found:
-        table.add_row(
-            route.name,
-            f"{route.host}:{route.port}",
-            route.system_id,
-            f"{route.binds} {route.bind_mode}",
-            str(route.window),
-            "" if route.max_tps is None else str(route.max_tps),
-            "yes" if route.is_default else "",
-        )
-    Console().print(table)
+    print_table(
+        ("name", "address", "system_id", "binds", "window", "max tps", "default"),
+        (
+            (
+                route.name,
+                f"{route.host}:{route.port}",
+                route.system_id,
+                f"{route.binds} {route.bind_mode}",
+                route.window,
+                route.max_tps,
+                "yes" if route.is_default else "",
+            )
+            for route in found
+        ),
+        empty="no routes",
+    )
 
 
 @app.command("remove")
@@ -116,4 +119,4 @@ def remove(name: str) -> None:
         await routing.remove_route(database, name)
 
     run_with_database(operation)
-    Console().print(f"removed route {name}")
+    say(f"removed route {name}")

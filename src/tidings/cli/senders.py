@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from tidings.cli.db import print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, say
 from tidings.config import Settings
 from tidings.core import accounts, routing
 from tidings.store.engine import Database
@@ -39,7 +39,7 @@ def add(
     default: Annotated[
         bool, typer.Option("--default", help="send under it when a request names no sender")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the sender as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Register a sender for an account."""
 
@@ -48,20 +48,19 @@ def add(
         return await routing.add_sender(database, owner, address, route_name=route, default=default)
 
     view = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(_plain(view))
     else:
-        Console().print(
-            f"added {view.sender.kind} sender [bold]{view.sender.address}[/bold] "
-            f"({view.sender.id}) on route {view.route_name or '(default)'}",
-            highlight=False,
+        say(
+            f"added {view.sender.kind} sender [bold]{escape(view.sender.address)}[/bold] "
+            f"({view.sender.id}) on route {view.route_name or '(default)'}"
         )
 
 
 @app.command("list")
 def list_(
     account: Annotated[str | None, typer.Option("--account", help="only this account")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List senders."""
 
@@ -69,21 +68,24 @@ def list_(
         return await routing.list_senders(database, account)
 
     found = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json([_plain(view) for view in found])
         return
-    table = Table("id", "address", "kind", "account", "route", "default")
-    for view in found:
-        sender = view.sender
-        table.add_row(
-            sender.id,
-            sender.address,
-            sender.kind,
-            sender.account_id,
-            view.route_name or "(default)",
-            "yes" if sender.is_default else "",
-        )
-    Console().print(table)
+    print_table(
+        ("id", "address", "kind", "account", "route", "default"),
+        (
+            (
+                v.sender.id,
+                v.sender.address,
+                v.sender.kind,
+                v.sender.account_id,
+                v.route_name or "(default)",
+                "yes" if v.sender.is_default else "",
+            )
+            for v in found
+        ),
+        empty="no senders",
+    )
 
 
 @app.command("remove")
@@ -98,4 +100,4 @@ def remove(
         await routing.remove_sender(database, owner, sender_id)
 
     run_with_database(operation)
-    Console().print(f"removed sender {sender_id}")
+    say(f"removed sender {sender_id}")

@@ -1,32 +1,48 @@
-"""``tidings serve`` and ``tidings send``: run the service, and send through it."""
+"""``tidings serve``: run the service, print where it listens, and save the demo account's
+credentials for the CLI."""
 
 from __future__ import annotations
 
-import time
+import shlex
+import shutil
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from rich.console import Console
-from rich.status import Status
 
 from tidings import runtime
-from tidings.config import Role, Settings
-from tidings.logs import configure_logging
-from tidings.service import Service, read_demo_credentials, serve_forever
+from tidings.cli.environment import load_settings
+from tidings.cli.exits import CliError, ExitCode
+from tidings.config import LogFormat, Role, Settings
+from tidings.errors import PortUnavailable
 
-FINAL = {"delivered", "undelivered", "expired", "rejected", "failed", "cancelled"}
+if TYPE_CHECKING:
+    from tidings.service import Service
+
+app = typer.Typer()
+
+# Which option and variable choose each port `serve` listens on.
+_PORT_OPTIONS = {
+    "HTTP API": ("--port", "TIDINGS_HTTP_PORT"),
+    "simulator's SMPP listener": ("--simulator-port", "TIDINGS_SIMULATOR_PORT"),
+    "simulator's control API": ("--simulator-control-port", "TIDINGS_SIMULATOR_CONTROL_PORT"),
+}
+
+TRY_TO = "+358401234567"
+TRY_TEXT = "Hei maailma"
+TRY_FROM = "Tidings"
 
 
-def _settings(**overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**values)  # type: ignore[arg-type]
-
-
+@app.command("serve")
 def serve(
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="address the HTTP API listens on [TIDINGS_HTTP_HOST]"),
+    ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="HTTP port [TIDINGS_HTTP_PORT]")
+        int | None,
+        typer.Option("--port", min=0, max=65535, help="HTTP API port [TIDINGS_HTTP_PORT: 8080]"),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -35,109 +51,197 @@ def serve(
     simulator: Annotated[
         bool | None,
         typer.Option(
-            "--simulator/--no-simulator", help="run the embedded SMSC simulator [TIDINGS_SIMULATOR]"
+            "--simulator/--no-simulator",
+            help="run the embedded SMSC simulator [TIDINGS_SIMULATOR: on]",
+            show_default=False,
         ),
     ] = None,
     simulator_port: Annotated[
-        int | None, typer.Option("--simulator-port", help="[TIDINGS_SIMULATOR_PORT]")
+        int | None,
+        typer.Option(
+            "--simulator-port",
+            min=0,
+            max=65535,
+            help="the simulator's SMPP port [TIDINGS_SIMULATOR_PORT: 2775]",
+        ),
+    ] = None,
+    simulator_control_port: Annotated[
+        int | None,
+        typer.Option(
+            "--simulator-control-port",
+            min=0,
+            max=65535,
+            help="the simulator's control API port [TIDINGS_SIMULATOR_CONTROL_PORT: 2776]",
+        ),
     ] = None,
     role: Annotated[
-        Role | None, typer.Option("--role", help="api, dispatcher or all [TIDINGS_ROLE]")
+        Role | None,
+        typer.Option("--role", help="api, dispatcher or all [TIDINGS_ROLE: all]"),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="human lines, json lines, or auto: human on a terminal [TIDINGS_LOG_FORMAT]",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning… [TIDINGS_LOG_LEVEL]")
     ] = None,
 ) -> None:
-    """Run the service: the HTTP API, the dispatcher and the embedded simulator."""
-    settings = _settings(
+    """Run the service: the HTTP API, the dispatcher and the embedded simulator.
+
+    Exits 6 when a port is in use, naming the option that changes it.
+    """
+    from tidings.logs import configure_logging
+    from tidings.service import Service, serve_forever
+
+    settings = load_settings(
+        http_host=host,
         http_port=port,
         data_dir=data_dir,
         simulator=simulator,
         simulator_port=simulator_port,
+        simulator_control_port=simulator_control_port,
         role=role,
+        log_format=log_format,
+        log_level=log_level,
     )
-    console = Console()
-    configure_logging()
+    json_logs = configure_logging(level=settings.log_level, log_format=settings.log_format)
 
     def started(service: Service) -> None:
-        console.print(f"[bold green]tidings[/] is running ({service.role.value})")
-        if service.http_port is not None:
-            base = f"http://{settings.http_host}:{service.http_port}"
-            if settings.console:
-                console.print(f"  console   {base}/")
-            console.print(f"  API       {base}")
-            console.print(f"  API docs  {base}/docs")
-        if service.simulator is not None:
-            console.print(
-                f"  simulator smpp://127.0.0.1:{service.simulator.smpp_port} (route 'simulator')"
-            )
-        if service.demo is not None:
-            console.print(f"  demo account {service.demo.account_id}")
-            console.print(f"  API key     {service.demo.key_id}")
-            console.print(f"  API secret  {service.demo.secret}")
-            if service.demo_login is not None:
-                console.print(
-                    f"  console login {service.demo_login.email} "
-                    f"password {service.demo_login.password}"
-                )
-            console.print(
-                '  try: [cyan]tidings send --from Tidings --to +358401234567 "Hei maailma"[/]'
-            )
-        console.print("Press Ctrl+C to stop.")
+        if json_logs:
+            _log_started(service)
+        else:
+            _print_banner(service, settings)
 
-    runtime.run(serve_forever(Service(settings), started))
-
-
-def send(
-    text: Annotated[str, typer.Argument(help="the message text")],
-    to: Annotated[str, typer.Option("--to", help="recipient, E.164 or local")],
-    sender: Annotated[str, typer.Option("--from", help="sender id or number")],
-    url: Annotated[
-        str | None, typer.Option("--url", help="service URL [default: from TIDINGS_HTTP_PORT]")
-    ] = None,
-    secret: Annotated[
-        str | None,
-        typer.Option("--secret", envvar="TIDINGS_API_SECRET", help="API secret [demo account]"),
-    ] = None,
-    wait: Annotated[float, typer.Option(help="seconds to wait for a final status")] = 60.0,
-) -> None:
-    """Send one SMS through the running service and wait for its final status."""
-    settings = Settings()
-    console = Console()
-    base = url or f"http://{settings.http_host}:{settings.http_port}"
-    if secret is None:
-        demo = read_demo_credentials(settings.data_dir)
-        if demo is None:
-            console.print("[red]error:[/] no --secret given and no demo account in the data dir")
-            console.print("hint: start the service with `make run`, or pass --secret")
-            raise typer.Exit(2)
-        secret = demo.secret
-    headers = {"Authorization": f"Bearer {secret}"}
     try:
-        with httpx.Client(base_url=base, headers=headers, timeout=10.0) as client:
-            answer = client.post("/v1/messages", json={"to": to, "from": sender, "body": text})
-            if answer.status_code != 202:
-                detail = answer.json().get("detail", answer.text)
-                console.print(f"[red]error:[/] {answer.status_code} {detail}")
-                raise typer.Exit(1)
-            recipient = answer.json()["messages"][0]
-            if recipient.get("id") is None:
-                console.print(f"[red]not sent:[/] {recipient.get('error_detail') or recipient}")
-                raise typer.Exit(1)
-            message_id = recipient["id"]
+        runtime.run(serve_forever(Service(settings), started))
+    except PortUnavailable as error:
+        option, variable = _PORT_OPTIONS.get(error.listener, (None, None))
+        change = f"; choose another port with {option} or {variable}" if option else ""
+        raise CliError(
+            f"The {error.listener} cannot listen on {error.host}:{error.port}: "
+            f"{error.reason}{change}.",
+            code=ExitCode.PORT_IN_USE,
+        ) from None
+
+
+def client_url(settings: Settings, port: int) -> str:
+    """The URL a client on this machine reaches the API at (not 0.0.0.0)."""
+    host = settings.http_host
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def cli_invocation() -> str:
+    """How to run this CLI again from the same shell: ``tidings`` when that is this program on
+    the PATH, else the path this one was started by (``.venv/bin/tidings`` after `make run`)."""
+    started_as = Path(sys.argv[0])
+    on_path = shutil.which("tidings")
+    if started_as.name == "tidings" and started_as.exists():
+        if on_path is not None and Path(on_path).resolve() == started_as.resolve():
+            return "tidings"
+        return _shell_path(started_as)
+    if on_path is not None and Path(on_path).resolve().parent == Path(sys.executable).parent:
+        return "tidings"
+    return f"{_shell_path(Path(sys.executable))} -m tidings.cli"
+
+
+def _shell_path(path: Path) -> str:
+    absolute = path.absolute()
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return str(absolute)
+    return str(relative) if "/" in str(relative) else f"./{relative}"
+
+
+def _remember_demo(service: Service, url: str) -> tuple[list[str], str | None]:
+    """Save the demo account as the CLI's credentials for ``url``. Returns what the try line
+    must say before the command (``--url`` when another service is the default, the variables
+    when the file cannot be written) and a warning, if any."""
+    from tidings.cli.credentials import SavedService, WrittenBy, save_demo
+
+    demo = service.demo
+    assert demo is not None
+    entry = SavedService(
+        url=url,
+        secret=demo.secret,
+        key_id=demo.key_id,
+        account_id=demo.account_id,
+        written_by=WrittenBy.SERVE,
+    )
+    try:
+        is_default = save_demo(entry)
+    except (OSError, CliError) as error:
+        reason = error.message if isinstance(error, CliError) else str(error)
+        return [f"TIDINGS_URL={url}", f"TIDINGS_API_SECRET={demo.secret}"], (
+            f"could not save the demo credentials for the CLI: {reason}"
+        )
+    return ([] if is_default else ["--url", url]), None
+
+
+def _print_banner(service: Service, settings: Settings) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    # Never wrapped: the try line must stay one line that can be copied and run.
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold green]tidings[/] is running ({service.role.value})")
+    url = None
+    if service.http_port is not None:
+        url = client_url(settings, service.http_port)
+        if settings.console:
+            console.print(f"  console   {url}/")
+        console.print(f"  API       {url}")
+        console.print(f"  API docs  {url}/docs")
+    if service.simulator is not None:
+        console.print(
+            f"  simulator smpp://127.0.0.1:{service.simulator.smpp_port} (route 'simulator')"
+        )
+    if service.demo is not None and url is not None:
+        console.print(f"  demo account {service.demo.account_id}")
+        console.print(f"  API key     {service.demo.key_id}")
+        console.print(f"  API secret  {service.demo.secret}")
+        if service.demo_login is not None:
             console.print(
-                f"accepted {message_id} → {recipient['address']} "
-                f"({recipient['encoding']}, {recipient['parts']} part(s))"
+                f"  console login {service.demo_login.email} password {service.demo_login.password}"
             )
-            status = recipient["status"]
-            deadline = time.monotonic() + wait
-            with Status(f"status: {status}", console=console) as spinner:
-                while status not in FINAL and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                    message = client.get(f"/v1/messages/{message_id}").json()
-                    status = message["status"]
-                    spinner.update(f"status: {status}")
-    except httpx.HTTPError as error:
-        console.print(f"[red]error:[/] cannot reach {base}: {error}")
-        console.print("hint: is the service running? `make run`")
-        raise typer.Exit(2) from None
-    colour = "green" if status == "delivered" else "yellow" if status not in FINAL else "red"
-    console.print(f"[{colour}]{status}[/]")
-    raise typer.Exit(0 if status == "delivered" else 1)
+        before, warning = _remember_demo(service, url)
+        if warning:
+            console.print(f"  [yellow]{escape(warning)}[/]")
+        command = try_command(before)
+        console.print(f"  try: [cyan]{escape(command)}[/]")
+    console.print("Press Ctrl+C to stop.")
+
+
+def try_command(before: list[str]) -> str:
+    """The banner's example: a send that works as printed from this shell."""
+    prefix = [word for word in before if "=" in word and not word.startswith("-")]
+    options = [word for word in before if word not in prefix]
+    words = ["send", *options, "--from", TRY_FROM, "--to", TRY_TO, TRY_TEXT]
+    return " ".join([*prefix, cli_invocation(), shlex.join(words)])
+
+
+def _log_started(service: Service) -> None:
+    """The banner as one log event, so that JSON logs stay JSON lines only."""
+    import structlog
+
+    fields: dict[str, object] = {"role": service.role.value}
+    if service.http_port is not None:
+        url = client_url(service.settings, service.http_port)
+        fields.update(api=url, docs=f"{url}/docs")
+        if service.demo is not None:
+            _, warning = _remember_demo(service, url)
+            fields.update(demo_account=service.demo.account_id, demo_key_id=service.demo.key_id)
+            if warning:
+                fields["warning"] = warning
+    if service.simulator is not None:
+        fields["simulator_smpp_port"] = service.simulator.smpp_port
+    structlog.get_logger("tidings.service").info("tidings is running", **fields)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import signal
 from typing import Annotated, Any
 
@@ -14,7 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from tidings import runtime
-from tidings.config import Settings
+from tidings.cli.client import problem_message
+from tidings.cli.exits import CliError, ExitCode
+from tidings.cli.output import OutputFormat, OutputOption, print_json
+from tidings.config import LogFormat, Settings
+from tidings.errors import PortUnavailable
 from tidings.logs import configure_logging
 from tidings.simulator import (
     DEFAULT_RULES,
@@ -23,6 +26,7 @@ from tidings.simulator import (
     Simulator,
     SimulatorConfig,
 )
+from tidings.simulator.smsc import CONTROL_LISTENER
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 
@@ -34,7 +38,6 @@ def _default_control_url() -> str:
     return f"http://127.0.0.1:{Settings().simulator_control_port}"
 
 
-_EXIT_ERROR = 1
 _HTTP_TIMEOUT_S = 15.0
 
 ControlUrl = Annotated[
@@ -69,7 +72,9 @@ def _rules(
     )
 
 
-async def _serve(config: SimulatorConfig, console: Console) -> None:
+async def _serve(config: SimulatorConfig, console: Console | None) -> None:
+    """Run until a signal. ``console`` prints the banner; None when logs are JSON lines (the
+    simulator logs where it listens itself)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -86,13 +91,15 @@ async def _serve(config: SimulatorConfig, console: Console) -> None:
                 if config.system_id is not None
                 else "any credentials"
             )
-            console.print(
-                f"[green]SMSC simulator[/green] listening: SMPP [bold]{config.host}:"
-                f"{simulator.smpp_port}[/bold] ({credentials}), control API [bold]{control}"
-                "[/bold]. Stop with Ctrl+C."
-            )
+            if console is not None:
+                console.print(
+                    f"[green]SMSC simulator[/green] listening: SMPP [bold]{config.host}:"
+                    f"{simulator.smpp_port}[/bold] ({credentials}), control API [bold]{control}"
+                    "[/bold]. Stop with Ctrl+C."
+                )
             await stop.wait()
-            console.print("Stopping the simulator.")
+            if console is not None:
+                console.print("Stopping the simulator.")
     finally:
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signal_number)
@@ -145,9 +152,18 @@ def serve(
             "--lenient", help="accept malformed submits instead of refusing them as an SMSC does"
         ),
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="TIDINGS_LOG_FORMAT",
+            help="human lines, json lines, or auto: human on a terminal [TIDINGS_LOG_FORMAT]",
+        ),
+    ] = LogFormat.AUTO,
 ) -> None:
-    """Run the SMSC simulator until Ctrl+C or SIGTERM."""
-    console = Console()
+    """Run the SMSC simulator until Ctrl+C or SIGTERM.
+
+    Exits 6 when a port is in use, naming the option that changes it.
+    """
     try:
         config = SimulatorConfig(
             host=host,
@@ -169,41 +185,42 @@ def serve(
             strict=not lenient,
         )
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(_EXIT_ERROR) from None
+        raise CliError(f"{exc}.", code=ExitCode.USAGE) from None
     try:
-        configure_logging()
+        json_logs = configure_logging(log_format=log_format)
         # This process is the simulator alone, and what is loaded by now lives as long as it
         # does. Frozen, it is left out of the collector's full passes, which a long run (a
         # benchmark filling the handset inboxes) triggers again and again.
         gc.freeze()
-        runtime.run(_serve(config, console))
-    except OSError as exc:
-        console.print(
-            f"[red]error:[/red] cannot listen on {host}: {exc.strerror or exc}"
-            " (hint: choose other ports with --port/--control-port)"
-        )
-        raise typer.Exit(_EXIT_ERROR) from None
+        runtime.run(_serve(config, None if json_logs else Console(highlight=False)))
+    except PortUnavailable as error:
+        option = "--control-port" if error.listener == CONTROL_LISTENER else "--port"
+        raise CliError(
+            f"The {error.listener} cannot listen on {error.host}:{error.port}: "
+            f"{error.reason}; choose another port with {option}.",
+            code=ExitCode.PORT_IN_USE,
+        ) from None
 
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:
-    console = Console(stderr=True)
     try:
         response = httpx.request(method, url, timeout=_HTTP_TIMEOUT_S, **kwargs)
     except httpx.HTTPError as exc:
-        console.print(
-            f"[red]error:[/red] cannot reach {url}: {exc}"
-            " (hint: is `tidings simulator serve` running? see --control-url)"
-        )
-        raise typer.Exit(_EXIT_ERROR) from None
+        raise CliError(
+            f"Cannot reach the simulator's control API at {url}: {exc}.",
+            hint="is the simulator running (`tidings serve` or `tidings simulator serve`)? "
+            "Give its address with --control-url or TIDINGS_SIMULATOR_URL",
+            code=ExitCode.UNREACHABLE,
+        ) from None
     try:
         body = response.json()
     except ValueError:
         body = {"detail": response.text}
     if response.is_error:
-        detail = body.get("detail") if isinstance(body, dict) else body
-        console.print(f"[red]error:[/red] {response.status_code}: {detail}")
-        raise typer.Exit(_EXIT_ERROR)
+        raise CliError(
+            problem_message(response.status_code, response.reason_phrase, body),
+            code=ExitCode.NOT_FOUND if response.status_code == 404 else ExitCode.ERROR,
+        )
     return body
 
 
@@ -211,13 +228,13 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
 def inbox(
     number: Annotated[str, typer.Argument(help="the handset's number")],
     control_url: ControlUrl = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Show what a handset has received."""
     control_url = control_url or _default_control_url()
     body = _call("GET", f"{control_url.rstrip('/')}/handsets/{number}")
-    if as_json:
-        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    if output is OutputFormat.JSON:
+        print_json(body)
         return
     messages = body.get("messages", [])
     table = Table("received", "from", "parts", "text", title=f"handset {number}")

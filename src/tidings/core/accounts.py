@@ -55,7 +55,7 @@ class Role(StrEnum):
 
     Accounts are tenants: a tenant's key reaches its account's data and its sub-accounts'. The
     carrier connections (routes), the accounts themselves and inbound traffic to numbers nobody
-    registered belong to the operator: an operator's key (``tidings keys create --operator``)
+    registered belong to the operator: an operator's key (``tidings accounts key ID --operator``)
     or a console user with the operator role. The CLI on the host acts as operator: it has the
     database, and calls core without a principal.
     """

@@ -23,7 +23,7 @@ def export(*args: str) -> Any:
 def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> None:
     target = tmp_path / "clicksend.swagger.json"
     result = export(
-        "--dialect", "clicksend", "--host", "https://sms.example.com:8443", "-o", str(target)
+        "--dialect", "clicksend", "--host", "https://sms.example.com:8443", "--file", str(target)
     )
     assert result.exit_code == 0, result.output
     document = json.loads(target.read_text())

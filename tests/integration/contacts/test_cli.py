@@ -27,7 +27,8 @@ def tidings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 
 
 def test_import_into_a_list_then_export(tidings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    account = json.loads(tidings("accounts", "create", "Acme", "--region", "FI", "--json").stdout)
+    created = tidings("accounts", "create", "Acme", "--region", "FI", "-o", "json")
+    account = json.loads(created.stdout)
     source = tmp_path / "people.csv"
     source.write_text(
         "phone,first_name,city\n0401000001,Anna,Turku\n+358401000002,Bert,Oulu\nbad,Cid,\n",
@@ -48,7 +49,8 @@ def test_import_into_a_list_then_export(tidings, tmp_path: Path) -> None:  # typ
         "Newsletter",
         "--account",
         account["id"],
-        "--json",
+        "-o",
+        "json",
     )
     report = json.loads(again.stdout)
     assert (report["created"], report["skipped"], report["added_to_list"]) == (0, 2, 0)
@@ -64,7 +66,7 @@ def test_import_into_a_list_then_export(tidings, tmp_path: Path) -> None:  # typ
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["+358401000001", "+358401000002"]
 
     missing = tidings("contacts", "export", "--list", "Nope")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 5  # ExitCode.NOT_FOUND
     assert "no list named 'Nope'" in missing.output
 
 

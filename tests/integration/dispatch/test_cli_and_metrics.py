@@ -29,10 +29,11 @@ async def with_demo(tmp_path: Path, database_url: str) -> AsyncIterator[Running]
 async def tidings_send(running: Running, to: str, text: str) -> Result:
     """``tidings send`` in this process; in a thread, because it blocks while it polls the
     service, which runs in this event loop."""
+    demo = running.service.demo
+    assert demo is not None
     env = {
-        "TIDINGS_DATA_DIR": str(running.service.settings.data_dir),
-        "TIDINGS_HTTP_PORT": str(running.service.http_port),
-        "TIDINGS_API_SECRET": "",
+        "TIDINGS_URL": f"http://127.0.0.1:{running.service.http_port}",
+        "TIDINGS_API_SECRET": demo.secret,
         "COLUMNS": "200",
     }
     args = ["send", "--from", "Tidings", "--to", to, "--wait", "30", text]
@@ -60,10 +61,12 @@ async def test_tidings_send_waits_for_delivered(with_demo: Running) -> None:
     assert (message["account_id"], message["status"]) == (demo.account_id, "delivered")
 
 
-async def test_tidings_send_exits_1_when_undelivered(with_demo: Running) -> None:
+async def test_tidings_send_exits_1_when_undelivered_and_shows_the_receipts_error(
+    with_demo: Running,
+) -> None:
     result = await tidings_send(with_demo, "+358401234560", "Hei maailma")
     assert result.exit_code == 1, result.output
-    assert last_line(result) == "undelivered"
+    assert last_line(result) == "undelivered (receipt UNDELIV err 1)"
 
 
 def metric(text: str, name: str, **labels: str) -> float:

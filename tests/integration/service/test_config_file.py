@@ -114,7 +114,7 @@ def test_config_apply_command(tmp_path: Path, database_url: str) -> None:
     )
     env = {"TIDINGS_DATA_DIR": str(tmp_path), "TIDINGS_DATABASE_URL": database_url}
     runner = CliRunner()
-    result = runner.invoke(app, ["config", "apply", str(path), "--json"], env=env)
+    result = runner.invoke(app, ["config", "apply", str(path), "-o", "json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["routes_created"] == ["carrier-a"]
     bad = tmp_path / "bad.toml"

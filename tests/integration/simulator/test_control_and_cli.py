@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from tests.ports import free_port
 from tidings.cli import app
+from tidings.cli.exits import ExitCode
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.smpp.constants import CommandStatus
 
@@ -125,7 +127,7 @@ async def test_cli_inbox_and_inbound_talk_to_the_control_api(
     runner = CliRunner()
 
     shown = await asyncio.to_thread(
-        runner.invoke, app, ["simulator", "inbox", HANDSET, "--control-url", url, "--json"]
+        runner.invoke, app, ["simulator", "inbox", HANDSET, "--control-url", url, "-o", "json"]
     )
     assert shown.exit_code == 0, shown.output
     assert '"text": "Ping"' in shown.stdout
@@ -153,8 +155,8 @@ async def test_cli_inbox_and_inbound_talk_to_the_control_api(
 def test_cli_client_commands_explain_an_unreachable_simulator() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(app, ["simulator", "inbox", HANDSET, "--control-url", url])
-    assert result.exit_code == 1
-    assert "cannot reach" in result.output
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert "Cannot reach the simulator's control API" in result.output
 
 
 async def test_serve_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -202,5 +204,7 @@ async def test_serve_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> N
         code = await asyncio.wait_for(process.wait(), 20)
     output = log_path.read_text()
     assert code == 0, output
-    assert f"127.0.0.1:{smpp_port}" in output
-    assert "Stopping" in output
+    # Not a terminal: JSON lines only, the banner left out; where it listens is a log event.
+    events = [json.loads(line) for line in output.splitlines()]
+    [listening] = [e for e in events if e["event"] == "simulator listening"]
+    assert (listening["smpp_port"], listening["control_port"]) == (smpp_port, control_port)

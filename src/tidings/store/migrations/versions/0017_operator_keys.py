@@ -6,7 +6,7 @@ Revises: 0016
 Create Date: 2026-12-02 09:00:00.000000
 
 Every existing key becomes a tenant key: a top-level account no longer manages the shared
-routes by being top-level. An operator key is made with ``tidings keys create --operator``.
+routes by being top-level. An operator key is made with ``tidings accounts key ID --operator``.
 """
 
 from __future__ import annotations
