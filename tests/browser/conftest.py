@@ -71,9 +71,9 @@ class Console:
         )
 
     def cli(self, *args: str) -> Any:
-        """Run ``tidings <args> --json`` against the service's database; its parsed output."""
+        """Run ``tidings <args> -o json`` against the service's database; its parsed output."""
         done = subprocess.run(
-            [sys.executable, "-m", "tidings.cli", *args, "--json"],
+            [sys.executable, "-m", "tidings.cli", *args, "-o", "json"],
             env=self.env,
             capture_output=True,
             text=True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from tidings.cli.db import print_json, run_with_database
+from tidings.cli.db import run_with_database
+from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, say
 from tidings.config import Settings
 from tidings.core import console_users
 from tidings.core.console_users import ConsoleRole, ConsoleUser
@@ -48,7 +48,7 @@ def create(
     password: Annotated[
         str | None, typer.Option(envvar="TIDINGS_USER_PASSWORD", help=_PASSWORD_HELP)
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the user as JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Create a console user in an account."""
     chosen = password or console_users.generate_password()
@@ -60,19 +60,18 @@ def create(
 
     user = run_with_database(operation)
     shown = None if password else chosen
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(_as_json(user, shown))
         return
-    console = Console(highlight=False)
-    console.print(f"created console user [bold]{user.email}[/bold] ({user.role}) in {account}")
+    say(f"created console user [bold]{escape(user.email)}[/bold] ({user.role}) in {account}")
     if shown is not None:
-        console.print(f"password: [bold]{shown}[/bold]  (shown once; store it now)")
+        say(f"password: [bold]{escape(shown)}[/bold]  (shown once; store it now)")
 
 
 @app.command("list")
 def list_(
     account: Annotated[str | None, typer.Option("--account", help="only this account")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List console users."""
 
@@ -80,19 +79,23 @@ def list_(
         return await console_users.list_users(database, account)
 
     users = run_with_database(operation)
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json([_as_json(u) for u in users])
         return
-    table = Table("e-mail", "role", "account", "name", "last sign-in")
-    for user in users:
-        table.add_row(
-            user.email,
-            user.role.value,
-            user.account_id,
-            user.name or "",
-            "" if user.last_sign_in_at is None else user.last_sign_in_at.isoformat(" ", "seconds"),
-        )
-    Console().print(table)
+    print_table(
+        ("e-mail", "role", "account", "name", "last sign-in"),
+        (
+            (
+                u.email,
+                u.role.value,
+                u.account_id,
+                u.name,
+                None if u.last_sign_in_at is None else u.last_sign_in_at.isoformat(" ", "seconds"),
+            )
+            for u in users
+        ),
+        empty="no console users",
+    )
 
 
 @app.command("reset-password")
@@ -101,7 +104,7 @@ def reset_password(
     password: Annotated[
         str | None, typer.Option(envvar="TIDINGS_USER_PASSWORD", help=_PASSWORD_HELP)
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Set a user's password; every browser they were signed in with is signed out."""
     chosen = password or console_users.generate_password()
@@ -111,10 +114,9 @@ def reset_password(
 
     user = run_with_database(operation)
     shown = None if password else chosen
-    if as_json:
+    if output is OutputFormat.JSON:
         print_json(_as_json(user, shown))
         return
-    console = Console(highlight=False)
-    console.print(f"new password set for [bold]{user.email}[/bold]; signed out everywhere")
+    say(f"new password set for [bold]{escape(user.email)}[/bold]; signed out everywhere")
     if shown is not None:
-        console.print(f"password: [bold]{shown}[/bold]  (shown once; store it now)")
+        say(f"password: [bold]{escape(shown)}[/bold]  (shown once; store it now)")

@@ -26,7 +26,7 @@ def tidings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 
 
 def test_create_list_and_reset_password(tidings, database: Database) -> None:  # type: ignore[no-untyped-def]
-    account = json.loads(tidings("accounts", "create", "Acme", "--json").stdout)
+    account = json.loads(tidings("accounts", "create", "Acme", "-o", "json").stdout)
     created = tidings(
         "users",
         "create",
@@ -35,7 +35,8 @@ def test_create_list_and_reset_password(tidings, database: Database) -> None:  #
         account["id"],
         "--role",
         "admin",
-        "--json",
+        "-o",
+        "json",
     )
     assert created.exit_code == 0, created.output
     user = json.loads(created.stdout)
@@ -59,7 +60,7 @@ def test_create_list_and_reset_password(tidings, database: Database) -> None:  #
     )
     assert bad_role.exit_code == 2
 
-    listed = json.loads(tidings("users", "list", "--json").stdout)
+    listed = json.loads(tidings("users", "list", "-o", "json").stdout)
     assert [u["email"] for u in listed] == ["ops@acme.example"]
     assert "password" not in listed[0]
     assert "ops@acme.example" in tidings("users", "list").stdout

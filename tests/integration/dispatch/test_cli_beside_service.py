@@ -34,7 +34,7 @@ async def test_cli_commands_do_not_repoint_the_simulator_route(
         return result
 
     async with running_service(settings) as running:
-        created = await asyncio.to_thread(tidings, "accounts", "create", "Second", "--json")
+        created = await asyncio.to_thread(tidings, "accounts", "create", "Second", "-o", "json")
         assert json.loads(created.stdout)["name"] == "Second"
         await asyncio.to_thread(tidings, "messages", "list")
 
