@@ -132,6 +132,8 @@ def main() -> None:
             env = {
                 **os.environ,
                 "TIDINGS_DATA_DIR": str(workdir),
+                # serve saves its demo account's credentials for the CLI: not in the user's own.
+                "XDG_CONFIG_HOME": str(Path(workdir) / "config"),
                 "TIDINGS_DATABASE_URL": url,
                 "TIDINGS_HTTP_PORT": str(http_port),
                 "TIDINGS_SIMULATOR_PORT": str(smpp_port),

@@ -232,6 +232,8 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
         env = {
             **os.environ,
             "TIDINGS_DATA_DIR": str(Path(tmp)),
+            # serve saves its demo account's credentials for the CLI: not in the user's own.
+            "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
             "TIDINGS_HTTP_PORT": str(http_port),
             "TIDINGS_SIMULATOR_PORT": str(smpp_port),
         }
@@ -241,7 +243,7 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
         account = json.loads(
             subprocess.run(
                 tidings(
-                    "accounts", "create", "Bench", "--rate-limit", "1000000/1 second", "--json"
+                    "accounts", "create", "Bench", "--rate-limit", "1000000/1 second", "-o", "json"
                 ),
                 env=env,
                 check=True,
@@ -250,7 +252,7 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
         )
         key = json.loads(
             subprocess.run(
-                tidings("keys", "create", "--account", account["id"], "--json"),
+                tidings("accounts", "key", account["id"], "-o", "json"),
                 env=env,
                 check=True,
                 capture_output=True,

@@ -21,6 +21,18 @@ _HANDLER_NAME = "tidings"
 _QUIET = ("alembic",)
 
 
+class _CurrentStderr:
+    """Standard error as it is when a line is written, not when logging was set up: loggers
+    are cached on first use, and whoever owns the process (a test runner capturing output)
+    may replace ``sys.stderr`` afterwards."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def logs_json(log_format: LogFormat) -> bool:
     """Whether ``log_format`` means JSON lines here: ``auto`` is JSON unless stderr is a
     terminal."""
@@ -57,10 +69,10 @@ def configure_logging(*, level: str = "INFO", log_format: LogFormat = LogFormat.
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

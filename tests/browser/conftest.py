@@ -105,6 +105,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     control = free_port()
     env = {
         **os.environ,
+        # serve saves the demo account's credentials for the CLI in the user's config directory.
+        "XDG_CONFIG_HOME": str(data_dir / "config"),
         "TIDINGS_DATA_DIR": str(data_dir),
         "TIDINGS_HTTP_PORT": str(port),
         "TIDINGS_SIMULATOR_PORT": str(free_port()),

@@ -36,7 +36,9 @@ async def test_cli_commands_do_not_repoint_the_simulator_route(
     async with running_service(settings) as running:
         created = await asyncio.to_thread(tidings, "accounts", "create", "Second", "-o", "json")
         assert json.loads(created.stdout)["name"] == "Second"
-        await asyncio.to_thread(tidings, "messages", "list")
+        # Commands that open the database (`messages list` talks to the service over HTTP).
+        await asyncio.to_thread(tidings, "senders", "list")
+        await asyncio.to_thread(tidings, "migrate")
 
         route = await routing.get_route(running.service.database, "simulator")
         assert route.port == settings.simulator_port

@@ -41,6 +41,8 @@ ENDPOINTS = [
     Endpoint("PATCH", "/v1/accounts/{account_id}", {"status": "suspended"}),
     Endpoint("POST", "/v1/accounts/{account_id}/keys", {"role": "operator"}),
     Endpoint("POST", "/v1/account/keys", {"name": "intruder"}),
+    Endpoint("GET", "/v1/account/keys"),
+    Endpoint("DELETE", "/v1/account/keys/{key_id}"),
     Endpoint("POST", "/v1/messages", MESSAGE),
     Endpoint("GET", "/v1/messages"),
     Endpoint("POST", "/v1/messages/preview", MESSAGE),
@@ -127,6 +129,7 @@ async def test_another_account_cannot_read_or_change_anything(
         account_id=victim.tenant.account.id,
         subscription_id=victim.subscription_id,
         delivery_id="0",
+        key_id=victim.tenant.key_id,
     )
 
     # Acting for the victim's account is refused outright.
@@ -151,6 +154,7 @@ async def test_another_account_cannot_read_or_change_anything(
             victim.message_id,
             victim.sender_id,
             victim.subscription_id,
+            victim.tenant.key_id,
         )
         for secret_id in victim_ids:
             assert secret_id not in own.text
