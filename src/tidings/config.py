@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     simulator: bool = True
     simulator_port: int = Field(default=2775, ge=0, le=65535)
     simulator_control_port: int = Field(default=2776, ge=0, le=65535)
+    # Listeners: an HTTP connection must send a whole request head within the header timeout
+    # (from connecting or from its last answer) and its body within the body timeout; an SMPP
+    # connection to the simulator must bind within the bind timeout and is closed after the
+    # inactivity timeout without a PDU. Connections held at once per listener, in total and per
+    # peer address (0 = derived from the process's file limit, net/admission.py).
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_keepalive_seconds: float = Field(default=5.0, gt=0)
+    http_max_connections: int = Field(default=0, ge=0)
+    http_max_connections_per_address: int = Field(default=0, ge=0)
+    smpp_bind_timeout_seconds: float = Field(default=30.0, gt=0)
+    smpp_inactivity_timeout_seconds: float = Field(default=120.0, gt=0)
+    smpp_max_connections: int = Field(default=0, ge=0)
+    smpp_max_connections_per_address: int = Field(default=0, ge=0)
     # The embedded simulator accepts malformed submits instead of refusing them as a strict
     # SMSC does (ESME_RINVMSGLEN, ESME_RINVDCS, ESME_RINVESMCLASS...).
     simulator_lenient: bool = False

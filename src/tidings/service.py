@@ -32,7 +32,8 @@ from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.errors import listening
 from tidings.events.delivery import OutboxWorker
 from tidings.events.outbox import enqueue_status_changes
-from tidings.http_server import EmbeddedHttpServer
+from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
+from tidings.net.admission import default_limits
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
 from tidings.simulator.phones import PhoneNetworkConfig
@@ -184,6 +185,10 @@ class Service:
                         host="127.0.0.1", sip_port=settings.simulator_sip_port
                     ),
                     strict=not settings.simulator_lenient,
+                    bind_timeout_s=settings.smpp_bind_timeout_seconds,
+                    inactivity_timeout_s=settings.smpp_inactivity_timeout_seconds,
+                    max_connections=settings.smpp_max_connections,
+                    max_connections_per_address=settings.smpp_max_connections_per_address,
                 )
             )
             await self.simulator.start()
@@ -230,9 +235,24 @@ class Service:
             simulator=self.simulator,
         )
         self._app = app
-        host, port = self.settings.http_host, self.settings.http_port
+        settings = self.settings
+        host, port = settings.http_host, settings.http_port
         with listening(HTTP_LISTENER, host, port):
-            self._http = await EmbeddedHttpServer.start(app, host, port)
+            self._http = await EmbeddedHttpServer.start(
+                app,
+                host,
+                port,
+                timeouts=HttpTimeouts(
+                    header=settings.http_header_timeout_seconds,
+                    body=settings.http_body_timeout_seconds,
+                    keep_alive=settings.http_keepalive_seconds,
+                ),
+                limits=default_limits(
+                    0.5,
+                    max_total=settings.http_max_connections,
+                    max_per_address=settings.http_max_connections_per_address,
+                ),
+            )
         self.http_port = self._http.port
 
     async def stop(self) -> None:

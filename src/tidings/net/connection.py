@@ -29,6 +29,7 @@ from tidings.smpp.pdu import (
     response_for,
 )
 from tidings.smpp.session import (
+    BindTimedOut,
     EnquireLinkDue,
     InactivityTimedOut,
     ResponseTimedOut,
@@ -423,6 +424,10 @@ class SmppProtocol(asyncio.Protocol):
                 return
             elif isinstance(event, InactivityTimedOut):
                 log.info("inactivity timeout; closing", connection=self.name)
+                self.abort()
+                return
+            elif isinstance(event, BindTimedOut):
+                log.info("no bind in time; closing", connection=self.name, peer=self.peer[0])
                 self.abort()
                 return
         self._schedule_timer()

@@ -1,5 +1,10 @@
 """The SMSC server base: accepts ESME binds through an authenticator and hands requests to a
-handler. The embedded simulator is built on it; so could a real SMSC front."""
+handler. The embedded simulator is built on it; so could a real SMSC front.
+
+Connections are admitted under limits (``net.admission``: an unbound connection is idle and
+makes room for a new one), must bind within ``bind_timeout`` and are closed after
+``inactivity_timeout`` without a PDU (a bound ESME answers the server's enquire_link).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from typing import Protocol
 
 import structlog
 
-from tidings.net.connection import ResponseCallback, SmppProtocol
+from tidings.net.admission import Admission, ConnectionLimits, default_limits
+from tidings.net.connection import RequestHandler, ResponseCallback, SmppProtocol
 from tidings.smpp.constants import CommandId, CommandStatus
 from tidings.smpp.pdu import (
     BindReceiver,
@@ -112,6 +118,32 @@ class SmscConnection:
         await self.protocol.unbind()
 
 
+class _AdmittedProtocol(SmppProtocol):
+    """An accepted connection, admitted under the server's limits when it is made."""
+
+    def __init__(
+        self, admission: Admission, session: Session, handler: RequestHandler, *, name: str
+    ) -> None:
+        super().__init__(session, handler, name=name)
+        self._admission = admission
+
+    @property
+    def address(self) -> str:
+        return self.peer[0]
+
+    @property
+    def idle(self) -> bool:
+        return not self.session.is_bound
+
+    def evict(self) -> None:
+        self.abort()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if not self._admission.admit(self):
+            self.abort()
+
+
 class SmscServer:
     def __init__(
         self,
@@ -123,7 +155,9 @@ class SmscServer:
         window: int = 100,
         enquire_link_interval: float | None = 30.0,
         response_timeout: float = 10.0,
-        inactivity_timeout: float | None = None,
+        inactivity_timeout: float | None = 120.0,
+        bind_timeout: float | None = 30.0,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.handler = handler
         self.authenticator = authenticator
@@ -133,6 +167,9 @@ class SmscServer:
         self.enquire_link_interval = enquire_link_interval
         self.response_timeout = response_timeout
         self.inactivity_timeout = inactivity_timeout
+        self.bind_timeout = bind_timeout
+        # A quarter of what the file limit leaves, unless configured.
+        self.admission = Admission(limits or default_limits(0.25))
         self.connections: set[SmscConnection] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -174,6 +211,7 @@ class SmscServer:
             enquire_link_interval=self.enquire_link_interval,
             response_timeout=self.response_timeout,
             inactivity_timeout=self.inactivity_timeout,
+            bind_timeout=self.bind_timeout,
             now=loop.time(),
         )
         holder: list[SmscConnection] = []
@@ -181,7 +219,7 @@ class SmscServer:
         def handle(protocol: SmppProtocol, pdu: Pdu) -> Pdu | Awaitable[Pdu]:
             return self._handle(holder[0], pdu)
 
-        protocol = SmppProtocol(session, handle, name="smsc")
+        protocol = _AdmittedProtocol(self.admission, session, handle, name="smsc")
         conn = SmscConnection(self, protocol)
         holder.append(conn)
         self.connections.add(conn)
@@ -192,6 +230,8 @@ class SmscServer:
 
     async def _watch(self, conn: SmscConnection) -> None:
         await conn.protocol.closed
+        if isinstance(conn.protocol, _AdmittedProtocol):
+            self.admission.release(conn.protocol)
         self.connections.discard(conn)
         if conn.bind is not None:
             try:

@@ -165,6 +165,12 @@ class SimulatorConfig:
     # How long the parts of a concatenated message wait for the rest.
     reassembly_timeout_s: float = 60.0
     enquire_link_interval_s: float | None = 30.0
+    # A connection must bind within this; one that sends nothing for the second is closed.
+    bind_timeout_s: float | None = 30.0
+    inactivity_timeout_s: float | None = 120.0
+    # Connections held at once, in total and per peer address; 0 = from the file limit.
+    max_connections: int = 0
+    max_connections_per_address: int = 0
     # The phone network beside the SMSC (voice calls over SIP); None runs none.
     phones: PhoneNetworkConfig | None = None
     # Refuse malformed submits as a strict SMSC does (simulator/strict.py); False accepts

@@ -25,6 +25,7 @@ from types import TracebackType
 import structlog
 
 from tidings.errors import TidingsError, listening
+from tidings.net.admission import default_limits
 from tidings.net.server import BindRequest, SmscConnection, SmscServer
 from tidings.simulator.config import (
     ChaosConfig,
@@ -384,6 +385,13 @@ class Simulator:
             window=config.delivery_window,
             enquire_link_interval=config.enquire_link_interval_s,
             response_timeout=config.delivery_timeout_s,
+            inactivity_timeout=config.inactivity_timeout_s,
+            bind_timeout=config.bind_timeout_s,
+            limits=default_limits(
+                0.25,
+                max_total=config.max_connections,
+                max_per_address=config.max_connections_per_address,
+            ),
         )
         with listening(SMPP_LISTENER, config.host, config.smpp_port):
             await server.start()

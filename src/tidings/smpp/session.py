@@ -115,7 +115,13 @@ class InactivityTimedOut:
     """Nothing at all has been received for the inactivity timeout: close the connection."""
 
 
-TimerEvent = EnquireLinkDue | ResponseTimedOut | InactivityTimedOut
+@dataclass(frozen=True, slots=True)
+class BindTimedOut:
+    """The connection is still unbound when the bind timeout runs out: close it (SMPP 3.4
+    §2.2 leaves an open, unbound connection to the SMSC's discretion)."""
+
+
+TimerEvent = EnquireLinkDue | ResponseTimedOut | InactivityTimedOut | BindTimedOut
 
 
 class Session:
@@ -129,6 +135,7 @@ class Session:
         enquire_link_interval: float | None = 30.0,
         response_timeout: float = 10.0,
         inactivity_timeout: float | None = None,
+        bind_timeout: float | None = None,
         max_command_length: int = MAX_COMMAND_LENGTH,
         now: float = 0.0,
     ) -> None:
@@ -149,6 +156,8 @@ class Session:
         self._in_window = 0
         self._last_received = now
         self._enquire_due = None if enquire_link_interval is None else now + enquire_link_interval
+        # Until the first bind: a deadline only while the session is open and unbound.
+        self._bind_due = None if bind_timeout is None else now + bind_timeout
 
     # --- state ------------------------------------------------------------------------------
 
@@ -308,6 +317,8 @@ class Session:
             deadlines.append(next(iter(self._outstanding.values()))[1])
         if self.inactivity_timeout is not None:
             deadlines.append(self._last_received + self.inactivity_timeout)
+        if self._bind_due is not None and self.state is State.OPEN:
+            deadlines.append(self._bind_due)
         return min(deadlines) if deadlines else None
 
     def poll_timers(self, now: float) -> list[TimerEvent]:
@@ -318,6 +329,8 @@ class Session:
             self._last_received + self.inactivity_timeout
         ):
             events.append(InactivityTimedOut())
+        if self._bind_due is not None and self.state is State.OPEN and now >= self._bind_due:
+            events.append(BindTimedOut())
         for seq, (command_id, deadline) in list(self._outstanding.items()):
             if deadline > now:
                 break

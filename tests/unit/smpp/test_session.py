@@ -20,6 +20,7 @@ from tidings.smpp.pdu import (
     UnbindResp,
 )
 from tidings.smpp.session import (
+    BindTimedOut,
     EnquireLinkDue,
     InactivityTimedOut,
     ResponseTimedOut,
@@ -143,6 +144,25 @@ def test_inactivity_timeout() -> None:
     smsc = Session(Role.SMSC, inactivity_timeout=60.0, now=0.0)
     assert smsc.next_deadline() == 60.0
     assert smsc.poll_timers(60.0) == [InactivityTimedOut()]
+
+
+def test_a_connection_that_does_not_bind_in_time_times_out() -> None:
+    smsc = Session(Role.SMSC, bind_timeout=30.0, enquire_link_interval=None, now=0.0)
+    assert smsc.next_deadline() == 30.0
+    assert smsc.poll_timers(29.9) == []
+    assert smsc.poll_timers(30.0) == [BindTimedOut()]
+
+
+def test_a_bound_connection_has_no_bind_deadline() -> None:
+    esme = Session(Role.ESME, now=0.0)
+    smsc = Session(Role.SMSC, bind_timeout=30.0, enquire_link_interval=None, now=0.0)
+    smsc.receive_data(esme.send(BindTransceiver(system_id="a", password="b"), 1.0))
+    bind = smsc.next_event(1.0)
+    assert bind is not None
+    smsc.send(BindTransceiverResp(sequence_number=bind.sequence_number), 1.0)
+    assert smsc.is_bound
+    assert smsc.next_deadline() is None
+    assert smsc.poll_timers(100.0) == []
 
 
 def test_unbind_handshake_and_connection_lost_returns_unanswered() -> None:
