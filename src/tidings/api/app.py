@@ -25,6 +25,7 @@ from tidings.api.v1 import (
     contacts,
     conversations,
     messages,
+    return_addresses,
     services,
     webhooks,
 )
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(smartdialog.build_oauth_router())
     app.include_router(clicksend.router)
     app.include_router(campaigns.router)
+    app.include_router(return_addresses.router)
     for router in routers:
         app.include_router(router)
     if settings.console:

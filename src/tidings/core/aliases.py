@@ -20,6 +20,7 @@ class AliasKind:
     INBOUND_RULE = "inbound_rule"
     CAMPAIGN = "campaign"
     RECEIPT_RULE = "receipt_rule"
+    RETURN_ADDRESS = "return_address"
 
 
 async def numbers_for(database: Database, kind: str, target_ids: Sequence[str]) -> dict[str, int]:

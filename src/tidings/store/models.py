@@ -762,6 +762,32 @@ class ReceiptRule(Base):
 receipt_rules = _table(ReceiptRule)
 
 
+# --- return addresses (post) ---
+
+
+class ReturnAddress(Base):
+    """A sender's address printed on letters and postcards (ClickSend's return addresses)."""
+
+    __tablename__ = "return_addresses"
+    __table_args__ = (Index("ix_return_addresses_account_id_id", "account_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    line_1: Mapped[str] = mapped_column(String(200))
+    line_2: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    # ISO 3166-1 alpha-2.
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+return_addresses = _table(ReturnAddress)
+
+
 # --- channel consent ---
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from tidings.api.dialects.clicksend import automations, campaigns, contacts, sms
+from tidings.api.dialects.clicksend import automations, campaigns, contacts, post, sms
 from tidings.api.dialects.clicksend.common import clicksend_router
 from tidings.api.dialects.clicksend.errors import envelope
 
@@ -13,6 +13,7 @@ router.include_router(sms.router)
 router.include_router(contacts.router)
 router.include_router(automations.router)
 router.include_router(campaigns.router)
+router.include_router(post.router)
 
 
 @router.api_route(

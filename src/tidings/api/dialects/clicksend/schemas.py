@@ -142,3 +142,16 @@ class SmsCampaignChange(_Body):
     from_: str | None = Field(default=None, alias="from")
     schedule: int | None = None
     url_to_shorten: str | None = None
+
+
+class ReturnAddressFields(_Body):
+    """A return address; 5.x requires every field but line 2, 6.x sends what it has (its
+    create model has no state)."""
+
+    address_name: str | None = Field(default=None, max_length=200)
+    address_line_1: str | None = Field(default=None, max_length=200)
+    address_line_2: str | None = Field(default=None, max_length=200)
+    address_city: str | None = Field(default=None, max_length=100)
+    address_state: str | None = Field(default=None, max_length=100)
+    address_postal_code: str | None = Field(default=None, max_length=20)
+    address_country: str | None = Field(default=None, max_length=2)
