@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tidings.net.admission import Admission, ConnectionLimits, default_limits
 from tidings.t37.reports import FaxReport, MalformedReport, read_report
 
 __all__ = ["ReportListener"]
@@ -68,6 +69,39 @@ class _Handler:
         return "250 2.0.0 report stored"
 
 
+class _AdmittedSmtp(SMTP):
+    """aiosmtpd's SMTP session, admitted under the listener's connection limits
+    (``net.admission``): a connection with no mail transaction under way is idle."""
+
+    def __init__(self, handler: Any, admission: Admission, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._admission = admission
+        self._peer = ""
+
+    @property
+    def address(self) -> str:
+        return self._peer
+
+    @property
+    def idle(self) -> bool:
+        return self.envelope is None or not self.envelope.mail_from
+
+    def evict(self) -> None:
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if peer else ""
+        super().connection_made(transport)
+        if not self._admission.admit(self) and isinstance(transport, asyncio.Transport):
+            transport.abort()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._admission.release(self)
+        super().connection_lost(error)
+
+
 class ReportListener:
     """An SMTP server on ``host``:``port`` taking fax reports for ``domains`` (all if empty)."""
 
@@ -80,11 +114,14 @@ class ReportListener:
         on_malformed: Callable[[str], None] = lambda reason: None,
         domains: Iterable[str] = (),
         hostname: str | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
         self._handler = _Handler(frozenset(d.lower() for d in domains), on_reports, on_malformed)
         self._hostname = hostname
+        # Gateways hold a few connections at most; a small share of the file budget.
+        self.admission = Admission(limits or default_limits(0.05))
         self._server: asyncio.base_events.Server | None = None
 
     @property
@@ -95,8 +132,9 @@ class ReportListener:
         return port
 
     def _protocol(self) -> Any:
-        return SMTP(
+        return _AdmittedSmtp(
             self._handler,
+            self.admission,
             data_size_limit=MAX_REPORT_BYTES,
             hostname=self._hostname,
             # A stalled or idle gateway connection is closed after this long.

@@ -193,3 +193,33 @@ async def test_a_report_that_cannot_be_stored_is_refused_for_now() -> None:
         assert caught.value.code == 451
     finally:
         await listener.stop()
+
+
+async def test_the_listener_admits_connections_under_its_limits() -> None:
+    """Idle gateway connections make room for a new one; the limit is never passed."""
+    from tidings.net.admission import ConnectionLimits
+
+    async def on_reports(reports: list[FaxReport]) -> None:
+        return None
+
+    listener = ReportListener(
+        "127.0.0.1",
+        free_port(),
+        on_reports=on_reports,
+        limits=ConnectionLimits(max_total=2, max_per_address=2),
+    )
+    await listener.start()
+    try:
+        idle = [await asyncio.open_connection("127.0.0.1", listener.port) for _ in range(2)]
+        for reader, _writer in idle:
+            assert (await reader.readline()).startswith(b"220")
+        # A third, doing real work, gets in: the oldest idle connection is closed for it.
+        _, answer = await send(listener.port, dsn(action="delivered", status="2.0.0"))
+        assert "report stored" in answer
+        assert listener.admission.evicted >= 1
+        assert len(listener.admission) <= 2
+        assert await idle[0][0].read() == b""
+        for _reader, writer in idle:
+            writer.close()
+    finally:
+        await listener.stop()

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.core import return_addresses as core
@@ -18,7 +18,9 @@ AddressId = Annotated[str, Path(max_length=26)]
 
 
 class ReturnAddressChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"line_2": "Suite 4"}]}
+    )
 
     name: str | None = Field(default=None, max_length=200, description="Person or company")
     line_1: str | None = Field(default=None, max_length=200)
@@ -31,7 +33,19 @@ class ReturnAddressChanges(BaseModel):
     )
 
 
+_EXAMPLE: dict[str, JsonValue] = {
+    "name": "Acme Pty Ltd",
+    "line_1": "1 Example Lane",
+    "city": "Melbourne",
+    "state": "VIC",
+    "postal_code": "3000",
+    "country": "AU",
+}
+
+
 class NewReturnAddress(ReturnAddressChanges):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
     name: str = Field(max_length=200, description="Person or company")
     line_1: str = Field(max_length=200)
     city: str = Field(max_length=100)
@@ -75,6 +89,9 @@ def _view(record: ReturnAddressRecord) -> ReturnAddressView:
 async def create_return_address(
     body: NewReturnAddress, account: AccountDep, found: ServicesDep, response: Response
 ) -> ReturnAddressView:
+    """Add an address that letters and postcards can carry as their return address. It is
+    checked as it will be printed: a name, a street line, a town, a postal code, an ISO 3166
+    country, characters the address typeface has; a refusal says which."""
     record = await core.create_return_address(
         found.database,
         account,
@@ -94,6 +111,7 @@ async def create_return_address(
 
 @router.get("", response_model=ReturnAddressList, summary="List return addresses")
 async def list_return_addresses(account: AccountDep, found: ServicesDep) -> ReturnAddressList:
+    """The account's return addresses, oldest first."""
     records = await core.list_return_addresses(found.database, account)
     return ReturnAddressList(return_addresses=[_view(r) for r in records])
 
@@ -102,6 +120,7 @@ async def list_return_addresses(account: AccountDep, found: ServicesDep) -> Retu
 async def get_return_address(
     address_id: AddressId, account: AccountDep, found: ServicesDep
 ) -> ReturnAddressView:
+    """One return address of the account."""
     return _view(await core.get_return_address(found.database, account, address_id))
 
 
@@ -109,6 +128,7 @@ async def get_return_address(
 async def update_return_address(
     address_id: AddressId, body: ReturnAddressChanges, account: AccountDep, found: ServicesDep
 ) -> ReturnAddressView:
+    """Change some fields; the whole address is checked again as it will be printed."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return _view(await core.update_return_address(found.database, account, address_id, changes))
 
@@ -117,5 +137,6 @@ async def update_return_address(
 async def delete_return_address(
     address_id: AddressId, account: AccountDep, found: ServicesDep
 ) -> Response:
+    """Remove a return address; letters already sent keep the address they were printed with."""
     await core.delete_return_address(found.database, account, address_id)
     return Response(status_code=204)
