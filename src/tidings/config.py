@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -118,9 +118,31 @@ class Settings(BaseSettings):
     console: bool = True
     console_session_idle_seconds: float = Field(default=12 * 3600.0, gt=0)
     console_signin_rate: str = "10/5 minutes"
+    # --- server secret, public address, media ---
+    # Per-purpose keys (media URL signing, ...) derive from this. Unset: a secret generated once
+    # and kept in the database, so every process sharing it agrees.
+    secret_key: SecretStr | None = None
+    # Where handsets, carriers and webhook receivers reach this service (signed media URLs, MM7
+    # callbacks), e.g. https://sms.example.com. Unset: the address a request came in on, else
+    # http://<http_host>:<http_port>.
+    public_url: str | None = None
+    # The largest media file taken (upload or fetch from a URL); routes convert to their own
+    # maximum message size when sending.
+    media_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # How long a signed media URL works (an MMS fallback link may be opened days later).
+    media_url_ttl_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    media_fetch_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'tidings.db'}"
+        if self.public_url is not None:
+            self.public_url = self.public_url.rstrip("/") or None
         return self
+
+    def public_base_url(self, bound_port: int | None = None) -> str:
+        """The configured public URL, else this process's own HTTP address."""
+        if self.public_url:
+            return self.public_url
+        return f"http://{self.http_host}:{bound_port or self.http_port}"

@@ -24,6 +24,7 @@ from tidings.api.v1 import (
     compliance,
     contacts,
     conversations,
+    media,
     messages,
     return_addresses,
     services,
@@ -32,6 +33,8 @@ from tidings.api.v1 import (
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
+from tidings.core.media import media_library
+from tidings.core.secrets import SecretSource
 from tidings.core.setup import prepare_database
 from tidings.store.engine import Database
 
@@ -75,6 +78,9 @@ def create_app(
             intake = Intake(db, on_stored=on_accepted)
             intake.start()
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
+            secrets = SecretSource(
+                db, settings.secret_key.get_secret_value() if settings.secret_key else None
+            )
             app.state.services = Services(
                 settings=settings,
                 database=db,
@@ -82,6 +88,7 @@ def create_app(
                 rate_limiter=rate_limiter,
                 metrics=metrics_registry,
                 intake=intake,
+                media=media_library(db, settings, secrets),
             )
             app.state.service_metrics = ServiceMetrics(metrics_registry)
             try:
@@ -119,6 +126,7 @@ def create_app(
     app.include_router(clicksend.router)
     app.include_router(campaigns.router)
     app.include_router(return_addresses.router)
+    app.include_router(media.router)
     for router in routers:
         app.include_router(router)
     if settings.console:

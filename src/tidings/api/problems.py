@@ -19,6 +19,7 @@ from tidings.core.errors import (
 )
 from tidings.core.lifecycle import InvalidTransition
 from tidings.errors import TidingsError
+from tidings.media.errors import ConversionUnavailable, MediaTooLarge, UnsupportedMedia
 from tidings.phone import InvalidNumber, InvalidSender
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,6 +34,9 @@ _ERROR_STATUS: tuple[tuple[type[TidingsError], int, str], ...] = (
     (Conflict, 409, "conflict"),
     (InvalidTransition, 409, "conflict"),
     (RateLimited, 429, "rate-limited"),
+    (MediaTooLarge, 413, "media-too-large"),
+    (UnsupportedMedia, 415, "unsupported-media-type"),
+    (ConversionUnavailable, 422, "conversion-unavailable"),
     (InvalidRequest, 422, "invalid-request"),
     (InvalidNumber, 422, "invalid-request"),
     (InvalidSender, 422, "invalid-request"),
@@ -46,6 +50,7 @@ _HTTP_TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",

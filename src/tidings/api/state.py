@@ -10,6 +10,7 @@ from tidings.api.limits import RateLimiter
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
+from tidings.core.media import MediaLibrary
 from tidings.store.engine import Database
 
 
@@ -21,3 +22,4 @@ class Services:
     rate_limiter: RateLimiter
     metrics: CollectorRegistry
     intake: Intake
+    media: MediaLibrary

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -852,3 +853,79 @@ class ConsoleSession(Base):
 
 console_users = _table(ConsoleUser)
 console_sessions = _table(ConsoleSession)
+
+
+# --- server secret and media ---
+
+
+class ServerSecretRow(Base):
+    """The server secret, generated once when ``TIDINGS_SECRET_KEY`` is not set, so every
+    process sharing the database derives the same keys (``core/secrets.py``)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # URL-safe base64 of 32 random bytes.
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class MediaBlob(Base):
+    """Bytes stored once, addressed by their SHA-256: every media object and conversion with
+    the same content points here. In the database, so every process on PostgreSQL reads it."""
+
+    __tablename__ = "media_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class MediaObject(Base):
+    """One account's media file (uploaded, fetched from a URL, or received in an inbound
+    MMS): its detected type and what is known of it, over a blob."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        # The same bytes given twice by one account are one media object.
+        UniqueConstraint("account_id", "sha256"),
+        Index("ix_media_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_blobs.sha256"))
+    # Detected from the bytes, never from a file name or a Content-Type header.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class MediaVariant(Base):
+    """A media object converted to fit a route (``spec`` names the target: types and size),
+    kept so that a conversion runs once however many messages and dispatchers use it."""
+
+    __tablename__ = "media_variants"
+
+    media_id: Mapped[str] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    spec: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_blobs.sha256"))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+server_secrets = _table(ServerSecretRow)
+media_blobs = _table(MediaBlob)
+media = _table(MediaObject)
+media_variants = _table(MediaVariant)

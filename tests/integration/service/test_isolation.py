@@ -16,6 +16,7 @@ from tests.integration.campaigns.test_isolation import CAMPAIGN_ENDPOINTS
 from tests.integration.compliance.test_isolation import COMPLIANCE_ENDPOINTS
 from tests.integration.contacts.test_isolation import CONTACT_ENDPOINTS
 from tests.integration.conversations.test_isolation import CONVERSATION_ENDPOINTS
+from tests.integration.media.test_isolation import MEDIA_ENDPOINTS
 from tests.integration.service.conftest import MakeTenant, Tenant
 from tests.integration.service.test_return_addresses import RETURN_ADDRESS_ENDPOINTS
 from tests.integration.service.test_services_isolation import SERVICE_ENDPOINTS
@@ -112,6 +113,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         | {e[:2] for e in SERVICE_ENDPOINTS}
         | {e[:2] for e in CAMPAIGN_ENDPOINTS}
         | {e[:2] for e in RETURN_ADDRESS_ENDPOINTS}
+        | {e[:2] for e in MEDIA_ENDPOINTS}
     )
 
 

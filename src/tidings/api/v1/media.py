@@ -1,0 +1,216 @@
+"""``/v1/media``: upload a file or name one by URL, read it back, see it fitted to a route, and
+the signed content URL that carriers, handsets and webhook receivers fetch."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from starlette.datastructures import UploadFile
+
+from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.state import Services
+from tidings.core.errors import InvalidRequest
+from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
+from tidings.media.errors import MediaTooLarge
+from tidings.store.media import MediaRecord
+
+router = APIRouter(prefix="/v1/media", tags=["media"])
+
+_SAFE_INLINE = ("image/", "audio/", "video/")
+
+
+class FetchMedia(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl = Field(description="fetched once, under the same address rules as webhooks")
+
+
+class MediaView(BaseModel):
+    id: str
+    content_type: str = Field(description="detected from the bytes")
+    size: int
+    sha256: str
+    filename: str | None
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    source_url: str | None
+    created_at: datetime
+    url: str = Field(description="signed; works without an API key until url_expires_at")
+    url_expires_at: datetime
+
+
+class FittedView(BaseModel):
+    media_id: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    max_bytes: int
+    url: str
+    url_expires_at: datetime
+
+
+class MediaPage(BaseModel):
+    media: list[MediaView]
+    next_before: str | None
+
+
+def base_url(request: Request, found: Services) -> str:
+    return found.settings.public_url or str(request.base_url).rstrip("/")
+
+
+async def media_view(request: Request, found: Services, record: MediaRecord) -> MediaView:
+    signed = await found.media.signed_url(base_url(request, found), record.id)
+    return MediaView(
+        id=record.id,
+        content_type=record.content_type,
+        size=record.size,
+        sha256=record.sha256,
+        filename=record.filename,
+        width=record.width,
+        height=record.height,
+        duration_ms=record.duration_ms,
+        source_url=record.source_url,
+        created_at=record.created_at,
+        url=signed.url,
+        url_expires_at=signed.expires_at,
+    )
+
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "application/json": {"schema": FetchMedia.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=MediaView,
+    summary="Upload a media file (multipart field `file`) or fetch one from a URL (JSON `url`)",
+    openapi_extra=_UPLOAD_BODY,
+)
+async def upload_media(request: Request, account: AccountDep, found: ServicesDep) -> MediaView:
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidRequest("Send the file in the multipart field `file`.", field="file")
+            data = await upload.read(found.media.max_bytes + 1)
+            if len(data) > found.media.max_bytes:
+                raise MediaTooLarge(
+                    f"The file is larger than {found.media.max_bytes:,} bytes.", field="file"
+                )
+            record = await found.media.keep(account.id, data, filename=upload.filename)
+        finally:
+            await form.close()
+    elif content_type.startswith("application/json"):
+        try:
+            body = FetchMedia.model_validate(json.loads(await request.body()))
+        except (ValueError, ValidationError):
+            raise InvalidRequest(
+                'The JSON body must be {"url": "https://..."}.', field="url"
+            ) from None
+        record = await found.media.fetch(account.id, str(body.url))
+    else:
+        raise InvalidRequest("Send multipart/form-data with a `file` field, or JSON with a `url`.")
+    return await media_view(request, found, record)
+
+
+@router.get("", response_model=MediaPage, summary="The account's media, newest first")
+async def list_media(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[str | None, Query(max_length=26)] = None,
+) -> MediaPage:
+    records = await found.media.page(account.id, before=before, limit=limit)
+    return MediaPage(
+        media=[await media_view(request, found, record) for record in records],
+        next_before=records[-1].id if len(records) == limit else None,
+    )
+
+
+@router.get("/{media_id}", response_model=MediaView, summary="One media file, with a fresh URL")
+async def get_media(
+    media_id: str, request: Request, account: AccountDep, found: ServicesDep
+) -> MediaView:
+    return await media_view(request, found, await found.media.get(account.id, media_id))
+
+
+@router.get(
+    "/{media_id}/fitted",
+    response_model=FittedView,
+    summary="The file as an MMS route sends it: converted to fit max_bytes",
+)
+async def fitted_media(
+    media_id: str,
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    max_bytes: Annotated[int, Query(ge=1024, le=10 * 1024 * 1024)] = DEFAULT_MAX_BYTES,
+) -> FittedView:
+    record = await found.media.get(account.id, media_id)
+    fitted = await found.media.fitted(record, Target(max_bytes, MMS_CONTENT_TYPES))
+    signed = await found.media.signed_url(base_url(request, found), record.id, sha256=fitted.sha256)
+    return FittedView(
+        media_id=record.id,
+        content_type=fitted.content_type,
+        size=fitted.size,
+        width=fitted.width,
+        height=fitted.height,
+        max_bytes=max_bytes,
+        url=signed.url,
+        url_expires_at=signed.expires_at,
+    )
+
+
+@router.get(
+    "/{media_id}/content",
+    summary="The bytes, for a signed URL (no API key: the signature is the permission)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: {}},
+)
+async def media_content(
+    media_id: str,
+    found: ServicesDep,
+    expires: Annotated[int, Query()],
+    sig: Annotated[str, Query(max_length=64)],
+    variant: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    now = time.time()
+    blob = await found.media.open_signed(
+        media_id, expires=expires, signature=sig, variant=variant, now=now
+    )
+    disposition = "inline" if blob.content_type.startswith(_SAFE_INLINE) else "attachment"
+    return Response(
+        blob.content,
+        media_type=blob.content_type,
+        headers={
+            "Cache-Control": f"private, max-age={max(0, min(3600, int(expires - now)))}",
+            "ETag": f'"{blob.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Content-Disposition": disposition,
+        },
+    )
