@@ -1,0 +1,123 @@
+"""The MMSC simulator's control routes: handsets' MMS (and their parts, to look at), inbound
+MMS injection with attachments, counters. Mounted beside the SMSC's control API (the service
+serves both under ``/v1/simulator``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from tidings.media.detect import detect
+from tidings.simulator.mmsc import Attachment, Mmsc, MmscError
+
+__all__ = ["MmsInboundRequest", "mmsc_router"]
+
+_MAX_ATTACHMENTS = 10
+
+
+class InboundAttachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_base64: str = Field(max_length=8 * 1024 * 1024)
+    name: str | None = Field(default=None, max_length=100)
+    content_type: str | None = Field(
+        default=None, max_length=100, description="detected from the bytes when not given"
+    )
+
+
+class MmsInboundRequest(BaseModel):
+    """An MMS to inject: from a handset to a number the VASP serves."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    sender: str = Field(alias="from", min_length=1, max_length=20)
+    recipient: str = Field(alias="to", min_length=1, max_length=20)
+    subject: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, max_length=10_000)
+    attachments: list[InboundAttachment] = Field(default_factory=list, max_length=_MAX_ATTACHMENTS)
+
+
+def _error(code: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": title, "detail": detail}, status_code=code)
+
+
+def attachments_of(request: MmsInboundRequest) -> list[Attachment] | JSONResponse:
+    found: list[Attachment] = []
+    for index, item in enumerate(request.attachments):
+        try:
+            data = base64.b64decode(item.content_base64, validate=True)
+        except binascii.Error:
+            return _error(422, "invalid attachment", f"attachments[{index}] is not base64")
+        content_type = item.content_type
+        if content_type is None:
+            detected = detect(data)
+            if detected is None:
+                return _error(422, "invalid attachment", f"attachments[{index}]: unknown type")
+            content_type = detected.content_type
+        found.append(Attachment(content_type, data, item.name))
+    return found
+
+
+def mmsc_router(mmsc: Mmsc, *, base_path: str = "") -> APIRouter:
+    """Routes for ``mmsc``; ``base_path`` is where they are mounted (for part URLs)."""
+    router = APIRouter()
+
+    @router.get("/mms/stats")
+    async def stats() -> dict[str, Any]:
+        return mmsc.status()
+
+    @router.get("/mms/handsets/{number}")
+    async def read_handset(number: str, request: Request) -> dict[str, Any]:
+        return {
+            "number": number,
+            "messages": [m.as_json(number, base_path) for m in mmsc.inbox(number)],
+        }
+
+    @router.get("/mms/handsets/{number}/{message_id}/parts/{index}")
+    async def read_part(number: str, message_id: str, index: int) -> Response:
+        part = mmsc.part(number, message_id, index)
+        if part is None:
+            return _error(404, "not found", "no such part")
+        return Response(
+            part.data,
+            media_type=part.content_type,
+            headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+        )
+
+    @router.delete("/mms/handsets/{number}")
+    async def clear_handset(number: str) -> dict[str, Any]:
+        return {"number": number, "deleted": mmsc.clear_inbox(number)}
+
+    @router.post("/mms/inbound", response_model=None)
+    async def inbound(request: MmsInboundRequest) -> dict[str, Any] | JSONResponse:
+        """Send an MMS from a handset to the VASP (a DeliverReq); answers once the VASP has
+        acknowledged it."""
+        attachments = attachments_of(request)
+        if isinstance(attachments, JSONResponse):
+            return attachments
+        if not request.text and not attachments:
+            return _error(422, "empty", "an MMS needs text or at least one attachment")
+        try:
+            status = await mmsc.inject(
+                request.sender,
+                request.recipient,
+                subject=request.subject,
+                text=request.text,
+                attachments=attachments,
+            )
+        except MmscError as error:
+            return _error(502 if error.status else 409, "inbound refused", error.message)
+        return {
+            "status": "delivered",
+            "from": request.sender,
+            "to": request.recipient,
+            "mm7_status": status.code,
+            "parts": len(attachments) + (1 if request.text else 0),
+        }
+
+    return router
