@@ -21,6 +21,7 @@ class AliasKind:
     CAMPAIGN = "campaign"
     RECEIPT_RULE = "receipt_rule"
     RETURN_ADDRESS = "return_address"
+    UPLOAD = "upload"
 
 
 async def numbers_for(database: Database, kind: str, target_ids: Sequence[str]) -> dict[str, int]:

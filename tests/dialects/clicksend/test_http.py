@@ -428,14 +428,13 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
 
 
 async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
-    # MMS (campaigns too), voice, fax, post and media uploads are not served.
+    # MMS (campaigns too), voice, fax and post are not served (uploads are: test_uploads.py).
     for path in (
         "/mms/send",
         "/voice/send",
         "/fax/send",
         "/post/letters/send",
         "/post/postcards/send",
-        "/uploads",
         "/mms-campaigns/send",
     ):
         body = refused(await clicksend.http.post(path, json={}), 404, "NOT_FOUND")
