@@ -71,6 +71,7 @@ def running_sipp(
     *,
     rtp_echo: bool = False,
     replacements: dict[str, str] | None = None,
+    tcp: bool = False,
 ) -> Iterator[Sipp]:
     reason = sipp_missing()
     if reason is not None:
@@ -80,7 +81,7 @@ def running_sipp(
         text = text.replace(old, new)
     path = workdir / scenario
     path.write_text(text)
-    port = free_udp_port()
+    port = _free_block(2) if tcp else free_udp_port()
     media_port = free_udp_port(even=True)
     trace = workdir / "sipp-messages.log"
     errors = workdir / "sipp-errors.log"
@@ -110,6 +111,8 @@ def running_sipp(
     ]
     if rtp_echo:
         argv.append("-rtp_echo")
+    if tcp:
+        argv += ["-t", "t1"]
     process = subprocess.Popen(
         argv,
         cwd=workdir,
@@ -120,7 +123,7 @@ def running_sipp(
     sipp = Sipp(process, port, media_port, trace, errors)
     try:
         deadline = time.monotonic() + 10
-        while not _udp_bound(port):
+        while not (_tcp_listening(port) if tcp else _udp_bound(port)):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"sipp did not start\n{sipp.describe()}")
             time.sleep(0.02)

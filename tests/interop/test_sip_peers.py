@@ -50,8 +50,9 @@ async def _call(
     *,
     ring_timeout: float = 20.0,
     credentials: Credentials | None = None,
+    transport: str = "UDP",
 ) -> tuple[CallReport, PortRange]:
-    trunk = SipTrunk("127.0.0.1", port)
+    trunk = SipTrunk("127.0.0.1", port, transport=transport)
     await trunk.open()
     ports = PortRange(30000, 30100)
     try:
@@ -62,6 +63,7 @@ async def _call(
             local_port=trunk.local_port,
             ring_timeout=ring_timeout,
             credentials=credentials,
+            transport=transport,
         )
         report = await place_call(trunk, config, script, ports=ports, clock=clock)
     finally:
@@ -89,6 +91,17 @@ async def test_an_answered_call_carries_the_speech_to_sipp_and_back(
     # A silent call would not pass: the same check on silence fails.
     assert correlation(expected, np.zeros_like(heard)) < 0.1
     assert report.duration >= len(speech) / 8000
+
+
+async def test_sip_over_tcp(tmp_path: Path, clock: MediaClock, speech: np.ndarray) -> None:
+    with running_sipp("answer_echo.xml", tmp_path, rtp_echo=True, tcp=True) as sipp:
+        script = Script(speech, repeat=0, keep_audio=True)
+        report, _ = await _call(sipp.port, script, clock, transport="TCP")
+        assert sipp.finish() == 0, sipp.describe()
+    assert report.outcome is Outcome.COMPLETED and report.plays == 1, report
+    assert report.heard is not None
+    expected = g711.decode(g711.encode(speech, "PCMU"), "PCMU")
+    assert correlation(expected, report.heard) > 0.9
 
 
 async def test_busy(tmp_path: Path, clock: MediaClock, speech: np.ndarray) -> None:
