@@ -88,8 +88,15 @@ class Settings(BaseSettings):
     # Preview pricing: price = parts × price_per_part.
     price_per_part: Decimal = Decimal("0.05")
     currency: str = "EUR"
-    # Verified API secrets are remembered this long, so scrypt runs once per key, not per request.
-    auth_cache_seconds: float = Field(default=60.0, ge=0)
+    # Verified API secrets are remembered this long: a key revoked (or an account suspended) in
+    # another process stops working within it; in the process that revoked it, at once.
+    auth_cache_seconds: float = Field(default=1.0, ge=0)
+    # Failed sign-ins (wrong or unknown API secrets) allowed per client address; beyond, 429.
+    failed_sign_in_rate: str = "20/60 seconds"
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, a
+    # JSON list): a TLS proxy in front makes requests https (OAuth2 needs it) and names the
+    # client's address (failed sign-ins are counted per address).
+    trusted_proxies: list[str] = []
     # How long a request_id / Idempotency-Key replays its first answer.
     idempotency_days: int = Field(default=7, gt=0)
     # Where the OAuth2 authorization server (SmartDialog dialect) may send codes: Power Automate's

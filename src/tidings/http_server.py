@@ -145,10 +145,13 @@ class EmbeddedHttpServer:
         startup_timeout: float = 30.0,
         timeouts: HttpTimeouts | None = None,
         limits: ConnectionLimits | None = None,
+        trusted_proxies: list[str] | None = None,
     ) -> EmbeddedHttpServer:
         """Listen on ``host:port`` (0 picks a free port) and return once requests are served.
 
-        ``limits`` default to half of what the file limit leaves (``net.admission``)."""
+        ``limits`` default to half of what the file limit leaves (``net.admission``). Only
+        ``trusted_proxies`` (addresses or networks) may set the client's address and scheme
+        with X-Forwarded-For and X-Forwarded-Proto; uvicorn would otherwise believe 127.0.0.1."""
         timeouts = timeouts or HttpTimeouts()
         admission = Admission(limits or default_limits(0.5))
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -166,6 +169,8 @@ class EmbeddedHttpServer:
             lifespan=lifespan,
             access_log=False,
             http=guarded_protocol(admission, timeouts),
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=list(trusted_proxies or []),
             timeout_keep_alive=max(1, round(timeouts.keep_alive)),
         )
         server = _Server(config)

@@ -252,6 +252,7 @@ class Service:
                     max_total=settings.http_max_connections,
                     max_per_address=settings.http_max_connections_per_address,
                 ),
+                trusted_proxies=settings.trusted_proxies,
             )
         self.http_port = self._http.port
 

@@ -94,10 +94,38 @@ async def _authenticated(request: Request, found: Services) -> Principal:
     if known is not None:
         return known
     key_id, secret = _credentials(request)
-    caller = await found.authenticator.authenticate(key_id, secret)
+    caller = await verify_key(request, found, key_id, secret)
     await found.rate_limiter.hit(caller.key_id, caller.account.rate_limit)
     request.state.principal = caller
     return caller
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy names (uvicorn rewrites the
+    connection's client from X-Forwarded-For only for ``TIDINGS_TRUSTED_PROXIES``)."""
+    return request.client.host if request.client else ""
+
+
+async def verify_key(
+    request: Request, found: Services, key_id: str | None, secret: str
+) -> Principal:
+    """Verify an API secret, with failed sign-ins limited per client address.
+
+    A secret verified moments ago is known good and costs nothing more. Any other is checked
+    only while its address has failed fewer than ``failed_sign_in_rate`` times (429 beyond, so
+    secrets cannot be guessed at speed), and a failure counts against the address.
+    """
+    caller = found.authenticator.remembered(key_id, secret)
+    if caller is not None:
+        return caller
+    address = f"sign-in:{client_address(request)}"
+    rate = found.settings.failed_sign_in_rate
+    await found.rate_limiter.refuse_if_spent(address, rate)
+    try:
+        return await found.authenticator.authenticate(key_id, secret)
+    except Unauthorized:
+        await found.rate_limiter.count(address, rate)
+        raise
 
 
 async def principal(

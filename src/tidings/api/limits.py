@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -118,6 +119,17 @@ class MemoryMovingWindow:
         hits.append(now)
         return None
 
+    def wait(self, key: str, rate: str, item: RateLimitItem) -> float | None:
+        """Like :meth:`hit` without counting one: None if a hit would fit now."""
+        entry = self._hits.get((key, rate))
+        if entry is None:
+            return None
+        window, hits = entry
+        now = self._clock()
+        while hits and hits[0] < now - window:
+            hits.popleft()
+        return hits[0] + window - now if len(hits) >= item.amount else None
+
     def _sweep(self, now: float) -> None:
         self._until_sweep = self._SWEEP_EVERY
         idle = [
@@ -156,6 +168,24 @@ class RateLimiter:
         if item is None:
             item = self._items[rate] = parse(rate)
         return item
+
+    async def refuse_if_spent(self, key: str, rate: str) -> None:
+        """Raise :class:`RateLimited` if ``key`` has used up ``rate``, without counting a hit."""
+        item = self._item(rate)
+        if self._memory is not None:
+            wait = self._memory.wait(key, rate, item)
+            if wait is not None:
+                raise RateLimited(max(1, math.ceil(wait)))
+            return
+        assert self._limiter is not None
+        if not await self._limiter.test(item, "key", key):
+            stats = await self._limiter.get_window_stats(item, "key", key)
+            raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def count(self, key: str, rate: str) -> None:
+        """Count a hit for ``key`` whether or not it fits (a failed sign-in, say)."""
+        with contextlib.suppress(RateLimited):
+            await self.hit(key, rate)
 
     async def hit(self, key_id: str, rate: str | None) -> None:
         rate = rate or self.default_rate

@@ -332,10 +332,11 @@ async def revoke_api_key(database: Database, key_id: str, *, account_id: str | N
 
 
 class Authenticator:
-    """Checks API keys, remembering verified secrets for a while so scrypt runs rarely.
+    """Checks API keys, remembering verified secrets for ``cache_seconds``.
 
-    One instance per app. Changes to a key or its account (revocation, suspension) take effect
-    within ``cache_seconds``.
+    One instance per app. A revocation or suspension made through this app takes effect at once
+    (:meth:`forget_key`, :meth:`forget_account`); one made elsewhere (the CLI, another API
+    process) within ``cache_seconds``, after which the key is read again.
     """
 
     def __init__(self, database: Database, *, cache_seconds: float, max_entries: int = 10_000):
@@ -344,22 +345,41 @@ class Authenticator:
         self._max_entries = max_entries
         self._verified: OrderedDict[tuple[str, bytes], tuple[float, Principal]] = OrderedDict()
 
-    async def authenticate(self, key_id: str | None, secret: str) -> Principal:
+    @staticmethod
+    def _cache_key(key_id: str | None, secret: str) -> tuple[str, bytes] | None:
         embedded = key_id_of(secret)
         if embedded is None or (key_id is not None and key_id != embedded):
+            return None
+        return embedded, hashlib.sha256(secret.encode()).digest()
+
+    def remembered(self, key_id: str | None, secret: str) -> Principal | None:
+        """The principal of a secret verified within ``cache_seconds``; None otherwise."""
+        cache_key = self._cache_key(key_id, secret)
+        cached = None if cache_key is None else self._verified.get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
+    async def authenticate(self, key_id: str | None, secret: str) -> Principal:
+        cache_key = self._cache_key(key_id, secret)
+        if cache_key is None:
             raise Unauthorized()
-        cache_key = (embedded, hashlib.sha256(secret.encode()).digest())
-        cached = self._verified.get(cache_key)
         now = time.monotonic()
+        cached = self._verified.get(cache_key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        principal = await self._verify(embedded, secret)
+        principal = await self._verify(cache_key[0], secret)
         if self._cache_seconds > 0:
             self._verified[cache_key] = (now + self._cache_seconds, principal)
             self._verified.move_to_end(cache_key)
             while len(self._verified) > self._max_entries:
                 self._verified.popitem(last=False)
         return principal
+
+    def forget_key(self, key_id: str) -> None:
+        """Drop what is remembered of the key (it was revoked)."""
+        for cache_key in [k for k in self._verified if k[0] == key_id]:
+            del self._verified[cache_key]
 
     def forget_account(self, account_id: str) -> None:
         """Drop what is remembered of the account's keys (it was suspended or changed)."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
@@ -37,9 +38,11 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from tidings.api.auth import verify_key
 from tidings.api.state import Services
 from tidings.core import oauth
 from tidings.core.accounts import Principal, key_id_of
+from tidings.core.errors import RateLimited
 from tidings.errors import TidingsError
 from tidings.store import accounts as account_store
 from tidings.store.oauth import OAuthCodeRecord, OAuthTokenRecord
@@ -277,6 +280,21 @@ class _WrappedRequest(OAuth2Request):  # type: ignore[misc]
         return self._data
 
 
+# Said instead of authlib's InsecureTransportError (which surfaced as a 500).
+NEEDS_HTTPS = (
+    "OAuth2 requires HTTPS. Serve tidings over TLS, or behind a TLS proxy: list the proxy's "
+    "address in TIDINGS_TRUSTED_PROXIES (it must send X-Forwarded-Proto: https)."
+)
+
+
+def _insecure(request: Request) -> Response | None:
+    """A clear 400 for OAuth2 over plain HTTP to anything but this host (RFC 6749 §3.1, §3.2)."""
+    if is_secure_transport(str(request.url)):
+        return None
+    body = {"error": "invalid_request", "error_description": NEEDS_HTTPS}
+    return JSONResponse(body, status_code=400)
+
+
 def _client_credentials(request: OAuth2Request) -> tuple[str | None, str | None]:
     """The client id and secret, from Basic auth or the form (whichever authlib will read)."""
     header = request.headers.get("authorization", "")
@@ -293,7 +311,7 @@ def _client_credentials(request: OAuth2Request) -> tuple[str | None, str | None]
 
 
 async def _load_client(
-    found: Services, client_id: str | None, secret: str | None
+    request: Request, found: Services, client_id: str | None, secret: str | None
 ) -> KeyClient | None:
     """The key as an OAuth2 client; with a secret, only once that secret is verified."""
     if not client_id:
@@ -305,17 +323,19 @@ async def _load_client(
         if key is None or key.revoked_at is not None:
             return None
         return KeyClient(client_id, key.account_id, redirect_uris)
-    principal = await _verify(found, client_id, secret)
+    principal = await _verify(request, found, client_id, secret)
     if principal is None:
         return KeyClient(client_id, "", redirect_uris)  # known id, wrong secret: authlib refuses
     return KeyClient(client_id, principal.account.id, redirect_uris, verified_secret=secret)
 
 
-async def _verify(found: Services, key_id: str, secret: str) -> Principal | None:
+async def _verify(request: Request, found: Services, key_id: str, secret: str) -> Principal | None:
     if key_id_of(secret) != key_id:
         return None
     try:
-        return await found.authenticator.authenticate(key_id, secret)
+        return await verify_key(request, found, key_id, secret)
+    except RateLimited:
+        raise
     except TidingsError:
         return None
 
@@ -361,10 +381,12 @@ def build_router(server: SmartDialogAuthorizationServer | None = None) -> APIRou
 
     @router.get("/authorize")
     async def authorize(request: Request) -> Response:
+        if (refused := _insecure(request)) is not None:
+            return refused
         found = services(request)
         context = _Context()
         wrapped = await _oauth_request(request, context)
-        context.client = await _load_client(found, wrapped.payload.client_id, None)
+        context.client = await _load_client(request, found, wrapped.payload.client_id, None)
         authorization._current = context
         try:
             authorization.get_consent_grant(request=wrapped)
@@ -376,16 +398,20 @@ def build_router(server: SmartDialogAuthorizationServer | None = None) -> APIRou
 
     @router.post("/authorize")
     async def approve(request: Request) -> Response:
+        if (refused := _insecure(request)) is not None:
+            return refused
         found = services(request)
         context = _Context()
         wrapped = await _oauth_request(request, context)
         data = wrapped.payload.data
         client_id = data.get("client_id")
-        context.client = await _load_client(found, client_id, None)
+        context.client = await _load_client(request, found, client_id, None)
         user: str | None = None
         if data.get("decision", "allow") == "allow":
             key_id, secret = data.get("key_id", ""), data.get("secret", "")
-            principal = None if key_id != client_id else await _verify(found, key_id, secret)
+            principal = (
+                None if key_id != client_id else await _verify(request, found, key_id, secret)
+            )
             if principal is None:
                 page = _consent_page(dict(data), "That key id and secret do not match.")
                 return HTMLResponse(page, status_code=401)
@@ -419,11 +445,13 @@ def build_router(server: SmartDialogAuthorizationServer | None = None) -> APIRou
 
     @router.post("/token")
     async def token(request: Request) -> Response:
+        if (refused := _insecure(request)) is not None:
+            return refused
         found = services(request)
         context = _Context()
         wrapped = await _oauth_request(request, context)
         client_id, secret = _client_credentials(wrapped)
-        context.client = await _load_client(found, client_id, secret)
+        context.client = await _load_client(request, found, client_id, secret)
         data = wrapped.payload.data
         if data.get("grant_type") == "authorization_code" and data.get("code"):
             context.code = await oauth.find_code(found.database, data["code"])
