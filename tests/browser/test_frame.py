@@ -100,6 +100,30 @@ def test_a_member_sees_no_keys_of_other_accounts_nor_operator_pages(
         answer = page.goto(f"{console.url}{path}")
         assert answer is not None and answer.status in (403, 404), path
 
+    # The other account's admin sees its own keys only, never the demo account's.
+    admin = console.cli(
+        "users", "create", "admin@other.example", "--account", other["id"], "--role", "admin"
+    )
+    with console.api() as api:
+        demo_keys = [api.get("/v1/account").json()["id"]]
+    own_key = console.cli("keys", "create", "--account", other["id"], "--name", "theirs")
+    admin_page = page.context.browser.new_context().new_page()
+    sign_in(admin_page, console, admin["email"], admin["password"])
+    admin_page.goto(f"{console.url}/developers")
+    keys = admin_page.locator("[data-key-id]")
+    expect(keys).to_have_count(1)
+    expect(keys).to_have_attribute("data-key-id", own_key["id"])
+    demo_key_id = console.api_secret.split("_")[1]
+    assert demo_key_id not in admin_page.content()
+    revoke_other = admin_page.request.post(
+        f"{console.url}/developers/keys/{demo_key_id}/revoke",
+        form={"csrf_token": admin_page.locator('meta[name="csrf-token"]').get_attribute("content")},
+        headers={"Origin": console.url},
+    )
+    assert revoke_other.status == 404
+    assert demo_keys
+    admin_page.context.close()
+
     # A form posted from another site, with the member's cookies but without the page's CSRF
     # token, is refused and changes nothing.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}

@@ -27,7 +27,7 @@ def test_the_counter_agrees_with_the_preview_api(page: Any, console: Console) ->
     counter = page.locator("[data-counter-output]")
     with console.api() as api:
         for body in BODIES:
-            page.get_by_label("Message").fill(body)
+            page.get_by_label("Message", exact=True).fill(body)
             expected = api.post(
                 "/v1/messages/preview",
                 json={"to": "+358401000001", "from": "Tidings", "body": body},
@@ -41,9 +41,9 @@ def test_the_counter_agrees_with_the_preview_api(page: Any, console: Console) ->
 def test_send_from_compose_and_watch_it_delivered(page: Any, console: Console) -> None:
     sign_in(page, console)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Compose").click()
-    page.get_by_label("To").fill("+358401000011")
-    page.get_by_label("From").fill("Tidings")
-    page.get_by_label("Message").fill("Your table for two is ready")
+    page.get_by_label("To", exact=True).fill("+358401000011")
+    page.get_by_label("From", exact=True).fill("Tidings")
+    page.get_by_label("Message", exact=True).fill("Your table for two is ready")
     expect(page.locator("[data-counter-output]")).to_contain_text("GSM-7 · 1 part")
     snap(page, "compose")
     page.get_by_role("button", name="Send").click()
@@ -100,9 +100,9 @@ def test_a_message_appears_in_the_log_and_turns_undelivered_live(
 def test_compose_says_what_is_wrong_and_keeps_the_text(page: Any, console: Console) -> None:
     sign_in(page, console)
     page.goto(f"{console.url}/compose")
-    page.get_by_label("From").fill("Tidings")
-    page.get_by_label("Message").fill("Nobody to send to")
+    page.get_by_label("From", exact=True).fill("Tidings")
+    page.get_by_label("Message", exact=True).fill("Nobody to send to")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("at least one")
-    expect(page.get_by_label("Message")).to_have_value("Nobody to send to")
+    expect(page.get_by_label("Message", exact=True)).to_have_value("Nobody to send to")
     assert serious_accessibility_violations(page) == []

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from tidings.console import auth, compose, dashboard, events, messages, phones
+from tidings.console import (
+    auth,
+    compose,
+    contacts,
+    dashboard,
+    developers,
+    events,
+    messages,
+    phones,
+)
 from tidings.console.web import ConsoleState, build_templates
 
 if TYPE_CHECKING:
@@ -41,6 +50,8 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         messages.router,
         compose.router,
         phones.router,
+        developers.router,
+        contacts.router,
     ):
         app.include_router(router)
     app.mount(

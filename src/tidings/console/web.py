@@ -106,6 +106,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/", "Dashboard", Permission.READ),
     NavItem("/messages", "Messages", Permission.READ),
     NavItem("/compose", "Compose", Permission.SEND),
+    NavItem("/contacts", "Contacts", Permission.READ),
+    NavItem("/developers", "Developers", Permission.DEVELOPERS),
     NavItem("/simulator", "Simulator", Permission.OPERATE, needs_simulator=True),
 )
 

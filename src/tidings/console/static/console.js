@@ -56,7 +56,18 @@ var tidings = (function () {
         .then(function (html) {
           if (html === null) return;
           var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : null;
+          // Keep open what the person opened (a delivery's request and responses).
+          var open = [];
+          region.querySelectorAll("details[open]").forEach(function (d) {
+            var owner = d.closest("[id]");
+            if (owner && region.contains(owner)) open.push(owner.id);
+          });
           region.innerHTML = html;
+          open.forEach(function (id) {
+            var owner = document.getElementById(id);
+            var details = owner && owner.querySelector("details");
+            if (details) details.open = true;
+          });
           if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
           region.dispatchEvent(new CustomEvent("tidings:refreshed", { bubbles: true }));
         });
@@ -164,7 +175,27 @@ var tidings = (function () {
     });
   }
 
-  var setups = [setupTheme, setupNav, setupLive, setupCounter];
+  // Regions about things that change without a status event (webhook attempts, an import's
+  // progress) are re-read every data-poll ms while the page is visible.
+  function setupPolling() {
+    document.querySelectorAll("[data-poll]").forEach(function (region) {
+      var every = Number(region.dataset.poll) || 2000;
+      setInterval(function () {
+        if (document.visibilityState !== "visible" || !region.dataset.poll) return;
+        // A region that says it is finished (an import's report) stops asking.
+        if (region.querySelector("[data-done]")) { delete region.dataset.poll; return; }
+        refresh(region, 0);
+      }, every);
+    });
+  }
+
+  function setupSelectOnFocus() {
+    document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+      input.addEventListener("focus", function () { input.select(); });
+    });
+  }
+
+  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupPolling, setupSelectOnFocus];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 
