@@ -106,7 +106,7 @@ def test_a_member_sees_no_keys_of_other_accounts_nor_operator_pages(
     )
     with console.api() as api:
         demo_keys = [api.get("/v1/account").json()["id"]]
-    own_key = console.cli("keys", "create", "--account", other["id"], "--name", "theirs")
+    own_key = console.cli("accounts", "key", other["id"], "--name", "theirs")
     admin_page = page.context.browser.new_context().new_page()
     sign_in(admin_page, console, admin["email"], admin["password"])
     admin_page.goto(f"{console.url}/developers")
