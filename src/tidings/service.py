@@ -27,6 +27,7 @@ from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.delivery_health import record_delivery_health
 from tidings.core.inbound import process_received
+from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.errors import listening
@@ -53,7 +54,9 @@ class DemoCredentials:
     secret: str
 
 
-async def ensure_demo_account(database: Database, data_dir: Path) -> DemoCredentials:
+async def ensure_demo_account(
+    database: Database, data_dir: Path, secrets: SecretSource | None = None
+) -> DemoCredentials:
     """The demo account ``make run`` prints. Its secret is hashed in the database like any other;
     the plain copy lives only in ``<data_dir>/demo-credentials.json`` (mode 0600), so that every
     start shows the same credentials (``tidings serve`` also saves them for the CLI)."""
@@ -62,7 +65,7 @@ async def ensure_demo_account(database: Database, data_dir: Path) -> DemoCredent
         saved = json.loads(path.read_text())
         return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
     account = await create_account(database, "Demo", region="FI", timezone="Europe/Helsinki")
-    key = await create_api_key(database, account.id, name="demo")
+    key = await create_api_key(database, account.id, name="demo", secrets=secrets)
     credentials = DemoCredentials(account.id, key.key.id, key.secret)
     await asyncio.to_thread(_write_private_json, path, credentials)
     return credentials
@@ -170,7 +173,9 @@ class Service:
         settings = self.settings
         await prepare_database(self.database, settings)
         if demo_account:
-            self.demo = await ensure_demo_account(self.database, settings.data_dir)
+            self.demo = await ensure_demo_account(
+                self.database, settings.data_dir, secret_source(self.database, settings)
+            )
             if settings.console:
                 self.demo_login = await ensure_demo_console_user(
                     self.database, settings.data_dir, self.demo.account_id

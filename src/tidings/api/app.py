@@ -34,7 +34,7 @@ from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
 from tidings.core.media import media_library
-from tidings.core.secrets import SecretSource
+from tidings.core.secrets import secret_source
 from tidings.core.setup import prepare_database
 from tidings.store.engine import Database
 
@@ -78,13 +78,14 @@ def create_app(
             intake = Intake(db, on_stored=on_accepted)
             intake.start()
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
-            secrets = SecretSource(
-                db, settings.secret_key.get_secret_value() if settings.secret_key else None
-            )
+            secrets = secret_source(db, settings)
             app.state.services = Services(
                 settings=settings,
                 database=db,
-                authenticator=Authenticator(db, cache_seconds=settings.auth_cache_seconds),
+                authenticator=Authenticator(
+                    db, cache_seconds=settings.auth_cache_seconds, secrets=secrets
+                ),
+                secrets=secrets,
                 rate_limiter=rate_limiter,
                 metrics=metrics_registry,
                 intake=intake,

@@ -11,6 +11,7 @@ from tidings.config import Settings
 from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
 from tidings.core.media import MediaLibrary
+from tidings.core.secrets import SecretSource
 from tidings.store.engine import Database
 
 
@@ -23,3 +24,5 @@ class Services:
     metrics: CollectorRegistry
     intake: Intake
     media: MediaLibrary
+    # The server secret: API key hashes, media URL signatures and other per-purpose keys.
+    secrets: SecretSource

@@ -91,7 +91,11 @@ def key(
     role = accounts.Role.OPERATOR if operator else accounts.Role.TENANT
 
     async def operation(database: Database, settings: Settings) -> accounts.CreatedKey:
-        return await accounts.create_api_key(database, account_id, name=name, role=role)
+        from tidings.core.secrets import secret_source
+
+        return await accounts.create_api_key(
+            database, account_id, name=name, role=role, secrets=secret_source(database, settings)
+        )
 
     created = run_with_database(operation)
     if output is OutputFormat.JSON:

@@ -1,8 +1,9 @@
 """Accounts, sub-accounts and API keys, and authenticating a key.
 
 Secrets look like ``tdk_<key id>_<random>``: the key id inside makes a Bearer token
-self-identifying, so verifying it is one primary-key lookup plus one scrypt check. Only the scrypt
-hash (per-key salt) is stored; the secret is shown once, when the key is created.
+self-identifying, so verifying it is one primary-key lookup plus one keyed hash (HMAC-SHA256
+under a key derived from the server secret). Only the hash is stored; the secret is shown once,
+when the key is created.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import secrets
 import time
 import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import limits
 import phonenumbers
@@ -35,12 +35,10 @@ from tidings.store.engine import Database
 from tidings.store.ids import new_id, random_token
 from tidings.store.records import AccountRecord, ApiKeyRecord
 
+if TYPE_CHECKING:
+    from tidings.core.secrets import SecretSource
+
 SECRET_PREFIX = "tdk"
-# scrypt parameters (RFC 7914 §2): N=2^14, r=8, p=1 costs ~16 MiB and tens of milliseconds.
-_SCRYPT_N = 2**14
-_SCRYPT_R = 8
-_SCRYPT_P = 1
-_SCRYPT_LENGTH = 32
 # Sub-accounts may nest; the walk up the parent chain stops here.
 MAX_ACCOUNT_DEPTH = 16
 
@@ -246,24 +244,37 @@ async def acting_account(
     raise NotFound(f"no account {account_id}")
 
 
-def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
-    salt = secrets.token_bytes(16) if salt is None else salt
-    digest = hashlib.scrypt(
-        secret.encode(),
-        salt=salt,
-        n=_SCRYPT_N,
-        r=_SCRYPT_R,
-        p=_SCRYPT_P,
-        dklen=_SCRYPT_LENGTH,
-    )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+# The stored form of a secret: HMAC-SHA256 under a key derived from the server secret. Secrets
+# are 120 random bits, so a slow hash adds nothing but cost (a wrong secret cost 45 ms of CPU
+# under scrypt); the key keeps a leaked table of hashes from being checked offline.
+HMAC_SCHEME = "hmac-sha256"
+KEY_HASH_PURPOSE = "api-key"
+# What an unknown key id is compared with, so that it costs what a known one does.
+_NO_KEY = f"{HMAC_SCHEME}${'0' * 64}"
 
 
-def verify_secret(secret: str, stored: str) -> bool:
+def hash_secret(secret: str, key: bytes) -> str:
+    return f"{HMAC_SCHEME}${hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()}"
+
+
+def verify_secret(secret: str, stored: str, key: bytes) -> bool:
+    """Whether ``secret`` is the one ``stored`` was made from, compared in constant time.
+
+    Hashes made before keyed hashing (``scrypt$...``) are still checked, slowly; the
+    authenticator replaces them once their secret is shown to be right.
+    """
+    scheme, _, rest = stored.partition("$")
+    if scheme == HMAC_SCHEME:
+        presented = hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(presented, rest)
+    if scheme == "scrypt":
+        return _verify_scrypt(secret, stored)
+    return False
+
+
+def _verify_scrypt(secret: str, stored: str) -> bool:
     try:
-        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        _, n, r, p, salt_hex, digest_hex = stored.split("$")
         expected = bytes.fromhex(digest_hex)
         digest = hashlib.scrypt(
             secret.encode(),
@@ -272,6 +283,7 @@ def verify_secret(secret: str, stored: str) -> bool:
             r=int(r),
             p=int(p),
             dklen=len(expected),
+            maxmem=64 * 1024 * 1024,
         )
     except ValueError:
         return False
@@ -288,16 +300,24 @@ def key_id_of(secret: str) -> str | None:
 
 
 async def create_api_key(
-    database: Database, account_id: str, *, name: str | None = None, role: Role = Role.TENANT
+    database: Database,
+    account_id: str,
+    *,
+    name: str | None = None,
+    role: Role = Role.TENANT,
+    secrets: SecretSource | None = None,
 ) -> CreatedKey:
     """Create a key for the account; the returned secret is not stored and cannot be shown again.
 
     An operator key (``role``) belongs to an account like any other; it acts for that account
-    unless a request names another (``account_id``).
+    unless a request names another (``account_id``). ``secrets`` is the deployment's server
+    secret (``TIDINGS_SECRET_KEY`` when configured); None means the one generated and kept in
+    the database, which is right only when none is configured.
     """
     key_id = random_token(10)
     secret = f"{SECRET_PREFIX}_{key_id}_{random_token(20)}"
-    secret_hash = await asyncio.to_thread(hash_secret, secret)
+    source = secrets if secrets is not None else _generated_secret(database)
+    secret_hash = hash_secret(secret, await source.derive(KEY_HASH_PURPOSE))
     async with database.write() as connection:
         if await account_store.find_account(connection, account_id) is None:
             raise NotFound(f"no account {account_id}")
@@ -331,6 +351,12 @@ async def revoke_api_key(database: Database, key_id: str, *, account_id: str | N
             raise NotFound(f"no active key {key_id}")
 
 
+def _generated_secret(database: Database) -> SecretSource:
+    from tidings.core.secrets import SecretSource
+
+    return SecretSource(database, None)
+
+
 class Authenticator:
     """Checks API keys, remembering verified secrets for ``cache_seconds``.
 
@@ -339,8 +365,16 @@ class Authenticator:
     process) within ``cache_seconds``, after which the key is read again.
     """
 
-    def __init__(self, database: Database, *, cache_seconds: float, max_entries: int = 10_000):
+    def __init__(
+        self,
+        database: Database,
+        *,
+        cache_seconds: float,
+        secrets: SecretSource | None = None,
+        max_entries: int = 10_000,
+    ):
         self._database = database
+        self._secrets = secrets if secrets is not None else _generated_secret(database)
         self._cache_seconds = cache_seconds
         self._max_entries = max_entries
         self._verified: OrderedDict[tuple[str, bytes], tuple[float, Principal]] = OrderedDict()
@@ -388,17 +422,28 @@ class Authenticator:
                 del self._verified[cache_key]
 
     async def _verify(self, key_id: str, secret: str) -> Principal:
+        """One read and one keyed hash, whether the key exists or not: an unknown id answers
+        as fast as a known one with a wrong secret."""
+        key_hash = await self._secrets.derive(KEY_HASH_PURPOSE)
         async with self._database.read() as connection:
-            key = await account_store.find_api_key(connection, key_id)
-            account = (
-                None
-                if key is None
-                else await account_store.find_account(connection, key.account_id)
-            )
-        if key is None or account is None or key.revoked_at is not None:
+            found = await account_store.find_key_and_account(connection, key_id)
+        stored = _NO_KEY if found is None else found[0].secret_hash
+        if stored.startswith(HMAC_SCHEME):
+            right = verify_secret(secret, stored, key_hash)
+        else:
+            right = await asyncio.to_thread(verify_secret, secret, stored, key_hash)
+            if right and found is not None:
+                await self._upgrade(found[0], hash_secret(secret, key_hash))
+        if found is None or not right:
             raise Unauthorized()
-        if not await asyncio.to_thread(verify_secret, secret, key.secret_hash):
+        key, account = found
+        if key.revoked_at is not None:
             raise Unauthorized()
         if account.status != AccountStatus.ACTIVE:
             raise AccountSuspended()
         return Principal(key_id=key.id, account=account, role=Role(key.role))
+
+    async def _upgrade(self, key: ApiKeyRecord, keyed: str) -> None:
+        """Replace a scrypt hash with the keyed one, now that its secret proved right."""
+        async with self._database.write() as connection:
+            await account_store.replace_secret_hash(connection, key.id, key.secret_hash, keyed)

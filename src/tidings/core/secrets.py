@@ -16,6 +16,7 @@ import hmac
 import secrets as random_source
 from dataclasses import dataclass, field
 
+from tidings.config import Settings
 from tidings.core.accounts import utcnow
 from tidings.store import secrets as store
 from tidings.store.engine import Database
@@ -85,3 +86,9 @@ class SecretSource:
 
     async def derive(self, purpose: str) -> bytes:
         return (await self.get()).derive(purpose)
+
+
+def secret_source(database: Database, settings: Settings) -> SecretSource:
+    """The deployment's secret as ``settings`` configure it (every process must use this)."""
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return SecretSource(database, configured)

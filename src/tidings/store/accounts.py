@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -75,4 +76,28 @@ async def revoke_api_key(
     if account_id is not None:
         conditions.append(api_keys.c.account_id == account_id)
     result = await connection.execute(update(api_keys).where(*conditions).values(revoked_at=at))
+    return result.rowcount > 0
+
+
+async def find_key_and_account(
+    connection: AsyncConnection, key_id: str
+) -> tuple[ApiKeyRecord, AccountRecord] | None:
+    """A key with its account, in one statement whether or not the key exists."""
+    query = select(api_keys, accounts).join(accounts, accounts.c.id == api_keys.c.account_id)
+    row = (await connection.execute(query.where(api_keys.c.id == key_id))).one_or_none()
+    if row is None:
+        return None
+    values = row._mapping
+    key = ApiKeyRecord(**{f.name: values[api_keys.c[f.name]] for f in fields(ApiKeyRecord)})
+    account = AccountRecord(**{f.name: values[accounts.c[f.name]] for f in fields(AccountRecord)})
+    return key, account
+
+
+async def replace_secret_hash(connection: AsyncConnection, key_id: str, old: str, new: str) -> bool:
+    """Swap a key's stored hash, unless another process did first (compare-and-set)."""
+    result = await connection.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.secret_hash == old)
+        .values(secret_hash=new)
+    )
     return result.rowcount > 0

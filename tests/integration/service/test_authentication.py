@@ -1,16 +1,20 @@
-"""Signing in with API keys: failed attempts limited per client address, revocation that takes
-effect within the verified-secret cache time everywhere, OAuth2 over plain HTTP refused
-clearly (and accepted behind a trusted TLS proxy)."""
+"""Signing in with API keys: keyed hashes (old scrypt ones still accepted, then replaced), the
+same work for unknown key ids, failed attempts limited per client address, revocation that takes
+effect within the verified-secret cache time everywhere, OAuth2 over plain HTTP refused clearly
+(and accepted behind a trusted TLS proxy)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from tests.integration.dispatch.conftest import running_service
 from tests.integration.service.conftest import MakeTenant
@@ -18,6 +22,9 @@ from tests.ports import free_port
 from tidings.api import create_app
 from tidings.config import Settings
 from tidings.core import accounts
+from tidings.core.accounts import Authenticator
+from tidings.core.errors import Unauthorized
+from tidings.store import accounts as account_store
 from tidings.store.engine import Database
 
 
@@ -127,3 +134,51 @@ async def test_oauth2_behind_a_trusted_tls_proxy(tmp_path: Path, database_url: s
         forwarded.text
     )
     assert "TIDINGS_TRUSTED_PROXIES" not in forwarded.text
+
+
+async def test_keys_are_stored_as_keyed_hashes_and_old_scrypt_keys_keep_working(
+    client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    fresh, old = await make_tenant("Fresh"), await make_tenant("Old")
+    async with database.read() as connection:
+        key = await account_store.find_api_key(connection, fresh.key_id)
+    assert key is not None and key.secret_hash.startswith("hmac-sha256$")
+
+    # A key from before keyed hashing: its secret under scrypt, as it was stored then.
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(old.secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    scrypt_hash = f"scrypt${2**14}$8$1${salt.hex()}${digest.hex()}"
+    async with database.write() as connection:
+        current = await account_store.find_api_key(connection, old.key_id)
+        assert current is not None
+        await account_store.replace_secret_hash(
+            connection, old.key_id, current.secret_hash, scrypt_hash
+        )
+    assert (await client.get("/v1/account", headers=old.bearer)).status_code == 200
+    async with database.read() as connection:
+        upgraded = await account_store.find_api_key(connection, old.key_id)
+    assert upgraded is not None and upgraded.secret_hash.startswith("hmac-sha256$")
+    # and it still works under its new hash, from another app (nothing remembered)
+    assert (await client.get("/v1/account", headers=old.bearer)).status_code == 200
+
+
+async def test_an_unknown_key_id_does_the_work_of_a_known_one(
+    tmp_path: Path, database_url: str, database: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    authenticator = Authenticator(database, cache_seconds=0)
+    await authenticator.authenticate(None, tenant.secret)  # the server secret is read once
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for secret in (f"tdk_{tenant.key_id}_wrong", "tdk_nosuchkey_wrong"):
+            with pytest.raises(Unauthorized):
+                await authenticator.authenticate(None, secret)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    # The same statement once each: a key id that exists is no slower to refuse.
+    assert len(statements) == 2 and statements[0] == statements[1]

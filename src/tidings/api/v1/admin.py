@@ -127,7 +127,7 @@ async def create_key_for_account(
     """Create a key for any account, an operator key with ``role`` (operators); its secret is
     in this answer only."""
     created = await accounts.create_api_key(
-        found.database, account_id, name=body.name, role=body.role
+        found.database, account_id, name=body.name, role=body.role, secrets=found.secrets
     )
     return _key_created(created)
 
@@ -135,7 +135,9 @@ async def create_key_for_account(
 @router.post("/account/keys", response_model=KeyCreated, status_code=201, tags=["account"])
 async def create_key(body: KeyCreate, account: AccountDep, found: ServicesDep) -> KeyCreated:
     """Create a tenant key for the acting account; its secret is in this answer only."""
-    created = await accounts.create_api_key(found.database, account.id, name=body.name)
+    created = await accounts.create_api_key(
+        found.database, account.id, name=body.name, secrets=found.secrets
+    )
     return _key_created(created)
 
 
