@@ -77,7 +77,18 @@ def test_main_pages_have_no_serious_accessibility_violations(
             page.goto(f"{console.url}/signin")
             assert serious_accessibility_violations(page) == [], f"/signin ({scheme})"
             sign_in(page, console)
-            for path in ("/",):
+            for path in (
+                "/",
+                "/messages",
+                "/compose",
+                "/conversations",
+                "/contacts",
+                "/campaigns",
+                "/compliance",
+                "/developers",
+                "/simulator",
+                "/simulator/settings",
+            ):
                 page.goto(f"{console.url}{path}")
                 assert serious_accessibility_violations(page) == [], f"{path} ({scheme})"
         finally:

@@ -64,6 +64,10 @@ def test_stop_from_the_phone_opts_out_and_refuses_the_next_send(
     # The STOP arrived as an inbound message of the account...
     page.goto(f"{console.url}/messages?direction=in&number=%2B358401000041")
     expect(page.locator("tbody [data-message-id]").first).to_contain_text("STOP")
+    # ...the number is on the account's opt-out list...
+    page.goto(f"{console.url}/compliance")
+    expect(page.locator('[data-list="optouts"] [data-phone="+358401000041"]')).to_be_visible()
+    snap(page, "compliance")
     # ...and the next send to the number is refused as opted out.
     page.goto(f"{console.url}/compose")
     page.get_by_label("To", exact=True).fill("+358401000041")
@@ -101,3 +105,28 @@ def test_outcome_rules_change_what_receipts_say(page: Any, console: Console) -> 
     page.get_by_role("button", name="Remove rule 1").click()
     with console.api() as api:
         assert api.get("/v1/simulator/rules").json()["rules"][0]["state"] == "UNDELIV"
+
+
+def test_a_reply_from_a_phone_is_a_conversation_answered_from_the_inbox(
+    page: Any, console: Console
+) -> None:
+    _register_our_number(console)
+    sign_in(page, console)
+    page.goto(f"{console.url}/simulator/phones/358401000081")
+    page.get_by_label("To (one of your numbers)").fill(OUR_NUMBER)
+    page.get_by_label("Message", exact=True).fill("Is the shop open today?")
+    page.get_by_role("button", name="Send from phone").click()
+
+    page.goto(f"{console.url}/conversations")
+    thread = page.locator("[data-thread-id]").filter(has_text="+358401000081")
+    expect(thread.locator("[data-unread]")).to_contain_text("1")
+    thread.get_by_role("link").click()
+    expect(page.locator(".conversation-messages")).to_contain_text("Is the shop open today?")
+    expect(thread.locator("[data-unread]")).to_have_count(0)
+    page.get_by_label(re.compile("Reply from")).fill("Yes, until eight.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".conversation-messages")).to_contain_text("Yes, until eight.")
+    expect(page.locator(".bubble-ours [data-status]").last).to_have_text("delivered")
+    snap(page, "conversation")
+    page.goto(f"{console.url}/simulator/phones/358401000081")
+    expect(page.locator(".phone-screen")).to_contain_text("Yes, until eight.")

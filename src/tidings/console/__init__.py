@@ -15,8 +15,11 @@ from starlette.staticfiles import StaticFiles
 
 from tidings.console import (
     auth,
+    campaigns,
+    compliance,
     compose,
     contacts,
+    conversations,
     dashboard,
     developers,
     events,
@@ -52,6 +55,9 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         phones.router,
         developers.router,
         contacts.router,
+        compliance.router,
+        conversations.router,
+        campaigns.router,
     ):
         app.include_router(router)
     app.mount(

@@ -106,7 +106,10 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/", "Dashboard", Permission.READ),
     NavItem("/messages", "Messages", Permission.READ),
     NavItem("/compose", "Compose", Permission.SEND),
+    NavItem("/conversations", "Conversations", Permission.READ),
     NavItem("/contacts", "Contacts", Permission.READ),
+    NavItem("/campaigns", "Campaigns", Permission.READ),
+    NavItem("/compliance", "Compliance", Permission.COMPLIANCE),
     NavItem("/developers", "Developers", Permission.DEVELOPERS),
     NavItem("/simulator", "Simulator", Permission.OPERATE, needs_simulator=True),
 )

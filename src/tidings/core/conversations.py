@@ -341,3 +341,22 @@ async def prepare_reply_to_thread(
         must_own_sender=thread.inbound_count > 0,
         limits=limits,
     )
+
+
+# Read state ----------------------------------------------------------------------------------
+
+
+async def unread_counts(
+    database: Database, account: AccountRecord, thread_ids: Sequence[str]
+) -> dict[str, int]:
+    """Unread inbound messages per thread: those no reader marked read (the console when a
+    thread is opened, a polling client through its mailbox)."""
+    async with database.read() as connection:
+        return await thread_store.unread_counts(connection, account.id, thread_ids)
+
+
+async def mark_thread_read(database: Database, account: AccountRecord, thread_id: str) -> int:
+    async with database.write() as connection:
+        if await thread_store.find_thread(connection, account.id, thread_id) is None:
+            raise NotFound(f"no thread {thread_id}")
+        return await thread_store.mark_thread_read(connection, account.id, thread_id, utcnow())

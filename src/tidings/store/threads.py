@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.driver import DriverQuery, asyncpg_connection, fetch_rows, insert_many
-from tidings.store.models import contacts, messages, threads
+from tidings.store.models import contacts, messages, read_marks, threads
 from tidings.store.records import MessageRecord, _Record
 
 PREVIEW_LENGTH = 160
@@ -503,3 +503,40 @@ async def list_inbound(
         )
         for row in await connection.execute(query)
     ]
+
+
+def _unread_inbound(account_id: str) -> list[ColumnElement[bool]]:
+    """An account's inbound messages that no reader has marked read (``read_marks``)."""
+    marked = (
+        select(read_marks.c.message_id)
+        .where(read_marks.c.message_id == messages.c.id, read_marks.c.kind == "inbound")
+        .exists()
+    )
+    return [messages.c.account_id == account_id, messages.c.direction == "in", ~marked]
+
+
+async def unread_counts(
+    connection: AsyncConnection, account_id: str, thread_ids: Sequence[str]
+) -> dict[str, int]:
+    """How many of each thread's inbound messages are unread."""
+    if not thread_ids:
+        return {}
+    result = await connection.execute(
+        select(messages.c.thread_id, func.count())
+        .where(messages.c.thread_id.in_(list(thread_ids)), *_unread_inbound(account_id))
+        .group_by(messages.c.thread_id)
+    )
+    return {thread_id: int(count) for thread_id, count in result}
+
+
+async def mark_thread_read(
+    connection: AsyncConnection, account_id: str, thread_id: str, at: datetime
+) -> int:
+    """Mark the thread's unread inbound messages read; how many there were."""
+    source = select(
+        messages.c.id, literal("inbound"), literal(at, type_=read_marks.c.read_at.type)
+    ).where(messages.c.thread_id == thread_id, *_unread_inbound(account_id))
+    result = await connection.execute(
+        insert(read_marks).from_select(["message_id", "kind", "read_at"], source)
+    )
+    return int(result.rowcount or 0)
