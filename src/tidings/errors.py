@@ -46,9 +46,12 @@ def listening(listener: str, host: str, port: int) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        if error.errno not in _BIND_ERRORS:
+        # Some event loops (uvloop) raise their own OSError without an errno, caused by the
+        # system's.
+        cause = error if error.errno is not None else error.__cause__
+        if not isinstance(cause, OSError) or cause.errno not in _BIND_ERRORS:
             raise
-        raise PortUnavailable(listener, host, port, error) from error
+        raise PortUnavailable(listener, host, port, cause) from error
 
 
 _BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})

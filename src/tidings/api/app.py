@@ -15,6 +15,7 @@ from tidings.api.auth import ServicesDep
 from tidings.api.dialects import clicksend, smartdialog, truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
+from tidings.api.openapi import install_docs
 from tidings.api.problems import install_problem_handlers, problem
 from tidings.api.shortcuts import ShortcutApp
 from tidings.api.state import Services
@@ -108,10 +109,11 @@ def create_app(
         summary="Self-hosted business messaging over SMPP 3.4",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api/openapi.py serves /docs from local files
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(messages.router)
     app.add_shortcut("POST", "/v1/messages", messages.answer_common_send)
@@ -138,10 +140,18 @@ def create_app(
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:
+        """Answers while the process runs: a liveness probe. It does not touch the database."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The database answers", response_model=None)
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database answers",
+        response_model=None,
+        responses={503: {"description": "The database does not answer."}},
+    )
     async def readyz(found: ServicesDep) -> dict[str, str] | JSONResponse:
+        """Answers 200 while the database answers, 503 otherwise: a readiness probe."""
         try:
             await found.database.ping()
         except Exception as error:  # any failure means "not ready"; the reason goes in the answer
@@ -150,6 +160,8 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics(request: Request, found: ServicesDep) -> Response:
+        """This process's metrics in Prometheus's text format: messages by status, queue depth,
+        submits, receipts, binds and windows per route."""
         service_metrics: ServiceMetrics = request.app.state.service_metrics
         await service_metrics.refresh(found.database)
         return Response(generate_latest(found.metrics), media_type=CONTENT_TYPE_LATEST)

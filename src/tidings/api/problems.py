@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tidings.api.error_docs import ErrorShape
 from tidings.core.errors import (
     AccountSuspended,
     Conflict,
@@ -58,6 +61,79 @@ _HTTP_TITLES = {
 }
 
 _log = structlog.get_logger("tidings.api")
+
+# The problems above as the OpenAPI document shows them (api/openapi.py).
+PROBLEM_ERROR_SCHEMA = MappingProxyType(
+    {
+        "type": "object",
+        "description": "One invalid field.",
+        "properties": {
+            "path": {"type": "string", "description": "the field, e.g. `to[2]`"},
+            "location": {"type": "string", "description": "body, query, path or header"},
+            "message": {"type": "string"},
+            "type": {"type": "string", "description": "the kind of error"},
+        },
+        "required": ["message"],
+    }
+)
+
+PROBLEM_SCHEMA = MappingProxyType(
+    {
+        "type": "object",
+        "description": "An error, as RFC 9457 problem details.",
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "`urn:tidings:problem:<kind>`, or `about:blank`",
+                "examples": ["urn:tidings:problem:invalid-request"],
+            },
+            "title": {"type": "string", "examples": ["Unprocessable Content"]},
+            "status": {"type": "integer", "examples": [422]},
+            "detail": {"type": "string", "examples": ["The request is not valid."]},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ProblemError"},
+                "description": "each invalid field, when the request had some",
+            },
+        },
+        "required": ["type", "title", "status", "detail"],
+    }
+)
+
+NATIVE_ERRORS = ErrorShape(
+    media_type=PROBLEM_JSON,
+    schema_name="Problem",
+    schema=PROBLEM_SCHEMA,
+    validation_status=422,
+    descriptions=MappingProxyType(
+        {
+            401: "Missing or invalid API credentials.",
+            403: "The key may not do this: an operator's action, or a suspended account.",
+            404: "No such resource in the acting account.",
+            409: "The resource's state does not allow this: it exists already, is in use, "
+            "or can no longer change.",
+            422: "The request is not valid; `errors` lists each invalid field.",
+            429: "Too many requests; retry after `Retry-After` seconds.",
+        }
+    ),
+    headers=MappingProxyType(
+        {
+            401: {
+                "WWW-Authenticate": {
+                    "description": "the schemes accepted: Basic and Bearer",
+                    "schema": {"type": "string"},
+                }
+            },
+            429: {
+                "Retry-After": {
+                    "description": "seconds to wait",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            },
+        }
+    ),
+    extra_schemas=MappingProxyType({"ProblemError": PROBLEM_ERROR_SCHEMA}),
+)
 
 
 def problem(

@@ -27,6 +27,7 @@ _PORT_OPTIONS = {
     "HTTP API": ("--port", "TIDINGS_HTTP_PORT"),
     "simulator's SMPP listener": ("--simulator-port", "TIDINGS_SIMULATOR_PORT"),
     "simulator's control API": ("--simulator-control-port", "TIDINGS_SIMULATOR_CONTROL_PORT"),
+    "simulator's phone network (SIP)": ("--simulator-sip-port", "TIDINGS_SIMULATOR_SIP_PORT"),
 }
 
 TRY_TO = "+358401234567"
@@ -74,6 +75,16 @@ def serve(
             help="the simulator's control API port [TIDINGS_SIMULATOR_CONTROL_PORT: 2776]",
         ),
     ] = None,
+    simulator_sip_port: Annotated[
+        int | None,
+        typer.Option(
+            "--simulator-sip-port",
+            min=0,
+            max=65535,
+            help="the simulator's phone network SIP port (UDP) [TIDINGS_SIMULATOR_SIP_PORT: "
+            "0, any free port]",
+        ),
+    ] = None,
     role: Annotated[
         Role | None,
         typer.Option("--role", help="api, dispatcher or all [TIDINGS_ROLE: all]"),
@@ -103,6 +114,7 @@ def serve(
         simulator=simulator,
         simulator_port=simulator_port,
         simulator_control_port=simulator_control_port,
+        simulator_sip_port=simulator_sip_port,
         role=role,
         log_format=log_format,
         log_level=log_level,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import socket
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -176,9 +177,17 @@ class PhoneNetwork:
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=(self.config.host, self.config.sip_port)
-        )
+        # Bound here rather than by create_datagram_endpoint(local_addr=...): uvloop's failure
+        # to bind drops the errno (a port in use could not be told apart) and leaves its
+        # transport open.
+        host = self.config.host
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((host, self.config.sip_port))
+        except OSError:
+            sock.close()
+            raise
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
         self._transport = transport
         self.sip_port = transport.get_extra_info("sockname")[1]
         self.running = True

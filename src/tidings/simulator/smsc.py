@@ -70,6 +70,7 @@ log = structlog.get_logger("tidings.simulator")
 # What a port that cannot be listened on was for (``PortUnavailable.listener``).
 SMPP_LISTENER = "simulator's SMPP listener"
 CONTROL_LISTENER = "simulator's control API"
+SIP_LISTENER = "simulator's phone network (SIP)"
 
 # SMPP 3.4 §5.2.17 registered_delivery bits 0-1: SMSC delivery receipt requested.
 _RECEIPT_REQUEST_MASK = 0x03
@@ -398,17 +399,19 @@ class Simulator:
         self._server = server
         self._loop_time = asyncio.get_running_loop().time
         self._clock = asyncio.get_running_loop().create_task(self._receipt_clock())
-        if self.phones is not None:
-            await self.phones.start()
-        if config.control_port is not None:
-            try:
+        try:
+            if self.phones is not None:
+                phones = self.phones.config
+                with listening(SIP_LISTENER, phones.host, phones.sip_port):
+                    await self.phones.start()
+            if config.control_port is not None:
                 with listening(CONTROL_LISTENER, config.host, config.control_port):
                     self._control = await ControlServer.start(
                         self, config.host, config.control_port
                     )
-            except BaseException:
-                await self.stop()
-                raise
+        except BaseException:
+            await self.stop()
+            raise
         log.info(
             "simulator listening",
             host=config.host,

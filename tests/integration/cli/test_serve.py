@@ -20,7 +20,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from tests.ports import free_port
+from tests.ports import free_port, free_udp_port
 from tidings.cli import app
 from tidings.cli.exits import ExitCode
 
@@ -41,10 +41,18 @@ def restore_logging() -> Iterator[None]:
 
 @pytest.fixture
 def held_port() -> Iterator[int]:
-    """A port something else listens on."""
+    """A TCP port something else listens on."""
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", free_port()))
         holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.fixture
+def held_udp_port() -> Iterator[int]:
+    """A UDP port something else has bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind(("127.0.0.1", free_udp_port()))
         yield holder.getsockname()[1]
 
 
@@ -58,18 +66,30 @@ def held_port() -> Iterator[int]:
             "simulator's control API",
             "TIDINGS_SIMULATOR_CONTROL_PORT",
         ),
+        (
+            "--simulator-sip-port",
+            "simulator's phone network (SIP)",
+            "TIDINGS_SIMULATOR_SIP_PORT",
+        ),
     ],
 )
 @pytest.mark.usefixtures("restore_logging")
 def test_a_port_in_use_is_one_line_naming_its_option(
-    tmp_path: Path, held_port: int, option: str, listener: str, variable: str
+    tmp_path: Path,
+    held_port: int,
+    held_udp_port: int,
+    option: str,
+    listener: str,
+    variable: str,
 ) -> None:
     ports = {
         "--port": free_port(),
         "--simulator-port": free_port(),
         "--simulator-control-port": free_port(),
-        option: held_port,
+        "--simulator-sip-port": free_udp_port(),
     }
+    held = held_udp_port if option == "--simulator-sip-port" else held_port
+    ports[option] = held
     args = ["serve", "--data-dir", str(tmp_path), "--log-format", "json"]
     for name, port in ports.items():
         args += [name, str(port)]
@@ -77,7 +97,7 @@ def test_a_port_in_use_is_one_line_naming_its_option(
     assert result.exit_code == ExitCode.PORT_IN_USE, result.output
     errors = [line for line in result.output.splitlines() if not line.startswith("{")]
     assert errors == [
-        f"error: The {listener} cannot listen on 127.0.0.1:{held_port}: the port is in use; "
+        f"error: The {listener} cannot listen on 127.0.0.1:{held}: the port is in use; "
         f"choose another port with {option} or {variable}."
     ]
 

@@ -41,6 +41,7 @@ router = APIRouter(prefix="/v1")
 
 @router.get("/account", response_model=AccountView, tags=["account"])
 async def get_account(account: AccountDep, found: ServicesDep) -> AccountView:
+    """The acting account: its name, region, time zone, status, rate limit, and its sub-accounts."""
     subs = await accounts.list_sub_accounts(found.database, account.id)
     return AccountView.of(account, subs)
 
@@ -172,11 +173,16 @@ async def revoke_key(key_id: str, account: AccountDep, found: ServicesDep) -> Re
 
 @router.get("/routes", response_model=list[RouteView], tags=["routes"])
 async def list_routes(caller: OperatorDep, found: ServicesDep) -> list[RouteView]:
+    """Every route (a carrier connection over SMPP), with its settings; passwords are never shown.
+    Operators only."""
     return [RouteView.of(r) for r in await routing.list_routes(found.database)]
 
 
 @router.post("/routes", response_model=RouteView, status_code=201, tags=["routes"])
 async def create_route(body: RouteCreate, caller: OperatorDep, found: ServicesDep) -> RouteView:
+    """Add a route: a connection to a carrier's SMSC (host, port, bind credentials, binds, window,
+    throughput, TON/NPI, concatenation, encoding). The dispatchers bind it within seconds.
+    Operators only."""
     values = body.model_dump(exclude_none=True)
     name = values.pop("name")
     return RouteView.of(await routing.create_route(found.database, name=name, **values))
@@ -184,6 +190,7 @@ async def create_route(body: RouteCreate, caller: OperatorDep, found: ServicesDe
 
 @router.get("/routes/{name}", response_model=RouteView, tags=["routes"])
 async def get_route(name: str, caller: OperatorDep, found: ServicesDep) -> RouteView:
+    """One route by name, with its settings (never its password). Operators only."""
     return RouteView.of(await routing.get_route(found.database, name))
 
 
@@ -201,6 +208,7 @@ async def update_route(
 
 @router.delete("/routes/{name}", status_code=204, tags=["routes"])
 async def remove_route(name: str, caller: OperatorDep, found: ServicesDep) -> Response:
+    """Remove a route that is not the default and that no sender uses. Operators only."""
     await routing.remove_route(found.database, name)
     return Response(status_code=204)
 
@@ -220,6 +228,8 @@ def _sender_view(view: routing.SenderView) -> SenderView:
 
 @router.get("/senders", response_model=list[SenderView], tags=["senders"])
 async def list_senders(account: AccountDep, found: ServicesDep) -> list[SenderView]:
+    """The sender ids and numbers the acting account has registered, with the route each goes out
+    on. A registered number also receives the account's inbound messages."""
     return [_sender_view(v) for v in await routing.list_senders(found.database, account.id)]
 
 
@@ -238,6 +248,8 @@ async def add_sender(
 
 @router.get("/senders/{sender_id}", response_model=SenderView, tags=["senders"])
 async def get_sender(sender_id: str, account: AccountDep, found: ServicesDep) -> SenderView:
+    """One registered sender: its address, its kind (alphanumeric, long or short code), its
+    route."""
     return _sender_view(await routing.get_sender(found.database, account, sender_id))
 
 
@@ -262,5 +274,7 @@ async def update_sender(
 
 @router.delete("/senders/{sender_id}", status_code=204, tags=["senders"])
 async def remove_sender(sender_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Unregister a sender: messages from it are no longer sent through its route, and inbound
+    messages to the number no longer reach the account."""
     await routing.remove_sender(found.database, account, sender_id)
     return Response(status_code=204)

@@ -16,7 +16,21 @@ _ListIds = Annotated[
 
 
 class CampaignCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Spring sale",
+                    "from": "Acme",
+                    "body": "Hei {first_name}! 20% off this week.",
+                    "lists": ["01J8Z3W5Q4XK7N2R9T6V0BCDEG"],
+                    "send_at": "2030-04-01T09:00:00+03:00",
+                }
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=10_000, description="text; may use {placeholders}")

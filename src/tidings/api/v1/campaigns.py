@@ -23,6 +23,9 @@ router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 async def create_campaign(
     body: CampaignCreate, account: AccountDep, found: ServicesDep, response: Response
 ) -> CampaignView:
+    """Create a campaign: one text to explicit numbers and the members of lists (minus excluded
+    lists), sent now, at `send_at`, or kept as a draft (`execute: false`). The service expands
+    it in pages, so a campaign may reach far more recipients than one request."""
     detail = await campaigns.create_campaign(
         found.database,
         account,
@@ -50,6 +53,7 @@ async def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=campaigns.PAGE_LIMIT_MAX)] = 100,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> CampaignPage:
+    """The account's campaigns, newest first, with their status."""
     page, next_cursor = await campaigns.list_campaigns(
         found.database, account, statuses=status or (), limit=limit, cursor=cursor
     )
@@ -58,6 +62,8 @@ async def list_campaigns(
 
 @router.get("/{campaign_id}", response_model=CampaignView, summary="One campaign, live counts")
 async def get_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> CampaignView:
+    """One campaign with live counts: targets considered, refused by reason, queued, sent,
+    delivered, failed and cancelled."""
     return CampaignView.of_detail(
         await campaigns.get_campaign(found.database, account, campaign_id)
     )
@@ -65,6 +71,7 @@ async def get_campaign(campaign_id: str, account: AccountDep, found: ServicesDep
 
 @router.post("/{campaign_id}/run", response_model=CampaignView, summary="Run a draft")
 async def run_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> CampaignView:
+    """Start a draft campaign now (or at its `send_at`)."""
     return CampaignView.of_detail(
         await campaigns.run_campaign(found.database, account, campaign_id)
     )
@@ -78,6 +85,8 @@ async def run_campaign(campaign_id: str, account: AccountDep, found: ServicesDep
 async def cancel_campaign(
     campaign_id: str, account: AccountDep, found: ServicesDep
 ) -> CampaignView:
+    """Stop a campaign: messages not yet handed to a carrier are cancelled; those already sent
+    keep their statuses."""
     return CampaignView.of_detail(
         await campaigns.cancel_campaign(found.database, account, campaign_id)
     )
@@ -85,5 +94,6 @@ async def cancel_campaign(
 
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft")
 async def delete_campaign(campaign_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Delete a draft campaign (one that never ran)."""
     await campaigns.delete_campaign(found.database, account, campaign_id)
     return Response(status_code=204)

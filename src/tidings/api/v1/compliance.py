@@ -60,6 +60,8 @@ async def list_opt_outs(
     limit: _Limit = 100,
     cursor: _Cursor = None,
 ) -> SuppressionPage:
+    """Numbers that opted out (a STOP from the handset, or added here), newest first: messages to
+    them are refused unless a send forces it."""
     return await _page(found, account, OPTED_OUT, limit, phone, cursor)
 
 
@@ -67,6 +69,8 @@ async def list_opt_outs(
 async def add_opt_out(
     body: OptOutCreate, account: AccountDep, found: ServicesDep
 ) -> SuppressionView:
+    """Opt a number out, for the whole account or only for one of its numbers (`sender`), as if it
+    had replied STOP."""
     record = await optout.add_suppression(
         found.database, account, OPTED_OUT, body.phone, sender=body.sender
     )
@@ -75,6 +79,7 @@ async def add_opt_out(
 
 @router.delete("/opt-outs/{entry_id}", status_code=204, tags=["compliance"])
 async def remove_opt_out(entry_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Remove an opt-out: the number can be sent to again."""
     await optout.remove_suppression(found.database, account, OPTED_OUT, entry_id)
     return Response(status_code=204)
 
@@ -87,11 +92,14 @@ async def list_blocked(
     limit: _Limit = 100,
     cursor: _Cursor = None,
 ) -> SuppressionPage:
+    """Numbers on the account's blocklist: never sent to, and their inbound messages get no
+    automatic reply."""
     return await _page(found, account, BLOCKED, limit, phone, cursor)
 
 
 @router.post("/blocklist", response_model=SuppressionView, status_code=201, tags=["compliance"])
 async def block(body: BlockCreate, account: AccountDep, found: ServicesDep) -> SuppressionView:
+    """Add a number to the account's blocklist."""
     return SuppressionView.of(
         await optout.add_suppression(found.database, account, BLOCKED, body.phone)
     )
@@ -99,12 +107,15 @@ async def block(body: BlockCreate, account: AccountDep, found: ServicesDep) -> S
 
 @router.delete("/blocklist/{entry_id}", status_code=204, tags=["compliance"])
 async def unblock(entry_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Take a number off the blocklist."""
     await optout.remove_suppression(found.database, account, BLOCKED, entry_id)
     return Response(status_code=204)
 
 
 @router.get("/compliance", response_model=ComplianceView, tags=["compliance"])
 async def get_compliance(account: AccountDep, found: ServicesDep) -> ComplianceView:
+    """The account's opt-out rules: whether a STOP stops the whole account or one number, extra
+    stop words, the STOP, START and HELP replies, and the hard-error limit."""
     return ComplianceView.of(await optout.get_settings(found.database, account))
 
 
@@ -112,6 +123,8 @@ async def get_compliance(account: AccountDep, found: ServicesDep) -> ComplianceV
 async def update_compliance(
     body: ComplianceUpdate, account: AccountDep, found: ServicesDep
 ) -> ComplianceView:
+    """Change the account's opt-out rules; only the fields given change (`null` turns a reply
+    off)."""
     changes = body.model_dump(exclude_unset=True)
     return ComplianceView.of(await optout.update_settings(found.database, account, changes))
 
@@ -123,6 +136,8 @@ async def update_compliance(
 async def create_keyword(
     body: KeywordCreate, account: AccountDep, found: ServicesDep
 ) -> KeywordView:
+    """Make a keyword on one of the account's numbers: an inbound message whose first word is the
+    keyword gets the reply, and its sender can be added to or removed from a list."""
     values = body.model_dump(exclude_unset=True)
     return KeywordView.of(await automation.create_keyword(found.database, account, values))
 
@@ -131,6 +146,7 @@ async def create_keyword(
 async def list_keywords(
     account: AccountDep, found: ServicesDep, limit: _Limit = 100, cursor: _Cursor = None
 ) -> KeywordPage:
+    """The account's keywords, per receiving number."""
     page, next_cursor = await automation.list_keywords(
         found.database, account, limit=limit, cursor=cursor
     )
@@ -139,6 +155,7 @@ async def list_keywords(
 
 @router.get("/keywords/{keyword_id}", response_model=KeywordView, tags=["keywords"])
 async def get_keyword(keyword_id: str, account: AccountDep, found: ServicesDep) -> KeywordView:
+    """One keyword with its reply and list actions."""
     return KeywordView.of(await automation.get_keyword(found.database, account, keyword_id))
 
 
@@ -146,6 +163,7 @@ async def get_keyword(keyword_id: str, account: AccountDep, found: ServicesDep) 
 async def update_keyword(
     keyword_id: str, body: KeywordUpdate, account: AccountDep, found: ServicesDep
 ) -> KeywordView:
+    """Change a keyword; only the fields given change."""
     changes = body.model_dump(exclude_unset=True)
     return KeywordView.of(
         await automation.update_keyword(found.database, account, keyword_id, changes)
@@ -154,6 +172,7 @@ async def update_keyword(
 
 @router.delete("/keywords/{keyword_id}", status_code=204, tags=["keywords"])
 async def delete_keyword(keyword_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Delete a keyword: its first word no longer triggers anything on that number."""
     await automation.delete_keyword(found.database, account, keyword_id)
     return Response(status_code=204)
 
@@ -170,6 +189,8 @@ def _rule_values(body: RuleCreate | RuleUpdate) -> dict[str, Any]:
 
 @router.post("/inbound-rules", response_model=RuleView, status_code=201, tags=["inbound rules"])
 async def create_rule(body: RuleCreate, account: AccountDep, found: ServicesDep) -> RuleView:
+    """Make an inbound rule (ClickSend's automation): for inbound messages to a number (or `*`)
+    whose text matches, POST them to a URL, reply automatically, or do nothing."""
     policy = TargetPolicy.from_settings(found.settings)
     return RuleView.of(
         await automation.create_rule(found.database, account, _rule_values(body), policy=policy)
@@ -180,6 +201,7 @@ async def create_rule(body: RuleCreate, account: AccountDep, found: ServicesDep)
 async def list_rules(
     account: AccountDep, found: ServicesDep, limit: _Limit = 100, cursor: _Cursor = None
 ) -> RulePage:
+    """The account's inbound rules, enabled or not."""
     page, next_cursor = await automation.list_rules(
         found.database, account, limit=limit, cursor=cursor
     )
@@ -188,6 +210,7 @@ async def list_rules(
 
 @router.get("/inbound-rules/{rule_id}", response_model=RuleView, tags=["inbound rules"])
 async def get_rule(rule_id: str, account: AccountDep, found: ServicesDep) -> RuleView:
+    """One inbound rule: its number, match and action."""
     return RuleView.of(await automation.get_rule(found.database, account, rule_id))
 
 
@@ -195,6 +218,7 @@ async def get_rule(rule_id: str, account: AccountDep, found: ServicesDep) -> Rul
 async def update_rule(
     rule_id: str, body: RuleUpdate, account: AccountDep, found: ServicesDep
 ) -> RuleView:
+    """Change an inbound rule; only the fields given change."""
     policy = TargetPolicy.from_settings(found.settings)
     return RuleView.of(
         await automation.update_rule(
@@ -205,5 +229,6 @@ async def update_rule(
 
 @router.delete("/inbound-rules/{rule_id}", status_code=204, tags=["inbound rules"])
 async def delete_rule(rule_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Delete an inbound rule: inbound messages no longer trigger its action."""
     await automation.delete_rule(found.database, account, rule_id)
     return Response(status_code=204)

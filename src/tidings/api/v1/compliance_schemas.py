@@ -19,6 +19,15 @@ class _Body(BaseModel):
 
 
 class OptOutCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"phone": "+358401234567"},
+                {"phone": "+358401234567", "sender": "+358409999999"},
+            ]
+        }
+    )
+
     phone: str = Field(min_length=1, max_length=32)
     sender: str | None = Field(
         default=None,
@@ -29,6 +38,8 @@ class OptOutCreate(_Body):
 
 
 class BlockCreate(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+358401234560"}]})
+
     phone: str = Field(min_length=1, max_length=32)
 
 
@@ -56,6 +67,18 @@ class SuppressionPage(BaseModel):
 
 
 class ComplianceUpdate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scope": "sender",
+                    "stop_words": ["LOPETA"],
+                    "help_text": "Acme: reply STOP to opt out.",
+                }
+            ]
+        }
+    )
+
     scope: Scope = optional_not_null(
         description="account: a STOP stops every number; sender: only the one"
     )
@@ -107,11 +130,28 @@ class KeywordFields(_Body):
 
 
 class KeywordCreate(KeywordFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "+358409999999",
+                    "keyword": "JOIN",
+                    "reply": "Welcome to Acme news!",
+                    "add_to_list_id": "01J8Z3W5Q4XK7N2R9T6V0BCDEG",
+                }
+            ]
+        }
+    )
+
     number: str = Field(min_length=1, max_length=32, description="the receiving number (ours)")
     keyword: str = Field(min_length=1, max_length=64, description="matches the first word")
 
 
 class KeywordUpdate(KeywordFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reply": "Welcome back to Acme news!"}]}
+    )
+
     # A keyword always has a number and a word: either may be changed, neither removed.
     number: str = optional_not_null(min_length=1, max_length=32)
     keyword: str = optional_not_null(min_length=1, max_length=64)
@@ -147,6 +187,21 @@ class KeywordPage(BaseModel):
 
 
 class RuleCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule_name": "Orders to the shop system",
+                    "dedicated_number": "+358409999999",
+                    "message_search_type": 1,
+                    "message_search_term": "ORDER",
+                    "action": "URL",
+                    "action_address": "https://shop.example.com/sms-orders",
+                }
+            ]
+        }
+    )
+
     rule_name: str = Field(min_length=1, max_length=200)
     dedicated_number: str = Field(min_length=1, max_length=32, description='a number or "*"')
     message_search_type: SearchType = Field(
@@ -165,6 +220,8 @@ class RuleCreate(_Body):
 
 
 class RuleUpdate(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
+
     rule_name: str | None = Field(default=None, min_length=1, max_length=200)
     dedicated_number: str | None = Field(default=None, min_length=1, max_length=32)
     message_search_type: SearchType | None = None

@@ -38,10 +38,29 @@ class ContactFields(_Body):
 
 
 class ContactCreate(ContactFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "+358401234567",
+                    "first_name": "Aino",
+                    "last_name": "Virtanen",
+                    "email": "aino@example.com",
+                    "city": "Helsinki",
+                    "properties": {"loyalty": "gold"},
+                }
+            ]
+        }
+    )
+
     phone: str = Field(min_length=1, max_length=32, description="local numbers: account region")
 
 
 class ContactUpdate(ContactFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"city": "Tampere", "properties": {"loyalty": "silver"}}]}
+    )
+
     phone: str | None = Field(default=None, min_length=1, max_length=32)
 
 
@@ -128,10 +147,14 @@ class ImportReportView(BaseModel):
 
 
 class ListCreate(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Newsletter"}]})
+
     name: str = Field(min_length=1, max_length=200)
 
 
 class ListUpdate(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Newsletter (FI)"}]})
+
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -161,6 +184,10 @@ class ListPage(BaseModel):
 
 
 class MembersAdd(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"contact_ids": ["01J8Z3W5Q4XK7N2R9T6V0BCDEF"]}]}
+    )
+
     contact_ids: list[str] = Field(min_length=1, max_length=10_000)
 
 
@@ -175,4 +202,8 @@ class MembersRemoved(BaseModel):
 
 
 class MemberTransfer(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"target_list_id": "01J8Z3W5Q4XK7N2R9T6V0BCDEG"}]}
+    )
+
     target_list_id: str = Field(min_length=1, max_length=26)

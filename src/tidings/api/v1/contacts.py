@@ -34,7 +34,14 @@ _Cursor = Annotated[str | None, Query(max_length=64)]
 _CSV_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string", "format": "binary"},
+                "example": "phone,first_name,last_name,email\n"
+                "+358401234567,Aino,Virtanen,aino@example.com\n"
+                "0401234568,Eero,Mäkinen,\n",
+            }
+        },
     }
 }
 
@@ -43,6 +50,8 @@ _CSV_BODY = {
 async def create_contact(
     body: ContactCreate, account: AccountDep, found: ServicesDep
 ) -> ContactView:
+    """Create a contact: a phone number (local numbers read in the account's region) with optional
+    names, address fields and custom properties, usable as `{placeholders}` in messages."""
     values = body.model_dump(exclude_unset=True)
     return ContactView.of(await contacts.create_contact(found.database, account, values))
 
@@ -63,6 +72,8 @@ async def search_contacts(
     limit: _Limit = 100,
     cursor: _Cursor = None,
 ) -> ContactPage:
+    """Find contacts by free text, phone, e-mail, name or list, in pages of `limit` (pass
+    `next_cursor` as `cursor`)."""
     page, next_cursor = await contacts.search_contacts(
         found.database,
         account,
@@ -95,6 +106,11 @@ async def import_contacts(
         DuplicatePolicy, Query(description="for a phone that is already a contact")
     ] = DuplicatePolicy.SKIP,
 ) -> ImportReportView:
+    """Import contacts from a CSV body (`text/csv`, UTF-8) whose first row names the columns
+    (`phone` required; names, e-mail, address fields, any other column becomes a custom
+    property). Bad rows are reported with their row, column and reason and not stored; the
+    others are."""
+
     async def chunks() -> AsyncIterator[bytes]:
         async for chunk in request.stream():
             yield chunk
@@ -117,6 +133,8 @@ async def export_contacts(
     found: ServicesDep,
     list_id: Annotated[str | None, Query(max_length=26, description="only this list's")] = None,
 ) -> StreamingResponse:
+    """All the account's contacts (or one list's) as CSV, streamed, with the columns an import
+    reads back."""
     pages = await contacts.export_contacts_csv(found.database, account, list_id=list_id)
     return StreamingResponse(
         pages,
@@ -127,6 +145,8 @@ async def export_contacts(
 
 @router.get("/contacts/{contact_id}", response_model=ContactView, tags=["contacts"])
 async def get_contact(contact_id: str, account: AccountDep, found: ServicesDep) -> ContactView:
+    """One contact with its fields, custom properties and delivery health (runs of hard and soft
+    errors)."""
     return ContactView.of(await contacts.get_contact(found.database, account, contact_id))
 
 
@@ -134,6 +154,7 @@ async def get_contact(contact_id: str, account: AccountDep, found: ServicesDep) 
 async def update_contact(
     contact_id: str, body: ContactUpdate, account: AccountDep, found: ServicesDep
 ) -> ContactView:
+    """Change a contact's fields; only the fields given change, and `null` clears one."""
     changes = body.model_dump(exclude_unset=True)
     return ContactView.of(
         await contacts.update_contact(found.database, account, contact_id, changes)
@@ -152,12 +173,15 @@ async def clear_contact_errors(
 
 @router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
 async def delete_contact(contact_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Delete a contact; it leaves every list it was in. Messages sent to it are kept."""
     await contacts.delete_contact(found.database, account, contact_id)
     return Response(status_code=204)
 
 
 @router.post("/lists", response_model=ListView, status_code=201, tags=["lists"])
 async def create_list(body: ListCreate, account: AccountDep, found: ServicesDep) -> ListView:
+    """Create a contact list, to send to (`lists` in a send or a campaign) or to fill from
+    keywords."""
     return ListView.of(await lists.create_list(found.database, account, body.name))
 
 
@@ -169,6 +193,7 @@ async def search_lists(
     limit: _Limit = 100,
     cursor: _Cursor = None,
 ) -> ListPage:
+    """The account's contact lists with their member counts, in pages."""
     page, next_cursor = await lists.search_lists(
         found.database, account, name=name, limit=limit, cursor=cursor
     )
@@ -177,6 +202,7 @@ async def search_lists(
 
 @router.get("/lists/{list_id}", response_model=ListView, tags=["lists"])
 async def get_list(list_id: str, account: AccountDep, found: ServicesDep) -> ListView:
+    """One contact list and how many members it has."""
     return ListView.of(await lists.get_list(found.database, account, list_id))
 
 
@@ -184,11 +210,13 @@ async def get_list(list_id: str, account: AccountDep, found: ServicesDep) -> Lis
 async def rename_list(
     list_id: str, body: ListUpdate, account: AccountDep, found: ServicesDep
 ) -> ListView:
+    """Rename a contact list."""
     return ListView.of(await lists.rename_list(found.database, account, list_id, body.name))
 
 
 @router.delete("/lists/{list_id}", status_code=204, tags=["lists"])
 async def delete_list(list_id: str, account: AccountDep, found: ServicesDep) -> Response:
+    """Delete a contact list; its contacts stay."""
     await lists.delete_list(found.database, account, list_id)
     return Response(status_code=204)
 
@@ -201,6 +229,7 @@ async def list_members(
     limit: _Limit = 100,
     cursor: _Cursor = None,
 ) -> ContactPage:
+    """The contacts in a list, in pages."""
     page, next_cursor = await contacts.search_contacts(
         found.database, account, limit=limit, list_id=list_id, cursor=cursor
     )
@@ -211,6 +240,7 @@ async def list_members(
 async def add_members(
     list_id: str, body: MembersAdd, account: AccountDep, found: ServicesDep
 ) -> MembersAdded:
+    """Add contacts (by id) to a list; contacts already in it are left as they are."""
     added = await lists.add_members(found.database, account, list_id, body.contact_ids)
     return MembersAdded(
         added=added, list=ListView.of(await lists.get_list(found.database, account, list_id))
@@ -221,6 +251,7 @@ async def add_members(
 async def remove_all_members(
     list_id: str, account: AccountDep, found: ServicesDep
 ) -> MembersRemoved:
+    """Empty a list: every contact leaves it, and the contacts stay."""
     removed = await lists.remove_all_members(found.database, account, list_id)
     return MembersRemoved(
         removed=removed, list=ListView.of(await lists.get_list(found.database, account, list_id))
@@ -231,6 +262,7 @@ async def remove_all_members(
 async def remove_member(
     list_id: str, contact_id: str, account: AccountDep, found: ServicesDep
 ) -> Response:
+    """Take one contact out of a list; the contact stays."""
     await lists.remove_member(found.database, account, list_id, contact_id)
     return Response(status_code=204)
 
@@ -244,6 +276,7 @@ async def remove_member(
 async def copy_member(
     list_id: str, contact_id: str, body: MemberTransfer, account: AccountDep, found: ServicesDep
 ) -> ListView:
+    """Put a contact of this list into another list as well."""
     target = await lists.copy_member(
         found.database, account, list_id, contact_id, body.target_list_id
     )
@@ -259,6 +292,7 @@ async def copy_member(
 async def move_member(
     list_id: str, contact_id: str, body: MemberTransfer, account: AccountDep, found: ServicesDep
 ) -> ListView:
+    """Move a contact from this list to another one."""
     target = await lists.move_member(
         found.database, account, list_id, contact_id, body.target_list_id
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.state import Services
@@ -26,6 +26,10 @@ ThreadId = Annotated[str, Path(max_length=26)]
 
 
 class ReplyBody(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Thanks, see you at 18:00!"}]}
+    )
+
     body: str = Field(min_length=1, max_length=10_000)
     send_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a zone")
     request_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -155,7 +159,15 @@ async def _accepted(
 
 
 _REPLY_RESPONSES: dict[int | str, dict[str, object]] = {
-    202: {"headers": {"Idempotent-Replayed": {"description": "true on a replay"}}}
+    202: {
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "true when this answer replays the first one of the same "
+                "request_id or Idempotency-Key",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        }
+    }
 }
 
 
@@ -173,6 +185,8 @@ async def reply_to_message(
     found: ServicesDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    """Reply to a message: from the number it was sent to, to its sender, on the route it came in
+    on, in the same thread. Takes the send's options (`send_at`, `request_id`, …)."""
     prepared = await conversations.prepare_reply_to_message(
         found.database,
         account,
@@ -197,6 +211,8 @@ async def reply_to_thread(
     found: ServicesDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    """Send a message into a thread: from the thread's number to its handset, on the route of its
+    latest inbound message."""
     prepared = await conversations.prepare_reply_to_thread(
         found.database,
         account,
@@ -220,6 +236,8 @@ async def list_inbound(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> InboundPage:
+    """Messages handsets sent to the account's numbers, newest first, with their contact and
+    thread; filter by our number, the sender and the time received."""
     page, next_cursor = await conversations.list_inbound(
         found.database,
         account,
@@ -244,6 +262,8 @@ async def list_threads(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ThreadPage:
+    """The account's conversations (one per number of ours and handset), most recently active
+    first, with counts and the last message's preview."""
     page, next_cursor = await conversations.list_threads(
         found.database,
         account,
@@ -267,6 +287,7 @@ async def get_thread(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ThreadDetailView:
+    """One conversation's messages in order, both directions, in pages."""
     detail = await conversations.get_thread(
         found.database, account, thread_id, limit=limit, cursor=cursor
     )

@@ -60,6 +60,14 @@ async def send_messages(
     account: AccountDep,
     idempotency_key: Annotated[str | None, Header(max_length=_MAX_IDEMPOTENCY_HEADER)] = None,
 ) -> JSONResponse:
+    """Send one text to one or many recipients (up to `max_recipients`), or to the members of
+    contact lists.
+
+    Each recipient is accepted (it gets a message id, status `queued`, or `scheduled` with
+    `send_at`) or refused with a code and a numeric reason (invalid number, opted out,
+    duplicate, blocked, undeliverable). `{placeholders}` are filled from `personalization` or
+    the recipient's contact. A `request_id` or `Idempotency-Key` header makes a retry return
+    the first answer (`Idempotent-Replayed: true`)."""
     # Not a dependency (ServicesDep): FastAPI's cost per dependency is a fair part of a
     # one-recipient request's.
     found = await services(http)
@@ -160,7 +168,17 @@ router.add_api_route(
     status_code=202,
     response_model=MessagesAccepted,
     summary="Send messages to one or many recipients",
-    responses={202: {"headers": {"Idempotent-Replayed": {"description": "true on a replay"}}}},
+    responses={
+        202: {
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "true when this answer replays the first one of the same "
+                    "request_id or Idempotency-Key",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            }
+        }
+    },
 )
 
 
@@ -168,6 +186,8 @@ router.add_api_route(
 async def preview_messages(
     body: PreviewMessages, account: AccountDep, found: ServicesDep
 ) -> MessagesPreview:
+    """What a send would do, without sending: each recipient's number in E.164 or why it would be
+    refused, the encoding and parts of its text, and the price."""
     settings = found.settings
     preview = messaging.preview_messages(
         account,
@@ -216,6 +236,8 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> MessagePage:
+    """The acting account's messages, newest first, in pages: filter by status, recipient and
+    creation time, and pass `next_cursor` as `cursor` for the next page."""
     page, next_cursor = await messaging.list_messages(
         found.database,
         account,
@@ -233,6 +255,8 @@ async def list_messages(
 async def get_message(
     message_id: str, account: AccountDep, found: ServicesDep
 ) -> MessageDetailView:
+    """One message with its whole history (every status with its time and detail, e.g. the
+    carrier's receipt) and its parts with the SMSC's message ids and error codes."""
     detail = await messaging.get_message(found.database, account, message_id)
     return MessageDetailView(
         **MessageView.of(detail.message).model_dump(by_alias=True),
@@ -243,4 +267,6 @@ async def get_message(
 
 @router.post("/{message_id}/cancel", response_model=MessageView, summary="Cancel before sending")
 async def cancel_message(message_id: str, account: AccountDep, found: ServicesDep) -> MessageView:
+    """Cancel a message that is still `queued` or `scheduled`. A message already handed to a
+    carrier cannot be cancelled (409)."""
     return MessageView.of(await messaging.cancel_message(found.database, account, message_id))

@@ -38,6 +38,23 @@ def optional_not_null(**constraints: Any) -> Any:
 
 
 class SendMessages(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to": ["+358401234567", "0401234568"],
+                    "from": "Acme",
+                    "body": "Hei {first_name}, your table is ready.",
+                    "personalization": {
+                        "+358401234567": {"first_name": "Aino"},
+                        "0401234568": {"first_name": "Eero"},
+                    },
+                    "request_id": "order-1234-ready",
+                }
+            ]
+        }
+    )
+
     to: str | Annotated[list[str], Field(max_length=10_000)] = Field(
         default_factory=list, description="one number, or a list of up to 10,000"
     )
@@ -64,6 +81,12 @@ class SendMessages(_Body):
 
 
 class PreviewMessages(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"to": ["+358401234567"], "from": "Acme", "body": "Your code is 123456."}]
+        }
+    )
+
     to: str | Annotated[list[str], Field(min_length=1, max_length=10_000)]
     from_: str = Field(alias="from", min_length=1, max_length=20)
     body: str = Field(min_length=1, max_length=10_000)
@@ -237,6 +260,12 @@ AccountState = Literal["active", "suspended"]
 
 
 class SubAccountCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Acme Sweden", "region": "SE", "timezone": "Europe/Stockholm"}]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     region: str | None = Field(default=None, description="default: the parent's region")
     timezone: str | None = Field(default=None, description="default: the parent's time zone")
@@ -251,6 +280,10 @@ class SubAccountCreate(_Body):
 class AccountUpdate(_Body):
     """What an operator may change on an account; a field left out is left as it is."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "suspended"}, {"rate_limit": "600/60 seconds"}]}
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     status: AccountState | None = None
     rate_limit: str | None = Field(
@@ -264,10 +297,16 @@ class AccountUpdate(_Body):
 
 
 class KeyCreate(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "billing service"}]})
+
     name: str | None = Field(default=None, max_length=200)
 
 
 class OperatorKeyCreate(KeyCreate):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "ops automation", "role": "operator"}]}
+    )
+
     role: Role = Field(default=Role.TENANT, description="operator keys manage routes and accounts")
 
 
@@ -347,6 +386,23 @@ class RouteSettings(_Body):
 
 
 class RouteCreate(RouteSettings):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "carrier-a",
+                    "host": "smsc.carrier.example",
+                    "port": 2775,
+                    "system_id": "acme",
+                    "password": "s3cret",
+                    "binds": 2,
+                    "window": 50,
+                    "max_tps": 100,
+                }
+            ]
+        }
+    )
+
     name: RouteName
     host: str = Field(min_length=1, max_length=255)
     port: int = Field(ge=1, le=65535)
@@ -355,6 +411,8 @@ class RouteCreate(RouteSettings):
 
 
 class RouteUpdate(RouteSettings):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max_tps": 200, "window": 100}]})
+
     name: RouteName | None = None
 
 
@@ -390,6 +448,12 @@ _DEFAULT_SENDER = "what requests that name no sender go out under (one per accou
 
 
 class SenderCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"address": "+358409999999"}, {"address": "Acme", "default": True}]
+        }
+    )
+
     address: str = Field(min_length=1, max_length=20)
     route: RouteName | None = Field(
         default=None, description="route name; null = default route (set by operator keys only)"
@@ -399,6 +463,8 @@ class SenderCreate(_Body):
 
 class SenderUpdate(_Body):
     """The fields given are changed; the others are kept."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"default": True}]})
 
     route: RouteName | None = Field(
         default=None, description="route name; null = default route (operators)"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.core import services
@@ -22,6 +22,19 @@ ServiceId = Annotated[str, Path(max_length=26)]
 
 
 class CreateService(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Support line",
+                    "type": "TwoWay",
+                    "senders": ["+358409999999"],
+                    "allow_reply": True,
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     type: ServiceKind = Field(description="OneWay, TwoWay or Group (backed by a contact list)")
     senders: list[str] = Field(
@@ -60,6 +73,8 @@ def _view(service: ServiceRecord) -> ServiceView:
 async def create_service(
     body: CreateService, account: AccountDep, found: ServicesDep
 ) -> ServiceView:
+    """Create a SmartDialog service: a named set of the account's senders, one way, two way or a
+    group backed by a contact list."""
     created = await services.create_service(
         found.database,
         account,
@@ -73,6 +88,7 @@ async def create_service(
 
 @router.get("", response_model=ServiceList, summary="The account's services")
 async def list_services(account: AccountDep, found: ServicesDep) -> ServiceList:
+    """The account's SmartDialog services."""
     return ServiceList(
         services=[_view(s) for s in await services.list_services(found.database, account)]
     )
@@ -82,6 +98,7 @@ async def list_services(account: AccountDep, found: ServicesDep) -> ServiceList:
 async def get_service(
     service_id: ServiceId, account: AccountDep, found: ServicesDep
 ) -> ServiceView:
+    """One SmartDialog service with its senders and, for a group, its contact list."""
     return _view(await services.get_service(found.database, account, service_id))
 
 
@@ -89,5 +106,6 @@ async def get_service(
 async def delete_service(
     service_id: ServiceId, account: AccountDep, found: ServicesDep
 ) -> Response:
+    """Remove a SmartDialog service; its senders and list stay."""
     await services.delete_service(found.database, account, service_id)
     return Response(status_code=204)

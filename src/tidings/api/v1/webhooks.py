@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.events import subscriptions
@@ -23,6 +23,17 @@ SubscriptionId = Annotated[str, Path(max_length=26)]
 
 
 class CreateWebhook(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/tidings",
+                    "events": ["message.status", "message.received"],
+                }
+            ]
+        }
+    )
+
     url: str = Field(max_length=MAX_URL_LENGTH, description="http(s) URL that receives POSTs")
     events: list[str] = Field(
         min_length=1,
@@ -88,6 +99,10 @@ def _view(subscription: store.SubscriptionRecord) -> WebhookView:
 async def create_webhook(
     body: CreateWebhook, account: AccountDep, found: ServicesDep, response: Response
 ) -> CreatedWebhook:
+    """Subscribe a URL to events (`message.status`, `message.received`, …, or `*`). tidings POSTs
+    each event signed as Standard Webhooks with the returned secret (shown only here), and
+    retries for 25 hours until the URL answers 2xx. Loopback and private addresses are refused
+    unless the service allows them."""
     subscription = await subscriptions.create_subscription(
         found.database,
         account.id,
@@ -102,6 +117,7 @@ async def create_webhook(
 
 @router.get("", response_model=WebhookList, summary="List subscriptions")
 async def list_webhooks(account: AccountDep, found: ServicesDep) -> WebhookList:
+    """The acting account's webhook subscriptions (never their secrets)."""
     found_subscriptions = await subscriptions.list_subscriptions(found.database, account.id)
     return WebhookList(webhooks=[_view(s) for s in found_subscriptions])
 
@@ -110,6 +126,7 @@ async def list_webhooks(account: AccountDep, found: ServicesDep) -> WebhookList:
 async def get_webhook(
     subscription_id: SubscriptionId, account: AccountDep, found: ServicesDep
 ) -> WebhookView:
+    """One webhook subscription: its URL, events and creation time."""
     return _view(await subscriptions.get_subscription(found.database, account.id, subscription_id))
 
 
@@ -117,6 +134,8 @@ async def get_webhook(
 async def delete_webhook(
     subscription_id: SubscriptionId, account: AccountDep, found: ServicesDep
 ) -> Response:
+    """Remove a subscription; nothing more is delivered to it. Also the `Location` a subscription
+    was created at, as Power Automate's webhook triggers expect."""
     await subscriptions.delete_subscription(found.database, account.id, subscription_id)
     return Response(status_code=204)
 
@@ -132,6 +151,8 @@ async def list_deliveries(
     found: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveryList:
+    """A subscription's recent deliveries, newest first, each with its state (pending, delivered,
+    dead) and every attempt (time, HTTP status, latency, error)."""
     deliveries = await subscriptions.list_deliveries(
         found.database, account.id, subscription_id, limit=limit
     )
@@ -169,5 +190,7 @@ async def replay_delivery(
     account: AccountDep,
     found: ServicesDep,
 ) -> Response:
+    """Deliver one delivery again now, whatever its state, a dead one included; its `webhook-id`
+    stays the same so a receiver can tell a replay."""
     await subscriptions.replay_delivery(found.database, account.id, subscription_id, delivery_id)
     return Response(status_code=202)

@@ -4,6 +4,7 @@ response_msg, data}`` with ClickSend's response codes, also for per-message stat
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tidings.api.error_docs import ErrorShape
 from tidings.core.errors import (
     AlreadyExists,
     Conflict,
@@ -152,3 +154,34 @@ class ClickSendRoute(APIRoute):
                 )
 
         return handle
+
+
+# The answers above as the dialect's OpenAPI document shows them (api/openapi.py).
+OPENAPI_ERROR = ErrorShape(
+    media_type="application/json",
+    schema_name="ClickSendError",
+    schema=MappingProxyType(
+        {
+            "type": "object",
+            "description": "ClickSend's answer envelope, with the error in response_code.",
+            "properties": {
+                "http_code": {"type": "integer", "examples": [400]},
+                "response_code": {"type": "string", "examples": ["BAD_REQUEST"]},
+                "response_msg": {"type": "string"},
+                "data": {"description": "null, or what the error concerns"},
+            },
+            "required": ["http_code", "response_code", "response_msg"],
+        }
+    ),
+    validation_status=400,
+    descriptions=MappingProxyType(
+        {
+            400: "The request is not valid or cannot be done: BAD_REQUEST, "
+            "MISSING_REQUIRED_FIELDS, INVALID_RECIPIENT, INVALID_SENDER_ID, ALREADY_EXISTS…",
+            401: "UNAUTHORIZED: missing or invalid credentials.",
+            403: "FORBIDDEN: the key may not do this.",
+            404: "NOT_FOUND: no such resource in the account.",
+            429: "TOO_MANY_REQUESTS: retry later.",
+        }
+    ),
+)

@@ -8,6 +8,7 @@ connector's flows show as they are. Every domain error of the dialect is answere
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import Request, Response
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from tidings.api.error_docs import ErrorShape
 from tidings.core.errors import (
     Conflict,
     Forbidden,
@@ -120,3 +122,38 @@ class SmartDialogRoute(APIRoute):
                 return from_domain(error)
 
         return answer
+
+
+# The answers above as the dialect's OpenAPI document shows them (api/openapi.py).
+OPENAPI_ERROR = ErrorShape(
+    media_type="application/json",
+    schema_name="SmartDialogProblem",
+    schema=MappingProxyType(
+        {
+            "type": "object",
+            "description": "ASP.NET Core problem details, with each invalid field's messages.",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string", "examples": [_TITLES[400]]},
+                "status": {"type": "integer", "examples": [400]},
+                "detail": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["type", "title", "status"],
+        }
+    ),
+    validation_status=400,
+    descriptions=MappingProxyType(
+        {
+            400: _TITLES[400],
+            401: "The access token is missing, invalid or expired.",
+            403: "The token lacks a scope, or the key may not do this.",
+            404: "No such resource in the account.",
+            409: "The resource's state does not allow this.",
+            429: "Too many requests; retry after Retry-After seconds.",
+        }
+    ),
+)

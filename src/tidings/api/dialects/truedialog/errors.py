@@ -7,6 +7,7 @@ TrueDialog runs on ASP.NET Web API; its errors are that framework's ``{"Message"
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import Request, Response
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from tidings.api.error_docs import ErrorShape
 from tidings.core.errors import (
     Conflict,
     Forbidden,
@@ -96,3 +98,36 @@ class TrueDialogRoute(APIRoute):
                 return error_response(error)
 
         return handle
+
+
+# The answers above as the dialect's OpenAPI document shows them (api/openapi.py).
+OPENAPI_ERROR = ErrorShape(
+    media_type="application/json",
+    schema_name="TrueDialogError",
+    schema=MappingProxyType(
+        {
+            "type": "object",
+            "description": "ASP.NET Web API's error: a message, and each invalid field's "
+            "messages in ModelState.",
+            "properties": {
+                "Message": {"type": "string", "examples": [INVALID]},
+                "ModelState": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["Message"],
+        }
+    ),
+    validation_status=400,
+    descriptions=MappingProxyType(
+        {
+            400: "The request is invalid; ModelState names each field.",
+            401: DENIED,
+            403: "The key may not do this.",
+            404: "No such resource in the account.",
+            409: "The resource's state does not allow this.",
+            429: "Too many requests; retry after Retry-After seconds.",
+        }
+    ),
+)
