@@ -92,9 +92,13 @@ _UPLOAD_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {"file": {"type": "string", "format": "binary"}},
-                }
+                },
+                "example": {"file": "(the bytes of photo.jpg)"},
             },
-            "application/json": {"schema": FetchMedia.model_json_schema()},
+            "application/json": {
+                "schema": FetchMedia.model_json_schema(),
+                "example": {"url": "https://www.example.com/photos/table-for-two.jpg"},
+            },
         },
     }
 }
@@ -108,6 +112,9 @@ _UPLOAD_BODY: dict[str, Any] = {
     openapi_extra=_UPLOAD_BODY,
 )
 async def upload_media(request: Request, account: AccountDep, found: ServicesDep) -> MediaView:
+    """Keep a media file for MMS and other channels: upload it (multipart field `file`) or
+    name it by URL (JSON `url`, fetched under the same address rules as webhooks). Stored once
+    per content; the answer has its type, size and a signed URL that expires."""
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
@@ -144,6 +151,8 @@ async def list_media(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[str | None, Query(max_length=26)] = None,
 ) -> MediaPage:
+    """The account's media files, newest first, each with a fresh signed URL; pass
+    `next_before` as `before` for the next page."""
     records = await found.media.page(account.id, before=before, limit=limit)
     return MediaPage(
         media=[await media_view(request, found, record) for record in records],
@@ -155,6 +164,7 @@ async def list_media(
 async def get_media(
     media_id: str, request: Request, account: AccountDep, found: ServicesDep
 ) -> MediaView:
+    """One media file: its type, size, dimensions and a fresh signed URL."""
     return await media_view(request, found, await found.media.get(account.id, media_id))
 
 
@@ -170,6 +180,8 @@ async def fitted_media(
     found: ServicesDep,
     max_bytes: Annotated[int, Query(ge=1024, le=10 * 1024 * 1024)] = DEFAULT_MAX_BYTES,
 ) -> FittedView:
+    """The file as an MMS route would send it: converted (scaled, recompressed) to fit
+    `max_bytes` and the types handsets take, once, then kept; with a signed URL to it."""
     record = await found.media.get(account.id, media_id)
     fitted = await found.media.fitted(record, Target(max_bytes, MMS_CONTENT_TYPES))
     signed = await found.media.signed_url(base_url(request, found), record.id, sha256=fitted.sha256)
@@ -198,6 +210,9 @@ async def media_content(
     sig: Annotated[str, Query(max_length=64)],
     variant: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    """The file's bytes behind a signed URL: no API key, the signature and its expiry are the
+    permission (for carriers, handsets and webhook receivers). A wrong or expired signature is
+    404."""
     now = time.time()
     blob = await found.media.open_signed(
         media_id, expires=expires, signature=sig, variant=variant, now=now
