@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     config_file: Path | None = None
     # Preview pricing: price = parts × price_per_part.
     price_per_part: Decimal = Decimal("0.05")
+    # Documents: a fax per page sent, a letter per page printed (colour dearer), priority post
+    # per letter on top, a postcard each.
+    fax_price_per_page: Decimal = Decimal("0.10")
+    letter_price_per_page: Decimal = Decimal("0.90")
+    letter_price_per_colour_page: Decimal = Decimal("1.20")
+    priority_post_price: Decimal = Decimal("1.00")
+    postcard_price: Decimal = Decimal("1.50")
     currency: str = "EUR"
     # Verified API secrets are remembered this long: a key revoked (or an account suspended) in
     # another process stops working within it; in the process that revoked it, at once.

@@ -43,7 +43,7 @@ from tidings.documents.printing import (
     written,
 )
 
-__all__ = ["ADDRESS_FIELD", "AddressField", "render_letter"]
+__all__ = ["ADDRESS_FIELD", "AddressField", "check_addresses", "render_letter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +142,18 @@ def draw_address_field(
     for line in lines:
         drawing.drawString(field.left + _INSET, y, line)
         y -= size * 1.2
+
+
+def check_addresses(
+    recipient: PostalAddress,
+    return_address: PostalAddress | None,
+    *,
+    page: PageSize,
+    priority: bool,
+) -> None:
+    """Refuse, as :func:`render_letter` would, addresses that cannot go in the window."""
+    drawing, _ = new_canvas(page)
+    draw_address_field(drawing, page, ADDRESS_FIELD, recipient, return_address, priority=priority)
 
 
 def render_letter(

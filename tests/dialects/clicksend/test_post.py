@@ -1,12 +1,15 @@
-"""ClickSend post through both SDK generations, unmodified: return addresses (5.x
-PostReturnAddressApi, 6.x AddressesApi)."""
+"""ClickSend post and fax: return addresses through both SDK generations, unmodified (5.x
+PostReturnAddressApi, 6.x AddressesApi); prices of faxes, letters and postcards."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
+import httpx
+
 from tests.dialects.clicksend.conftest import ClickSend
 from tests.dialects.clicksend.test_sdks import parsed, sdk5_client, sdk6_client
+from tests.document_samples import pdf_with_pages, postcard_side
 
 
 async def test_sdk5_return_address_crud(clicksend: ClickSend, sdk5: ModuleType) -> None:
@@ -112,3 +115,132 @@ async def test_a_return_address_missing_fields_or_of_another_account_is_refused(
         f"/post/return-addresses/{number}", auth=(other_user, other_key)
     )
     assert seen.json()["response_code"] == "NOT_FOUND"
+
+
+# Prices of faxes, letters and postcards ------------------------------------------------------
+
+
+async def upload(clicksend: ClickSend, data: bytes, name: str = "doc.pdf") -> str:
+    """The media id of ``data`` kept in the media store (POST /v1/media)."""
+    host = clicksend.host
+    async with httpx.AsyncClient(base_url=host, auth=clicksend.http.auth, timeout=30) as http:
+        kept = await http.post("/v1/media", files={"file": (name, data, "application/pdf")})
+    assert kept.status_code == 201, kept.text
+    media_id: str = kept.json()["id"]
+    return media_id
+
+
+async def return_address(clicksend: ClickSend) -> int:
+    created = await clicksend.http.post(
+        "/post/return-addresses",
+        json={
+            "address_name": "Acme Pty Ltd",
+            "address_line_1": "1 Example Lane",
+            "address_city": "Melbourne",
+            "address_state": "VIC",
+            "address_postal_code": "3000",
+            "address_country": "AU",
+        },
+    )
+    number: int = created.json()["data"]["return_address_id"]
+    return number
+
+
+RECIPIENT = {
+    "address_name": "Zoë Quinn",
+    "address_line_1": "200 George Street",
+    "address_city": "Sydney",
+    "address_state": "NSW",
+    "address_postal_code": "2000",
+    "address_country": "AU",
+}
+
+
+async def test_a_fax_is_priced_per_page_and_per_number(clicksend: ClickSend) -> None:
+    file = await upload(clicksend, pdf_with_pages(["one", "two", "three"]))
+    priced = await clicksend.http.post(
+        "/fax/price",
+        json={
+            "file_url": file,
+            "messages": [
+                {"to": "+61261111111", "custom_string": "a"},
+                {"to": "0261111112", "country": "AU"},
+                {"to": "not a number"},
+            ],
+        },
+    )
+    body = priced.json()
+    assert body["response_code"] == "SUCCESS", body
+    data = body["data"]
+    assert [m["status"] for m in data["messages"]] == ["SUCCESS", "SUCCESS", "INVALID_RECIPIENT"]
+    assert data["messages"][1]["to"] == "+61261111112"
+    assert [m["message_pages"] for m in data["messages"]] == [3, 3, 0]
+    assert data["messages"][0]["message_price"] == "0.3000"
+    assert (data["total_price"], data["total_count"], data["queued_count"]) == (0.6, 3, 2)
+
+
+async def test_a_landscape_or_broken_fax_refuses_the_request(clicksend: ClickSend) -> None:
+    file = await upload(clicksend, pdf_with_pages(["wide"], (842, 595)))
+    refused = await clicksend.http.post(
+        "/fax/price", json={"file_url": file, "messages": [{"to": "+61261111111"}]}
+    )
+    body = refused.json()
+    assert (refused.status_code, body["response_code"]) == (400, "INVALID_MEDIA_FILE")
+    assert "landscape" in body["response_msg"]
+
+
+async def test_a_letter_is_priced_per_printed_page_with_its_options(clicksend: ClickSend) -> None:
+    file = await upload(clicksend, pdf_with_pages(["one", "two"]))
+    back = await return_address(clicksend)
+    priced = await clicksend.http.post(
+        "/post/letters/price",
+        json={
+            "file_url": file,
+            "template_used": 0,
+            "duplex": 1,
+            "colour": 1,
+            "priority_post": 1,
+            "recipients": [
+                {**RECIPIENT, "return_address_id": back},
+                {**RECIPIENT, "return_address_id": back + 1000},
+                {**RECIPIENT, "address_country": "Australia", "return_address_id": back},
+            ],
+        },
+    )
+    data = priced.json()["data"]
+    statuses = [r["status"] for r in data["recipients"]]
+    assert statuses == ["SUCCESS", "INVALID_RETURN_ADDRESS", "INVALID_RECIPIENT"]
+    first = data["recipients"][0]
+    # Two pages, an address sheet and its blank back (duplex): four printed pages in colour,
+    # at 1.20, and priority post at 1.00.
+    assert (first["post_pages"], first["post_price"]) == (4, "5.8000")
+    assert first["_return_address"]["address_city"] == "Melbourne"
+    assert (first["colour"], first["duplex"], first["priority_post"]) == (1, 1, 1)
+    assert (data["total_count"], data["queued_count"]) == (3, 1)
+
+
+async def test_a_postcard_is_priced_per_card(clicksend: ClickSend) -> None:
+    front = await upload(clicksend, postcard_side("front"), "front.pdf")
+    back = await upload(clicksend, postcard_side("back"), "back.pdf")
+    priced = await clicksend.http.post(
+        "/post/postcards/price", json={"file_urls": [front, back], "recipients": [RECIPIENT]}
+    )
+    data = priced.json()["data"]
+    assert [(r["status"], r["post_pages"], r["post_price"]) for r in data["recipients"]] == [
+        ("SUCCESS", 2, "1.5000")
+    ]
+    one_side = await clicksend.http.post(
+        "/post/postcards/price", json={"file_urls": [front], "recipients": [RECIPIENT]}
+    )
+    assert one_side.json()["response_code"] == "INVALID_MEDIA_FILE"
+
+
+async def test_a_file_of_another_account_is_not_found(clicksend: ClickSend) -> None:
+    file = await upload(clicksend, pdf_with_pages(["mine"]))
+    other_user, other_key = await clicksend.other_account()
+    refused = await clicksend.http.post(
+        "/fax/price",
+        json={"file_url": file, "messages": [{"to": "+61261111111"}]},
+        auth=(other_user, other_key),
+    )
+    assert refused.json()["response_code"] == "NOT_FOUND"

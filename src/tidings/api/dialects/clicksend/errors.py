@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.api.error_docs import ErrorShape
+from tidings.core.documents import DocumentRefused
 from tidings.core.errors import (
     AlreadyExists,
     Conflict,
@@ -27,6 +28,7 @@ from tidings.core.errors import (
 )
 from tidings.core.messaging import RecipientError
 from tidings.errors import TidingsError
+from tidings.media.errors import MediaError
 from tidings.phone import InvalidNumber, InvalidSender
 
 _log = structlog.get_logger("tidings.api.clicksend")
@@ -48,6 +50,8 @@ _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (InvalidSender, 400, "INVALID_SENDER_ID"),
     (InvalidNumber, 400, "INVALID_RECIPIENT"),
     (MissingRequiredField, 400, "MISSING_REQUIRED_FIELDS"),
+    (DocumentRefused, 400, "INVALID_MEDIA_FILE"),
+    (MediaError, 400, "INVALID_MEDIA_FILE"),
     (InvalidRequest, 400, "BAD_REQUEST"),
 )
 

@@ -52,7 +52,7 @@ _REQUIRED = (
 )
 
 
-def _shape(record: ReturnAddressRecord, number: int, user_id: int) -> dict[str, Any]:
+def shape_return_address(record: ReturnAddressRecord, number: int, user_id: int) -> dict[str, Any]:
     return {
         "return_address_id": number,
         "user_id": user_id,
@@ -63,7 +63,7 @@ def _shape(record: ReturnAddressRecord, number: int, user_id: int) -> dict[str, 
 async def _view(found: Services, record: ReturnAddressRecord) -> dict[str, Any]:
     numbers = await numbers_for(found.database, AliasKind.RETURN_ADDRESS, [record.id])
     user_id = await number_for(found.database, AliasKind.ACCOUNT, record.account_id)
-    return _shape(record, numbers[record.id], user_id)
+    return shape_return_address(record, numbers[record.id], user_id)
 
 
 async def return_address_for(
@@ -95,7 +95,7 @@ async def view_return_addresses(
     numbers = await numbers_for(found.database, AliasKind.RETURN_ADDRESS, [r.id for r in chosen])
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
     data = rendering.paginated(
-        [_shape(r, numbers[r.id], user_id) for r in chosen],
+        [shape_return_address(r, numbers[r.id], user_id) for r in chosen],
         total=len(records),
         page=page,
         per_page=limit,

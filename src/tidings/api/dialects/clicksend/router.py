@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from tidings.api.dialects.clicksend import automations, campaigns, contacts, post, sms, uploads
+from tidings.api.dialects.clicksend import (
+    automations,
+    campaigns,
+    contacts,
+    documents,
+    post,
+    sms,
+    uploads,
+)
 from tidings.api.dialects.clicksend.common import clicksend_router
 from tidings.api.dialects.clicksend.errors import envelope
 
@@ -14,6 +22,7 @@ router.include_router(contacts.router)
 router.include_router(automations.router)
 router.include_router(campaigns.router)
 router.include_router(post.router)
+router.include_router(documents.router)
 router.include_router(uploads.router)
 
 

@@ -155,3 +155,56 @@ class ReturnAddressFields(_Body):
     address_state: str | None = Field(default=None, max_length=100)
     address_postal_code: str | None = Field(default=None, max_length=20)
     address_country: str | None = Field(default=None, max_length=2)
+
+
+class FaxMessage(_Body):
+    to: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    source: str | None = None
+    list_id: int | None = None
+    schedule: int | None = None
+    custom_string: str | None = Field(default=None, max_length=255)
+    country: str | None = None
+    from_email: str | None = None
+
+
+class FaxMessages(_Body):
+    """``/fax/send`` and ``/fax/price``: one PDF (up to 4 MB, portrait) to many numbers."""
+
+    file_url: str = Field(min_length=1, max_length=2048)
+    messages: list[FaxMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
+class PostRecipient(_Body):
+    address_name: str | None = Field(default=None, max_length=200)
+    address_line_1: str | None = Field(default=None, max_length=200)
+    address_line_2: str | None = Field(default=None, max_length=200)
+    address_city: str | None = Field(default=None, max_length=100)
+    address_state: str | None = Field(default=None, max_length=100)
+    address_postal_code: str | None = Field(default=None, max_length=20)
+    # Checked per recipient: a bad country refuses that address, not the request.
+    address_country: str | None = Field(default=None, max_length=100)
+    return_address_id: int | None = None
+    schedule: int | None = None
+    custom_string: str | None = Field(default=None, max_length=255)
+
+
+class PostLetter(_Body):
+    """``/post/letters/send`` and ``/price``: one PDF (up to 10 MB, portrait) to many addresses."""
+
+    file_url: str = Field(min_length=1, max_length=2048)
+    recipients: list[PostRecipient] = Field(min_length=1, max_length=MAX_MESSAGES)
+    template_used: int = Field(default=0, ge=0, le=1)
+    colour: int = Field(default=0, ge=0, le=1)
+    duplex: int = Field(default=0, ge=0, le=1)
+    priority_post: int = Field(default=0, ge=0, le=1)
+    source: str | None = None
+
+
+class PostPostcard(_Body):
+    """``/post/postcards/send`` and ``/price``: the front and back (two one-page PDFs, or one
+    PDF of two pages) to many addresses."""
+
+    file_urls: list[str] = Field(min_length=1, max_length=2)
+    recipients: list[PostRecipient] = Field(min_length=1, max_length=MAX_MESSAGES)
+    source: str | None = None
