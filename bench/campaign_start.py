@@ -33,6 +33,7 @@ from tidings.config import Settings
 from tidings.core import accounts
 from tidings.core.contacts import DuplicatePolicy
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database, create_engine
 
 
@@ -42,7 +43,9 @@ async def prepare(url: str, workdir: Path, contacts: int) -> str:
     write_csv(source, contacts, 0.2)
     database = Database.from_url(url)
     try:
-        await prepare_database(database, Settings(data_dir=workdir, database_url=url))
+        await prepare_database(
+            database, Settings(data_dir=workdir, database_url=url), default_transports()
+        )
         account = await accounts.create_account(
             database, "Bench", region="FI", rate_limit="1000000/1 second"
         )

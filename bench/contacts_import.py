@@ -28,6 +28,7 @@ from tidings.config import Settings
 from tidings.core import accounts
 from tidings.core.contacts import DuplicatePolicy
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database, create_engine
 
 CITIES = ("Helsinki", "Espoo", "Tampere", "Turku", "Oulu", "Vaasa")
@@ -77,7 +78,9 @@ async def run(rows: int, database_url: str | None, local_share: float, workdir: 
         )
     database = Database.from_url(url)
     try:
-        await prepare_database(database, Settings(data_dir=workdir, database_url=url))
+        await prepare_database(
+            database, Settings(data_dir=workdir, database_url=url), default_transports()
+        )
         account = await accounts.create_account(database, "Bench", region="FI")
         started = time.perf_counter()
         report = await run_import(

@@ -21,6 +21,7 @@ from pathlib import Path
 from tidings.config import Settings
 from tidings.core import accounts, messaging, optout
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 from tidings.store.optout import OPTED_OUT
 
@@ -30,7 +31,9 @@ async def run(
 ) -> dict[str, object]:
     database = Database.from_url(database_url)
     try:
-        await prepare_database(database, Settings(database_url=database_url, data_dir=data_dir))
+        await prepare_database(
+            database, Settings(database_url=database_url, data_dir=data_dir), default_transports()
+        )
         account = await accounts.create_account(database, "Bench", region="FI")
         numbers = [f"+35840{n:07d}" for n in range(recipients)]
         every = max(1, round(1 / share)) if share > 0 else 0

@@ -25,14 +25,14 @@ from tidings.config import Role, Settings
 from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
-from tidings.core.delivery_health import record_delivery_health
-from tidings.core.inbound import process_received
+from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
+from tidings.dispatch.transport import TransportRegistry
+from tidings.dispatch.transports import default_transports
 from tidings.errors import listening
 from tidings.events.delivery import OutboxWorker
-from tidings.events.outbox import enqueue_status_changes
 from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
 from tidings.net.admission import default_limits
 from tidings.simulator import Simulator, SimulatorConfig
@@ -136,9 +136,17 @@ def _write_private(path: Path, content: dict[str, str]) -> None:
 class Service:
     """One process of tidings. ``start`` returns once every part is listening."""
 
-    def __init__(self, settings: Settings, *, role: Role | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        role: Role | None = None,
+        transports: TransportRegistry | None = None,
+    ) -> None:
         self.settings = settings
         self.role = role or settings.role
+        # The route kinds this process serves: the built-in transports unless given.
+        self.transports = default_transports() if transports is None else transports
         self.database = Database.from_url(
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
@@ -171,7 +179,7 @@ class Service:
 
     async def _start(self, *, demo_account: bool) -> None:
         settings = self.settings
-        await prepare_database(self.database, settings)
+        await prepare_database(self.database, settings, self.transports)
         if demo_account:
             self.demo = await ensure_demo_account(
                 self.database, settings.data_dir, secret_source(self.database, settings)
@@ -206,8 +214,9 @@ class Service:
                 self.database,
                 DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
                 registry=self.registry,
-                status_hooks=[enqueue_status_changes, record_delivery_health],
-                inbound_hooks=[process_received],
+                status_hooks=STATUS_HOOKS,
+                inbound_hooks=INBOUND_HOOKS,
+                transports=self.transports,
             )
             await self.dispatcher.start()
             # Campaign expansion writes to the queue the dispatcher reads, so it lives here.
@@ -238,6 +247,9 @@ class Service:
             on_accepted=notify,
             routers=routers,
             simulator=self.simulator,
+            transports=self.transports,
+            # With a dispatcher here, far ends that call over HTTP share its status writer.
+            reception=None if self.dispatcher is None else self.dispatcher.reception,
         )
         self._app = app
         settings = self.settings

@@ -33,10 +33,14 @@ from tidings.api.v1 import (
 )
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
+from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.intake import Intake
 from tidings.core.media import media_library
 from tidings.core.secrets import secret_source
 from tidings.core.setup import prepare_database
+from tidings.dispatch.reception import Reception
+from tidings.dispatch.transport import TransportRegistry
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 
 if TYPE_CHECKING:
@@ -52,6 +56,8 @@ def create_app(
     on_accepted: Callable[[], None] | None = None,
     routers: Sequence[APIRouter] = (),
     simulator: Simulator | None = None,
+    transports: TransportRegistry | None = None,
+    reception: Reception | None = None,
 ) -> FastAPI:
     """Build the HTTP app.
 
@@ -61,8 +67,12 @@ def create_app(
     dispatcher in the same process). ``on_accepted`` is called after new messages are stored;
     ``routers`` are mounted as they are (the embedded simulator's endpoints). The web console
     is served at ``/`` unless ``settings.console`` is off; ``simulator`` is the embedded SMSC
-    when it runs in this process, shown on the console's simulator page.
+    when it runs in this process, shown on the console's simulator page. ``transports`` are
+    the route kinds it knows (the built-in ones by default); each one's callback endpoints are
+    mounted under ``/carriers/<kind>`` and write through ``reception`` (or the app's own,
+    started at its first use and stopped with the app).
     """
+    registry_of_transports = default_transports() if transports is None else transports
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,10 +84,21 @@ def create_app(
         )
         try:
             if migrate:
-                await prepare_database(db, settings)
+                await prepare_database(db, settings, registry_of_transports)
             metrics_registry = registry or CollectorRegistry(auto_describe=True)
             intake = Intake(db, on_stored=on_accepted)
             intake.start()
+            own_reception: Reception | None = None
+            active_reception = reception
+            if active_reception is None:
+                active_reception = own_reception = Reception(
+                    db,
+                    registry=metrics_registry,
+                    status_hooks=STATUS_HOOKS,
+                    inbound_hooks=INBOUND_HOOKS,
+                    reference_variants=registry_of_transports.reference_variants(),
+                    after_inbound=on_accepted,
+                )
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
             secrets = secret_source(db, settings)
             app.state.services = Services(
@@ -91,6 +112,8 @@ def create_app(
                 metrics=metrics_registry,
                 intake=intake,
                 media=media_library(db, settings, secrets),
+                transports=registry_of_transports,
+                reception=active_reception,
             )
             app.state.service_metrics = ServiceMetrics(metrics_registry)
             try:
@@ -98,6 +121,8 @@ def create_app(
             finally:
                 await intake.close()
                 rate_limiter.close()
+                if own_reception is not None:
+                    await own_reception.stop()
         finally:
             if owned:
                 await db.close()
@@ -137,6 +162,15 @@ def create_app(
         from tidings.console import install_console
 
         install_console(app, simulator=simulator)
+
+    def current_reception() -> Reception:
+        found: Services = app.state.services
+        return found.reception
+
+    for transport in registry_of_transports.transports():
+        callbacks = transport.callback_router(current_reception)
+        if callbacks is not None:
+            app.include_router(callbacks, prefix=f"/carriers/{transport.kind}", tags=["carriers"])
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:

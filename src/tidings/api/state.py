@@ -1,4 +1,5 @@
-"""What one app instance holds: settings, database, authenticator, rate limiter, metrics."""
+"""What one app instance holds: settings, database, authenticator, rate limiter, metrics,
+transports and reception."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tidings.core.accounts import Authenticator
 from tidings.core.intake import Intake
 from tidings.core.media import MediaLibrary
 from tidings.core.secrets import SecretSource
+from tidings.dispatch.reception import Reception
+from tidings.dispatch.transport import TransportRegistry
 from tidings.store.engine import Database
 
 
@@ -26,3 +29,7 @@ class Services:
     media: MediaLibrary
     # The server secret: API key hashes, media URL signatures and other per-purpose keys.
     secrets: SecretSource
+    # The transports this service knows (route kinds), and the way in for reports and
+    # inbound messages that far ends send to this process over HTTP.
+    transports: TransportRegistry
+    reception: Reception

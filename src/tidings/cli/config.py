@@ -11,6 +11,7 @@ from tidings.cli.db import run_with_database
 from tidings.cli.output import OutputFormat, OutputOption, print_json, say
 from tidings.config import Settings
 from tidings.core.config_file import AppliedConfig, apply_config, load_config_file
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 
 app = typer.Typer(help="Configuration files of routes and senders.", no_args_is_help=True)
@@ -24,7 +25,7 @@ def apply(
     """Create or update the routes and senders a file names; nothing else is removed."""
 
     async def operation(database: Database, settings: Settings) -> AppliedConfig:
-        return await apply_config(database, load_config_file(file))
+        return await apply_config(database, default_transports(), load_config_file(file))
 
     applied = run_with_database(operation)
     if output is OutputFormat.JSON:

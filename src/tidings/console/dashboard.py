@@ -40,9 +40,10 @@ async def route_states(page: Page) -> list[RouteState]:
     return [
         RouteState(
             name=route.name,
-            host=route.host,
-            port=route.port,
-            binds=route.binds,
+            # SMPP's settings; routes of other kinds show what they have of them.
+            host=str(route.settings.get("host", route.kind)),
+            port=int(route.settings.get("port", 0)),
+            binds=int(route.settings.get("binds", 1)),
             binds_up=_gauge(registry, "tidings_binds_up", route.name),
             window_in_use=_gauge(registry, "tidings_window_in_use", route.name),
         )

@@ -4,6 +4,7 @@ A TOML file (``TIDINGS_CONFIG_FILE``, applied at every start, or ``tidings confi
 
     [[routes]]
     name = "carrier-a"
+    kind = "smpp"               # the default; every other key is a setting of the kind
     host = "smsc.example.net"
     port = 2775
     system_id = "acme"
@@ -11,7 +12,8 @@ A TOML file (``TIDINGS_CONFIG_FILE``, applied at every start, or ``tidings confi
     binds = 2
     window = 50
     max_tps = 100
-    default = true
+    default = true              # the default route of every channel it carries
+    # channels = ["sms"]        # what it carries (default: every channel its kind can)
 
     [[senders]]
     account = "01J..."          # account id
@@ -34,28 +36,10 @@ from tidings.core import accounts, routing
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.phone import InvalidSender, parse_sender
 from tidings.store.engine import Database
-from tidings.store.records import AccountRecord
+from tidings.store.records import AccountRecord, RouteRecord
 
-_ROUTE_KEYS = frozenset(
-    {
-        "host",
-        "port",
-        "system_id",
-        "password",
-        "system_type",
-        "bind_mode",
-        "binds",
-        "window",
-        "max_tps",
-        "source_ton",
-        "source_npi",
-        "destination_ton",
-        "destination_npi",
-        "concat_method",
-        "default_encoding",
-        "request_receipts",
-    }
-)
+# The keys of a [[routes]] table that are not settings of its kind's transport.
+_ROUTE_KEYS = frozenset({"name", "kind", "default", "channels"})
 
 
 class InvalidConfigFile(InvalidRequest):
@@ -87,7 +71,9 @@ def _table_list(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
-async def apply_config(database: Database, document: dict[str, Any]) -> AppliedConfig:
+async def apply_config(
+    database: Database, kinds: routing.RouteKinds, document: dict[str, Any]
+) -> AppliedConfig:
     """Make the database's routes and senders match ``document`` (see the module docstring)."""
     unknown = set(document) - {"routes", "senders"}
     if unknown:
@@ -98,24 +84,29 @@ async def apply_config(database: Database, document: dict[str, Any]) -> AppliedC
         name = entry.get("name")
         if not isinstance(name, str):
             raise InvalidConfigFile(f"routes #{number}: name is required")
-        extra = set(entry) - _ROUTE_KEYS - {"name", "default"}
-        if extra:
-            raise InvalidConfigFile(f"route {name!r}: unknown key(s) {', '.join(sorted(extra))}")
-        settings = {k: v for k, v in entry.items() if k in _ROUTE_KEYS}
-        if entry.get("default"):
-            settings["is_default"] = True
+        kind = entry.get("kind", routing.SMPP)
+        channels = entry.get("channels")
+        if not isinstance(kind, str):
+            raise InvalidConfigFile(f"route {name!r}: kind is a string")
+        if channels is not None and (
+            not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)
+        ):
+            raise InvalidConfigFile(f"route {name!r}: channels is a list of channel names")
+        settings = {k: v for k, v in entry.items() if k not in _ROUTE_KEYS}
         try:
             if name in existing:
-                current = existing[name]
-                changed = {k: v for k, v in settings.items() if getattr(current, k) != v}
-                if changed:
-                    await routing.update_route(database, name, **changed)
+                if await _update_route(database, kinds, existing[name], entry, settings):
                     applied.routes_updated.append(name)
             else:
-                for required in ("host", "port", "system_id", "password"):
-                    if required not in settings:
-                        raise InvalidConfigFile(f"route {name!r}: {required} is required")
-                await routing.create_route(database, name=name, **settings)
+                await routing.create_route(
+                    database,
+                    kinds,
+                    name=name,
+                    kind=kind,
+                    settings=settings,
+                    channels=channels,
+                    is_default=bool(entry.get("default")),
+                )
                 applied.routes_created.append(name)
         except InvalidConfigFile:
             raise
@@ -145,6 +136,39 @@ async def apply_config(database: Database, document: dict[str, Any]) -> AppliedC
         except InvalidRequest as error:
             raise InvalidConfigFile(f"sender {address!r}: {error.message}") from None
     return applied
+
+
+async def _update_route(
+    database: Database,
+    kinds: routing.RouteKinds,
+    current: RouteRecord,
+    entry: dict[str, Any],
+    settings: dict[str, Any],
+) -> bool:
+    """Bring a route to what its table says; whether anything changed."""
+    kind = entry.get("kind", routing.SMPP)
+    if kind != current.kind:
+        raise InvalidConfigFile(
+            f"route {current.name!r} is a {current.kind} route; a route keeps its kind "
+            "(give the new one another name)"
+        )
+    model = kinds.settings_model(kind)
+    wanted = model.from_stored(current.settings, current.secrets).with_changes(settings)
+    changed_settings = wanted.stored() != (dict(current.settings), dict(current.secrets))
+    channels = entry.get("channels")
+    changed_channels = channels is not None and set(channels) != current.channels
+    make_default = bool(entry.get("default")) and current.default_for != current.channels
+    if not (changed_settings or changed_channels or make_default):
+        return False
+    await routing.update_route(
+        database,
+        kinds,
+        current.name,
+        settings=settings if changed_settings else None,
+        channels=channels if changed_channels else None,
+        is_default=True if make_default else None,
+    )
+    return True
 
 
 async def _find_sender(

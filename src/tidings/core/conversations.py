@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound, UnregisteredSender
 from tidings.core.messaging import (
     PreparedSend,
@@ -267,7 +268,7 @@ async def _prepare(
         # The number a handset wrote to may since have been given up or moved to another account.
         async with database.read() as connection:
             registered, _, _ = await route_store.route_choice_for_sender(
-                connection, account.id, sender
+                connection, account.id, sender, Channel.SMS
             )
         if not registered:
             raise UnregisteredSender(

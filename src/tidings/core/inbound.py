@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import automation
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent
 from tidings.core.conversations import file_received
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
@@ -37,6 +40,9 @@ class ReceivedMessage:
     route_id: int | None = None  # the route it arrived on
     thread_id: str | None = None  # set once filed into its conversation
     contact_id: str | None = None  # the account's contact with the sender's number
+    channel: Channel = Channel.SMS
+    subject: str | None = None
+    content: ChannelContent | None = None  # attachments as media refs (content.Attachments)
 
 
 def received_event(message: ReceivedMessage) -> Event:
@@ -53,9 +59,21 @@ def received_event(message: ReceivedMessage) -> Event:
             "timestamp": iso_timestamp(message.at),
             "thread_id": message.thread_id,
             "contact_id": message.contact_id,
+            "channel": message.channel.value,
+            **_channel_data(message),
         },
         occurred_at=message.at,
     )
+
+
+def _channel_data(message: ReceivedMessage) -> dict[str, Any]:
+    """What a message of a channel other than SMS carries besides its text."""
+    data: dict[str, Any] = {}
+    if message.subject is not None:
+        data["subject"] = message.subject
+    if message.content is not None:
+        data["content"] = message.content.model_dump(mode="json", exclude_defaults=True)
+    return data
 
 
 async def process_received(

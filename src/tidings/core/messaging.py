@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tidings.core import optout
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent, dump_content
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
@@ -108,6 +110,12 @@ class SendRequest:
     # Every recipient or none: one refused, when prepared or by the screening in the storing
     # transaction, refuses the whole send and nothing of it is stored (RecipientsRefused).
     all_or_nothing: bool = False
+    # The channel it goes on, and what that channel carries besides the body (typed; stored as
+    # JSON, read back by the transport with the same model). SMS bodies are planned in
+    # segments; other channels' bodies go whole.
+    channel: Channel = Channel.SMS
+    subject: str | None = None
+    content: ChannelContent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +178,21 @@ class MessageDetail:
     parts: list[MessagePartRecord] = field(default_factory=list)
 
 
+class _WholeEncoding(enum.StrEnum):
+    UTF8 = "utf8"
+
+
+@dataclass(frozen=True, slots=True)
+class _Whole:
+    """The plan of a body that is not cut into SMS segments (channels other than SMS)."""
+
+    parts: int = 1
+    encoding: _WholeEncoding = _WholeEncoding.UTF8
+
+
+_WHOLE = _Whole()
+
+
 @dataclass(slots=True)
 class _Planned:
     """One recipient after validation: either an error or what to store."""
@@ -177,7 +200,7 @@ class _Planned:
     to: str
     address: str | None = None
     body: str | None = None
-    plan: SegmentPlan | None = None
+    plan: SegmentPlan | _Whole | None = None
     error: str | None = None
     error_detail: str | None = None
 
@@ -253,8 +276,11 @@ def _plan_recipients(
     plans: dict[str, SegmentPlan | TextError] = {}
     seen: set[str] = set()
     planned: list[_Planned] = []
+    whole = request.channel is not Channel.SMS
 
-    def plan_for(body: str) -> SegmentPlan | TextError:
+    def plan_for(body: str) -> SegmentPlan | _Whole | TextError:
+        if whole:
+            return _WHOLE
         cached = plans.get(body)
         if cached is None:
             cached = plans[body] = _plan(body, max_parts)
@@ -318,6 +344,7 @@ class PreparedSend:
     all_or_nothing: bool = False
     # A reply keeps the route of the conversation it answers instead of the sender's route.
     route_id: int | None = None
+    channel: str = Channel.SMS
 
 
 async def find_replay(
@@ -356,6 +383,8 @@ def prepare_send(
     send_at = request.send_at if scheduled else None
     next_attempt_at = send_at or now
     good = [entry for entry in planned if entry.plan is not None]
+    channel = request.channel.value
+    content = dump_content(request.content)
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
     message_rows: list[dict[str, Any]] = []
@@ -400,6 +429,9 @@ def prepare_send(
                 "campaign_id": None,
                 "created_at": now,
                 "updated_at": now,
+                "channel": channel,
+                "subject": request.subject,
+                "content": content,
             }
         )
         # accepted → queued|scheduled happens at once; one history row records both.
@@ -432,6 +464,7 @@ def prepare_send(
         force_opt_in=request.force_opt_in,
         request_id=request.request_id,
         all_or_nothing=request.all_or_nothing,
+        channel=channel,
     )
 
 
@@ -455,7 +488,7 @@ async def store_sends(
     admitted: list[PreparedSend] = []
     route_ids: list[int | None] = []
     first_with_key: dict[tuple[str, str], PreparedSend] = {}
-    routes: dict[tuple[str, str], int | None] = {}
+    routes: dict[tuple[str, str, str], int | None] = {}
     async with database.write() as connection:
         for prepared in batch:
             account = prepared.account
@@ -472,11 +505,11 @@ async def store_sends(
                 if earlier is not None:
                     outcomes.append(SendResult.from_json(earlier))
                     continue
-            route_key = (account.id, prepared.sender_address)
+            route_key = (account.id, prepared.sender_address, prepared.channel)
             try:
                 if route_key not in routes:
                     routes[route_key] = await route_for_sender(
-                        connection, account, prepared.sender_address
+                        connection, account, prepared.sender_address, prepared.channel
                     )
             except TidingsError as error:
                 outcomes.append(error)

@@ -1,9 +1,11 @@
-"""Routes (SMPP connections) and senders, and choosing the route for a message.
+"""Routes (connections to carriers, each of a transport kind) and senders, and choosing the
+route for a message.
 
 Managing routes is an operator task (``core.accounts.Role``): only an operator creates, changes,
 lists or removes routes, and assigns a route to a sender. Senders belong to an account and are
 added and removed by it; a tenant sees only the names and state of the routes its messages
-take (:func:`routes_of_account`).
+take (:func:`routes_of_account`). A route carries channels; each channel has at most one
+default route, where its messages go when their sender has no route of its own carrying it.
 The route named ``simulator`` (the embedded SMSC) is ensured at ``tidings migrate`` and at
 service start, not by a schema migration, because its port comes from the settings.
 """
@@ -11,14 +13,15 @@ service start, not by a schema migration, because its port comes from the settin
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
 from tidings.core.errors import (
     AlreadyExists,
     InvalidRequest,
@@ -26,6 +29,7 @@ from tidings.core.errors import (
     RouteInUse,
     UnregisteredSender,
 )
+from tidings.core.transport_settings import TransportSettings
 from tidings.phone import InvalidSender, parse_sender
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
@@ -33,105 +37,87 @@ from tidings.store.ids import new_id
 from tidings.store.records import AccountRecord, RouteRecord, SenderRecord
 
 SIMULATOR_ROUTE = "simulator"
+SMPP = "smpp"
 
 
-class BindMode(StrEnum):
-    TRX = "trx"
-    TX_RX = "tx_rx"
+class RouteKinds(Protocol):
+    """What routing needs to know of the transports: the registry in ``dispatch.transport``
+    provides it, passed in by whoever builds the service, the app or the CLI command."""
 
+    def settings_model(self, kind: str) -> type[TransportSettings]:
+        """The settings model of ``kind``; :class:`InvalidRequest` when no transport has it."""
+        ...
 
-class ConcatMethod(StrEnum):
-    UDH8 = "udh8"
-    UDH16 = "udh16"
-    SAR = "sar"
-    PAYLOAD = "payload"
-
-
-class DefaultEncoding(StrEnum):
-    AUTO = "auto"
-    GSM7 = "gsm7"
-    UCS2 = "ucs2"
-
-
-# Defaults for a new route; SMPP 3.4 §5.2.5/§5.2.6: TON 1 / NPI 1 = international ISDN (E.164).
-ROUTE_DEFAULTS: dict[str, Any] = {
-    "system_type": "",
-    "bind_mode": BindMode.TRX.value,
-    "binds": 1,
-    "window": 10,
-    "max_tps": None,
-    "source_ton": None,
-    "source_npi": None,
-    "destination_ton": 1,
-    "destination_npi": 1,
-    "concat_method": ConcatMethod.UDH8.value,
-    "default_encoding": DefaultEncoding.AUTO.value,
-    "request_receipts": True,
-    "is_default": False,
-}
+    def channels_of(self, kind: str) -> frozenset[Channel]:
+        """The channels a transport of ``kind`` can carry."""
+        ...
 
 
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-# SMPP 3.4 §4.1.1: system_id C-Octet String of up to 16 octets (15 characters + NUL),
-# password up to 9 (8 + NUL), system_type up to 13 (12 + NUL).
-_MAX_LENGTHS = {"system_id": 15, "password": 8, "system_type": 12, "host": 255}
-_RANGES = {
-    "port": (1, 65535),
-    "binds": (1, 64),
-    "window": (1, 10_000),
-    "max_tps": (1, 1_000_000),
-    "source_ton": (0, 6),
-    "destination_ton": (0, 6),
-    "source_npi": (0, 18),
-    "destination_npi": (0, 18),
-}
-_CHOICES: dict[str, type[StrEnum]] = {
-    "bind_mode": BindMode,
-    "concat_method": ConcatMethod,
-    "default_encoding": DefaultEncoding,
-}
 
 
-def _check_route_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate route settings from any caller (API models check too; the CLI relies on this)."""
-    checked = dict(values)
-    name = checked.get("name")
-    if name is not None and not _ROUTE_NAME.match(name):
+def _check_name(name: str) -> None:
+    if not _ROUTE_NAME.match(name):
         raise InvalidRequest("a route name is 1-64 of A-Z a-z 0-9 _ . -", field="name")
-    for field_name, limit in _MAX_LENGTHS.items():
-        value = checked.get(field_name)
-        if value is not None and len(value) > limit:
-            raise InvalidRequest(f"{field_name} has at most {limit} characters", field=field_name)
-    for field_name, (low, high) in _RANGES.items():
-        value = checked.get(field_name)
-        if value is not None and not low <= value <= high:
-            raise InvalidRequest(f"{field_name} is {low} to {high}", field=field_name)
-    for field_name, choices in _CHOICES.items():
-        value = checked.get(field_name)
-        if value is not None:
-            try:
-                checked[field_name] = choices(value).value
-            except ValueError:
-                allowed = ", ".join(c.value for c in choices)
-                raise InvalidRequest(
-                    f"{field_name} is one of {allowed}", field=field_name
-                ) from None
+
+
+def _check_channels(kinds: RouteKinds, kind: str, channels: Collection[str]) -> list[str]:
+    carried = kinds.channels_of(kind)
+    checked: list[str] = []
+    for channel in channels:
+        if channel not in carried:
+            allowed = ", ".join(sorted(carried))
+            raise InvalidRequest(
+                f"a {kind} route carries {allowed}, not {channel!r}", field="channels"
+            )
+        if channel not in checked:
+            checked.append(channel)
+    if not checked:
+        raise InvalidRequest("a route carries at least one channel", field="channels")
     return checked
 
 
-async def create_route(database: Database, *, name: str, **settings: Any) -> RouteRecord:
-    now = utcnow()
-    values = _check_route_values({**ROUTE_DEFAULTS, **settings, "name": name})
-    values.update(created_at=now, updated_at=now)
+async def create_route(
+    database: Database,
+    kinds: RouteKinds,
+    *,
+    name: str,
+    kind: str = SMPP,
+    settings: Mapping[str, Any],
+    channels: Collection[str] | None = None,
+    is_default: bool = False,
+) -> RouteRecord:
+    """A new route of ``kind``, its settings checked by the kind's model. It carries
+    ``channels`` (every channel its transport can, if None), and becomes the default route
+    of each it carries if ``is_default``, or if no route is that channel's default yet."""
+    _check_name(name)
+    checked = kinds.settings_model(kind).checked(settings)
+    wanted = kinds.channels_of(kind) if channels is None else channels
+    carried = _check_channels(kinds, kind, wanted)
+    shown, hidden = checked.stored()
     async with database.write() as connection:
         if await route_store.find_route_by_name(connection, name) is not None:
             raise AlreadyExists(f"a route named {name!r} exists")
-        if values["is_default"]:
-            await route_store.clear_default_route(connection)
-        elif await route_store.find_default_route(connection) is None:
-            # The first route becomes the default, so messages always have somewhere to go.
-            values["is_default"] = True
-        return await route_store.insert_route(connection, **values)
+        route = await route_store.insert_route(
+            connection,
+            name=name,
+            kind=kind,
+            settings=shown,
+            secrets=hidden,
+            channels=carried,
+            at=utcnow(),
+        )
+        defaults = (
+            carried
+            if is_default
+            else await route_store.channels_without_default(connection, carried)
+        )
+        if defaults:
+            await route_store.make_default_route(connection, route.id, defaults)
+            updated = await route_store.find_route(connection, route.id)
+            assert updated is not None
+            route = updated
+    return route
 
 
 async def get_route(database: Database, name: str) -> RouteRecord:
@@ -147,26 +133,58 @@ async def list_routes(database: Database) -> list[RouteRecord]:
         return await route_store.list_routes(connection)
 
 
-async def update_route(database: Database, name: str, /, **changes: Any) -> RouteRecord:
-    """Change the route called ``name``; ``changes`` may rename it (``name=``)."""
-    changes = _check_route_values(changes)
+async def update_route(
+    database: Database,
+    kinds: RouteKinds,
+    name: str,
+    *,
+    new_name: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    channels: Collection[str] | None = None,
+    is_default: bool | None = None,
+) -> RouteRecord:
+    """Change a route: ``settings`` are changes to its settings (the rest stay), checked as a
+    whole again; ``channels`` replaces what it carries; ``is_default`` makes it the default
+    route of every channel it carries (false is refused while it is one: make another route
+    the default instead)."""
+    if new_name is not None:
+        _check_name(new_name)
     async with database.write() as connection:
         route = await route_store.find_route_by_name(connection, name)
         if route is None:
             raise NotFound(f"no route named {name!r}")
-        if changes.get("is_default") is False and route.is_default:
+        if is_default is False and route.is_default:
             raise RouteInUse("make another route the default instead")
-        if changes.get("is_default"):
-            await route_store.clear_default_route(connection)
-        new_name = changes.get("name")
         if (
             new_name
             and new_name != name
             and await route_store.find_route_by_name(connection, new_name) is not None
         ):
             raise AlreadyExists(f"a route named {new_name!r} exists")
+        shown = hidden = None
+        if settings:
+            model = kinds.settings_model(route.kind)
+            current = model.from_stored(route.settings, route.secrets)
+            shown, hidden = current.with_changes(settings).stored()
+        carried = list(route.channels)
+        if channels is not None:
+            carried = _check_channels(kinds, route.kind, channels)
+            dropped = route.default_for - set(carried)
+            if dropped:
+                raise RouteInUse(
+                    f"route {name!r} is the default route of {', '.join(sorted(dropped))}: "
+                    "make another route the default first"
+                )
+            await route_store.set_route_channels(connection, route.id, carried)
+            await route_store.make_default_route(
+                connection,
+                route.id,
+                await route_store.channels_without_default(connection, carried),
+            )
+        if is_default:
+            await route_store.make_default_route(connection, route.id, carried)
         updated = await route_store.update_route(
-            connection, route.id, **changes, updated_at=utcnow()
+            connection, route.id, at=utcnow(), name=new_name, settings=shown, secrets=hidden
         )
     assert updated is not None
     return updated
@@ -189,51 +207,53 @@ async def remove_route(database: Database, name: str) -> None:
         route = await route_store.find_route_by_name(connection, name)
         if route is None:
             raise NotFound(f"no route named {name!r}")
-        if route.is_default:
-            raise RouteInUse(f"route {name!r} is the default route")
+        taken_over = await route_store.other_routes_carrying(
+            connection, route.id, route.default_for
+        )
+        if taken_over:
+            raise RouteInUse(
+                f"route {name!r} is the default route of {', '.join(sorted(taken_over))}"
+            )
         in_use = await route_store.count_senders_on_route(connection, route.id)
         if in_use:
             raise RouteInUse(f"route {name!r} is used by {in_use} sender(s)")
         await route_store.delete_route(connection, route.id)
 
 
-async def ensure_simulator_route(database: Database, *, port: int) -> RouteRecord:
+async def ensure_simulator_route(
+    database: Database, kinds: RouteKinds, *, port: int
+) -> RouteRecord:
     """Make sure the route to the embedded simulator exists and points at its current port."""
     try:
-        return await _ensure_simulator_route(database, port=port)
+        return await _ensure_simulator_route(database, kinds, port=port)
     except IntegrityError:
         # Another process starting at the same moment created it first; now it exists.
-        return await _ensure_simulator_route(database, port=port)
+        return await _ensure_simulator_route(database, kinds, port=port)
 
 
-async def _ensure_simulator_route(database: Database, *, port: int) -> RouteRecord:
-    async with database.write() as connection:
+async def _ensure_simulator_route(
+    database: Database, kinds: RouteKinds, *, port: int
+) -> RouteRecord:
+    async with database.read() as connection:
         route = await route_store.find_route_by_name(connection, SIMULATOR_ROUTE)
-        if route is None:
-            now = utcnow()
-            is_default = await route_store.find_default_route(connection) is None
-            return await route_store.insert_route(
-                connection,
-                **{
-                    **ROUTE_DEFAULTS,
-                    "name": SIMULATOR_ROUTE,
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "system_id": "tidings",
-                    "password": "tidings",
-                    "window": 100,
-                    "is_default": is_default,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        if route.host == "127.0.0.1" and route.port != port:
-            updated = await route_store.update_route(
-                connection, route.id, port=port, updated_at=utcnow()
-            )
-            assert updated is not None
-            return updated
-        return route
+    if route is None:
+        return await create_route(
+            database,
+            kinds,
+            name=SIMULATOR_ROUTE,
+            kind=SMPP,
+            settings={
+                "host": "127.0.0.1",
+                "port": port,
+                "system_id": "tidings",
+                "password": "tidings",
+                "window": 100,
+            },
+        )
+    settings = route.settings
+    if route.kind == SMPP and settings.get("host") == "127.0.0.1" and settings.get("port") != port:
+        return await update_route(database, kinds, SIMULATOR_ROUTE, settings={"port": port})
+    return route
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,15 +375,19 @@ async def remove_sender(database: Database, account: AccountRecord, sender_id: s
 
 
 async def route_for_sender(
-    connection: AsyncConnection, account: AccountRecord, sender_address: str
+    connection: AsyncConnection,
+    account: AccountRecord,
+    sender_address: str,
+    channel: str = Channel.SMS,
 ) -> int | None:
-    """The route a message from ``sender_address`` takes.
+    """The route a message of ``channel`` from ``sender_address`` takes.
 
-    A registered sender uses its own route, or the default one if it has none. An unregistered
-    sender goes over the default route unless the account sends only from registered senders.
+    A registered sender uses its own route if that carries the channel, or else the channel's
+    default route. An unregistered sender goes over the default route unless the account sends
+    only from registered senders.
     """
     registered, own_route, default_route = await route_store.route_choice_for_sender(
-        connection, account.id, sender_address
+        connection, account.id, sender_address, channel
     )
     if not registered and account.restrict_to_registered_senders:
         raise UnregisteredSender(

@@ -1,9 +1,10 @@
-"""The dispatcher: claims due messages and submits them over each route's SMPP binds.
+"""The dispatcher: claims due messages and hands each to its route's transport.
 
 One dispatcher runs per process (``tidings serve --role dispatcher|all``). On SQLite there is
 one; on PostgreSQL several may share the database, each claiming with SKIP LOCKED under a lease
-it keeps renewing while it works. Receipts and inbound messages come back over the same binds
-and go to the status writer.
+it keeps renewing while it works. Every route has a runner (``dispatch.runner``) with the
+transport of its kind (``dispatch.transport``); what the far end sends back goes through the
+reception (``dispatch.reception``) to the status writer.
 """
 
 from __future__ import annotations
@@ -13,37 +14,23 @@ import contextlib
 import os
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
 
-from tidings.core import routing
 from tidings.core.lifecycle import MessageStatus
-from tidings.dispatch.outcomes import InboundOutcome, ReceiptOutcome, SubmitOutcome
-from tidings.dispatch.pdus import parts_to_submit
-from tidings.dispatch.writer import InboundHook, StatusHook, StatusWriter
-from tidings.errors import TidingsError
-from tidings.net.esme import BindMode, EsmeClient, EsmeConfig, NotBound, SubmitUnacknowledged
-from tidings.smpp.concat import IncomingFragment, Reassembler, UdhParseError
-from tidings.smpp.constants import TRANSIENT_STATUSES, EsmClass, Tag, status_name
-from tidings.smpp.errors import LocalProtocolError
-from tidings.smpp.pdu import DataSm, DeliverSm
-from tidings.smpp.receipts import (
-    ReceiptParseError,
-    ReceiptState,
-    looks_like_receipt,
-    parse_receipt,
-)
+from tidings.dispatch.outcomes import SubmitOutcome
+from tidings.dispatch.reception import FoldFirst, Reception
+from tidings.dispatch.runner import RouteRunner
+from tidings.dispatch.transport import TransportRegistry
+from tidings.dispatch.writer import InboundHook, StatusHook
 from tidings.store import dispatch as store
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.records import RouteRecord
-from tidings.text import decode, is_binary_data_coding
 
 log = structlog.get_logger("tidings.dispatch")
 
@@ -70,7 +57,6 @@ class DispatcherConfig:
     # Several dispatchers share the database (PostgreSQL): only expired leases are released at
     # start. With one dispatcher every leftover claim is its own from before a restart.
     shared_database: bool = False
-    reassembly_timeout: float = 60.0
     route_reload_interval: float = 5.0
     max_in_flight: int = 5000
     # Submit outcomes per status-writer transaction when no receipt waits (long transactions
@@ -78,21 +64,6 @@ class DispatcherConfig:
     # them from waiting, unacknowledged, behind a long one).
     max_write_batch: int = 1000
     receipt_write_batch: int = 300
-
-
-class _FoldFirst(Collector):
-    """Registered ahead of the dispatcher's metrics: folds the counts kept in plain integers
-    into them just before the registry collects them."""
-
-    def __init__(self, fold: Callable[[], None]) -> None:
-        self._fold = fold
-
-    def describe(self) -> list[Metric]:
-        return []  # names nothing, so registering it does not collect
-
-    def collect(self) -> list[Metric]:
-        self._fold()
-        return []
 
 
 class DispatchMetrics:
@@ -103,41 +74,29 @@ class DispatchMetrics:
         # microseconds per message sent.
         self.folds: list[Callable[[], None]] = []
         if registry is not None:
-            registry.register(_FoldFirst(self.fold))
+            registry.register(FoldFirst(self.fold))
         self.submits = Counter(
             "tidings_submits",
-            "submit_sm answered, by outcome",
+            "Hand-overs answered, by outcome (ESME_ROK: accepted parts; else the error code)",
             ["route", "outcome"],
             registry=registry,
         )
         self.submit_latency = Histogram(
             "tidings_submit_latency_seconds",
-            "From claim to the SMSC's submit_sm_resp",
+            "From a worker taking a message to the carrier accepting it (submit_sm_resp)",
             ["route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
             registry=registry,
         )
-        self.receipts = Counter(
-            "tidings_receipts", "Delivery receipts received, by state", ["state"], registry=registry
-        )
-        self.unmatched_receipts = Counter(
-            "tidings_unmatched_receipts", "Receipts that matched no message", registry=registry
-        )
-        self.inbound = Counter(
-            "tidings_inbound_messages",
-            "Mobile-originated messages, by outcome",
-            ["outcome"],
-            registry=registry,
-        )
         self.binds_up = Gauge(
             "tidings_binds_up",
-            "SMPP binds currently bound, per route",
+            "Connections to the carrier up (SMPP binds), per route",
             ["route"],
             registry=registry,
         )
         self.window_in_use = Gauge(
             "tidings_window_in_use",
-            "Submits awaiting a response, per route",
+            "Hand-overs awaiting the carrier's answer (SMPP: submits in the window), per route",
             ["route"],
             registry=registry,
         )
@@ -150,228 +109,8 @@ class DispatchMetrics:
             fold()
 
 
-class _RouteRunner:
-    """One route: its ESME client, its queue of claimed messages and the workers draining it."""
-
-    def __init__(self, dispatcher: Dispatcher, route: RouteRecord) -> None:
-        self.dispatcher = dispatcher
-        self.route = route
-        # Runners are made inside the running loop. Asked for again per message, the loop
-        # costs a getpid() system call each time (asyncio checks it is not a forked copy).
-        self._loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[store.ClaimedMessage] = asyncio.Queue()
-        self.reassembler = Reassembler(dispatcher.config.reassembly_timeout)
-        metrics = dispatcher.metrics
-        self.client = EsmeClient(
-            EsmeConfig(
-                host=route.host,
-                port=route.port,
-                system_id=route.system_id,
-                password=route.password,
-                system_type=route.system_type,
-                bind_mode=BindMode(route.bind_mode),
-                binds=route.binds,
-                window=route.window,
-                max_tps=float(route.max_tps) if route.max_tps else None,
-                name=route.name,
-            ),
-            on_deliver=self._on_deliver,
-            on_bind_change=lambda n: metrics.binds_up.labels(route=route.name).set(n),
-        )
-        self.workers: list[asyncio.Task[None]] = []
-        # The series every accepted submit and every receipt counts in, looked up once.
-        self._accepted = metrics.submits.labels(route=route.name, outcome="ESME_ROK")
-        self._latency = metrics.submit_latency.labels(route=route.name)
-        self._receipts = {
-            state: metrics.receipts.labels(state=state.value) for state in ReceiptState
-        }
-        # Counted here, folded into the two series above (see DispatchMetrics).
-        self._accepted_count = 0
-        self._receipt_counts = dict.fromkeys(ReceiptState, 0)
-        metrics.folds.append(self._fold_counts)
-
-    def _fold_counts(self) -> None:
-        if self._accepted_count:
-            accepted, self._accepted_count = self._accepted_count, 0
-            self._accepted.inc(accepted)
-        counts = self._receipt_counts
-        for state, count in counts.items():
-            if count:
-                counts[state] = 0
-                self._receipts[state].inc(count)
-
-    def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        # The client binds in the background; submits wait for it (or come back for a retry).
-        self.workers.append(loop.create_task(self.client.start(wait=None)))
-        count = self.route.window * self.route.binds + 8
-        self.workers += [loop.create_task(self._work()) for _ in range(count)]
-        self.workers.append(loop.create_task(self._expire_fragments()))
-
-    async def stop(self) -> None:
-        for worker in self.workers:
-            worker.cancel()
-        await asyncio.gather(*self.workers, return_exceptions=True)
-        await self.client.stop()
-        self._fold_counts()
-        folds = self.dispatcher.metrics.folds
-        if self._fold_counts in folds:
-            folds.remove(self._fold_counts)
-
-    async def _work(self) -> None:
-        dispatcher = self.dispatcher
-        while True:
-            message = await self.queue.get()
-            try:
-                outcome = await self._submit(message)
-            except Exception as exc:  # a bug must not lose the message: retry it later
-                log.exception("submitting failed unexpectedly", message_id=message.id)
-                outcome = dispatcher.retry_outcome(message, "internal error", str(exc))
-            dispatcher.finish(message, outcome)
-
-    async def _submit(self, message: store.ClaimedMessage) -> SubmitOutcome:
-        dispatcher = self.dispatcher
-        loop = self._loop
-        started = loop.time()
-        already = dispatcher.already_sent.pop(message.id, None)
-        try:
-            parts = parts_to_submit(message, self.route, already_sent=already)
-        except TidingsError as exc:
-            return SubmitOutcome(
-                message, MessageStatus.FAILED, _now(), error_code="invalid", detail=exc.message
-            )
-        sent: list[tuple[int, str]] = []
-        metrics = dispatcher.metrics
-        name = self.route.name
-        for part in parts:
-            try:
-                response = await self.client.submit(part.pdu)
-            except (SubmitUnacknowledged, NotBound) as exc:
-                metrics.submits.labels(route=name, outcome="unacknowledged").inc()
-                outcome = dispatcher.retry_outcome(message, "no answer from SMSC", exc.message)
-                outcome.sent = sent
-                return outcome
-            except LocalProtocolError as exc:
-                return SubmitOutcome(
-                    message, MessageStatus.FAILED, _now(), sent, "invalid", exc.message
-                )
-            status = response.command_status
-            if status == 0:
-                sent.append((part.seq, response.message_id))  # type: ignore[attr-defined]
-                continue
-            name_of_status = status_name(status)
-            metrics.submits.labels(route=name, outcome=name_of_status).inc()
-            if status in TRANSIENT_STATUSES:
-                outcome = dispatcher.retry_outcome(
-                    message, name_of_status, f"SMSC answered {name_of_status}"
-                )
-                outcome.sent = sent
-                return outcome
-            return SubmitOutcome(
-                message,
-                MessageStatus.REJECTED,
-                _now(),
-                sent,
-                name_of_status,
-                f"SMSC refused part {part.seq}: {name_of_status}",
-            )
-        self._accepted_count += len(parts)
-        self._latency.observe(loop.time() - started)
-        return SubmitOutcome(message, MessageStatus.SENT, _now(), sent)
-
-    # --- what the SMSC sends us ------------------------------------------------------------
-
-    def _on_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | int:
-        dispatcher = self.dispatcher
-        short_message = pdu.short_message if isinstance(pdu, DeliverSm) else b""
-        is_receipt = (pdu.esm_class & EsmClass.MESSAGE_TYPE_MASK) in (
-            EsmClass.DELIVERY_RECEIPT,
-            0x08,  # SME delivery acknowledgement
-        ) or (
-            pdu.get_str_tlv(Tag.RECEIPTED_MESSAGE_ID) is not None
-            and looks_like_receipt(short_message)
-        )
-        if is_receipt:
-            try:
-                receipt = parse_receipt(
-                    short_message,
-                    receipted_message_id=pdu.get_str_tlv(Tag.RECEIPTED_MESSAGE_ID),
-                    message_state=pdu.get_int_tlv(Tag.MESSAGE_STATE),
-                    network_error_code=pdu.tlvs.get(Tag.NETWORK_ERROR_CODE),
-                )
-            except ReceiptParseError as exc:
-                # Acknowledge anyway: refusing would make the SMSC resend it forever.
-                log.warning("unreadable receipt", route=self.route.name, error=exc.message)
-                dispatcher.metrics.unmatched_receipts.inc()
-                return 0
-            self._receipt_counts[receipt.state] += 1
-            return dispatcher.writer.receipt(
-                ReceiptOutcome(receipt.message_id, receipt.state, receipt.error_code, _now())
-            )
-        return self._inbound(pdu)
-
-    def _inbound(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | int:
-        sar = None
-        ref = pdu.get_int_tlv(Tag.SAR_MSG_REF_NUM)
-        total = pdu.get_int_tlv(Tag.SAR_TOTAL_SEGMENTS)
-        seq = pdu.get_int_tlv(Tag.SAR_SEGMENT_SEQNUM)
-        if ref is not None and total is not None and seq is not None:
-            sar = (ref, total, seq)
-        fragment = IncomingFragment(
-            source=pdu.source_addr,
-            destination=pdu.destination_addr,
-            data_coding=pdu.data_coding,
-            short_message=pdu.short_message if isinstance(pdu, DeliverSm) else b"",
-            udhi=bool(pdu.esm_class & EsmClass.UDHI),
-            sar=sar,
-            message_payload=pdu.tlvs.get(Tag.MESSAGE_PAYLOAD),
-        )
-        loop = asyncio.get_running_loop()
-        try:
-            complete = self.reassembler.add(fragment, loop.time())
-        except UdhParseError as exc:
-            log.warning("malformed inbound UDH", route=self.route.name, error=exc.message)
-            self.dispatcher.metrics.inbound.labels(outcome="malformed").inc()
-            return 0
-        if complete is None:
-            return 0  # a part of a longer message; the rest is on its way
-        sender = _e164(pdu.source_addr, pdu.source_addr_ton)
-        recipient = _e164(pdu.destination_addr, pdu.dest_addr_ton)
-        return self.dispatcher.inbound(
-            self.route.id,
-            sender,
-            recipient,
-            complete.payload,
-            complete.data_coding,
-            len(complete.parts),
-        )
-
-    async def _expire_fragments(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            deadline = self.reassembler.next_deadline()
-            await asyncio.sleep(1.0 if deadline is None else max(0.05, deadline - loop.time()))
-            for incomplete in self.reassembler.expire(loop.time()):
-                # A message whose other parts never came is still a message: store what we have.
-                self.dispatcher.inbound(
-                    self.route.id,
-                    _e164(incomplete.source, 1 if incomplete.source.isdigit() else 5),
-                    _e164(incomplete.destination, 1 if incomplete.destination.isdigit() else 0),
-                    incomplete.payload,
-                    incomplete.data_coding,
-                    len(incomplete.parts),
-                    detail=f"incomplete: parts {sorted(incomplete.missing)} never arrived",
-                )
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _e164(address: str, ton: int) -> str:
-    if ton == 1 and address.isdigit():
-        return "+" + address
-    return address
 
 
 class Dispatcher:
@@ -383,22 +122,31 @@ class Dispatcher:
         registry: CollectorRegistry | None = None,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
+        transports: TransportRegistry,
     ) -> None:
         self.database = database
         self.config = config or DispatcherConfig()
+        self.transports = transports
         self.metrics = DispatchMetrics(registry)
-        self.writer = StatusWriter(
+        # Reports and inbound messages from every route's transport; its status writer also
+        # records the outcomes of submits.
+        self.reception = Reception(
             database,
-            max_batch=self.config.max_write_batch,
-            receipt_batch=self.config.receipt_write_batch,
+            registry=registry,
             status_hooks=status_hooks,
             inbound_hooks=inbound_hooks,
-            on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),
+            reference_variants=transports.reference_variants(),
             after_inbound=self.notify,
+            max_batch=self.config.max_write_batch,
+            receipt_batch=self.config.receipt_write_batch,
         )
+        self.writer = self.reception.writer
         self.already_sent: dict[str, set[int]] = {}
         self._routes: dict[int, RouteRecord] = {}
-        self._runners: dict[int, _RouteRunner] = {}
+        self._runners: dict[int, RouteRunner] = {}
+        # Routes whose kind this process has no transport for (or whose settings its
+        # transport refuses), each logged once.
+        self._unserved: dict[int, str] = {}
         self._in_flight: set[str] = set()
         # Read when scraped, rather than set at every claim and every submit response.
         self.metrics.in_flight.set_function(lambda: len(self._in_flight))
@@ -406,7 +154,6 @@ class Dispatcher:
         self._poll_wait = self.config.poll_interval
         self._capacity = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._owners: dict[str, tuple[str | None, float]] = {}
         self._rng = random.Random()
         self._running = False
 
@@ -421,7 +168,7 @@ class Dispatcher:
         if released:
             log.warning("released interrupted claims", count=len(released))
         await self._load_routes()
-        self.writer.start()
+        self.reception.start()
         self._running = True
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -445,8 +192,9 @@ class Dispatcher:
                     await self._capacity.wait()
         await asyncio.gather(*(r.stop() for r in self._runners.values()), return_exceptions=True)
         self._runners.clear()
-        await self.writer.stop()
-        # Whatever is still claimed is released by the crash rule at the next start.
+        await self.reception.stop()
+        # Whatever is still claimed (its outcome unwritten) is released by the crash rule at
+        # the next start.
 
     def notify(self) -> None:
         """New messages may be due: claim now rather than at the next poll."""
@@ -512,22 +260,18 @@ class Dispatcher:
                 log.exception("claiming failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
+            routes = self._routes
+            if any(m.route_id is not None and m.route_id not in routes for m in claimed):
+                # A route created a moment ago: look again before deciding.
+                with contextlib.suppress(Exception):
+                    await self._load_routes()
             for message in claimed:
                 self._in_flight.add(message.id)
                 runner = self._runner_for(message)
-                if runner is None:
-                    self.finish(
-                        message,
-                        SubmitOutcome(
-                            message,
-                            MessageStatus.FAILED,
-                            _now(),
-                            error_code="no_route",
-                            detail="no route to send it on",
-                        ),
-                    )
-                else:
+                if isinstance(runner, RouteRunner):
                     runner.queue.put_nowait(message)
+                else:
+                    self.finish(message, runner)
             look_first = False
             if claimed:
                 self._poll_wait = self.config.poll_interval
@@ -593,38 +337,70 @@ class Dispatcher:
 
     # --- routes ---------------------------------------------------------------------------
 
-    def _runner_for(self, message: store.ClaimedMessage) -> _RouteRunner | None:
-        route_id = message.route_id
-        if route_id is None or route_id not in self._routes:
-            route_id = next((r.id for r in self._routes.values() if r.is_default), None)
-            if route_id is None:
-                return None
-        return self._runner_of(route_id)
-
-    def _runner_of(self, route_id: int) -> _RouteRunner:
-        runner = self._runners.get(route_id)
+    def _runner_for(self, message: store.ClaimedMessage) -> RouteRunner | SubmitOutcome:
+        """The runner of the message's route if that carries its channel, else of the
+        channel's default route; or the outcome for a message with nowhere to go."""
+        channel = message.channel
+        route = None if message.route_id is None else self._routes.get(message.route_id)
+        if route is None or channel not in route.channels:
+            route = next((r for r in self._routes.values() if channel in r.default_for), None)
+        if route is None:
+            return SubmitOutcome(
+                message,
+                MessageStatus.FAILED,
+                _now(),
+                error_code="no_route",
+                detail=f"no route carries {channel}",
+            )
+        runner = self._runner_of(route.id)
         if runner is None:
-            runner = self._runners[route_id] = _RouteRunner(self, self._routes[route_id])
-            runner.start()
+            # Another version of tidings may serve it: retried until the message is too old.
+            return self.retry_outcome(message, "no_transport", self._unserved[route.id])
+        return runner
+
+    def _runner_of(
+        self, route_id: int, *, after: Awaitable[object] | None = None
+    ) -> RouteRunner | None:
+        runner = self._runners.get(route_id)
+        if runner is None and route_id not in self._unserved:
+            route = self._routes[route_id]
+            transport = self.transports.find(route.kind)
+            try:
+                if transport is None:
+                    raise LookupError(f"no transport of kind {route.kind!r} in this process")
+                runner = RouteRunner(self, route, transport)
+            except Exception as error:
+                reason = f"route {route.name!r}: {error}"
+                log.error("route not served", route=route.name, error=str(error))
+                self._unserved[route_id] = reason
+                return None
+            self._runners[route_id] = runner
+            runner.start(after=after)
         return runner
 
     async def _load_routes(self) -> None:
         async with self.database.read() as connection:
             routes = {r.id: r for r in await route_store.list_routes(connection)}
+        stopping: list[RouteRunner] = []
         for route_id, runner in list(self._runners.items()):
             if routes.get(route_id) != runner.route:
-                # Changed or removed: rebind with the new settings; queued work is re-claimed.
+                # Changed or removed: its runner hands back its claims, and a new one starts
+                # with the new settings once the old one has let go of the carrier.
                 del self._runners[route_id]
-                for message in _drain(runner.queue):
-                    self.finish(
-                        message, self.retry_outcome(message, "route_changed", "route changed")
-                    )
-                await runner.stop()
+                stopping.append(runner)
+        for route_id in list(self._unserved):
+            if routes.get(route_id) != self._routes.get(route_id):
+                del self._unserved[route_id]
         self._routes = routes
+        loop = asyncio.get_running_loop()
+        stops = {runner.route.id: loop.create_task(runner.stop()) for runner in stopping}
         # Bind every route now rather than at its first outgoing message: receipts and inbound
-        # messages arrive over these binds, and a number that only receives must be reachable.
+        # messages arrive over these connections, and a number that only receives must be
+        # reachable.
         for route_id in routes:
-            self._runner_of(route_id)
+            self._runner_of(route_id, after=stops.get(route_id))
+        if stops:
+            await asyncio.gather(*stops.values(), return_exceptions=True)
 
     async def _housekeeping(self) -> None:
         config = self.config
@@ -644,63 +420,6 @@ class Dispatcher:
                         )
                 await self._load_routes()
                 for runner in self._runners.values():
-                    self.metrics.window_in_use.labels(route=runner.route.name).set(
-                        runner.client.window_in_use
-                    )
+                    self.metrics.window_in_use.labels(route=runner.route.name).set(runner.in_flight)
             except Exception:
                 log.exception("dispatcher housekeeping failed")
-
-    # --- inbound --------------------------------------------------------------------------
-
-    def inbound(
-        self,
-        route_id: int,
-        sender: str,
-        recipient: str,
-        payload: bytes,
-        data_coding: int,
-        parts: int,
-        detail: str | None = None,
-    ) -> asyncio.Future[None]:
-        """Route a mobile-originated message to the account owning its destination, and store it."""
-        if is_binary_data_coding(data_coding):
-            body, encoding = payload.hex(), "binary"
-        else:
-            body, encoding = decode(payload, data_coding), ("ucs2" if data_coding == 8 else "gsm7")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        async def route_and_store() -> None:
-            owner = await self._owner_of(recipient)
-            if owner is None:
-                log.warning("inbound message for an unregistered number", to=recipient)
-                self.metrics.inbound.labels(outcome="unroutable").inc()
-                future.set_result(None)
-                return
-            self.metrics.inbound.labels(outcome="stored").inc()
-            await self.writer.inbound(
-                InboundOutcome(
-                    owner, sender, recipient, body, encoding, parts, _now(), detail, route_id
-                )
-            )
-            future.set_result(None)
-
-        task = asyncio.get_running_loop().create_task(route_and_store())
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
-        return future
-
-    async def _owner_of(self, address: str) -> str | None:
-        loop = asyncio.get_running_loop()
-        cached = self._owners.get(address)
-        if cached is not None and cached[1] > loop.time():
-            return cached[0]
-        sender = await routing.owner_of_number(self.database, address)
-        owner = None if sender is None else sender.account_id
-        self._owners[address] = (owner, loop.time() + 10.0)
-        return owner
-
-
-def _drain(queue: asyncio.Queue[store.ClaimedMessage]) -> list[store.ClaimedMessage]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items

@@ -1,56 +1,65 @@
-"""What the SMSC told us, as values the status writer records, and the one table that maps a
-delivery receipt's state to a message status."""
+"""What the far end told us, as values the status writer records: the outcome of a hand-over,
+a report on something handed over earlier, a message that arrived."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import NamedTuple
 
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent
 from tidings.core.lifecycle import MessageStatus
-from tidings.smpp.receipts import ReceiptState
 from tidings.store.dispatch import ClaimedMessage
-
-# SMPP 3.4 Appendix B / §5.2.28 message states → our lifecycle. ENROUTE and ACCEPTD are not
-# final: the message stays ``sent`` and the receipt is only noted in its history. DELETED (the
-# SMSC dropped it) and UNKNOWN (the SMSC cannot say) are failures to deliver, stated as such.
-RECEIPT_STATUS: Mapping[ReceiptState, MessageStatus | None] = MappingProxyType(
-    {
-        ReceiptState.DELIVRD: MessageStatus.DELIVERED,
-        ReceiptState.UNDELIV: MessageStatus.UNDELIVERED,
-        ReceiptState.EXPIRED: MessageStatus.EXPIRED,
-        ReceiptState.REJECTD: MessageStatus.REJECTED,
-        ReceiptState.DELETED: MessageStatus.FAILED,
-        ReceiptState.UNKNOWN: MessageStatus.UNDELIVERED,
-        ReceiptState.ENROUTE: None,
-        ReceiptState.ACCEPTD: None,
-    }
-)
 
 
 @dataclass(slots=True)
 class SubmitOutcome:
-    """The result of one claim of one message: which parts the SMSC accepted, and what now."""
+    """The result of one claim of one message: which parts the carrier accepted, and what now."""
 
     message: ClaimedMessage
     status: MessageStatus  # SENT, QUEUED (retry later), REJECTED or FAILED
     at: datetime
-    sent: list[tuple[int, str]] = field(default_factory=list)  # (part seq, SMSC message id)
+    # (part seq, the carrier's reference for it: SMPP message_id, MM7 MessageID, SIP Call-ID...)
+    sent: list[tuple[int, str]] = field(default_factory=list)
     error_code: str | None = None
     detail: str | None = None
     retry_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class ReceiptOutcome:
-    smsc_message_id: str
-    state: ReceiptState
-    error_code: int | None
+class Report:
+    """The far end's word on a part it accepted, found by the reference it gave for it.
+
+    A transport's reference must tell its parts apart from every other transport's: one whose
+    carrier numbers what it is given from 1 (an IPP job id) qualifies it (``"<route id>:<n>"``).
+    """
+
+    reference: str
+    status: MessageStatus | None  # the status it means; None: progress, noted in the history
+    state: str  # the far end's word for it (DELIVRD, Retrieved, 250...), kept in the history
+    error_code: str | None
     at: datetime
-    first_seen: float = 0.0  # loop time; unmatched receipts are retried for a while
+    first_seen: float = 0.0  # loop time; unmatched reports are retried for a while
     parked_id: str | None = None  # its parked_receipts row, while it waits for its part
+
+
+@dataclass(slots=True)
+class Inbound:
+    """A message that arrived on a route, before its owner (the account with the number it
+    was sent to) is known."""
+
+    route_id: int
+    sender: str  # the handset, E.164 where the far end gave a number
+    recipient: str  # our address it was sent to
+    body: str
+    encoding: str  # gsm7, ucs2 or binary for SMS; utf8 for channels of Unicode text
+    at: datetime
+    parts_count: int = 1
+    detail: str | None = None
+    channel: Channel = Channel.SMS
+    subject: str | None = None
+    content: ChannelContent | None = None  # media as MediaRefs (core.content.Attachments)...
 
 
 @dataclass(slots=True)
@@ -64,6 +73,9 @@ class InboundOutcome:
     at: datetime
     detail: str | None = None
     route_id: int | None = None  # the route it arrived on; replies go back the same way
+    channel: Channel = Channel.SMS
+    subject: str | None = None
+    content: ChannelContent | None = None
 
 
 class StatusChange(NamedTuple):

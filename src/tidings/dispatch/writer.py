@@ -1,11 +1,13 @@
-"""The status writer: every outcome from the SMSC is recorded here, in batches.
+"""The status writer: every outcome from a carrier is recorded here, in batches.
 
-Submit responses, receipts and inbound messages arrive one by one at thousands per second; one
-transaction per batch (a few milliseconds' worth) keeps the database from being the limit. The
-writer applies a batch in arrival order, submit outcomes before receipts, so a receipt that
-overtakes its own submit response in the network still finds its part. Receipts and inbound
-messages are acknowledged to the SMSC only after the batch holding them is committed: what the
-SMSC hands over is never lost, and a database outage slows the SMSC down instead.
+Submit responses, reports (delivery receipts) and inbound messages arrive one by one at
+thousands per second; one transaction per batch (a few milliseconds' worth) keeps the database
+from being the limit. The writer applies a batch in arrival order, submit outcomes before
+reports, so a report that overtakes its own submit response in the network still finds its
+part. Reports and inbound messages are acknowledged to the carrier only after the batch holding
+them is committed: what the carrier hands over is never lost, and a database outage slows the
+carrier down instead. Whatever the transport, reports and inbound messages take this one way
+in (``dispatch.reception.Reception``), in the dispatcher or in an API process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core.content import dump_content
 from tidings.core.inbound import ReceivedMessage
 from tidings.core.lifecycle import (
     FINAL_STATUSES,
@@ -29,13 +32,11 @@ from tidings.core.lifecycle import (
     derive_message_status,
 )
 from tidings.dispatch.outcomes import (
-    RECEIPT_STATUS,
     InboundOutcome,
-    ReceiptOutcome,
+    Report,
     StatusChange,
     SubmitOutcome,
 )
-from tidings.smpp.receipts import ReceiptState, message_id_variants
 from tidings.store import dispatch as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id, new_ids
@@ -62,7 +63,7 @@ RECENT_PARTS = 200_000
 @dataclass(slots=True)
 class _Batch:
     submits: list[SubmitOutcome] = field(default_factory=list)
-    receipts: list[ReceiptOutcome] = field(default_factory=list)
+    receipts: list[Report] = field(default_factory=list)
     inbound: list[InboundOutcome] = field(default_factory=list)
     # One future per receipt (same order as ``receipts``) and per inbound message: each
     # completes once its item is committed, and only then is the SMSC acknowledged.
@@ -87,8 +88,9 @@ class StatusWriter:
         linger: float = 0.005,
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
-        on_unmatched: Callable[[ReceiptOutcome], None] | None = None,
+        on_unmatched: Callable[[Report], None] | None = None,
         after_inbound: Callable[[], None] | None = None,
+        reference_variants: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self._database = database
         self._max_batch = max_batch
@@ -96,6 +98,8 @@ class StatusWriter:
         self._status_hooks = list(status_hooks)
         self._inbound_hooks = list(inbound_hooks)
         self._on_unmatched = on_unmatched
+        # Other spellings of a carrier reference that reports may use (see _resolve).
+        self._reference_variants = reference_variants
         # Inbound hooks may queue auto-replies: the dispatcher claims them once committed.
         self._after_inbound = after_inbound
         self._receipt_batch = receipt_batch
@@ -108,7 +112,7 @@ class StatusWriter:
         # Receipts and inbound messages the last batch acknowledged: the SMSC sends as many
         # new ones as soon as the acknowledgements reach it (see ``_await_refill``).
         self._acknowledged = 0
-        self._deferred: list[ReceiptOutcome] = []
+        self._deferred: list[Report] = []
         # The SMSC ids of the pending submit outcomes, each to its outcome's arrival number.
         self._unwritten: dict[str, int] = {}
         self._recent: dict[str, store.PartOwner] = {}
@@ -129,8 +133,8 @@ class StatusWriter:
             self._unwritten[smsc_id] = arrival
         self._wakeup.set()
 
-    def receipt(self, outcome: ReceiptOutcome) -> asyncio.Future[None]:
-        """Record a receipt; the future completes once it is committed (or parked to retry)."""
+    def report(self, outcome: Report) -> asyncio.Future[None]:
+        """Record a report; the future completes once it is committed (or parked to retry)."""
         self._pending.receipts.append(outcome)
         return self._waiter(self._pending.receipt_waiters)
 
@@ -282,9 +286,9 @@ class StatusWriter:
         if batch.receipts or batch.inbound:
             unwritten = self._unwritten
             needed = {
-                unwritten[receipt.smsc_message_id]
+                unwritten[receipt.reference]
                 for receipt in batch.receipts
-                if receipt.smsc_message_id in unwritten
+                if receipt.reference in unwritten
             }
             budget = self._receipt_batch - len(needed)
             if budget > 0:
@@ -336,10 +340,10 @@ class StatusWriter:
         self,
         connection: AsyncConnection,
         outcomes: list[SubmitOutcome],
-        receipts: list[ReceiptOutcome],
+        receipts: list[Report],
         changes: list[StatusChange],
         event_rows: list[dict[str, Any]],
-    ) -> list[ReceiptOutcome]:
+    ) -> list[Report]:
         """Record the submit outcomes; returns the receipts still to apply (see
         :meth:`_merge_receipts`)."""
         part_rows: list[dict[str, Any]] = []
@@ -419,28 +423,28 @@ class StatusWriter:
 
     def _merge_receipts(
         self,
-        receipts: list[ReceiptOutcome],
+        receipts: list[Report],
         fresh: dict[str, _FreshPart],
         changes: list[StatusChange],
         event_rows: list[dict[str, Any]],
-    ) -> list[ReceiptOutcome]:
+    ) -> list[Report]:
         """Final receipts for one-part messages whose submit outcome is in the same batch.
 
         The part is inserted with its final status and the message updated once, instead of
         being written as sent and then updated again: what is stored (history included) is
         the same, for a third of the row writes. Returns the other receipts.
         """
-        remaining: list[ReceiptOutcome] = []
+        remaining: list[Report] = []
         for receipt in receipts:
-            part = fresh.get(receipt.smsc_message_id)
-            status = RECEIPT_STATUS[receipt.state]
+            part = fresh.get(receipt.reference)
+            status = receipt.status
             if part is None or status is None or receipt.parked_id is not None:
                 remaining.append(receipt)
                 continue
             # A second receipt for the part takes the usual way, and finds it final.
-            del fresh[receipt.smsc_message_id]
+            del fresh[receipt.reference]
             owner = part.owner
-            error_code = None if not receipt.error_code else str(receipt.error_code)
+            error_code = receipt.error_code
             detail = _receipt_detail(receipt)
             part.part_row.update(status=status.value, error_code=error_code, done_at=receipt.at)
             part.message_row.update(
@@ -449,7 +453,7 @@ class StatusWriter:
                 b_error_code=error_code,
                 b_error_detail=None if status is MessageStatus.DELIVERED else detail,
             )
-            self._recent[receipt.smsc_message_id] = owner.with_status(status.value)
+            self._recent[receipt.reference] = owner.with_status(status.value)
             event_rows.append(
                 {
                     "message_id": owner.message_id,
@@ -472,31 +476,32 @@ class StatusWriter:
         return remaining
 
     async def _resolve(
-        self, connection: AsyncConnection, receipts: list[ReceiptOutcome], now_loop: float
+        self, connection: AsyncConnection, receipts: list[Report], now_loop: float
     ) -> dict[str, store.PartOwner]:
-        smsc_ids = {r.smsc_message_id for r in receipts}
+        smsc_ids = {r.reference for r in receipts}
         owners = {i: self._recent[i] for i in smsc_ids if i in self._recent}
         missing = smsc_ids - owners.keys()
         if missing:
             owners.update(await store.find_part_owners(connection, missing))
             missing = smsc_ids - owners.keys()
-        # SMSCs often report ids in another base or case than their submit response did. Such
+        # SMSCs often report ids in another base or case than their submit response did (the
+        # transports say which spellings are the same reference: ``reference_variants``). Such
         # a spelling can also be another message's exact id, so it is only tried once the exact
         # id has had time to be recorded (the receipt may simply have overtaken its submit
         # response, or come in on another dispatcher's bind), and only onto a part that is
         # still waiting for its receipt.
         overdue = {
-            r.smsc_message_id
+            r.reference
             for r in receipts
-            if r.smsc_message_id in missing
-            and r.first_seen
-            and now_loop - r.first_seen >= VARIANTS_AFTER
+            if r.reference in missing and r.first_seen and now_loop - r.first_seen >= VARIANTS_AFTER
         }
-        if overdue:
+        spellings = self._reference_variants
+        if overdue and spellings is not None:
             variants: dict[str, str] = {}
             for smsc_id in overdue:
-                for variant in message_id_variants(smsc_id)[1:]:
-                    variants.setdefault(variant, smsc_id)
+                for variant in spellings(smsc_id):
+                    if variant != smsc_id:
+                        variants.setdefault(variant, smsc_id)
             found = await store.find_part_owners(connection, variants, awaiting_receipt=True)
             for variant, owner in found.items():
                 owners.setdefault(variants[variant], owner)
@@ -505,7 +510,7 @@ class StatusWriter:
     async def _apply_receipts(
         self,
         connection: AsyncConnection,
-        receipts: list[ReceiptOutcome],
+        receipts: list[Report],
         changes: list[StatusChange],
         event_rows: list[dict[str, Any]],
         now_loop: float,
@@ -517,15 +522,15 @@ class StatusWriter:
             r.parked_id
             for r in receipts
             if r.parked_id is not None
-            and (r.smsc_message_id in owners or now_loop - r.first_seen >= UNMATCHED_RECEIPT_TTL)
+            and (r.reference in owners or now_loop - r.first_seen >= UNMATCHED_RECEIPT_TTL)
         }
         taken = await store.unpark_receipts(connection, leaving)
         to_park: list[dict[str, Any]] = []
         part_rows: list[dict[str, Any]] = []
-        touched: dict[str, tuple[store.PartOwner, ReceiptOutcome, MessageStatus]] = {}
+        touched: dict[str, tuple[store.PartOwner, Report, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
         for receipt in receipts:
-            owner = owners.get(receipt.smsc_message_id)
+            owner = owners.get(receipt.reference)
             if receipt.parked_id is not None and receipt.parked_id in leaving:
                 if receipt.parked_id not in taken:
                     continue  # another dispatcher took it
@@ -541,17 +546,17 @@ class StatusWriter:
             if owner is None:
                 if self._on_unmatched is not None:
                     self._on_unmatched(receipt)
-                log.warning("receipt matches no message", smsc_id=receipt.smsc_message_id)
+                log.warning("receipt matches no message", smsc_id=receipt.reference)
                 continue
-            status = RECEIPT_STATUS[receipt.state]
-            error_code = None if not receipt.error_code else str(receipt.error_code)
+            status = receipt.status
+            error_code = receipt.error_code
             if status is None:
                 event_rows.append(
                     {
                         "message_id": owner.message_id,
                         "status": MessageStatus.SENT.value,
                         "at": receipt.at,
-                        "detail": f"part {owner.seq}: SMSC reports {receipt.state.value}",
+                        "detail": f"part {owner.seq}: carrier reports {receipt.state}",
                     }
                 )
                 continue
@@ -559,10 +564,10 @@ class StatusWriter:
             if owner.status in _FINAL_VALUES or part in finished:
                 # The SMSC repeated a receipt: the part's status is already final (never
                 # changed), so there is no new history row and no second callback.
-                log.info("duplicate receipt ignored", smsc_id=receipt.smsc_message_id)
+                log.info("duplicate receipt ignored", smsc_id=receipt.reference)
                 continue
             finished.add(part)
-            self._recent[receipt.smsc_message_id] = owner.with_status(status.value)
+            self._recent[receipt.reference] = owner.with_status(status.value)
             part_rows.append(
                 {
                     "b_message_id": owner.message_id,
@@ -588,7 +593,7 @@ class StatusWriter:
                 status = derive_message_status(statuses)
                 if status not in FINAL_STATUSES:
                     continue
-            error_code = None if not receipt.error_code else str(receipt.error_code)
+            error_code = receipt.error_code
             detail = _receipt_detail(receipt)
             message_rows.append(
                 {
@@ -653,6 +658,9 @@ class StatusWriter:
                 "ad": False,
                 "created_at": item.at,
                 "updated_at": item.at,
+                "channel": item.channel.value,
+                "subject": item.subject,
+                "content": dump_content(item.content),
             }
             for message_id, item in zip(ids, inbound, strict=True)
         ]
@@ -668,6 +676,9 @@ class StatusWriter:
                 parts=item.parts_count,
                 at=item.at,
                 route_id=item.route_id,
+                channel=item.channel,
+                subject=item.subject,
+                content=item.content,
             )
             for message_id, item in zip(ids, inbound, strict=True)
         ]
@@ -688,14 +699,11 @@ class StatusWriter:
             parked = await store.list_parked_receipts(connection)
         now_loop = asyncio.get_running_loop().time()
         for row in parked:
-            try:
-                state = ReceiptState(row.state)
-            except ValueError:
-                state = ReceiptState.UNKNOWN
             self._deferred.append(
-                ReceiptOutcome(
+                Report(
                     row.smsc_message_id,
-                    state,
+                    None if row.status is None else MessageStatus(row.status),
+                    row.state,
                     row.error_code,
                     row.at,
                     first_seen=now_loop,
@@ -715,17 +723,16 @@ class _FreshPart:
     message_row: dict[str, Any]
 
 
-def _receipt_detail(receipt: ReceiptOutcome) -> str:
-    return f"receipt {receipt.state.value}" + (
-        f" err {receipt.error_code}" if receipt.error_code else ""
-    )
+def _receipt_detail(receipt: Report) -> str:
+    return f"receipt {receipt.state}" + (f" err {receipt.error_code}" if receipt.error_code else "")
 
 
-def _parked_row(receipt: ReceiptOutcome) -> dict[str, Any]:
+def _parked_row(receipt: Report) -> dict[str, Any]:
     return {
         "id": receipt.parked_id,
-        "smsc_message_id": receipt.smsc_message_id,
-        "state": receipt.state.value,
+        "smsc_message_id": receipt.reference,
+        "state": receipt.state,
+        "status": None if receipt.status is None else receipt.status.value,
         "error_code": receipt.error_code,
         "at": receipt.at,
         "parked_at": datetime.now(UTC),

@@ -57,7 +57,10 @@ class ClaimedMessage(NamedTuple):
     route_id: int | None
     dlr_url: str | None
     attempts: int
-    created_at: datetime
+    channel: str
+    subject: str | None
+    content: str | None  # the JSON of the channel's core.content model
+    created_at: datetime  # last: the claim converts it apart (see claim_due)
 
 
 class PartOwner(NamedTuple):
@@ -162,6 +165,9 @@ _CLAIMED_COLUMNS = (
     "route_id",
     "dlr_url",
     "attempts",
+    "channel",
+    "subject",
+    "content",
     "created_at",
 )
 _CLAIM = _claim_statement(skip_locked=False)
@@ -446,7 +452,8 @@ class ParkedReceiptRecord:
     id: str
     smsc_message_id: str
     state: str
-    error_code: int | None
+    status: str | None
+    error_code: str | None
     at: datetime
     parked_at: datetime
 

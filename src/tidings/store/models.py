@@ -100,29 +100,33 @@ class ApiKey(Base):
 
 
 class Route(Base):
+    """A connection to a carrier. ``kind`` names its transport (``dispatch.transport``), whose
+    settings model checks ``settings`` (JSON, shown back) and ``secrets`` (JSON of the
+    settings typed as secrets: passwords, tokens; never shown back)."""
+
     __tablename__ = "routes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    host: Mapped[str] = mapped_column(String(255))
-    port: Mapped[int] = mapped_column(Integer)
-    system_id: Mapped[str] = mapped_column(String(16))
-    password: Mapped[str] = mapped_column(String(9))
-    system_type: Mapped[str] = mapped_column(String(13))
-    bind_mode: Mapped[str] = mapped_column(String(8))
-    binds: Mapped[int] = mapped_column(Integer)
-    window: Mapped[int] = mapped_column(Integer)
-    max_tps: Mapped[int | None] = mapped_column(Integer)
-    source_ton: Mapped[int | None] = mapped_column(Integer)
-    source_npi: Mapped[int | None] = mapped_column(Integer)
-    destination_ton: Mapped[int] = mapped_column(Integer)
-    destination_npi: Mapped[int] = mapped_column(Integer)
-    concat_method: Mapped[str] = mapped_column(String(8))
-    default_encoding: Mapped[str] = mapped_column(String(8))
-    request_receipts: Mapped[bool] = mapped_column(Boolean)
-    is_default: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(32), server_default="smpp")
+    settings: Mapped[str] = mapped_column(Text, server_default="{}")
+    secrets: Mapped[str] = mapped_column(Text, server_default="{}")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RouteChannel(Base):
+    """A channel a route carries (some of those its transport can), and whether it is that
+    channel's default route: where a message of the channel goes when its sender names no
+    route carrying it. One default per channel, kept so by ``core.routing``."""
+
+    __tablename__ = "route_channels"
+
+    route_id: Mapped[int] = mapped_column(
+        ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    is_default: Mapped[bool] = mapped_column(Boolean)
 
 
 class Sender(Base):
@@ -185,6 +189,11 @@ class Message(Base):
     ad: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # core.channels.Channel; what the channel carries besides body and subject is the JSON of
+    # its core.content.ChannelContent model.
+    channel: Mapped[str] = mapped_column(String(16), server_default="sms")
+    subject: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
 
 
 class MessagePart(Base):
@@ -195,8 +204,9 @@ class MessagePart(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
-    # Receipts are matched to parts by the id the SMSC gave in submit_sm_resp (SMPP 3.4 §4.4.2).
-    smsc_message_id: Mapped[str | None] = mapped_column(String(65), index=True)
+    # Reports are matched to parts by the carrier's reference for what was handed over: the id
+    # the SMSC gave in submit_sm_resp (SMPP 3.4 §4.4.2), an MM7 MessageID, a SIP Call-ID...
+    smsc_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
     submitted_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
@@ -221,9 +231,12 @@ class ParkedReceipt(Base):
     __tablename__ = "parked_receipts"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    smsc_message_id: Mapped[str] = mapped_column(String(65))
-    state: Mapped[str] = mapped_column(String(8))
-    error_code: Mapped[int | None] = mapped_column(Integer)
+    smsc_message_id: Mapped[str] = mapped_column(String(255))
+    # What the far end said, in its words (DELIVRD, Retrieved...), and the status it means
+    # (null: progress, not a final status).
+    state: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime]
     parked_at: Mapped[datetime]
 
@@ -246,6 +259,7 @@ def _table(model: type[Base]) -> Table:
 accounts = _table(Account)
 api_keys = _table(ApiKey)
 routes = _table(Route)
+route_channels = _table(RouteChannel)
 senders = _table(Sender)
 messages = _table(Message)
 message_parts = _table(MessagePart)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
@@ -41,28 +42,23 @@ class ApiKeyRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class RouteRecord(_Record):
+class RouteRecord:
+    """A route with the channels it carries (``route_channels``). ``settings`` and ``secrets``
+    are the JSON objects its transport's settings model reads; ``secrets`` is never shown."""
+
     id: int
     name: str
-    host: str
-    port: int
-    system_id: str
-    password: str
-    system_type: str
-    bind_mode: str
-    binds: int
-    window: int
-    max_tps: int | None
-    source_ton: int | None
-    source_npi: int | None
-    destination_ton: int
-    destination_npi: int
-    concat_method: str
-    default_encoding: str
-    request_receipts: bool
-    is_default: bool
+    kind: str
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, Any]
+    channels: frozenset[str]
+    default_for: frozenset[str]  # the channels it is the default route of
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def is_default(self) -> bool:
+        return bool(self.default_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +99,9 @@ class MessageRecord(_Record):
     ad: bool
     created_at: datetime
     updated_at: datetime
+    channel: str
+    subject: str | None
+    content: str | None  # the JSON of the channel's core.content model
 
 
 @dataclass(frozen=True, slots=True)

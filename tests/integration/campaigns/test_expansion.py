@@ -13,6 +13,7 @@ from tidings.core import campaigns, contacts, lists
 from tidings.core.accounts import create_account
 from tidings.core.campaigns import CampaignRunner, CampaignSpec
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 from tidings.store.models import messages
 from tidings.store.records import AccountRecord
@@ -44,7 +45,7 @@ async def test_expansion_resumes_after_a_restart_and_sends_nobody_twice(
     settings = campaign_settings(tmp_path, database_url)
     database = Database.from_url(database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         account = await create_account(database, "Acme", region="FI")
         list_id, phones = await _audience(database, account, 25)
         created = await campaigns.create_campaign(

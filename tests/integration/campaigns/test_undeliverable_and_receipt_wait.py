@@ -82,7 +82,10 @@ async def without_receipts(tmp_path: Path, database_url: str) -> AsyncIterator[R
     settings = campaign_settings(tmp_path, database_url, campaign_receipt_wait_seconds=RECEIPT_WAIT)
     async with running_service(settings) as started:
         await routing.update_route(
-            started.service.database, routing.SIMULATOR_ROUTE, request_receipts=False
+            started.service.database,
+            started.service.transports,
+            routing.SIMULATOR_ROUTE,
+            settings={"request_receipts": False},
         )
 
         # The dispatcher rebinds a changed route when it reloads routes (every few seconds):

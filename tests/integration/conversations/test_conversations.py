@@ -68,11 +68,9 @@ async def test_a_reply_goes_out_swapped_on_the_route_it_came_in_on_and_stays_in_
     # must take the route the message arrived on (the simulator) instead.
     await routing.create_route(
         database,
+        running.service.transports,
         name="elsewhere",
-        host="127.0.0.1",
-        port=free_port(),
-        system_id="none",
-        password="x",
+        settings={"host": "127.0.0.1", "port": free_port(), "system_id": "none", "password": "x"},
     )
     senders = (await running.http.get("/v1/senders")).json()
     [long_code] = [s for s in senders if s["address"] == LONG_CODE]

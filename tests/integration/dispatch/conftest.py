@@ -16,6 +16,7 @@ import pytest
 from tests.ports import free_port
 from tidings.config import Settings
 from tidings.core import accounts
+from tidings.dispatch.transport import TransportRegistry
 from tidings.service import Service
 from tidings.store.records import AccountRecord
 
@@ -91,10 +92,15 @@ async def eventually(
 
 @asynccontextmanager
 async def running_service(
-    settings: Settings, *, demo_account: bool = False, account: AccountRecord | None = None
+    settings: Settings,
+    *,
+    demo_account: bool = False,
+    account: AccountRecord | None = None,
+    transports: TransportRegistry | None = None,
 ) -> AsyncIterator[Running]:
-    """Start the service; call its API as ``account`` (a new one unless given)."""
-    service = Service(settings)
+    """Start the service (with ``transports``, the built-in ones unless given); call its API
+    as ``account`` (a new one unless given)."""
+    service = Service(settings, transports=transports)
     await service.start(demo_account=demo_account)
     try:
         simulator = service.simulator

@@ -41,7 +41,7 @@ async def test_cli_commands_do_not_repoint_the_simulator_route(
         await asyncio.to_thread(tidings, "migrate")
 
         route = await routing.get_route(running.service.database, "simulator")
-        assert route.port == settings.simulator_port
+        assert route.settings["port"] == settings.simulator_port
         # The dispatcher rereads its routes this often: a changed route would be in use now.
         await asyncio.sleep(DispatcherConfig().route_reload_interval + 1.0)
         message_id = await running.send_one("+358401234567")

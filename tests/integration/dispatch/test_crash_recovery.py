@@ -14,6 +14,7 @@ from tests.integration.dispatch.conftest import eventually, running_service, ser
 from tidings.config import Settings
 from tidings.core import accounts, messaging
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store import dispatch as dispatch_store
 from tidings.store.engine import Database
 from tidings.store.models import messages
@@ -35,7 +36,7 @@ async def prepared(settings: Settings) -> AsyncIterator[tuple[Database, AccountR
     """A migrated database with an account, before any service has started on it."""
     database = Database.from_url(settings.database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         account = await accounts.create_account(database, "Acme", region="FI")
         yield database, account
     finally:

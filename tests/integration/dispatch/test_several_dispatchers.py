@@ -20,6 +20,7 @@ from tests.ports import free_port
 from tidings.config import Settings
 from tidings.core import accounts, messaging
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 from tidings.store.models import message_parts, messages
 
@@ -67,7 +68,9 @@ async def test_two_dispatchers_send_every_message_exactly_once(
     smpp_port, control_port = free_port(), free_port()
     # Migrated and with its route before the dispatchers start, so they do not race to do it.
     await prepare_database(
-        database, Settings(database_url=database_url, data_dir=tmp_path, simulator_port=smpp_port)
+        database,
+        Settings(database_url=database_url, data_dir=tmp_path, simulator_port=smpp_port),
+        default_transports(),
     )
     account = await accounts.create_account(database, "Acme", region="FI")
     env = {

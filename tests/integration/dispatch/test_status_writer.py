@@ -17,7 +17,9 @@ from tests.integration.dispatch.conftest import eventually, service_settings
 from tidings.core import accounts, messaging
 from tidings.core.lifecycle import MessageStatus
 from tidings.core.setup import prepare_database
-from tidings.dispatch.outcomes import ReceiptOutcome, SubmitOutcome
+from tidings.dispatch.outcomes import Report, SubmitOutcome
+from tidings.dispatch.transports import default_transports
+from tidings.dispatch.transports.smpp import RECEIPT_STATUS
 from tidings.dispatch.writer import StatusWriter
 from tidings.smpp.receipts import ReceiptState
 from tidings.store import dispatch as dispatch_store
@@ -42,6 +44,11 @@ async def _claimed_messages(database: Database, count: int) -> list[dispatch_sto
         )
     assert len(claimed) == count
     return claimed
+
+
+def _receipt(smsc_id: str, state: ReceiptState, error: int | None, at: datetime) -> Report:
+    """A report as the SMPP transport makes it from a receipt."""
+    return Report(smsc_id, RECEIPT_STATUS[state], state.value, str(error) if error else None, at)
 
 
 def _counting(database: Database) -> tuple[Database, list[int]]:
@@ -73,7 +80,7 @@ async def test_a_flood_of_submit_outcomes_is_written_in_batches(
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
         counted, commits = _counting(database)
@@ -96,7 +103,7 @@ async def test_waiting_receipts_go_ahead_of_the_submit_backlog(
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         claimed = await _claimed_messages(database, 40)
         now = datetime.now(UTC)
         counted, commits = _counting(database)
@@ -110,7 +117,7 @@ async def test_waiting_receipts_go_ahead_of_the_submit_backlog(
         acknowledged_after: list[int] = []
         acks = []
         for n in range(35, 40):
-            ack = writer.receipt(ReceiptOutcome(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
+            ack = writer.report(_receipt(f"smsc-{n}", ReceiptState.DELIVRD, None, now))
             ack.add_done_callback(lambda _: acknowledged_after.append(commits[0]))
             acks.append(ack)
         writer.start()
@@ -135,7 +142,7 @@ async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         account = await accounts.create_account(database, "Acme", region="FI")
         await messaging.accept_messages(
             database,
@@ -157,7 +164,7 @@ async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
         first = StatusWriter(database)
         first.start()
         await asyncio.wait_for(
-            first.receipt(ReceiptOutcome("smsc-early", ReceiptState.DELIVRD, None, now)), 10
+            first.report(_receipt("smsc-early", ReceiptState.DELIVRD, None, now)), 10
         )
         await first.stop()
         async with database.read() as connection:
@@ -193,7 +200,7 @@ async def test_a_receipt_in_its_submits_batch_is_recorded_once(
     settings = service_settings(tmp_path, database_url)
     database = Database.from_url(settings.database_url)
     try:
-        await prepare_database(database, settings)
+        await prepare_database(database, settings, default_transports())
         [message] = await _claimed_messages(database, 1)
         submitted = datetime.now(UTC)
         received = submitted + timedelta(seconds=2)
@@ -204,8 +211,8 @@ async def test_a_receipt_in_its_submits_batch_is_recorded_once(
             SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, "smsc-1")])
         )
         acks = [
-            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.DELIVRD, 0, received)),
-            writer.receipt(ReceiptOutcome("smsc-1", ReceiptState.UNDELIV, 1, received)),
+            writer.report(_receipt("smsc-1", ReceiptState.DELIVRD, 0, received)),
+            writer.report(_receipt("smsc-1", ReceiptState.UNDELIV, 1, received)),
         ]
         writer.start()
         await asyncio.wait_for(asyncio.gather(*acks), 30)

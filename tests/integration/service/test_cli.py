@@ -96,13 +96,15 @@ def test_routes_add_list_remove(tidings) -> None:  # type: ignore[no-untyped-def
     )
     assert added.exit_code == 0, added.output
     route = json.loads(added.stdout)
-    assert (route["host"], route["port"], route["binds"], route["concat_method"]) == (
+    settings = route["settings"]
+    assert (settings["host"], settings["port"], settings["binds"], settings["concat_method"]) == (
         "smsc.example.net",
         2776,
         2,
         "udh16",
     )
-    assert "password" not in route
+    assert "password" not in settings
+    assert "pw" not in added.stdout
     # Only a starting service sets up the simulator's route: the first route is the default.
     spare = ("--host", "smsc2.example.net", "--port", "2775", "--system-id", "acme")
     assert tidings("routes", "add", "spare", *spare).exit_code == 0
@@ -113,3 +115,11 @@ def test_routes_add_list_remove(tidings) -> None:  # type: ignore[no-untyped-def
     assert "spare" not in tidings("routes", "list").stdout
     too_long = tidings("routes", "add", "x", "--host", "h", "--port", "1", "--system-id", "s" * 16)
     assert too_long.exit_code == 1
+    assert "settings.system_id" in too_long.output
+    # Any setting of the kind can be changed with --set; a value that reads as JSON is that.
+    updated = tidings("routes", "update", "carrier", "--set", "window=7", "--set", "max_tps=null")
+    assert updated.exit_code == 0, updated.output
+    [carrier] = json.loads(tidings("routes", "list", "-o", "json").stdout)
+    assert (carrier["settings"]["window"], carrier["settings"]["max_tps"]) == (7, None)
+    kinds = tidings("routes", "kinds")
+    assert kinds.exit_code == 0 and "smpp" in kinds.stdout

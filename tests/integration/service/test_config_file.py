@@ -13,6 +13,7 @@ from tidings.config import Settings
 from tidings.core import accounts, routing
 from tidings.core.config_file import InvalidConfigFile, apply_config, load_config_file
 from tidings.core.setup import prepare_database
+from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 
 CARRIER = """
@@ -36,19 +37,21 @@ route = "carrier-a"
 async def test_a_file_creates_then_updates_and_is_idempotent(
     database: Database, tmp_path: Path
 ) -> None:
-    await prepare_database(database, Settings(data_dir=tmp_path))
+    await prepare_database(database, Settings(data_dir=tmp_path), default_transports())
     account = await accounts.create_account(database, "Acme", region="FI")
     path = tmp_path / "tidings.toml"
     path.write_text(CARRIER.format(account=account.id))
 
-    first = await apply_config(database, load_config_file(path))
+    first = await apply_config(database, default_transports(), load_config_file(path))
     assert (first.routes_created, first.senders_added) == (["carrier-a"], ["040 1234567"])
     route = await routing.get_route(database, "carrier-a")
-    assert (route.port, route.binds, route.window, route.is_default) == (3775, 2, 50, True)
+    settings = route.settings
+    assert (settings["port"], settings["binds"], settings["window"]) == (3775, 2, 50)
+    assert (route.kind, route.is_default, route.secrets) == ("smpp", True, {"password": "secret"})
     [sender] = await routing.list_senders(database, account.id)
     assert (sender.sender.address, sender.route_name) == ("+358401234567", "carrier-a")
 
-    again = await apply_config(database, load_config_file(path))
+    again = await apply_config(database, default_transports(), load_config_file(path))
     assert again.routes_created == again.routes_updated == again.senders_added == []
     assert again.senders_updated == []
 
@@ -58,11 +61,11 @@ async def test_a_file_creates_then_updates_and_is_idempotent(
         + 'password = "b"\n'
     )
     path.write_text(path.read_text().replace('route = "carrier-a"', 'route = "carrier-b"'))
-    changed = await apply_config(database, load_config_file(path))
+    changed = await apply_config(database, default_transports(), load_config_file(path))
     assert changed.routes_updated == ["carrier-a"]
     assert changed.routes_created == ["carrier-b"]
     assert changed.senders_updated == ["040 1234567"]
-    assert (await routing.get_route(database, "carrier-a")).window == 80
+    assert (await routing.get_route(database, "carrier-a")).settings["window"] == 80
     # Routes the file does not name are kept.
     names = {r.name for r in await routing.list_routes(database)}
     assert names == {"simulator", "carrier-a", "carrier-b"}
@@ -75,7 +78,8 @@ async def test_a_file_creates_then_updates_and_is_idempotent(
             "[[routes]]\nname = 'x'\nhost = 'h'\nport = 1\nsystem_id = 's'\ncolour = 'red'\n",
             "colour",
         ),
-        ("[[routes]]\nname = 'x'\nport = 1\n", "host is required"),
+        ("[[routes]]\nname = 'x'\nport = 1\n", "settings.host is required"),
+        ("[[routes]]\nname = 'x'\nkind = 'pigeon'\n", "no transport of kind 'pigeon'"),
         (
             "[[routes]]\nname = 'x'\nhost = 'h'\nport = 99999\nsystem_id = 's'\npassword = 'p'\n",
             "port",
@@ -88,11 +92,11 @@ async def test_a_file_creates_then_updates_and_is_idempotent(
 async def test_a_bad_file_is_a_clear_error_and_changes_nothing_it_rejects(
     database: Database, tmp_path: Path, text: str, message: str
 ) -> None:
-    await prepare_database(database, Settings(data_dir=tmp_path))
+    await prepare_database(database, Settings(data_dir=tmp_path), default_transports())
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(InvalidConfigFile, match=message):
-        await apply_config(database, load_config_file(path))
+        await apply_config(database, default_transports(), load_config_file(path))
     assert [r.name for r in await routing.list_routes(database)] == ["simulator"]
 
 
@@ -102,8 +106,10 @@ async def test_the_configured_file_is_applied_at_start(database: Database, tmp_p
         "[[routes]]\nname = 'carrier-a'\nhost = '127.0.0.1'\nport = 3775\nsystem_id = 'a'\n"
         "password = 'a'\n"
     )
-    await prepare_database(database, Settings(data_dir=tmp_path, config_file=path))
-    assert (await routing.get_route(database, "carrier-a")).port == 3775
+    await prepare_database(
+        database, Settings(data_dir=tmp_path, config_file=path), default_transports()
+    )
+    assert (await routing.get_route(database, "carrier-a")).settings["port"] == 3775
 
 
 def test_config_apply_command(tmp_path: Path, database_url: str) -> None:
@@ -121,4 +127,4 @@ def test_config_apply_command(tmp_path: Path, database_url: str) -> None:
     bad.write_text("[[routes]]\nname = 'x'\nport = 1\n")
     failed = runner.invoke(app, ["config", "apply", str(bad)], env=env)
     assert failed.exit_code == 1
-    assert "host is required" in failed.output
+    assert "settings.host is required" in failed.output

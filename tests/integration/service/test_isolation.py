@@ -30,9 +30,9 @@ class Endpoint:
 
 
 MESSAGE = {"to": "+358401234567", "from": "Tidings", "body": "hello"}
-ROUTE = {"name": "intruder", "host": "127.0.0.1", "port": 2775, "system_id": "x"}
+ROUTE = {"name": "intruder", "settings": {"host": "127.0.0.1", "port": 2775, "system_id": "x"}}
 # Endpoints for operators only: a tenant is refused them even in its own scope.
-OPERATOR_ONLY = ("/v1/routes", "/v1/accounts/", "/v1/senders/{")
+OPERATOR_ONLY = ("/v1/route", "/v1/accounts/", "/v1/senders/{")
 
 ENDPOINTS = [
     Endpoint("GET", "/v1/account"),
@@ -58,7 +58,8 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/routes"),
     Endpoint("POST", "/v1/routes", ROUTE),
     Endpoint("GET", "/v1/routes/{name}"),
-    Endpoint("PATCH", "/v1/routes/{name}", {"port": 1}),
+    Endpoint("PATCH", "/v1/routes/{name}", {"settings": {"port": 1}}),
+    Endpoint("GET", "/v1/route-kinds"),
     Endpoint("DELETE", "/v1/routes/{name}"),
     Endpoint(
         "POST", "/v1/webhooks", {"url": "https://example.org/in", "events": ["message.status"]}
@@ -176,4 +177,4 @@ async def test_another_account_cannot_read_or_change_anything(
     hooks = await client.get("/v1/webhooks", headers=victim.tenant.bearer)
     assert [h["id"] for h in hooks.json()["webhooks"]] == [victim.subscription_id]
     routes = await client.get("/v1/routes", headers=operator.bearer)
-    assert [(r["name"], r["port"]) for r in routes.json()] == [("simulator", 2775)]
+    assert [(r["name"], r["settings"]["port"]) for r in routes.json()] == [("simulator", 2775)]

@@ -17,7 +17,10 @@ from tidings.api.auth import operator as operator_dependency
 from tidings.store.engine import Database
 from tidings.store.models import accounts, api_keys, routes, senders
 
-ROUTE = {"name": "carrier-b", "host": "127.0.0.1", "port": 12900, "system_id": "mallory"}
+ROUTE = {
+    "name": "carrier-b",
+    "settings": {"host": "127.0.0.1", "port": 12900, "system_id": "mallory"},
+}
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,10 @@ TENANT_REFUSED = [
     Case("GET", "/v1/routes"),
     Case("POST", "/v1/routes", ROUTE),
     Case("GET", "/v1/routes/simulator"),
-    Case("PATCH", "/v1/routes/simulator", {"port": 12900, "system_id": "mallory"}),
+    Case("PATCH", "/v1/routes/simulator", {"settings": {"port": 12900, "system_id": "mallory"}}),
     Case("PATCH", "/v1/routes/simulator", {"name": "renamed"}),
     Case("DELETE", "/v1/routes/simulator"),
+    Case("GET", "/v1/route-kinds"),
     Case("GET", "/v1/accounts"),
     Case("POST", "/v1/accounts", {"name": "Another tenant", "top_level": True}),
     Case("GET", "/v1/accounts/{other}"),
@@ -170,7 +174,10 @@ async def test_a_tenant_sees_the_names_and_state_of_its_routes_only(
     for name in ("carrier-a", "carrier-b"):
         created = await client.post(
             "/v1/routes",
-            json={"name": name, "host": "127.0.0.1", "port": 2775, "system_id": name},
+            json={
+                "name": name,
+                "settings": {"host": "127.0.0.1", "port": 2775, "system_id": name},
+            },
             headers=operator.bearer,
         )
         assert created.status_code == 201
@@ -201,7 +208,10 @@ async def test_renaming_a_route_in_the_body_of_its_patch(
     operator = await make_tenant("Operator", operator=True)
     await client.post(
         "/v1/routes",
-        json={"name": "old-name", "host": "127.0.0.1", "port": 2775, "system_id": "x"},
+        json={
+            "name": "old-name",
+            "settings": {"host": "127.0.0.1", "port": 2775, "system_id": "x"},
+        },
         headers=operator.bearer,
     )
     renamed = await client.patch(

@@ -8,9 +8,9 @@ from tests.integration.service.conftest import MakeTenant
 from tidings.core import routing
 from tidings.store.engine import Database
 from tidings.store.messages import find_message
+from tidings.store.routes import find_route_by_name
 
-ROUTE = {
-    "name": "carrier-a",
+SMPP = {
     "host": "smsc.example.net",
     "port": 2775,
     "system_id": "acme",
@@ -25,6 +25,7 @@ ROUTE = {
     "default_encoding": "ucs2",
     "request_receipts": False,
 }
+ROUTE = {"name": "carrier-a", "kind": "smpp", "settings": SMPP}
 
 
 async def test_the_simulator_route_exists_and_is_the_default(
@@ -32,31 +33,44 @@ async def test_the_simulator_route_exists_and_is_the_default(
 ) -> None:
     admin = await make_tenant("Operator", operator=True)
     [route] = (await client.get("/v1/routes", headers=admin.bearer)).json()
-    assert (route["name"], route["host"], route["port"]) == ("simulator", "127.0.0.1", 2775)
-    assert route["is_default"] is True
+    settings = route["settings"]
+    assert (route["name"], route["kind"]) == ("simulator", "smpp")
+    assert (settings["host"], settings["port"]) == ("127.0.0.1", 2775)
+    assert (route["is_default"], route["default_for"], route["channels"]) == (
+        True,
+        ["sms"],
+        ["sms"],
+    )
 
 
 async def test_an_operator_manages_routes(
-    client: httpx.AsyncClient, make_tenant: MakeTenant
+    client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
 ) -> None:
     admin = await make_tenant("Operator", operator=True)
     created = await client.post("/v1/routes", json=ROUTE, headers=admin.bearer)
     assert created.status_code == 201
     body = created.json()
-    assert "password" not in body
-    for key, value in ROUTE.items():
+    assert "password" not in body["settings"]
+    assert "s3cret" not in created.text
+    for key, value in SMPP.items():
         if key != "password":
-            assert body[key] == value, key
+            assert body["settings"][key] == value, key
     assert body["is_default"] is False
+    assert (body["kind"], body["channels"], body["default_for"]) == ("smpp", ["sms"], [])
 
     duplicate = await client.post("/v1/routes", json=ROUTE, headers=admin.bearer)
     assert duplicate.status_code == 409
 
     patched = await client.patch(
-        "/v1/routes/carrier-a", json={"window": 5, "max_tps": None}, headers=admin.bearer
+        "/v1/routes/carrier-a",
+        json={"settings": {"window": 5, "max_tps": None}},
+        headers=admin.bearer,
     )
-    assert (patched.json()["window"], patched.json()["max_tps"]) == (5, None)
-    assert patched.json()["binds"] == 2
+    settings = patched.json()["settings"]
+    assert (settings["window"], settings["max_tps"], settings["binds"]) == (5, None, 2)
+    async with database.read() as connection:
+        stored = await find_route_by_name(connection, "carrier-a")
+    assert stored is not None and stored.secrets == {"password": "s3cret"}  # kept unchanged
 
     made_default = await client.patch(
         "/v1/routes/carrier-a", json={"is_default": True}, headers=admin.bearer
@@ -82,12 +96,22 @@ async def test_route_settings_are_validated(
         {"password": "123456789"},
         {"bind_mode": "rx"},
         {"concat_method": "udh7"},
-        {"name": "no spaces"},
         {"destination_ton": 9},
+        {"unheard_of": 1},
+    ):
+        route = {**ROUTE, "settings": {**SMPP, **bad}}
+        response = await client.post("/v1/routes", json=route, headers=admin.bearer)
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["path"] == "settings." + next(iter(bad))
+    for bad, path in (
+        ({"name": "no spaces"}, "name"),
+        ({"kind": "pigeon"}, "kind"),
+        ({"channels": ["mms"]}, "channels"),
+        ({"settings": {}}, "settings.host"),
     ):
         response = await client.post("/v1/routes", json={**ROUTE, **bad}, headers=admin.bearer)
         assert response.status_code == 422, bad
-        assert response.json()["errors"][0]["path"] == next(iter(bad))
+        assert response.json()["errors"][0]["path"] == path, bad
 
 
 async def test_a_sub_account_may_not_manage_routes(

@@ -23,6 +23,7 @@ from tidings.api.v1.schemas import (
     KeyView,
     OperatorKeyCreate,
     RouteCreate,
+    RouteKindView,
     RouteState,
     RouteSummary,
     RouteUpdate,
@@ -169,6 +170,17 @@ async def revoke_key(key_id: str, account: AccountDep, found: ServicesDep) -> Re
     # At once in this process; others within auth_cache_seconds.
     found.authenticator.forget_key(key_id)
     return Response(status_code=204)
+@router.get("/route-kinds", response_model=list[RouteKindView], tags=["routes"])
+async def list_route_kinds(caller: OperatorDep, found: ServicesDep) -> list[RouteKindView]:
+    """The transports this service has: what each carries and the settings its routes take."""
+    return [
+        RouteKindView(
+            kind=transport.kind,
+            channels=sorted(transport.channels),
+            settings_schema=transport.settings_model.model_json_schema(),
+        )
+        for transport in found.transports.transports()
+    ]
 
 
 @router.get("/routes", response_model=list[RouteView], tags=["routes"])
@@ -180,12 +192,19 @@ async def list_routes(caller: OperatorDep, found: ServicesDep) -> list[RouteView
 
 @router.post("/routes", response_model=RouteView, status_code=201, tags=["routes"])
 async def create_route(body: RouteCreate, caller: OperatorDep, found: ServicesDep) -> RouteView:
-    """Add a route: a connection to a carrier's SMSC (host, port, bind credentials, binds, window,
-    throughput, TON/NPI, concatenation, encoding). The dispatchers bind it within seconds.
-    Operators only."""
-    values = body.model_dump(exclude_none=True)
-    name = values.pop("name")
-    return RouteView.of(await routing.create_route(found.database, name=name, **values))
+    """Add a route: a connection to a carrier, of a kind (``smpp``: an SMSC's host, port, bind
+    credentials, binds, window, throughput, TON/NPI, concatenation, encoding; the other kinds at
+    GET /v1/route-kinds). The dispatchers connect it within seconds. Operators only."""
+    route = await routing.create_route(
+        found.database,
+        found.transports,
+        name=body.name,
+        kind=body.kind,
+        settings=body.settings,
+        channels=body.channels,
+        is_default=body.is_default,
+    )
+    return RouteView.of(route)
 
 
 @router.get("/routes/{name}", response_model=RouteView, tags=["routes"])
@@ -198,12 +217,18 @@ async def get_route(name: str, caller: OperatorDep, found: ServicesDep) -> Route
 async def update_route(
     name: str, body: RouteUpdate, caller: OperatorDep, found: ServicesDep
 ) -> RouteView:
-    """Change a route's settings; ``name`` in the body renames it."""
-    changes = body.model_dump(exclude_unset=True)
-    # max_tps and the source TON/NPI may be set back to null (no cap / automatic).
-    nullable = {"max_tps", "source_ton", "source_npi"}
-    changes = {k: v for k, v in changes.items() if v is not None or k in nullable}
-    return RouteView.of(await routing.update_route(found.database, name, **changes))
+    """Change a route: its settings (named ones; null resets one), channels, default; ``name``
+    in the body renames it."""
+    route = await routing.update_route(
+        found.database,
+        found.transports,
+        name,
+        new_name=body.name,
+        settings=body.settings,
+        channels=body.channels,
+        is_default=body.is_default,
+    )
+    return RouteView.of(route)
 
 
 @router.delete("/routes/{name}", status_code=204, tags=["routes"])

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from tidings.core.accounts import Role
+from tidings.core.channels import Channel
 from tidings.core.lifecycle import InboundStatus, MessageStatus
-from tidings.core.routing import BindMode, ConcatMethod, DefaultEncoding
 from tidings.store.records import (
     AccountRecord,
     ApiKeyRecord,
@@ -181,6 +181,8 @@ class MessageView(BaseModel):
     ad: bool
     created_at: datetime
     updated_at: datetime
+    channel: str = Field(description="sms, mms, voice, fax, letter, postcard or whatsapp")
+    subject: str | None = None
 
     @classmethod
     def of(cls, message: MessageRecord) -> MessageView:
@@ -210,6 +212,8 @@ class MessageView(BaseModel):
             ad=message.ad,
             created_at=message.created_at,
             updated_at=message.updated_at,
+            channel=message.channel,
+            subject=message.subject,
         )
 
 
@@ -359,89 +363,95 @@ class RouteSummary(BaseModel):
 
 
 RouteName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-Ton = Annotated[int, Field(ge=0, le=6)]  # SMPP 3.4 §5.2.5
-Npi = Annotated[int, Field(ge=0, le=18)]  # SMPP 3.4 §5.2.6
 
 
-class RouteSettings(_Body):
-    """The settings of an SMPP connection; string lengths follow SMPP 3.4 §4.1.1 (bind)."""
-
-    host: str | None = Field(default=None, min_length=1, max_length=255)
-    port: int | None = Field(default=None, ge=1, le=65535)
-    system_id: str | None = Field(default=None, max_length=15)
-    password: str | None = Field(default=None, max_length=8, description="write-only")
-    system_type: str | None = Field(default=None, max_length=12)
-    bind_mode: BindMode | None = None
-    binds: int | None = Field(default=None, ge=1, le=64)
-    window: int | None = Field(default=None, ge=1, le=10_000)
-    max_tps: int | None = Field(default=None, ge=1, description="submits per second; null = no cap")
-    source_ton: Ton | None = Field(default=None, description="null = chosen from the sender kind")
-    source_npi: Npi | None = None
-    destination_ton: Ton | None = None
-    destination_npi: Npi | None = None
-    concat_method: ConcatMethod | None = None
-    default_encoding: DefaultEncoding | None = None
-    request_receipts: bool | None = None
-    is_default: bool | None = None
-
-
-class RouteCreate(RouteSettings):
+class RouteCreate(_Body):
     model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
         json_schema_extra={
             "examples": [
                 {
                     "name": "carrier-a",
-                    "host": "smsc.carrier.example",
-                    "port": 2775,
-                    "system_id": "acme",
-                    "password": "s3cret",
-                    "binds": 2,
-                    "window": 50,
-                    "max_tps": 100,
+                    "kind": "smpp",
+                    "settings": {
+                        "host": "smsc.carrier.example",
+                        "port": 2775,
+                        "system_id": "acme",
+                        "password": "s3cret",
+                        "binds": 2,
+                        "window": 50,
+                        "max_tps": 100,
+                    },
                 }
             ]
-        }
+        },
     )
 
     name: RouteName
-    host: str = Field(min_length=1, max_length=255)
-    port: int = Field(ge=1, le=65535)
-    system_id: str = Field(max_length=15)
-    password: str = Field(default="", max_length=8, description="write-only")
+    kind: str = Field(
+        default="smpp", max_length=32, description="the transport: see GET /v1/route-kinds"
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the settings of the kind (its settings_schema); secrets are write-only",
+    )
+    channels: list[Channel] | None = Field(
+        default=None, description="what it carries; default: every channel its kind can"
+    )
+    is_default: bool = Field(
+        default=False, description="make it the default route of every channel it carries"
+    )
 
 
-class RouteUpdate(RouteSettings):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"max_tps": 200, "window": 100}]})
+class RouteUpdate(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [{"settings": {"max_tps": 200, "window": 100}}]},
+    )
 
     name: RouteName | None = None
+    settings: dict[str, Any] | None = Field(
+        default=None,
+        description="settings to change (the others stay); null resets one to its default",
+    )
+    channels: list[Channel] | None = None
+    is_default: bool | None = Field(
+        default=None, description="true: the default route of every channel it carries"
+    )
 
 
 class RouteView(BaseModel):
     id: int
     name: str
-    host: str
-    port: int
-    system_id: str
-    system_type: str
-    bind_mode: str
-    binds: int
-    window: int
-    max_tps: int | None
-    source_ton: int | None
-    source_npi: int | None
-    destination_ton: int
-    destination_npi: int
-    concat_method: str
-    default_encoding: str
-    request_receipts: bool
+    kind: str
+    settings: dict[str, Any] = Field(description="without the secrets")
+    channels: list[str]
+    default_for: list[str] = Field(description="the channels it is the default route of")
     is_default: bool
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, route: RouteRecord) -> RouteView:
-        fields = {name: getattr(route, name) for name in cls.model_fields}
-        return cls(**fields)
+        return cls(
+            id=route.id,
+            name=route.name,
+            kind=route.kind,
+            settings=dict(route.settings),
+            channels=sorted(route.channels),
+            default_for=sorted(route.default_for),
+            is_default=route.is_default,
+            created_at=route.created_at,
+            updated_at=route.updated_at,
+        )
+
+
+class RouteKindView(BaseModel):
+    kind: str
+    channels: list[str]
+    settings_schema: dict[str, Any] = Field(description="JSON Schema of the kind's settings")
 
 
 _DEFAULT_SENDER = "what requests that name no sender go out under (one per account)"

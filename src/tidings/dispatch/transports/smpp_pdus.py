@@ -1,4 +1,5 @@
-"""From a claimed message and its route to the submit_sm PDUs of its parts (pure functions)."""
+"""From a claimed message and its route's SMPP settings to the submit_sm PDUs of its parts
+(pure functions)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import functools
 import zlib
 from dataclasses import dataclass
 
+from tidings.dispatch.transports.smpp_settings import SmppSettings
 from tidings.smpp.concat import ConcatMethod, OutgoingPart, outgoing_parts
 from tidings.smpp.constants import EsmClass, Tag
 from tidings.smpp.pdu import SubmitSm
 from tidings.store.dispatch import ClaimedMessage
-from tidings.store.records import RouteRecord
 from tidings.text import Encoding, ReferenceSize, SegmentPlan, TextError, plan_text
 
 # Type of number / numbering plan (SMPP 3.4 §5.2.5-6).
@@ -75,7 +76,7 @@ def _planned(
 
 
 def parts_to_submit(
-    message: ClaimedMessage, route: RouteRecord, *, already_sent: set[int] | None = None
+    message: ClaimedMessage, route: SmppSettings, *, already_sent: set[int] | None = None
 ) -> list[PartToSubmit]:
     plan, method, single = _planned(
         message.body, route.default_encoding, route.concat_method, message.max_parts

@@ -1,0 +1,211 @@
+"""The transport interface: how the messages of a route reach its carrier, and how what the
+carrier says back reaches the status writer.
+
+A route has a kind (``routes.kind``); a transport class serves one kind. It declares:
+
+- ``kind``, the ``channels`` it can carry and ``settings_model``, the pydantic model of its
+  routes' settings (``core.transport_settings.TransportSettings``; fields typed ``SecretStr``
+  are stored apart and never shown);
+- ``concurrency``: how many submits may be under way at once (SMPP: window × binds; SIP:
+  concurrent calls). The dispatcher's route runner (``dispatch.runner``) runs that many
+  workers over the route's queue of claimed messages, and owns claims, retries and
+  ``finish``: a transport never sees the queue;
+- ``start()`` (connect, bind, listen; in the background, so a carrier that is down does not
+  hold the dispatcher up) and ``stop()``;
+- ``submit(claim)``: hand one claimed message to the carrier and return when the carrier
+  accepted or refused it, as a ``SubmitOutcome`` built with the context's ``sent``,
+  ``retry``, ``rejected`` or ``failed``. Each part the carrier accepts is appended to
+  ``claim.sent`` as it is: if the route stops in the middle, the runner hands the message
+  back with those parts recorded, and only the others are submitted again.
+
+What the far end sends later goes through the :class:`TransportContext`: ``report`` (a status
+for a part, found by the reference the carrier gave for it) and ``inbound`` (a message that
+arrived, attachments as media refs). Both return a future that completes once committed, so
+the carrier is acknowledged only then; an inbound message's future fails if it could not be
+stored, and the carrier is then told to try again. A far end that calls us over HTTP (MM7,
+WhatsApp) reaches the same path from the API process: the transport's ``callback_router``
+gives the endpoints, mounted under ``/carriers/<kind>``, with the API process's
+``Reception``.
+
+A new transport is one module (its protocol core sans-IO beside ``smpp/``), one line in
+``dispatch.transports.BUILT_IN``, its simulator and its migration; nothing in the dispatcher
+changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from tidings.core.channels import Channel
+from tidings.core.errors import InvalidRequest
+from tidings.core.transport_settings import TransportSettings
+from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
+from tidings.store.dispatch import ClaimedMessage
+from tidings.store.records import RouteRecord
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from tidings.dispatch.reception import Reception
+
+
+class Claim:
+    """One claimed message on its way through a transport."""
+
+    __slots__ = ("already_sent", "message", "sent")
+
+    def __init__(self, message: ClaimedMessage, already_sent: set[int] | None = None) -> None:
+        self.message = message
+        # Parts the carrier accepted in an earlier attempt: not to be handed over again.
+        self.already_sent = already_sent
+        # (part seq, carrier reference) of each part accepted in this attempt, as it is.
+        self.sent: list[tuple[int, str]] = []
+
+
+class TransportContext(Protocol):
+    """What a transport may ask of the dispatcher: outcomes under its retry policy, and the
+    way in for what the far end sends."""
+
+    def sent(self, claim: Claim) -> SubmitOutcome:
+        """Every part of the message was accepted (``claim.sent``)."""
+        ...
+
+    def retry(self, claim: Claim, error_code: str, detail: str) -> SubmitOutcome:
+        """A temporary failure: the message is queued again with backoff, until it is too old
+        (then it fails). The parts in ``claim.sent`` stay accepted."""
+        ...
+
+    def rejected(self, claim: Claim, error_code: str, detail: str) -> SubmitOutcome:
+        """The carrier refused the message for good."""
+        ...
+
+    def failed(self, claim: Claim, error_code: str, detail: str) -> SubmitOutcome:
+        """The message cannot be sent (content the carrier cannot carry, a bad address)."""
+        ...
+
+    def report(self, report: Report) -> asyncio.Future[None]:
+        """A status from the far end; the future completes once it is committed."""
+        ...
+
+    def inbound(self, message: Inbound) -> asyncio.Future[None]:
+        """A message that arrived; the future completes once it is stored (or dropped for an
+        address no account owns), and fails if it could not be."""
+        ...
+
+    def connections_up(self, count: int) -> None:
+        """How many connections to the carrier are up now (``tidings_binds_up``)."""
+        ...
+
+    def malformed(self, what: Literal["report", "inbound"]) -> None:
+        """Count a report or an inbound message too malformed to read (acknowledged anyway,
+        or the far end would send it again forever)."""
+        ...
+
+
+SettingsT = TypeVar("SettingsT", bound=TransportSettings)
+
+
+class Transport(ABC, Generic[SettingsT]):
+    """One route's connection to its carrier. See the module docstring."""
+
+    kind: ClassVar[str]
+    channels: ClassVar[frozenset[Channel]]
+    settings_model: ClassVar[type[TransportSettings]]
+
+    def __init__(self, route: RouteRecord, settings: SettingsT, context: TransportContext) -> None:
+        self.route = route
+        self.settings = settings
+        self.context = context
+
+    @property
+    @abstractmethod
+    def concurrency(self) -> int:
+        """How many submits may be under way at once."""
+
+    @property
+    def in_flight(self) -> int:
+        """Hand-overs the carrier has not answered yet (``tidings_window_in_use``)."""
+        return 0
+
+    async def start(self) -> None:
+        """Connect; a carrier that is down is retried in the background."""
+
+    async def stop(self) -> None:
+        """Disconnect. Submits still running are cancelled by the runner afterwards."""
+
+    @abstractmethod
+    async def submit(self, claim: Claim) -> SubmitOutcome:
+        """Hand the claimed message over; return once the carrier accepted or refused it."""
+
+    @staticmethod
+    def reference_variants(reference: str) -> Sequence[str]:
+        """Other spellings of a carrier reference that mean the same part (an SMSC may give
+        a message id in hex and report it in decimal); tried for reports that match nothing."""
+        return ()
+
+    @classmethod
+    def callback_router(cls, reception: Callable[[], Reception]) -> APIRouter | None:
+        """HTTP endpoints the far end calls (reports, inbound messages), or None. Mounted
+        under ``/carriers/<kind>`` in every API process; a handler asks ``reception()`` for
+        the process's reception when a request comes (it is made when the app starts)."""
+        return None
+
+
+AnyTransport = Transport[Any]
+
+
+class TransportRegistry:
+    """The transports a process knows, by route kind (``core.routing.RouteKinds`` for the
+    routing rules). Built once by whoever builds the service, app or command, and passed."""
+
+    def __init__(self, transports: Iterable[type[AnyTransport]]) -> None:
+        self._by_kind: dict[str, type[AnyTransport]] = {}
+        for transport in transports:
+            if transport.kind in self._by_kind:
+                raise ValueError(f"two transports of kind {transport.kind!r}")
+            self._by_kind[transport.kind] = transport
+
+    def with_transports(self, *transports: type[AnyTransport]) -> TransportRegistry:
+        return TransportRegistry([*self._by_kind.values(), *transports])
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._by_kind)
+
+    def transports(self) -> list[type[AnyTransport]]:
+        return [self._by_kind[kind] for kind in self.kinds]
+
+    def find(self, kind: str) -> type[AnyTransport] | None:
+        return self._by_kind.get(kind)
+
+    def get(self, kind: str) -> type[AnyTransport]:
+        transport = self._by_kind.get(kind)
+        if transport is None:
+            known = ", ".join(self.kinds)
+            raise InvalidRequest(f"no transport of kind {kind!r} (known: {known})", field="kind")
+        return transport
+
+    def settings_model(self, kind: str) -> type[TransportSettings]:
+        return self.get(kind).settings_model
+
+    def channels_of(self, kind: str) -> frozenset[Channel]:
+        return self.get(kind).channels
+
+    def reference_variants(self) -> Callable[[str], Sequence[str]]:
+        """Every transport's other spellings of a reference, as one function."""
+        spellings = [
+            t.reference_variants
+            for t in self._by_kind.values()
+            if t.reference_variants is not Transport.reference_variants
+        ]
+
+        def variants(reference: str) -> list[str]:
+            found: list[str] = []
+            for spelling in spellings:
+                found.extend(v for v in spelling(reference) if v not in found)
+            return found
+
+        return variants

@@ -1,0 +1,12 @@
+"""The transports tidings ships, one module each; a new one is a line in ``BUILT_IN``."""
+
+from __future__ import annotations
+
+from tidings.dispatch.transport import AnyTransport, TransportRegistry
+from tidings.dispatch.transports.smpp import SmppTransport
+
+BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport,)
+
+
+def default_transports() -> TransportRegistry:
+    return TransportRegistry(BUILT_IN)
