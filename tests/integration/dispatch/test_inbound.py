@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.integration.dispatch.conftest import Running
 from tidings.core import accounts, routing
+from tidings.simulator.smsc import InboundRejected
+from tidings.store.engine import Database
 from tidings.store.models import messages
+from tidings.store.records import SenderRecord
 
 LONG_CODE = "+358409999999"
 HANDSET = "+358401112223"
@@ -85,3 +90,30 @@ async def test_an_inbound_message_to_an_unregistered_number_is_acknowledged_not_
     assert response.status_code == 200, response.text
     assert [m["body"] for m in await inbound_messages(running)] == ["Hei"]
     assert simulator.stats.inbound_sent == 2
+
+
+async def test_a_deliver_sm_is_answered_with_a_temporary_error_when_its_owner_lookup_fails(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner lookup raising (a database gone for a moment) left the deliver_sm unanswered:
+    the SMSC waited for its response timeout. It is answered at once with a temporary error,
+    so the SMSC sends it again, and the next try is stored."""
+    simulator = running.service.simulator
+    assert simulator is not None
+    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    looked_up = routing.owner_of_number
+    failures = [OperationalError("SELECT", None, Exception("database is locked"))]
+
+    async def failing_once(database: Database, address: str) -> SenderRecord | None:
+        if failures:
+            raise failures.pop()
+        return await looked_up(database, address)
+
+    monkeypatch.setattr(routing, "owner_of_number", failing_once)
+    with pytest.raises(InboundRejected, match="ESME_RX_T_APPN"):
+        await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=5.0)
+    assert await inbound_messages(running) == []
+
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=5.0) == 1
+    [stored] = await inbound_messages(running)
+    assert stored["body"] == "Onko auki?"
