@@ -226,7 +226,7 @@ async def ensure_simulator_route(
     """Make sure the route to the embedded simulator exists and points at its current port."""
     try:
         return await _ensure_simulator_route(database, kinds, port=port)
-    except IntegrityError:
+    except (IntegrityError, AlreadyExists):
         # Another process starting at the same moment created it first; now it exists.
         return await _ensure_simulator_route(database, kinds, port=port)
 
