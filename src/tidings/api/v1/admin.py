@@ -170,6 +170,8 @@ async def revoke_key(key_id: str, account: AccountDep, found: ServicesDep) -> Re
     # At once in this process; others within auth_cache_seconds.
     found.authenticator.forget_key(key_id)
     return Response(status_code=204)
+
+
 @router.get("/route-kinds", response_model=list[RouteKindView], tags=["routes"])
 async def list_route_kinds(caller: OperatorDep, found: ServicesDep) -> list[RouteKindView]:
     """The transports this service has: what each carries and the settings its routes take."""
