@@ -140,6 +140,8 @@ def upgrade() -> None:
             sa.text("UPDATE parked_receipts SET status = :status WHERE state = :state"),
             {"status": status, "state": state},
         )
+    # An SMPP error code 0 meant no error; reports carry none then.
+    bind.execute(sa.text("UPDATE parked_receipts SET error_code = NULL WHERE error_code = '0'"))
     if not sqlite:
         op.alter_column(
             "message_parts",
