@@ -10,9 +10,11 @@ signature and nothing else.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
 
 from tidings.config import Settings
 from tidings.core.accounts import utcnow
@@ -33,6 +35,10 @@ from tidings.store.media import BlobContent, MediaRecord
 _ACCEPTED_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF, MP3, AMR, AAC, M4A, OGG, WAV, FLAC, MP4, 3GP, "
 _ACCEPTED_NAMES += "MOV, WebM, MKV, AVI, MPEG, PDF, Word, Excel, PowerPoint, OpenDocument, RTF, "
 _ACCEPTED_NAMES += "vCard, iCalendar, plain text"
+
+
+# The path of a signed content URL (``media.signing.media_url``), wherever it is served from.
+_CONTENT_PATH = re.compile(r".*/v1/media/([0-9A-Z]{26})/content")
 
 
 class MediaNotFound(NotFound):
@@ -146,6 +152,47 @@ class MediaLibrary:
             raise InvalidRequest(error.message, field="url") from None
         name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
         return await self.keep(account_id, data, filename=name, source_url=url)
+
+    async def resolve(self, account_id: str, reference: str) -> MediaRecord:
+        """The media a client names: one of its media ids, one of our own signed URLs (any
+        account's: the signature is the permission, and the bytes become this account's media
+        without a download), or any other http(s) URL, fetched under the SSRF guard."""
+        reference = reference.strip()
+        if not reference.lower().startswith(("http://", "https://")):
+            return await self.get(account_id, reference)
+        own = await self._own_signed(reference)
+        if own is not None:
+            if own.account_id == account_id:
+                return own
+            return await self.keep(
+                account_id, await self.content(own), filename=own.filename, source_url=reference
+            )
+        return await self.fetch(account_id, reference)
+
+    async def _own_signed(self, url: str) -> MediaRecord | None:
+        parts = urlsplit(url)
+        match = _CONTENT_PATH.fullmatch(parts.path)
+        if match is None:
+            return None
+        query = dict(parse_qsl(parts.query))
+        try:
+            expires = int(query.get("expires", ""))
+        except ValueError:
+            return None
+        key = await self._secrets.derive(signing.PURPOSE)
+        media_id = match[1]
+        variant = query.get("variant", "")
+        if not signing.verify(
+            key,
+            media_id,
+            expires=expires,
+            signature=query.get("sig", ""),
+            variant=variant,
+            now=time.time(),
+        ):
+            return None
+        async with self.database.read() as connection:
+            return await store.find_media_any_account(connection, media_id)
 
     async def get(self, account_id: str, media_id: str) -> MediaRecord:
         async with self.database.read() as connection:
