@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.interop.harness import peer_unavailable
 from tests.unit.media import samples
 from tidings.media import convert
 from tidings.media.convert import Converter, Target
@@ -126,10 +127,9 @@ async def test_office_documents_need_libreoffice_and_say_so() -> None:
         await converter.convert(samples.docx("Hello"), Target())
 
 
-@pytest.mark.skipif(
-    convert.default_soffice() is None, reason="LibreOffice (soffice) is not installed"
-)
 async def test_office_documents_become_pdf_with_libreoffice() -> None:
+    if convert.default_soffice() is None:
+        peer_unavailable("LibreOffice (soffice) is not installed")
     fitted = await Converter().convert(samples.docx("Hello from tidings"), Target(1_000_000))
     assert fitted.content_type == "application/pdf"
     assert fitted.data.startswith(b"%PDF-")
