@@ -88,6 +88,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
                 "/developers",
                 "/simulator",
                 "/simulator/settings",
+                "/operator",
             ):
                 page.goto(f"{console.url}{path}")
                 assert serious_accessibility_violations(page) == [], f"{path} ({scheme})"

@@ -24,6 +24,7 @@ from tidings.console import (
     developers,
     events,
     messages,
+    operator,
     phones,
 )
 from tidings.console.web import ConsoleState, build_templates
@@ -58,6 +59,7 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         compliance.router,
         conversations.router,
         campaigns.router,
+        operator.router,
     ):
         app.include_router(router)
     app.mount(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from tidings.core.accounts import utcnow
 from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.store import activity as store
+from tidings.store import messages as message_store
 from tidings.store.activity import FailedDelivery
 from tidings.store.engine import Database
 from tidings.store.ids import id_floor
@@ -127,3 +128,28 @@ async def changes_after(
             await store.status_changes_after(connection, event_id, limit=limit),
             await store.messages_created_after(connection, message_id, limit=limit),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHealth:
+    """The whole service as its operator sees it (every account)."""
+
+    database_ok: bool
+    database_error: str | None
+    messages_by_status: dict[str, int]
+    outbox_by_state: dict[str, int]
+
+    @property
+    def queue_depth(self) -> int:
+        return sum(self.messages_by_status.get(s, 0) for s in _QUEUED)
+
+
+async def service_health(database: Database) -> ServiceHealth:
+    try:
+        await database.ping()
+        async with database.read() as connection:
+            by_status = await message_store.count_messages_by_status(connection)
+            by_state = await store.outbox_by_state(connection)
+    except Exception as error:  # any failure is the answer: the database is not usable
+        return ServiceHealth(False, f"{type(error).__name__}: {error}", {}, {})
+    return ServiceHealth(True, None, by_status, by_state)

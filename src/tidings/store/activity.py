@@ -190,3 +190,9 @@ async def messages_created_after(
         .limit(limit)
     )
     return [NewMessage(*row) for row in result]
+
+
+async def outbox_by_state(connection: AsyncConnection) -> dict[str, int]:
+    """Every account's outbox rows by state (pending, delivered, dead)."""
+    result = await connection.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+    return {state: int(count) for state, count in result}
