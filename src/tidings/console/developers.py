@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from tidings.api.openapi import SURFACES
 from tidings.cli.connectors import DEFINITIONS
 from tidings.console.web import ConsoleRoute, Developer, Page
 from tidings.core import accounts
@@ -19,14 +20,6 @@ from tidings.events.ssrf import TargetPolicy
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
-# The API surfaces and where their docs are; each is served by this same service.
-SURFACES = (
-    ("tidings /v1", "/v1", "the native API: messages, contacts, campaigns, webhooks…"),
-    ("ClickSend v3", "/v3", "ClickSend's REST API and SDKs (clicksend-client 5.x and 6.x)"),
-    ("TrueDialog v2.1", "/api/v2.1", "TrueDialog's REST API"),
-    ("SmartDialog v1", "/api-integrations/v1", "SmartDialog's API, OAuth2 at /oauth2"),
-)
-
 
 async def _context(page: Page, **extra: Any) -> dict[str, Any]:
     database = page.services.database
@@ -34,7 +27,7 @@ async def _context(page: Page, **extra: Any) -> dict[str, Any]:
         "keys": await accounts.list_api_keys(database, page.account.id),
         "webhooks": await subscriptions.list_subscriptions(database, page.account.id),
         "event_types": sorted(subscriptions.EVENT_TYPES),
-        "surfaces": SURFACES,
+        "surfaces": SURFACES,  # each API surface, its OpenAPI document and what it is
         "dialects": sorted(DEFINITIONS),
         "new_key": None,
         "new_webhook": None,
