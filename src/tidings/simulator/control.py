@@ -27,15 +27,20 @@ if TYPE_CHECKING:
 __all__ = ["ControlServer", "InboundRequest", "control_app", "control_router"]
 
 
+_ADDRESS = r"^[!-~]+$"  # printable ASCII, no spaces
+
+
 class InboundRequest(BaseModel):
     """A mobile-originated message to inject: from a handset to a number the ESME serves."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
-    sender: str = Field(alias="from", min_length=1, max_length=20)
-    recipient: str = Field(alias="to", min_length=1, max_length=20)
+    # SMPP addresses and system ids are ASCII C-Octet strings (SMPP 3.4 §5.2.8, §4.1.1): other
+    # characters are refused here (422), not sent to fail in the encoder (they answered 502).
+    sender: str = Field(alias="from", min_length=1, max_length=20, pattern=_ADDRESS)
+    recipient: str = Field(alias="to", min_length=1, max_length=20, pattern=_ADDRESS)
     text: str = Field(max_length=40_000)
-    system_id: str | None = Field(default=None, max_length=15)
+    system_id: str | None = Field(default=None, max_length=15, pattern=_ADDRESS)
 
 
 class RuleBody(BaseModel):

@@ -109,7 +109,15 @@ async def test_inbound_refused_by_the_esme_is_a_bad_gateway(
 
 @pytest.mark.parametrize(
     "body",
-    [{"from": HANDSET, "text": "missing to"}, {"from": "", "to": SHORTCODE, "text": "x"}, []],
+    [
+        {"from": HANDSET, "text": "missing to"},
+        {"from": "", "to": SHORTCODE, "text": "x"},
+        [],
+        # SMPP addresses are ASCII: these were sent on to fail in the encoder, a 502.
+        {"from": "Äxy«", "to": SHORTCODE, "text": "x"},
+        {"from": HANDSET, "to": "\r", "text": "x"},
+        {"from": HANDSET, "to": SHORTCODE, "text": "x", "system_id": "sý"},
+    ],
 )
 async def test_malformed_inbound_requests_are_rejected(
     api: httpx.AsyncClient, body: object
