@@ -75,11 +75,12 @@ async def _routes(page: Page) -> list[RouteLive]:
         found.append(
             RouteLive(
                 name=route.name,
-                host=route.host,
-                port=route.port,
-                binds=route.binds,
-                window=route.window,
-                max_tps=route.max_tps,
+                # An SMPP route's settings; routes of other kinds show what they have of them.
+                host=str(route.settings.get("host", route.kind)),
+                port=int(route.settings.get("port", 0)),
+                binds=int(route.settings.get("binds", 1)),
+                window=int(route.settings.get("window", 0)),
+                max_tps=route.settings.get("max_tps"),
                 binds_up=None if up is None else int(up),
                 window_in_use=None if in_use is None else int(in_use),
                 submits=None if total is None else int(total),
