@@ -10,12 +10,11 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tidings import runtime
 from tidings.cli.client import problem_message
 from tidings.cli.exits import CliError, ExitCode
-from tidings.cli.output import OutputFormat, OutputOption, print_json
+from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, short_time
 from tidings.config import LogFormat, Settings
 from tidings.errors import PortUnavailable
 from tidings.logs import configure_logging
@@ -236,16 +235,15 @@ def inbox(
     if output is OutputFormat.JSON:
         print_json(body)
         return
-    messages = body.get("messages", [])
-    table = Table("received", "from", "parts", "text", title=f"handset {number}")
-    for message in messages:
-        table.add_row(
-            str(message.get("received_at", "")),
-            str(message.get("from", "")),
-            str(message.get("parts", "")),
-            str(message.get("text", "")),
-        )
-    Console().print(table if messages else f"handset {number} has received nothing")
+    print_table(
+        ("received", "from", "parts", "text"),
+        (
+            (short_time(m.get("received_at")), m.get("from"), m.get("parts"), m.get("text"))
+            for m in body.get("messages", [])
+        ),
+        title=f"handset {number}",
+        empty=f"handset {number} has received nothing",
+    )
 
 
 @app.command()
