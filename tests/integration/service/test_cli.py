@@ -123,3 +123,17 @@ def test_routes_add_list_remove(tidings) -> None:  # type: ignore[no-untyped-def
     assert (carrier["settings"]["window"], carrier["settings"]["max_tps"]) == (7, None)
     kinds = tidings("routes", "kinds")
     assert kinds.exit_code == 0 and "smpp" in kinds.stdout
+
+
+def test_operator_commands_never_make_a_stray_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not where the service runs: no ./var here
+    unset = {"TIDINGS_DATA_DIR": None, "TIDINGS_DATABASE_URL": None}
+    refused = CliRunner().invoke(app, ["accounts", "list"], env=unset)
+    assert refused.exit_code == ExitCode.UNREACHABLE
+    assert refused.output.startswith(f"error: No tidings database at {tmp_path}/var/tidings.db.")
+    assert "TIDINGS_DATA_DIR" in refused.output and "make run" in refused.output
+    assert not (tmp_path / "var" / "tidings.db").exists()
+    assert CliRunner().invoke(app, ["migrate"], env=unset).exit_code == 0
+    assert CliRunner().invoke(app, ["accounts", "list"], env=unset).exit_code == 0
