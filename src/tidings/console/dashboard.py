@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from tidings.console.web import ConsoleRoute, Page, Reader, is_operator
 from tidings.core import activity, routing
 from tidings.core.lifecycle import MessageStatus
+from tidings.store.records import RouteRecord
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -22,8 +23,8 @@ STATUS_ORDER = tuple(s.value for s in MessageStatus)
 @dataclass(frozen=True, slots=True)
 class RouteState:
     name: str
-    host: str
-    port: int
+    kind: str
+    far_end: str
     binds: int
     # Binds up now, from the dispatcher's gauge; None when no dispatcher runs in this process.
     binds_up: int | None
@@ -40,15 +41,26 @@ async def route_states(page: Page) -> list[RouteState]:
     return [
         RouteState(
             name=route.name,
-            # SMPP's settings; routes of other kinds show what they have of them.
-            host=str(route.settings.get("host", route.kind)),
-            port=int(route.settings.get("port", 0)),
+            kind=route.kind,
+            far_end=far_end(route),
             binds=int(route.settings.get("binds", 1)),
             binds_up=_gauge(registry, "tidings_binds_up", route.name),
             window_in_use=_gauge(registry, "tidings_window_in_use", route.name),
         )
         for route in await routing.list_routes(page.services.database)
     ]
+
+
+def far_end(route: RouteRecord) -> str:
+    """Where a route's transport connects, as its settings say (host and port, or a URL)."""
+    settings = route.settings
+    if "host" in settings:
+        port = settings.get("port")
+        return f"{settings['host']}:{port}" if port else str(settings["host"])
+    for name in ("url", "endpoint", "uri"):
+        if name in settings:
+            return str(settings[name])
+    return route.kind
 
 
 async def _context(page: Page) -> dict[str, Any]:

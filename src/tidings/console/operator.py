@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CollectorRegistry
 
+from tidings.console.dashboard import far_end
 from tidings.console.web import ConsoleRoute, Operator, Page, console_state
 from tidings.core import accounts, activity, routing
 from tidings.core.accounts import AccountStatus
@@ -21,10 +22,11 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 @dataclass(frozen=True, slots=True)
 class RouteLive:
     name: str
-    host: str
-    port: int
+    kind: str
+    far_end: str
+    channels: str
     binds: int
-    window: int
+    window: int | None
     max_tps: int | None
     binds_up: int | None
     window_in_use: int | None
@@ -75,11 +77,11 @@ async def _routes(page: Page) -> list[RouteLive]:
         found.append(
             RouteLive(
                 name=route.name,
-                # An SMPP route's settings; routes of other kinds show what they have of them.
-                host=str(route.settings.get("host", route.kind)),
-                port=int(route.settings.get("port", 0)),
+                kind=route.kind,
+                far_end=far_end(route),
+                channels=", ".join(sorted(route.channels)),
                 binds=int(route.settings.get("binds", 1)),
-                window=int(route.settings.get("window", 0)),
+                window=route.settings.get("window"),
                 max_tps=route.settings.get("max_tps"),
                 binds_up=None if up is None else int(up),
                 window_in_use=None if in_use is None else int(in_use),
