@@ -64,6 +64,12 @@ def problem_message(status: int, reason: str, data: Any) -> str:
         if message.rstrip(".") == lines[0].rstrip("."):
             continue
         lines.append(f"  {path}: {message}" if path else f"  {message}")
+    # A send none of whose recipients was accepted: why each was refused.
+    for outcome in data.get("messages") or ():
+        error = outcome.get("error") if isinstance(outcome, dict) else None
+        if isinstance(error, dict):
+            reason = error.get("detail") or str(error.get("code") or "refused").replace("_", " ")
+            lines.append(f"  {outcome.get('to')}: {_sentence(str(reason))}")
     return "\n".join(lines)
 
 
