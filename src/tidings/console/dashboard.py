@@ -68,7 +68,9 @@ async def _context(page: Page) -> dict[str, Any]:
     peak = max((max(p.sent, p.received, p.delivered) for p in found.per_minute), default=0)
     return {
         "activity": found,
-        "statuses": [(s, found.by_status.get(s, 0)) for s in STATUS_ORDER],
+        "statuses": STATUS_ORDER,
+        # SMS always, other channels once they carried something today.
+        "channels": ["sms", *sorted(c for c in found.by_channel if c != "sms")],
         "peak": max(peak, 1),
         "routes": await route_states(page) if is_operator(page.signed_in) else None,
     }

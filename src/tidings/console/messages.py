@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import campaigns, messaging
+from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.events import subscriptions
@@ -34,6 +35,7 @@ class Filters:
     date: str = ""  # YYYY-MM-DD, a day in the account's time zone
     campaign: str = ""
     custom: str = ""
+    channel: str = ""
 
     @property
     def active(self) -> bool:
@@ -60,6 +62,12 @@ async def _page_of(page: Page, filters: Filters, cursor: str | None) -> dict[str
             statuses = [MessageStatus(filters.status)]
         except ValueError:
             raise InvalidRequest(f"no status {filters.status!r}", field="status") from None
+    channel = None
+    if filters.channel:
+        try:
+            channel = Channel(filters.channel)
+        except ValueError:
+            raise InvalidRequest(f"no channel {filters.channel!r}", field="channel") from None
     created_from = created_until = None
     if filters.date:
         created_from, created_until = _day_range(filters.date, page.account.timezone)
@@ -76,6 +84,7 @@ async def _page_of(page: Page, filters: Filters, cursor: str | None) -> dict[str
         direction=filters.direction or None,
         campaign_id=filters.campaign or None,
         customer_data=filters.custom or None,
+        channel=channel,
     )
     return {
         "messages": found,
@@ -86,9 +95,16 @@ async def _page_of(page: Page, filters: Filters, cursor: str | None) -> dict[str
 
 
 def _filters(
-    status: str, direction: str, number: str, sender: str, date: str, campaign: str, custom: str
+    status: str,
+    direction: str,
+    number: str,
+    sender: str,
+    date: str,
+    campaign: str,
+    custom: str,
+    channel: str,
 ) -> Filters:
-    return Filters(status, direction, number, sender, date, campaign, custom)
+    return Filters(status, direction, number, sender, date, campaign, custom, channel)
 
 
 # A fresh Query per parameter: FastAPI keeps per-parameter details on the object it is given.
@@ -105,9 +121,10 @@ async def message_log(
     date: FilterText = "",
     campaign: FilterText = "",
     custom: FilterText = "",
+    channel: FilterText = "",
     cursor: str | None = Query(default=None, max_length=26),
 ) -> HTMLResponse:
-    filters = _filters(status, direction, number, sender, date, campaign, custom)
+    filters = _filters(status, direction, number, sender, date, campaign, custom, channel)
     error = None
     try:
         context = await _page_of(page, filters, cursor)
@@ -122,6 +139,7 @@ async def message_log(
         **context,
         error=error,
         statuses=[s.value for s in MessageStatus] + ["received"],
+        channels=[c.value for c in Channel],
         campaigns=campaign_list,
         status=400 if error else 200,
     )
@@ -137,10 +155,11 @@ async def message_log_rows(
     date: FilterText = "",
     campaign: FilterText = "",
     custom: FilterText = "",
+    channel: FilterText = "",
     cursor: str | None = Query(default=None, max_length=26),
 ) -> HTMLResponse:
     """The log's table alone, re-read by the page when messages arrive or change."""
-    filters = _filters(status, direction, number, sender, date, campaign, custom)
+    filters = _filters(status, direction, number, sender, date, campaign, custom, channel)
     return page.render("messages_table.html", **await _page_of(page, filters, cursor))
 
 

@@ -35,6 +35,7 @@ class MinutePoint:
 class Activity:
     since: datetime
     by_status: dict[str, int]  # outbound, today
+    by_channel: dict[str, dict[str, int]]  # outbound, today: channel → status → count
     received: int  # inbound, today
     delivery_rate: float | None  # delivered / final outcomes today; None before any outcome
     queue_depth: int
@@ -68,7 +69,12 @@ async def activity(database: Database, account: AccountRecord) -> Activity:
         )
         queue = await store.count_in_statuses(connection, account.id, _QUEUED)
         failed_total, failed = await store.failed_deliveries(connection, account.id, limit=5)
-    by_status = {c.status: c.count for c in counts if c.direction == "out"}
+    by_status: dict[str, int] = {}
+    by_channel: dict[str, dict[str, int]] = {}
+    for c in counts:
+        if c.direction == "out":
+            by_status[c.status] = by_status.get(c.status, 0) + c.count
+            by_channel.setdefault(c.channel, {})[c.status] = c.count
     received = sum(c.count for c in counts if c.direction == "in")
     outcomes = sum(n for s, n in by_status.items() if s in _OUTCOMES)
     rate = None if outcomes == 0 else by_status.get(MessageStatus.DELIVERED.value, 0) / outcomes
@@ -96,6 +102,7 @@ async def activity(database: Database, account: AccountRecord) -> Activity:
     return Activity(
         since=since,
         by_status=by_status,
+        by_channel=by_channel,
         received=received,
         delivery_rate=rate,
         queue_depth=queue,

@@ -720,6 +720,7 @@ async def list_messages(
     direction: str | None = None,
     campaign_id: str | None = None,
     customer_data: str | None = None,
+    channel: Channel | None = None,
 ) -> tuple[list[MessageRecord], str | None]:
     """A page of messages, newest first, and the cursor for the next page (None at the end).
 
@@ -759,6 +760,7 @@ async def list_messages(
             direction=direction,
             campaign_id=campaign_id,
             customer_data=customer_data,
+            channel=None if channel is None else channel.value,
         )
     if len(page) > limit:
         return page[:limit], page[limit - 1].id

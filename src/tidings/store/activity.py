@@ -20,6 +20,7 @@ from tidings.store.outbox import DEAD
 @dataclass(frozen=True, slots=True)
 class StatusCount:
     direction: str
+    channel: str
     status: str
     count: int
 
@@ -58,12 +59,12 @@ async def counts_since(
     connection: AsyncConnection, account_id: str, since: datetime
 ) -> list[StatusCount]:
     statement = (
-        select(messages.c.direction, messages.c.status, func.count())
+        select(messages.c.direction, messages.c.channel, messages.c.status, func.count())
         .where(messages.c.account_id == account_id, messages.c.id >= id_floor(_millis(since)))
-        .group_by(messages.c.direction, messages.c.status)
+        .group_by(messages.c.direction, messages.c.channel, messages.c.status)
     )
     result = await connection.execute(statement)
-    return [StatusCount(direction, status, count) for direction, status, count in result]
+    return [StatusCount(*row) for row in result]
 
 
 async def created_per_minute(

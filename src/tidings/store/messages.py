@@ -61,6 +61,7 @@ async def list_messages(
     direction: str | None = None,
     campaign_id: str | None = None,
     customer_data: str | None = None,
+    channel: str | None = None,
 ) -> list[MessageRecord]:
     """An account's messages (every account's when None) newest first.
 
@@ -96,6 +97,8 @@ async def list_messages(
         query = query.where(messages.c.campaign_id == campaign_id)
     if customer_data is not None:
         query = query.where(messages.c.customer_data == customer_data)
+    if channel is not None:
+        query = query.where(messages.c.channel == channel)
     query = query.order_by(messages.c.id.desc()).limit(limit)
     return [MessageRecord.from_row(row) for row in await connection.execute(query)]
 

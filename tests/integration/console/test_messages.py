@@ -72,3 +72,24 @@ async def test_compose_sends_once_even_when_posted_twice(
         assert preview.json()["encoding"] == "gsm7" and preview.json()["units"] == 2
         no_token = await client.post("/compose/preview", json={"body": "€"})
         assert no_token.status_code == 403
+
+
+async def test_the_log_filters_by_channel(
+    app: FastAPI, make_person: MakePerson, database: Database
+) -> None:
+    person = await make_person("channels@example.com")
+    await messaging.accept_messages(
+        database,
+        person.account,
+        messaging.SendRequest(to=["+358401230010"], sender="Tidings", body="an sms"),
+    )
+    async with browser(app) as client:
+        await sign_in(client, "channels@example.com")
+        sms = (await client.get("/messages", params={"channel": "sms"})).text
+        assert sms.count("data-message-id=") == 1
+        mms = (await client.get("/messages", params={"channel": "mms"})).text
+        assert mms.count("data-message-id=") == 0
+        bad = await client.get("/messages", params={"channel": "pigeon"})
+        assert bad.status_code == 400 and "no channel" in bad.text
+        dashboard = (await client.get("/")).text
+        assert 'data-count="sms-queued">1<' in dashboard
