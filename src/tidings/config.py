@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_give_up_after_seconds: float = Field(default=25 * 3600.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    # A message still without a receipt this long after its submit becomes ``unknown`` (with a
+    # history entry); a receipt that comes later still corrects it. The carrier's validity
+    # period (commonly 48 h), then a grace for receipts on their way.
+    receipt_validity_seconds: float = Field(default=48 * 3600.0, gt=0)
+    receipt_grace_seconds: float = Field(default=3600.0, ge=0)
     # A campaign completes when a message sent this long ago still has no receipt.
     campaign_receipt_wait_seconds: float = Field(default=72 * 3600.0, gt=0)
     outbox_batch_size: int = Field(default=256, ge=1)

@@ -212,7 +212,12 @@ class Service:
             self.outbox.start()
             self.dispatcher = Dispatcher(
                 self.database,
-                DispatcherConfig(shared_database=self.database.dialect == "postgresql"),
+                DispatcherConfig(
+                    shared_database=self.database.dialect == "postgresql",
+                    receipt_deadline=timedelta(
+                        seconds=settings.receipt_validity_seconds + settings.receipt_grace_seconds
+                    ),
+                ),
                 registry=self.registry,
                 status_hooks=STATUS_HOOKS,
                 inbound_hooks=INBOUND_HOOKS,

@@ -16,7 +16,10 @@ from tidings.cli.output import OutputFormat, OutputOption, error_console, print_
 
 app = typer.Typer()
 
-FINAL = frozenset({"delivered", "undelivered", "expired", "rejected", "failed", "cancelled"})
+# Settled: nothing more will happen, unless a late receipt corrects an unknown.
+FINAL = frozenset(
+    {"delivered", "undelivered", "expired", "rejected", "failed", "cancelled", "unknown"}
+)
 _POLL_S = 0.2
 _RELATIVE = re.compile(r"^\+(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -34,7 +34,11 @@ import structlog
 from tidings.core import audience, optout
 from tidings.core.accounts import utcnow
 from tidings.core.errors import Conflict, InvalidRequest, NotFound
-from tidings.core.lifecycle import CANCELLABLE_STATUSES, FINAL_STATUSES, MessageStatus
+from tidings.core.lifecycle import (
+    CANCELLABLE_STATUSES,
+    SETTLED_STATUSES,
+    MessageStatus,
+)
 from tidings.core.messaging import PreparedSend, RecipientError, SendRequest, prepare_send
 from tidings.core.routing import route_for_sender
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
@@ -83,7 +87,8 @@ def _from(target: CampaignStatus) -> list[str]:
 # How long a sent message may wait for its receipt before its campaign stops waiting for it:
 # the usual SMSC validity period.
 DEFAULT_RECEIPT_WAIT = timedelta(hours=72)
-UNFINISHED_MESSAGE_STATUSES = sorted(s.value for s in MessageStatus if s not in FINAL_STATUSES)
+# A message whose outcome is unknown (no receipt in time) no longer keeps its campaign running.
+UNFINISHED_MESSAGE_STATUSES = sorted(s.value for s in MessageStatus if s not in SETTLED_STATUSES)
 _QUEUED = {
     MessageStatus.ACCEPTED,
     MessageStatus.SCHEDULED,
@@ -131,7 +136,9 @@ class CampaignCounts:
             targets=campaign.targets_total,
             invalid=dict(sorted(json.loads(campaign.invalid_counts).items())),
             queued=total(_QUEUED),
-            sent=by_status.get(MessageStatus.SENT.value, 0),
+            # sent, and sent with no receipt in time (unknown)
+            sent=by_status.get(MessageStatus.SENT.value, 0)
+            + by_status.get(MessageStatus.UNKNOWN.value, 0),
             delivered=by_status.get(MessageStatus.DELIVERED.value, 0),
             failed=total(_FAILED),
             cancelled=by_status.get(MessageStatus.CANCELLED.value, 0),

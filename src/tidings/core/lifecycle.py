@@ -2,11 +2,18 @@
 
     accepted → scheduled | queued → submitting → sent → delivered | undelivered | expired
                                                         | rejected | failed
+    sent → unknown → delivered | undelivered | expired | rejected | failed
     scheduled | queued → cancelled
 
 ``sent`` means the SMSC accepted the submit (SMPP 3.4 §4.4.2 submit_sm_resp with ESME_ROK); the
 final states come from its delivery receipt (SMPP 3.4 Appendix B) or, for ``failed``, from a
 permanent submit error or from giving up on retries.
+
+``unknown`` is what we can truthfully say when the far end does not tell: no receipt arrived
+within the validity period plus a grace (``TIDINGS_RECEIPT_VALIDITY_SECONDS``,
+``TIDINGS_RECEIPT_GRACE_SECONDS``), or the receipt said UNKNOWN. It is not final: a receipt
+that comes later still corrects it. It is *settled*: nothing more is sent, and a campaign
+waits for it no longer.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class MessageStatus(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
 
 
 S = MessageStatus
@@ -43,7 +51,9 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.SUBMITTING: frozenset({S.SENT, S.QUEUED, S.REJECTED, S.FAILED}),
     # A receipt may arrive before the submit response is recorded, so ``sent`` may be skipped
     # at the message level; at the part level ``sent`` always comes first.
-    S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED}),
+    S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN}),
+    # No receipt in time, or one that said UNKNOWN: a late receipt still says what happened.
+    S.UNKNOWN: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED}),
     S.DELIVERED: frozenset(),
     S.UNDELIVERED: frozenset(),
     S.EXPIRED: frozenset(),
@@ -53,6 +63,8 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
 }
 
 FINAL_STATUSES: frozenset[MessageStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+# Nothing more will be done for these; only a late report may still change ``unknown``.
+SETTLED_STATUSES: frozenset[MessageStatus] = FINAL_STATUSES | {S.UNKNOWN}
 CANCELLABLE_STATUSES: frozenset[MessageStatus] = frozenset(
     s for s, nxt in TRANSITIONS.items() if S.CANCELLED in nxt
 )
@@ -64,6 +76,7 @@ _PROGRESS: Mapping[MessageStatus, int] = {
     S.QUEUED: 2,
     S.SUBMITTING: 3,
     S.SENT: 4,
+    S.UNKNOWN: 5,
 }
 
 # When every part is final but they disagree, the first of these that any part has wins:

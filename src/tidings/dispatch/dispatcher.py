@@ -22,7 +22,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from tidings.core.lifecycle import MessageStatus
-from tidings.dispatch.outcomes import SubmitOutcome
+from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.reception import FoldFirst, Reception
 from tidings.dispatch.runner import RouteRunner
 from tidings.dispatch.transport import TransportRegistry
@@ -64,6 +64,10 @@ class DispatcherConfig:
     # them from waiting, unacknowledged, behind a long one).
     max_write_batch: int = 1000
     receipt_write_batch: int = 300
+    # A part still ``sent`` this long after its submit gets no receipt any more: it becomes
+    # ``unknown`` (the carrier's validity period plus a grace; a late receipt still corrects).
+    receipt_deadline: timedelta = timedelta(hours=49)
+    receipt_sweep_interval: float = 60.0
 
 
 class DispatchMetrics:
@@ -404,6 +408,8 @@ class Dispatcher:
 
     async def _housekeeping(self) -> None:
         config = self.config
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()
         while self._running:
             await asyncio.sleep(min(config.route_reload_interval, config.lease.total_seconds() / 3))
             now = _now()
@@ -421,5 +427,28 @@ class Dispatcher:
                 await self._load_routes()
                 for runner in self._runners.values():
                     self.metrics.window_in_use.labels(route=runner.route.name).set(runner.in_flight)
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + config.receipt_sweep_interval
+                    await self.mark_receipts_overdue(now)
             except Exception:
                 log.exception("dispatcher housekeeping failed")
+
+    async def mark_receipts_overdue(self, now: datetime) -> int:
+        """Make parts whose receipt is overdue ``unknown``, through the status writer like any
+        report (history, callbacks, the message's status from its parts); returns how many."""
+        deadline = self.config.receipt_deadline
+        async with self.database.read() as connection:
+            references = await store.parts_without_receipt(
+                connection, submitted_before=now - deadline
+            )
+        hours = deadline.total_seconds() / 3600
+        detail = f"no receipt arrived within {hours:g} h of the submit (validity period and grace)"
+        pending = [
+            self.reception.report(
+                Report(reference, MessageStatus.UNKNOWN, "none", None, now, detail=detail)
+            )
+            for reference in references
+        ]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        return len(references)

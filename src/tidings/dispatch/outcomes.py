@@ -42,6 +42,8 @@ class Report:
     at: datetime
     first_seen: float = 0.0  # loop time; unmatched reports are retried for a while
     parked_id: str | None = None  # its parked_receipts row, while it waits for its part
+    # The history entry, when it is not the far end's word (no receipt in time, say).
+    detail: str | None = None
 
 
 @dataclass(slots=True)

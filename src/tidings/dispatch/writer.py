@@ -27,6 +27,7 @@ from tidings.core.content import dump_content
 from tidings.core.inbound import ReceivedMessage
 from tidings.core.lifecycle import (
     FINAL_STATUSES,
+    SETTLED_STATUSES,
     InboundStatus,
     MessageStatus,
     derive_message_status,
@@ -561,7 +562,7 @@ class StatusWriter:
                 )
                 continue
             part = (owner.message_id, owner.seq)
-            if owner.status in _FINAL_VALUES or part in finished:
+            if owner.status in _FINAL_VALUES or part in finished or owner.status == status.value:
                 # The SMSC repeated a receipt: the part's status is already final (never
                 # changed), so there is no new history row and no second callback.
                 log.info("duplicate receipt ignored", smsc_id=receipt.reference)
@@ -591,7 +592,7 @@ class StatusWriter:
                     for seq in range(1, owner.parts_count + 1)
                 ]
                 status = derive_message_status(statuses)
-                if status not in FINAL_STATUSES:
+                if status not in SETTLED_STATUSES:
                     continue
             error_code = receipt.error_code
             detail = _receipt_detail(receipt)
@@ -724,6 +725,8 @@ class _FreshPart:
 
 
 def _receipt_detail(receipt: Report) -> str:
+    if receipt.detail is not None:
+        return receipt.detail
     return f"receipt {receipt.state}" + (f" err {receipt.error_code}" if receipt.error_code else "")
 
 

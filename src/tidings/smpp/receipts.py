@@ -143,6 +143,10 @@ class DeliveryReceipt:
     raw: str
     error_raw: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    # The ``stat:`` text as sent, and whether it named a state (or UNKNOWN only stands in for
+    # a word we do not know, which says nothing final); a message_state TLV is always a state.
+    state_raw: str | None = None
+    state_recognised: bool = True
 
 
 def _decode_short_message(short_message: bytes | str) -> str:
@@ -243,7 +247,11 @@ def _read_date(value: str | None) -> datetime | None:
 
 
 def _parse_error_code(value: str | None) -> int | None:
-    """Decimal (``err:000``) or hex (``err:0A5``, ``err:0x1F``, ``err:x1F``); None if neither."""
+    """Decimal (``err:000``) or hex (``err:0A5``, ``err:0x1F``, ``err:x1F``); None if neither.
+
+    Hex without its prefix must start with a decimal digit, as zero-padded codes do: a word of
+    letters (``err:abc``) is no number, and is kept as text (``DeliveryReceipt.error_raw``).
+    """
     if not value or not value.isascii():
         return None
     lowered = value.lower()
@@ -253,8 +261,10 @@ def _parse_error_code(value: str | None) -> int | None:
         digits = lowered[1:]
     elif lowered.isdigit():
         return int(lowered) if len(lowered) <= _MAX_NUMERIC_ID_CHARS else None
-    else:
+    elif lowered[0].isdigit():
         digits = lowered
+    else:
+        return None
     if not digits or len(digits) > _MAX_NUMERIC_ID_CHARS:
         return None
     if all(char in "0123456789abcdef" for char in digits):
@@ -272,6 +282,17 @@ def _parse_state_word(value: str | None) -> ReceiptState | None:
     if not words:
         return None
     return _STATE_WORDS.get(re.sub(r"[_\-]", "", words[0]).upper(), ReceiptState.UNKNOWN)
+
+
+def recognised_state_word(value: str | None) -> bool:
+    """Whether a ``stat:`` word is one of the states (in any spelling we read), not a vendor
+    word that :func:`parse_receipt` can only call UNKNOWN."""
+    if not value:
+        return False
+    if value in _STATE_WORDS:
+        return True
+    words = value.split()
+    return bool(words) and re.sub(r"[_\-]", "", words[0]).upper() in _STATE_WORDS
 
 
 def message_state_to_receipt_state(message_state: int) -> ReceiptState:
@@ -320,10 +341,13 @@ def parse_receipt(
         raise ReceiptParseError("Receipt has no message id (no id: field or receipted_message_id).")
 
     state = None
+    state_raw = fields.get("stat")
+    recognised = True
     if message_state is not None:
         state = _MESSAGE_STATE_TO_RECEIPT_STATE.get(message_state)
     if state is None:
-        state = _parse_state_word(fields.get("stat"))
+        state = _parse_state_word(state_raw)
+        recognised = recognised_state_word(state_raw)
     if state is None:
         if not fields.keys() - {"id"} and message_state is None:
             raise ReceiptParseError("Text does not look like a delivery receipt.")
@@ -348,6 +372,8 @@ def parse_receipt(
         raw=text,
         error_raw=error_raw,
         extra=tuple(extra),
+        state_raw=state_raw,
+        state_recognised=recognised,
     )
 
 

@@ -34,6 +34,8 @@ from tidings.store.models import (
 )
 
 _FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
+# Parts a receipt may still change: sent, and unknown (no receipt in time; a late one corrects).
+_AWAITING_RECEIPT = (MessageStatus.SENT.value, MessageStatus.UNKNOWN.value)
 _UNSEEN = object()
 
 
@@ -407,7 +409,7 @@ async def find_part_owners(
             .where(message_parts.c.smsc_message_id.in_(chunk))
         )
         if awaiting_receipt:
-            query = query.where(message_parts.c.status == MessageStatus.SENT.value)
+            query = query.where(message_parts.c.status.in_(_AWAITING_RECEIPT))
         result = await connection.execute(query)
         for row in result:
             found[row[0]] = PartOwner(*row)
@@ -482,3 +484,24 @@ async def unpark_receipts(connection: AsyncConnection, parked_ids: Collection[st
 async def list_parked_receipts(connection: AsyncConnection) -> list[ParkedReceiptRecord]:
     result = await connection.execute(select(parked_receipts).order_by(parked_receipts.c.id))
     return [ParkedReceiptRecord(*row) for row in result]
+
+
+async def parts_without_receipt(
+    connection: AsyncConnection, *, submitted_before: datetime, limit: int = 1000
+) -> list[str]:
+    """The carrier references of parts still ``sent`` though submitted before the given time:
+    their receipt should have come by then (the validity period plus a grace). Read from the
+    messages that are ``sent`` (the status index), so it costs what is awaiting receipts."""
+    query = (
+        select(message_parts.c.smsc_message_id)
+        .select_from(messages)
+        .join(message_parts, message_parts.c.message_id == messages.c.id)
+        .where(
+            messages.c.status == MessageStatus.SENT.value,
+            message_parts.c.status == MessageStatus.SENT.value,
+            message_parts.c.submitted_at < submitted_before,
+            message_parts.c.smsc_message_id.is_not(None),
+        )
+        .limit(limit)
+    )
+    return [row[0] for row in await connection.execute(query)]

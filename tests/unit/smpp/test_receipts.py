@@ -40,6 +40,7 @@ def test_parses_the_appendix_b_layout() -> None:
         text="Hello world",
         raw=APPENDIX_B_EXAMPLE,
         error_raw="000",
+        state_raw="DELIVRD",
     )
 
 
@@ -81,10 +82,24 @@ def test_err_may_be_hex_or_decimal(err_text: str, expected: int) -> None:
     assert receipt.error_raw == err_text
 
 
-def test_an_unreadable_err_is_none_with_its_raw_text_kept() -> None:
-    receipt = parse_receipt("id:5 stat:UNDELIV err:N/A")
+@pytest.mark.parametrize("err_text", ["N/A", "abc", "DEAD", "fail"])
+def test_an_unreadable_err_is_none_with_its_raw_text_kept(err_text: str) -> None:
+    # Letters alone are no number: err:abc was read as hex 2748.
+    receipt = parse_receipt(f"id:5 stat:UNDELIV err:{err_text}")
     assert receipt.error_code is None
-    assert receipt.error_raw == "N/A"
+    assert receipt.error_raw == err_text
+
+
+@pytest.mark.parametrize("word", ["WHATEVER", "BUFFRED", "SENT"])
+def test_a_state_word_we_do_not_know_is_not_a_state(word: str) -> None:
+    receipt = parse_receipt(f"id:5 stat:{word} err:000")
+    assert receipt.state is ReceiptState.UNKNOWN
+    assert (receipt.state_raw, receipt.state_recognised) == (word, False)
+
+
+@pytest.mark.parametrize("word", ["UNKNOWN", "DELIVRD", "delivered", "UNDELIVERABLE", "rejected"])
+def test_known_state_words_in_any_spelling_are_states(word: str) -> None:
+    assert parse_receipt(f"id:5 stat:{word} err:000").state_recognised
 
 
 def test_missing_fields_are_none() -> None:

@@ -29,6 +29,7 @@ from tidings.smpp.constants import TRANSIENT_STATUSES, EsmClass, Tag, status_nam
 from tidings.smpp.errors import LocalProtocolError
 from tidings.smpp.pdu import DataSm, DeliverSm
 from tidings.smpp.receipts import (
+    DeliveryReceipt,
     ReceiptParseError,
     ReceiptState,
     looks_like_receipt,
@@ -42,7 +43,8 @@ log = structlog.get_logger("tidings.dispatch")
 
 # SMPP 3.4 Appendix B / §5.2.28 message states → our lifecycle. ENROUTE and ACCEPTD are not
 # final: the message stays ``sent`` and the receipt is only noted in its history. DELETED (the
-# SMSC dropped it) and UNKNOWN (the SMSC cannot say) are failures to deliver, stated as such.
+# SMSC dropped it) is a failure to deliver; UNKNOWN (the SMSC cannot say) makes the message
+# ``unknown``, which a later receipt still corrects.
 RECEIPT_STATUS: Mapping[ReceiptState, MessageStatus | None] = MappingProxyType(
     {
         ReceiptState.DELIVRD: MessageStatus.DELIVERED,
@@ -50,7 +52,7 @@ RECEIPT_STATUS: Mapping[ReceiptState, MessageStatus | None] = MappingProxyType(
         ReceiptState.EXPIRED: MessageStatus.EXPIRED,
         ReceiptState.REJECTD: MessageStatus.REJECTED,
         ReceiptState.DELETED: MessageStatus.FAILED,
-        ReceiptState.UNKNOWN: MessageStatus.UNDELIVERED,
+        ReceiptState.UNKNOWN: MessageStatus.UNKNOWN,
         ReceiptState.ENROUTE: None,
         ReceiptState.ACCEPTD: None,
     }
@@ -167,15 +169,14 @@ class SmppTransport(Transport[SmppSettings]):
                 log.warning("unreadable receipt", route=self.route.name, error=exc.message)
                 self.context.malformed("report")
                 return 0
-            code = receipt.error_code
+            if receipt.state_recognised:
+                status, state = RECEIPT_STATUS[receipt.state], receipt.state.value
+            else:
+                # A word we do not know says nothing final: noted in the history, and a later
+                # receipt still decides.
+                status, state = None, f"{receipt.state_raw or 'no state'} (not a known state)"
             return self.context.report(
-                Report(
-                    receipt.message_id,
-                    RECEIPT_STATUS[receipt.state],
-                    receipt.state.value,
-                    str(code) if code else None,
-                    _now(),
-                )
+                Report(receipt.message_id, status, state, _error_code(receipt), _now())
             )
         return self._inbound(pdu)
 
@@ -269,3 +270,12 @@ def _e164(address: str, ton: int) -> str:
     if ton == 1 and address.isdigit():
         return "+" + address
     return address
+
+
+def _error_code(receipt: DeliveryReceipt) -> str | None:
+    """The receipt's error as the message keeps it: the number (``err:0A5`` is 165), or the
+    text as sent when it is no number (``err:abc``); None for no error (0, or none given)."""
+    if receipt.error_code is not None:
+        return str(receipt.error_code) if receipt.error_code else None
+    raw = (receipt.error_raw or "").strip()
+    return raw[:32] or None

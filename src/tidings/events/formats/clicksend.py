@@ -62,6 +62,8 @@ GATEWAY_STATUS: Mapping[str, GatewayStatus] = {
     "rejected": GatewayStatus("Failed", 301, 15, "Rejected by network"),
     "failed": GatewayStatus("Failed", 301, 7, "Failed: message could not be sent"),
     "cancelled": GatewayStatus("Cancelled", 301, 5, "Cancelled"),
+    # Sent, and no receipt within the validity period: ClickSend's "Sent" status says no more.
+    "unknown": GatewayStatus("Sent", 200, 3, "Sent to network; no delivery receipt"),
     "received": GatewayStatus("Received", 200, 3, "Received"),
 }
 _UNKNOWN = GatewayStatus("Failed", 301, 7, "Failed: unknown reason")

@@ -45,6 +45,7 @@ DELIVERY_STATUS_IDS: Mapping[str, int] = {
     "expired": 3,
     "rejected": 3,
     "failed": 3,
+    "unknown": 7,
 }
 UNKNOWN_STATUS_ID = 7
 # A message handed to the SMSC is not delivered yet: TrueDialog gives notice of outcomes only.
