@@ -62,6 +62,9 @@ COMMANDS = MappingProxyType(
         "migrate": LazyCommand(
             "tidings.cli.db:migrate_app", "Create or upgrade the database schema.", OPERATOR
         ),
+        "db": LazyCommand(
+            "tidings.cli.backup:app", "Back up the database while it runs; restore it.", OPERATOR
+        ),
         "accounts": LazyCommand(
             "tidings.cli.accounts:app", "Accounts (tenants) and sub-accounts.", OPERATOR
         ),
