@@ -26,6 +26,7 @@ from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
+from tidings.core.routing import ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
@@ -205,6 +206,10 @@ class Service:
                 )
             )
             await self.simulator.start()
+            if self.simulator.phones is not None:
+                await ensure_phone_simulator_route(
+                    self.database, self.transports, port=self.simulator.phones.sip_port
+                )
         if self.runs_dispatcher:
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
             # them, then delivered by the outbox worker with retries.

@@ -29,6 +29,7 @@ from tidings.api.v1 import (
     messages,
     return_addresses,
     services,
+    voice,
     webhooks,
 )
 from tidings.config import Settings
@@ -141,6 +142,7 @@ def create_app(
     install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(messages.router)
+    app.include_router(voice.router)
     app.add_shortcut("POST", "/v1/messages", messages.answer_common_send)
     app.include_router(admin.router)
     app.include_router(webhooks.router)

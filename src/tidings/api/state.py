@@ -3,7 +3,7 @@ transports and reception."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 
@@ -16,6 +16,7 @@ from tidings.core.secrets import SecretSource
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transport import TransportRegistry
 from tidings.store.engine import Database
+from tidings.voice.tts import EspeakEngine, SpeechEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,5 @@ class Services:
     # inbound messages that far ends send to this process over HTTP.
     transports: TransportRegistry
     reception: Reception
+    # The speech engine voice messages are checked against (its languages).
+    speech: SpeechEngine = field(default_factory=EspeakEngine)

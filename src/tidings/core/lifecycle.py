@@ -5,6 +5,10 @@
     sent → unknown → delivered | undelivered | expired | rejected | failed
     scheduled | queued → cancelled
 
+A voice message is a call: ``submitting → calling`` (the trunk took the INVITE) ``→ ringing →
+answered → delivered`` (the message played, or a key was pressed), or ``undelivered`` (hung up
+before the message ended), ``busy``, ``no_answer``, ``rejected`` (declined) or ``failed``.
+
 ``sent`` means the SMSC accepted the submit (SMPP 3.4 §4.4.2 submit_sm_resp with ESME_ROK); the
 final states come from its delivery receipt (SMPP 3.4 Appendix B) or, for ``failed``, from a
 permanent submit error or from giving up on retries.
@@ -37,9 +41,16 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+    # Voice calls (SIP): progress, then two finals of their own.
+    CALLING = "calling"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
 
 
 S = MessageStatus
+_CALL_ENDS = frozenset({S.BUSY, S.NO_ANSWER, S.REJECTED, S.FAILED})
 
 TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.ACCEPTED: frozenset({S.SCHEDULED, S.QUEUED}),
@@ -48,7 +59,7 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.SCHEDULED: frozenset({S.QUEUED, S.CANCELLED, S.FAILED}),
     S.QUEUED: frozenset({S.SUBMITTING, S.CANCELLED, S.FAILED}),
     # A temporary submit error puts the message back in the queue for a retry.
-    S.SUBMITTING: frozenset({S.SENT, S.QUEUED, S.REJECTED, S.FAILED}),
+    S.SUBMITTING: frozenset({S.SENT, S.CALLING, S.QUEUED, S.REJECTED, S.FAILED}),
     # A receipt may arrive before the submit response is recorded, so ``sent`` may be skipped
     # at the message level; at the part level ``sent`` always comes first.
     S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN}),
@@ -60,6 +71,12 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.REJECTED: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),
+    # A trunk may answer an INVITE at once, without ringing first.
+    S.CALLING: frozenset({S.RINGING, S.ANSWERED, *_CALL_ENDS}),
+    S.RINGING: frozenset({S.ANSWERED, *_CALL_ENDS}),
+    S.ANSWERED: frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED}),
+    S.BUSY: frozenset(),
+    S.NO_ANSWER: frozenset(),
 }
 
 FINAL_STATUSES: frozenset[MessageStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
@@ -77,6 +94,10 @@ _PROGRESS: Mapping[MessageStatus, int] = {
     S.SUBMITTING: 3,
     S.SENT: 4,
     S.UNKNOWN: 5,
+    # A call has one part; its progress only has to be ordered among itself.
+    S.CALLING: 6,
+    S.RINGING: 7,
+    S.ANSWERED: 8,
 }
 
 # When every part is final but they disagree, the first of these that any part has wins:
@@ -86,6 +107,8 @@ _FAILURE_PRECEDENCE: tuple[MessageStatus, ...] = (
     S.REJECTED,
     S.UNDELIVERED,
     S.EXPIRED,
+    S.BUSY,
+    S.NO_ANSWER,
     S.CANCELLED,
 )
 

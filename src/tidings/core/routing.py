@@ -256,6 +256,48 @@ async def _ensure_simulator_route(
     return route
 
 
+PHONE_SIMULATOR_ROUTE = "voice"
+SIP = "sip"
+
+
+async def ensure_phone_simulator_route(
+    database: Database, kinds: RouteKinds, *, port: int
+) -> RouteRecord:
+    """Make sure the ``voice`` route to the simulator's phone network exists and points at its
+    current SIP port (which may change from one start to the next)."""
+    try:
+        return await _ensure_phone_simulator_route(database, kinds, port=port)
+    except IntegrityError:
+        return await _ensure_phone_simulator_route(database, kinds, port=port)
+
+
+async def _ensure_phone_simulator_route(
+    database: Database, kinds: RouteKinds, *, port: int
+) -> RouteRecord:
+    async with database.read() as connection:
+        route = await route_store.find_route_by_name(connection, PHONE_SIMULATOR_ROUTE)
+    if route is None:
+        return await create_route(
+            database,
+            kinds,
+            name=PHONE_SIMULATOR_ROUTE,
+            kind=SIP,
+            settings={
+                "host": "127.0.0.1",
+                "port": port,
+                "max_calls": 20,
+                "ring_timeout": 20.0,
+                # Apart from the phone network's own media ports (40000-40999).
+                "rtp_port_low": 44000,
+                "rtp_port_high": 45999,
+            },
+        )
+    settings = route.settings
+    if route.kind == SIP and settings.get("host") == "127.0.0.1" and settings.get("port") != port:
+        return await update_route(database, kinds, PHONE_SIMULATOR_ROUTE, settings={"port": port})
+    return route
+
+
 @dataclass(frozen=True, slots=True)
 class SenderView:
     sender: SenderRecord

@@ -44,6 +44,9 @@ class Report:
     parked_id: str | None = None  # its parked_receipts row, while it waits for its part
     # The history entry, when it is not the far end's word (no receipt in time, say).
     detail: str | None = None
+    # What the far end told besides the status (a call's key press, duration...): written to
+    # messages.result with the status, and carried in the message.status event.
+    result: ChannelContent | None = None
 
 
 @dataclass(slots=True)
@@ -92,3 +95,4 @@ class StatusChange(NamedTuple):
     status: MessageStatus
     error_code: str | None
     at: datetime
+    result: ChannelContent | None = None

@@ -530,6 +530,7 @@ class StatusWriter:
         part_rows: list[dict[str, Any]] = []
         touched: dict[str, tuple[store.PartOwner, Report, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
+        results: list[dict[str, Any]] = []
         for receipt in receipts:
             owner = owners.get(receipt.reference)
             if receipt.parked_id is not None and receipt.parked_id in leaving:
@@ -567,7 +568,9 @@ class StatusWriter:
                 # changed), so there is no new history row and no second callback.
                 log.info("duplicate receipt ignored", smsc_id=receipt.reference)
                 continue
-            finished.add(part)
+            if status in FINAL_STATUSES:
+                # Progress (a call ringing, then answered) may come twice in one batch.
+                finished.add(part)
             self._recent[receipt.reference] = owner.with_status(status.value)
             part_rows.append(
                 {
@@ -579,7 +582,10 @@ class StatusWriter:
                 }
             )
             touched[owner.message_id] = (owner, receipt, status)
+            if receipt.result is not None:
+                results.append({"b_id": owner.message_id, "b_result": dump_content(receipt.result)})
         await store.update_part_statuses(connection, part_rows)
+        await store.record_message_results(connection, results)
         multi = [m for m, (owner, _, _) in touched.items() if owner.parts_count > 1]
         part_statuses = await store.part_statuses_of(connection, multi)
         message_rows: list[dict[str, Any]] = []
@@ -622,6 +628,7 @@ class StatusWriter:
                     status,
                     error_code,
                     receipt.at,
+                    receipt.result,
                 )
             )
         await store.update_message_statuses(connection, message_rows)

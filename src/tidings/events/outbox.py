@@ -47,6 +47,12 @@ class DlrCallback:
     timestamp: datetime
 
 
+class ResultLike(Protocol):
+    """What the far end told besides the status (a pydantic model: ``core.content``)."""
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+
 class StatusChangeLike(Protocol):
     """What a message status change carries (the dispatcher's ``StatusChange``)."""
 
@@ -64,6 +70,8 @@ class StatusChangeLike(Protocol):
     def error_code(self) -> str | None: ...
     @property
     def at(self) -> datetime: ...
+    @property
+    def result(self) -> ResultLike | None: ...
 
 
 def dlr_url_prefix(base_url: str) -> str:
@@ -276,6 +284,12 @@ async def enqueue_status_changes(
                     "error_code": change.error_code,
                     "to": change.recipient,
                     "timestamp": iso_timestamp(change.at),
+                    # A call's key press, answerer and duration, with its final status.
+                    **(
+                        {"result": change.result.model_dump(mode="json")}
+                        if change.result is not None
+                        else {}
+                    ),
                 },
                 occurred_at=change.at,
             )

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from tidings.core.voice import Gender
 from tidings.net.rtp import MediaClock, RtpSession
 from tidings.rtp import g711
 from tidings.rtp.dtmf import digit_events
@@ -46,7 +47,7 @@ from tidings.sip.uas import (
     UasEvent,
     UasState,
 )
-from tidings.voice.tts import Gender, SpeechEngine, wav_bytes
+from tidings.voice.tts import SpeechEngine, wav_bytes
 
 log = structlog.get_logger("tidings.simulator")
 

@@ -145,6 +145,13 @@ class CallConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Proceeding:
+    """The trunk took the INVITE: its first provisional response (100 Trying, or any 1xx)."""
+
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
 class Ringing:
     status: int
 
@@ -169,7 +176,7 @@ class InfoDigit:
     digit: str
 
 
-CallEvent = Ringing | Answered | Ended | InfoDigit
+CallEvent = Proceeding | Ringing | Answered | Ended | InfoDigit
 
 
 def new_token() -> str:
@@ -472,6 +479,8 @@ class Call:
     def _on_invite_response(self, response: Response, now: float) -> None:
         status = response.status
         if status < 200:
+            if not self._provisional_seen:
+                self._events.append(Proceeding(status))
             self._provisional_seen = True
             if self.state is CallState.CANCELLING:
                 self._send_cancel(now)

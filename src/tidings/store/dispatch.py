@@ -505,3 +505,15 @@ async def parts_without_receipt(
         .limit(limit)
     )
     return [row[0] for row in await connection.execute(query)]
+
+
+_RECORD_RESULT = BulkStatement(
+    update(messages).where(messages.c.id == bindparam("b_id")).values(result=bindparam("b_result"))
+)
+
+
+async def record_message_results(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """What the far end told besides the status (``messages.result``). Each row: b_id,
+    b_result (the JSON of the channel's result model)."""
+    if rows:
+        await _RECORD_RESULT.run(connection, rows)

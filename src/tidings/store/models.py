@@ -194,6 +194,9 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(16), server_default="sms")
     subject: Mapped[str | None] = mapped_column(String(255))
     content: Mapped[str | None] = mapped_column(Text)
+    # What the far end told besides the status (a call's key press, duration...), as the JSON
+    # of the channel's result model, written with the status that carried it.
+    result: Mapped[str | None] = mapped_column(Text)
 
 
 class MessagePart(Base):

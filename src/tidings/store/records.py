@@ -102,6 +102,7 @@ class MessageRecord(_Record):
     channel: str
     subject: str | None
     content: str | None  # the JSON of the channel's core.content model
+    result: str | None  # the JSON of what the far end told besides the status (a call's key)
 
 
 @dataclass(frozen=True, slots=True)

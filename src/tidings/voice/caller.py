@@ -38,6 +38,7 @@ from tidings.sip.call import (
     Ended,
     InfoDigit,
     Outcome,
+    Proceeding,
     Ringing,
 )
 from tidings.voice.amd import AmdSettings, Detector, GreetingEnd, Verdict
@@ -75,7 +76,7 @@ class CallReport:
     heard: npt.NDArray[np.int16] | None = None
 
 
-Progress = Callable[[str], None]  # "ringing", "answered"
+Progress = Callable[[str], None]  # "calling" (the trunk took it), "ringing", "answered"
 
 
 @dataclass(slots=True)
@@ -93,7 +94,9 @@ async def place_call(
     ports: PortRange,
     clock: MediaClock,
     progress: Progress | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> CallReport:
+    """Run one call to its end; ``on_start`` hears its Call-ID before the INVITE goes out."""
     loop = asyncio.get_running_loop()
     session = RtpSession(ports, clock)
     await session.open(trunk.local_host)
@@ -107,7 +110,9 @@ async def place_call(
             waiters.digit.set_result(digit)
 
     def on_event(call: Call, event: CallEvent) -> None:
-        if isinstance(event, Ringing) and progress is not None:
+        if isinstance(event, Proceeding) and progress is not None:
+            progress("calling")
+        elif isinstance(event, Ringing) and progress is not None:
             progress("ringing")
         elif isinstance(event, Answered):
             session.start(event.media)
@@ -129,6 +134,8 @@ async def place_call(
     call = Call(config, offer=offer, now=loop.time())
     report = CallReport(Outcome.FAILED, None, "", call.call_id)
     try:
+        if on_start is not None:
+            on_start(call.call_id)
         trunk.place(call, on_event)
         try:
             media = await waiters.answered

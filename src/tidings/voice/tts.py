@@ -16,7 +16,6 @@ import wave
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
@@ -24,15 +23,11 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from tidings.core.voice import Gender
 from tidings.errors import TidingsError
 
 SAMPLE_RATE = 8000
 MAX_TEXT_CHARS = 1200  # ClickSend: 300 characters a voice message, up to four
-
-
-class Gender(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
 
 
 class UnsupportedLanguage(TidingsError):

@@ -47,7 +47,25 @@ def test_final_statuses_lead_nowhere() -> None:
         S.REJECTED,
         S.FAILED,
         S.CANCELLED,
+        S.BUSY,
+        S.NO_ANSWER,
     } == FINAL_STATUSES
+
+
+def test_a_call_goes_from_calling_through_ringing_and_answered_to_its_end() -> None:
+    for current, new in [
+        (S.SUBMITTING, S.CALLING),
+        (S.CALLING, S.RINGING),
+        (S.RINGING, S.ANSWERED),
+        (S.ANSWERED, S.DELIVERED),
+        (S.CALLING, S.ANSWERED),
+        (S.RINGING, S.BUSY),
+        (S.RINGING, S.NO_ANSWER),
+        (S.ANSWERED, S.UNDELIVERED),
+    ]:
+        require_transition(current, new)
+    assert not can_transition(S.ANSWERED, S.BUSY)
+    assert not can_transition(S.ANSWERED, S.RINGING)
     for final in FINAL_STATUSES:
         with pytest.raises(InvalidTransition):
             require_transition(final, S.QUEUED)

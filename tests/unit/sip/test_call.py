@@ -16,6 +16,7 @@ from tidings.sip.call import (
     Ended,
     InfoDigit,
     Outcome,
+    Proceeding,
     Ringing,
     outcome_of_final,
 )
@@ -71,7 +72,7 @@ def test_an_answered_call_acknowledges_plays_and_says_bye() -> None:
     invite = _only_request(call, "INVITE")
     assert invite.headers.get("Content-Type") == "application/sdp"
     assert b"m=audio 4000 RTP/AVP 0 8 101" in invite.body
-    assert call.receive(response_to(invite, 100), 0.1) == []
+    assert call.receive(response_to(invite, 100), 0.1) == [Proceeding(100)]
     assert call.receive(response_to(invite, 180, to_tag="far"), 0.2) == [Ringing(180)]
     assert call.state is CallState.RINGING
     events = call.receive(_ok(invite, record_route=("<sip:p2;lr>", "<sip:p1;lr>")), 1.0)

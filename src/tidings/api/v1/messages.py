@@ -26,6 +26,7 @@ from tidings.api.v1.schemas import (
     RecipientOutcome,
     SendMessages,
 )
+from tidings.api.v1.voice import channel_content
 from tidings.core import audience, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.lifecycle import MessageStatus
@@ -89,6 +90,8 @@ async def send_messages(
         max_parts=body.max_parts,
         ad=body.ad,
         force_opt_in=body.force_opt_in,
+        channel=body.channel,
+        content=channel_content(body, found.speech),
     )
     if body.lists or body.exclude_lists:
         request = await audience.with_list_members(

@@ -11,7 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from tidings.core.accounts import Role
 from tidings.core.channels import Channel
+from tidings.core.content import load_content
 from tidings.core.lifecycle import InboundStatus, MessageStatus
+from tidings.core.voice import Gender, VoiceContent, VoiceResult
 from tidings.store.records import (
     AccountRecord,
     ApiKeyRecord,
@@ -77,6 +79,19 @@ class SendMessages(_Body):
     ad: bool = Field(default=False, description="marketing message")
     force_opt_in: bool = Field(
         default=False, description="send even to numbers that opted out or are blocked"
+    )
+    channel: Channel = Field(default=Channel.SMS, description="sms, or voice: a phone call")
+    # Voice: the call's options (refused on other channels).
+    lang: str | None = Field(
+        default=None, max_length=20, description="voice: a language of /v1/voice/languages"
+    )
+    voice: Gender | None = Field(default=None, description="voice: female or male")
+    require_input: bool | None = Field(default=None, description="voice: ask for a key press")
+    machine_detection: bool | None = Field(
+        default=None, description="voice: leave the message after an answering machine's beep"
+    )
+    repeat: int | None = Field(
+        default=None, ge=0, le=3, description="voice: times played again after the first (1)"
     )
 
 
@@ -183,6 +198,10 @@ class MessageView(BaseModel):
     updated_at: datetime
     channel: str = Field(description="sms, mms, voice, fax, letter, postcard or whatsapp")
     subject: str | None = None
+    voice: VoiceContent | None = Field(default=None, description="voice: the call's options")
+    call: VoiceResult | None = Field(
+        default=None, description="voice: what the call told (key pressed, answerer, duration)"
+    )
 
     @classmethod
     def of(cls, message: MessageRecord) -> MessageView:
@@ -214,6 +233,16 @@ class MessageView(BaseModel):
             updated_at=message.updated_at,
             channel=message.channel,
             subject=message.subject,
+            voice=(
+                load_content(VoiceContent, message.content)
+                if message.channel == Channel.VOICE
+                else None
+            ),
+            call=(
+                load_content(VoiceResult, message.result)
+                if message.channel == Channel.VOICE
+                else None
+            ),
         )
 
 

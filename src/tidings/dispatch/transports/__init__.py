@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from tidings.dispatch.transport import AnyTransport, TransportRegistry
+from tidings.dispatch.transports.sip import SipTransport
 from tidings.dispatch.transports.smpp import SmppTransport
 
-BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport,)
+BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport, SipTransport)
 
 
 def default_transports() -> TransportRegistry:

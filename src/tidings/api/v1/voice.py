@@ -1,0 +1,69 @@
+"""Voice on the native API: the languages the speech engine speaks, and a send's call options."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+
+from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.v1.schemas import SendMessages
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent
+from tidings.core.errors import InvalidRequest
+from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent
+from tidings.voice.tts import SpeechEngine, SpeechUnavailable
+
+router = APIRouter(prefix="/v1/voice", tags=["voice"])
+
+_VOICE_FIELDS = ("lang", "voice", "require_input", "machine_detection", "repeat")
+
+
+def supported_languages(speech: SpeechEngine) -> dict[str, tuple[Gender, ...]]:
+    try:
+        return {language.code: language.genders for language in speech.languages()}
+    except SpeechUnavailable:
+        return {}
+
+
+def channel_content(body: SendMessages, speech: SpeechEngine) -> ChannelContent | None:
+    """The channel content a send asks for; voice options on another channel are refused."""
+    given = [name for name in _VOICE_FIELDS if getattr(body, name) is not None]
+    if body.channel is not Channel.VOICE:
+        if given:
+            raise InvalidRequest(f"{given[0]} is for channel voice", field=given[0])
+        if body.channel is not Channel.SMS:
+            raise InvalidRequest(
+                f"channel {body.channel} cannot be sent through this endpoint", field="channel"
+            )
+        return None
+    if len(body.body) > MAX_CHARACTERS:
+        raise InvalidRequest(
+            f"a voice message is at most {MAX_CHARACTERS} characters", field="body"
+        )
+    content = VoiceContent(
+        **{name: getattr(body, name) for name in _VOICE_FIELDS if getattr(body, name) is not None}
+    )
+    languages = supported_languages(speech)
+    genders = languages.get(content.lang.lower())
+    if genders is None:
+        raise InvalidRequest(
+            f"the speech engine does not speak {content.lang!r} (see /v1/voice/languages)",
+            field="lang",
+        )
+    if content.voice not in genders:
+        raise InvalidRequest(f"no {content.voice} voice for {content.lang}", field="voice")
+    return content.model_copy(update={"lang": content.lang.lower()})
+
+
+@router.get("/languages", summary="The languages voice messages can be spoken in")
+async def voice_languages(account: AccountDep, found: ServicesDep) -> dict[str, Any]:
+    languages = await asyncio.to_thread(found.speech.languages)
+    return {
+        "engine": found.speech.name,
+        "languages": [
+            {"code": language.code, "name": language.name, "genders": list(language.genders)}
+            for language in languages
+        ],
+    }

@@ -1,0 +1,120 @@
+"""Voice messages through the whole service: the API, the dispatcher's sip route, the phone
+network simulator, the statuses and what the call told."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.dispatch.conftest import (
+    Running,
+    running_service,
+    service_settings,
+)
+from tidings.core.lifecycle import FINAL_STATUSES
+from tidings.voice.tts import EspeakEngine
+
+pytestmark = pytest.mark.skipif(not EspeakEngine().available(), reason="espeak-ng is missing")
+
+FINAL = frozenset(status.value for status in FINAL_STATUSES)
+TEXT = "Hello. Your table for two is booked for eight tonight. Press one to confirm."
+
+
+@pytest.fixture
+async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
+    async with running_service(service_settings(tmp_path, database_url)) as started:
+        yield started
+
+
+async def _send(running: Running, to: str, **options: Any) -> str:
+    return await running.send_one(to, channel="voice", body=TEXT, **options)
+
+
+async def _history(running: Running, message_id: str) -> list[str]:
+    message = await running.message(message_id)
+    return [entry["status"] for entry in message.get("history", [])]
+
+
+async def test_an_answered_call_is_delivered_after_calling_ringing_answered(
+    running: Running,
+) -> None:
+    message_id = await _send(running, "+61411111110", repeat=0)
+    message = await running.wait_for(message_id, FINAL)
+    assert message["status"] == "delivered", message
+    assert message["channel"] == "voice"
+    assert message["voice"] == {
+        "lang": "en-us",
+        "voice": "female",
+        "require_input": False,
+        "machine_detection": False,
+        "repeat": 0,
+    }
+    call = message["call"]
+    assert call["plays"] == 1 and call["units"] == 1 and call["duration_seconds"] > 3
+    statuses = await _history(running, message_id)
+    assert statuses[:1] == ["queued"] and statuses[-1] == "delivered"
+    for progress in ("calling", "ringing", "answered"):
+        assert progress in statuses, statuses
+    # The handset heard it: its call is in the simulator with a recording.
+    handset = (await running.http.get("/v1/simulator/handsets/61411111110")).json()
+    [heard] = handset["calls"]
+    assert heard["outcome"] == "completed" and heard["recording_url"]
+    recording = await running.http.get(heard["recording_url"])
+    assert recording.headers["content-type"] == "audio/wav"
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error_code"),
+    [("+61411111111", "busy", "sip-486"), ("+61411111115", "rejected", "sip-603")],
+)
+async def test_busy_and_declined_calls(
+    running: Running, to: str, status: str, error_code: str
+) -> None:
+    message = await running.wait_for(await _send(running, to), FINAL)
+    assert (message["status"], message["error_code"]) == (status, error_code)
+    assert message["call"]["sip_status"] == int(error_code.removeprefix("sip-"))
+
+
+async def test_a_key_press_is_stored_on_the_message(running: Running) -> None:
+    message_id = await _send(running, "+61411111114", require_input=True)
+    message = await running.wait_for(message_id, FINAL)
+    assert message["status"] == "delivered"
+    assert message["call"]["keypress"] == "1"
+
+
+async def test_voicemail_is_detected(running: Running) -> None:
+    message_id = await _send(running, "+61411111113", machine_detection=True, repeat=0)
+    message = await running.wait_for(message_id, FINAL)
+    assert message["status"] == "delivered"
+    assert message["call"]["answered_by"] == "machine" and message["call"]["beep"] is True
+
+
+async def test_voice_options_are_checked(running: Running) -> None:
+    unsupported = await running.http.post(
+        "/v1/messages",
+        json={
+            "to": "+61411111110",
+            "from": "Tidings",
+            "body": "hi",
+            "channel": "voice",
+            "lang": "xx-yy",
+        },
+    )
+    assert unsupported.status_code == 422 and "xx-yy" in unsupported.text
+    on_sms = await running.http.post(
+        "/v1/messages",
+        json={"to": "+61411111110", "from": "Tidings", "body": "hi", "lang": "en-us"},
+    )
+    assert on_sms.status_code == 422 and "lang" in on_sms.text
+    too_long = await running.http.post(
+        "/v1/messages",
+        json={"to": "+61411111110", "from": "Tidings", "body": "x" * 1201, "channel": "voice"},
+    )
+    assert too_long.status_code == 422
+    languages = (await running.http.get("/v1/voice/languages")).json()
+    codes = {language["code"] for language in languages["languages"]}
+    assert {"en-us", "en-au", "de-de", "fr-fr"} <= codes
+    assert languages["engine"] == "espeak-ng"
