@@ -71,6 +71,7 @@ class HistoryFilter:
     message_id: str | None = None
     sender: str | None = None
     recipient: str | None = None
+    channel: str | None = None  # None: every channel
 
 
 def _number(raw: str | None, account: AccountRecord, field: str) -> str | None:
@@ -114,12 +115,19 @@ async def history_page(
             sender=sender,
             recipient=_number(where.recipient, account, "to"),
             newest_first=newest_first,
+            channel=where.channel,
         )
     return NumberedPage(items, total, page, per_page)
 
 
 async def unread_page(
-    database: Database, account: AccountRecord, kind: str, *, page: int = 1, per_page: int = 15
+    database: Database,
+    account: AccountRecord,
+    kind: str,
+    *,
+    page: int = 1,
+    per_page: int = 15,
+    channel: str | None = None,
 ) -> NumberedPage[MessageRecord]:
     """Receipts or inbound messages not marked read yet, oldest first."""
     check_page(page, per_page)
@@ -134,6 +142,7 @@ async def unread_page(
             statuses=statuses,
             unread=kind,
             newest_first=False,
+            channel=channel,
         )
     return NumberedPage(items, total, page, per_page)
 
@@ -166,6 +175,7 @@ async def mark_read(
     *,
     before: datetime | None = None,
     message_id: str | None = None,
+    channel: str | None = None,
 ) -> int:
     """Mark unread receipts or inbound messages read (those before ``before``, or one)."""
     direction, statuses = _what(kind)
@@ -179,6 +189,7 @@ async def mark_read(
             at=utcnow(),
             before=before,
             message_id=message_id,
+            channel=channel,
         )
     if message_id is not None and not marked:
         await get_receipt_or_inbound(database, account, kind, message_id)

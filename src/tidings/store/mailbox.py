@@ -28,8 +28,11 @@ def _filters(
     message_id: str | None = None,
     sender: str | None = None,
     recipient: str | None = None,
+    channel: str | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [messages.c.account_id == account_id]
+    if channel is not None:
+        conditions.append(messages.c.channel == channel)
     if direction is not None:
         conditions.append(messages.c.direction == direction)
     if statuses:
@@ -72,6 +75,7 @@ async def page_messages(
     message_id: str | None = None,
     sender: str | None = None,
     recipient: str | None = None,
+    channel: str | None = None,
 ) -> tuple[list[MessageRecord], int]:
     """One numbered page of the messages matching the filters, and how many match in all.
 
@@ -88,6 +92,7 @@ async def page_messages(
         message_id=message_id,
         sender=sender,
         recipient=recipient,
+        channel=channel,
     )
     total = (
         await connection.execute(select(func.count()).select_from(messages).where(*conditions))
@@ -109,6 +114,7 @@ async def mark_read(
     at: datetime,
     before: datetime | None = None,
     message_id: str | None = None,
+    channel: str | None = None,
 ) -> int:
     """Mark the matching unread messages as read; returns how many were marked."""
     conditions = _filters(
@@ -120,6 +126,7 @@ async def mark_read(
         status_before=before,
         unread=kind,
         message_id=message_id,
+        channel=channel,
     )
     source = select(messages.c.id, literal(kind), literal(at, type_=read_marks.c.read_at.type))
     result = await connection.execute(

@@ -65,6 +65,12 @@ GATEWAY_STATUS: Mapping[str, GatewayStatus] = {
     # Sent, and no receipt within the validity period: ClickSend's "Sent" status says no more.
     "unknown": GatewayStatus("Sent", 200, 3, "Sent to network; no delivery receipt"),
     "received": GatewayStatus("Received", 200, 3, "Received"),
+    # Voice calls.
+    "calling": GatewayStatus("Sent", 200, 3, "Calling"),
+    "ringing": GatewayStatus("Sent", 200, 3, "Ringing"),
+    "answered": GatewayStatus("Sent", 200, 3, "Answered"),
+    "busy": GatewayStatus("Failed", 301, 7, "Failed: busy"),
+    "no_answer": GatewayStatus("Failed", 301, 7, "Failed: no answer"),
 }
 _UNKNOWN = GatewayStatus("Failed", 301, 7, "Failed: unknown reason")
 

@@ -12,6 +12,7 @@ from tidings.api.dialects.clicksend import (
     post,
     sms,
     uploads,
+    voice,
 )
 from tidings.api.dialects.clicksend.common import clicksend_router
 from tidings.api.dialects.clicksend.errors import envelope
@@ -24,6 +25,7 @@ router.include_router(campaigns.router)
 router.include_router(post.router)
 router.include_router(documents.router)
 router.include_router(uploads.router)
+router.include_router(voice.router)
 
 
 @router.api_route(

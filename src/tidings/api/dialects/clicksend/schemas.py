@@ -51,6 +51,26 @@ class SmsMessages(_Body):
     messages: list[SmsMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
 
 
+class VoiceMessage(_Body):
+    """One voice message (5.x ``VoiceMessage``, 6.x ``SendVoiceMessageRequestMessagesInner``)."""
+
+    body: str
+    to: str | None = None
+    voice: str = "female"
+    lang: str = "en-us"
+    custom_string: str | None = Field(default=None, max_length=255)
+    country: str | None = None
+    source: str | None = None
+    list_id: int | None = None
+    schedule: int | None = None
+    require_input: int = Field(default=0, ge=0, le=1)
+    machine_detection: int = Field(default=0, ge=0, le=1)
+
+
+class VoiceMessages(_Body):
+    messages: list[VoiceMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
 class DateBefore(_Body):
     date_before: float | None = None
 

@@ -41,6 +41,7 @@ from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging, routing
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
+from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.errors import TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
@@ -79,7 +80,7 @@ def send_at_of(schedule: int | None) -> datetime | None:
     return _unix_time(schedule, "schedule") if schedule else None
 
 
-async def _recipients(
+async def recipients_of(
     found: Services, account: AccountRecord, item: SmsMessage
 ) -> tuple[list[str], dict[str, int]]:
     """The numbers a message goes to (``to``, a list's contacts, or one contact), and the
@@ -114,7 +115,7 @@ async def _send(
     """One ClickSend message (to one number or to a list) through core's accept or preview;
     ``default_sender`` is set when some message of the request names no sender."""
     settings = found.settings
-    to, contact_numbers = await _recipients(found, account, item)
+    to, contact_numbers = await recipients_of(found, account, item)
     sender = item.from_ or default_sender or FALLBACK_SENDER
     schedule = item.schedule or 0
 
@@ -247,6 +248,7 @@ def _history_filter(
         "created_from": _unix_time(date_from, "date_from"),
         # ClickSend's date_to is inclusive, to the second.
         "created_until": _unix_time(None if date_to is None else date_to + 1, "date_to"),
+        "channel": Channel.SMS,
     }
     if q:
         name, separator, value = q.partition(":")
@@ -371,7 +373,7 @@ async def sms_receipts(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
     numbered = await mailbox.unread_page(
-        found.database, account, mailbox.RECEIPT, page=page, per_page=limit
+        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.SMS
     )
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
     items = [rendering.receipt(m, user_id) for m in numbered.items]
@@ -383,7 +385,9 @@ async def sms_receipts_read(
     account: AccountDep, found: ServicesDep, body: DateBefore | None = None
 ) -> JSONResponse:
     before = None if body is None else _unix_time(body.date_before, "date_before")
-    await mailbox.mark_read(found.database, account, mailbox.RECEIPT, before=before)
+    await mailbox.mark_read(
+        found.database, account, mailbox.RECEIPT, before=before, channel=Channel.SMS
+    )
     return envelope(None, msg="Receipts have been marked as read.")
 
 
