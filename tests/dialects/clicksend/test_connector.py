@@ -42,6 +42,7 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
     }
     assert operations == {
         "sms_send",
+        "send_voice",
         "sms_campaign_send",
         "create_list",
         "get_contact_lists",
@@ -116,6 +117,23 @@ async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSe
     )
     check("/sms/send", "post", sent)
     assert sent.json()["data"]["queued_count"] == 1
+    called = await http.post(
+        "/voice/send",
+        json={
+            "messages": [
+                {
+                    "body": "A call from a flow",
+                    "list_id": list_id,
+                    "voice": "female",
+                    "lang": "en-us",
+                    "require_input": 1,
+                    "source": "flow",
+                }
+            ]
+        },
+    )
+    check("/voice/send", "post", called)
+    assert called.json()["data"]["queued_count"] == 1
     campaign = await http.post(
         "/sms-campaigns/send",
         json={"list_id": list_id, "name": "Flow campaign", "body": "From a flow", "schedule": 0},

@@ -115,6 +115,54 @@ _DEFINITIONS: dict[str, Any] = {
             "status": _STRING,
         }
     ),
+    "VoiceMessageIn": _object(
+        {
+            "to": {**_STRING, "x-ms-summary": "To", "description": "Recipient number, E.164"},
+            "body": {
+                **_STRING,
+                "x-ms-summary": "Message",
+                "description": "300 chars = 1 voice message, up to 1,200",
+            },
+            "lang": {**_STRING, "x-ms-summary": "Language", "description": "e.g. en-us, en-au"},
+            "voice": {**_STRING, "x-ms-summary": "Voice", "enum": ["female", "male"]},
+            "custom_string": {**_STRING, "x-ms-summary": "Custom string"},
+            "list_id": {**_INT, "x-ms-summary": "List id"},
+            "require_input": {
+                **_INT,
+                "x-ms-summary": "Require input",
+                "description": "1: receive a keypress from the recipient",
+                "enum": [0, 1],
+            },
+            "source": {**_STRING, "x-ms-summary": "Source"},
+            "machine_detection": {
+                **_INT,
+                "x-ms-summary": "Machine detection",
+                "description": "1: detect an answering machine and leave the message",
+                "enum": [0, 1],
+            },
+        },
+        ("to", "body", "voice"),
+    ),
+    "VoiceMessageOut": _object(
+        {
+            "to": _STRING,
+            "body": _STRING,
+            "voice": _STRING,
+            "lang": _STRING,
+            "to_type": _STRING,
+            "schedule": _INT,
+            "date_added": _INT,
+            "message_id": _STRING,
+            "message_parts": _INT,
+            "message_price": _STRING,
+            "custom_string": _STRING,
+            "list_id": _STRING,
+            "require_input": _INT,
+            "machine_detection": _INT,
+            "country": _STRING,
+            "status": _STRING,
+        }
+    ),
     "ContactList": _object(
         {
             "list_id": _INT,
@@ -247,6 +295,30 @@ def _paths() -> dict[str, Any]:
                     _body(
                         _object(
                             {"messages": {"type": "array", "items": _ref("SmsMessageIn")}},
+                            ("messages",),
+                        )
+                    )
+                ],
+            )
+        },
+        "/voice/send": {
+            "post": _operation(
+                "send_voice",
+                "Send Voice Message",
+                "Call numbers or contact lists and speak a message (text to speech).",
+                _object(
+                    {
+                        "total_price": {"type": "number"},
+                        "total_count": _INT,
+                        "queued_count": _INT,
+                        "_currency": _ref("Currency"),
+                        "messages": {"type": "array", "items": _ref("VoiceMessageOut")},
+                    }
+                ),
+                [
+                    _body(
+                        _object(
+                            {"messages": {"type": "array", "items": _ref("VoiceMessageIn")}},
                             ("messages",),
                         )
                     )
