@@ -1,5 +1,5 @@
-"""``tidings send``: send one SMS through the running service and follow it to its final
-status."""
+"""``tidings send``: send one SMS (or, with ``--voice``, one voice call) through the running
+service and follow it to its final status."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import typer
 from tidings.cli.client import ServiceClient, UrlOption, connect
 from tidings.cli.exits import CliError, ExitCode
 from tidings.cli.output import OutputFormat, OutputOption, error_console, print_json, say
+from tidings.core.lifecycle import SETTLED_STATUSES
+from tidings.core.voice import Gender
 
 app = typer.Typer()
 
 # Settled: nothing more will happen, unless a late receipt corrects an unknown.
-FINAL = frozenset(
-    {"delivered", "undelivered", "expired", "rejected", "failed", "cancelled", "unknown"}
-)
+FINAL = frozenset(str(status) for status in SETTLED_STATUSES)
 _POLL_S = 0.2
 _RELATIVE = re.compile(r"^\+(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -72,13 +72,42 @@ def send(
     ] = 60.0,
     url: UrlOption = None,
     output: OutputOption = OutputFormat.TABLE,
+    voice: Annotated[
+        bool, typer.Option("--voice", help="call the number and speak the text instead")
+    ] = False,
+    lang: Annotated[str | None, typer.Option(help="voice: language, e.g. en-us, en-au")] = None,
+    gender: Annotated[
+        Gender | None, typer.Option(case_sensitive=False, help="voice: female or male")
+    ] = None,
+    require_input: Annotated[
+        bool, typer.Option("--require-input", help="voice: ask for a key press")
+    ] = False,
+    machine_detection: Annotated[
+        bool,
+        typer.Option("--machine-detection", help="voice: wait for an answering machine's beep"),
+    ] = False,
 ) -> None:
-    """Send one SMS through the running service and wait for its final status.
+    """Send one SMS (or with --voice one voice call) through the running service and wait for
+    its final status.
 
     Exits 0 when delivered, 1 when it failed or was refused, 7 when --wait ran out first.
     """
     send_at = None if at is None else parse_at(at)
     body: dict[str, Any] = {"to": to, "from": sender, "body": text}
+    if voice:
+        body["channel"] = "voice"
+        options = {
+            "lang": lang,
+            "voice": None if gender is None else gender.value,
+            "require_input": require_input or None,
+            "machine_detection": machine_detection or None,
+        }
+        body.update({name: value for name, value in options.items() if value is not None})
+    elif lang or gender or require_input or machine_detection:
+        raise CliError(
+            "--lang, --gender, --require-input and --machine-detection go with --voice",
+            code=ExitCode.USAGE,
+        )
     if send_at is not None:
         body["send_at"] = send_at.isoformat()
     with connect(url) as client:
@@ -88,10 +117,8 @@ def send(
             raise CliError(recipient_error(outcome))
         message_id = outcome["id"]
         if output is OutputFormat.TABLE:
-            say(
-                f"accepted {message_id} → {outcome['address']} "
-                f"({outcome['encoding']}, {outcome['parts']} part(s))"
-            )
+            what = "a call" if voice else f"{outcome['encoding']}, {outcome['parts']} part(s)"
+            say(f"accepted {message_id} → {outcome['address']} ({what})")
         if send_at is not None or wait == 0:
             message = client.get(f"/v1/messages/{message_id}")
             _finish(message, output, waited=False)
@@ -135,6 +162,13 @@ def _finish(
     else:
         colour = "green" if status == "delivered" else "red" if status in FINAL else "yellow"
         say(f"[{colour}]{escape(outcome_line(message))}[/]")
+        call = message.get("call") if status in FINAL else None
+        if call:
+            say(
+                f"call: {call['duration_seconds']} s answered, key pressed: "
+                f"{call.get('keypress') or 'none'}, answered by: "
+                f"{call.get('answered_by') or 'not checked'}"
+            )
     if status == "delivered" or (not waited and status not in FINAL):
         return
     if status in FINAL:

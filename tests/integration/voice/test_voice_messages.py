@@ -3,17 +3,20 @@ network simulator, the statuses and what the call told."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.integration.dispatch.conftest import (
     Running,
     running_service,
     service_settings,
 )
+from tidings.cli import app
 from tidings.core.lifecycle import FINAL_STATUSES
 from tidings.voice.tts import EspeakEngine
 
@@ -118,3 +121,43 @@ async def test_voice_options_are_checked(running: Running) -> None:
     codes = {language["code"] for language in languages["languages"]}
     assert {"en-us", "en-au", "de-de", "fr-fr"} <= codes
     assert languages["engine"] == "espeak-ng"
+
+
+async def test_tidings_send_voice(tmp_path: Path, database_url: str) -> None:
+    settings = service_settings(tmp_path, database_url)
+    async with running_service(settings, demo_account=True) as running:
+        env = {
+            "TIDINGS_DATA_DIR": str(running.service.settings.data_dir),
+            "TIDINGS_HTTP_PORT": str(running.service.http_port),
+            "TIDINGS_API_SECRET": "",
+            "COLUMNS": "200",
+        }
+        args = [
+            "send",
+            "--voice",
+            "--lang",
+            "en-gb",
+            "--gender",
+            "male",
+            "--require-input",
+            "--from",
+            "Tidings",
+            "--to",
+            "+61411111114",
+            "--wait",
+            "60",
+            "Press a key.",
+        ]
+        result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+        refused = await asyncio.to_thread(
+            CliRunner().invoke,
+            app,
+            ["send", "--lang", "en-gb", "--from", "T", "--to", "+61411111114", "hi"],
+            env=env,
+        )
+    assert result.exit_code == 0, result.output
+    assert "(a call)" in result.stdout
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2].strip() == "delivered"
+    assert "key pressed: 1" in lines[-1]
+    assert refused.exit_code == 2 and "--voice" in refused.output
