@@ -4,6 +4,8 @@ network simulator, the statuses and what the call told."""
 from __future__ import annotations
 
 import asyncio
+import io
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -161,3 +163,26 @@ async def test_tidings_send_voice(tmp_path: Path, database_url: str) -> None:
     assert lines[-2].strip() == "delivered"
     assert "key pressed: 1" in lines[-1]
     assert refused.exit_code == 2 and "--voice" in refused.output
+
+
+async def test_a_preview_gives_the_speech(running: Running) -> None:
+    body = {
+        "to": "+61411111110",
+        "from": "Tidings",
+        "body": TEXT * 5,
+        "channel": "voice",
+        "lang": "en-au",
+        "voice": "male",
+    }
+    preview = await running.http.post("/v1/messages/preview", json=body)
+    assert preview.status_code == 200, preview.text
+    voice = preview.json()["voice"]
+    assert voice["units"] == 2 and voice["language"] == "en-au" and voice["voice"] == "male"
+    assert voice["seconds"] > 20
+    audio = await running.http.post(
+        "/v1/messages/preview", json=body, headers={"Accept": "audio/wav"}
+    )
+    assert audio.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(audio.content)) as reader:
+        assert reader.getframerate() == 8000
+        assert reader.getnframes() / 8000 == pytest.approx(voice["seconds"], abs=0.01)

@@ -26,7 +26,7 @@ from tidings.api.v1.schemas import (
     RecipientOutcome,
     SendMessages,
 )
-from tidings.api.v1.voice import channel_content
+from tidings.api.v1.voice import channel_content, speak, voice_preview
 from tidings.core import audience, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.lifecycle import MessageStatus
@@ -185,12 +185,24 @@ router.add_api_route(
 )
 
 
-@router.post("/preview", response_model=MessagesPreview, summary="Numbers, parts and price")
+@router.post(
+    "/preview",
+    response_model=MessagesPreview,
+    summary="Numbers, parts and price (and for voice, the speech)",
+    responses={200: {"content": {"audio/wav": {}}}},
+)
 async def preview_messages(
-    body: PreviewMessages, account: AccountDep, found: ServicesDep
-) -> MessagesPreview:
+    http: Request, body: PreviewMessages, account: AccountDep, found: ServicesDep
+) -> MessagesPreview | Response:
     """What a send would do, without sending: each recipient's number in E.164 or why it would be
-    refused, the encoding and parts of its text, and the price."""
+    refused, the encoding and parts of its text, and the price. For a voice message also the
+    speech's length; asked with ``Accept: audio/wav``, the answer is the speech itself."""
+    voice = channel_content(body, found.speech)
+    spoken = None
+    if voice is not None:
+        spoken = await speak(found.speech, body.body, voice)
+        if "audio/wav" in http.headers.get("accept", ""):
+            return Response(spoken.wav(), media_type="audio/wav")
     settings = found.settings
     preview = messaging.preview_messages(
         account,
@@ -200,6 +212,8 @@ async def preview_messages(
             body=body.body,
             personalization=body.personalization,
             max_parts=body.max_parts,
+            channel=body.channel,
+            content=voice,
         ),
         price_per_part=settings.price_per_part,
         currency=settings.currency,
@@ -225,6 +239,7 @@ async def preview_messages(
         parts=preview.parts,
         price=preview.price,
         currency=preview.currency,
+        voice=None if spoken is None else voice_preview(body.body, spoken),
     )
 
 

@@ -107,6 +107,20 @@ class PreviewMessages(_Body):
     body: str = Field(min_length=1, max_length=10_000)
     personalization: dict[str, dict[str, str]] | None = None
     max_parts: int | None = Field(default=None, ge=1, le=255)
+    channel: Channel = Field(
+        default=Channel.SMS,
+        description="voice: the answer has the speech's length; with Accept: audio/wav, "
+        "the answer is the speech itself",
+    )
+    lang: str | None = Field(default=None, max_length=20, description="voice: the language")
+    voice: Gender | None = Field(default=None, description="voice: female or male")
+
+
+class VoicePreview(BaseModel):
+    units: int = Field(description="voice messages it counts as (300 characters each)")
+    seconds: float = Field(description="how long the speech lasts, played once")
+    language: str
+    voice: Gender
 
 
 class RecipientError(BaseModel):
@@ -140,6 +154,7 @@ class MessagesPreview(BaseModel):
     parts: int
     price: Decimal
     currency: str
+    voice: VoicePreview | None = None
 
 
 class HistoryEntry(BaseModel):

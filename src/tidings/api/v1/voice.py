@@ -8,12 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from tidings.api.auth import AccountDep, ServicesDep
-from tidings.api.v1.schemas import SendMessages
+from tidings.api.v1.schemas import PreviewMessages, SendMessages, VoicePreview
 from tidings.core.channels import Channel
-from tidings.core.content import ChannelContent
 from tidings.core.errors import InvalidRequest
-from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent
-from tidings.voice.tts import SpeechEngine, SpeechUnavailable
+from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent, units_of
+from tidings.voice.tts import Speech, SpeechEngine, SpeechUnavailable
 
 router = APIRouter(prefix="/v1/voice", tags=["voice"])
 
@@ -27,9 +26,12 @@ def supported_languages(speech: SpeechEngine) -> dict[str, tuple[Gender, ...]]:
         return {}
 
 
-def channel_content(body: SendMessages, speech: SpeechEngine) -> ChannelContent | None:
+def channel_content(
+    body: SendMessages | PreviewMessages, speech: SpeechEngine
+) -> VoiceContent | None:
     """The channel content a send asks for; voice options on another channel are refused."""
-    given = [name for name in _VOICE_FIELDS if getattr(body, name) is not None]
+    fields = [name for name in _VOICE_FIELDS if hasattr(body, name)]
+    given = [name for name in fields if getattr(body, name) is not None]
     if body.channel is not Channel.VOICE:
         if given:
             raise InvalidRequest(f"{given[0]} is for channel voice", field=given[0])
@@ -42,9 +44,7 @@ def channel_content(body: SendMessages, speech: SpeechEngine) -> ChannelContent 
         raise InvalidRequest(
             f"a voice message is at most {MAX_CHARACTERS} characters", field="body"
         )
-    content = VoiceContent(
-        **{name: getattr(body, name) for name in _VOICE_FIELDS if getattr(body, name) is not None}
-    )
+    content = VoiceContent(**{name: getattr(body, name) for name in given})
     languages = supported_languages(speech)
     genders = languages.get(content.lang.lower())
     if genders is None:
@@ -67,3 +67,20 @@ async def voice_languages(account: AccountDep, found: ServicesDep) -> dict[str, 
             for language in languages
         ],
     }
+
+
+async def speak(speech: SpeechEngine, text: str, options: VoiceContent) -> Speech:
+    """The speech of a voice message, rendered off the event loop."""
+    try:
+        return await asyncio.to_thread(speech.render, text, options.lang, options.voice)
+    except SpeechUnavailable as error:
+        raise InvalidRequest(error.message, field="lang") from None
+
+
+def voice_preview(text: str, spoken: Speech) -> VoicePreview:
+    return VoicePreview(
+        units=units_of(text),
+        seconds=round(spoken.seconds, 2),
+        language=spoken.language,
+        voice=spoken.gender,
+    )
