@@ -19,6 +19,7 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tidings.cli import app
+from tidings.core import routing
 from tidings.core.lifecycle import FINAL_STATUSES
 from tidings.voice.tts import EspeakEngine
 
@@ -186,3 +187,22 @@ async def test_a_preview_gives_the_speech(running: Running) -> None:
     with wave.open(io.BytesIO(audio.content)) as reader:
         assert reader.getframerate() == 8000
         assert reader.getnframes() / 8000 == pytest.approx(voice["seconds"], abs=0.01)
+
+
+async def test_calls_beyond_the_routes_limit_wait(running: Running) -> None:
+    service = running.service
+    await routing.update_route(
+        service.database, service.transports, "voice", settings={"max_calls": 1}
+    )
+    # The dispatcher takes the edit at its next look at the routes.
+    await asyncio.sleep(3)
+    first = await _send(running, "+61411111120", repeat=0)
+    second = await _send(running, "+61411111130", repeat=0)
+    for message_id in (first, second):
+        assert (await running.wait_for(message_id, FINAL))["status"] == "delivered"
+    phones = service.simulator.phones if service.simulator else None
+    assert phones is not None
+    [one], [two] = phones.calls("61411111120"), phones.calls("61411111130")
+    earlier, later = sorted([one, two], key=lambda call: call.started_at)
+    assert earlier.ended_at is not None
+    assert later.started_at >= earlier.ended_at  # one call at a time
