@@ -427,11 +427,10 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
     assert ok(await clicksend.http.get("/sms/history"))["total"] == 1
 
 
-async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
-    # MMS (campaigns too), voice, fax and post are not served (uploads are: test_uploads.py).
+async def test_channels_not_served_are_not_found(clicksend: ClickSend) -> None:
+    # MMS (campaigns too), fax and post are not served (uploads are: test_uploads.py).
     for path in (
         "/mms/send",
-        "/voice/send",
         "/fax/send",
         "/post/letters/send",
         "/post/postcards/send",

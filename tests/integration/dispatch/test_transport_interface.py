@@ -168,7 +168,13 @@ async def _voice(running: Running, http: httpx.AsyncClient, far_end: FarEnd, sin
 
     created = await http.post(
         "/v1/routes",
-        json={"name": "calls", "kind": "test-loop", "settings": {"token": "t0ps3cret", "lines": 3}},
+        json={
+            "name": "calls",
+            "kind": "test-loop",
+            "settings": {"token": "t0ps3cret", "lines": 3},
+            # The service's own voice route (to the phone network simulator) is the default.
+            "is_default": True,
+        },
     )
     assert created.status_code == 201, created.text
     route = created.json()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from tidings.core.accounts import Role
 from tidings.core.channels import Channel
@@ -248,17 +248,23 @@ class MessageView(BaseModel):
             updated_at=message.updated_at,
             channel=message.channel,
             subject=message.subject,
-            voice=(
-                load_content(VoiceContent, message.content)
-                if message.channel == Channel.VOICE
-                else None
-            ),
-            call=(
-                load_content(VoiceResult, message.result)
-                if message.channel == Channel.VOICE
-                else None
-            ),
+            voice=_voice_part(VoiceContent, message, message.content),
+            call=_voice_part(VoiceResult, message, message.result),
         )
+
+
+Part = TypeVar("Part", VoiceContent, VoiceResult)
+
+
+def _voice_part(model: type[Part], message: MessageRecord, stored: str | None) -> Part | None:
+    """A voice message's options or result; None for other channels, or for content another
+    transport of the channel wrote in its own shape."""
+    if message.channel != Channel.VOICE:
+        return None
+    try:
+        return load_content(model, stored)
+    except ValidationError:
+        return None
 
 
 class MessageDetailView(MessageView):
