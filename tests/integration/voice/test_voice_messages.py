@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests.integration.dispatch.conftest import (
     Running,
+    eventually,
     running_service,
     service_settings,
 )
@@ -194,8 +195,15 @@ async def test_calls_beyond_the_routes_limit_wait(running: Running) -> None:
     await routing.update_route(
         service.database, service.transports, "voice", settings={"max_calls": 1}
     )
-    # The dispatcher takes the edit at its next look at the routes.
-    await asyncio.sleep(3)
+    dispatcher = service.dispatcher
+    assert dispatcher is not None
+
+    async def edited() -> bool:
+        # The dispatcher takes the edit at its next look at the routes: a new runner.
+        runners = dispatcher._runners.values()
+        return any(getattr(r.transport.settings, "max_calls", None) == 1 for r in runners)
+
+    await eventually(edited, "the route's runner to take max_calls 1")
     first = await _send(running, "+61411111120", repeat=0)
     second = await _send(running, "+61411111130", repeat=0)
     for message_id in (first, second):

@@ -9,7 +9,8 @@ a key was pressed), ``undelivered`` when the far end hung up before, ``busy``, `
 ``rejected`` or ``failed``, the SIP code as the error code. A trunk that never answers the
 INVITE is a temporary failure: the message is queued again.
 
-Stopping the route hangs up the calls under way; each reports what it came to.
+Stopping the route (an edit, a shutdown) lets the calls under way go on for up to
+``STOP_GRACE`` seconds, then hangs up the rest, reported ``failed`` (``route-stopped``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ CALL_STATUS: Mapping[Outcome, MessageStatus] = MappingProxyType(
         Outcome.FAILED: MessageStatus.FAILED,
     }
 )
+# How long a stopping route lets its calls under way go on before it hangs them up.
+STOP_GRACE = 45.0
 PROGRESS_STATUS: Mapping[str, MessageStatus] = MappingProxyType(
     {"ringing": MessageStatus.RINGING, "answered": MessageStatus.ANSWERED}
 )
@@ -102,6 +105,7 @@ class SipTransport(Transport[SipSettings]):
         self._calls: dict[str, asyncio.Task[Any]] = {}
         self._open_lock = asyncio.Lock()
         self._opened = False
+        self._stopping = False
         # Calls that ended before the trunk took them, for their submit to read.
         self._failures: dict[str, CallReport] = {}
 
@@ -133,6 +137,12 @@ class SipTransport(Transport[SipSettings]):
             self.context.connections_up(1)
 
     async def stop(self) -> None:
+        # No new calls; the calls under way may end as they would (a route edited in the
+        # middle of a call should not cut it), then what is left is hung up.
+        self._stopping = True
+        under_way = list(self._calls.values())
+        if under_way:
+            await asyncio.wait(under_way, timeout=STOP_GRACE)
         for task in list(self._calls.values()):
             task.cancel()
         await asyncio.gather(*self._calls.values(), return_exceptions=True)
@@ -163,6 +173,9 @@ class SipTransport(Transport[SipSettings]):
         except OSError as error:
             return context.retry(claim, "trunk-unreachable", str(error))
         await self._slots.acquire()
+        if self._stopping:
+            self._slots.release()
+            return context.retry(claim, "route-stopping", "the route is stopping")
         taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         settings = self.settings
         domain = settings.from_domain or settings.host
