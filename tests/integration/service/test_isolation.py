@@ -48,6 +48,7 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/messages", MESSAGE),
     Endpoint("GET", "/v1/messages"),
     Endpoint("POST", "/v1/messages/preview", MESSAGE),
+    Endpoint("GET", "/v1/voice/languages"),
     Endpoint("GET", "/v1/messages/{message_id}"),
     Endpoint("POST", "/v1/messages/{message_id}/cancel"),
     Endpoint("GET", "/v1/senders"),

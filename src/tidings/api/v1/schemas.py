@@ -52,7 +52,17 @@ class SendMessages(_Body):
                         "0401234568": {"first_name": "Eero"},
                     },
                     "request_id": "order-1234-ready",
-                }
+                },
+                {
+                    "to": "+61411111111",
+                    "from": "+61400000000",
+                    "body": "Your appointment is tomorrow at ten. Press 1 to confirm.",
+                    "channel": "voice",
+                    "lang": "en-au",
+                    "voice": "female",
+                    "require_input": True,
+                    "machine_detection": True,
+                },
             ]
         }
     )

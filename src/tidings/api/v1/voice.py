@@ -59,6 +59,8 @@ def channel_content(
 
 @router.get("/languages", summary="The languages voice messages can be spoken in")
 async def voice_languages(account: AccountDep, found: ServicesDep) -> dict[str, Any]:
+    """The languages the installed speech engine really speaks, under ClickSend's codes, each
+    with the voices (female, male) it has: what a voice message's ``lang`` may be."""
     languages = await asyncio.to_thread(found.speech.languages)
     return {
         "engine": found.speech.name,

@@ -158,8 +158,10 @@ async def _answer(
     found: Services, account: AccountRecord, body: VoiceMessages, *, store: bool
 ) -> JSONResponse:
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    # ClickSend's voice messages name no sender: the account's default sender calls.
+    sender = await default_sender_of(found, account)
     answers = await asyncio.gather(
-        *(_send(found, account, item, store=store) for item in body.messages)
+        *(_send(found, account, item, sender, store=store) for item in body.messages)
     )
     shaped = [sent for answer in answers for sent in answer]
     good = [sent for sent in shaped if sent.status == "SUCCESS"]
