@@ -130,10 +130,11 @@ async def test_voice_options_are_checked(running: Running) -> None:
 async def test_tidings_send_voice(tmp_path: Path, database_url: str) -> None:
     settings = service_settings(tmp_path, database_url)
     async with running_service(settings, demo_account=True) as running:
+        demo = running.service.demo
+        assert demo is not None
         env = {
-            "TIDINGS_DATA_DIR": str(running.service.settings.data_dir),
-            "TIDINGS_HTTP_PORT": str(running.service.http_port),
-            "TIDINGS_API_SECRET": "",
+            "TIDINGS_URL": f"http://127.0.0.1:{running.service.http_port}",
+            "TIDINGS_API_SECRET": demo.secret,
             "COLUMNS": "200",
         }
         args = [
