@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from tidings.dispatch.transport import AnyTransport, TransportRegistry
+from tidings.dispatch.transports.mm7 import Mm7Transport
 from tidings.dispatch.transports.smpp import SmppTransport
 
-BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport,)
+BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport, Mm7Transport)
 
 
 def default_transports() -> TransportRegistry:
