@@ -27,7 +27,7 @@ from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.media import media_library
-from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route
+from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
@@ -236,6 +236,7 @@ class Service:
                     self.database, self.transports, url=self.simulator.mmsc.url
                 )
         if self.runs_dispatcher:
+            media = media_library(self.database, settings, self.secrets)
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
             # them, then delivered by the outbox worker with retries.
             self.outbox = OutboxWorker(self.database, settings)
@@ -249,10 +250,10 @@ class Service:
                     ),
                 ),
                 registry=self.registry,
-                status_hooks=STATUS_HOOKS,
+                status_hooks=(*STATUS_HOOKS, sms_fallback(media, self._public_base_url)),
                 inbound_hooks=INBOUND_HOOKS,
                 transports=self.transports,
-                media=media_library(self.database, settings, self.secrets),
+                media=media,
             )
             await self.dispatcher.start()
             # Campaign expansion writes to the queue the dispatcher reads, so it lives here.
@@ -266,6 +267,10 @@ class Service:
         if self.runs_api:
             await self._start_api()
         self._point_mmsc_at_us()
+
+    def _public_base_url(self) -> str:
+        """Where links to this service point (TIDINGS_PUBLIC_URL, else its own address)."""
+        return self.settings.public_base_url(self.http_port)
 
     def _point_mmsc_at_us(self) -> None:
         """The embedded MMSC sends reports and inbound MMS to our MM7 endpoint: this process's

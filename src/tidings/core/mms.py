@@ -10,19 +10,33 @@ its route when it sends (``media.convert``, kept per route target).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+import structlog
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import routing
+from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, ChannelContent, MediaRef, load_content
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
-from tidings.core.routing import RouteKinds
+from tidings.core.messaging import SendRequest, prepare_send
+from tidings.core.routing import RouteKinds, route_for_sender
+from tidings.errors import TidingsError
+from tidings.events.outbox import StatusChangeLike
+from tidings.store import accounts as account_store
+from tidings.store import messages as message_store
 from tidings.store.engine import Database
 from tidings.store.ids import random_token
 from tidings.store.records import RouteRecord
+
+log = structlog.get_logger("tidings.core.mms")
+
+StatusHook = Callable[[AsyncConnection, Sequence[StatusChangeLike]], Awaitable[None]]
 
 # The route kind of MMS over MM7 (``dispatch.transports.mm7``).
 MM7_KIND = "mm7"
@@ -141,3 +155,65 @@ def check_sender(sender: str) -> str:
             f"An MMS is sent from a number or a short code, not {sender!r}.", field="from"
         )
     return sender
+
+
+# --- the SMS that goes instead ---
+
+
+def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook:
+    """A status hook: an MMS that asked for it (``fallback_sms``) and that the MMSC reported
+    the handset cannot take gets an SMS instead, from the same sender, with its subject, its
+    text and a signed link to each file. Queued in the transaction that records the report,
+    so it is sent exactly when that is recorded."""
+
+    async def queue_fallbacks(
+        connection: AsyncConnection, changes: Sequence[StatusChangeLike]
+    ) -> None:
+        wanted = [
+            change
+            for change in changes
+            if change.status == MessageStatus.UNDELIVERED and change.error_code == NOT_MMS_CAPABLE
+        ]
+        if not wanted:
+            return
+        message_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        now = utcnow()
+        # Signing the links needs the server secret, read in this transaction.
+        await media.secrets.load_within(connection)
+        for change in wanted:
+            message = await message_store.find_message(
+                connection, change.account_id, change.message_id
+            )
+            if message is None or message.channel != Channel.MMS:
+                continue
+            content = load_content(MmsContent, message.content)
+            if content is None or not content.fallback_sms:
+                continue
+            account = await account_store.find_account(connection, message.account_id)
+            if account is None:
+                continue
+            links = [(await media.signed_url(base_url(), ref.id)).url for ref in content.media]
+            body = "\n".join(part for part in (message.subject, message.body, *links) if part)
+            try:
+                prepared = prepare_send(
+                    account,
+                    SendRequest(to=[message.recipient], sender=message.sender, body=body),
+                    now=now,
+                )
+                route_id = await route_for_sender(connection, account, message.sender, Channel.SMS)
+            except TidingsError as error:
+                log.warning("SMS fallback cannot be sent", message=message.id, error=error.message)
+                continue
+            for row in prepared.message_rows:
+                row["route_id"] = route_id
+            for row in prepared.event_rows:
+                row["detail"] = (
+                    f"accepted; SMS instead of MMS {message.id}: the handset cannot take MMS"
+                )
+            message_rows.extend(prepared.message_rows)
+            event_rows.extend(prepared.event_rows)
+        if message_rows:
+            await message_store.insert_messages(connection, message_rows, event_rows)
+
+    return queue_fallbacks

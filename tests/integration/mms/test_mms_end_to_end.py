@@ -153,3 +153,34 @@ async def test_stop_by_mms_opts_the_number_out_as_by_sms(running: Running) -> No
         return "error" in answer.json()["messages"][0]
 
     await eventually(opted_out, "the STOP to opt the number out")
+
+
+async def test_a_handset_without_mms_gets_an_sms_with_links_when_asked(running: Running) -> None:
+    uploaded = await running.http.post(
+        "/v1/media", files={"file": ("offer.jpg", samples.jpeg_with_metadata())}
+    )
+    media_id = uploaded.json()["id"]
+    common = {"from": OUR_NUMBER, "body": "20% off today", "subject": "Offer", "media": [media_id]}
+    asked = await running.send_one("+358401234568", **common, fallback_sms=True)
+    not_asked = await running.send_one("+358401234578", **common)
+    for message_id in (asked, not_asked):
+        done = await running.wait_for(message_id)
+        assert (done["status"], done["error_code"]) == ("undelivered", "MM7_UNRECOGNISED")
+    simulator = running.service.simulator
+    assert simulator is not None
+
+    async def sms_arrived() -> bool:
+        return bool(simulator.inbox("+358401234568"))
+
+    await eventually(sms_arrived, "the SMS that goes instead")
+    [sms] = simulator.inbox("+358401234568")
+    assert sms.sender == OUR_NUMBER.removeprefix("+")  # international, TON 1, in SMPP
+    lines = sms.text.split("\n")
+    assert lines[:2] == ["Offer", "20% off today"]
+    async with httpx.AsyncClient() as anonymous:
+        fetched = await anonymous.get(lines[2])
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/jpeg"
+    sent = (await running.http.get("/v1/messages", params={"recipient": "+358401234568"})).json()
+    channels = sorted(m["channel"] for m in sent["data"])
+    assert channels == ["mms", "sms"]
+    assert simulator.inbox("+358401234578") == []
