@@ -428,9 +428,9 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
 
 
 async def test_non_sms_channels_are_not_found(clicksend: ClickSend) -> None:
-    # MMS (campaigns too), voice, fax and post are not served (uploads are: test_uploads.py).
+    # MMS campaigns, voice, fax and post are not served (MMS and uploads are: test_mms.py,
+    # test_uploads.py).
     for path in (
-        "/mms/send",
         "/voice/send",
         "/fax/send",
         "/post/letters/send",
