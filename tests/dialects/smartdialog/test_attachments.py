@@ -3,10 +3,16 @@ message is accepted, and reaches the handset through the embedded MMSC."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
+
 from tests.dialects.smartdialog.conftest import BASE, LONG_CODE, Signed
 from tests.dialects.smartdialog.test_bad_input import send_headers
 from tests.integration.dispatch.conftest import Running, eventually
+from tests.integration.events.sink import Sink
 from tests.unit.media import samples
+from tidings.simulator.mmsc import Attachment
 
 HANDSET = "+358401112229"
 
@@ -56,3 +62,46 @@ async def test_an_attachment_that_cannot_be_had_refuses_the_message(signed: Sign
     )
     assert refused.status_code == 400, refused.text
     assert "media" in refused.text.lower()
+
+
+async def test_the_new_message_trigger_carries_an_mms_s_attachments(
+    running: Running, signed: Signed
+) -> None:
+    sink = Sink()
+    await sink.start()
+    try:
+        subscribe = await signed.http.post(
+            f"{BASE}/service/{signed.two_way.id}/pipelines/actions",
+            headers={**signed.auth, "Customer": signed.account.id},
+            json={
+                "name": "PowerAutomate (Auto Created Webhook)",
+                "actionType": "HttpRequest",
+                "description": "PowerAutomate auto-created webhook.",
+                "options": {"endpointUrl": f"{sink.url}/flow", "httpVerb": "POST"},
+            },
+        )
+        assert subscribe.status_code == 201, subscribe.text
+        simulator = running.service.simulator
+        assert simulator is not None and simulator.mmsc is not None
+        photo = samples.jpeg_with_metadata(90, 60)
+        await simulator.mmsc.inject(
+            HANDSET,
+            LONG_CODE,
+            subject="Pic",
+            text="Here",
+            attachments=[Attachment("image/jpeg", photo, "me.jpg")],
+        )
+
+        async def called() -> bool:
+            return bool(sink.received)
+
+        await eventually(called, "the New Message callback")
+        event = json.loads(sink.received[0].body)
+        assert (event["protocol"], event["content"]) == ("MMS", "Here")
+        [attachment] = event["attachments"]
+        assert (attachment["name"], attachment["mimeType"]) == ("me.jpg", "image/jpeg")
+        async with httpx.AsyncClient() as anonymous:
+            fetched = await anonymous.get(attachment["resourceLocation"])
+        assert fetched.content == photo
+    finally:
+        await sink.stop()

@@ -121,7 +121,8 @@ async def serve_callback(route_name: str, request: Request, reception: Reception
             )
             return DeliveryReportRsp(SUCCESS)
         assert isinstance(message, DeliverReq)
-        return await _deliver(message, route.id, found, reception)
+        base = found.settings.public_url or str(request.base_url).rstrip("/")
+        return await _deliver(message, route.id, found, reception, base)
 
     answer = await answer_request(
         endpoint, request.headers.get("content-type", ""), await request.body(), handle
@@ -130,7 +131,7 @@ async def serve_callback(route_name: str, request: Request, reception: Reception
 
 
 async def _deliver(
-    message: DeliverReq, route_id: int, found: Services, reception: Reception
+    message: DeliverReq, route_id: int, found: Services, reception: Reception, base_url: str
 ) -> Mm7Response:
     if not message.recipients:
         raise RemoteProtocolError("DeliverReq names no recipient", status=StatusCode.ADDRESS_ERROR)
@@ -158,6 +159,7 @@ async def _deliver(
                 content_type=record.content_type,
                 size=record.size,
                 name=record.filename,
+                url=(await found.media.signed_url(base_url, record.id)).url,
             )
         )
     detail = f"parts not kept: {'; '.join(skipped)}" if skipped else None
