@@ -53,7 +53,8 @@ log = structlog.get_logger("tidings.dispatch")
 
 # A delivery report's MMStatus (TS 23.140 §8.4.2) → our lifecycle. Deferred (the handset put
 # off retrieving it) is progress, noted in the history. Forwarded (the recipient forwarded it
-# on without retrieving it) reached the recipient. Indeterminate: the MMSC cannot say.
+# on without retrieving it) reached the recipient. Indeterminate: the MMSC cannot say, and
+# neither do we (unknown, which a later report still settles).
 REPORT_STATUS: Mapping[MMStatus, MessageStatus | None] = MappingProxyType(
     {
         MMStatus.RETRIEVED: MessageStatus.DELIVERED,
@@ -63,7 +64,7 @@ REPORT_STATUS: Mapping[MMStatus, MessageStatus | None] = MappingProxyType(
         MMStatus.UNRECOGNISED: MessageStatus.UNDELIVERED,
         MMStatus.DELIVERY_CONDITION_NOT_MET: MessageStatus.UNDELIVERED,
         MMStatus.DEFERRED: None,
-        MMStatus.INDETERMINATE: None,
+        MMStatus.INDETERMINATE: MessageStatus.UNKNOWN,
     }
 )
 
