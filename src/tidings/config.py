@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     simulator_lenient: bool = False
     # The simulator's phone network (voice calls over SIP/UDP); 0 takes any free port.
     simulator_sip_port: int = Field(default=0, ge=0, le=65535)
+    # The simulator's MMSC (MMS over MM7, HTTP); 0 takes any free port.
+    simulator_mms_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str | None = None
     webhook_allow_loopback: bool = False
     # A ``limits`` rate string; accounts may override it.

@@ -26,6 +26,8 @@ from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
+from tidings.core.media import media_library
+from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
 from tidings.core.routing import ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
@@ -36,10 +38,13 @@ from tidings.errors import listening
 from tidings.events.delivery import OutboxWorker
 from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
 from tidings.net.admission import default_limits
+from tidings.net.mm7 import BasicAuth
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
+from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.store.engine import Database
+from tidings.store.records import RouteRecord
 
 log = structlog.get_logger("tidings.service")
 
@@ -134,6 +139,19 @@ def _write_private(path: Path, content: dict[str, str]) -> None:
         json.dump(content, file, indent=2)
 
 
+def _mmsc_config(route: RouteRecord | None, port: int) -> MmscConfig | None:
+    """The embedded MMSC, with the credentials its route keeps (see core.mms)."""
+    if route is None or route.kind != MM7_KIND:
+        return None
+    password = route.secrets.get("password")
+    return MmscConfig(
+        host="127.0.0.1",
+        port=port,
+        username=route.settings.get("username"),
+        password=None if password is None else str(password),
+    )
+
+
 class Service:
     """One process of tidings. ``start`` returns once every part is listening."""
 
@@ -161,6 +179,8 @@ class Service:
         self.demo_login: DemoLogin | None = None
         self._http: EmbeddedHttpServer | None = None
         self._app: FastAPI | None = None
+        self.secrets = secret_source(self.database, settings)
+        self._mms_route: RouteRecord | None = None
 
     @property
     def runs_api(self) -> bool:
@@ -182,14 +202,18 @@ class Service:
         settings = self.settings
         await prepare_database(self.database, settings, self.transports)
         if demo_account:
-            self.demo = await ensure_demo_account(
-                self.database, settings.data_dir, secret_source(self.database, settings)
-            )
+            self.demo = await ensure_demo_account(self.database, settings.data_dir, self.secrets)
             if settings.console:
                 self.demo_login = await ensure_demo_console_user(
                     self.database, settings.data_dir, self.demo.account_id
                 )
+        mms_route: RouteRecord | None = None
         if settings.simulator and self.runs_dispatcher:
+            mms_route = await ensure_mms_simulator_route(
+                self.database,
+                self.transports,
+                url=f"http://127.0.0.1:{settings.simulator_mms_port}/mm7",
+            )
             self.simulator = Simulator(
                 SimulatorConfig(
                     host="127.0.0.1",
@@ -199,6 +223,7 @@ class Service:
                         host="127.0.0.1", sip_port=settings.simulator_sip_port
                     ),
                     strict=not settings.simulator_lenient,
+                    mmsc=_mmsc_config(mms_route, settings.simulator_mms_port),
                     bind_timeout_s=settings.smpp_bind_timeout_seconds,
                     inactivity_timeout_s=settings.smpp_inactivity_timeout_seconds,
                     max_connections=settings.smpp_max_connections,
@@ -206,11 +231,17 @@ class Service:
                 )
             )
             await self.simulator.start()
+            if self.simulator.mmsc is not None:
+                # The route follows the MMSC's port (a free one when 0 was asked for).
+                self._mms_route = await ensure_mms_simulator_route(
+                    self.database, self.transports, url=self.simulator.mmsc.url
+                )
             if self.simulator.phones is not None:
                 await ensure_phone_simulator_route(
                     self.database, self.transports, port=self.simulator.phones.sip_port
                 )
         if self.runs_dispatcher:
+            media = media_library(self.database, settings, self.secrets)
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
             # them, then delivered by the outbox worker with retries.
             self.outbox = OutboxWorker(self.database, settings)
@@ -224,9 +255,10 @@ class Service:
                     ),
                 ),
                 registry=self.registry,
-                status_hooks=STATUS_HOOKS,
+                status_hooks=(*STATUS_HOOKS, sms_fallback(media, self._public_base_url)),
                 inbound_hooks=INBOUND_HOOKS,
                 transports=self.transports,
+                media=media,
             )
             await self.dispatcher.start()
             # Campaign expansion writes to the queue the dispatcher reads, so it lives here.
@@ -239,6 +271,31 @@ class Service:
             await self.campaigns.start()
         if self.runs_api:
             await self._start_api()
+        self._point_mmsc_at_us()
+
+    def _public_base_url(self) -> str:
+        """Where links to this service point (TIDINGS_PUBLIC_URL, else its own address)."""
+        return self.settings.public_base_url(self.http_port)
+
+    def _point_mmsc_at_us(self) -> None:
+        """The embedded MMSC sends reports and inbound MMS to our MM7 endpoint: this process's
+        when it serves the API, else the public URL (an API process elsewhere)."""
+        mmsc = None if self.simulator is None else self.simulator.mmsc
+        route = self._mms_route
+        if mmsc is None or route is None or route.kind != MM7_KIND:
+            return
+        base = (
+            f"http://127.0.0.1:{self.http_port}"
+            if self.http_port is not None
+            else self.settings.public_base_url()
+        )
+        secrets = route.secrets
+        auth = None
+        if route.settings.get("inbound_username") and secrets.get("inbound_password"):
+            auth = BasicAuth(
+                str(route.settings["inbound_username"]), str(secrets["inbound_password"])
+            )
+        mmsc.set_vasp(f"{base}/carriers/{MM7_KIND}/{route.name}", auth)
 
     async def _start_api(self) -> None:
         routers: list[APIRouter] = []

@@ -37,6 +37,7 @@ from tidings.core.accounts import Authenticator
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.intake import Intake
 from tidings.core.media import media_library
+from tidings.core.mms import sms_fallback
 from tidings.core.secrets import secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch.reception import Reception
@@ -89,19 +90,20 @@ def create_app(
             metrics_registry = registry or CollectorRegistry(auto_describe=True)
             intake = Intake(db, on_stored=on_accepted)
             intake.start()
+            secrets = secret_source(db, settings)
+            media = media_library(db, settings, secrets)
             own_reception: Reception | None = None
             active_reception = reception
             if active_reception is None:
                 active_reception = own_reception = Reception(
                     db,
                     registry=metrics_registry,
-                    status_hooks=STATUS_HOOKS,
+                    status_hooks=(*STATUS_HOOKS, sms_fallback(media, settings.public_base_url)),
                     inbound_hooks=INBOUND_HOOKS,
                     reference_variants=registry_of_transports.reference_variants(),
                     after_inbound=on_accepted,
                 )
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
-            secrets = secret_source(db, settings)
             app.state.services = Services(
                 settings=settings,
                 database=db,
@@ -112,7 +114,7 @@ def create_app(
                 rate_limiter=rate_limiter,
                 metrics=metrics_registry,
                 intake=intake,
-                media=media_library(db, settings, secrets),
+                media=media,
                 transports=registry_of_transports,
                 reception=active_reception,
             )

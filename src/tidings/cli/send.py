@@ -3,9 +3,11 @@ service and follow it to its final status."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -70,6 +72,13 @@ def send(
     wait: Annotated[
         float, typer.Option(min=0, help="seconds to wait for a final status (0: do not wait)")
     ] = 60.0,
+    media: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--media", help="MMS: a file to upload, or a URL the service fetches (repeatable)"
+        ),
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="MMS: its subject")] = None,
     url: UrlOption = None,
     output: OutputOption = OutputFormat.TABLE,
     voice: Annotated[
@@ -87,8 +96,8 @@ def send(
         typer.Option("--machine-detection", help="voice: wait for an answering machine's beep"),
     ] = False,
 ) -> None:
-    """Send one SMS (or with --voice one voice call) through the running service and wait for
-    its final status.
+    """Send one message through the running service and wait for its final status: an SMS,
+    an MMS with --media or --subject, or a voice call with --voice.
 
     Exits 0 when delivered, 1 when it failed or was refused, 7 when --wait ran out first.
     """
@@ -110,7 +119,11 @@ def send(
         )
     if send_at is not None:
         body["send_at"] = send_at.isoformat()
+    if subject is not None:
+        body["subject"] = subject
     with connect(url) as client:
+        if media:
+            body["media"] = [_media_reference(client, item) for item in media]
         accepted = client.post("/v1/messages", body)
         outcome = accepted["messages"][0]
         if outcome.get("id") is None:
@@ -125,6 +138,22 @@ def send(
             return
         message = _follow(client, message_id, outcome["status"], wait, output)
         _finish(message, output, waited=True, wait=wait)
+
+
+def _media_reference(client: ServiceClient, item: str) -> str:
+    """A URL as it is (the service fetches it); a file uploaded first, named by its id."""
+    if item.lower().startswith(("http://", "https://")):
+        return item
+    path = Path(item).expanduser()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CliError(f"cannot read {item}: {error.strerror}") from None
+    uploaded = client.post(
+        "/v1/media", {"content": base64.b64encode(data).decode(), "filename": path.name}
+    )
+    media_id: str = uploaded["id"]
+    return media_id
 
 
 def _follow(

@@ -29,6 +29,9 @@ class MediaRef(BaseModel):
     content_type: str = Field(min_length=1, max_length=255)
     size: int | None = Field(default=None, ge=0)
     name: str | None = Field(default=None, max_length=255)
+    # A signed URL of the file, for what leaves the service with the message (a received
+    # message's webhook); it expires, so views sign a fresh one.
+    url: str | None = Field(default=None, max_length=4000)
 
 
 class Attachments(ChannelContent):

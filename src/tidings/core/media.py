@@ -83,7 +83,7 @@ class MediaLibrary:
         self.converter = converter
         self.max_bytes = max_bytes
         self.url_ttl_seconds = url_ttl_seconds
-        self._secrets = secrets
+        self.secrets = secrets
         self._policy = policy
         self._fetch_timeout = fetch_timeout_seconds
         self._resolver = resolver
@@ -179,7 +179,7 @@ class MediaLibrary:
             expires = int(query.get("expires", ""))
         except ValueError:
             return None
-        key = await self._secrets.derive(signing.PURPOSE)
+        key = await self.secrets.derive(signing.PURPOSE)
         media_id = match[1]
         variant = query.get("variant", "")
         if not signing.verify(
@@ -267,7 +267,7 @@ class MediaLibrary:
         """A URL that fetches the media (or its variant with that digest) without an API key,
         until it expires."""
         expires = int((time.time() if now is None else now) + self.url_ttl_seconds)
-        key = await self._secrets.derive(signing.PURPOSE)
+        key = await self.secrets.derive(signing.PURPOSE)
         url = signing.media_url(base_url, key, media_id, expires=expires, variant=sha256)
         return SignedUrl(url, datetime.fromtimestamp(expires, UTC))
 
@@ -276,7 +276,7 @@ class MediaLibrary:
     ) -> BlobContent:
         """The bytes a signed URL names. A wrong or expired signature reads as not found, so a
         URL guessed or kept too long says nothing about what exists."""
-        key = await self._secrets.derive(signing.PURPOSE)
+        key = await self.secrets.derive(signing.PURPOSE)
         if not signing.verify(
             key, media_id, expires=expires, signature=signature, variant=variant, now=now
         ):

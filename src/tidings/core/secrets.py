@@ -16,6 +16,8 @@ import hmac
 import secrets as random_source
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tidings.config import Settings
 from tidings.core.accounts import utcnow
 from tidings.store import secrets as store
@@ -86,6 +88,19 @@ class SecretSource:
 
     async def derive(self, purpose: str) -> bytes:
         return (await self.get()).derive(purpose)
+
+    async def load_within(self, connection: AsyncConnection) -> ServerSecret:
+        """As :meth:`get`, in a write transaction the caller holds (a status hook's): opening
+        another one there would wait for the lock this one holds."""
+        if self._secret is None:
+            existing = await store.find_secret(connection, _GENERATED)
+            if existing is None:
+                generated = base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
+                await store.keep_secret_unless_present(connection, _GENERATED, generated, utcnow())
+                existing = await store.find_secret(connection, _GENERATED)
+            assert existing is not None
+            self._secret = ServerSecret(base64.urlsafe_b64decode(existing))
+        return self._secret
 
 
 def secret_source(database: Database, settings: Settings) -> SecretSource:

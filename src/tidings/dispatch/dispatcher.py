@@ -22,6 +22,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from tidings.core.lifecycle import MessageStatus
+from tidings.core.media import MediaLibrary
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.reception import FoldFirst, Reception
 from tidings.dispatch.runner import RouteRunner
@@ -127,8 +128,11 @@ class Dispatcher:
         status_hooks: Sequence[StatusHook] = (),
         inbound_hooks: Sequence[InboundHook] = (),
         transports: TransportRegistry,
+        media: MediaLibrary | None = None,
     ) -> None:
         self.database = database
+        # The media store, for transports that send files (``TransportContext.media``).
+        self.media = media
         self.config = config or DispatcherConfig()
         self.transports = transports
         self.metrics = DispatchMetrics(registry)

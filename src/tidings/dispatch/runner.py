@@ -26,6 +26,7 @@ from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord
 
 if TYPE_CHECKING:
+    from tidings.core.media import MediaLibrary
     from tidings.dispatch.dispatcher import Dispatcher
 
 log = structlog.get_logger("tidings.dispatch")
@@ -184,6 +185,13 @@ class RouteRunner:
 
     def connections_up(self, count: int) -> None:
         self.dispatcher.metrics.binds_up.labels(route=self.route.name).set(count)
+
+    @property
+    def media(self) -> MediaLibrary:
+        media = self.dispatcher.media
+        if media is None:
+            raise RuntimeError("this dispatcher was started without a media store")
+        return media
 
     def malformed(self, what: Literal["report", "inbound"]) -> None:
         metrics = self.dispatcher.reception.metrics

@@ -49,6 +49,7 @@ from tidings.store.records import RouteRecord
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from tidings.core.media import MediaLibrary
     from tidings.dispatch.reception import Reception
 
 
@@ -102,6 +103,11 @@ class TransportContext(Protocol):
     def malformed(self, what: Literal["report", "inbound"]) -> None:
         """Count a report or an inbound message too malformed to read (acknowledged anyway,
         or the far end would send it again forever)."""
+        ...
+
+    @property
+    def media(self) -> MediaLibrary:
+        """The media store, for transports that send files (MMS, WhatsApp, fax, post)."""
         ...
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
@@ -173,6 +174,8 @@ class SimulatorConfig:
     max_connections_per_address: int = 0
     # The phone network beside the SMSC (voice calls over SIP); None runs none.
     phones: PhoneNetworkConfig | None = None
+    # The MMSC beside the SMSC (MMS over MM7); None runs none.
+    mmsc: MmscConfig | None = None
     # Refuse malformed submits as a strict SMSC does (simulator/strict.py); False accepts
     # whatever decodes.
     strict: bool = True

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.config import ChaosConfig, OutcomeRule
+from tidings.simulator.mmsc_control import mmsc_router
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
@@ -97,6 +98,8 @@ def control_router(simulator: Simulator) -> APIRouter:
     from tidings.simulator.smsc import InboundRejected, NoReceiverBound
 
     router = APIRouter()
+    if simulator.mmsc is not None:
+        router.include_router(mmsc_router(simulator.mmsc))
 
     @router.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -116,6 +119,10 @@ def control_router(simulator: Simulator) -> APIRouter:
         if simulator.phones is not None:
             here = request.url.path.rstrip("/")
             answer["calls"] = [call.as_json(here) for call in simulator.phones.calls(number)]
+        if simulator.mmsc is not None:
+            # Part URLs under the prefix this router is mounted at (/v1/simulator in the service).
+            base = request.url.path.rstrip("/").removesuffix(f"/handsets/{number}")
+            answer["mms"] = [m.as_json(number, base) for m in simulator.mmsc.inbox(number)]
         return answer
 
     @router.get(

@@ -63,8 +63,8 @@ def attachments_of(request: MmsInboundRequest) -> list[Attachment] | JSONRespons
     return found
 
 
-def mmsc_router(mmsc: Mmsc, *, base_path: str = "") -> APIRouter:
-    """Routes for ``mmsc``; ``base_path`` is where they are mounted (for part URLs)."""
+def mmsc_router(mmsc: Mmsc) -> APIRouter:
+    """Routes for ``mmsc``, served alone or mounted under a prefix."""
     router = APIRouter()
 
     @router.get("/mms/stats")
@@ -73,9 +73,11 @@ def mmsc_router(mmsc: Mmsc, *, base_path: str = "") -> APIRouter:
 
     @router.get("/mms/handsets/{number}")
     async def read_handset(number: str, request: Request) -> dict[str, Any]:
+        # Part URLs under whatever prefix these routes are mounted at.
+        base = request.url.path.rstrip("/").removesuffix(f"/mms/handsets/{number}")
         return {
             "number": number,
-            "messages": [m.as_json(number, base_path) for m in mmsc.inbox(number)],
+            "messages": [m.as_json(number, base) for m in mmsc.inbox(number)],
         }
 
     @router.get("/mms/handsets/{number}/{message_id}/parts/{index}")

@@ -36,6 +36,7 @@ from tidings.simulator.config import (
 )
 from tidings.simulator.control import ControlServer
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
+from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
 from tidings.simulator.strict import submit_error
 from tidings.smpp.concat import ConcatMethod, IncomingFragment, outgoing_parts, parse_udh
@@ -351,6 +352,7 @@ class Simulator:
         self.phones = (
             PhoneNetwork(config.phones, speech=_speech_engine()) if config.phones else None
         )
+        self.mmsc = Mmsc(config.mmsc) if config.mmsc else None
         self._inbound_tasks: set[asyncio.Task[None]] = set()
         self._rules = config.rules
         self._strict = config.strict
@@ -404,6 +406,8 @@ class Simulator:
                 phones = self.phones.config
                 with listening(SIP_LISTENER, phones.host, phones.sip_port):
                     await self.phones.start()
+            if self.mmsc is not None:
+                await self.mmsc.start()
             if config.control_port is not None:
                 with listening(CONTROL_LISTENER, config.host, config.control_port):
                     self._control = await ControlServer.start(
@@ -427,6 +431,8 @@ class Simulator:
             task.cancel()
         if self.phones is not None and self.phones.running:
             await self.phones.stop()
+        if self.mmsc is not None and self.mmsc.port is not None:
+            await self.mmsc.stop()
         if self._server is not None:
             server, self._server = self._server, None
             await server.stop()

@@ -25,6 +25,8 @@ CALLBACK = "callback"
 ACTION = "action"
 KEYWORD = "keyword"
 CAMPAIGN = "campaign"
+# A media object (``POST /account/{id}/media``), what a push's MediaId names.
+MEDIA = "media"
 
 
 def _insert_ignoring_conflicts(connection: AsyncConnection, table: Table) -> Executable:

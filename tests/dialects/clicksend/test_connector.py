@@ -43,6 +43,8 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
     assert operations == {
         "sms_send",
         "send_voice",
+        "send_mms",
+        "upload_media",
         "sms_campaign_send",
         "create_list",
         "get_contact_lists",

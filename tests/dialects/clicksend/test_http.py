@@ -428,9 +428,9 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
 
 
 async def test_channels_not_served_are_not_found(clicksend: ClickSend) -> None:
-    # MMS (campaigns too), fax and post are not served (uploads are: test_uploads.py).
+    # MMS campaigns, fax and post are not served (MMS, voice and uploads are: test_mms.py,
+    # test_voice.py, test_uploads.py).
     for path in (
-        "/mms/send",
         "/fax/send",
         "/post/letters/send",
         "/post/postcards/send",

@@ -4,6 +4,7 @@ callback; Targets, ContactListIds, Schedules, IgnoreInvalidTargets and Execute a
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.dialects.truedialog.conftest import (
 )
 from tests.integration.dispatch.conftest import eventually
 from tests.integration.events.sink import Sink
+from tests.unit.media import samples
 from tidings.core import accounts, campaigns, contacts, lists, messaging, optout, routing
 from tidings.core.intake import Intake
 from tidings.core.messaging import PreparedSend, SendResult
@@ -563,8 +565,35 @@ async def test_a_list_push_ignoring_invalid_targets_is_a_campaign_beyond_the_req
     assert [t["Target"] for t in invalid["InvalidTargets"]] == [members[2]]
 
 
-async def test_a_push_with_media_is_refused_as_mms_is_not_supported(truedialog: TrueDialog) -> None:
-    response = await push(truedialog, MediaId=42)
-    assert response.status_code == 400, response.text
-    assert "request.MediaId" in response.json()["ModelState"]
+async def test_a_push_with_a_media_id_sends_an_mms(truedialog: TrueDialog) -> None:
+    unknown = await push(truedialog, MediaId=42)
+    assert unknown.status_code == 400, unknown.text
+    assert "request.MediaId" in unknown.json()["ModelState"]
     assert await stored(truedialog) == []
+    photo = samples.jpeg_with_metadata(120, 90)
+    uploaded = await truedialog.http.post(
+        f"/api/v2.1/account/{truedialog.account_id}/media",
+        json={"Content": base64.b64encode(photo).decode(), "FileName": "sale.jpg"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    media = uploaded.json()
+    assert isinstance(media["id"], int) and media["mimeType"] == "image/jpeg"
+    # A handset that fetches its MMS (the MMSC's rules: numbers ending 7 never do).
+    handset = "+358401234561"
+    sent = await push(truedialog, MediaId=media["id"], Subject="Sale", Targets=[handset])
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["mediaId"] == str(media["id"])
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None and simulator.mmsc is not None
+    mmsc = simulator.mmsc
+
+    async def arrived() -> bool:
+        return bool(mmsc.inbox(handset))
+
+    await eventually(arrived, "the MMS on the handset")
+    [shown] = mmsc.inbox(handset)
+    assert (shown.subject, shown.text) == ("Sale", "Tervetuloa!")
+    [row] = await stored(truedialog)
+    assert row["channel"] == "mms"
+    draft = await push(truedialog, MediaId=media["id"], Execute=False)
+    assert draft.status_code == 400 and "request.MediaId" in draft.json()["ModelState"]

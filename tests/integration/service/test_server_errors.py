@@ -90,6 +90,43 @@ async def test_a_keyword_patched_with_null(
     assert unchanged.json()[field] == created.json()[field]
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        "rule_name",
+        "dedicated_number",
+        "message_search_type",
+        "action",
+        "webhook_type",
+        "enabled",
+        "payload_format",
+    ],
+)
+async def test_an_inbound_rule_patched_with_null(
+    raw_client: httpx.AsyncClient, tenant: Tenant, field: str
+) -> None:
+    created = await raw_client.post(
+        "/v1/inbound-rules",
+        json={
+            "rule_name": "Replies",
+            "dedicated_number": "*",
+            "message_search_type": 0,
+            "action": "AUTO_REPLY",
+            "action_address": "Thanks!",
+        },
+        headers=tenant.bearer,
+    )
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["id"]
+    answer = await raw_client.patch(
+        f"/v1/inbound-rules/{rule_id}", json={field: None}, headers=tenant.bearer
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["path"] == field
+    unchanged = await raw_client.get(f"/v1/inbound-rules/{rule_id}", headers=tenant.bearer)
+    assert unchanged.json()[field] == created.json()[field]
+
+
 async def test_compliance_scope_patched_with_null(
     raw_client: httpx.AsyncClient, tenant: Tenant
 ) -> None:

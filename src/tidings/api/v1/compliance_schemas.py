@@ -222,15 +222,17 @@ class RuleCreate(_Body):
 class RuleUpdate(_Body):
     model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
 
-    rule_name: str | None = Field(default=None, min_length=1, max_length=200)
-    dedicated_number: str | None = Field(default=None, min_length=1, max_length=32)
-    message_search_type: SearchType | None = None
+    # A rule always has these: each may be changed, none removed (null is a 422).
+    rule_name: str = optional_not_null(min_length=1, max_length=200)
+    dedicated_number: str = optional_not_null(min_length=1, max_length=32)
+    message_search_type: SearchType = optional_not_null()
+    action: RuleAction = optional_not_null()
+    webhook_type: WebhookType = optional_not_null()
+    enabled: bool = optional_not_null()
+    payload_format: PayloadFormat = optional_not_null()
+    # These may be cleared with null.
     message_search_term: str | None = Field(default=None, max_length=200)
-    action: RuleAction | None = None
     action_address: str | None = Field(default=None, max_length=2000)
-    webhook_type: WebhookType | None = None
-    enabled: bool | None = None
-    payload_format: PayloadFormat | None = None
 
 
 class RuleView(BaseModel):

@@ -3,6 +3,8 @@ the signed content URL that carriers, handsets and webhook receivers fetch."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from datetime import datetime
@@ -27,7 +29,11 @@ _SAFE_INLINE = ("image/", "audio/", "video/")
 class FetchMedia(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: HttpUrl = Field(description="fetched once, under the same address rules as webhooks")
+    url: HttpUrl | None = Field(
+        default=None, description="fetched once, under the same address rules as webhooks"
+    )
+    content: str | None = Field(default=None, description="or the file itself, base64")
+    filename: str | None = Field(default=None, max_length=255, description="with `content`")
 
 
 class MediaView(BaseModel):
@@ -134,10 +140,19 @@ async def upload_media(request: Request, account: AccountDep, found: ServicesDep
         try:
             body = FetchMedia.model_validate(json.loads(await request.body()))
         except (ValueError, ValidationError):
+            body = FetchMedia()
+        if (body.url is None) == (body.content is None):
             raise InvalidRequest(
-                'The JSON body must be {"url": "https://..."}.', field="url"
-            ) from None
-        record = await found.media.fetch(account.id, str(body.url))
+                'The JSON body is {"url": "https://..."} or {"content": "<base64>"}.', field="url"
+            )
+        if body.url is not None:
+            record = await found.media.fetch(account.id, str(body.url))
+        else:
+            try:
+                data = base64.b64decode(body.content or "", validate=True)
+            except binascii.Error:
+                raise InvalidRequest("content is not base64.", field="content") from None
+            record = await found.media.keep(account.id, data, filename=body.filename)
     else:
         raise InvalidRequest("Send multipart/form-data with a `file` field, or JSON with a `url`.")
     return await media_view(request, found, record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 from datetime import timedelta
@@ -13,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from tidings.api.auth import AccountDep, ServicesDep, account_without_query, services
+from tidings.api.state import Services
+from tidings.api.v1.media import base_url
 from tidings.api.v1.schemas import (
     HistoryEntry,
     MessageDetailView,
@@ -26,9 +29,11 @@ from tidings.api.v1.schemas import (
     RecipientOutcome,
     SendMessages,
 )
-from tidings.api.v1.voice import channel_content, speak, voice_preview
-from tidings.core import audience, messaging
+from tidings.api.v1.voice import channel_content, speak, voice_options_given, voice_preview
+from tidings.core import audience, messaging, mms
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
+from tidings.core.errors import InvalidRequest
 from tidings.core.lifecycle import MessageStatus
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 
@@ -53,6 +58,40 @@ def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
         if value is not None:
             entry[name] = value
     return entry
+
+
+async def _on_channel(
+    found: Services, account_id: str, body: SendMessages, request: messaging.SendRequest
+) -> messaging.SendRequest:
+    """The send on its channel: MMS takes media (resolved now: ids, our URLs, other URLs
+    fetched once) and a subject, voice the call's options; nothing of either is taken for
+    another channel without saying so."""
+    voice = channel_content(body, found.speech)
+    if voice is not None:
+        if body.media or body.subject or body.fallback_sms:
+            raise InvalidRequest(
+                "media, subject and fallback_sms are for MMS, not voice", field="channel"
+            )
+        return dataclasses.replace(request, channel=Channel.VOICE, content=voice)
+    channel = body.channel or (Channel.MMS if body.media or body.subject else Channel.SMS)
+    if channel is Channel.MMS:
+        return dataclasses.replace(
+            request,
+            channel=Channel.MMS,
+            sender=mms.check_sender(request.sender),
+            subject=mms.check_subject(body.subject),
+            content=mms.MmsContent(
+                media=await mms.media_refs(found.media, account_id, body.media),
+                fallback_sms=body.fallback_sms,
+            ),
+        )
+    if body.media or body.subject or body.fallback_sms:
+        raise InvalidRequest(
+            "media, subject and fallback_sms are for MMS: send with channel mms", field="channel"
+        )
+    if channel is not Channel.SMS:
+        raise InvalidRequest(f"/v1/messages does not send {channel} messages", field="channel")
+    return request
 
 
 async def send_messages(
@@ -90,9 +129,15 @@ async def send_messages(
         max_parts=body.max_parts,
         ad=body.ad,
         force_opt_in=body.force_opt_in,
-        channel=body.channel,
-        content=channel_content(body, found.speech),
     )
+    if (
+        body.channel is not None
+        or body.media
+        or body.subject
+        or body.fallback_sms
+        or voice_options_given(body)
+    ):
+        request = await _on_channel(found, account.id, body, request)
     if body.lists or body.exclude_lists:
         request = await audience.with_list_members(
             found.database,
@@ -271,16 +316,19 @@ async def list_messages(
 
 @router.get("/{message_id}", response_model=MessageDetailView, summary="One message in detail")
 async def get_message(
-    message_id: str, account: AccountDep, found: ServicesDep
+    message_id: str, http: Request, account: AccountDep, found: ServicesDep
 ) -> MessageDetailView:
     """One message with its whole history (every status with its time and detail, e.g. the
     carrier's receipt) and its parts with the SMSC's message ids and error codes."""
     detail = await messaging.get_message(found.database, account, message_id)
-    return MessageDetailView(
+    view = MessageDetailView(
         **MessageView.of(detail.message).model_dump(by_alias=True),
         history=[HistoryEntry.of(e) for e in detail.history],
         parts=[PartView.of(p) for p in detail.parts],
     )
+    for item in view.media or ():
+        item.url = (await found.media.signed_url(base_url(http, found), item.id)).url
+    return view
 
 
 @router.post("/{message_id}/cancel", response_model=MessageView, summary="Cancel before sending")

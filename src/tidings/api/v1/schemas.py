@@ -13,6 +13,7 @@ from tidings.core.accounts import Role
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
 from tidings.core.lifecycle import InboundStatus, MessageStatus
+from tidings.core.mms import message_media
 from tidings.core.voice import Gender, VoiceContent, VoiceResult
 from tidings.store.records import (
     AccountRecord,
@@ -90,7 +91,23 @@ class SendMessages(_Body):
     force_opt_in: bool = Field(
         default=False, description="send even to numbers that opted out or are blocked"
     )
-    channel: Channel = Field(default=Channel.SMS, description="sms, or voice: a phone call")
+    channel: Channel | None = Field(
+        default=None,
+        description="sms, mms or voice (a phone call); default: mms when media or a subject "
+        "is given, else sms",
+    )
+    media: Annotated[list[str], Field(max_length=10)] = Field(
+        default_factory=list,
+        description="MMS: media ids (POST /v1/media) or URLs (fetched once, when accepted)",
+    )
+    subject: str | None = Field(
+        default=None, max_length=200, description="MMS: shown above the message (at most 40)"
+    )
+    fallback_sms: bool = Field(
+        default=False,
+        description="MMS: when the handset cannot take MMS, send the text and links to the "
+        "media as an SMS instead",
+    )
     # Voice: the call's options (refused on other channels).
     lang: str | None = Field(
         default=None, max_length=20, description="voice: a language of /v1/voice/languages"
@@ -197,6 +214,25 @@ class PartView(BaseModel):
         )
 
 
+class MediaItem(BaseModel):
+    id: str
+    content_type: str
+    size: int | None = None
+    name: str | None = None
+    url: str | None = Field(default=None, description="signed; fetches the file without a key")
+
+
+def media_items(message: MessageRecord) -> list[MediaItem] | None:
+    """The media refs an MMS (sent or received) carries, as the API shows them."""
+    refs = message_media(message.channel, message.direction, message.content)
+    if refs is None:
+        return None
+    return [
+        MediaItem(id=ref.id, content_type=ref.content_type, size=ref.size, name=ref.name)
+        for ref in refs
+    ]
+
+
 class MessageView(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -223,6 +259,9 @@ class MessageView(BaseModel):
     updated_at: datetime
     channel: str = Field(description="sms, mms, voice, fax, letter, postcard or whatsapp")
     subject: str | None = None
+    media: list[MediaItem] | None = Field(
+        default=None, description="MMS: the files it carries (a signed url in one message's view)"
+    )
     voice: VoiceContent | None = Field(default=None, description="voice: the call's options")
     call: VoiceResult | None = Field(
         default=None, description="voice: what the call told (key pressed, answerer, duration)"
@@ -258,6 +297,7 @@ class MessageView(BaseModel):
             updated_at=message.updated_at,
             channel=message.channel,
             subject=message.subject,
+            media=media_items(message),
             voice=_voice_part(VoiceContent, message, message.content),
             call=_voice_part(VoiceResult, message, message.result),
         )

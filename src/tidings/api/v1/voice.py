@@ -26,19 +26,20 @@ def supported_languages(speech: SpeechEngine) -> dict[str, tuple[Gender, ...]]:
         return {}
 
 
+def voice_options_given(body: SendMessages | PreviewMessages) -> bool:
+    return any(getattr(body, name, None) is not None for name in _VOICE_FIELDS)
+
+
 def channel_content(
     body: SendMessages | PreviewMessages, speech: SpeechEngine
 ) -> VoiceContent | None:
-    """The channel content a send asks for; voice options on another channel are refused."""
+    """The call's options when a send is for channel voice (None for other channels); voice
+    options on another channel are refused, not ignored."""
     fields = [name for name in _VOICE_FIELDS if hasattr(body, name)]
     given = [name for name in fields if getattr(body, name) is not None]
     if body.channel is not Channel.VOICE:
         if given:
             raise InvalidRequest(f"{given[0]} is for channel voice", field=given[0])
-        if body.channel is not Channel.SMS:
-            raise InvalidRequest(
-                f"channel {body.channel} cannot be sent through this endpoint", field="channel"
-            )
         return None
     if len(body.body) > MAX_CHARACTERS:
         raise InvalidRequest(

@@ -5,10 +5,29 @@ attachments, messageId}``). Only received messages have that shape; other events
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from tidings.events.types import Event, iso_timestamp
 
 SMARTDIALOG = "smartdialog"
+
+
+def _attachments(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A received MMS's files as the trigger declares them: name, MIME type and a URL that
+    fetches the file (signed, so the flow needs no credentials for it)."""
+    content = data.get("content")
+    if not isinstance(content, dict):
+        return []
+    return [
+        {
+            "name": item.get("name") or item.get("id"),
+            "mimeType": item.get("content_type"),
+            "resourceLocation": item.get("url"),
+        }
+        for item in content.get("attachments", ())
+        if isinstance(item, dict)
+    ]
 
 
 def render(event: Event) -> str | None:
@@ -22,8 +41,8 @@ def render(event: Event) -> str | None:
             "recipient": data.get("to"),
             "content": data.get("body"),
             "timestamp": timestamp if timestamp is not None else iso_timestamp(event.occurred_at),
-            "protocol": "SMS",
-            "attachments": [],
+            "protocol": "MMS" if data.get("channel") == "mms" else "SMS",
+            "attachments": _attachments(data),
             "messageId": data.get("message_id"),
         },
         separators=(",", ":"),

@@ -115,6 +115,35 @@ _DEFINITIONS: dict[str, Any] = {
             "status": _STRING,
         }
     ),
+    "MmsMessageIn": _object(
+        {
+            "to": {**_STRING, "x-ms-summary": "To", "description": "Recipient number, E.164"},
+            "subject": {**_STRING, "x-ms-summary": "Subject", "description": "At most 20 chars"},
+            "body": {**_STRING, "x-ms-summary": "Message"},
+            "from": {**_STRING, "x-ms-summary": "From", "description": "A number or short code"},
+            "custom_string": {**_STRING, "x-ms-summary": "Custom string"},
+            "list_id": {**_INT, "x-ms-summary": "List id"},
+            "source": {**_STRING, "x-ms-summary": "Source"},
+        },
+        ("subject", "body"),
+    ),
+    "MmsMessageOut": _object(
+        {
+            "list_id": _STRING,
+            "contact_id": _INT,
+            "message_id": _STRING,
+            "to": _STRING,
+            "subject": _STRING,
+            "from": _STRING,
+            "body": _STRING,
+            "country": _STRING,
+            "custom_string": _STRING,
+            "message_parts": _INT,
+            "message_price": _STRING,
+            "_media_file_url": _STRING,
+            "status": _STRING,
+        }
+    ),
     "VoiceMessageIn": _object(
         {
             "to": {**_STRING, "x-ms-summary": "To", "description": "Recipient number, E.164"},
@@ -298,6 +327,70 @@ def _paths() -> dict[str, Any]:
                             ("messages",),
                         )
                     )
+                ],
+            )
+        },
+        "/mms/send": {
+            "post": _operation(
+                "send_mms",
+                "Send MMS",
+                "Send an MMS: a picture (or sound, video) with a subject and text.",
+                _object(
+                    {
+                        "total_price": {"type": "number"},
+                        "total_count": _INT,
+                        "queued_count": _INT,
+                        "messages": {"type": "array", "items": _ref("MmsMessageOut")},
+                    }
+                ),
+                [
+                    _body(
+                        _object(
+                            {
+                                "media_file": {
+                                    **_STRING,
+                                    "x-ms-summary": "Media file URL",
+                                    "description": "URL of the file (an upload's _url), "
+                                    "converted to fit",
+                                },
+                                "messages": {"type": "array", "items": _ref("MmsMessageIn")},
+                            },
+                            ("media_file", "messages"),
+                        )
+                    )
+                ],
+            )
+        },
+        "/uploads": {
+            "post": _operation(
+                "upload_media",
+                "Convert Media File Format",
+                "Upload a file (base64) converted for a channel; use its _url to send it.",
+                _object(
+                    {
+                        "upload_id": _INT,
+                        "file_name": _STRING,
+                        "date_added": _INT,
+                        "date_delete": _INT,
+                        "user_id": _INT,
+                        "_url": _STRING,
+                    }
+                ),
+                [
+                    {
+                        "name": "convert",
+                        "in": "query",
+                        "required": True,
+                        "type": "string",
+                        "enum": ["fax", "mms", "csv", "post", "postcard"],
+                        "x-ms-summary": "Convert for",
+                    },
+                    _body(
+                        _object(
+                            {"content": {**_STRING, "x-ms-summary": "File content (base64)"}},
+                            ("content",),
+                        )
+                    ),
                 ],
             )
         },

@@ -38,6 +38,14 @@ class MissingRequiredField(InvalidRequest):
     """A required field is missing."""
 
 
+class SubjectRequired(InvalidRequest):
+    """An MMS needs a subject."""
+
+
+class InvalidMediaFile(InvalidRequest):
+    """The media file cannot be used."""
+
+
 # Most specific class first: the first match decides (http_code, response_code).
 _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (Unauthorized, 401, "UNAUTHORIZED"),
@@ -52,6 +60,8 @@ _ERROR_CODES: tuple[tuple[type[TidingsError], int, str], ...] = (
     (MissingRequiredField, 400, "MISSING_REQUIRED_FIELDS"),
     (DocumentRefused, 400, "INVALID_MEDIA_FILE"),
     (MediaError, 400, "INVALID_MEDIA_FILE"),
+    (SubjectRequired, 400, "SUBJECT_REQUIRED"),
+    (InvalidMediaFile, 400, "INVALID_MEDIA_FILE"),
     (InvalidRequest, 400, "BAD_REQUEST"),
 )
 

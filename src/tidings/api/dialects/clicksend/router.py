@@ -9,6 +9,7 @@ from tidings.api.dialects.clicksend import (
     campaigns,
     contacts,
     documents,
+    mms,
     post,
     sms,
     uploads,
@@ -26,6 +27,7 @@ router.include_router(post.router)
 router.include_router(documents.router)
 router.include_router(uploads.router)
 router.include_router(voice.router)
+router.include_router(mms.router)
 
 
 @router.api_route(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ from tidings.api.dialects.clicksend.common import (
     page_url,
 )
 from tidings.api.dialects.clicksend.errors import (
+    SubjectRequired,
     envelope,
     message_status_for,
     recipient_status,
@@ -43,6 +46,7 @@ from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound
+from tidings.core.mms import MmsContent, check_sender
 from tidings.errors import TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.contacts import ContactRecord
@@ -104,6 +108,18 @@ async def recipients_of(
     return [m.phone for m in members], {m.phone: numbers[m.id] for m in members}
 
 
+# ClickSend's MMS subjects are at most 20 characters (tidings' own limit is 40).
+CLICKSEND_MAX_SUBJECT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AsMms:
+    """What makes a ClickSend message an MMS (``/mms/send``): its subject and its media."""
+
+    subject: str | None
+    content: MmsContent
+
+
 async def _send(
     found: Services,
     account: AccountRecord,
@@ -111,9 +127,11 @@ async def _send(
     default_sender: str | None,
     *,
     store: bool,
+    mms: AsMms | None = None,
 ) -> list[rendering.Outgoing]:
     """One ClickSend message (to one number or to a list) through core's accept or preview;
-    ``default_sender`` is set when some message of the request names no sender."""
+    ``default_sender`` is set when some message of the request names no sender; ``mms`` sends
+    it as an MMS."""
     settings = found.settings
     to, contact_numbers = await recipients_of(found, account, item)
     sender = item.from_ or default_sender or FALLBACK_SENDER
@@ -142,6 +160,21 @@ async def _send(
             send_at=send_at_of(item.schedule),
             customer_data=item.custom_string,
         )
+        if mms is not None:
+            if not mms.subject:
+                raise SubjectRequired("An MMS needs a subject.", field="subject")
+            if len(mms.subject) > CLICKSEND_MAX_SUBJECT:
+                raise InvalidRequest(
+                    f"An MMS subject is at most {CLICKSEND_MAX_SUBJECT} characters.",
+                    field="subject",
+                )
+            request = dataclasses.replace(
+                request,
+                channel=Channel.MMS,
+                sender=check_sender(sender),
+                subject=mms.subject,
+                content=mms.content,
+            )
         if store:
             prepared = messaging.prepare_send(
                 account,
@@ -173,40 +206,63 @@ async def _send(
     ]
 
 
-async def _send_answer(
-    found: Services, account: AccountRecord, body: SmsMessages, *, store: bool
+async def send_answer(
+    found: Services,
+    account: AccountRecord,
+    messages: Sequence[SmsMessage],
+    *,
+    store: bool,
+    mms: Callable[[SmsMessage], AsMms] | None = None,
+    shape: Callable[[dict[str, Any], SmsMessage], None] | None = None,
 ) -> JSONResponse:
+    """A send or price answer; ``mms`` makes each message an MMS, and ``shape`` adds what an
+    MMS answer has besides an SMS's."""
     settings = found.settings
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
     # One read for the request, and none when every message names its sender.
     default_sender = (
         await default_sender_of(found, account)
-        if any(not item.from_ for item in body.messages)
+        if any(not item.from_ for item in messages)
         else None
     )
     # Concurrently, so that the intake stores the messages of one request in one transaction.
     answers = await asyncio.gather(
-        *(_send(found, account, item, default_sender, store=store) for item in body.messages)
+        *(
+            _send(
+                found,
+                account,
+                item,
+                default_sender,
+                store=store,
+                mms=None if mms is None else mms(item),
+            )
+            for item in messages
+        )
     )
     shaped = [outgoing for answer in answers for outgoing in answer]
+    sources = [item for item, answer in zip(messages, answers, strict=True) for _ in answer]
     now = utcnow()
     good = [item for item in shaped if item.status == "SUCCESS"]
     total = settings.price_per_part * sum(item.parts for item in good)
+    shown = [
+        rendering.sent_message(
+            item,
+            at=now,
+            user_id=user_id,
+            price_per_part=settings.price_per_part,
+            as_text=not store,
+        )
+        for item in shaped
+    ]
+    if shape is not None:
+        for entry, source in zip(shown, sources, strict=True):
+            shape(entry, source)
     data = {
         "total_price": float(total),
         "total_count": len(shaped),
         "queued_count": len(good),
         "blocked_count": 0,
-        "messages": [
-            rendering.sent_message(
-                item,
-                at=now,
-                user_id=user_id,
-                price_per_part=settings.price_per_part,
-                as_text=not store,
-            )
-            for item in shaped
-        ],
+        "messages": shown,
         "_currency": rendering.currency(settings.currency),
     }
     msg = "Messages queued for delivery." if store else "Here are some results."
@@ -218,12 +274,12 @@ async def _send_answer(
 
 @router.post("/sms/send", summary="Send SMS")
 async def send_sms(body: SmsMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
-    return await _send_answer(found, account, body, store=True)
+    return await send_answer(found, account, body.messages, store=True)
 
 
 @router.post("/sms/price", summary="Calculate the price of SMS")
 async def price_sms(body: SmsMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
-    return await _send_answer(found, account, body, store=False)
+    return await send_answer(found, account, body.messages, store=False)
 
 
 @router.put("/sms/cancel-all", summary="Cancel every scheduled SMS")

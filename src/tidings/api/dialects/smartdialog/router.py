@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -29,11 +30,13 @@ from tidings.core import (
     conversations,
     lists,
     messaging,
+    mms,
     oauth,
     routing,
     services,
     templates,
 )
+from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound, Unauthorized
 from tidings.core.services import ServiceKind
 from tidings.events import subscriptions
@@ -223,6 +226,16 @@ def build_router() -> APIRouter:
             dlr_url=_dlr_url(found, body.DlrUrl),
             ad=body.AdMessage,
         )
+        if body.AttachmentUri:
+            # An attachment makes it an MMS (the file fetched once, now); never dropped.
+            request = dataclasses.replace(
+                request,
+                channel=Channel.MMS,
+                sender=mms.check_sender(sender),
+                content=mms.MmsContent(
+                    media=await mms.media_refs(found.media, account.id, [body.AttachmentUri])
+                ),
+            )
         return rendering.sent(await _send(found, account, request))
 
     @router.post("/messages/reply/{parent_message_id}", operation_id="SendReplyMessage")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import zoneinfo
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,9 +22,11 @@ from tidings.api.dialects.truedialog.schemas import (
     PushCampaignRequest,
 )
 from tidings.api.state import Services
-from tidings.core import audience, campaigns, messaging, routing
+from tidings.core import audience, campaigns, messaging, mms, routing
 from tidings.core import contacts as core_contacts
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
+from tidings.core.channels import Channel
+from tidings.core.content import MediaRef
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
 from tidings.events.formats.truedialog import CALLBACK_EVENTS, CALLBACK_TYPES, FORMAT
@@ -457,14 +461,18 @@ async def _targets(found: Services, account: AccountRecord, body: PushCampaignRe
 
 
 def _send_request(
-    body: PushCampaignRequest, sender: str, to: list[str], action_key: str
+    body: PushCampaignRequest,
+    sender: str,
+    to: list[str],
+    action_key: str,
+    mms_content: mms.MmsContent | None = None,
 ) -> messaging.SendRequest:
     """The core request a push makes: one field per TrueDialog option core supports (the
     lists are added by core's audience, which also fills placeholders from the contacts).
 
     Its messages carry the push's action key as their request id, which is how callbacks
     find the push's ActionId; it is no replay key (TrueDialog has none)."""
-    return messaging.SendRequest(
+    request = messaging.SendRequest(
         to=to,
         sender=sender,
         body=body.Message,
@@ -475,6 +483,69 @@ def _send_request(
         # core decides in the transaction that stores it, so a fresh opt-out counts too.
         all_or_nothing=not body.IgnoreInvalidTargets,
     )
+    if mms_content is None:
+        return request
+    return replace(
+        request,
+        channel=Channel.MMS,
+        sender=mms.check_sender(sender),
+        subject=mms.check_subject(body.Subject),
+        content=mms_content,
+    )
+
+
+async def _push_media(
+    found: Services, account: AccountRecord, body: PushCampaignRequest
+) -> mms.MmsContent:
+    """The media a push's MediaId names: a TrueDialog id handed out by
+    ``POST /account/{accountId}/media`` (an integer alias of one of the account's media)."""
+    try:
+        target = await _target(found, ids.MEDIA, str(body.MediaId), account)
+        record = await found.media.get(account.id, target)
+    except NotFound:
+        raise InvalidRequest(f"No media {body.MediaId}.", field="MediaId") from None
+    return mms.MmsContent(
+        media=(
+            MediaRef(
+                id=record.id,
+                content_type=record.content_type,
+                size=record.size,
+                name=record.filename,
+            ),
+        )
+    )
+
+
+@router.post("/account/{accountId}/media", status_code=201, summary="Upload media for MMS")
+async def upload_media(
+    account: AccountDep,
+    found: ServicesDep,
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """A media file for pushes' MediaId: ``{"Url": ...}`` (fetched once) or ``{"Content":
+    base64, "FileName": ...}``. Answers its TrueDialog id."""
+    url, content = body.get("Url"), body.get("Content")
+    if isinstance(url, str) and url:
+        record = await found.media.fetch(account.id, url)
+    elif isinstance(content, str) and content:
+        try:
+            data = base64.b64decode(content, validate=True)
+        except binascii.Error:
+            raise InvalidRequest("Content is not base64.", field="Content") from None
+        name = body.get("FileName")
+        record = await found.media.keep(
+            account.id, data, filename=name if isinstance(name, str) else None
+        )
+    else:
+        raise InvalidRequest("Give Url, or Content (base64) and FileName.", field="Url")
+    return {
+        "id": await _alias(found, ids.MEDIA, account.id, record.id),
+        "accountId": await _alias(found, ids.ACCOUNT, account.id, account.id),
+        "fileName": record.filename,
+        "mimeType": record.content_type,
+        "size": record.size,
+        "created": _time(record.created_at),
+    }
 
 
 @router.post("/account/{accountId}/action-pushcampaign", status_code=201, summary="Send SMS")
@@ -483,9 +554,7 @@ async def push_campaign(
 ) -> JSONResponse:
     if not body.Targets and not body.ContactListIds:
         raise InvalidRequest("Give Targets or ContactListIds.", field="Targets")
-    if body.MediaId:
-        # Sending the text alone would drop what the caller meant to send.
-        raise InvalidRequest("MMS (MediaId) is not supported: only SMS.", field="MediaId")
+    mms_content = None if body.MediaId is None else await _push_media(found, account, body)
     if body.CampaignId != 0:
         # The connector always sends 0, the gateway campaign; TrueDialog's stored campaigns
         # (and their single use, which IgnoreSingleUse overrides) have no counterpart here.
@@ -497,6 +566,14 @@ async def push_campaign(
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
+    if mms_content is not None and (
+        not body.Execute or (body.ContactListIds and body.IgnoreInvalidTargets)
+    ):
+        # Campaigns (drafts, and list pushes expanded in pages) carry text only.
+        raise InvalidRequest(
+            "A push with MediaId is sent at once (Execute=true), not as a campaign.",
+            field="MediaId",
+        )
     if not body.Execute:
         return await _campaigns(found, account, body, senders, to, send_times, now)
     if body.ContactListIds and body.IgnoreInvalidTargets and not body.ForceOptIn:
@@ -509,7 +586,7 @@ async def push_campaign(
         request = await audience.with_list_members(
             found.database,
             account,
-            _send_request(body, senders[0], to, action_key),
+            _send_request(body, senders[0], to, action_key, mms_content),
             list_ids=body.ContactListIds,
             exclude_list_ids=body.ExcludeListIds,
             max_recipients=settings.max_recipients,

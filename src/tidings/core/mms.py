@@ -1,0 +1,219 @@
+"""MMS in core: what an MMS carries (:class:`MmsContent`), its limits, the media a request names
+turned into media refs when the message is accepted, and the SMS that goes instead when the
+handset cannot take MMS.
+
+A request names media by id, by one of our signed URLs or by any URL (fetched once, under the
+SSRF guard, when the message is accepted: a URL that changes or disappears later does not
+change what was sent). The message keeps only refs; the transport converts each file to fit
+its route when it sends (``media.convert``, kept per route target).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.core import routing
+from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
+from tidings.core.content import Attachments, ChannelContent, MediaRef, load_content
+from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.core.lifecycle import MessageStatus
+from tidings.core.media import MediaLibrary
+from tidings.core.messaging import SendRequest, prepare_send
+from tidings.core.routing import RouteKinds, route_for_sender
+from tidings.errors import TidingsError
+from tidings.events.outbox import StatusChangeLike
+from tidings.store import accounts as account_store
+from tidings.store import messages as message_store
+from tidings.store.engine import Database
+from tidings.store.ids import random_token
+from tidings.store.records import RouteRecord
+
+log = structlog.get_logger("tidings.core.mms")
+
+StatusHook = Callable[[AsyncConnection, Sequence[StatusChangeLike]], Awaitable[None]]
+
+# The route kind of MMS over MM7 (``dispatch.transports.mm7``).
+MM7_KIND = "mm7"
+
+# What handsets show and operators take (OMA MMS conformance: at most 40 characters).
+MAX_SUBJECT = 40
+# Files in one MMS.
+MAX_MEDIA = 10
+# The error code of an MMS the handset could not take (MM7 MMStatus Unrecognised).
+NOT_MMS_CAPABLE = "MM7_UNRECOGNISED"
+
+
+class MmsContent(ChannelContent):
+    media: tuple[MediaRef, ...] = Field(default=(), max_length=MAX_MEDIA)
+    # When the handset cannot take MMS: send the text and links to the media as an SMS.
+    fallback_sms: bool = False
+
+
+def check_subject(subject: str | None, *, limit: int = MAX_SUBJECT) -> str | None:
+    if subject is None:
+        return None
+    subject = subject.strip()
+    if len(subject) > limit:
+        raise InvalidRequest(
+            f"An MMS subject is at most {limit} characters; this one has {len(subject)}.",
+            field="subject",
+        )
+    return subject or None
+
+
+async def media_refs(
+    library: MediaLibrary, account_id: str, references: Sequence[str]
+) -> tuple[MediaRef, ...]:
+    """Media refs for what a request names (ids, our signed URLs, other URLs)."""
+    if len(references) > MAX_MEDIA:
+        raise InvalidRequest(f"An MMS takes at most {MAX_MEDIA} media files.", field="media")
+    refs: list[MediaRef] = []
+    for index, reference in enumerate(references):
+        field = f"media[{index}]"
+        try:
+            record = await library.resolve(account_id, reference)
+        except NotFound:
+            raise InvalidRequest(f"No media {reference}.", field=field) from None
+        except InvalidRequest as error:
+            raise InvalidRequest(f"{field}: {error.message}", field=field) from None
+        refs.append(
+            MediaRef(
+                id=record.id,
+                content_type=record.content_type,
+                size=record.size,
+                name=record.filename,
+            )
+        )
+    return tuple(refs)
+
+
+# --- the embedded MMSC's route ---
+
+MMS_SIMULATOR_ROUTE = "mms"
+
+
+async def ensure_mms_simulator_route(
+    database: Database, kinds: RouteKinds, *, url: str
+) -> RouteRecord:
+    """Make sure the ``mms`` route to the embedded MMSC exists and points at its URL. Its
+    credentials (ours towards the MMSC, and the MMSC's towards our MM7 endpoint) are made up
+    once and kept in the route's secrets; the MMSC is configured from them."""
+    try:
+        route = await routing.get_route(database, MMS_SIMULATOR_ROUTE)
+    except NotFound:
+        try:
+            return await routing.create_route(
+                database,
+                kinds,
+                name=MMS_SIMULATOR_ROUTE,
+                kind=MM7_KIND,
+                settings={
+                    "url": url,
+                    "username": "tidings",
+                    "password": random_token(12),
+                    "vasp_id": "tidings",
+                    "vas_id": "tidings",
+                    "inbound_username": "mmsc",
+                    "inbound_password": random_token(12),
+                },
+            )
+        except AlreadyExists:  # another process starting at the same moment made it
+            route = await routing.get_route(database, MMS_SIMULATOR_ROUTE)
+    current = str(route.settings.get("url", ""))
+    # Moved with the MMSC's port, unless someone pointed it elsewhere on purpose.
+    if route.kind == MM7_KIND and current != url and current.startswith("http://127.0.0.1:"):
+        route = await routing.update_route(
+            database, kinds, MMS_SIMULATOR_ROUTE, settings={"url": url}
+        )
+    return route
+
+
+def message_media(channel: str, direction: str, content: str | None) -> tuple[MediaRef, ...] | None:
+    """The media a stored message carries: an MMS sent (its ``MmsContent``) or any message
+    received with attachments (``Attachments``); None for a message without."""
+    if content is None:
+        return None
+    if direction == "in":
+        received = load_content(Attachments, content)
+        return received.attachments if received is not None else None
+    if channel != Channel.MMS:
+        return None
+    sent = load_content(MmsContent, content)
+    return sent.media if sent is not None else None
+
+
+def check_sender(sender: str) -> str:
+    """An MMS goes from a number or a short code: MM7 has no alphanumeric sender."""
+    if not sender.removeprefix("+").isdigit():
+        raise InvalidRequest(
+            f"An MMS is sent from a number or a short code, not {sender!r}.", field="from"
+        )
+    return sender
+
+
+# --- the SMS that goes instead ---
+
+
+def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook:
+    """A status hook: an MMS that asked for it (``fallback_sms``) and that the MMSC reported
+    the handset cannot take gets an SMS instead, from the same sender, with its subject, its
+    text and a signed link to each file. Queued in the transaction that records the report,
+    so it is sent exactly when that is recorded."""
+
+    async def queue_fallbacks(
+        connection: AsyncConnection, changes: Sequence[StatusChangeLike]
+    ) -> None:
+        wanted = [
+            change
+            for change in changes
+            if change.status == MessageStatus.UNDELIVERED and change.error_code == NOT_MMS_CAPABLE
+        ]
+        if not wanted:
+            return
+        message_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        now = utcnow()
+        # Signing the links needs the server secret, read in this transaction.
+        await media.secrets.load_within(connection)
+        for change in wanted:
+            message = await message_store.find_message(
+                connection, change.account_id, change.message_id
+            )
+            if message is None or message.channel != Channel.MMS:
+                continue
+            content = load_content(MmsContent, message.content)
+            if content is None or not content.fallback_sms:
+                continue
+            account = await account_store.find_account(connection, message.account_id)
+            if account is None:
+                continue
+            links = [(await media.signed_url(base_url(), ref.id)).url for ref in content.media]
+            body = "\n".join(part for part in (message.subject, message.body, *links) if part)
+            try:
+                prepared = prepare_send(
+                    account,
+                    SendRequest(to=[message.recipient], sender=message.sender, body=body),
+                    now=now,
+                )
+                route_id = await route_for_sender(connection, account, message.sender, Channel.SMS)
+            except TidingsError as error:
+                log.warning("SMS fallback cannot be sent", message=message.id, error=error.message)
+                continue
+            for row in prepared.message_rows:
+                row["route_id"] = route_id
+            for row in prepared.event_rows:
+                row["detail"] = (
+                    f"accepted; SMS instead of MMS {message.id}: the handset cannot take MMS"
+                )
+            message_rows.extend(prepared.message_rows)
+            event_rows.extend(prepared.event_rows)
+        if message_rows:
+            await message_store.insert_messages(connection, message_rows, event_rows)
+
+    return queue_fallbacks

@@ -1,0 +1,186 @@
+"""MMS end to end over real HTTP and the real MM7 wire format: POST /v1/messages with media
+and a subject, the MM7 transport, the embedded MMSC, its delivery reports back through our MM7
+endpoint; MMS from handsets into inbound messages with their attachments, STOP included."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.integration.dispatch.conftest import (
+    Running,
+    eventually,
+    running_service,
+    service_settings,
+)
+from tests.ports import free_port
+from tests.unit.media import samples
+from tidings.simulator.mmsc import Attachment, Mmsc
+
+OUR_NUMBER = "+358409990001"
+
+
+@pytest.fixture
+async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
+    settings = service_settings(tmp_path, database_url, simulator_mms_port=free_port())
+    async with running_service(settings) as service:
+        registered = await service.http.post("/v1/senders", json={"address": OUR_NUMBER})
+        assert registered.status_code == 201, registered.text
+        yield service
+
+
+def _mmsc(running: Running) -> Mmsc:
+    simulator = running.service.simulator
+    assert simulator is not None and simulator.mmsc is not None
+    return simulator.mmsc
+
+
+async def test_an_mms_with_a_photo_reaches_the_handset_and_is_delivered(running: Running) -> None:
+    big = samples.png(1500, 1000, noisy=True)
+    uploaded = await running.http.post("/v1/media", files={"file": ("holiday.png", big)})
+    assert uploaded.status_code == 201, uploaded.text
+    media_id = uploaded.json()["id"]
+    message_id = await running.send_one(
+        "+358401234561",
+        **{"from": OUR_NUMBER, "body": "Greetings from the beach", "subject": "Holiday"},
+        media=[media_id],
+    )
+    done = await running.wait_for(message_id)
+    assert done["status"] == "delivered", done
+    assert done["channel"] == "mms" and done["subject"] == "Holiday"
+    [item] = done["media"]
+    assert item["id"] == media_id and item["content_type"] == "image/png"
+    async with httpx.AsyncClient() as anonymous:
+        assert (await anonymous.get(item["url"])).content == big
+    [shown] = _mmsc(running).inbox("+358401234561")
+    assert (shown.subject, shown.text, shown.sender) == (
+        "Holiday",
+        "Greetings from the beach",
+        OUR_NUMBER,
+    )
+    [photo] = [p for p in shown.parts if p.content_type.startswith("image/")]
+    assert len(photo.data) <= 300 * 1024  # converted to fit the route
+    with Image.open(io.BytesIO(photo.data)) as image:
+        assert image.width / image.height == pytest.approx(1.5, rel=0.01)
+    # The history keeps what the MMSC said.
+    assert any(entry["status"] == "delivered" for entry in done["history"])
+
+
+async def test_statuses_are_what_the_mmsc_reported(running: Running) -> None:
+    rejected = await running.send_one(
+        "+358401234560", **{"from": OUR_NUMBER, "body": "hello", "subject": "Hi"}
+    )
+    expired = await running.send_one(
+        "+358401234567", **{"from": OUR_NUMBER, "body": "hello", "subject": "Hi"}
+    )
+    assert (await running.wait_for(rejected))["status"] == "undelivered"
+    assert (await running.wait_for(expired))["status"] == "expired"
+
+
+async def test_what_an_mms_cannot_be_is_refused_at_the_door(running: Running) -> None:
+    too_long = await running.http.post(
+        "/v1/messages",
+        json={"to": "+358401234561", "from": OUR_NUMBER, "body": "x", "subject": "s" * 41},
+    )
+    assert too_long.status_code == 422 and "40 characters" in too_long.text
+    named = await running.http.post(
+        "/v1/messages",
+        json={"to": "+358401234561", "from": "Acme", "body": "x", "channel": "mms"},
+    )
+    assert named.status_code == 422 and "number or a short code" in named.text
+    missing = await running.http.post(
+        "/v1/messages",
+        json={"to": "+358401234561", "from": OUR_NUMBER, "body": "x", "media": ["NOPE"]},
+    )
+    assert missing.status_code == 422 and "media[0]" in missing.text
+    sms_with_media = await running.http.post(
+        "/v1/messages",
+        json={
+            "to": "+358401234561",
+            "from": OUR_NUMBER,
+            "body": "x",
+            "channel": "sms",
+            "subject": "Hi",
+        },
+    )
+    assert sms_with_media.status_code == 422 and "for MMS" in sms_with_media.text
+
+
+async def test_an_mms_from_a_handset_is_an_inbound_message_with_its_attachments(
+    running: Running,
+) -> None:
+    photo = samples.jpeg_with_metadata(200, 100)
+    await _mmsc(running).inject(
+        "+358401234562",
+        OUR_NUMBER,
+        subject="Look",
+        text="My new cat",
+        attachments=[Attachment("image/jpeg", photo, "cat.jpg")],
+    )
+
+    async def arrived() -> bool:
+        page = (await running.http.get("/v1/inbound")).json()
+        return bool(page["data"])
+
+    await eventually(arrived, "the inbound MMS")
+    [message] = (await running.http.get("/v1/inbound")).json()["data"]
+    assert (message["channel"], message["subject"], message["body"]) == (
+        "mms",
+        "Look",
+        "My new cat",
+    )
+    detail = (await running.http.get(f"/v1/messages/{message['id']}")).json()
+    [attachment] = detail["media"]
+    assert (attachment["content_type"], attachment["name"]) == ("image/jpeg", "cat.jpg")
+    async with httpx.AsyncClient() as anonymous:
+        assert (await anonymous.get(attachment["url"])).content == photo
+    threads = (await running.http.get("/v1/threads")).json()
+    assert any(t["contact_number"] == "+358401234562" for t in threads["data"])
+
+
+async def test_stop_by_mms_opts_the_number_out_as_by_sms(running: Running) -> None:
+    await _mmsc(running).inject("+358401234563", OUR_NUMBER, text="STOP")
+
+    async def opted_out() -> bool:
+        answer = await running.http.post(
+            "/v1/messages", json={"to": "+358401234563", "from": OUR_NUMBER, "body": "again?"}
+        )
+        return "error" in answer.json()["messages"][0]
+
+    await eventually(opted_out, "the STOP to opt the number out")
+
+
+async def test_a_handset_without_mms_gets_an_sms_with_links_when_asked(running: Running) -> None:
+    uploaded = await running.http.post(
+        "/v1/media", files={"file": ("offer.jpg", samples.jpeg_with_metadata())}
+    )
+    media_id = uploaded.json()["id"]
+    common = {"from": OUR_NUMBER, "body": "20% off today", "subject": "Offer", "media": [media_id]}
+    asked = await running.send_one("+358401234568", **common, fallback_sms=True)
+    not_asked = await running.send_one("+358401234578", **common)
+    for message_id in (asked, not_asked):
+        done = await running.wait_for(message_id)
+        assert (done["status"], done["error_code"]) == ("undelivered", "MM7_UNRECOGNISED")
+    simulator = running.service.simulator
+    assert simulator is not None
+
+    async def sms_arrived() -> bool:
+        return bool(simulator.inbox("+358401234568"))
+
+    await eventually(sms_arrived, "the SMS that goes instead")
+    [sms] = simulator.inbox("+358401234568")
+    assert sms.sender == OUR_NUMBER.removeprefix("+")  # international, TON 1, in SMPP
+    lines = sms.text.split("\n")
+    assert lines[:2] == ["Offer", "20% off today"]
+    async with httpx.AsyncClient() as anonymous:
+        fetched = await anonymous.get(lines[2])
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/jpeg"
+    sent = (await running.http.get("/v1/messages", params={"recipient": "+358401234568"})).json()
+    channels = sorted(m["channel"] for m in sent["data"])
+    assert channels == ["mms", "sms"]
+    assert simulator.inbox("+358401234578") == []
