@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from tidings.api import create_app
 from tidings.config import Role, Settings
+from tidings.console import install_console
 from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
@@ -313,11 +314,12 @@ class Service:
             registry=self.registry,
             on_accepted=notify,
             routers=routers,
-            simulator=self.simulator,
             transports=self.transports,
             # With a dispatcher here, far ends that call over HTTP share its status writer.
             reception=None if self.dispatcher is None else self.dispatcher.reception,
         )
+        if self.settings.console:
+            install_console(app, simulator=self.simulator)
         self._app = app
         settings = self.settings
         host, port = settings.http_host, settings.http_port

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -45,9 +44,6 @@ from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
 from tidings.store.engine import Database
 
-if TYPE_CHECKING:
-    from tidings.simulator import Simulator
-
 
 def create_app(
     settings: Settings,
@@ -57,7 +53,6 @@ def create_app(
     registry: CollectorRegistry | None = None,
     on_accepted: Callable[[], None] | None = None,
     routers: Sequence[APIRouter] = (),
-    simulator: Simulator | None = None,
     transports: TransportRegistry | None = None,
     reception: Reception | None = None,
 ) -> FastAPI:
@@ -67,12 +62,11 @@ def create_app(
     then owns and closes), migrates it unless ``migrate`` is false, and builds the per-app
     authenticator, rate limiter and metrics registry (or uses ``registry``, shared with a
     dispatcher in the same process). ``on_accepted`` is called after new messages are stored;
-    ``routers`` are mounted as they are (the embedded simulator's endpoints). The web console
-    is served at ``/`` unless ``settings.console`` is off; ``simulator`` is the embedded SMSC
-    when it runs in this process, shown on the console's simulator page. ``transports`` are
-    the route kinds it knows (the built-in ones by default); each one's callback endpoints are
-    mounted under ``/carriers/<kind>`` and write through ``reception`` (or the app's own,
-    started at its first use and stopped with the app).
+    ``routers`` are mounted as they are (the embedded simulator's endpoints); the web console
+    is added by whoever wants it (``console.install_console``, as the service does).
+    ``transports`` are the route kinds it knows (the built-in ones by default); each one's
+    callback endpoints are mounted under ``/carriers/<kind>`` and write through ``reception``
+    (or the app's own, started at its first use and stopped with the app).
     """
     registry_of_transports = default_transports() if transports is None else transports
 
@@ -161,11 +155,6 @@ def create_app(
     app.include_router(media.router)
     for router in routers:
         app.include_router(router)
-    if settings.console:
-        # Imported here: the console's templates and pages are not loaded without it.
-        from tidings.console import install_console
-
-        install_console(app, simulator=simulator)
 
     def current_reception() -> Reception:
         found: Services = app.state.services

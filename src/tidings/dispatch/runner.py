@@ -120,12 +120,16 @@ class RouteRunner:
         assert task is not None
         submitting = self._submitting
         transport = self.transport
+        writer = dispatcher.writer
         while not self._stopping:
             message = await self.queue.get()
             claim = Claim(message, dispatcher.already_sent.pop(message.id, None))
             submitting[task] = claim
             started = loop.time()
             try:
+                # While the database is behind, what the carrier accepts would wait unrecorded,
+                # and a crash would send it twice: wait for room first.
+                await writer.admit_submit()
                 outcome = await transport.submit(claim)
             except asyncio.CancelledError:
                 dispatcher.finish(message, self._handed_back(claim, "while submitting"))

@@ -108,6 +108,15 @@ class StatusWriter:
         # pending submit outcomes are in ``_submits``, in arrival order, by arrival number).
         self._pending = _Batch()
         self._submits: dict[int, SubmitOutcome] = {}
+        # Submit outcomes in the transaction being committed: with ``_submits``, what the SMSC
+        # has accepted and a crash would lose the record of (the message is then sent again).
+        self._committing = 0
+        # Submits admitted (admit_submit) whose outcome has not come yet.
+        self._admitted = 0
+        # Set while fewer than ``max_batch`` submits are under way or unrecorded: route runners
+        # wait for it before each submit, so the backlog a crash leaves stays within one batch.
+        self._room = asyncio.Event()
+        self._room.set()
         self._arrivals = 0
         self._receipt_seen = float("-inf")  # loop time a batch last took receipts
         # Receipts and inbound messages the last batch acknowledged: the SMSC sends as many
@@ -132,7 +141,31 @@ class StatusWriter:
         self._submits[arrival] = outcome
         for _, smsc_id in outcome.sent:
             self._unwritten[smsc_id] = arrival
+        if self._admitted:
+            self._admitted -= 1
+        self._update_room()
         self._wakeup.set()
+
+    @property
+    def unrecorded_submits(self) -> int:
+        """Submits under way or done whose outcome is not committed yet."""
+        return self._admitted + len(self._submits) + self._committing
+
+    async def admit_submit(self) -> None:
+        """Wait until fewer than ``max_batch`` submits are under way or unrecorded, then count
+        one more (its outcome, through :meth:`submit_outcome`, counts it off). Back-pressure
+        from the database to the carrier: a crash leaves at most one writer batch of submits
+        the carrier may have accepted unrecorded, in flight ones included."""
+        while not self._room.is_set():
+            await self._room.wait()
+        self._admitted += 1
+        self._update_room()
+
+    def _update_room(self) -> None:
+        if self.unrecorded_submits < self._max_batch:
+            self._room.set()
+        else:
+            self._room.clear()
 
     def report(self, outcome: Report) -> asyncio.Future[None]:
         """Record a report; the future completes once it is committed (or parked to retry)."""
@@ -222,6 +255,7 @@ class StatusWriter:
             elif not self._stopping:
                 await self._await_refill(loop)
             batch = self._take(loop.time())
+            self._committing = len(batch.submits)
             while True:
                 try:
                     # Ahead of queued intake and claim transactions: until this commits,
@@ -233,6 +267,8 @@ class StatusWriter:
                     # Nothing is acknowledged until it is written: keep the batch and retry.
                     log.exception("writing dispatch outcomes failed; retrying")
                     await asyncio.sleep(1.0)
+            self._committing = 0
+            self._update_room()
             if batch.inbound and self._after_inbound is not None:
                 self._after_inbound()
             waiters = batch.waiters

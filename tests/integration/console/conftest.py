@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from tidings.api import create_app
 from tidings.config import Settings
+from tidings.console import install_console
 from tidings.core import accounts, console_users
 from tidings.core.console_users import ConsoleRole
 from tidings.store.engine import Database
@@ -32,6 +33,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
+    install_console(application)
     async with application.router.lifespan_context(application):
         yield application
 

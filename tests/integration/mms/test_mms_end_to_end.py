@@ -184,3 +184,21 @@ async def test_a_handset_without_mms_gets_an_sms_with_links_when_asked(running: 
     channels = sorted(m["channel"] for m in sent["data"])
     assert channels == ["mms", "sms"]
     assert simulator.inbox("+358401234578") == []
+
+
+async def test_the_preview_shows_each_file_after_conversion(running: Running) -> None:
+    big = samples.png(1200, 800, noisy=True)
+    media_id = (await running.http.post("/v1/media", files={"file": ("p.png", big)})).json()["id"]
+    preview = await running.http.post(
+        "/v1/messages/preview",
+        json={"to": "+358401234561", "from": OUR_NUMBER, "body": "hi", "media": [media_id]},
+    )
+    assert preview.status_code == 200, preview.text
+    [item] = preview.json()["media"]
+    assert (item["id"], item["content_type"], item["size"]) == (media_id, "image/png", len(big))
+    assert item["sent_content_type"] == "image/jpeg"
+    assert item["sent_size"] <= item["max_bytes"] == 300 * 1024
+    plain = await running.http.post(
+        "/v1/messages/preview", json={"to": "+358401234561", "from": OUR_NUMBER, "body": "hi"}
+    )
+    assert plain.json()["media"] is None

@@ -17,6 +17,7 @@ from tidings.api.auth import AccountDep, ServicesDep, account_without_query, ser
 from tidings.api.state import Services
 from tidings.api.v1.media import base_url
 from tidings.api.v1.schemas import (
+    FittedMedia,
     HistoryEntry,
     MessageDetailView,
     MessagePage,
@@ -36,6 +37,7 @@ from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest
 from tidings.core.lifecycle import MessageStatus
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
+from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 
 # Below this many recipients planning is quicker than handing it to a thread.
 _PLAN_IN_THREAD_ABOVE = 200
@@ -284,8 +286,31 @@ async def preview_messages(
         parts=preview.parts,
         price=preview.price,
         currency=preview.currency,
+        media=await _fitted_media(found, account.id, body.media) if body.media else None,
         voice=None if spoken is None else voice_preview(body.body, spoken),
     )
+
+
+async def _fitted_media(
+    found: Services, account_id: str, references: list[str]
+) -> list[FittedMedia]:
+    """Each file as an MMS route sends it (converted once, and kept for the send)."""
+    target = Target(DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES)
+    fitted: list[FittedMedia] = []
+    for ref in await mms.media_refs(found.media, account_id, references):
+        record = await found.media.get(account_id, ref.id)
+        sent = await found.media.fitted(record, target)
+        fitted.append(
+            FittedMedia(
+                id=record.id,
+                content_type=record.content_type,
+                size=record.size,
+                sent_content_type=sent.content_type,
+                sent_size=sent.size,
+                max_bytes=target.max_bytes,
+            )
+        )
+    return fitted
 
 
 @router.get("", response_model=MessagePage, summary="List messages, newest first")

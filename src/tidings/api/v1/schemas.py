@@ -134,6 +134,9 @@ class PreviewMessages(_Body):
     body: str = Field(min_length=1, max_length=10_000)
     personalization: dict[str, dict[str, str]] | None = None
     max_parts: int | None = Field(default=None, ge=1, le=255)
+    media: Annotated[list[str], Field(max_length=10)] = Field(
+        default_factory=list, description="MMS: media ids or URLs, shown as a route sends them"
+    )
     channel: Channel = Field(
         default=Channel.SMS,
         description="voice: the answer has the speech's length; with Accept: audio/wav, "
@@ -148,6 +151,15 @@ class VoicePreview(BaseModel):
     seconds: float = Field(description="how long the speech lasts, played once")
     language: str
     voice: Gender
+
+
+class FittedMedia(BaseModel):
+    id: str
+    content_type: str = Field(description="as uploaded")
+    size: int = Field(description="as uploaded, in bytes")
+    sent_content_type: str = Field(description="after conversion for an MMS route")
+    sent_size: int = Field(description="after conversion, in bytes")
+    max_bytes: int = Field(description="the route limit it was converted for")
 
 
 class RecipientError(BaseModel):
@@ -181,6 +193,9 @@ class MessagesPreview(BaseModel):
     parts: int
     price: Decimal
     currency: str
+    media: list[FittedMedia] | None = Field(
+        default=None, description="MMS: each file's size before and after conversion"
+    )
     voice: VoicePreview | None = None
 
 
