@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from tidings.console.web import ConsoleRoute, Page, Sender
-from tidings.core import audience, lists, messaging, routing
+from tidings.core import audience, lists, messaging, mms, routing
+from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest
 from tidings.errors import TidingsError
 
@@ -127,9 +128,54 @@ async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: 
     return Sent(result, "sms")
 
 
-SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
+async def _send_mms(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    settings = page.services.settings
+    body = _text(form, "body", limit=MAX_BODY)
+    subject = mms.check_subject(_text(form, "subject", limit=200) or None)
+    uploads = [u for u in form.getlist("media") if isinstance(u, UploadFile) and u.filename]
+    if not uploads and not body.strip():
+        raise InvalidRequest("an MMS needs a picture, a sound or some text", field="media")
+    library = page.services.media
+    kept = [
+        await library.keep(page.account.id, await upload.read(), filename=upload.filename)
+        for upload in uploads
+    ]
+    refs = await mms.media_refs(library, page.account.id, [record.id for record in kept])
+    key = _text(form, "request_key", limit=64) or None
+    request = messaging.SendRequest(
+        to=recipients.to,
+        sender=sender,
+        body=body,
+        send_at=recipients.send_at,
+        idempotency_key=None if key is None else f"console:{key}",
+        channel=Channel.MMS,
+        subject=subject,
+        content=mms.MmsContent(media=refs),
+    )
+    if recipients.list_ids:
+        request = await audience.with_list_members(
+            page.services.database,
+            page.account,
+            request,
+            list_ids=recipients.list_ids,
+            max_recipients=settings.max_recipients,
+        )
+    elif not request.to:
+        raise InvalidRequest("give at least one number, contact or list", field="to")
+    result = await page.services.intake.accept(
+        page.account,
+        request,
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+        idempotency_window=timedelta(days=settings.idempotency_days),
+    )
+    return Sent(result, "mms")
 
-COMPOSERS: tuple[Composer, ...] = (SMS,)
+
+SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
+MMS = Composer("mms", "MMS", "compose_mms.html", _send_mms)
+
+COMPOSERS: tuple[Composer, ...] = (SMS, MMS)
 
 
 def composer_for(channel: str) -> Composer:

@@ -22,6 +22,7 @@ from tidings.errors import TidingsError
 from tidings.phone import normalize_number
 from tidings.simulator import Simulator
 from tidings.simulator.config import ChaosConfig, OutcomeRule
+from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
@@ -94,10 +95,30 @@ def voice_source(network: PhoneNetwork) -> HandsetSource:
     return HandsetSource("voice", numbers, items, version, network.clear)
 
 
+def mms_source(mmsc: Mmsc) -> HandsetSource:
+    # The MMSC keeps a handset's inbox under the address as the VASP wrote it (+E.164).
+    def items(number: str) -> list[PhoneItem]:
+        found = mmsc.inbox(number) or mmsc.inbox("+" + number)
+        return [PhoneItem(m.received_at, "bubble_mms.html", m) for m in found]
+
+    def clear(number: str) -> int:
+        return mmsc.clear_inbox(number) + mmsc.clear_inbox("+" + number)
+
+    return HandsetSource(
+        "mms",
+        numbers=mmsc.handsets,
+        items=items,
+        version=lambda: mmsc.version,
+        clear=clear,
+    )
+
+
 def sources_of(simulator: Simulator | None) -> list[HandsetSource]:
     if simulator is None:
         return []
     found = [sms_source(simulator)]
+    if simulator.mmsc is not None:
+        found.append(mms_source(simulator.mmsc))
     if simulator.phones is not None:
         found.append(voice_source(simulator.phones))
     return found
@@ -223,6 +244,21 @@ async def recording(page: Operator, number: str, call_id: str) -> Response:
     if audio is None:
         raise NotFound(f"no recording of call {call_id}")
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/simulator/phones/{number}/mms/{message_id}/parts/{index}")
+async def mms_part(page: Operator, number: str, message_id: str, index: int) -> Response:
+    """One part of an MMS on a phone (a picture, a sound), as the phone would show it."""
+    simulator, _ = _simulator(page)
+    mmsc = simulator.mmsc
+    part = (
+        None
+        if mmsc is None
+        else mmsc.part(number, message_id, index) or mmsc.part("+" + number, message_id, index)
+    )
+    if part is None:
+        raise NotFound(f"no part {index} of MMS {message_id}")
+    return Response(part.data, media_type=part.content_type, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/simulator/phones/{number}/clear")

@@ -233,6 +233,8 @@ class Mmsc:
         self._ids = itertools.count(1)
         self._inboxes: dict[str, deque[HandsetMms]] = {}
         self._arrivals: deque[tuple[str, str]] = deque()
+        # Counts every change to the inboxes: watchers (the console) compare it.
+        self.version = 0
         self._reports: deque[_PendingReport] = deque()
         self._wake = asyncio.Event()
         self._server: EmbeddedHttpServer | None = None
@@ -376,6 +378,7 @@ class Mmsc:
         return SubmitRsp(SUCCESS, message_id)
 
     def _keep(self, number: str, message: HandsetMms) -> None:
+        self.version += 1
         inbox = self._inboxes.setdefault(number, deque(maxlen=self.config.inbox_limit))
         inbox.append(message)
         self._arrivals.append((number, message.message_id))
@@ -495,7 +498,15 @@ class Mmsc:
 
     def clear_inbox(self, number: str) -> int:
         inbox = self._inboxes.pop(number, None)
+        self.version += 1
         return len(inbox) if inbox else 0
+
+    def handsets(self, limit: int = 100) -> list[tuple[str, datetime]]:
+        """Numbers with MMS in their inbox, the latest to receive one first, with its time."""
+        latest = [
+            (number, inbox[-1].received_at) for number, inbox in self._inboxes.items() if inbox
+        ]
+        return sorted(latest, key=lambda pair: pair[1], reverse=True)[:limit]
 
     def part(self, number: str, message_id: str, index: int) -> ContentPart | None:
         for message in self._inboxes.get(number, ()):

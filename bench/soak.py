@@ -1,0 +1,206 @@
+"""Soak: a million messages through the running service, with its memory (RSS) and throughput
+over time.
+
+    python bench/soak.py [--messages 1000000] [--rate 0] [--interval 10]
+
+Starts a simulator in its own process and the service (``tidings serve --no-simulator``) on
+SQLite in a temporary directory, sends ``messages`` messages in requests of 1,000 (two at a
+time, at most ``rate`` messages/s when given), and every ``interval`` seconds prints the
+service's RSS, the messages accepted and final so far, and the final statuses per second in
+that interval. At the end: RSS after warm-up (the first tenth of the messages) and at the end,
+its growth in percent (the target is under 10), and the interval throughput's minimum, median
+and maximum. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+REQUEST_SIZE = 1000
+FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled", "unknown")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on {port}")
+
+
+@contextlib.contextmanager
+def process(command: list[str], env: dict[str, str], port: int, what: str) -> Iterator[int]:
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc, what)
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def final_count(http: httpx.AsyncClient) -> int:
+    total = 0
+    for line in (await http.get("/metrics")).text.splitlines():
+        if line.startswith("tidings_messages{"):
+            status = line.split('status="', 1)[1].split('"', 1)[0]
+            if status in FINAL:
+                total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
+
+async def soak(count: int, rate: float, interval: float) -> dict[str, object]:
+    tidings = [sys.executable, "-m", "tidings.cli"]
+    with tempfile.TemporaryDirectory(prefix="tidings-soak-") as directory:
+        data = Path(directory)
+        smpp_port, control_port, http_port = free_port(), free_port(), free_port()
+        env = {
+            **os.environ,
+            "TIDINGS_DATA_DIR": str(data),
+            "TIDINGS_SIMULATOR_PORT": str(smpp_port),
+            "TIDINGS_RATE_LIMIT": "1000000/60 seconds",
+            "XDG_CONFIG_HOME": str(data / "config"),
+        }
+        env.pop("TIDINGS_DATABASE_URL", None)
+        simulator = [
+            *tidings,
+            "simulator",
+            "serve",
+            "--port",
+            str(smpp_port),
+            "--control-port",
+            str(control_port),
+            "--receipt-delay",
+            "0.01",
+            "--deliver-all",
+        ]
+        service = [*tidings, "serve", "--no-simulator", "--port", str(http_port)]
+        with (
+            process(simulator, env, control_port, "the simulator"),
+            process(service, env, http_port, "the service") as pid,
+        ):
+            secret = json.loads((data / "demo-credentials.json").read_text())["secret"]
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{http_port}",
+                headers={"Authorization": f"Bearer {secret}"},
+                timeout=300,
+            ) as http:
+                return await _run(http, pid, count, rate, interval)
+
+
+async def _run(
+    http: httpx.AsyncClient, pid: int, count: int, rate: float, interval: float
+) -> dict[str, object]:
+    accepted = 0
+    started = time.monotonic()
+    semaphore = asyncio.Semaphore(2)
+
+    async def post(start: int) -> None:
+        nonlocal accepted
+        size = min(REQUEST_SIZE, count - start)
+        body = {
+            "to": [f"+3585{n % 10_000_000:07d}" for n in range(start, start + size)],
+            "from": "Tidings",
+            "body": "Your code is 123456. It expires in 10 minutes.",
+        }
+        async with semaphore:
+            if rate:
+                delay = started + start / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            answer = await http.post("/v1/messages", json=body)
+            if answer.status_code != 202:
+                raise SystemExit(f"refused: {answer.status_code} {answer.text[:200]}")
+            accepted += size
+
+    sender = asyncio.gather(*(post(s) for s in range(0, count, REQUEST_SIZE)))
+    samples: list[dict[str, float]] = []
+    last_final, last_time = 0, started
+    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'accepted':>10} {'final':>10} {'final/s':>8}")
+    while True:
+        await asyncio.sleep(interval)
+        now = time.monotonic()
+        final = await final_count(http)
+        sample = {
+            "elapsed": now - started,
+            "rss_mib": rss_mib(pid),
+            "accepted": accepted,
+            "final": final,
+            "per_s": (final - last_final) / (now - last_time),
+        }
+        samples.append(sample)
+        last_final, last_time = final, now
+        print(
+            f"{sample['elapsed']:9.0f} {sample['rss_mib']:8.1f} {accepted:10,} {final:10,}"
+            f" {sample['per_s']:8,.0f}",
+            flush=True,
+        )
+        if final >= count:
+            break
+    await sender
+    warm = next(s for s in samples if s["final"] >= count / 10)
+    end = samples[-1]
+    steady = [s["per_s"] for s in samples if s["final"] >= count / 10][:-1] or [end["per_s"]]
+    growth = (end["rss_mib"] - warm["rss_mib"]) / warm["rss_mib"] * 100
+    summary = {
+        "messages": count,
+        "seconds": round(end["elapsed"]),
+        "rss_after_warmup_mib": round(warm["rss_mib"], 1),
+        "rss_end_mib": round(end["rss_mib"], 1),
+        "rss_growth_percent": round(growth, 1),
+        "final_per_s_min": round(min(steady)),
+        "final_per_s_median": round(statistics.median(steady)),
+        "final_per_s_max": round(max(steady)),
+        "overall_per_s": round(count / end["elapsed"]),
+    }
+    print(
+        f"RSS {summary['rss_after_warmup_mib']} MiB after warm-up, {summary['rss_end_mib']} MiB"
+        f" at the end ({summary['rss_growth_percent']:+}%); final statuses per second: min"
+        f" {summary['final_per_s_min']}, median {summary['final_per_s_median']}, max"
+        f" {summary['final_per_s_max']}; {summary['overall_per_s']}/s overall"
+    )
+    return summary
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=0.0)
+    parser.add_argument("--interval", type=float, default=10.0)
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(soak(arguments.messages, arguments.rate, arguments.interval))))
