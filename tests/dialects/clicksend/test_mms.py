@@ -1,10 +1,15 @@
-"""ClickSend's Send MMS through both SDK generations, unmodified: an upload's ``_url`` as the
-media file, the message delivered by the embedded MMSC with its subject and picture."""
+"""ClickSend's MMS through both SDK generations, unmodified: Send MMS with an upload's ``_url``
+as the media file, the message delivered by the embedded MMSC with its subject and picture;
+the MMS history and the MMS receipts, kept apart from the SMS ones."""
 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from types import ModuleType
+
+import httpx
 
 from tests.dialects.clicksend.conftest import ClickSend, eventually
 from tests.dialects.clicksend.test_sdks import parsed, sdk5_client, sdk6_client
@@ -95,3 +100,74 @@ async def test_an_mms_needs_a_usable_media_file(clicksend: ClickSend) -> None:
         "/mms/send", json={"media_file": media_url, "messages": [long_subject]}
     )
     assert answer.json()["data"]["messages"][0]["status"] == "BAD_REQUEST"
+
+
+async def _delivered_mms_and_sms(clicksend: ClickSend, handset: str) -> tuple[str, str]:
+    """An MMS and an SMS to ``handset``, both delivered; their message ids."""
+    media_url = await _upload(clicksend)
+    message = {"to": handset, "body": "Our shop", "subject": "Opening", "from": FROM}
+    sent = await clicksend.http.post(
+        "/mms/send", json={"media_file": media_url, "messages": [message]}
+    )
+    mms_id = sent.json()["data"]["messages"][0]["message_id"]
+    sms = await clicksend.http.post(
+        "/sms/send", json={"messages": [{"to": handset, "body": "Plain", "from": FROM}]}
+    )
+    sms_id = sms.json()["data"]["messages"][0]["message_id"]
+
+    async def both_delivered() -> bool:
+        receipts = [
+            (await clicksend.http.get(f"/sms/receipts/{message_id}")).json()["data"]
+            for message_id in (mms_id, sms_id)
+        ]
+        return all(r["status_code"] == 201 for r in receipts)
+
+    await eventually(both_delivered, "the MMS and the SMS delivered")
+    return mms_id, sms_id
+
+
+async def test_sdk6_reads_the_mms_history_apart_from_sms(
+    clicksend: ClickSend, sdk6: ModuleType
+) -> None:
+    mms_id, sms_id = await _delivered_mms_and_sms(clicksend, "+358401230005")
+    client = sdk6_client(sdk6, clicksend)
+    history = await clicksend.call(sdk6.MmsApi(client).view_mms_history, limit=50)
+    assert (history.http_code, history.response_code) == (200, "SUCCESS")
+    [shown] = history.data.data
+    assert (shown.message_id, shown.subject, shown.body) == (mms_id, "Opening", "Our shop")
+    assert shown.status == "Delivered" and shown.var_from == FROM
+    # The media file's URL is signed: it is fetched without credentials.
+    assert shown.media_file_url is not None
+    async with httpx.AsyncClient() as anyone:
+        picture = await anyone.get(shown.media_file_url)
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    sms_history = await clicksend.call(sdk6.SmsApi(client).view_sms_history)
+    assert [m.message_id for m in sms_history.data.data] == [sms_id]
+
+    exported = await clicksend.call(sdk6.MmsApi(client).export_mms_history, filename="m.csv")
+    csv_file = await clicksend.http.get(exported.data.url.removeprefix(f"{clicksend.host}/v3"))
+    rows = list(csv.DictReader(io.StringIO(csv_file.text)))
+    assert [(r["message_id"], r["subject"]) for r in rows] == [(mms_id, "Opening")]
+
+
+async def test_sdk5_polls_mms_receipts_and_history(clicksend: ClickSend, sdk5: ModuleType) -> None:
+    mms_id, sms_id = await _delivered_mms_and_sms(clicksend, "+358401230006")
+    mms = sdk5.MMSApi(sdk5_client(sdk5, clicksend))
+    receipts = parsed(await clicksend.call(mms.mms_receipts_get))
+    [receipt] = receipts["data"]["data"]
+    assert (receipt["message_id"], receipt["status_code"]) == (mms_id, 201)
+    assert receipt["message_type"] == "MMS"
+    await clicksend.call(mms.mms_receipts_read_put, date_before=sdk5.DateBefore(date_before=4e9))
+    assert parsed(await clicksend.call(mms.mms_receipts_get))["data"]["total"] == 0
+    # Marking MMS receipts read leaves the SMS receipts unread, and the other way round.
+    sms_receipts = parsed(await clicksend.call(sdk5.SMSApi(mms.api_client).sms_receipts_get))
+    assert [r["message_id"] for r in sms_receipts["data"]["data"]] == [sms_id]
+
+    history = parsed(await clicksend.call(mms.mms_history_get, page=1, limit=15))
+    [shown] = history["data"]["data"]
+    assert (shown["message_id"], shown["subject"]) == (mms_id, "Opening")
+    assert shown["_media_file_url"].startswith("http")
+    later = parsed(await clicksend.call(mms.mms_history_get, date_from=4_000_000_000))
+    assert later["data"]["total"] == 0
+    exported = parsed(await clicksend.call(mms.mms_history_export_get, "mms.csv"))
+    assert exported["data"]["url"].startswith(clicksend.host)

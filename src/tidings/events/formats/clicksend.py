@@ -110,8 +110,10 @@ def receipt_push(
     custom_string: str | None,
     error_detail: str | None,
     user_id: int | None,
+    channel: str = "sms",
 ) -> dict[str, Any]:
-    """A delivery receipt (``SmsReceipt``: codes as integers)."""
+    """A delivery receipt (``SmsReceipt``: codes as integers); ``message_type`` names the
+    channel (SMS, MMS...) as ClickSend does."""
     gateway = gateway_status(status)
     return {
         "timestamp_send": unix(sent_at),
@@ -123,7 +125,7 @@ def receipt_push(
         "error_text": error_detail or gateway.error_text,
         "custom_string": custom_string or "",
         "subaccount_id": user_id,
-        "message_type": "SMS",
+        "message_type": channel.upper(),
     }
 
 
@@ -212,6 +214,7 @@ def _receipt_of(
         custom_string=None if message is None else message.customer_data,
         error_detail=None if message is None else message.error_detail,
         user_id=user_id,
+        channel="sms" if message is None else message.channel,
     )
 
 

@@ -1,5 +1,7 @@
 """ClickSend MMS routes: send and price (``/v3/mms/send``, ``/v3/mms/price``), the same path as
-SMS with a subject and a media file.
+SMS with a subject and a media file; the MMS history (``/v3/mms/history``, its CSV export) and
+the MMS delivery receipts a client polls (``/v3/mms/receipts``, ``/v3/mms/receipts-read``), each
+holding MMS only (SMS have their own under ``/v3/sms``).
 
 ``media_file`` is a URL: one of our ``/v3/uploads`` answers' ``_url`` (used without a
 download), any other URL (fetched once, under the SSRF guard, when the message is accepted),
@@ -9,23 +11,44 @@ for files of at most 250 kB; here larger ones are recompressed instead of refuse
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
 
 from tidings.api.auth import AccountDep, ServicesDep
-from tidings.api.dialects.clicksend.common import clicksend_router
-from tidings.api.dialects.clicksend.errors import InvalidMediaFile, MissingRequiredField
-from tidings.api.dialects.clicksend.schemas import MAX_MESSAGES, SmsMessage, _Body
-from tidings.api.dialects.clicksend.sms import AsMms, send_answer
+from tidings.api.dialects.clicksend import rendering
+from tidings.api.dialects.clicksend.common import (
+    DEFAULT_PAGE_SIZE,
+    LimitQuery,
+    PageQuery,
+    clicksend_router,
+    page_url,
+)
+from tidings.api.dialects.clicksend.errors import (
+    InvalidMediaFile,
+    MissingRequiredField,
+    envelope,
+)
+from tidings.api.dialects.clicksend.schemas import MAX_MESSAGES, DateBefore, SmsMessage, _Body
+from tidings.api.dialects.clicksend.sms import (
+    AsMms,
+    date_before_of,
+    history_csv,
+    history_filter,
+    send_answer,
+)
 from tidings.api.state import Services
 from tidings.api.v1.media import base_url
+from tidings.core import mailbox
+from tidings.core.aliases import AliasKind, number_for
+from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
 from tidings.core.errors import InvalidRequest, NotFound
-from tidings.core.mms import MmsContent
-from tidings.store.records import AccountRecord
+from tidings.core.mms import MmsContent, message_media
+from tidings.store.records import AccountRecord, MessageRecord
 
 router = clicksend_router()
 
@@ -91,3 +114,89 @@ async def price_mms(
     request: Request, body: MmsMessages, account: AccountDep, found: ServicesDep
 ) -> JSONResponse:
     return await _answer(request, found, account, body, store=False)
+
+
+# History and receipts ------------------------------------------------------------------------
+
+
+async def _history_message(
+    message: MessageRecord, user_id: int, found: Services, base: str, username: str
+) -> dict[str, Any]:
+    """An MMS of the history (6.x ``ViewMmsHistoryDataAllOfDataInner``), which types several
+    fields otherwise than an SMS of the SMS history: ``date`` and ``message_parts`` are
+    strings, ``contact_id`` an integer; it adds the subject and a signed URL of its file."""
+    shown = rendering.history_message(
+        message, user_id, price_per_part=found.settings.price_per_part, username=username
+    )
+    media = message_media(message.channel, message.direction, message.content) or ()
+    shown.update(
+        date=str(shown["date"]),
+        date_added=shown["date"],
+        message_parts=f"{message.parts_count:.2f}",
+        contact_id=None,
+        subject=message.subject,
+        _media_file_url=((await found.media.signed_url(base, media[0].id)).url if media else None),
+    )
+    return shown
+
+
+@router.get("/mms/history", summary="MMS history")
+async def mms_history(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    date_from: int | None = None,
+    date_to: int | None = None,
+    q: str | None = None,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    where = dataclasses.replace(history_filter(q, date_from, date_to), channel=Channel.MMS)
+    numbered = await mailbox.history_page(
+        found.database, account, page=page, per_page=limit, where=where, newest_first=False
+    )
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    base = base_url(request, found)
+    items = [await _history_message(m, user_id, found, base, account.name) for m in numbered.items]
+    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="MMS History.")
+
+
+@router.get("/mms/history/export", summary="Export MMS history as CSV")
+async def export_mms_history(
+    request: Request, account: AccountDep, filename: str = "mms-history.csv"
+) -> JSONResponse:
+    url = request.url_for("download_mms_history").include_query_params(filename=filename)
+    return envelope({"url": str(url)}, msg="Download your file here.")
+
+
+@router.get("/mms/history/export/file", summary="The exported MMS history")
+async def download_mms_history(
+    account: AccountDep, found: ServicesDep, filename: str = "mms-history.csv"
+) -> StreamingResponse:
+    return history_csv(found, account, Channel.MMS, filename)
+
+
+@router.get("/mms/receipts", summary="MMS delivery receipts not marked read")
+async def mms_receipts(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    numbered = await mailbox.unread_page(
+        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.MMS
+    )
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    items = [rendering.receipt(m, user_id) for m in numbered.items]
+    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="Receipts.")
+
+
+@router.put("/mms/receipts-read", summary="Mark MMS delivery receipts read")
+async def mms_receipts_read(
+    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
+) -> JSONResponse:
+    await mailbox.mark_read(
+        found.database, account, mailbox.RECEIPT, before=date_before_of(body), channel=Channel.MMS
+    )
+    return envelope(None, msg="Receipts have been marked as read.")

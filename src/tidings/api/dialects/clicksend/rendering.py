@@ -148,6 +148,7 @@ def receipt(message: MessageRecord, user_id: int) -> dict[str, Any]:
         custom_string=message.customer_data,
         error_detail=message.error_detail,
         user_id=user_id,
+        channel=message.channel,
     )
 
 

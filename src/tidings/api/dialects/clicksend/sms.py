@@ -296,7 +296,12 @@ async def cancel_sms(message_id: str, account: AccountDep, found: ServicesDep) -
     )
 
 
-def _history_filter(
+def date_before_of(body: DateBefore | None) -> datetime | None:
+    """A ``receipts-read``/``inbound-read`` body's ``date_before`` (absent: everything)."""
+    return None if body is None else _unix_time(body.date_before, "date_before")
+
+
+def history_filter(
     q: str | None, date_from: int | None, date_to: int | None
 ) -> mailbox.HistoryFilter:
     """ClickSend's ``q=field:value`` (status, to, from, message_id) and date range."""
@@ -351,7 +356,7 @@ async def sms_history(
         account,
         page=page,
         per_page=limit,
-        where=_history_filter(q, date_from, date_to),
+        where=history_filter(q, date_from, date_to),
         newest_first=_newest_first(order_by),
     )
     user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
@@ -368,6 +373,52 @@ async def sms_history(
 _EXPORT_COLUMNS = ("message_id", "date", "direction", "from", "to", "body", "status", "status_code")
 
 
+def history_csv(
+    found: Services, account: AccountRecord, channel: Channel, filename: str
+) -> StreamingResponse:
+    """One channel's history as a CSV file (an MMS's row has its subject too)."""
+    columns = _EXPORT_COLUMNS + (("subject",) if channel is Channel.MMS else ())
+
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        page = 1
+        while True:
+            numbered = await mailbox.history_page(
+                found.database,
+                account,
+                page=page,
+                per_page=mailbox.MAX_PAGE_SIZE,
+                where=mailbox.HistoryFilter(channel=channel),
+            )
+            for m in numbered.items:
+                gateway = gateway_status(m.status)
+                row = [
+                    m.id,
+                    unix(m.created_at),
+                    m.direction,
+                    m.sender,
+                    m.recipient,
+                    m.body,
+                    gateway.status,
+                    gateway.status_code,
+                ]
+                if channel is Channel.MMS:
+                    row.append(m.subject or "")
+                writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if page >= numbered.last_page:
+                return
+            page += 1
+
+    return StreamingResponse(
+        rows(), media_type="text/csv", headers={"Content-Disposition": attachment(filename)}
+    )
+
+
 @router.get("/sms/history/export", summary="Export SMS history as CSV")
 async def export_sms_history(
     request: Request, account: AccountDep, filename: str = "sms-history.csv"
@@ -382,39 +433,7 @@ async def export_sms_history(
 async def download_sms_history(
     account: AccountDep, found: ServicesDep, filename: str = "sms-history.csv"
 ) -> StreamingResponse:
-    async def rows() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(_EXPORT_COLUMNS)
-        page = 1
-        while True:
-            numbered = await mailbox.history_page(
-                found.database, account, page=page, per_page=mailbox.MAX_PAGE_SIZE
-            )
-            for m in numbered.items:
-                gateway = gateway_status(m.status)
-                writer.writerow(
-                    (
-                        m.id,
-                        unix(m.created_at),
-                        m.direction,
-                        m.sender,
-                        m.recipient,
-                        m.body,
-                        gateway.status,
-                        gateway.status_code,
-                    )
-                )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if page >= numbered.last_page:
-                return
-            page += 1
-
-    return StreamingResponse(
-        rows(), media_type="text/csv", headers={"Content-Disposition": attachment(filename)}
-    )
+    return history_csv(found, account, Channel.SMS, filename)
 
 
 # Receipts and inbound ------------------------------------------------------------------------
