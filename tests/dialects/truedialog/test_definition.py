@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -168,3 +169,21 @@ def test_the_exported_connector_is_valid_swagger_2_pointing_at_the_host() -> Non
     # Everything a flow depends on stays as TrueDialog published it.
     assert exported["paths"] == DEFINITION["paths"]
     assert export_definition("127.0.0.1:8000")["host"] == "127.0.0.1:8000"
+
+
+def test_the_connector_has_no_media_upload_and_the_docs_say_so() -> None:
+    # TrueDialog's connector knows media only as Campaign_Push's MediaId; the upload tidings
+    # serves is not invented into the exported definition, and the dialect's page says so.
+    operations = [
+        (method, path)
+        for path, methods in export_definition("127.0.0.1:8000")["paths"].items()
+        for method in methods
+        if method in ("get", "post", "put", "delete")
+    ]
+    assert not [op for op in operations if "media" in op[1].lower()]
+    push = DEFINITION["paths"]["/account/{accountId}/action-pushcampaign"]["post"]
+    body = push["parameters"][-1]["schema"]
+    assert "MediaId" in json.dumps(DEFINITION["definitions"][body["$ref"].rsplit("/", 1)[1]])
+    page = " ".join((Path(__file__).parents[3] / "docs" / "dialects.md").read_text().split())
+    assert "POST /account/{accountId}/media" in page
+    assert "published connector has no media upload operation" in page
