@@ -11,6 +11,7 @@ its route when it sends (``media.convert``, kept per route target).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -28,11 +29,13 @@ from tidings.core.messaging import SendRequest, prepare_send
 from tidings.core.routing import RouteKinds, route_for_sender
 from tidings.errors import TidingsError
 from tidings.events.outbox import StatusChangeLike
+from tidings.media.convert import Target
 from tidings.store import accounts as account_store
 from tidings.store import messages as message_store
+from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.ids import random_token
-from tidings.store.records import RouteRecord
+from tidings.store.records import AccountRecord, RouteRecord
 
 log = structlog.get_logger("tidings.core.mms")
 
@@ -91,6 +94,34 @@ async def media_refs(
             )
         )
     return tuple(refs)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTarget:
+    """What an MMS from a sender is converted for: its route (None when no route carries MMS)
+    and what that route takes."""
+
+    route: str | None
+    target: Target
+
+
+async def route_target(
+    database: Database, kinds: RouteKinds, account: AccountRecord, sender: str
+) -> RouteTarget:
+    """The media target of the route an MMS from ``sender`` would take now (the sender's own
+    route if it carries MMS, else MMS's default route), as its transport declares it; the
+    default MMS target when no route carries MMS or this process knows no transport of its
+    kind."""
+    async with database.read() as connection:
+        route_id = await route_for_sender(connection, account, sender, Channel.MMS)
+        route = None if route_id is None else await route_store.find_route(connection, route_id)
+    if route is None:
+        return RouteTarget(None, Target())
+    try:
+        settings = kinds.settings_model(route.kind).from_stored(route.settings, route.secrets)
+    except InvalidRequest:
+        return RouteTarget(route.name, Target())
+    return RouteTarget(route.name, settings.media_target() or Target())
 
 
 # --- the embedded MMSC's route ---

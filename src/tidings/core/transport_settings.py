@@ -18,6 +18,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from tidings.core.errors import InvalidRequest
+from tidings.media.convert import Target
 
 
 class TransportSettings(BaseModel):
@@ -57,6 +58,11 @@ class TransportSettings(BaseModel):
             value = getattr(self, name)
             hidden[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
         return shown, hidden
+
+    def media_target(self) -> Target | None:
+        """What a route of these settings takes of media files (types, the largest message),
+        which files are converted to fit; None for a route that carries no media."""
+        return None
 
     def with_changes(self, changes: Mapping[str, Any]) -> Self:
         """These settings with ``changes`` applied (None resets a setting to its default),

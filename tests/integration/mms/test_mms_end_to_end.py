@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from tests.integration.dispatch.conftest import (
 )
 from tests.ports import free_port
 from tests.unit.media import samples
+from tidings.core import routing
 from tidings.simulator.mmsc import Attachment, Mmsc
 
 OUR_NUMBER = "+358409990001"
@@ -198,7 +200,66 @@ async def test_the_preview_shows_each_file_after_conversion(running: Running) ->
     assert (item["id"], item["content_type"], item["size"]) == (media_id, "image/png", len(big))
     assert item["sent_content_type"] == "image/jpeg"
     assert item["sent_size"] <= item["max_bytes"] == 300 * 1024
+    assert item["route"] == "mms"
     plain = await running.http.post(
         "/v1/messages/preview", json={"to": "+358401234561", "from": OUR_NUMBER, "body": "hi"}
     )
     assert plain.json()["media"] is None
+
+
+async def test_the_preview_converts_for_the_route_the_sender_takes(running: Running) -> None:
+    # A second MMSC route that takes messages of at most 40,000 bytes, the route of one sender.
+    database, transports = running.service.database, running.service.transports
+    mms = await routing.get_route(database, "mms")
+    small_route = await routing.create_route(
+        database,
+        transports,
+        name="small-mms",
+        kind="mm7",
+        settings={**mms.settings, **mms.secrets, "max_message_bytes": 40_000},
+        channels=["mms"],
+    )
+    small_sender = "+358409990009"
+    await routing.add_sender(database, running.account, small_sender, route_name="small-mms")
+    big = samples.png(600, 400, noisy=True)
+    media_id = (await running.http.post("/v1/media", files={"file": ("p.png", big)})).json()["id"]
+
+    async def fitted(sender: str) -> dict[str, Any]:
+        preview = await running.http.post(
+            "/v1/messages/preview",
+            json={"to": "+358401234562", "from": sender, "body": "hi", "media": [media_id]},
+        )
+        assert preview.status_code == 200, preview.text
+        [item] = preview.json()["media"]
+        return cast(dict[str, Any], item)
+
+    small = await fitted(small_sender)
+    assert (small["route"], small["max_bytes"]) == ("small-mms", 40_000)
+    assert small["sent_size"] <= 40_000
+    usual = await fitted(OUR_NUMBER)
+    assert (usual["route"], usual["max_bytes"]) == ("mms", 300 * 1024)
+    assert usual["sent_size"] > 40_000
+
+    # The send takes that route and sends the file the preview showed.
+    async def route_started() -> bool:
+        routes = (await running.http.get("/v1/account/routes")).json()
+        return {"name": "small-mms", "state": "bound"} in [
+            {"name": r["name"], "state": r["state"]} for r in routes
+        ]
+
+    await eventually(route_started, "the dispatcher running the new route")
+    message_id = await running.send_one(
+        "+358401234562", **{"from": small_sender, "body": "hi"}, media=[media_id]
+    )
+    # (The simulator's MMSC reports to the mms route's endpoint only, so this message stays
+    # sent: what counts here is what reached the handset.)
+    sent = await running.wait_for(message_id, ["sent"])
+    assert sent["parts"][0]["smsc_message_id"].startswith(f"mm7:{small_route.id}:")
+
+    async def on_the_handset() -> bool:
+        return bool(_mmsc(running).inbox("+358401234562"))
+
+    await eventually(on_the_handset, "the MMS on the handset")
+    [shown] = _mmsc(running).inbox("+358401234562")
+    [picture] = [p for p in shown.parts if p.content_type.startswith("image/")]
+    assert len(picture.data) == small["sent_size"]

@@ -37,7 +37,7 @@ from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest
 from tidings.core.lifecycle import MessageStatus
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
-from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
+from tidings.store.records import AccountRecord
 
 # Below this many recipients planning is quicker than handing it to a thread.
 _PLAN_IN_THREAD_ABOVE = 200
@@ -286,19 +286,23 @@ async def preview_messages(
         parts=preview.parts,
         price=preview.price,
         currency=preview.currency,
-        media=await _fitted_media(found, account.id, body.media) if body.media else None,
+        media=await _fitted_media(found, account, body.from_, body.media) if body.media else None,
         voice=None if spoken is None else voice_preview(body.body, spoken),
     )
 
 
 async def _fitted_media(
-    found: Services, account_id: str, references: list[str]
+    found: Services, account: AccountRecord, sender: str, references: list[str]
 ) -> list[FittedMedia]:
-    """Each file as an MMS route sends it (converted once, and kept for the send)."""
-    target = Target(DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES)
+    """Each file as the route an MMS from ``sender`` would take sends it (converted once for
+    that route's limit, and kept for the send)."""
+    fitting = await mms.route_target(
+        found.database, found.transports, account, mms.check_sender(sender)
+    )
+    target = fitting.target
     fitted: list[FittedMedia] = []
-    for ref in await mms.media_refs(found.media, account_id, references):
-        record = await found.media.get(account_id, ref.id)
+    for ref in await mms.media_refs(found.media, account.id, references):
+        record = await found.media.get(account.id, ref.id)
         sent = await found.media.fitted(record, target)
         fitted.append(
             FittedMedia(
@@ -308,6 +312,7 @@ async def _fitted_media(
                 sent_content_type=sent.content_type,
                 sent_size=sent.size,
                 max_bytes=target.max_bytes,
+                route=fitting.route,
             )
         )
     return fitted

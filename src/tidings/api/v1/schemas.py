@@ -157,9 +157,14 @@ class FittedMedia(BaseModel):
     id: str
     content_type: str = Field(description="as uploaded")
     size: int = Field(description="as uploaded, in bytes")
-    sent_content_type: str = Field(description="after conversion for an MMS route")
+    sent_content_type: str = Field(
+        description="after conversion for the route an MMS from this sender takes"
+    )
     sent_size: int = Field(description="after conversion, in bytes")
     max_bytes: int = Field(description="the route limit it was converted for")
+    route: str | None = Field(
+        description="that route; null when no route carries MMS (then the default 300 KB)"
+    )
 
 
 class RecipientError(BaseModel):

@@ -27,7 +27,6 @@ from tidings.dispatch.outcomes import SubmitOutcome
 from tidings.dispatch.transport import Claim, Transport, TransportContext
 from tidings.dispatch.transports.mm7_callbacks import serve_callback
 from tidings.dispatch.transports.mm7_settings import Mm7Settings
-from tidings.media.convert import Target
 from tidings.media.errors import MediaError
 from tidings.mm7.endpoint import Role
 from tidings.mm7.errors import RemoteProtocolError
@@ -76,7 +75,7 @@ class Mm7Transport(Transport[Mm7Settings]):
             timeout=settings.timeout_seconds,
             max_connections=settings.concurrency,
         )
-        self.target = Target(settings.max_message_bytes, frozenset(settings.content_types))
+        self.target = settings.media_target()
         self._in_flight = 0
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from tidings.core.transport_settings import TransportSettings
-from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES
+from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 
 # TS 23.140 sets no length; 40 characters is what handsets show and operators take (OMA MMS
 # conformance document: subject of at most 40 characters).
@@ -31,3 +31,6 @@ class Mm7Settings(TransportSettings):
     # The MMSC calls /carriers/mm7/<route name> with these credentials (reports, inbound MMS).
     inbound_username: str | None = Field(default=None, max_length=200)
     inbound_password: SecretStr | None = Field(default=None, max_length=200)
+
+    def media_target(self) -> Target:
+        return Target(self.max_message_bytes, frozenset(self.content_types))
