@@ -5,7 +5,6 @@ serves both under ``/v1/simulator``)."""
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -51,7 +50,7 @@ def attachments_of(request: MmsInboundRequest) -> list[Attachment] | JSONRespons
     for index, item in enumerate(request.attachments):
         try:
             data = base64.b64decode(item.content_base64, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or characters outside ASCII
             return _error(422, "invalid attachment", f"attachments[{index}] is not base64")
         content_type = item.content_type
         if content_type is None:

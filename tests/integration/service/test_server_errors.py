@@ -149,3 +149,27 @@ async def test_a_history_export_named_in_any_script(
     assert disposition.startswith("attachment; filename=")
     assert "filename*=UTF-8''%E4%B8%AD%20" in disposition
     assert answer.text.startswith("message_id,")
+
+
+async def test_a_reply_reusing_another_sends_request_id_is_a_conflict(
+    raw_client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """It answered 500: the replayed answer of a send to two numbers has two messages."""
+    sent = await raw_client.post(
+        "/v1/messages",
+        json={
+            "to": ["+358401234567", "+358401234568"],
+            "from": "Shop",
+            "body": "hi",
+            "request_id": "order-1",
+        },
+        headers=tenant.bearer,
+    )
+    assert sent.status_code == 202, sent.text
+    message_id = sent.json()["messages"][0]["id"]
+    reply = await raw_client.post(
+        f"/v1/messages/{message_id}/reply",
+        json={"body": "again", "request_id": "order-1"},
+        headers=tenant.bearer,
+    )
+    assert reply.status_code in (409, 422), reply.text

@@ -14,6 +14,7 @@ from tidings.api.state import Services
 from tidings.api.v1.messages import _outcome
 from tidings.api.v1.schemas import MessagesAccepted, MessageView, _Body
 from tidings.core import conversations
+from tidings.core.errors import Conflict
 from tidings.core.messaging import PreparedSend, SendResult
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.records import AccountRecord
@@ -144,6 +145,10 @@ async def _accepted(
 ) -> JSONResponse:
     # Through the intake like every send: stored with concurrent requests in one transaction.
     result = prepared if isinstance(prepared, SendResult) else await found.intake.submit(prepared)
+    if len(result.recipients) != 1:
+        # A replayed answer of a send to several numbers: the request id or Idempotency-Key
+        # was first used for another request.
+        raise Conflict("that request_id (or Idempotency-Key) was used for another request")
     [recipient] = result.recipients
     thread_id = None
     if recipient.id is not None:
