@@ -112,7 +112,7 @@ def mmsc_router(mmsc: Mmsc) -> APIRouter:
                 attachments=attachments,
             )
         except MmscError as error:
-            return _error(502 if error.status else 409, "inbound refused", error.message)
+            return _error(_refusal_status(error.status), "inbound refused", error.message)
         return {
             "status": "delivered",
             "from": request.sender,
@@ -122,3 +122,17 @@ def mmsc_router(mmsc: Mmsc) -> APIRouter:
         }
 
     return router
+
+
+def _refusal_status(mm7_status: int | None) -> int:
+    """The control API's answer to a refused injection.
+
+    No MM7 status means the VASP could not be reached or is not configured: a state of the
+    simulator (409). MM7's client-error class (2000-2999: an unknown or malformed address) says the
+    request itself names something the VASP will not take, as a 422 would; only the VASP's own
+    failures (server and service errors) are a bad gateway."""
+    if mm7_status is None:
+        return 409
+    if 2000 <= mm7_status < 3000:
+        return 422
+    return 502

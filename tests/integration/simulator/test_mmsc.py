@@ -310,3 +310,34 @@ async def test_the_control_api_shows_handsets_and_injects_over_http(mmsc: Mmsc, 
     finally:
         await peer.close()
         await server.stop()
+
+
+async def test_an_injection_the_vasp_refuses_says_whose_fault_it_is(mmsc: Mmsc, vasp: Vasp) -> None:
+    """A number the VASP does not know is the request's fault (422); the VASP failing is a bad
+    gateway (502). Either way the refusal's MM7 status is in the answer."""
+
+    async def refuse(message: Request) -> Response:
+        assert isinstance(message, DeliverReq)
+        code = (
+            StatusCode.ADDRESS_NOT_FOUND
+            if message.recipients[0].value == "99999"
+            else StatusCode.SERVER_ERROR
+        )
+        return Fault(Status(code, "refused"), from_relay=False)
+
+    vasp.answer = refuse
+    app = FastAPI()
+    app.include_router(mmsc_router(mmsc))
+    server = await EmbeddedHttpServer.start(app, "127.0.0.1", 0, lifespan="off")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+            unknown = await http.post(
+                "/mms/inbound", json={"from": "+358401000002", "to": "99999", "text": "hi"}
+            )
+            failing = await http.post(
+                "/mms/inbound", json={"from": "+358401000002", "to": "12345", "text": "hi"}
+            )
+        assert unknown.status_code == 422 and "2003" in unknown.json()["detail"]
+        assert failing.status_code == 502 and "3000" in failing.json()["detail"]
+    finally:
+        await server.stop()
