@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     postcard_price: Decimal = Decimal("1.50")
     currency: str = "EUR"
     # Verified API secrets are remembered this long: a key revoked (or an account suspended) in
-    # another process stops working within it; in the process that revoked it, at once.
+    # another process stops working within it on SQLite; on PostgreSQL at once (LISTEN/NOTIFY),
+    # as in the process that revoked it.
     auth_cache_seconds: float = Field(default=1.0, ge=0)
     # Failed sign-ins (wrong or unknown API secrets) allowed per client address; beyond, 429.
     failed_sign_in_rate: str = "20/60 seconds"

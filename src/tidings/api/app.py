@@ -98,12 +98,14 @@ def create_app(
                     after_inbound=on_accepted,
                 )
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
+            authenticator = Authenticator(
+                db, cache_seconds=settings.auth_cache_seconds, secrets=secrets
+            )
+            authenticator.start()
             app.state.services = Services(
                 settings=settings,
                 database=db,
-                authenticator=Authenticator(
-                    db, cache_seconds=settings.auth_cache_seconds, secrets=secrets
-                ),
+                authenticator=authenticator,
                 secrets=secrets,
                 rate_limiter=rate_limiter,
                 metrics=metrics_registry,
@@ -116,6 +118,7 @@ def create_app(
             try:
                 yield
             finally:
+                await authenticator.close()
                 await intake.close()
                 rate_limiter.close()
                 if own_reception is not None:

@@ -9,8 +9,10 @@ when the key is created.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import logging
 import time
 import zoneinfo
 from collections import OrderedDict
@@ -37,6 +39,8 @@ from tidings.store.records import AccountRecord, ApiKeyRecord
 
 if TYPE_CHECKING:
     from tidings.core.secrets import SecretSource
+
+_log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "tdk"
 # Sub-accounts may nest; the walk up the parent chain stops here.
@@ -361,9 +365,14 @@ class Authenticator:
     """Checks API keys, remembering verified secrets for ``cache_seconds``.
 
     One instance per app. A revocation or suspension made through this app takes effect at once
-    (:meth:`forget_key`, :meth:`forget_account`); one made elsewhere (the CLI, another API
-    process) within ``cache_seconds``, after which the key is read again.
+    (:meth:`forget_key`, :meth:`forget_account`). One made elsewhere (the CLI, another API
+    process): on PostgreSQL at once too, once :meth:`start` listens for the notices the change
+    sends as it commits (``store.accounts.AUTH_CHANGES_CHANNEL``); on SQLite, or while that
+    listening is down, within ``cache_seconds``, after which the key is read again.
     """
+
+    # Listening again after a lost connection: first at once, then up to this often.
+    RELISTEN_MAX_SECONDS = 5.0
 
     def __init__(
         self,
@@ -378,6 +387,48 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._max_entries = max_entries
         self._verified: OrderedDict[tuple[str, bytes], tuple[float, Principal]] = OrderedDict()
+        # Bumped by every forget: a key read before a change arrived is not remembered after it.
+        self._generation = 0
+        self._listener: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Listen for changes made by other processes (PostgreSQL; SQLite has no notices)."""
+        if self._database.dialect == "postgresql" and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="auth-changes")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self) -> None:
+        pause = 0.0
+
+        def listening() -> None:
+            nonlocal pause
+            pause = 0.0
+            self.forget_all()  # what changed while nobody listened
+
+        while True:
+            try:
+                await self._database.listen(
+                    account_store.AUTH_CHANGES_CHANNEL, self._changed, on_listening=listening
+                )
+            except Exception as error:  # the connection failed: listen again, with a pause
+                _log.warning("auth changes: listening failed (%s); again in %.1f s", error, pause)
+            await asyncio.sleep(pause)
+            pause = min(self.RELISTEN_MAX_SECONDS, max(0.1, pause * 2))
+
+    def _changed(self, payload: str) -> None:
+        kind, _, subject = payload.partition(":")
+        if kind == "key":
+            self.forget_key(subject)
+        elif kind == "account":
+            self.forget_account(subject)
+        else:
+            self.forget_all()
 
     @staticmethod
     def _cache_key(key_id: str | None, secret: str) -> tuple[str, bytes] | None:
@@ -402,8 +453,9 @@ class Authenticator:
         cached = self._verified.get(cache_key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        generation = self._generation
         principal = await self._verify(cache_key[0], secret)
-        if self._cache_seconds > 0:
+        if self._cache_seconds > 0 and generation == self._generation:
             self._verified[cache_key] = (now + self._cache_seconds, principal)
             self._verified.move_to_end(cache_key)
             while len(self._verified) > self._max_entries:
@@ -412,14 +464,20 @@ class Authenticator:
 
     def forget_key(self, key_id: str) -> None:
         """Drop what is remembered of the key (it was revoked)."""
+        self._generation += 1
         for cache_key in [k for k in self._verified if k[0] == key_id]:
             del self._verified[cache_key]
 
     def forget_account(self, account_id: str) -> None:
         """Drop what is remembered of the account's keys (it was suspended or changed)."""
+        self._generation += 1
         for cache_key, (_, principal) in list(self._verified.items()):
             if principal.account.id == account_id:
                 del self._verified[cache_key]
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._verified.clear()
 
     async def _verify(self, key_id: str, secret: str) -> Principal:
         """One read and one keyed hash, whether the key exists or not: an unknown id answers

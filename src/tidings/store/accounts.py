@@ -6,11 +6,23 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import accounts, api_keys
 from tidings.store.records import AccountRecord, ApiKeyRecord
+
+# PostgreSQL NOTIFY channel of changes to what a verified key stands for ("key:<id>" revoked,
+# "account:<id>" changed); every process caching verified keys listens on it.
+AUTH_CHANGES_CHANNEL = "tidings_auth_changes"
+
+
+async def _announce_auth_change(connection: AsyncConnection, payload: str) -> None:
+    """Tell the other processes, when this transaction commits (and only then), to forget what
+    they remember of a key or an account. SQLite has no notices; others learn it when their
+    memory of the key runs out."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(select(func.pg_notify(AUTH_CHANGES_CHANNEL, payload)))
 
 
 async def insert_account(connection: AsyncConnection, **values: Any) -> AccountRecord:
@@ -45,7 +57,10 @@ async def update_account(
             update(accounts).where(accounts.c.id == account_id).values(**values).returning(accounts)
         )
     ).one_or_none()
-    return None if row is None else AccountRecord.from_row(row)
+    if row is None:
+        return None
+    await _announce_auth_change(connection, f"account:{account_id}")
+    return AccountRecord.from_row(row)
 
 
 async def insert_api_key(connection: AsyncConnection, **values: Any) -> ApiKeyRecord:
@@ -76,7 +91,10 @@ async def revoke_api_key(
     if account_id is not None:
         conditions.append(api_keys.c.account_id == account_id)
     result = await connection.execute(update(api_keys).where(*conditions).values(revoked_at=at))
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    await _announce_auth_change(connection, f"key:{key_id}")
+    return True
 
 
 async def find_key_and_account(

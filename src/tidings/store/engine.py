@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -300,6 +300,47 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    async def listen(
+        self,
+        channel: str,
+        on_notice: Callable[[str], None],
+        *,
+        on_listening: Callable[[], None] = lambda: None,
+        ping_seconds: float = 10.0,
+    ) -> None:
+        """PostgreSQL's LISTEN: ``on_notice(payload)`` for every NOTIFY on ``channel``, from
+        ``on_listening()`` on, until the connection fails (raised; the caller listens again and
+        assumes it missed notices meanwhile). The connection is its own, pinged every
+        ``ping_seconds`` so that a silent loss is noticed."""
+        if self.dialect != "postgresql":
+            raise ValueError(f"{self.dialect} has no LISTEN")
+        async with self.engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            lost = asyncio.get_running_loop().create_future()
+
+            def notice(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+                on_notice(payload)
+
+            def terminated(_connection: object) -> None:
+                if not lost.done():
+                    lost.set_exception(ConnectionError(f"LISTEN {channel}: connection closed"))
+
+            try:
+                driver.add_termination_listener(terminated)
+                await driver.add_listener(channel, notice)
+                on_listening()
+                while True:
+                    done, _ = await asyncio.wait({lost}, timeout=ping_seconds)
+                    if done:
+                        lost.result()
+                    await driver.fetchval("SELECT 1")
+            finally:
+                driver.remove_termination_listener(terminated)
+                if not lost.done():
+                    lost.cancel()
+                # Never back into the pool with a LISTEN on it.
+                await connection.invalidate()
 
     async def close(self) -> None:
         if self._inline_connection is not None:

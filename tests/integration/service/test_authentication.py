@@ -1,7 +1,8 @@
 """Signing in with API keys: keyed hashes (old scrypt ones still accepted, then replaced), the
 same work for unknown key ids, failed attempts limited per client address, revocation that takes
-effect within the verified-secret cache time everywhere, OAuth2 over plain HTTP refused clearly
-(and accepted behind a trusted TLS proxy)."""
+effect within the verified-secret cache time everywhere (on PostgreSQL at once, through
+LISTEN/NOTIFY), OAuth2 over plain HTTP refused clearly (and accepted behind a trusted TLS
+proxy)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from tests.integration.dispatch.conftest import running_service
+from tests.integration.dispatch.conftest import eventually, running_service
 from tests.integration.service.conftest import MakeTenant
 from tests.ports import free_port
 from tidings.api import create_app
@@ -82,6 +83,38 @@ async def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(
         await accounts.revoke_api_key(database, tenant.key_id)
         await asyncio.sleep(settings.auth_cache_seconds)
         assert (await client.get("/v1/account", headers=tenant.bearer)).status_code == 401
+
+
+async def test_on_postgresql_a_key_revoked_or_an_account_suspended_elsewhere_stops_at_once(
+    tmp_path: Path, database_url: str, database: Database, make_tenant: MakeTenant
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite is held to the cache time above")
+    revoked, suspended = await make_tenant("Revoked"), await make_tenant("Suspended")
+    # Remembered far longer than the test runs: only the notice can make the app forget.
+    settings = Settings(data_dir=tmp_path, database_url=database_url, auth_cache_seconds=3600)
+    app = create_app(settings, database=database)
+    elsewhere = Database.from_url(database_url)  # the CLI's, or another API process's
+    try:
+        async with app.router.lifespan_context(app), _client(app, "192.0.2.2") as client:
+
+            def refused(tenant: Any, status: int) -> Any:
+                async def check() -> bool:
+                    answer = await client.get("/v1/account", headers=tenant.bearer)
+                    return answer.status_code == status
+
+                return check
+
+            for tenant in (revoked, suspended):
+                assert (await client.get("/v1/account", headers=tenant.bearer)).status_code == 200
+            await accounts.revoke_api_key(elsewhere, revoked.key_id)
+            await accounts.update_account(
+                elsewhere, suspended.account.id, {"status": accounts.AccountStatus.SUSPENDED}
+            )
+            await eventually(refused(revoked, 401), "the revocation to reach the app")
+            await eventually(refused(suspended, 403), "the suspension to reach the app")
+    finally:
+        await elsewhere.close()
 
 
 def test_the_default_cache_time_is_a_second() -> None:
