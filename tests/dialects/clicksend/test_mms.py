@@ -102,6 +102,27 @@ async def test_an_mms_needs_a_usable_media_file(clicksend: ClickSend) -> None:
     assert answer.json()["data"]["messages"][0]["status"] == "BAD_REQUEST"
 
 
+async def test_an_mms_body_has_clicksend_s_mms_limits(clicksend: ClickSend) -> None:
+    media_url = await _upload(clicksend)
+
+    async def price(body: str) -> httpx.Response:
+        message = {"to": "+358401230005", "body": body, "subject": "Menu", "from": FROM}
+        return await clicksend.http.post(
+            "/mms/price", json={"media_file": media_url, "messages": [message]}
+        )
+
+    # Longer than an SMS may be (1224), within ClickSend's 1500 for an MMS.
+    [fits] = (await price("a" * 1500)).json()["data"]["messages"]
+    assert fits["status"] == "SUCCESS"
+    [unicode_fits] = (await price("你好" * 250)).json()["data"]["messages"]
+    assert unicode_fits["status"] == "SUCCESS"
+    for body, limit in (("a" * 1501, "1500"), ("你好" * 250 + "a", "500")):
+        answer = await price(body)
+        assert (answer.status_code, answer.json()["response_code"]) == (400, "BAD_REQUEST")
+        assert limit in answer.json()["response_msg"]
+        assert "messages.0.body" in answer.json()["response_msg"]
+
+
 async def _delivered_mms_and_sms(clicksend: ClickSend, handset: str) -> tuple[str, str]:
     """An MMS and an SMS to ``handset``, both delivered; their message ids."""
     media_url = await _upload(clicksend)

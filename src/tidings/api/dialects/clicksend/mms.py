@@ -32,7 +32,13 @@ from tidings.api.dialects.clicksend.errors import (
     MissingRequiredField,
     envelope,
 )
-from tidings.api.dialects.clicksend.schemas import MAX_MESSAGES, DateBefore, SmsMessage, _Body
+from tidings.api.dialects.clicksend.schemas import (
+    MAX_MESSAGES,
+    DateBefore,
+    MmsBody,
+    SmsMessage,
+    _Body,
+)
 from tidings.api.dialects.clicksend.sms import (
     AsMms,
     date_before_of,
@@ -54,6 +60,7 @@ router = clicksend_router()
 
 
 class MmsMessage(SmsMessage):
+    body: MmsBody  # an MMS body has MMS limits, not SMS ones
     subject: str | None = None
 
 

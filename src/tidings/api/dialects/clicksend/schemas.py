@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from tidings.text.gsm import is_gsm_encodable
+
 # ClickSend's limit on an SMS body: 8 parts of 153 GSM characters ("160 chars = 1 SMS, up to
 # 1,224", its connector says); a longer body is a bad request, not a longer message.
 MAX_BODY_CHARACTERS = 1224
@@ -23,6 +25,30 @@ def _within_limit(body: str) -> str:
 
 
 SmsBody = Annotated[str, AfterValidator(_within_limit)]
+
+# ClickSend's limits on an MMS body ("Standard MMS Message: 1500 characters, Unicode MMS
+# Message: 500 characters"; a body with any character outside GSM 03.38 is Unicode). ClickSend
+# truncates a longer body; here it is refused, as a long SMS body is, so nothing is cut off.
+MAX_MMS_BODY_CHARACTERS = 1500
+MAX_UNICODE_MMS_BODY_CHARACTERS = 500
+
+
+def _within_mms_limit(body: str) -> str:
+    limit, kind = (
+        (MAX_MMS_BODY_CHARACTERS, "")
+        if is_gsm_encodable(body)
+        else (MAX_UNICODE_MMS_BODY_CHARACTERS, " with Unicode characters")
+    )
+    if len(body) > limit:
+        raise PydanticCustomError(
+            "string_too_long",
+            "an MMS body{kind} is at most {limit} characters; this one has {length}",
+            {"kind": kind, "limit": limit, "length": len(body)},
+        )
+    return body
+
+
+MmsBody = Annotated[str, AfterValidator(_within_mms_limit)]
 
 
 class _Body(BaseModel):
