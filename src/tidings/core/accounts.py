@@ -94,6 +94,7 @@ class AccountChanges(TypedDict, total=False):
     restrict_to_registered_senders: bool
     timezone: str
     region: str
+    mms_fallback_sms: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,8 @@ async def update_account(
         values["rate_limit"] = None if rate is None else validate_rate(rate)
     if "restrict_to_registered_senders" in changes:
         values["restrict_to_registered_senders"] = changes["restrict_to_registered_senders"]
+    if "mms_fallback_sms" in changes:
+        values["mms_fallback_sms"] = changes["mms_fallback_sms"]
     if "timezone" in changes:
         values["timezone"] = validate_timezone(changes["timezone"])
     if "region" in changes:

@@ -54,8 +54,9 @@ NOT_MMS_CAPABLE = "MM7_UNRECOGNISED"
 
 class MmsContent(ChannelContent):
     media: tuple[MediaRef, ...] = Field(default=(), max_length=MAX_MEDIA)
-    # When the handset cannot take MMS: send the text and links to the media as an SMS.
-    fallback_sms: bool = False
+    # When the handset cannot take MMS: send the text and links to the media as an SMS. None
+    # leaves it to the account (``accounts.mms_fallback_sms``), read when the report comes.
+    fallback_sms: bool | None = None
 
 
 def check_subject(subject: str | None, *, limit: int = MAX_SUBJECT) -> str | None:
@@ -192,10 +193,11 @@ def check_sender(sender: str) -> str:
 
 
 def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook:
-    """A status hook: an MMS that asked for it (``fallback_sms``) and that the MMSC reported
-    the handset cannot take gets an SMS instead, from the same sender, with its subject, its
-    text and a signed link to each file. Queued in the transaction that records the report,
-    so it is sent exactly when that is recorded."""
+    """A status hook: an MMS that asked for it (its ``fallback_sms``, else its account's
+    ``mms_fallback_sms``) and that the MMSC reported the handset cannot take gets an SMS
+    instead, from the same sender, with its subject, its text and a signed link to each file.
+    Queued in the transaction that records the report, so it is sent exactly when that is
+    recorded."""
 
     async def queue_fallbacks(
         connection: AsyncConnection, changes: Sequence[StatusChangeLike]
@@ -219,10 +221,10 @@ def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook
             if message is None or message.channel != Channel.MMS:
                 continue
             content = load_content(MmsContent, message.content)
-            if content is None or not content.fallback_sms:
+            if content is None or content.fallback_sms is False:
                 continue
             account = await account_store.find_account(connection, message.account_id)
-            if account is None:
+            if account is None or not (content.fallback_sms or account.mms_fallback_sms):
                 continue
             links = [(await media.signed_url(base_url(), ref.id)).url for ref in content.media]
             body = "\n".join(part for part in (message.subject, message.body, *links) if part)

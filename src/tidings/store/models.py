@@ -82,6 +82,8 @@ class Account(Base):
     rate_limit: Mapped[str | None] = mapped_column(String(64))
     restrict_to_registered_senders: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # The default of an MMS's fallback_sms (core.mms.sms_fallback) when the send names none.
+    mms_fallback_sms: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ApiKey(Base):

@@ -28,6 +28,7 @@ class AccountRecord(_Record):
     rate_limit: str | None
     restrict_to_registered_senders: bool
     created_at: datetime
+    mms_fallback_sms: bool
 
 
 @dataclass(frozen=True, slots=True)

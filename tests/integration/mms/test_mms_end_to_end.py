@@ -188,6 +188,34 @@ async def test_a_handset_without_mms_gets_an_sms_with_links_when_asked(running: 
     assert simulator.inbox("+358401234578") == []
 
 
+async def test_the_account_s_default_sends_the_sms_unless_the_send_says_otherwise(
+    running: Running,
+) -> None:
+    account = await running.http.patch("/v1/account", json={"mms_fallback_sms": True})
+    assert account.status_code == 200 and account.json()["mms_fallback_sms"] is True
+    assert (await running.http.get("/v1/account")).json()["mms_fallback_sms"] is True
+    uploaded = await running.http.post(
+        "/v1/media", files={"file": ("offer.jpg", samples.jpeg_with_metadata())}
+    )
+    media = [uploaded.json()["id"]]
+    common = {"from": OUR_NUMBER, "body": "Sale", "subject": "Offer", "media": media}
+    declined = await running.send_one("+358401234598", **common, fallback_sms=False)
+    await running.wait_for(declined)
+    by_default = await running.send_one("+358401234588", **common)
+    done = await running.wait_for(by_default)
+    assert (done["status"], done["error_code"]) == ("undelivered", "MM7_UNRECOGNISED")
+    simulator = running.service.simulator
+    assert simulator is not None
+
+    async def sms_arrived() -> bool:
+        return bool(simulator.inbox("+358401234588"))
+
+    await eventually(sms_arrived, "the SMS the account's default sends")
+    [sms] = simulator.inbox("+358401234588")
+    assert sms.text.split("\n")[:2] == ["Offer", "Sale"]
+    assert simulator.inbox("+358401234598") == []
+
+
 async def test_the_preview_shows_each_file_after_conversion(running: Running) -> None:
     big = samples.png(1200, 800, noisy=True)
     media_id = (await running.http.post("/v1/media", files={"file": ("p.png", big)})).json()["id"]

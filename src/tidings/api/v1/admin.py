@@ -15,6 +15,7 @@ from fastapi import APIRouter, Response
 from tidings.api.auth import AccountDep, OperatorDep, PrincipalDep, ServicesDep
 from tidings.api.state import Services
 from tidings.api.v1.schemas import (
+    AccountPreferences,
     AccountUpdate,
     AccountView,
     KeyCreate,
@@ -45,6 +46,19 @@ async def get_account(account: AccountDep, found: ServicesDep) -> AccountView:
     """The acting account: its name, region, time zone, status, rate limit, and its sub-accounts."""
     subs = await accounts.list_sub_accounts(found.database, account.id)
     return AccountView.of(account, subs)
+
+
+@router.patch("/account", response_model=AccountView, tags=["account"])
+async def update_own_account(
+    body: AccountPreferences, account: AccountDep, found: ServicesDep
+) -> AccountView:
+    """Change the acting account's own preferences (``mms_fallback_sms``)."""
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    updated = await accounts.update_account(
+        found.database, account.id, cast(accounts.AccountChanges, changes)
+    )
+    found.authenticator.forget_account(account.id)
+    return AccountView.of(updated, await accounts.list_sub_accounts(found.database, account.id))
 
 
 @router.get("/account/routes", response_model=list[RouteSummary], tags=["account"])

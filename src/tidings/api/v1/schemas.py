@@ -103,10 +103,10 @@ class SendMessages(_Body):
     subject: str | None = Field(
         default=None, max_length=200, description="MMS: shown above the message (at most 40)"
     )
-    fallback_sms: bool = Field(
-        default=False,
+    fallback_sms: bool | None = Field(
+        default=None,
         description="MMS: when the handset cannot take MMS, send the text and links to the "
-        "media as an SMS instead",
+        "media as an SMS instead; default: the account's mms_fallback_sms",
     )
     # Voice: the call's options (refused on other channels).
     lang: str | None = Field(
@@ -361,6 +361,10 @@ class AccountView(BaseModel):
     status: str
     rate_limit: str | None
     restrict_to_registered_senders: bool
+    mms_fallback_sms: bool = Field(
+        description="an MMS that does not say otherwise gets an SMS with links to its media "
+        "when the handset cannot take MMS"
+    )
     created_at: datetime
     sub_accounts: list[AccountSummary]
 
@@ -375,6 +379,7 @@ class AccountView(BaseModel):
             status=account.status,
             rate_limit=account.rate_limit,
             restrict_to_registered_senders=account.restrict_to_registered_senders,
+            mms_fallback_sms=account.mms_fallback_sms,
             created_at=account.created_at,
             sub_accounts=[AccountSummary(id=s.id, name=s.name) for s in subs],
         )
@@ -418,6 +423,19 @@ class AccountUpdate(_Body):
     restrict_to_registered_senders: bool | None = None
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     region: str | None = Field(default=None, min_length=2, max_length=2)
+    mms_fallback_sms: bool | None = None
+
+
+class AccountPreferences(_Body):
+    """What an account may change on itself; a field left out is left as it is."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"mms_fallback_sms": True}]})
+
+    mms_fallback_sms: bool | None = Field(
+        default=None,
+        description="the default of a send's fallback_sms: when the handset cannot take MMS, "
+        "send the text and links to the media as an SMS instead",
+    )
 
 
 class KeyCreate(_Body):
