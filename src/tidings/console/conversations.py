@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
+from tidings.console.media import media_of
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import conversations
 from tidings.core.messaging import SendResult
@@ -37,7 +38,11 @@ async def inbox_fragment(page: Reader) -> HTMLResponse:
 
 async def _thread(page: Page, thread_id: str) -> dict[str, Any]:
     detail = await conversations.get_thread(page.services.database, page.account, thread_id)
-    return {"view": detail.view, "thread_messages": detail.messages}
+    return {
+        "view": detail.view,
+        "thread_messages": detail.messages,
+        "media": await media_of(page, detail.messages),
+    }
 
 
 @router.get("/conversations/{thread_id}", name="conversation")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tidings.console.media import media_of
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import campaigns, messaging
 from tidings.core.channels import Channel
@@ -181,6 +182,7 @@ async def _detail_context(page: Page, message_id: str) -> dict[str, Any]:
         "price": price,
         "currency": settings.currency,
         "cancellable": message.status in {s.value for s in CANCELLABLE_STATUSES},
+        "media": (await media_of(page, [message])).get(message.id, []),
     }
 
 

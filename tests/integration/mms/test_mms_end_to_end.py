@@ -4,7 +4,9 @@ endpoint; MMS from handsets into inbound messages with their attachments, STOP i
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.integration.console.conftest import PASSWORD, sign_in
 from tests.integration.dispatch.conftest import (
     Running,
     eventually,
@@ -21,7 +24,7 @@ from tests.integration.dispatch.conftest import (
 )
 from tests.ports import free_port
 from tests.unit.media import samples
-from tidings.core import routing
+from tidings.core import console_users, routing
 from tidings.simulator.mmsc import Attachment, Mmsc
 
 OUR_NUMBER = "+358409990001"
@@ -141,8 +144,49 @@ async def test_an_mms_from_a_handset_is_an_inbound_message_with_its_attachments(
     assert (attachment["content_type"], attachment["name"]) == ("image/jpeg", "cat.jpg")
     async with httpx.AsyncClient() as anonymous:
         assert (await anonymous.get(attachment["url"])).content == photo
+    # The thread and the inbox show the picture with a link that fetches it.
     threads = (await running.http.get("/v1/threads")).json()
-    assert any(t["contact_number"] == "+358401234562" for t in threads["data"])
+    [thread] = [t for t in threads["data"] if t["contact_number"] == "+358401234562"]
+    in_thread = (await running.http.get(f"/v1/threads/{thread['id']}")).json()["messages"]
+    [in_inbox] = (await running.http.get("/v1/inbound")).json()["data"][0]["media"]
+    async with httpx.AsyncClient() as anonymous:
+        for shown in (in_thread[0]["media"][0], in_inbox):
+            assert (await anonymous.get(shown["url"])).content == photo
+
+
+async def test_the_console_thread_shows_an_inbound_mms_s_picture(running: Running) -> None:
+    photo = samples.jpeg_with_metadata(120, 80)
+    await _mmsc(running).inject(
+        "+358401234564",
+        OUR_NUMBER,
+        subject="Parcel",
+        text="Arrived broken",
+        attachments=[Attachment("image/jpeg", photo, "box.jpg")],
+    )
+
+    async def arrived() -> bool:
+        return bool((await running.http.get("/v1/threads")).json()["data"])
+
+    await eventually(arrived, "the inbound MMS's thread")
+    [thread] = (await running.http.get("/v1/threads")).json()["data"]
+    await console_users.create_user(
+        running.service.database, running.account.id, "desk@example.com", PASSWORD
+    )
+    origin = f"http://127.0.0.1:{running.service.http_port}"
+    async with httpx.AsyncClient(
+        base_url=origin, headers={"Origin": origin, "Accept": "text/html"}
+    ) as person:
+        await sign_in(person, "desk@example.com")
+        page = (await person.get(f"/conversations/{thread['id']}")).text
+        assert "Parcel" in page and "Arrived broken" in page
+        found = re.search(r'<img class="bubble-image" src="([^"]+)" alt="box.jpg"', page)
+        assert found, page
+        # The page's own origin serves the picture through the signed link.
+        picture = await person.get(html.unescape(found.group(1)))
+        assert picture.content == photo
+        [received] = (await running.http.get("/v1/inbound")).json()["data"]
+        detail = (await person.get(f"/messages/{received['id']}")).text
+        assert re.search(r'<img class="bubble-image" src="/v1/media/[^"]+" alt="box.jpg"', detail)
 
 
 async def test_stop_by_mms_opts_the_number_out_as_by_sms(running: Running) -> None:

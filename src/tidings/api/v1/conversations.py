@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.state import Services
-from tidings.api.v1.messages import _outcome
+from tidings.api.v1.messages import _outcome, sign_media
 from tidings.api.v1.schemas import MessagesAccepted, MessageView, _Body
 from tidings.core import conversations
 from tidings.core.errors import Conflict
@@ -230,6 +230,7 @@ async def reply_to_thread(
 
 @router.get("/v1/inbound", response_model=InboundPage, summary="Inbound messages, newest first")
 async def list_inbound(
+    http: Request,
     account: AccountDep,
     found: ServicesDep,
     to: Annotated[str | None, Query(max_length=32, description="our number it was sent to")] = None,
@@ -253,7 +254,9 @@ async def list_inbound(
         received_until=until,
         cursor=cursor,
     )
-    return InboundPage(data=[InboundView.of_threaded(m) for m in page], next_cursor=next_cursor)
+    views = [InboundView.of_threaded(m) for m in page]
+    await sign_media(views, http, found)
+    return InboundPage(data=views, next_cursor=next_cursor)
 
 
 @router.get("/v1/threads", response_model=ThreadPage, summary="Threads, most recently active first")
@@ -287,6 +290,7 @@ async def list_threads(
 )
 async def get_thread(
     thread_id: ThreadId,
+    http: Request,
     account: AccountDep,
     found: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -296,8 +300,10 @@ async def get_thread(
     detail = await conversations.get_thread(
         found.database, account, thread_id, limit=limit, cursor=cursor
     )
+    messages = [MessageView.of(m) for m in detail.messages]
+    await sign_media(messages, http, found)
     return ThreadDetailView(
         **ThreadSummary.of(detail.view).model_dump(),
-        messages=[MessageView.of(m) for m in detail.messages],
+        messages=messages,
         next_cursor=detail.next_cursor,
     )

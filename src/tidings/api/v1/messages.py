@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import functools
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated
 
@@ -356,9 +357,17 @@ async def get_message(
         history=[HistoryEntry.of(e) for e in detail.history],
         parts=[PartView.of(p) for p in detail.parts],
     )
-    for item in view.media or ():
-        item.url = (await found.media.signed_url(base_url(http, found), item.id)).url
+    await sign_media([view], http, found)
     return view
+
+
+async def sign_media(views: Iterable[MessageView], http: Request, found: Services) -> None:
+    """Give each media item of these views its signed URL, so that whoever reads them (a
+    person, a client) can fetch the files without a key."""
+    base = base_url(http, found)
+    for view in views:
+        for item in view.media or ():
+            item.url = (await found.media.signed_url(base, item.id)).url
 
 
 @router.post("/{message_id}/cancel", response_model=MessageView, summary="Cancel before sending")
