@@ -2,11 +2,13 @@
 
 The page is the same for every channel: recipients, sender and schedule around a channel's own
 fields. A channel plugs in as a :class:`Composer` (its fields' template and how it sends) in
-:data:`COMPOSERS`; nothing else here changes. SMS is the first.
+:data:`COMPOSERS`; nothing else here changes. SMS, MMS and voice (its speech to listen to
+before sending) are there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,14 +19,21 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from tidings.api.v1.voice import checked_voice, speak
 from tidings.console.web import ConsoleRoute, Page, Sender
 from tidings.core import audience, lists, messaging, mms, routing
 from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent
 from tidings.core.errors import InvalidRequest
+from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
+from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
+from tidings.core.voice import Gender, VoiceContent
+from tidings.core.voice import units_of as voice_units
 from tidings.errors import TidingsError
+from tidings.voice.tts import Language, SpeechUnavailable
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -59,6 +68,8 @@ class Composer:
     # The channel's own fields (a template partial rendered inside the form).
     fields_template: str
     send: Callable[[Page, FormData, Recipients, str], Awaitable[Sent]]
+    # What the channel's fields show besides the form's values (voice: the languages).
+    fields_context: Callable[[Page], Awaitable[dict[str, Any]]] | None = None
 
 
 def _text(form: FormData, name: str, *, limit: int) -> str:
@@ -95,11 +106,20 @@ def _send_at(raw: str, zone: str) -> datetime | None:
     return local
 
 
-async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+async def _accept(
+    page: Page,
+    form: FormData,
+    recipients: Recipients,
+    sender: str,
+    body: str,
+    channel: Channel,
+    *,
+    subject: str | None = None,
+    content: ChannelContent | None = None,
+) -> Sent:
+    """Every channel's send: to the numbers and lists' members, once per form (its request key
+    makes a second post of the same form the first one's answer)."""
     settings = page.services.settings
-    body = _text(form, "body", limit=MAX_BODY)
-    if not body.strip():
-        raise InvalidRequest("write the message", field="body")
     key = _text(form, "request_key", limit=64) or None
     request = messaging.SendRequest(
         to=recipients.to,
@@ -107,6 +127,9 @@ async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: 
         body=body,
         send_at=recipients.send_at,
         idempotency_key=None if key is None else f"console:{key}",
+        channel=channel,
+        subject=subject,
+        content=content,
     )
     if recipients.list_ids:
         request = await audience.with_list_members(
@@ -125,11 +148,17 @@ async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: 
         default_max_parts=settings.default_max_parts,
         idempotency_window=timedelta(days=settings.idempotency_days),
     )
-    return Sent(result, "sms")
+    return Sent(result, channel.value)
+
+
+async def _send_sms(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    body = _text(form, "body", limit=MAX_BODY)
+    if not body.strip():
+        raise InvalidRequest("write the message", field="body")
+    return await _accept(page, form, recipients, sender, body, Channel.SMS)
 
 
 async def _send_mms(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
-    settings = page.services.settings
     body = _text(form, "body", limit=MAX_BODY)
     subject = mms.check_subject(_text(form, "subject", limit=200) or None)
     uploads = [u for u in form.getlist("media") if isinstance(u, UploadFile) and u.filename]
@@ -141,41 +170,62 @@ async def _send_mms(page: Page, form: FormData, recipients: Recipients, sender: 
         for upload in uploads
     ]
     refs = await mms.media_refs(library, page.account.id, [record.id for record in kept])
-    key = _text(form, "request_key", limit=64) or None
-    request = messaging.SendRequest(
-        to=recipients.to,
-        sender=sender,
-        body=body,
-        send_at=recipients.send_at,
-        idempotency_key=None if key is None else f"console:{key}",
-        channel=Channel.MMS,
+    return await _accept(
+        page,
+        form,
+        recipients,
+        sender,
+        body,
+        Channel.MMS,
         subject=subject,
         content=mms.MmsContent(media=refs),
     )
-    if recipients.list_ids:
-        request = await audience.with_list_members(
-            page.services.database,
-            page.account,
-            request,
-            list_ids=recipients.list_ids,
-            max_recipients=settings.max_recipients,
+
+
+def _voice_options(form: FormData) -> VoiceContent:
+    try:
+        return VoiceContent(
+            lang=_text(form, "lang", limit=20) or "en-us",
+            voice=_text(form, "voice", limit=10) or Gender.FEMALE,
+            repeat=int(_text(form, "repeat", limit=2) or 0),
+            require_input=form.get("require_input") == "on",
+            machine_detection=form.get("machine_detection") == "on",
         )
-    elif not request.to:
-        raise InvalidRequest("give at least one number, contact or list", field="to")
-    result = await page.services.intake.accept(
-        page.account,
-        request,
-        max_recipients=settings.max_recipients,
-        default_max_parts=settings.default_max_parts,
-        idempotency_window=timedelta(days=settings.idempotency_days),
-    )
-    return Sent(result, "mms")
+    except (ValueError, ValidationError):
+        raise InvalidRequest(
+            "the voice is female or male, and a message is repeated 0 to 3 times", field="repeat"
+        ) from None
+
+
+async def _send_voice(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    body = _text(form, "body", limit=MAX_BODY)
+    if not body.strip():
+        raise InvalidRequest("write what the call says", field="body")
+    content = checked_voice(page.services.speech, body, _voice_options(form))
+    return await _accept(page, form, recipients, sender, body, Channel.VOICE, content=content)
+
+
+async def _voice_fields(page: Page) -> dict[str, Any]:
+    return {
+        "languages": await asyncio.to_thread(_spoken_languages, page),
+        "voice_max": VOICE_MAX_CHARACTERS,
+        "voice_unit": VOICE_CHARACTERS_PER_UNIT,
+    }
+
+
+def _spoken_languages(page: Page) -> list[Language]:
+    """What the speech engine speaks, by name (none when it is not installed: the page says so)."""
+    try:
+        return sorted(page.services.speech.languages(), key=lambda language: language.name)
+    except SpeechUnavailable:
+        return []
 
 
 SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
 MMS = Composer("mms", "MMS", "compose_mms.html", _send_mms)
+VOICE = Composer("voice", "Voice", "compose_voice.html", _send_voice, _voice_fields)
 
-COMPOSERS: tuple[Composer, ...] = (SMS, MMS)
+COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE)
 
 
 def composer_for(channel: str) -> Composer:
@@ -190,7 +240,9 @@ async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
     database = page.services.database
     senders = await routing.list_senders(database, page.account.id)
     found_lists, _ = await lists.search_lists(database, page.account, limit=200)
+    fields = {} if composer.fields_context is None else await composer.fields_context(page)
     return {
+        **fields,
         "composers": COMPOSERS,
         "composer": composer,
         "senders": senders,
@@ -258,4 +310,35 @@ async def preview(page: Sender, body: PreviewBody) -> JSONResponse:
             "price": str(page.services.settings.price_per_part * plan.parts),
             "currency": page.services.settings.currency,
         }
+    )
+
+
+class VoicePreviewBody(BaseModel):
+    body: str = Field(max_length=MAX_BODY)
+    lang: str = Field(default="en-us", max_length=20)
+    voice: Gender = Gender.FEMALE
+
+
+@router.post("/compose/voice/preview")
+async def voice_preview(page: Sender, body: VoicePreviewBody) -> Response:
+    """The call's speech to listen to before sending: rendered by the same engine and options as
+    ``/v1/messages/preview`` with ``Accept: audio/wav`` and the call itself; its length and the
+    voice messages it counts as in headers, for the line under the player."""
+    try:
+        if not body.body.strip():
+            raise InvalidRequest("write what the call says", field="body")
+        options = checked_voice(
+            page.services.speech, body.body, VoiceContent(lang=body.lang, voice=body.voice)
+        )
+        spoken = await speak(page.services.speech, body.body, options)
+    except TidingsError as error:
+        return JSONResponse({"error": error.message}, status_code=422)
+    return Response(
+        spoken.wav(),
+        media_type="audio/wav",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Voice-Seconds": f"{spoken.seconds:.1f}",
+            "X-Voice-Units": str(voice_units(body.body)),
+        },
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tests.integration.console.conftest import MakePerson, browser, csrf_of, sign_in
-from tidings.core import messaging
+from tidings.core import accounts, messaging
+from tidings.core.voice import VoiceContent
 from tidings.store.engine import Database
 
 
@@ -93,3 +94,58 @@ async def test_the_log_filters_by_channel(
         assert bad.status_code == 400 and "no channel" in bad.text
         dashboard = (await client.get("/")).text
         assert 'data-count="sms-queued">1<' in dashboard
+
+
+async def test_a_voice_message_is_heard_before_sending_as_the_api_renders_it(
+    app: FastAPI, make_person: MakePerson, database: Database
+) -> None:
+    person = await make_person("voice@example.com")
+    key = await accounts.create_api_key(database, person.account.id)
+    spoken = {"body": "Your order has shipped.", "lang": "en-gb", "voice": "male"}
+    async with browser(app) as client:
+        await sign_in(client, "voice@example.com")
+        token = await csrf_of(client, "/compose?channel=voice")
+        heard = await client.post(
+            "/compose/voice/preview", json=spoken, headers={"X-CSRF-Token": token}
+        )
+        assert heard.status_code == 200, heard.text
+        assert heard.headers["content-type"] == "audio/wav"
+        assert heard.headers["x-voice-units"] == "1"
+        api = await client.post(
+            "/v1/messages/preview",
+            json={**spoken, "to": "+358401230010", "from": "Tidings", "channel": "voice"},
+            headers={"Authorization": f"Bearer {key.secret}", "Accept": "audio/wav"},
+        )
+        assert api.status_code == 200, api.text
+        # The same speech, byte for byte: what is heard is what the call plays.
+        assert heard.content == api.content
+        unknown = await client.post(
+            "/compose/voice/preview",
+            json={**spoken, "lang": "xx-yy"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert unknown.status_code == 422
+        assert "does not speak 'xx-yy'" in unknown.json()["error"]
+
+        sent = await client.post(
+            "/compose",
+            data={
+                "csrf_token": token,
+                "channel": "voice",
+                "request_key": "voice-form",
+                "to": "+358401230010",
+                "from": "Tidings",
+                "body": spoken["body"],
+                "lang": "en-gb",
+                "voice": "male",
+                "repeat": "1",
+                "require_input": "on",
+            },
+        )
+        assert sent.status_code == 200, sent.text
+    found, _ = await messaging.list_messages(database, person.account)
+    assert [(m.channel, m.body) for m in found] == [("voice", spoken["body"])]
+    assert found[0].content is not None
+    options = VoiceContent.model_validate_json(found[0].content)
+    assert (options.lang, options.voice, options.repeat) == ("en-gb", "male", 1)
+    assert options.require_input and not options.machine_detection

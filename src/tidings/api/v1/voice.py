@@ -41,11 +41,17 @@ def channel_content(
         if given:
             raise InvalidRequest(f"{given[0]} is for channel voice", field=given[0])
         return None
-    if len(body.body) > MAX_CHARACTERS:
+    content = VoiceContent(**{name: getattr(body, name) for name in given})
+    return checked_voice(speech, body.body, content)
+
+
+def checked_voice(speech: SpeechEngine, text: str, content: VoiceContent) -> VoiceContent:
+    """A voice message's text and call options as the speech engine can speak them (its
+    language code in lower case), or the reason it cannot: the API's and the console's check."""
+    if len(text) > MAX_CHARACTERS:
         raise InvalidRequest(
             f"a voice message is at most {MAX_CHARACTERS} characters", field="body"
         )
-    content = VoiceContent(**{name: getattr(body, name) for name in given})
     languages = supported_languages(speech)
     genders = languages.get(content.lang.lower())
     if genders is None:

@@ -175,6 +175,51 @@ var tidings = (function () {
     });
   }
 
+  // The voice composer's Listen button: the call's speech, rendered on the server by the same
+  // engine and options as the call (and /v1/messages/preview with Accept: audio/wav), played here.
+  function setupVoicePreview() {
+    document.querySelectorAll("[data-voice-preview]").forEach(function (box) {
+      var form = box.closest("form");
+      var button = box.querySelector("[data-voice-listen]");
+      var audio = box.querySelector("[data-voice-audio]");
+      var output = box.querySelector("[data-voice-output]");
+      var text = form.querySelector("[data-voice-text]");
+      var played = null;
+      button.addEventListener("click", function () {
+        var asked = { body: text.value, lang: form.elements.lang.value, voice: form.elements.voice.value };
+        output.textContent = "Rendering the speech…";
+        button.disabled = true;
+        fetch("/compose/voice/preview", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "Accept": "audio/wav", "X-CSRF-Token": csrfToken() },
+          body: JSON.stringify(asked)
+        }).then(function (r) {
+          if (!r.ok) {
+            return r.json().then(function (data) {
+              audio.hidden = true;
+              output.textContent = data.error || data.detail || "This text cannot be spoken.";
+              delete output.dataset.seconds;
+            });
+          }
+          var seconds = r.headers.get("X-Voice-Seconds");
+          var units = Number(r.headers.get("X-Voice-Units"));
+          return r.blob().then(function (wav) {
+            if (played) URL.revokeObjectURL(played);
+            played = URL.createObjectURL(wav);
+            audio.src = played;
+            audio.hidden = false;
+            output.dataset.seconds = seconds;
+            output.textContent = seconds + " s of speech · " + units + (units === 1 ? " voice message" : " voice messages");
+            audio.play().catch(function () { /* the player is there to press */ });
+          });
+        }).catch(function () {
+          output.textContent = "The preview could not be fetched; try again.";
+        }).finally(function () { button.disabled = false; });
+      });
+    });
+  }
+
   // Regions about things that change without a status event (webhook attempts, an import's
   // progress) are re-read every data-poll ms while the page is visible.
   function setupPolling() {
@@ -195,7 +240,7 @@ var tidings = (function () {
     });
   }
 
-  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupPolling, setupSelectOnFocus];
+  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupPolling, setupSelectOnFocus];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 
