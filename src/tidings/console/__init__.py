@@ -26,6 +26,7 @@ from tidings.console import (
     messages,
     operator,
     phones,
+    users,
 )
 from tidings.console.web import ConsoleState, build_templates
 
@@ -60,6 +61,7 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         conversations.router,
         campaigns.router,
         operator.router,
+        users.router,
     ):
         app.include_router(router)
     app.mount(

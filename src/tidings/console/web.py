@@ -111,6 +111,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/campaigns", "Campaigns", Permission.READ),
     NavItem("/compliance", "Compliance", Permission.COMPLIANCE),
     NavItem("/developers", "Developers", Permission.DEVELOPERS),
+    NavItem("/users", "Users", Permission.USERS),
     NavItem("/simulator", "Simulator", Permission.OPERATE, needs_simulator=True),
 )
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import AccountStatus, Principal, Role, utcnow
 from tidings.core.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound, Unauthorized
@@ -230,23 +231,93 @@ async def reset_password(database: Database, email: str, password: str) -> Conso
     return ConsoleUser.of(record)
 
 
+def roles_given_by(acting: ConsoleUser) -> tuple[ConsoleRole, ...]:
+    """The roles ``acting`` may give: an owner gives owner, admin and member; the operator role
+    is the service's, given only by an operator (or ``tidings users``)."""
+    if acting.may(Permission.OPERATE):
+        return tuple(ConsoleRole)
+    if acting.may(Permission.USERS):
+        return (ConsoleRole.OWNER, ConsoleRole.ADMIN, ConsoleRole.MEMBER)
+    return ()
+
+
+def _check_manages(acting: SignedIn, role: ConsoleRole | None = None) -> None:
+    if not acting.user.may(Permission.USERS):
+        raise Forbidden("only an owner manages console users")
+    if role is not None and role not in roles_given_by(acting.user):
+        raise Forbidden(f"an {acting.user.role} cannot make anyone {role}")
+
+
+async def _managed_user(
+    connection: AsyncConnection, acting: SignedIn, user_id: str
+) -> ConsoleUserRecord:
+    """A user of the acting owner's own account, whom the acting user's role may manage."""
+    found = await store.find_user(connection, user_id)
+    if found is None or found.account_id != acting.account.id:
+        raise NotFound(f"no console user {user_id}")
+    if ConsoleRole(found.role) not in roles_given_by(acting.user):
+        raise Forbidden(f"an {acting.user.role} cannot change an {found.role}")
+    return found
+
+
+async def add_user(
+    database: Database,
+    acting: SignedIn,
+    email: str,
+    role: ConsoleRole,
+    *,
+    name: str | None = None,
+    password: str | None = None,
+) -> tuple[ConsoleUser, str]:
+    """A new user of the acting owner's account, and their password (the one given, or one
+    generated to hand over: shown once, stored only as its hash)."""
+    _check_manages(acting, role)
+    chosen = password or generate_password()
+    user = await create_user(
+        database, acting.account.id, email, chosen, role=role, name=name or None
+    )
+    return user, chosen
+
+
 async def set_role(
     database: Database, acting: SignedIn, user_id: str, role: ConsoleRole
 ) -> ConsoleUser:
     """Change a user's role within the acting owner's account; an owner cannot demote
-    themselves (an account would otherwise lose its last owner by accident)."""
-    if not acting.user.may(Permission.USERS):
-        raise Forbidden("only an owner manages console users")
-    if user_id == acting.user.id and role is not ConsoleRole.OWNER:
-        raise InvalidRequest("an owner cannot change their own role", field="role")
+    themselves (an account would otherwise lose its last owner by accident). The user signs in
+    again to work with the new role."""
+    _check_manages(acting, role)
+    if user_id == acting.user.id and role is not acting.user.role:
+        raise InvalidRequest("you cannot change your own role", field="role")
     async with database.write() as connection:
-        found = await store.find_user(connection, user_id)
-        if found is None or found.account_id != acting.account.id:
-            raise NotFound(f"no console user {user_id}")
+        await _managed_user(connection, acting, user_id)
         record = await store.update_user(connection, user_id, role=role.value, updated_at=utcnow())
         await store.delete_sessions_of(connection, user_id)
     assert record is not None
     return ConsoleUser.of(record)
+
+
+async def remove_user(database: Database, acting: SignedIn, user_id: str) -> ConsoleUser:
+    """Remove a user of the acting owner's account, signing them out everywhere; an owner
+    cannot remove themselves (the account keeps an owner)."""
+    _check_manages(acting)
+    if user_id == acting.user.id:
+        raise InvalidRequest("you cannot remove yourself", field="user")
+    async with database.write() as connection:
+        found = await _managed_user(connection, acting, user_id)
+        await store.delete_user(connection, user_id)
+    return ConsoleUser.of(found)
+
+
+async def reset_password_of(
+    database: Database, acting: SignedIn, user_id: str
+) -> tuple[ConsoleUser, str]:
+    """A new generated password for a user of the acting owner's account (shown once to hand
+    over); the user is signed out everywhere."""
+    _check_manages(acting)
+    async with database.read() as connection:
+        found = await _managed_user(connection, acting, user_id)
+    chosen = generate_password()
+    return await reset_password(database, found.email, chosen), chosen
 
 
 @functools.cache

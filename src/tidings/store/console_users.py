@@ -81,6 +81,12 @@ async def update_user(
     return None if row is None else ConsoleUserRecord.from_row(row)
 
 
+async def delete_user(connection: AsyncConnection, user_id: str) -> None:
+    """The user and their sessions (deleted here, not left to a cascade SQLite may not apply)."""
+    await connection.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id))
+    await connection.execute(delete(console_users).where(console_users.c.id == user_id))
+
+
 async def insert_session(connection: AsyncConnection, **values: Any) -> None:
     await connection.execute(insert(console_sessions).values(**values))
 
