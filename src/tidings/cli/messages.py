@@ -97,7 +97,19 @@ def show(
     )
     if message.get("send_at"):
         say(f"send at: {message['send_at']}")
+    if message.get("subject"):
+        say(f"subject: {escape(message['subject'])}")
     say(f"text: {escape(message['body'])}")
+    if message.get("media"):
+        # The signed link in full: it is how the file is fetched (no API key needed).
+        print_table(
+            ("name", "type", "bytes", "link"),
+            (
+                (m.get("name"), m["content_type"], m.get("size"), m.get("url"))
+                for m in message["media"]
+            ),
+            title="media",
+        )
     print_table(
         ("at", "status", "detail"),
         ((e["at"], e["status"], e.get("detail")) for e in message["history"]),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -43,6 +46,19 @@ async def test_tidings_send_with_media_sends_an_mms(with_demo: Running, tmp_path
     assert simulator is not None and simulator.mmsc is not None
     [shown] = simulator.mmsc.inbox("+358401234561")
     assert (shown.subject, shown.text) == ("Tonight", "Table for two at eight")
+    listed = await asyncio.to_thread(
+        CliRunner().invoke, app, ["messages", "list", "--output", "json"], env=env
+    )
+    message_id = json.loads(listed.stdout)[0]["id"]
+    shown_by_cli = await asyncio.to_thread(
+        CliRunner().invoke, app, ["messages", "show", message_id], env=env
+    )
+    assert shown_by_cli.exit_code == 0, shown_by_cli.output
+    assert "subject: Tonight" in shown_by_cli.stdout
+    [link] = re.findall(r"http://\S+/v1/media/\S+", shown_by_cli.stdout)
+    async with httpx.AsyncClient() as anonymous:
+        fetched = await anonymous.get(link)
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/jpeg"
     missing = await asyncio.to_thread(
         CliRunner().invoke, app, [*args[:-5], "--media", str(tmp_path / "none.jpg"), "x"], env=env
     )
