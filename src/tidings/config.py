@@ -144,8 +144,9 @@ class Settings(BaseSettings):
     # Per-purpose keys (media URL signing, ...) derive from this. Unset: a secret generated once
     # and kept in the database, so every process sharing it agrees.
     secret_key: SecretStr | None = None
-    # Where handsets, carriers and webhook receivers reach this service (signed media URLs, MM7
-    # callbacks), e.g. https://sms.example.com. Unset: the address a request came in on, else
+    # Where handsets, carriers, webhook receivers and OAuth2 clients reach this service (signed
+    # media URLs, MM7 callbacks, the OAuth2 endpoints' own URL and the console's connector
+    # definitions), e.g. https://sms.example.com. Unset: the address a request came in on, else
     # http://<http_host>:<http_port>.
     public_url: str | None = None
     # The largest media file taken (upload or fetch from a URL); routes convert to their own

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import URL
 
 from tidings.api.openapi import SURFACES
 from tidings.cli.connectors import DEFINITIONS
@@ -135,11 +136,14 @@ async def delete_webhook(page: Developer, subscription_id: str) -> Response:
 
 @router.get("/developers/connectors/{dialect}.json")
 async def connector(page: Developer, dialect: str) -> Response:
-    """A dialect's Power Automate connector definition pointing at the host this page is on."""
+    """A dialect's Power Automate connector definition pointing at TIDINGS_PUBLIC_URL, else at
+    the host this page is on (its API and OAuth2 URLs: behind a TLS proxy, the request here is
+    plain HTTP to an inside address)."""
     build = DEFINITIONS.get(dialect)
     if build is None:
         raise NotFound(f"no dialect {dialect}")
-    url = page.request.url
+    public = page.services.settings.public_url
+    url = URL(public) if public else page.request.url
     definition = build(url.netloc, url.scheme)
     return JSONResponse(
         definition,

@@ -169,6 +169,36 @@ async def test_oauth2_behind_a_trusted_tls_proxy(tmp_path: Path, database_url: s
     assert "TIDINGS_TRUSTED_PROXIES" not in forwarded.text
 
 
+async def test_oauth2_behind_a_tls_proxy_named_by_the_public_url(
+    tmp_path: Path, database_url: str, database: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, public_url="https://sms.example.com"
+    )
+    app = create_app(settings, database=database)
+    # The proxy hands requests on over plain HTTP, and is not among the trusted proxies.
+    async with app.router.lifespan_context(app), _client(app, "203.0.113.5") as proxy:
+        consent = await proxy.get(
+            "/oauth2/authorize",
+            params={
+                "response_type": "code",
+                "client_id": tenant.key_id,
+                "redirect_uri": settings.oauth_redirect_uris[0],
+                "scope": "Gateway.Send offline_access",
+            },
+        )
+        token = await proxy.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(tenant.key_id, tenant.secret),
+        )
+    assert consent.status_code == 200, consent.text
+    assert "Allow access" in consent.text
+    assert token.status_code == 200, token.text
+    assert token.json()["token_type"].lower() == "bearer"
+
+
 async def test_keys_are_stored_as_keyed_hashes_and_old_scrypt_keys_keep_working(
     client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
 ) -> None:

@@ -37,6 +37,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import URL
 
 from tidings.api.auth import verify_key
 from tidings.api.state import Services
@@ -260,7 +261,7 @@ async def _oauth_request(request: Request, context: _Context) -> OAuth2Request:
         if content_type == "application/x-www-form-urlencoded":
             text = (await request.body()).decode("utf-8", errors="replace")
             data.update(parse_qsl(text, keep_blank_values=True))
-    wrapped = _WrappedRequest(request.method, str(request.url), request.headers, data)
+    wrapped = _WrappedRequest(request.method, str(_public(request)), request.headers, data)
     wrapped.tidings_context = context
     return wrapped
 
@@ -282,14 +283,27 @@ class _WrappedRequest(OAuth2Request):  # type: ignore[misc]
 
 # Said instead of authlib's InsecureTransportError (which surfaced as a 500).
 NEEDS_HTTPS = (
-    "OAuth2 requires HTTPS. Serve tidings over TLS, or behind a TLS proxy: list the proxy's "
-    "address in TIDINGS_TRUSTED_PROXIES (it must send X-Forwarded-Proto: https)."
+    "OAuth2 requires HTTPS. Serve tidings over TLS, or behind a TLS proxy: set TIDINGS_PUBLIC_URL "
+    "to its https:// address, or list the proxy's address in TIDINGS_TRUSTED_PROXIES (it must "
+    "send X-Forwarded-Proto: https)."
 )
+
+
+def _public(request: Request) -> URL:
+    """The URL the client called: on TIDINGS_PUBLIC_URL's scheme and host when it is set (a TLS
+    proxy in front hands the request on over plain HTTP to an inside address), else as
+    received (X-Forwarded-Proto and Host believed from trusted proxies only)."""
+    found: Services = request.app.state.services
+    public = found.settings.public_url
+    if not public:
+        return request.url
+    base = URL(public)
+    return request.url.replace(scheme=base.scheme, netloc=base.netloc)
 
 
 def _insecure(request: Request) -> Response | None:
     """A clear 400 for OAuth2 over plain HTTP to anything but this host (RFC 6749 §3.1, §3.2)."""
-    if is_secure_transport(str(request.url)):
+    if is_secure_transport(str(_public(request))):
         return None
     body = {"error": "invalid_request", "error_description": NEEDS_HTTPS}
     return JSONResponse(body, status_code=400)
