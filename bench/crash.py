@@ -1,7 +1,7 @@
 """Crash duplicates: a burst, ``kill -9`` of the service while it accepts and while it
 dispatches, a restart, and then what was answered, stored and arrived.
 
-    python bench/crash.py [--messages 20000]
+    python bench/crash.py [--messages 20000] [--writer-batch 1000]
 
 The simulator runs in a process of its own (it outlives the kills and counts every submit it
 accepts); the service (``tidings serve --no-simulator``) on SQLite in a temporary directory.
@@ -17,8 +17,10 @@ with its own Idempotency-Key, as a careful client sends them:
 After the restart every stored message must reach its final status. Per phase: answered (202),
 stored, lost (answered but not stored), submits the SMSC accepted, duplicates (submits beyond
 one per stored message: the handset got it twice) and the bound duplicates must stay within,
-one window per bind plus one status-writer batch. The last line is JSON. Exit status 1 when a
-message was lost or duplicates exceed the bound.
+one window per bind plus one status-writer batch (``--writer-batch``, the service's
+``TIDINGS_STATUS_WRITE_BATCH``: a small one makes the bound tight enough for a small run to
+fail on a service without back-pressure). The last line is JSON. Exit status 1 when a message
+was lost or duplicates exceed the bound.
 """
 
 from __future__ import annotations
@@ -43,9 +45,8 @@ from pathlib import Path
 import httpx
 
 REQUEST_SIZE = 500
-# The simulator route: one bind, window 100; the status writer's largest batch.
+# The simulator route: one bind, window 100; the status writer's largest batch by default.
 WINDOW, BINDS, WRITER_BATCH = 100, 1, 1000
-BOUND = WINDOW * BINDS + WRITER_BATCH
 # The dispatch phase's messages are accepted this far ahead of their send time (seconds per
 # 1,000 messages, at least 5), so that they are all queued when dispatching starts.
 SCHEDULE_AHEAD_PER_1000 = 1.0
@@ -159,7 +160,13 @@ async def send(
 
 
 async def phase(
-    name: str, count: int, service: Service, secret: str, control_port: int, database: Path
+    name: str,
+    count: int,
+    service: Service,
+    secret: str,
+    control_port: int,
+    database: Path,
+    bound: int,
 ) -> dict[str, object]:
     text = f"crash test, {name} phase"
     prefix = "1" if name == "accept" else "2"
@@ -225,11 +232,12 @@ async def phase(
         "delivered": delivered,
         "submits": submits,
         "duplicates": submits - delivered,
-        "bound": BOUND,
+        "bound": bound,
     }
 
 
-async def main(count: int) -> int:
+async def main(count: int, writer_batch: int) -> int:
+    bound = WINDOW * BINDS + writer_batch
     with tempfile.TemporaryDirectory(prefix="tidings-crash-") as directory:
         data = Path(directory)
         smpp_port, control_port, http_port = free_port(), free_port(), free_port()
@@ -238,6 +246,7 @@ async def main(count: int) -> int:
             "TIDINGS_DATA_DIR": str(data),
             "TIDINGS_SIMULATOR_PORT": str(smpp_port),
             "TIDINGS_RATE_LIMIT": "1000000/60 seconds",
+            "TIDINGS_STATUS_WRITE_BATCH": str(writer_batch),
             "XDG_CONFIG_HOME": str(data / "config"),
         }
         env.pop("TIDINGS_DATABASE_URL", None)
@@ -249,20 +258,20 @@ async def main(count: int) -> int:
                 secret = json.loads((data / "demo-credentials.json").read_text())["secret"]
                 for name in ("accept", "dispatch"):
                     result = await phase(
-                        name, count, service, secret, control_port, data / "tidings.db"
+                        name, count, service, secret, control_port, data / "tidings.db", bound
                     )
                     print(
                         f"{name:8}: answered {result['answered']:,} (before the kill "
                         f"{result['answered_before_kill']:,}), stored {result['stored']:,}, "
                         f"lost {result['lost']}, SMSC accepted {result['submits']:,}, "
-                        f"duplicates {result['duplicates']} (bound {BOUND})"
+                        f"duplicates {result['duplicates']} (bound {bound})"
                     )
                     results.append(result)
             finally:
                 service.stop()
     print(json.dumps(results))
     failed = any(
-        r["lost"] or r["stored_twice"] or int(str(r["duplicates"])) > BOUND for r in results
+        r["lost"] or r["stored_twice"] or int(str(r["duplicates"])) > bound for r in results
     )
     return 1 if failed else 0
 
@@ -270,4 +279,6 @@ async def main(count: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
-    sys.exit(asyncio.run(main(parser.parse_args().messages)))
+    parser.add_argument("--writer-batch", type=int, default=WRITER_BATCH)
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(main(arguments.messages, arguments.writer_batch)))

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_give_up_after_seconds: float = Field(default=25 * 3600.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    # Submit outcomes per status-writer transaction, and so the most submits the SMSC may have
+    # accepted while their record is not committed: after a kill -9 those are sent again. A
+    # smaller batch bounds those duplicates tighter, for some throughput.
+    status_write_batch: int = Field(default=1000, ge=1)
     # A message still without a receipt this long after its submit becomes ``unknown`` (with a
     # history entry); a receipt that comes later still corrects it. The carrier's validity
     # period (commonly 48 h), then a grace for receipts on their way.

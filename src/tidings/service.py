@@ -251,6 +251,7 @@ class Service:
                 self.database,
                 DispatcherConfig(
                     shared_database=self.database.dialect == "postgresql",
+                    max_write_batch=settings.status_write_batch,
                     receipt_deadline=timedelta(
                         seconds=settings.receipt_validity_seconds + settings.receipt_grace_seconds
                     ),
