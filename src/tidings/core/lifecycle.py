@@ -7,7 +7,8 @@
 
 A voice message is a call: ``submitting → calling`` (the trunk took the INVITE) ``→ ringing →
 answered → delivered`` (the message played, or a key was pressed), or ``undelivered`` (hung up
-before the message ended), ``busy``, ``no_answer``, ``rejected`` (declined) or ``failed``.
+before the message ended), ``busy``, ``no_answer``, ``rejected`` (declined) or ``failed``; or
+``unknown`` when the process that placed the call ended during it (a call lives in its memory).
 
 ``sent`` means the SMSC accepted the submit (SMPP 3.4 §4.4.2 submit_sm_resp with ESME_ROK); the
 final states come from its delivery receipt (SMPP 3.4 Appendix B) or, for ``failed``, from a
@@ -72,9 +73,10 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),
     # A trunk may answer an INVITE at once, without ringing first.
-    S.CALLING: frozenset({S.RINGING, S.ANSWERED, *_CALL_ENDS}),
-    S.RINGING: frozenset({S.ANSWERED, *_CALL_ENDS}),
-    S.ANSWERED: frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED}),
+    # A call cut off by the end of the process that placed it is ``unknown``.
+    S.CALLING: frozenset({S.RINGING, S.ANSWERED, S.UNKNOWN, *_CALL_ENDS}),
+    S.RINGING: frozenset({S.ANSWERED, S.UNKNOWN, *_CALL_ENDS}),
+    S.ANSWERED: frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED, S.UNKNOWN}),
     S.BUSY: frozenset(),
     S.NO_ANSWER: frozenset(),
 }

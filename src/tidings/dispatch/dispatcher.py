@@ -69,6 +69,11 @@ class DispatcherConfig:
     # ``unknown`` (the carrier's validity period plus a grace; a late receipt still corrects).
     receipt_deadline: timedelta = timedelta(hours=49)
     receipt_sweep_interval: float = 60.0
+    # A call is held in its dispatcher's memory. One still unfinished this long after its
+    # INVITE was cut off by the end of the process that placed it (no call lasts that long:
+    # at most 5 min of ringing, 1,200 characters played four times, a minute for a key), so
+    # it becomes ``unknown``. With one dispatcher, every unfinished call is cut at a restart.
+    call_deadline: timedelta = timedelta(hours=1)
 
 
 class DispatchMetrics:
@@ -177,6 +182,8 @@ class Dispatcher:
             log.warning("released interrupted claims", count=len(released))
         await self._load_routes()
         self.reception.start()
+        if not self.config.shared_database:
+            await self.settle_interrupted_calls(now, started_before=None)
         self._running = True
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -434,6 +441,9 @@ class Dispatcher:
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + config.receipt_sweep_interval
                     await self.mark_receipts_overdue(now)
+                    await self.settle_interrupted_calls(
+                        now, started_before=now - config.call_deadline
+                    )
             except Exception:
                 log.exception("dispatcher housekeeping failed")
 
@@ -447,12 +457,39 @@ class Dispatcher:
             )
         hours = deadline.total_seconds() / 3600
         detail = f"no receipt arrived within {hours:g} h of the submit (validity period and grace)"
+        await self._report_unknown(references, "none", None, now, detail)
+        return len(references)
+
+    async def settle_interrupted_calls(
+        self, now: datetime, *, started_before: datetime | None
+    ) -> int:
+        """Make calls that the end of their process cut off ``unknown`` (through the status
+        writer, like any report); returns how many.
+
+        The far end heard part of the message, or none, or all of it with the end unrecorded:
+        which is not known, and no report will ever come. ``started_before`` None takes every
+        unfinished call (the only dispatcher is starting: none of them is under way)."""
+        async with self.database.read() as connection:
+            call_ids = await store.unfinished_calls(connection, started_before=started_before)
+        detail = "the service stopped during the call; how the call ended was not recorded"
+        await self._report_unknown(call_ids, "interrupted", "call-interrupted", now, detail)
+        if call_ids:
+            log.warning("interrupted calls made unknown", count=len(call_ids))
+        return len(call_ids)
+
+    async def _report_unknown(
+        self,
+        references: Sequence[str],
+        state: str,
+        error_code: str | None,
+        now: datetime,
+        detail: str,
+    ) -> None:
         pending = [
             self.reception.report(
-                Report(reference, MessageStatus.UNKNOWN, "none", None, now, detail=detail)
+                Report(reference, MessageStatus.UNKNOWN, state, error_code, now, detail=detail)
             )
             for reference in references
         ]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        return len(references)

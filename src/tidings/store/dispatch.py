@@ -507,6 +507,34 @@ async def parts_without_receipt(
     return [row[0] for row in await connection.execute(query)]
 
 
+CALLS_UNDER_WAY = (
+    MessageStatus.CALLING.value,
+    MessageStatus.RINGING.value,
+    MessageStatus.ANSWERED.value,
+)
+
+
+async def unfinished_calls(
+    connection: AsyncConnection, *, started_before: datetime | None, limit: int = 1000
+) -> list[str]:
+    """The Call-IDs of calls still ``calling``, ``ringing`` or ``answered`` whose INVITE went
+    out before the given time (None: whenever). A call lives in its dispatcher's memory only:
+    once that process is gone, nothing will ever report its end."""
+    query = (
+        select(message_parts.c.smsc_message_id)
+        .select_from(messages)
+        .join(message_parts, message_parts.c.message_id == messages.c.id)
+        .where(
+            messages.c.status.in_(CALLS_UNDER_WAY),
+            message_parts.c.smsc_message_id.is_not(None),
+        )
+        .limit(limit)
+    )
+    if started_before is not None:
+        query = query.where(message_parts.c.submitted_at < started_before)
+    return [row[0] for row in await connection.execute(query)]
+
+
 _RECORD_RESULT = BulkStatement(
     update(messages).where(messages.c.id == bindparam("b_id")).values(result=bindparam("b_result"))
 )
