@@ -29,6 +29,8 @@ __all__ = ["Event", "iso_timestamp"]
 DLR_CALLBACK = "dlr_callback"
 WEBHOOK = "webhook"
 MESSAGE_STATUS = "message.status"
+# A voice message's recipient pressed a key (its call's result carries ``keypress``).
+VOICE_KEYPRESS = "voice.keypress"
 # The parameters a dlr_url callback adds to the URL's own query string (issue 3 §4).
 DLR_PARAMETERS = ("message_id", "status", "error_code", "to", "timestamp")
 _JSON_HEADERS = json.dumps({"content-type": "application/json"})
@@ -243,7 +245,8 @@ async def enqueue_events(
 async def enqueue_status_changes(
     connection: AsyncConnection, changes: Sequence[StatusChangeLike]
 ) -> None:
-    """A status hook for the dispatcher: dlr_url callbacks plus ``message.status`` webhooks."""
+    """A status hook for the dispatcher: dlr_url callbacks plus ``message.status`` webhooks, and
+    ``voice.keypress`` for a call whose result carries the key the recipient pressed."""
     await enqueue_dlr_callbacks(
         connection,
         [
@@ -266,38 +269,45 @@ async def enqueue_status_changes(
         connection, {change.account_id for change in changes}
     )
     subscribed = {
-        subscription.account_id
-        for subscription in subscriptions
-        if _subscribed(subscription.event_types, MESSAGE_STATUS)
+        event_type: {
+            subscription.account_id
+            for subscription in subscriptions
+            if _subscribed(subscription.event_types, event_type)
+        }
+        for event_type in (MESSAGE_STATUS, VOICE_KEYPRESS)
     }
-    if not subscribed:
+    if not any(subscribed.values()):
         return
-    await enqueue_events(
-        connection,
-        [
-            Event(
-                account_id=change.account_id,
-                type=MESSAGE_STATUS,
-                data={
-                    "message_id": change.message_id,
-                    "status": str(change.status),
-                    "error_code": change.error_code,
-                    "to": change.recipient,
-                    "timestamp": iso_timestamp(change.at),
-                    # A call's key press, answerer and duration, with its final status.
-                    **(
-                        {"result": change.result.model_dump(mode="json")}
-                        if change.result is not None
-                        else {}
-                    ),
-                },
-                occurred_at=change.at,
-            )
-            for change in changes
-            if change.account_id in subscribed
-        ],
-        subscriptions=subscriptions,
-    )
+    events: list[Event] = []
+    for change in changes:
+        result = None if change.result is None else change.result.model_dump(mode="json")
+        data: dict[str, Any]
+        if change.account_id in subscribed[MESSAGE_STATUS]:
+            data = {
+                "message_id": change.message_id,
+                "status": str(change.status),
+                "error_code": change.error_code,
+                "to": change.recipient,
+                "timestamp": iso_timestamp(change.at),
+            }
+            if result is not None:
+                # A call's key press, answerer and duration, with its final status.
+                data["result"] = result
+            events.append(Event(change.account_id, MESSAGE_STATUS, data, change.at))
+        if (
+            result is not None
+            and result.get("keypress") is not None
+            and change.account_id in subscribed[VOICE_KEYPRESS]
+        ):
+            data = {
+                "message_id": change.message_id,
+                "to": change.recipient,
+                "keypress": result["keypress"],
+                "call_id": result.get("call_id"),
+                "timestamp": iso_timestamp(change.at),
+            }
+            events.append(Event(change.account_id, VOICE_KEYPRESS, data, change.at))
+    await enqueue_events(connection, events, subscriptions=subscriptions)
 
 
 async def replay(

@@ -29,6 +29,7 @@ EVENT_TYPES = frozenset(
         "optin.received",
         "message.invalid_targets",
         "campaign.completed",
+        "voice.keypress",
     }
 )
 ALL_EVENTS = "*"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.integration.dispatch.conftest import (
     running_service,
     service_settings,
 )
+from tests.integration.events.sink import Sink
 from tidings.cli import app
 from tidings.core import routing
 from tidings.core.lifecycle import FINAL_STATUSES
@@ -90,6 +92,34 @@ async def test_a_key_press_is_stored_on_the_message(running: Running) -> None:
     message = await running.wait_for(message_id, FINAL)
     assert message["status"] == "delivered"
     assert message["call"]["keypress"] == "1"
+
+
+async def test_a_key_press_is_a_voice_keypress_webhook(tmp_path: Path, database_url: str) -> None:
+    settings = service_settings(tmp_path, database_url, webhook_allow_loopback=True)
+    async with running_service(settings) as running:
+        sink = Sink()
+        await sink.start()
+        try:
+            subscribed = await running.http.post(
+                "/v1/webhooks", json={"url": f"{sink.url}/keys", "events": ["voice.keypress"]}
+            )
+            assert subscribed.status_code == 201, subscribed.text
+            message_id = await _send(running, "+61411111114", require_input=True)
+            message = await running.wait_for(message_id, FINAL)
+
+            async def arrived() -> bool:
+                return bool(sink.received)
+
+            await eventually(arrived, "the voice.keypress webhook")
+        finally:
+            await sink.stop()
+    [request] = sink.received  # the subscription hears key presses, not every status
+    event = json.loads(request.body)
+    assert event["type"] == "voice.keypress"
+    assert event["data"]["message_id"] == message_id
+    assert event["data"]["keypress"] == "1"
+    assert event["data"]["to"] == "+61411111114"
+    assert event["data"]["call_id"] == message["call"]["call_id"]
 
 
 async def test_voicemail_is_detected(running: Running) -> None:
