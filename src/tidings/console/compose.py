@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from tidings.api.v1.voice import checked_voice, speak
 from tidings.console.web import ConsoleRoute, Page, Sender
-from tidings.core import audience, lists, messaging, mms, routing
+from tidings.core import audience, contacts, lists, messaging, mms, routing
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
 from tidings.core.errors import InvalidRequest
@@ -33,6 +33,7 @@ from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
 from tidings.core.voice import units_of as voice_units
 from tidings.errors import TidingsError
+from tidings.store.contacts import ContactRecord
 from tidings.voice.tts import Language, SpeechUnavailable
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -284,6 +285,26 @@ async def compose(page: Sender, request: Request) -> Response:
         context["error_field"] = getattr(error, "field", None)
         return page.render("compose.html", status=422, **context)
     return page.render("compose_result.html", sent=sent, composer=composer)
+
+
+CONTACT_SUGGESTIONS = 10
+
+
+def contact_label(contact: ContactRecord) -> str:
+    """How a contact is written into To: "Name <number>" (parse_recipients reads the number)."""
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return f"{name} <{contact.phone}>" if name else contact.phone
+
+
+@router.get("/compose/contacts")
+async def contact_suggestions(page: Sender, q: str = Query("", max_length=100)) -> JSONResponse:
+    """Contacts whose name, number or e-mail has ``q``, for the picker beside To."""
+    if not q.strip():
+        return JSONResponse({"contacts": []})
+    found, _ = await contacts.search_contacts(
+        page.services.database, page.account, text=q.strip(), limit=CONTACT_SUGGESTIONS
+    )
+    return JSONResponse({"contacts": [contact_label(contact) for contact in found]})
 
 
 class PreviewBody(BaseModel):

@@ -220,6 +220,41 @@ var tidings = (function () {
     });
   }
 
+  // Beside To: contacts found as you type, offered in a datalist; the one picked joins To as
+  // "Name <number>". Hidden without this script (To takes numbers typed by hand).
+  function setupContactPicker() {
+    document.querySelectorAll("[data-contact-picker]").forEach(function (picker) {
+      var input = picker.querySelector("input");
+      var list = picker.querySelector("datalist");
+      var to = picker.closest("form").elements.to;
+      var offered = [];
+      picker.hidden = false;
+      var search = debounce(function (asked) {
+        fetch("/compose/contacts?q=" + encodeURIComponent(asked), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : { contacts: [] }; })
+          .then(function (data) {
+            if (input.value !== asked) return;
+            offered = data.contacts;
+            list.replaceChildren.apply(list, offered.map(function (label) {
+              var option = document.createElement("option");
+              option.value = label;
+              return option;
+            }));
+          });
+      }, 150);
+      input.addEventListener("input", function () {
+        if (offered.indexOf(input.value) >= 0) {
+          to.value = to.value.trim() ? to.value.replace(/[\s,;]*$/, "") + "\n" + input.value : input.value;
+          input.value = "";
+          offered = [];
+          list.replaceChildren();
+          return;
+        }
+        if (input.value.trim()) search(input.value);
+      });
+    });
+  }
+
   // Regions about things that change without a status event (webhook attempts, an import's
   // progress) are re-read every data-poll ms while the page is visible.
   function setupPolling() {
@@ -240,7 +275,7 @@ var tidings = (function () {
     });
   }
 
-  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupPolling, setupSelectOnFocus];
+  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupContactPicker, setupPolling, setupSelectOnFocus];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 
