@@ -29,12 +29,14 @@ from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.media import media_library
 from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
-from tidings.core.routing import ensure_phone_simulator_route
+from tidings.core.routing import ensure_embedded_route, ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
+from tidings.dispatch.transports.fax_smtp import FAX_SMTP_KIND, FaxReportReception
+from tidings.dispatch.transports.ipp import IPP_KIND
 from tidings.errors import listening
 from tidings.events.delivery import OutboxWorker
 from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
@@ -42,8 +44,10 @@ from tidings.net.admission import default_limits
 from tidings.net.mm7 import BasicAuth
 from tidings.simulator import Simulator, SimulatorConfig
 from tidings.simulator.control import control_router
+from tidings.simulator.fax_gateway import FaxGatewayConfig
 from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
+from tidings.simulator.printer import PrinterConfig
 from tidings.store.engine import Database
 from tidings.store.records import RouteRecord
 
@@ -52,6 +56,10 @@ log = structlog.get_logger("tidings.service")
 DEMO_CREDENTIALS_FILE = "demo-credentials.json"
 # What the API's port was for, when it cannot be listened on (``PortUnavailable.listener``).
 HTTP_LISTENER = "HTTP API"
+FAX_REPORT_LISTENER = "fax report listener (SMTP)"
+# The routes to the simulator's fax gateway and printer.
+FAX_SIMULATOR_ROUTE = "fax"
+POST_SIMULATOR_ROUTE = "post"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +190,7 @@ class Service:
         self._app: FastAPI | None = None
         self.secrets = secret_source(self.database, settings)
         self._mms_route: RouteRecord | None = None
+        self.fax_reports: FaxReportReception | None = None
 
     @property
     def runs_api(self) -> bool:
@@ -209,6 +218,15 @@ class Service:
                     self.database, settings.data_dir, self.demo.account_id
                 )
         mms_route: RouteRecord | None = None
+        if self.runs_dispatcher:
+            # Before the simulator: its fax gateway mails its reports here.
+            self.fax_reports = FaxReportReception(
+                settings.fax_report_host,
+                settings.fax_report_port,
+                lambda: None if self.dispatcher is None else self.dispatcher.reception,
+            )
+            with listening(FAX_REPORT_LISTENER, settings.fax_report_host, settings.fax_report_port):
+                await self.fax_reports.start()
         if settings.simulator and self.runs_dispatcher:
             mms_route = await ensure_mms_simulator_route(
                 self.database,
@@ -225,6 +243,14 @@ class Service:
                     ),
                     strict=not settings.simulator_lenient,
                     mmsc=_mmsc_config(mms_route, settings.simulator_mms_port),
+                    fax=None
+                    if self.fax_reports is None
+                    else FaxGatewayConfig(
+                        port=settings.simulator_fax_port,
+                        report_host=settings.fax_report_host,
+                        report_port=self.fax_reports.port,
+                    ),
+                    printer=PrinterConfig(port=settings.simulator_printer_port),
                     bind_timeout_s=settings.smpp_bind_timeout_seconds,
                     inactivity_timeout_s=settings.smpp_inactivity_timeout_seconds,
                     max_connections=settings.smpp_max_connections,
@@ -241,6 +267,7 @@ class Service:
                 await ensure_phone_simulator_route(
                     self.database, self.transports, port=self.simulator.phones.sip_port
                 )
+            await self._ensure_document_routes(self.simulator)
         if self.runs_dispatcher:
             media = media_library(self.database, settings, self.secrets)
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
@@ -274,6 +301,33 @@ class Service:
         if self.runs_api:
             await self._start_api()
         self._point_mmsc_at_us()
+
+    async def _ensure_document_routes(self, simulator: Simulator) -> None:
+        """The ``fax`` route to the simulator's fax gateway and the ``post`` route to its
+        printer, following their ports."""
+        if simulator.fax is not None and self.transports.find(FAX_SMTP_KIND) is not None:
+            await ensure_embedded_route(
+                self.database,
+                self.transports,
+                name=FAX_SIMULATOR_ROUTE,
+                kind=FAX_SMTP_KIND,
+                settings={
+                    "security": "none",
+                    "gateway_domain": simulator.fax.config.domain,
+                    # Any domain: the simulator's gateway mails reports to the listener.
+                    "sender": "fax@reports.tidings.localhost",
+                },
+                follows={"host": "127.0.0.1", "port": simulator.fax.port},
+            )
+        if simulator.printer is not None and self.transports.find(IPP_KIND) is not None:
+            await ensure_embedded_route(
+                self.database,
+                self.transports,
+                name=POST_SIMULATOR_ROUTE,
+                kind=IPP_KIND,
+                settings={},
+                follows={"printer_uri": simulator.printer.uri},
+            )
 
     def _public_base_url(self) -> str:
         """Where links to this service point (TIDINGS_PUBLIC_URL, else its own address)."""
@@ -360,6 +414,8 @@ class Service:
             await self.outbox.stop()
         if self.simulator is not None:
             await self.simulator.stop()
+        if self.fax_reports is not None:
+            await self.fax_reports.stop()
         await self.database.close()
 
 

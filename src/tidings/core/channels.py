@@ -17,3 +17,9 @@ class Channel(StrEnum):
     LETTER = "letter"
     POSTCARD = "postcard"
     WHATSAPP = "whatsapp"
+
+
+# Channels that carry a document rather than a text: their body may be empty.
+DOCUMENT_CHANNELS = frozenset({Channel.FAX, Channel.LETTER, Channel.POSTCARD})
+# Channels addressed by post: the recipient is a label, the address is in the content.
+POSTAL_CHANNELS = frozenset({Channel.LETTER, Channel.POSTCARD})

@@ -10,13 +10,18 @@ refusal is the caller's answer, not a failed message later. Rendering it for eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from pydantic import Field
+
 from tidings.config import Settings
+from tidings.core.content import ChannelContent, MediaRef
 from tidings.core.errors import InvalidRequest
 from tidings.core.media import MediaLibrary
+from tidings.documents.address import PostalAddress, address_font
 from tidings.documents.errors import DocumentRejected
 from tidings.documents.pdf import (
     FAX_RULES,
@@ -26,17 +31,29 @@ from tidings.documents.pdf import (
     PdfRules,
     inspect_pdf,
 )
+from tidings.documents.postcard import postcard_sides
 from tidings.documents.pricing import DocumentPrices, fax_price, letter_price, postcard_price
 from tidings.media.convert import Target
 
 __all__ = [
+    "Address",
     "Document",
     "DocumentKind",
+    "FaxContent",
+    "FaxResult",
     "LetterOptions",
+    "PostContent",
+    "PrintResult",
+    "address_of",
+    "checked_address",
     "document_prices",
+    "document_ref",
+    "fax_content",
     "letter_pages",
     "load_document",
+    "post_content",
     "price_of",
+    "recipient_label",
 ]
 
 _PDF = frozenset({"application/pdf"})
@@ -77,6 +94,67 @@ class Document:
     info: PdfInfo
 
 
+class FaxContent(ChannelContent):
+    """What a fax message carries: its PDF in the media store, checked when it was accepted
+    (the transport renders it as TIFF-F for its route when it sends)."""
+
+    document: MediaRef
+    pages: int = Field(ge=1)
+
+
+class FaxResult(ChannelContent):
+    """What the fax gateway told of a fax besides its status: the pages that went through
+    (a line that dropped halfway sent some), and its word for the outcome."""
+
+    pages_sent: int | None = Field(default=None, ge=0)
+    pages: int | None = Field(default=None, ge=0)
+    diagnostic: str | None = Field(default=None, max_length=500)
+
+
+class Address(ChannelContent):
+    """A postal address as a message keeps it (``documents.address.PostalAddress``)."""
+
+    name: str = Field(max_length=200)
+    line_1: str = Field(max_length=200)
+    line_2: str = Field(default="", max_length=200)
+    city: str = Field(default="", max_length=200)
+    state: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=40)
+    country: str = Field(default="", max_length=2)
+
+    def postal(self) -> PostalAddress:
+        return PostalAddress(**self.model_dump())
+
+
+class PostContent(ChannelContent):
+    """What a letter or postcard carries: its PDFs (a letter one, a postcard front and back),
+    the recipient's and the return address as they were when it was accepted, and how to
+    print it. The transport makes the print-ready PDF for its route when it sends."""
+
+    documents: tuple[MediaRef, ...] = Field(min_length=1, max_length=2)
+    address: Address
+    return_address: Address | None = None
+    template_used: bool = False
+    colour: bool = False
+    duplex: bool = False
+    priority: bool = False
+    pages: int = Field(ge=1)
+
+    @property
+    def options(self) -> LetterOptions:
+        return LetterOptions(self.template_used, self.colour, self.duplex, self.priority)
+
+
+class PrintResult(ChannelContent):
+    """What the printer told of a letter's or postcard's job."""
+
+    job_id: int | None = None
+    job_state: str | None = Field(default=None, max_length=40)
+    reasons: tuple[str, ...] = ()
+    impressions: int | None = None
+    sheets: int | None = None
+
+
 class DocumentRefused(InvalidRequest):
     """The document cannot be sent."""
 
@@ -106,6 +184,11 @@ async def load_document(
     return Document(record.id, pdf, info)
 
 
+def document_ref(document: Document) -> MediaRef:
+    """The checked PDF as a message refers to it."""
+    return MediaRef(id=document.media_id, content_type="application/pdf", size=len(document.pdf))
+
+
 def letter_pages(info: PdfInfo, options: LetterOptions) -> int:
     """Pages printed: the letter's, plus an address sheet (and its blank back, duplex) when
     the letter has no template (``documents.letter``)."""
@@ -132,3 +215,69 @@ def price_of(
     if kind is DocumentKind.LETTER:
         return letter_price(pages, colour=options.colour, priority=options.priority, prices=prices)
     return postcard_price(prices)
+
+
+async def fax_content(
+    media: MediaLibrary, account_id: str, reference: str, *, field: str
+) -> FaxContent:
+    """The content of a fax of the PDF ``reference`` names, checked now."""
+    document = await load_document(media, account_id, reference, DocumentKind.FAX, field=field)
+    return FaxContent(document=document_ref(document), pages=document.info.page_count)
+
+
+def checked_address(address: Address, *, field: str) -> Address:
+    """``address`` if it can be delivered and printed, else :class:`DocumentRefused`."""
+    try:
+        address.postal().check("recipient", address_font())
+    except DocumentRejected as rejected:
+        raise DocumentRefused(rejected, field=field) from None
+    return address
+
+
+async def post_content(
+    media: MediaLibrary,
+    account_id: str,
+    kind: DocumentKind,
+    references: Sequence[str],
+    *,
+    address: Address,
+    return_address: Address | None,
+    options: LetterOptions,
+    field: str,
+) -> PostContent:
+    """The content of a letter (one PDF) or postcard (front and back: one PDF of two pages, or
+    two of one), its files and address checked now, as the printer will need them."""
+    documents = [
+        await load_document(media, account_id, reference, kind, field=f"{field}[{index}]")
+        for index, reference in enumerate(references)
+    ]
+    if kind is DocumentKind.LETTER:
+        if len(documents) != 1:
+            raise InvalidRequest("a letter is one PDF", field=field)
+        pages = letter_pages(documents[0].info, options)
+    else:
+        try:
+            postcard_sides([document.pdf for document in documents])
+        except DocumentRejected as rejected:
+            raise DocumentRefused(rejected, field=field) from None
+        pages = 2
+    return PostContent(
+        documents=tuple(document_ref(document) for document in documents),
+        address=address,
+        return_address=return_address,
+        template_used=options.template_used,
+        colour=options.colour,
+        duplex=options.duplex,
+        priority=options.priority,
+        pages=pages,
+    )
+
+
+def address_of(postal: PostalAddress) -> Address:
+    return Address(**asdict(postal))
+
+
+def recipient_label(address: Address) -> str:
+    """What a letter's ``recipient`` column shows (it holds 20 characters): the addressee's
+    name; the whole address is in the message's content."""
+    return " ".join(address.name.split())[:20] or "addressee"

@@ -9,6 +9,8 @@ A voice message is a call: ``submitting → calling`` (the trunk took the INVITE
 answered → delivered`` (the message played, or a key was pressed), or ``undelivered`` (hung up
 before the message ended), ``busy``, ``no_answer``, ``rejected`` (declined) or ``failed``; or
 ``unknown`` when the process that placed the call ended during it (a call lives in its memory).
+A fax is ``sent`` once its gateway took it, then ``delivered``, ``busy``, ``no_answer`` or
+``failed`` as the gateway's report says.
 
 ``sent`` means the SMSC accepted the submit (SMPP 3.4 §4.4.2 submit_sm_resp with ESME_ROK); the
 final states come from its delivery receipt (SMPP 3.4 Appendix B) or, for ``failed``, from a
@@ -51,7 +53,8 @@ class MessageStatus(StrEnum):
 
 
 S = MessageStatus
-_CALL_ENDS = frozenset({S.BUSY, S.NO_ANSWER, S.REJECTED, S.FAILED})
+_LINE_ENDS = frozenset({S.BUSY, S.NO_ANSWER})
+_CALL_ENDS = frozenset({*_LINE_ENDS, S.REJECTED, S.FAILED})
 
 TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.ACCEPTED: frozenset({S.SCHEDULED, S.QUEUED}),
@@ -63,9 +66,14 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.SUBMITTING: frozenset({S.SENT, S.CALLING, S.QUEUED, S.REJECTED, S.FAILED}),
     # A receipt may arrive before the submit response is recorded, so ``sent`` may be skipped
     # at the message level; at the part level ``sent`` always comes first.
-    S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN}),
+    # A fax gateway reports the line busy or unanswered after it took the fax (T.37 DSN).
+    S.SENT: frozenset(
+        {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN, *_LINE_ENDS}
+    ),
     # No receipt in time, or one that said UNKNOWN: a late receipt still says what happened.
-    S.UNKNOWN: frozenset({S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED}),
+    S.UNKNOWN: frozenset(
+        {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, *_LINE_ENDS}
+    ),
     S.DELIVERED: frozenset(),
     S.UNDELIVERED: frozenset(),
     S.EXPIRED: frozenset(),

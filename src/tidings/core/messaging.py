@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tidings.core import optout
 from tidings.core.accounts import utcnow
-from tidings.core.channels import Channel
+from tidings.core.channels import DOCUMENT_CHANNELS, POSTAL_CHANNELS, Channel
 from tidings.core.content import ChannelContent, dump_content
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
@@ -220,7 +220,7 @@ def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
         raise InvalidRequest("give at least one recipient", field="to")
     if len(request.to) > max_recipients:
         raise InvalidRequest(f"at most {max_recipients} recipients per request", field="to")
-    if not request.body:
+    if not request.body and request.channel not in DOCUMENT_CHANNELS:
         raise InvalidRequest("the body is empty", field="body")
     if request.customer_data is not None and len(request.customer_data) > MAX_CUSTOMER_DATA:
         raise InvalidRequest(
@@ -277,6 +277,9 @@ def _plan_recipients(
     seen: set[str] = set()
     planned: list[_Planned] = []
     whole = request.channel is not Channel.SMS
+    # A letter's recipient is a label (its address is in the content): taken as it is, and
+    # two letters to the same name are two letters.
+    postal = request.channel in POSTAL_CHANNELS
 
     def plan_for(body: str) -> SegmentPlan | _Whole | TextError:
         if whole:
@@ -290,11 +293,15 @@ def _plan_recipients(
         entry = _Planned(to=raw)
         planned.append(entry)
         try:
-            address = raw if raw in request.normalized else normalize_number(raw, account.region)
+            address = (
+                raw
+                if postal or raw in request.normalized
+                else normalize_number(raw, account.region)
+            )
         except InvalidNumber as error:
             entry.error, entry.error_detail = RecipientError.INVALID_NUMBER, error.message
             continue
-        if address in seen:
+        if address in seen and not postal:
             entry.error = RecipientError.DUPLICATE
             entry.error_detail = f"{address} appears earlier in this request"
             continue

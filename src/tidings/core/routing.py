@@ -298,6 +298,34 @@ async def _ensure_phone_simulator_route(
     return route
 
 
+async def ensure_embedded_route(
+    database: Database,
+    kinds: RouteKinds,
+    *,
+    name: str,
+    kind: str,
+    settings: Mapping[str, Any],
+    follows: Mapping[str, Any],
+) -> RouteRecord:
+    """Make sure the route ``name`` to one of the embedded simulators exists (made with
+    ``settings`` and ``follows``), and that its ``follows`` settings (where the simulator
+    listens, which may change from one start to the next) are current, unless someone pointed
+    the route away from this host on purpose."""
+    try:
+        route = await get_route(database, name)
+    except NotFound:
+        try:
+            return await create_route(
+                database, kinds, name=name, kind=kind, settings={**settings, **follows}
+            )
+        except (AlreadyExists, IntegrityError):  # another process made it at the same moment
+            route = await get_route(database, name)
+    stale = {key: value for key, value in follows.items() if route.settings.get(key) != value}
+    if route.kind != kind or not stale or "127.0.0.1" not in str(route.settings):
+        return route
+    return await update_route(database, kinds, name, settings=stale)
+
+
 @dataclass(frozen=True, slots=True)
 class SenderView:
     sender: SenderRecord

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from tidings.core.errors import InvalidRequest
 from tidings.media.convert import Target
@@ -70,6 +70,13 @@ class TransportSettings(BaseModel):
         shown, hidden = self.stored()
         merged = {**shown, **hidden, **changes}
         return self.checked({k: v for k, v in merged.items() if v is not None})
+
+
+class RequestSettings(TransportSettings):
+    """The settings of a route whose carrier takes each message in one request of its own
+    (MM7 over HTTP, a fax by SMTP, a print job by IPP): how many may be under way at once."""
+
+    concurrency: int = Field(default=4, ge=1, le=256, description="hand-overs under way at once")
 
 
 _MESSAGES = {

@@ -35,13 +35,14 @@ changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest
-from tidings.core.transport_settings import TransportSettings
+from tidings.core.transport_settings import RequestSettings, TransportSettings
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
 from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord
@@ -158,6 +159,44 @@ class Transport(ABC, Generic[SettingsT]):
         under ``/carriers/<kind>`` in every API process; a handler asks ``reception()`` for
         the process's reception when a request comes (it is made when the app starts)."""
         return None
+
+
+RequestSettingsT = TypeVar("RequestSettingsT", bound=RequestSettings)
+
+
+class RequestTransport(Transport[RequestSettingsT]):
+    """A transport whose carrier takes each message in one request of its own (HTTP, SMTP):
+    no connection to keep up, ``settings.concurrency`` requests at once, each counted while
+    the carrier has not answered it (``handing_over``)."""
+
+    def __init__(
+        self, route: RouteRecord, settings: RequestSettingsT, context: TransportContext
+    ) -> None:
+        super().__init__(route, settings, context)
+        self._in_flight = 0
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def start(self) -> None:
+        # A connection is made per request: the carrier counts as reachable until it is not.
+        self.context.connections_up(1)
+
+    async def stop(self) -> None:
+        self.context.connections_up(0)
+
+    @contextlib.contextmanager
+    def handing_over(self) -> Iterator[None]:
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
 
 
 AnyTransport = Transport[Any]

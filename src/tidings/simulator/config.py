@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tidings.simulator.fax_gateway import FaxGatewayConfig
 from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
+from tidings.simulator.printer import PrinterConfig
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 
@@ -176,6 +178,9 @@ class SimulatorConfig:
     phones: PhoneNetworkConfig | None = None
     # The MMSC beside the SMSC (MMS over MM7); None runs none.
     mmsc: MmscConfig | None = None
+    # The fax gateway (T.37 over SMTP) and the printer (IPP) beside it; None runs none.
+    fax: FaxGatewayConfig | None = None
+    printer: PrinterConfig | None = None
     # Refuse malformed submits as a strict SMSC does (simulator/strict.py); False accepts
     # whatever decodes.
     strict: bool = True

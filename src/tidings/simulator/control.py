@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.config import ChaosConfig, OutcomeRule
+from tidings.simulator.documents_control import fax_router, post_router
 from tidings.simulator.mmsc_control import mmsc_router
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
@@ -100,6 +101,10 @@ def control_router(simulator: Simulator) -> APIRouter:
     router = APIRouter()
     if simulator.mmsc is not None:
         router.include_router(mmsc_router(simulator.mmsc))
+    if simulator.fax is not None:
+        router.include_router(fax_router(simulator.fax))
+    if simulator.printer is not None:
+        router.include_router(post_router(simulator.printer))
 
     @router.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -35,9 +35,11 @@ from tidings.simulator.config import (
     choose_outcome,
 )
 from tidings.simulator.control import ControlServer
+from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
+from tidings.simulator.printer import PrinterSimulator
 from tidings.simulator.strict import submit_error
 from tidings.smpp.concat import ConcatMethod, IncomingFragment, outgoing_parts, parse_udh
 from tidings.smpp.constants import CommandStatus, EsmClass, Tag, status_name
@@ -353,6 +355,8 @@ class Simulator:
             PhoneNetwork(config.phones, speech=_speech_engine()) if config.phones else None
         )
         self.mmsc = Mmsc(config.mmsc) if config.mmsc else None
+        self.fax = FaxGateway(config.fax) if config.fax else None
+        self.printer = PrinterSimulator(config.printer) if config.printer else None
         self._inbound_tasks: set[asyncio.Task[None]] = set()
         self._rules = config.rules
         self._strict = config.strict
@@ -408,6 +412,10 @@ class Simulator:
                     await self.phones.start()
             if self.mmsc is not None:
                 await self.mmsc.start()
+            if self.fax is not None:
+                await self.fax.start()
+            if self.printer is not None:
+                await self.printer.start()
             if config.control_port is not None:
                 with listening(CONTROL_LISTENER, config.host, config.control_port):
                     self._control = await ControlServer.start(
@@ -433,6 +441,10 @@ class Simulator:
             await self.phones.stop()
         if self.mmsc is not None and self.mmsc.port is not None:
             await self.mmsc.stop()
+        if self.fax is not None and self.fax.running:
+            await self.fax.stop()
+        if self.printer is not None and self.printer.running:
+            await self.printer.stop()
         if self._server is not None:
             server, self._server = self._server, None
             await server.stop()

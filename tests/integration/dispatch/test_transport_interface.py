@@ -247,18 +247,21 @@ async def _voice(running: Running, http: httpx.AsyncClient, far_end: FarEnd, sin
 
 
 async def test_a_channel_no_route_carries_fails_with_that_reason(running: Running) -> None:
+    # A channel no transport of this service carries, so no route can.
+    carried = {c for t in running.service.transports.transports() for c in t.channels}
+    channel = next(c for c in Channel if c not in carried)
     result = await messaging.accept_messages(
         running.service.database,
         running.account,
         messaging.SendRequest(
-            to=[HANDSET], sender="Tidings", body="Hei", channel=Channel.FAX, content=None
+            to=[HANDSET], sender="Tidings", body="Hei", channel=channel, content=None
         ),
     )
     [accepted] = result.recipients
     assert accepted.id is not None
     failed = await running.wait_for(accepted.id)
     assert (failed["status"], failed["error_code"]) == ("failed", "no_route")
-    assert failed["error_detail"] == "no route carries fax"
+    assert failed["error_detail"] == f"no route carries {channel}"
 
 
 async def test_route_settings_keep_their_secrets_apart(running: Running) -> None:

@@ -32,9 +32,9 @@ from tidings.api.v1.schemas import (
     SendMessages,
 )
 from tidings.api.v1.voice import channel_content, speak, voice_options_given, voice_preview
-from tidings.core import audience, messaging, mms
+from tidings.core import audience, documents, messaging, mms, return_addresses
 from tidings.core.accounts import utcnow
-from tidings.core.channels import Channel
+from tidings.core.channels import DOCUMENT_CHANNELS, Channel
 from tidings.core.errors import InvalidRequest
 from tidings.core.lifecycle import MessageStatus
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
@@ -63,12 +63,87 @@ def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
     return entry
 
 
+def _document_fields(body: SendMessages) -> bool:
+    return bool(
+        body.document
+        or body.back
+        or body.address
+        or body.return_address_id
+        or body.template_used
+        or body.colour
+        or body.duplex
+        or body.priority_post
+    )
+
+
+async def _on_document_channel(
+    found: Services,
+    account: AccountRecord,
+    body: SendMessages,
+    request: messaging.SendRequest,
+    channel: Channel,
+) -> messaging.SendRequest:
+    """A fax (to numbers) or a letter or postcard (to one address) of a PDF, checked now."""
+    if body.media or body.subject or body.fallback_sms:
+        raise InvalidRequest(
+            f"media, subject and fallback_sms are not for {channel}", field="channel"
+        )
+    if body.document is None:
+        raise InvalidRequest(f"a {channel} needs a document", field="document")
+    if channel is Channel.FAX:
+        if body.back or body.address or body.return_address_id:
+            raise InvalidRequest("a fax goes to numbers (to), not an address", field="address")
+        fax = await documents.fax_content(found.media, account.id, body.document, field="document")
+        return dataclasses.replace(request, channel=channel, content=fax)
+    if body.address is None:
+        raise InvalidRequest(f"a {channel} needs the recipient's address", field="address")
+    if request.to:
+        raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
+    if channel is Channel.LETTER and body.back:
+        raise InvalidRequest("back is a postcard's", field="back")
+    address = documents.checked_address(body.address, field="address")
+    return_address = None
+    if body.return_address_id is not None:
+        record = await return_addresses.get_return_address(
+            found.database, account, body.return_address_id
+        )
+        return_address = documents.address_of(return_addresses.postal_address(record))
+    kind = documents.DocumentKind(channel.value)
+    content = await documents.post_content(
+        found.media,
+        account.id,
+        kind,
+        [body.document, *([body.back] if body.back else [])],
+        address=address,
+        return_address=return_address,
+        options=documents.LetterOptions(
+            template_used=body.template_used,
+            colour=body.colour,
+            duplex=body.duplex,
+            priority=body.priority_post,
+        ),
+        field="document",
+    )
+    return dataclasses.replace(
+        request, to=[documents.recipient_label(address)], channel=channel, content=content
+    )
+
+
 async def _on_channel(
-    found: Services, account_id: str, body: SendMessages, request: messaging.SendRequest
+    found: Services, account: AccountRecord, body: SendMessages, request: messaging.SendRequest
 ) -> messaging.SendRequest:
     """The send on its channel: MMS takes media (resolved now: ids, our URLs, other URLs
-    fetched once) and a subject, voice the call's options; nothing of either is taken for
-    another channel without saying so."""
+    fetched once) and a subject, voice the call's options, fax, letters and postcards a
+    document (and an address); nothing of one is taken for another channel without saying
+    so."""
+    account_id = account.id
+    if body.channel is not None and body.channel in DOCUMENT_CHANNELS:
+        return await _on_document_channel(found, account, body, request, body.channel)
+    if _document_fields(body):
+        raise InvalidRequest(
+            "document, address and print options are for fax, letter and postcard",
+            field="channel",
+        )
     voice = channel_content(body, found.speech)
     if voice is not None:
         if body.media or body.subject or body.fallback_sms:
@@ -139,8 +214,9 @@ async def send_messages(
         or body.subject
         or body.fallback_sms
         or voice_options_given(body)
+        or _document_fields(body)
     ):
-        request = await _on_channel(found, account.id, body, request)
+        request = await _on_channel(found, account, body, request)
     if body.lists or body.exclude_lists:
         request = await audience.with_list_members(
             found.database,

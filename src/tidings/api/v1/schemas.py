@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, Valid
 from tidings.core.accounts import Role
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
+from tidings.core.documents import Address
 from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.mms import message_media
 from tidings.core.voice import Gender, VoiceContent, VoiceResult
@@ -78,7 +79,12 @@ class SendMessages(_Body):
         default_factory=list, description="but not to members of these lists"
     )
     from_: str = Field(alias="from", min_length=1, max_length=20, description="the sender")
-    body: str = Field(min_length=1, max_length=10_000, description="text; may use {placeholders}")
+    body: str = Field(
+        default="",
+        max_length=10_000,
+        description="text; may use {placeholders}. Fax: an optional cover note; letters and "
+        "postcards: none",
+    )
     personalization: dict[str, dict[str, str]] | None = Field(
         default=None, description="placeholder values per recipient (keyed by the number as given)"
     )
@@ -93,9 +99,35 @@ class SendMessages(_Body):
     )
     channel: Channel | None = Field(
         default=None,
-        description="sms, mms or voice (a phone call); default: mms when media or a subject "
-        "is given, else sms",
+        description="sms, mms, voice (a phone call), fax, letter or postcard; default: mms "
+        "when media or a subject is given, else sms",
     )
+    # Documents: fax to numbers, letters and postcards to one postal address.
+    document: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="fax, letter: the PDF (a media id of POST /v1/media, or a URL fetched once, "
+        "when accepted); postcard: its front, or one PDF of two pages (front, back)",
+    )
+    back: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="postcard: the back's PDF"
+    )
+    address: Address | None = Field(
+        default=None, description="letter, postcard: the recipient's address (instead of to)"
+    )
+    return_address_id: str | None = Field(
+        default=None, max_length=64, description="letter, postcard: a /v1/return-addresses id"
+    )
+    template_used: bool = Field(
+        default=False,
+        description="letter: the first page has room for the address in the window field of "
+        "DIN 5008 (20 mm from the left, 45 mm from the top, 85x45 mm); else an address sheet "
+        "goes first",
+    )
+    colour: bool = Field(default=False, description="letter: print in colour")
+    duplex: bool = Field(default=False, description="letter: print on both sides")
+    priority_post: bool = Field(default=False, description="letter: priority post")
     media: Annotated[list[str], Field(max_length=10)] = Field(
         default_factory=list,
         description="MMS: media ids (POST /v1/media) or URLs (fetched once, when accepted)",

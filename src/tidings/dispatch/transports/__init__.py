@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from tidings.dispatch.transport import AnyTransport, TransportRegistry
+from tidings.dispatch.transports.fax_smtp import FaxSmtpTransport
+from tidings.dispatch.transports.ipp import IppTransport
 from tidings.dispatch.transports.mm7 import Mm7Transport
 from tidings.dispatch.transports.sip import SipTransport
 from tidings.dispatch.transports.smpp import SmppTransport
 
-BUILT_IN: tuple[type[AnyTransport], ...] = (SmppTransport, Mm7Transport, SipTransport)
+BUILT_IN: tuple[type[AnyTransport], ...] = (
+    SmppTransport,
+    Mm7Transport,
+    SipTransport,
+    FaxSmtpTransport,
+    IppTransport,
+)
 
 
 def default_transports() -> TransportRegistry:

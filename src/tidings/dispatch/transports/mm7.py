@@ -24,7 +24,7 @@ from tidings.core.channels import Channel
 from tidings.core.content import load_content
 from tidings.core.mms import MmsContent
 from tidings.dispatch.outcomes import SubmitOutcome
-from tidings.dispatch.transport import Claim, Transport, TransportContext
+from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
 from tidings.dispatch.transports.mm7_callbacks import serve_callback
 from tidings.dispatch.transports.mm7_settings import Mm7Settings
 from tidings.media.errors import MediaError
@@ -55,7 +55,7 @@ def address_of(value: str) -> Address:
     return Address(value, AddressKind.NUMBER)
 
 
-class Mm7Transport(Transport[Mm7Settings]):
+class Mm7Transport(RequestTransport[Mm7Settings]):
     kind: ClassVar[str] = "mm7"
     channels: ClassVar[frozenset[Channel]] = frozenset({Channel.MMS})
     settings_model: ClassVar[type[Mm7Settings]] = Mm7Settings
@@ -76,21 +76,9 @@ class Mm7Transport(Transport[Mm7Settings]):
             max_connections=settings.concurrency,
         )
         self.target = settings.media_target()
-        self._in_flight = 0
-
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
-
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
-
-    async def start(self) -> None:
-        self.context.connections_up(1)
 
     async def stop(self) -> None:
-        self.context.connections_up(0)
+        await super().stop()
         await self.peer.close()
 
     async def submit(self, claim: Claim) -> SubmitOutcome:
@@ -112,15 +100,13 @@ class Mm7Transport(Transport[Mm7Settings]):
             delivery_report=self.settings.delivery_report,
             subject=message.subject,
         )
-        self._in_flight += 1
         try:
-            answer = await self.peer.send(request)
+            with self.handing_over():
+                answer = await self.peer.send(request)
         except Mm7Unreachable as error:
             return context.retry(claim, "MM7_NO_ANSWER", f"the MMSC did not answer: {error}")
         except RemoteProtocolError as error:
             return context.retry(claim, "MM7_BAD_ANSWER", error.message)
-        finally:
-            self._in_flight -= 1
         code = answer.status.code
         if isinstance(answer, Fault) or not answer.status.ok:
             name = status_name(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from tidings.core.transport_settings import TransportSettings
+from tidings.core.transport_settings import RequestSettings
 from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 
 # TS 23.140 sets no length; 40 characters is what handsets show and operators take (OMA MMS
@@ -12,7 +12,7 @@ from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 MAX_SUBJECT = 40
 
 
-class Mm7Settings(TransportSettings):
+class Mm7Settings(RequestSettings):
     url: str = Field(min_length=8, max_length=2000, description="the MMSC's MM7 URL")
     username: str | None = Field(default=None, max_length=200, description="HTTP Basic user")
     password: SecretStr | None = Field(
