@@ -97,7 +97,7 @@ async def _on_document_channel(
         return dataclasses.replace(request, channel=channel, content=fax)
     if body.address is None:
         raise InvalidRequest(f"a {channel} needs the recipient's address", field="address")
-    if request.to:
+    if request.to or body.lists or body.exclude_lists:
         raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
     if channel is Channel.LETTER and body.back:
         raise InvalidRequest("back is a postcard's", field="back")
