@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,6 @@ import pytest
 
 from tests.document_samples import pdf_with_pages
 from tests.interop.documents.tools import MM, pdf_words
-from tests.interop.harness import peer_unavailable
 from tidings.documents.address import PostalAddress
 from tidings.documents.letter import ADDRESS_FIELD, render_letter
 from tidings.ipp.client import JobAccepted, JobStatus, JobTicket
@@ -32,18 +30,6 @@ pytestmark = pytest.mark.interop
 PRINTER_URI = "ipp://127.0.0.1:631/printers/PDF"
 # Where cups-pdf puts files (/etc/cups/cups-pdf.conf: Out ${HOME}/PDF, AnonDirName).
 OUTPUT_DIRS = (Path("/var/spool/cups-pdf/ANONYMOUS"), Path.home() / "PDF", Path("/root/PDF"))
-
-
-@pytest.fixture
-async def cups() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30) as http:
-        try:
-            response = await http.get("http://127.0.0.1:631/printers/PDF")
-        except httpx.HTTPError:
-            peer_unavailable("CUPS is not running on 127.0.0.1:631 (.ci/run starts cupsd)")
-        if response.status_code != 200:
-            peer_unavailable("CUPS has no printer PDF (lpadmin -p PDF -v cups-pdf:/ ...)")
-        yield http
 
 
 def written_by_cups(job_name: str, deadline: float) -> Path:
