@@ -58,6 +58,13 @@ def test_listen_to_a_voice_message_send_it_and_hear_it_on_the_phone(
     expect(page.get_by_role("heading", level=1)).to_contain_text("1 Voice message(s)")
     expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
 
+    # The message's page tells what the call was and what it told, and plays its speech.
+    page.get_by_role("link", name="details").click()
+    expect(page.locator("[data-voice-options]")).to_have_text("en-gb, male")
+    expect(page.locator("[data-call-plays]")).to_have_text("1 time(s)")
+    spoken = page.get_by_label("What the call says")
+    assert _playable_seconds(spoken) == pytest.approx(heard, abs=0.1)
+
     page.goto(f"{console.url}/simulator/phones/358401000200")
     call = page.locator('[data-channel="voice"]')
     expect(call).to_contain_text("completed")
@@ -83,3 +90,19 @@ def test_a_voice_message_too_long_or_in_an_unknown_language_is_refused_with_the_
     expect(page.get_by_role("alert")).to_have_text("a voice message is at most 1200 characters")
     expect(page.get_by_label("What the call says")).to_have_value("x" * 1200 + "y")
     expect(page.get_by_label("To", exact=True)).to_have_value("+358401000206")
+
+
+def test_a_key_pressed_on_the_call_is_on_the_message(page: Any, console: Console) -> None:
+    sign_in(page, console)
+    page.goto(f"{console.url}/compose?channel=voice")
+    # The simulator's phones whose number ends in 4 press 1 once they have answered.
+    page.get_by_label("To", exact=True).fill("+358401000204")
+    page.get_by_label("From", exact=True).fill("Tidings")
+    page.get_by_label("What the call says").fill("Press 1 to confirm your booking.")
+    page.get_by_label("Ask for a key press").check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
+    page.get_by_role("link", name="details").click()
+    expect(page.locator("[data-voice-options]")).to_contain_text("asks for a key press")
+    expect(page.locator("[data-call-keypress]")).to_have_text("1")
+    snap(page, "message-detail-voice")

@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tidings.api.v1.schemas import voice_part
+from tidings.api.v1.voice import speak
 from tidings.console.media import media_of
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import campaigns, messaging
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest
+from tidings.core.errors import InvalidRequest, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
+from tidings.core.voice import VoiceContent, VoiceResult
 from tidings.events import subscriptions
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -183,6 +186,9 @@ async def _detail_context(page: Page, message_id: str) -> dict[str, Any]:
         "currency": settings.currency,
         "cancellable": message.status in {s.value for s in CANCELLABLE_STATUSES},
         "media": (await media_of(page, [message])).get(message.id, []),
+        # A voice message's call options and what the call told (None for other channels).
+        "voice": voice_part(VoiceContent, message, message.content),
+        "call": voice_part(VoiceResult, message, message.result),
     }
 
 
@@ -194,6 +200,19 @@ async def message_detail(page: Reader, message_id: str) -> HTMLResponse:
 @router.get("/fragments/messages/{message_id}")
 async def message_detail_fragment(page: Reader, message_id: str) -> HTMLResponse:
     return page.render("message_detail.html", **await _detail_context(page, message_id))
+
+
+@router.get("/messages/{message_id}/speech.wav")
+async def speech(page: Reader, message_id: str) -> Response:
+    """What a voice message's call says, rendered as the call renders it, to listen to."""
+    message = (
+        await messaging.get_message(page.services.database, page.account, message_id)
+    ).message
+    options = voice_part(VoiceContent, message, message.content)
+    if options is None:
+        raise NotFound(f"message {message_id} is not a voice message")
+    spoken = await speak(page.services.speech, message.body, options)
+    return Response(spoken.wav(), media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/messages/{message_id}/cancel")

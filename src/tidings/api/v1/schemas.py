@@ -350,15 +350,15 @@ class MessageView(BaseModel):
             channel=message.channel,
             subject=message.subject,
             media=media_items(message),
-            voice=_voice_part(VoiceContent, message, message.content),
-            call=_voice_part(VoiceResult, message, message.result),
+            voice=voice_part(VoiceContent, message, message.content),
+            call=voice_part(VoiceResult, message, message.result),
         )
 
 
 Part = TypeVar("Part", VoiceContent, VoiceResult)
 
 
-def _voice_part(model: type[Part], message: MessageRecord, stored: str | None) -> Part | None:
+def voice_part(model: type[Part], message: MessageRecord, stored: str | None) -> Part | None:
     """A voice message's options or result; None for other channels, or for content another
     transport of the channel wrote in its own shape."""
     if message.channel != Channel.VOICE:
