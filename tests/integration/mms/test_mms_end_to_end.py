@@ -8,12 +8,14 @@ import html
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import delete
 
 from tests.integration.console.conftest import PASSWORD, sign_in
 from tests.integration.dispatch.conftest import (
@@ -26,6 +28,7 @@ from tests.ports import free_port
 from tests.unit.media import samples
 from tidings.core import console_users, routing
 from tidings.simulator.mmsc import Attachment, Mmsc
+from tidings.store.models import media as media_table
 
 OUR_NUMBER = "+358409990001"
 
@@ -258,6 +261,23 @@ async def test_the_account_s_default_sends_the_sms_unless_the_send_says_otherwis
     [sms] = simulator.inbox("+358401234588")
     assert sms.text.split("\n")[:2] == ["Offer", "Sale"]
     assert simulator.inbox("+358401234598") == []
+
+
+async def test_an_mms_whose_file_is_gone_fails_with_the_reason(running: Running) -> None:
+    uploaded = await running.http.post(
+        "/v1/media", files={"file": ("menu.png", samples.png(60, 40))}
+    )
+    media_id = uploaded.json()["id"]
+    send_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    message_id = await running.send_one(
+        "+358401234581", **{"from": OUR_NUMBER, "media": [media_id], "send_at": send_at}
+    )
+    # Removed before it is sent (by hand here; nothing else removes what a message names).
+    async with running.service.database.write() as connection:
+        await connection.execute(delete(media_table).where(media_table.c.id == media_id))
+    done = await running.wait_for(message_id)
+    assert done["status"] == "failed"
+    assert media_id in (done["error_detail"] or ""), done
 
 
 async def test_the_preview_shows_each_file_after_conversion(running: Running) -> None:

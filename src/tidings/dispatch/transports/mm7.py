@@ -22,6 +22,7 @@ from fastapi.responses import Response as HttpResponse
 
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
+from tidings.core.media import MediaNotFound
 from tidings.core.mms import MmsContent
 from tidings.dispatch.outcomes import SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
@@ -87,7 +88,9 @@ class Mm7Transport(RequestTransport[Mm7Settings]):
         content = load_content(MmsContent, message.content) or MmsContent()
         try:
             parts = await self._parts(message.account_id, message.body, content)
-        except MediaError as error:
+        except (MediaError, MediaNotFound) as error:
+            # A file that cannot be made to fit, or one no longer in the media store: sending
+            # again would not change it.
             return context.failed(claim, "media", error.message)
         request = SubmitReq(
             recipients=(address_of(message.recipient),),
