@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     # How long a signed media URL works (an MMS fallback link may be opened days later).
     media_url_ttl_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     media_fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Media that no message uses (uploads never sent, conversions, their blobs) is removed once
+    # this old, and never before its signed links expire (media_url_ttl_seconds).
+    media_retention_days: float = Field(default=30.0, gt=0)
+    # How often a process that dispatches looks for such media.
+    media_collect_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:

@@ -27,7 +27,7 @@ from tidings.core import console_users
 from tidings.core.accounts import create_account, create_api_key
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
-from tidings.core.media import media_library
+from tidings.core.media import collect_periodically, media_library
 from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
 from tidings.core.routing import ensure_embedded_route, ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
@@ -183,6 +183,7 @@ class Service:
         self.dispatcher: Dispatcher | None = None
         self.outbox: OutboxWorker | None = None
         self.campaigns: CampaignRunner | None = None
+        self._media_collection: asyncio.Task[None] | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
         self.demo_login: DemoLogin | None = None
@@ -298,6 +299,13 @@ class Service:
                 receipt_wait=timedelta(seconds=self.settings.campaign_receipt_wait_seconds),
             )
             await self.campaigns.start()
+            # Media no message uses goes after the retention period; any dispatching process
+            # may collect it (a collection is idempotent, so several on PostgreSQL agree).
+            self._media_collection = asyncio.create_task(
+                collect_periodically(
+                    media, interval_seconds=settings.media_collect_interval_seconds
+                )
+            )
         if self.runs_api:
             await self._start_api()
         self._point_mmsc_at_us()
@@ -408,6 +416,9 @@ class Service:
             await self._http.stop()
         if self.campaigns is not None:
             await self.campaigns.stop()
+        if self._media_collection is not None:
+            self._media_collection.cancel()
+            await asyncio.gather(self._media_collection, return_exceptions=True)
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.outbox is not None:

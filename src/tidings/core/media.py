@@ -5,16 +5,22 @@ The bytes live in the database (``store/media.py``), so every API and dispatcher
 PostgreSQL reads the same media. URLs that leave the service (to carriers, handsets, webhook
 receivers) are signed with the server's media key and expire; the content endpoint checks the
 signature and nothing else.
+
+What no message uses is removed after the retention period (:meth:`MediaLibrary.collect_unused`,
+run by every dispatching process: :func:`collect_periodically`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
+
+import structlog
 
 from tidings.config import Settings
 from tidings.core.accounts import utcnow
@@ -31,6 +37,11 @@ from tidings.store import media as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
 from tidings.store.media import BlobContent, MediaRecord
+
+log = structlog.get_logger("tidings.core.media")
+
+# Media objects removed per transaction, so that a collection never holds the database long.
+_COLLECT_BATCH = 500
 
 _ACCEPTED_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF, MP3, AMR, AAC, M4A, OGG, WAV, FLAC, MP4, 3GP, "
 _ACCEPTED_NAMES += "MOV, WebM, MKV, AVI, MPEG, PDF, Word, Excel, PowerPoint, OpenDocument, RTF, "
@@ -64,6 +75,16 @@ class SignedUrl:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """What one collection removed: media objects (with their conversions), conversions made
+    before the cutoff, and blobs nothing was over any more."""
+
+    media: int
+    variants: int
+    blobs: int
+
+
 class MediaLibrary:
     """Media for the API and the dispatcher; one per process, made where the settings are."""
 
@@ -78,11 +99,13 @@ class MediaLibrary:
         url_ttl_seconds: float,
         fetch_timeout_seconds: float = 30.0,
         resolver: Resolver = getaddrinfo_resolver,
+        retention_seconds: float = 30 * 24 * 3600.0,
     ) -> None:
         self.database = database
         self.converter = converter
         self.max_bytes = max_bytes
         self.url_ttl_seconds = url_ttl_seconds
+        self.retention_seconds = retention_seconds
         self.secrets = secrets
         self._policy = policy
         self._fetch_timeout = fetch_timeout_seconds
@@ -287,6 +310,48 @@ class MediaLibrary:
             raise MediaNotFound("No such media, or the link has expired.")
         return found
 
+    async def collect_unused(self, *, now: datetime | None = None) -> Collected:
+        """Remove what nothing needs any more, once older than the retention period (never
+        less than a signed link's life, so no link handed out stops working early): media
+        objects that no message names (uploads never sent, files nobody sent again), every
+        conversion (a later send converts again), and the blobs left without either. A
+        message's media stay as long as the message."""
+        retention = max(self.retention_seconds, self.url_ttl_seconds)
+        cutoff = (now or utcnow()) - timedelta(seconds=retention)
+        removed_media = 0
+        while True:
+            async with self.database.write() as connection:
+                removed = await store.delete_unused_media(
+                    connection, before=cutoff, limit=_COLLECT_BATCH
+                )
+            removed_media += removed
+            if removed < _COLLECT_BATCH:
+                break
+        async with self.database.write() as connection:
+            variants = await store.delete_old_variants(connection, before=cutoff)
+            blobs = await store.delete_unused_blobs(connection, before=cutoff)
+        return Collected(removed_media, variants, blobs)
+
+
+async def collect_periodically(library: MediaLibrary, *, interval_seconds: float) -> None:
+    """Collect unused media now and every ``interval_seconds`` until cancelled. A collection
+    that fails (the database away, or a blob taken into use at that moment, which its foreign
+    key then protects) is logged and tried again at the next turn."""
+    while True:
+        try:
+            collected = await library.collect_unused()
+        except Exception:
+            log.exception("media collection failed")
+        else:
+            if collected.media or collected.variants or collected.blobs:
+                log.info(
+                    "unused media removed",
+                    media=collected.media,
+                    variants=collected.variants,
+                    blobs=collected.blobs,
+                )
+        await asyncio.sleep(interval_seconds)
+
 
 def _clean_filename(name: str | None) -> str | None:
     if not name:
@@ -307,4 +372,5 @@ def media_library(database: Database, settings: Settings, secrets: SecretSource)
         max_bytes=settings.media_max_bytes,
         url_ttl_seconds=settings.media_url_ttl_seconds,
         fetch_timeout_seconds=settings.media_fetch_timeout_seconds,
+        retention_seconds=settings.media_retention_days * 24 * 3600,
     )

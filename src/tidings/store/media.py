@@ -4,6 +4,9 @@ variants kept per route target.
 A blob is written once per SHA-256 (an insert that loses a race to another process is
 ignored: the bytes are the same by definition). Media objects are scoped to their account;
 every read here takes the account id.
+
+What no message uses is removed after the retention period (:func:`delete_unused_media`,
+:func:`delete_old_variants`, :func:`delete_unused_blobs`).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import media, media_blobs, media_variants
+from tidings.store.models import media, media_blobs, media_variants, messages
 from tidings.store.records import _Record
 
 
@@ -64,10 +67,17 @@ async def keep_blob(
     connection: AsyncConnection, sha256: str, content: bytes, now: datetime
 ) -> None:
     """Store ``content`` under its digest unless it is stored already."""
-    exists = (
-        await connection.execute(select(media_blobs.c.sha256).where(media_blobs.c.sha256 == sha256))
+    # Locked (on PostgreSQL) until the caller's transaction ends: the media object or variant
+    # the caller is about to add over this blob cannot lose it to a concurrent collection of
+    # unused blobs, which waits, then finds it used.
+    stored = (
+        await connection.execute(
+            select(media_blobs.c.sha256)
+            .where(media_blobs.c.sha256 == sha256)
+            .with_for_update(read=True, key_share=True)
+        )
     ).first()
-    if exists is not None:
+    if stored is not None:
         return
     await connection.execute(
         _insert(connection, media_blobs)
@@ -209,3 +219,47 @@ async def find_servable(
         )
     row = (await connection.execute(query)).first()
     return BlobContent(row.sha256, row.content_type, row.content) if row is not None else None
+
+
+async def delete_unused_media(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` media objects made before ``before`` that no message of their
+    account names in its content (an MMS sent or received, or any channel's content that
+    refers to a media id), with their variants; return how many.
+
+    A message names its media by id inside its content's JSON, whatever the channel's shape,
+    and ids are 26 characters of one alphabet, so a substring test finds every use.
+    """
+    used = exists().where(
+        messages.c.account_id == media.c.account_id, messages.c.content.contains(media.c.id)
+    )
+    batch = (
+        select(media.c.id)
+        .where(media.c.created_at < before, ~used)
+        .order_by(media.c.created_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    # The variants go with their media object (ON DELETE CASCADE).
+    result = await connection.execute(delete(media).where(media.c.id.in_(batch), ~used))
+    return result.rowcount
+
+
+async def delete_old_variants(connection: AsyncConnection, *, before: datetime) -> int:
+    """Delete conversions made before ``before``: a send that needs one again converts again,
+    and no signed link to one outlives the retention period."""
+    result = await connection.execute(
+        delete(media_variants).where(media_variants.c.created_at < before)
+    )
+    return result.rowcount
+
+
+async def delete_unused_blobs(connection: AsyncConnection, *, before: datetime) -> int:
+    """Delete blobs stored before ``before`` that no media object and no variant is over."""
+    result = await connection.execute(
+        delete(media_blobs).where(
+            media_blobs.c.created_at < before,
+            ~exists().where(media.c.sha256 == media_blobs.c.sha256),
+            ~exists().where(media_variants.c.sha256 == media_blobs.c.sha256),
+        )
+    )
+    return result.rowcount
