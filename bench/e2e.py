@@ -236,6 +236,8 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
             "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
             "TIDINGS_HTTP_PORT": str(http_port),
             "TIDINGS_SIMULATOR_PORT": str(smpp_port),
+            # The bench reads /metrics from this host without an operator key.
+            "TIDINGS_OPERATIONS_NETWORKS": '["127.0.0.1/32"]',
         }
         if database_url:
             env["TIDINGS_DATABASE_URL"] = database_url

@@ -94,6 +94,8 @@ async def soak(count: int, rate: float, interval: float) -> dict[str, object]:
             "TIDINGS_DATA_DIR": str(data),
             "TIDINGS_SIMULATOR_PORT": str(smpp_port),
             "TIDINGS_RATE_LIMIT": "1000000/60 seconds",
+            # The bench reads /metrics from this host without an operator key.
+            "TIDINGS_OPERATIONS_NETWORKS": '["127.0.0.1/32"]',
             "XDG_CONFIG_HOME": str(data / "config"),
         }
         env.pop("TIDINGS_DATABASE_URL", None)

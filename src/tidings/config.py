@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # JSON list): a TLS proxy in front makes requests https (OAuth2 needs it) and names the
     # client's address (failed sign-ins are counted per address).
     trusted_proxies: list[str] = []
+    # Client addresses or networks (a JSON list, e.g. ["127.0.0.1/32"]) that may read /metrics
+    # and drive the embedded simulator's control routes (/v1/simulator) without a key; anyone
+    # else needs an operator key (Prometheus: its authorization setting). Behind a proxy on the
+    # same host, list the proxy in trusted_proxies, or everyone it forwards comes from loopback.
+    operations_networks: list[IPvAnyNetwork] = []
     # How long a request_id / Idempotency-Key replays its first answer.
     idempotency_days: int = Field(default=7, gt=0)
     # Where the OAuth2 authorization server (SmartDialog dialect) may send codes: Power Automate's

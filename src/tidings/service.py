@@ -17,10 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from tidings.api import create_app
+from tidings.api.auth import operations
 from tidings.config import Role, Settings
 from tidings.console import install_console
 from tidings.core import console_users
@@ -364,7 +365,10 @@ class Service:
     async def _start_api(self) -> None:
         routers: list[APIRouter] = []
         if self.simulator is not None:
-            simulator_router = APIRouter(prefix="/v1/simulator", tags=["simulator"])
+            # Anyone reaching the API could otherwise read every handset and inject traffic.
+            simulator_router = APIRouter(
+                prefix="/v1/simulator", tags=["simulator"], dependencies=[Depends(operations)]
+            )
             simulator_router.include_router(control_router(self.simulator))
             routers.append(simulator_router)
         notify: Callable[[], None] | None = (

@@ -119,6 +119,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         "TIDINGS_WEBHOOK_BACKOFF_BASE_SECONDS": "0.1",
         "TIDINGS_WEBHOOK_BACKOFF_CAP_SECONDS": "0.2",
         "TIDINGS_WEBHOOK_GIVE_UP_AFTER_SECONDS": "1",
+        # Tests check the simulator through /v1/simulator with the demo account's (tenant) key.
+        "TIDINGS_OPERATIONS_NETWORKS": '["127.0.0.1/32"]',
     }
     env.pop("TIDINGS_DATABASE_URL", None)
     log = data_dir / "serve.log"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from tidings import __version__
-from tidings.api.auth import ServicesDep
+from tidings.api.auth import ServicesDep, operations
 from tidings.api.dialects import clicksend, smartdialog, truedialog
 from tidings.api.limits import BodySizeLimit, RateLimiter
 from tidings.api.metrics import ServiceMetrics
@@ -188,10 +188,16 @@ def create_app(
             return problem(503, f"database unreachable: {type(error).__name__}")
         return {"status": "ready"}
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        dependencies=[Depends(operations)],
+    )
     async def metrics(request: Request, found: ServicesDep) -> Response:
         """This process's metrics in Prometheus's text format: messages by status, queue depth,
-        submits, receipts, binds and windows per route."""
+        submits, receipts, binds and windows per route. For an operator key, or a client in
+        ``TIDINGS_OPERATIONS_NETWORKS``."""
         service_metrics: ServiceMetrics = request.app.state.service_metrics
         await service_metrics.refresh(found.database)
         return Response(generate_latest(found.metrics), media_type=CONTENT_TYPE_LATEST)

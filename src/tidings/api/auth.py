@@ -2,13 +2,16 @@
 
 An endpoint that only an operator may use depends on :data:`OperatorDep` (with
 :data:`AccountDep` too when it acts for an account: the caller is verified once per request
-either way). A tenant's key gets 403.
+either way). A tenant's key gets 403. Operations endpoints (``/metrics``, the embedded
+simulator's control routes) depend on :func:`operations`: an operator key, or a client address
+in ``operations_networks``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -148,6 +151,26 @@ async def operator(caller: PrincipalDep) -> Principal:
 
 
 OperatorDep = Annotated[Principal, Depends(operator)]
+
+
+async def operations(
+    request: Request,
+    found: ServicesDep,
+    _basic: Annotated[object, Depends(_basic_scheme)] = None,
+    _bearer: Annotated[object, Depends(_bearer_scheme)] = None,
+) -> None:
+    """The caller of an operations endpoint: from ``operations_networks``, or with an operator
+    key (401 without a key, 403 with a tenant's)."""
+    networks = found.settings.operations_networks
+    if networks:
+        try:
+            address = ipaddress.ip_address(client_address(request))
+        except ValueError:
+            address = None
+        if address is not None and any(address in network for network in networks):
+            return
+    caller = await _authenticated(request, found)
+    require_operator(caller, "read the metrics and drive the simulator")
 
 
 async def account(

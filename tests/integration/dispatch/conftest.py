@@ -33,6 +33,9 @@ def service_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Set
         "simulator_port": free_port(),
         "simulator_control_port": free_port(),
         "rate_limit": "100000/60 seconds",
+        # The tests drive the simulator (/v1/simulator) and read /metrics from this host as the
+        # account; an operator key is needed from elsewhere (test_operations_access.py).
+        "operations_networks": ["127.0.0.1/32"],
         **overrides,
     }
     return Settings(**values)

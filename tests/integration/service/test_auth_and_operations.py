@@ -222,7 +222,8 @@ async def test_health_readiness_metrics_and_openapi(
         json={"to": ["+358401234567", "+358401234568"], "from": "Tidings", "body": "hi"},
         headers=tenant.bearer,
     )
-    metrics = (await client.get("/metrics")).text
+    operator = await make_tenant("Operations", operator=True)
+    metrics = (await client.get("/metrics", headers=operator.bearer)).text
     assert 'tidings_messages{status="queued"} 2.0' in metrics
     assert "tidings_queue_depth 2.0" in metrics
     document = (await client.get("/openapi.json")).json()
