@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # sender domain. 0 takes any free port (enough for the simulator's gateway).
     fax_report_host: str = "127.0.0.1"
     fax_report_port: int = Field(default=0, ge=0, le=65535)
+    # The simulator's WhatsApp Cloud API (Graph API over HTTP); 0 takes any free port.
+    simulator_whatsapp_port: int = Field(default=0, ge=0, le=65535)
     redis_url: str | None = None
     webhook_allow_loopback: bool = False
     # A ``limits`` rate string; accounts may override it.

@@ -8,6 +8,7 @@ processes may share one PostgreSQL database; on SQLite run one ``all`` process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -24,15 +25,21 @@ from tidings.api import create_app
 from tidings.api.auth import operations
 from tidings.config import Role, Settings
 from tidings.console import install_console
-from tidings.core import console_users
-from tidings.core.accounts import create_account, create_api_key
+from tidings.core import console_users, routing
+from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
+from tidings.core.errors import AlreadyExists
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.media import collect_periodically, media_library
 from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
 from tidings.core.routing import ensure_embedded_route, ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
+from tidings.core.whatsapp import (
+    WHATSAPP_KIND,
+    WHATSAPP_SIMULATOR_ROUTE,
+    ensure_whatsapp_simulator_route,
+)
 from tidings.dispatch import Dispatcher, DispatcherConfig
 from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
@@ -49,12 +56,19 @@ from tidings.simulator.fax_gateway import FaxGatewayConfig
 from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.simulator.printer import PrinterConfig
+from tidings.simulator.whatsapp import BusinessNumber, CloudApi, CloudApiConfig
+from tidings.store import routes as route_store
 from tidings.store.engine import Database
+from tidings.store.ids import random_token
 from tidings.store.records import RouteRecord
 
 log = structlog.get_logger("tidings.service")
 
 DEMO_CREDENTIALS_FILE = "demo-credentials.json"
+# The embedded Cloud API's business number, registered as a sender of the demo account.
+DEMO_WHATSAPP_NUMBER = BusinessNumber(
+    phone_number_id="109876543210001", display_phone_number="+358409990100"
+)
 # What the API's port was for, when it cannot be listened on (``PortUnavailable.listener``).
 HTTP_LISTENER = "HTTP API"
 FAX_REPORT_LISTENER = "fax report listener (SMTP)"
@@ -149,6 +163,19 @@ def _write_private(path: Path, content: dict[str, str]) -> None:
         json.dump(content, file, indent=2)
 
 
+async def ensure_demo_whatsapp_sender(database: Database, account_id: str) -> None:
+    """The embedded Cloud API's business number as a sender of the demo account, on the
+    ``whatsapp`` route (SMS from it still go by the default SMS route)."""
+    account = await get_account(database, account_id)
+    with contextlib.suppress(AlreadyExists):
+        await routing.add_sender(
+            database,
+            account,
+            DEMO_WHATSAPP_NUMBER.display_phone_number,
+            route_name=WHATSAPP_SIMULATOR_ROUTE,
+        )
+
+
 def _mmsc_config(route: RouteRecord | None, port: int) -> MmscConfig | None:
     """The embedded MMSC, with the credentials its route keeps (see core.mms)."""
     if route is None or route.kind != MM7_KIND:
@@ -193,6 +220,9 @@ class Service:
         self.secrets = secret_source(self.database, settings)
         self._mms_route: RouteRecord | None = None
         self.fax_reports: FaxReportReception | None = None
+        # The embedded WhatsApp Cloud API (with the simulator) and the route that reaches it.
+        self.cloud_api: CloudApi | None = None
+        self._whatsapp_route: RouteRecord | None = None
 
     @property
     def runs_api(self) -> bool:
@@ -270,6 +300,7 @@ class Service:
                     self.database, self.transports, port=self.simulator.phones.sip_port
                 )
             await self._ensure_document_routes(self.simulator)
+            await self._start_cloud_api()
         if self.runs_dispatcher:
             media = media_library(self.database, settings, self.secrets)
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes
@@ -310,6 +341,51 @@ class Service:
         if self.runs_api:
             await self._start_api()
         self._point_mmsc_at_us()
+        self._point_cloud_api_at_us()
+
+    async def _start_cloud_api(self) -> None:
+        """The embedded WhatsApp Cloud API with the credentials of its route (made with new
+        ones the first time), and the demo business number."""
+        async with self.database.read() as connection:
+            route = await route_store.find_route_by_name(connection, WHATSAPP_SIMULATOR_ROUTE)
+        kept = {} if route is None else route.secrets
+        config = CloudApiConfig(
+            host="127.0.0.1",
+            port=self.settings.simulator_whatsapp_port,
+            access_token=str(kept.get("access_token") or random_token(24)),
+            app_secret=str(kept.get("app_secret") or random_token(24)),
+            verify_token=str(kept.get("verify_token") or random_token(12)),
+            numbers=(DEMO_WHATSAPP_NUMBER,),
+        )
+        self.cloud_api = CloudApi(config)
+        await self.cloud_api.start()
+        assert config.access_token is not None
+        self._whatsapp_route = await ensure_whatsapp_simulator_route(
+            self.database,
+            self.transports,
+            base_url=self.cloud_api.base_url,
+            waba_id=config.waba_id,
+            phone_number_id=DEMO_WHATSAPP_NUMBER.phone_number_id,
+            access_token=config.access_token,
+            app_secret=config.app_secret,
+            verify_token=config.verify_token,
+        )
+        if self.demo is not None:
+            await ensure_demo_whatsapp_sender(self.database, self.demo.account_id)
+
+    def _point_cloud_api_at_us(self) -> None:
+        """The embedded Cloud API sends its webhooks to our endpoint for its route."""
+        route = self._whatsapp_route
+        if self.cloud_api is None or route is None or route.kind != WHATSAPP_KIND:
+            return
+        self.cloud_api.set_webhook(f"{self._callback_base()}/carriers/{WHATSAPP_KIND}/{route.name}")
+
+    def _callback_base(self) -> str:
+        """Where simulated far ends reach this service: this process when it serves the API,
+        else the public URL (an API process elsewhere)."""
+        if self.http_port is not None:
+            return f"http://127.0.0.1:{self.http_port}"
+        return self.settings.public_base_url()
 
     async def _ensure_document_routes(self, simulator: Simulator) -> None:
         """The ``fax`` route to the simulator's fax gateway and the ``post`` route to its
@@ -349,11 +425,7 @@ class Service:
         route = self._mms_route
         if mmsc is None or route is None or route.kind != MM7_KIND:
             return
-        base = (
-            f"http://127.0.0.1:{self.http_port}"
-            if self.http_port is not None
-            else self.settings.public_base_url()
-        )
+        base = self._callback_base()
         secrets = route.secrets
         auth = None
         if route.settings.get("inbound_username") and secrets.get("inbound_password"):
@@ -431,6 +503,8 @@ class Service:
             await self.simulator.stop()
         if self.fax_reports is not None:
             await self.fax_reports.stop()
+        if self.cloud_api is not None:
+            await self.cloud_api.stop()
         await self.database.close()
 
 

@@ -745,12 +745,16 @@ class CloudApi:
             form = await request.form(max_part_size=self.config.max_media_bytes)
         except Exception as error:  # a malformed multipart body is the client's, whatever it is
             return _invalid(f"the upload cannot be read: {error}")
-        file = form.get("file")
-        if form.get("messaging_product") != "whatsapp":
-            return _invalid("messaging_product must be whatsapp")
-        if not isinstance(file, UploadFile):
-            return _invalid("file is required")
-        data = await file.read()
+        try:
+            file = form.get("file")
+            if form.get("messaging_product") != "whatsapp":
+                return _invalid("messaging_product must be whatsapp")
+            if not isinstance(file, UploadFile):
+                return _invalid("file is required")
+            data = await file.read()
+        finally:
+            # The form's files are spooled to temporary files until closed.
+            await form.close()
         declared = form.get("type")
         content_type = (
             str(declared)

@@ -206,3 +206,22 @@ async def save_idempotent_response(
 async def delete_expired_idempotency(connection: AsyncConnection, *, before: datetime) -> int:
     result = await connection.execute(delete(idempotency).where(idempotency.c.created_at < before))
     return result.rowcount
+
+
+async def last_received(
+    connection: AsyncConnection, account_id: str, *, sender: str, recipient: str, channel: str
+) -> datetime | None:
+    """When the account last received a ``channel`` message from ``sender`` at ``recipient``
+    (the WhatsApp customer-service window opens with each one)."""
+    last: datetime | None = (
+        await connection.execute(
+            select(func.max(messages.c.created_at)).where(
+                messages.c.account_id == account_id,
+                messages.c.recipient == recipient,
+                messages.c.direction == "in",
+                messages.c.sender == sender,
+                messages.c.channel == channel,
+            )
+        )
+    ).scalar_one_or_none()
+    return last

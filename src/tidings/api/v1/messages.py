@@ -32,7 +32,7 @@ from tidings.api.v1.schemas import (
     SendMessages,
 )
 from tidings.api.v1.voice import channel_content, speak, voice_options_given, voice_preview
-from tidings.core import audience, documents, messaging, mms, return_addresses
+from tidings.core import audience, documents, messaging, mms, return_addresses, whatsapp
 from tidings.core.accounts import utcnow
 from tidings.core.channels import DOCUMENT_CHANNELS, Channel
 from tidings.core.errors import InvalidRequest
@@ -134,8 +134,8 @@ async def _on_channel(
 ) -> messaging.SendRequest:
     """The send on its channel: MMS takes media (resolved now: ids, our URLs, other URLs
     fetched once) and a subject, voice the call's options, fax, letters and postcards a
-    document (and an address); nothing of one is taken for another channel without saying
-    so."""
+    document (and an address), WhatsApp a template, a file or reply buttons; nothing of one
+    is taken for another channel without saying so."""
     account_id = account.id
     if body.channel is not None and body.channel in DOCUMENT_CHANNELS:
         return await _on_document_channel(found, account, body, request, body.channel)
@@ -143,6 +143,24 @@ async def _on_channel(
         raise InvalidRequest(
             "document, address and print options are for fax, letter and postcard",
             field="channel",
+        )
+    if body.channel is Channel.WHATSAPP:
+        if voice_options_given(body):
+            raise InvalidRequest("voice options are for voice, not WhatsApp", field="channel")
+        return await whatsapp.prepare(
+            found.database,
+            found.media,
+            account,
+            request,
+            template=None if body.template is None else body.template.model_dump(),
+            media=body.media,
+            buttons=[b.model_dump() for b in body.buttons],
+            fallback_sms=bool(body.fallback_sms),
+            subject=body.subject,
+        )
+    if body.template is not None or body.buttons:
+        raise InvalidRequest(
+            "template and buttons are for WhatsApp: send with channel whatsapp", field="channel"
         )
     voice = channel_content(body, found.speech)
     if voice is not None:
@@ -213,6 +231,8 @@ async def send_messages(
         or body.media
         or body.subject
         or body.fallback_sms
+        or body.template is not None
+        or body.buttons
         or voice_options_given(body)
         or _document_fields(body)
     ):

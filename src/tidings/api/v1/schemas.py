@@ -41,6 +41,44 @@ def optional_not_null(**constraints: Any) -> Any:
     return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
+class WhatsAppTemplateButton(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, le=9, description="the button's position in the template, from 0")
+    type: Literal["quick_reply", "url"]
+    value: str = Field(
+        min_length=1, max_length=2000, description="a quick reply's payload, a URL's suffix"
+    )
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template with its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=15, description="e.g. en_US")
+    header: Annotated[list[str], Field(max_length=1)] = Field(
+        default_factory=list, description="the header text's parameter"
+    )
+    header_media: str | None = Field(
+        default=None, max_length=4000, description="a media header's file: a media id or URL"
+    )
+    body: Annotated[list[str], Field(max_length=100)] = Field(
+        default_factory=list, description="the body's parameters, {{1}} first"
+    )
+    buttons: Annotated[list[WhatsAppTemplateButton], Field(max_length=10)] = Field(
+        default_factory=list
+    )
+
+
+class WhatsAppReplyButton(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256, description="what a tap answers with")
+    title: str = Field(min_length=1, max_length=20)
+
+
 class SendMessages(_Body):
     model_config = ConfigDict(
         json_schema_extra={
@@ -138,7 +176,15 @@ class SendMessages(_Body):
     fallback_sms: bool | None = Field(
         default=None,
         description="MMS: when the handset cannot take MMS, send the text and links to the "
-        "media as an SMS instead; default: the account's mms_fallback_sms",
+        "media as an SMS instead (default: the account's mms_fallback_sms); WhatsApp: when "
+        "the number has no WhatsApp, the message cannot be delivered or the 24-hour window "
+        "is closed, send the body as an SMS",
+    )
+    template: WhatsAppTemplate | None = Field(
+        default=None, description="whatsapp: an approved template (the body is its SMS text)"
+    )
+    buttons: Annotated[list[WhatsAppReplyButton], Field(max_length=3)] = Field(
+        default_factory=list, description="whatsapp: up to three reply buttons under the body"
     )
     # Voice: the call's options (refused on other channels).
     lang: str | None = Field(

@@ -8,6 +8,7 @@ from tidings.dispatch.transports.ipp import IppTransport
 from tidings.dispatch.transports.mm7 import Mm7Transport
 from tidings.dispatch.transports.sip import SipTransport
 from tidings.dispatch.transports.smpp import SmppTransport
+from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
 
 BUILT_IN: tuple[type[AnyTransport], ...] = (
     SmppTransport,
@@ -15,6 +16,7 @@ BUILT_IN: tuple[type[AnyTransport], ...] = (
     SipTransport,
     FaxSmtpTransport,
     IppTransport,
+    WhatsAppCloudTransport,
 )
 
 

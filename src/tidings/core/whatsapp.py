@@ -1,0 +1,246 @@
+"""WhatsApp in core: what a WhatsApp message carries (:class:`WhatsAppContent`: a template with
+its parameters, a file, reply buttons), the customer-service window checked when a free-form
+message is accepted, and the route the embedded Cloud API simulator is reached by.
+
+The transport (``dispatch.transports.whatsapp``) turns the content into a Cloud API send; the
+wire format is ``tidings.whatsapp``'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from tidings.core import consent, mms, routing
+from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent, MediaRef
+from tidings.core.errors import AlreadyExists, InvalidRequest
+from tidings.core.media import MediaLibrary
+from tidings.core.messaging import SendRequest
+from tidings.core.routing import RouteKinds
+from tidings.phone import InvalidNumber, normalize_number
+from tidings.store import messages as message_store
+from tidings.store import routes as route_store
+from tidings.store.engine import Database
+from tidings.store.records import AccountRecord, RouteRecord
+
+# The route kind of WhatsApp over the Cloud API (``dispatch.transports.whatsapp``).
+WHATSAPP_KIND = "whatsapp-cloud"
+# Free-form messages go only within this long after the user's last message (Meta's rule).
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+# The error code of a free-form send refused because the window is closed (Meta's 131047).
+WINDOW_CLOSED = "131047"
+
+
+class TemplateButton(ChannelContent):
+    """A template button's value: a quick reply's payload or a URL button's suffix."""
+
+    index: int = Field(ge=0, le=9, description="the button's position in the template, from 0")
+    type: Literal["quick_reply", "url"]
+    value: str = Field(min_length=1, max_length=2000)
+
+
+class TemplateSend(ChannelContent):
+    """An approved template, named as it was submitted, with its parameters."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=15)
+    header: tuple[str, ...] = Field(default=(), max_length=1)
+    header_media: MediaRef | None = None
+    body: tuple[str, ...] = Field(default=(), max_length=100)
+    buttons: tuple[TemplateButton, ...] = Field(default=(), max_length=10)
+
+
+class ReplyButton(ChannelContent):
+    id: str = Field(min_length=1, max_length=256)
+    title: str = Field(min_length=1, max_length=20)
+
+
+class WhatsAppContent(ChannelContent):
+    """A template, or a free-form message: the body as text, a file (the body its caption),
+    or the body with up to three reply buttons."""
+
+    template: TemplateSend | None = None
+    media: tuple[MediaRef, ...] = Field(default=(), max_length=1)
+    buttons: tuple[ReplyButton, ...] = Field(default=(), max_length=3)
+    header: str | None = Field(default=None, max_length=60)
+    footer: str | None = Field(default=None, max_length=60)
+    # When WhatsApp cannot carry it (no WhatsApp on the number, undeliverable, the window
+    # closed), the same text goes as an SMS from the same sender.
+    fallback_sms: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> WhatsAppContent:
+        if self.template is not None and (self.media or self.buttons):
+            raise ValueError("a template message carries no other file or buttons")
+        if self.media and self.buttons:
+            raise ValueError("a message with reply buttons carries no file")
+        if (self.header or self.footer) and not self.buttons:
+            raise ValueError("a header and a footer go with reply buttons")
+        return self
+
+    @property
+    def free_form(self) -> bool:
+        return self.template is None
+
+
+async def check_window(
+    database: Database,
+    account: AccountRecord,
+    sender: str,
+    recipients: Sequence[str],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Refuse a free-form send to a number that has not written to ``sender`` on WhatsApp in
+    the last 24 hours: Meta takes only templates then (and would refuse it with 131047)."""
+    now = now or utcnow()
+    since = now - CUSTOMER_SERVICE_WINDOW
+    closed: list[str] = []
+    async with database.read() as connection:
+        for recipient in recipients:
+            try:
+                number = normalize_number(recipient, account.region)
+            except InvalidNumber:
+                continue  # named by the send's own checks
+            last = await message_store.last_received(
+                connection, account.id, sender=number, recipient=sender, channel="whatsapp"
+            )
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            if last is None or last < since:
+                closed.append(recipient)
+    if closed:
+        raise InvalidRequest(
+            "outside the 24-hour customer-service window (no WhatsApp message from "
+            f"{', '.join(closed)} to {sender} in the last 24 hours): only a template may be "
+            "sent",
+            field="to",
+        )
+
+
+def check_sender(sender: str, account: AccountRecord) -> str:
+    """A WhatsApp message goes from one of the business's phone numbers."""
+    try:
+        return normalize_number(sender, account.region)
+    except InvalidNumber:
+        raise InvalidRequest(
+            f"A WhatsApp message is sent from a business phone number, not {sender!r}.",
+            field="from",
+        ) from None
+
+
+async def _one_media(
+    library: MediaLibrary, account_id: str, reference: str, field: str
+) -> MediaRef:
+    try:
+        [ref] = await mms.media_refs(library, account_id, [reference])
+    except InvalidRequest as error:
+        raise InvalidRequest(error.message.replace("media[0]", field), field=field) from None
+    return ref
+
+
+async def prepare(
+    database: Database,
+    library: MediaLibrary,
+    account: AccountRecord,
+    request: SendRequest,
+    *,
+    template: Mapping[str, Any] | None,
+    media: Sequence[str],
+    buttons: Sequence[Mapping[str, Any]],
+    fallback_sms: bool,
+    subject: str | None,
+) -> SendRequest:
+    """A send on WhatsApp: its content checked and its files resolved now; a recipient who
+    opted out of WhatsApp from the sender refuses the send, and a free-form message needs the
+    customer-service window open (templates go at any time)."""
+    if subject is not None:
+        raise InvalidRequest("a WhatsApp message has no subject", field="subject")
+    if len(media) > 1:
+        raise InvalidRequest("a WhatsApp message carries one file", field="media")
+    sender = check_sender(request.sender, account)
+    sent_template = None
+    if template is not None:
+        values = dict(template)
+        header_media = values.pop("header_media", None)
+        if header_media is not None:
+            values["header_media"] = await _one_media(
+                library, account.id, header_media, "template.header_media"
+            )
+        try:
+            sent_template = TemplateSend.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise InvalidRequest(f"template.{where}: {first['msg']}", field="template") from None
+    refs = (await _one_media(library, account.id, media[0], "media[0]"),) if media else ()
+    try:
+        content = WhatsAppContent(
+            template=sent_template,
+            media=refs,
+            buttons=tuple(ReplyButton.model_validate(dict(b)) for b in buttons),
+            fallback_sms=fallback_sms,
+        )
+    except ValidationError as error:
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidRequest(message, field="channel") from None
+    recipients = list(request.to)
+    await consent.require_consent(
+        database, account, channel=consent.WHATSAPP, sender=sender, recipients=recipients
+    )
+    if content.free_form and recipients:
+        await check_window(database, account, sender, recipients)
+    return dataclasses.replace(request, channel=Channel.WHATSAPP, sender=sender, content=content)
+
+
+# --- the embedded Cloud API simulator's route ---
+
+WHATSAPP_SIMULATOR_ROUTE = "whatsapp"
+
+
+async def ensure_whatsapp_simulator_route(
+    database: Database,
+    kinds: RouteKinds,
+    *,
+    base_url: str,
+    waba_id: str,
+    phone_number_id: str,
+    access_token: str,
+    app_secret: str,
+    verify_token: str,
+) -> RouteRecord:
+    """The ``whatsapp`` route to the embedded Cloud API: made when missing, and following the
+    simulator's address and credentials (which change from one start to the next) unless
+    someone pointed it elsewhere on purpose."""
+    values = {
+        "base_url": base_url,
+        "waba_id": waba_id,
+        "phone_number_id": phone_number_id,
+        "access_token": access_token,
+        "app_secret": app_secret,
+        "verify_token": verify_token,
+    }
+    async with database.read() as connection:
+        route = await route_store.find_route_by_name(connection, WHATSAPP_SIMULATOR_ROUTE)
+    if route is None:
+        try:
+            return await routing.create_route(
+                database, kinds, name=WHATSAPP_SIMULATOR_ROUTE, kind=WHATSAPP_KIND, settings=values
+            )
+        except AlreadyExists:  # another process starting at the same moment made it
+            route = await routing.get_route(database, WHATSAPP_SIMULATOR_ROUTE)
+    current = str(route.settings.get("base_url", ""))
+    if route.kind != WHATSAPP_KIND or not current.startswith("http://127.0.0.1:"):
+        return route
+    stored = {**route.settings, **route.secrets}
+    if any(stored.get(name) != value for name, value in values.items()):
+        route = await routing.update_route(
+            database, kinds, WHATSAPP_SIMULATOR_ROUTE, settings=values
+        )
+    return route

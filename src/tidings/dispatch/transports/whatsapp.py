@@ -1,0 +1,247 @@
+"""The WhatsApp transport: messages to the WhatsApp Business Cloud API (Meta's Graph API, or the
+embedded simulator) through ``net.graph.GraphClient``, over the sans-IO core in
+``tidings.whatsapp``.
+
+A submit is one ``POST /{version}/{phone-number-id}/messages``: a template with its
+parameters, a file (uploaded first to ``/{phone-number-id}/media``, the body its caption), the
+body with reply buttons, or the body as text. The answer's wamid is the reference the status
+webhooks come back with. A refusal is read by its Graph error code
+(``whatsapp.errors.CLASSES``): rate limits and Meta's own trouble are retried under the
+dispatcher's backoff; a refused access token (190) marks the route broken (no further send is
+tried until its settings change, and the operator is told); the rest reject the message with
+Meta's code kept as its error code. Meta calls back at ``/carriers/whatsapp-cloud/<route
+name>`` in any API process (``whatsapp_callbacks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import Response as HttpResponse
+
+from tidings.core.channels import Channel
+from tidings.core.content import MediaRef, load_content
+from tidings.core.whatsapp import WHATSAPP_KIND, TemplateSend, WhatsAppContent
+from tidings.dispatch.outcomes import SubmitOutcome
+from tidings.dispatch.transport import Claim, Transport, TransportContext
+from tidings.dispatch.transports.whatsapp_callbacks import WebhookReceiver, reference
+from tidings.dispatch.transports.whatsapp_settings import WhatsAppCloudSettings
+from tidings.media.errors import MediaError
+from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
+from tidings.store.records import RouteRecord
+from tidings.whatsapp import messages as wa
+from tidings.whatsapp.errors import ErrorClass, GraphError, LocalProtocolError
+from tidings.whatsapp.templates import Media, MediaKind
+
+if TYPE_CHECKING:
+    from tidings.dispatch.reception import Reception
+
+log = structlog.get_logger("tidings.dispatch")
+
+# What each class of Graph error does to the message that met it at the hand-over (AUTH and
+# RETRY are retried; see submit).
+REFUSAL_ERRORS = frozenset(
+    {
+        ErrorClass.UNREACHABLE,
+        ErrorClass.WINDOW,
+        ErrorClass.TEMPLATE,
+        ErrorClass.INVALID,
+        ErrorClass.REFUSED,
+    }
+)
+# The error code of a send the Graph API did not answer.
+NO_ANSWER = "WA_NO_ANSWER"
+# The error code of sends held back while the route's access token is refused.
+ROUTE_BROKEN = "190"
+
+
+def media_kind(content_type: str) -> MediaKind:
+    """How WhatsApp sends a file of this type: images (JPEG, PNG), video, audio, else as a
+    document."""
+    if content_type in ("image/jpeg", "image/png"):
+        return MediaKind.IMAGE
+    if content_type.startswith("video/"):
+        return MediaKind.VIDEO
+    if content_type.startswith("audio/"):
+        return MediaKind.AUDIO
+    return MediaKind.DOCUMENT
+
+
+def template_components(template: TemplateSend, header_media: Media | None) -> list[dict[str, Any]]:
+    """A template message's ``components`` from what the send gave; Meta checks them against
+    the approved template (132000 when the counts differ)."""
+    components: list[dict[str, Any]] = []
+    if header_media is not None:
+        kind = header_media.kind.value
+        components.append(
+            {"type": "header", "parameters": [{"type": kind, kind: header_media.object()}]}
+        )
+    elif template.header:
+        components.append(
+            {"type": "header", "parameters": [{"type": "text", "text": v} for v in template.header]}
+        )
+    if template.body:
+        components.append(
+            {"type": "body", "parameters": [{"type": "text", "text": v} for v in template.body]}
+        )
+    for button in template.buttons:
+        value = (
+            {"type": "payload", "payload": button.value}
+            if button.type == "quick_reply"
+            else {"type": "text", "text": button.value}
+        )
+        components.append(
+            {
+                "type": "button",
+                "sub_type": button.type,
+                "index": str(button.index),
+                "parameters": [value],
+            }
+        )
+    return components
+
+
+class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):
+    kind: ClassVar[str] = WHATSAPP_KIND
+    channels: ClassVar[frozenset[Channel]] = frozenset({Channel.WHATSAPP})
+    settings_model: ClassVar[type[WhatsAppCloudSettings]] = WhatsAppCloudSettings
+
+    def __init__(
+        self, route: RouteRecord, settings: WhatsAppCloudSettings, context: TransportContext
+    ) -> None:
+        super().__init__(route, settings, context)
+        self.graph = GraphClient(
+            settings.base_url,
+            settings.api_version,
+            settings.access_token.get_secret_value(),
+            timeout=settings.timeout_seconds,
+            max_connections=settings.concurrency,
+        )
+        self._in_flight = 0
+        # The access token Meta refused (190): nothing more is sent until the route changes.
+        self.broken: GraphError | None = None
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def start(self) -> None:
+        self.context.connections_up(1)
+
+    async def stop(self) -> None:
+        self.context.connections_up(0)
+        await self.graph.close()
+
+    async def submit(self, claim: Claim) -> SubmitOutcome:
+        context = self.context
+        if self.broken is not None:
+            return context.retry(
+                claim,
+                ROUTE_BROKEN,
+                f"the route {self.route.name} is broken until its access token is changed: "
+                f"{self.broken.summary}",
+            )
+        message = claim.message
+        content = load_content(WhatsAppContent, message.content) or WhatsAppContent()
+        self._in_flight += 1
+        try:
+            built = await self._message(message.account_id, message.body, content)
+            payload = wa.payload(message.recipient, built)
+            wamid = await self.graph.send_message(self.settings.phone_number_id, payload)
+        except (LocalProtocolError, MediaError) as error:
+            return context.failed(claim, "content", error.message)
+        except GraphUnreachable as error:
+            return context.retry(claim, NO_ANSWER, error.message)
+        except GraphApiError as error:
+            return self._refused(claim, error.error)
+        finally:
+            self._in_flight -= 1
+        claim.sent.append((1, reference(self.route.id, wamid)))
+        return context.sent(claim)
+
+    def _refused(self, claim: Claim, error: GraphError) -> SubmitOutcome:
+        code = str(error.code)
+        kind = error.error_class
+        if kind is ErrorClass.AUTH:
+            self.broken = error
+            self.context.connections_up(0)
+            log.error(
+                "whatsapp route broken: the Graph API refused its access token",
+                route=self.route.name,
+                error=error.summary,
+            )
+            return self.context.retry(claim, code, error.summary)
+        if kind in REFUSAL_ERRORS:
+            return self.context.rejected(claim, code, error.summary)
+        return self.context.retry(claim, code, error.summary)
+
+    async def _message(self, account_id: str, body: str, content: WhatsAppContent) -> wa.Message:
+        template = content.template
+        if template is not None:
+            header_media = None
+            if template.header_media is not None:
+                header_media = await self._upload(account_id, template.header_media, None)
+            return wa.TemplateMessage(
+                template.name,
+                template.language,
+                tuple(template_components(template, header_media)),
+            )
+        if content.media:
+            return wa.MediaMessage(await self._upload(account_id, content.media[0], body or None))
+        if content.buttons:
+            return wa.InteractiveButtons(
+                body,
+                tuple(wa.ReplyButton(b.id, b.title) for b in content.buttons),
+                header=content.header,
+                footer=content.footer,
+            )
+        return wa.Text(body)
+
+    async def _upload(self, account_id: str, ref: MediaRef, caption: str | None) -> Media:
+        """The file uploaded to the Cloud API (Meta cannot fetch our private URLs)."""
+        library = self.context.media
+        record = await library.get(account_id, ref.id)
+        data = await library.content(record)
+        name = ref.name or record.filename or "file"
+        media_id = await self.graph.upload_media(
+            self.settings.phone_number_id, data, record.content_type, name
+        )
+        kind = media_kind(record.content_type)
+        return Media(
+            kind,
+            id=media_id,
+            caption=caption,
+            filename=name if kind is MediaKind.DOCUMENT else None,
+        )
+
+    # --- what Meta sends us, over HTTP to an API process ------------------------------------
+
+    @classmethod
+    def callback_router(cls, reception: Callable[[], Reception]) -> APIRouter | None:
+        router = APIRouter(tags=["carriers"])
+        receiver = WebhookReceiver()
+
+        @router.get(
+            "/{route_name}",
+            summary="The Cloud API webhook's verification handshake (hub.challenge)",
+            response_class=HttpResponse,
+        )
+        async def handshake(route_name: str, request: Request) -> HttpResponse:
+            return await receiver.handshake(route_name, request)
+
+        @router.post(
+            "/{route_name}",
+            summary="Cloud API webhooks (statuses, messages, template reviews), signed",
+            response_class=HttpResponse,
+        )
+        async def notification(route_name: str, request: Request) -> HttpResponse:
+            return await receiver.notification(route_name, request, reception())
+
+        return router

@@ -1,0 +1,316 @@
+"""WhatsApp end to end over real HTTP: POST /v1/messages with channel whatsapp, the
+whatsapp-cloud transport, the embedded Cloud API simulator (the route the service makes for
+it), its signed webhooks back through our endpoint; messages from handsets into inbound
+messages, threads and STOP; the 24-hour window; Graph errors as statuses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.dispatch.conftest import (
+    Running,
+    eventually,
+    running_service,
+    service_settings,
+)
+from tests.unit.media import samples
+from tidings.core import routing
+from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
+from tidings.net.graph import GraphClient
+from tidings.service import DEMO_WHATSAPP_NUMBER
+from tidings.simulator.whatsapp import CloudApi, WhatsAppOutcome, WhatsAppRule
+from tidings.whatsapp import webhooks
+from tidings.whatsapp.templates import (
+    Button,
+    ButtonType,
+    Category,
+    Header,
+    HeaderFormat,
+    Template,
+    TemplateStatus,
+)
+
+BUSINESS = DEMO_WHATSAPP_NUMBER.display_phone_number
+USER = "+358401234561"
+NO_WHATSAPP = "+358401234568"  # the simulator's rule: a number ending in 8 has no WhatsApp
+
+
+@pytest.fixture
+async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
+    async with running_service(service_settings(tmp_path, database_url)) as service:
+        registered = await service.http.post("/v1/senders", json={"address": BUSINESS})
+        assert registered.status_code == 201, registered.text
+        yield service
+
+
+def _cloud(running: Running) -> CloudApi:
+    assert running.service.cloud_api is not None
+    return running.service.cloud_api
+
+
+async def _inbound(running: Running, count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        nonlocal found
+        found = (await running.http.get("/v1/inbound")).json()["data"]
+        return len(found) >= count
+
+    await eventually(arrived, f"{count} inbound messages")
+    return found
+
+
+async def _approved_template(
+    cloud: CloudApi, template: Template, example: bytes | None = None
+) -> None:
+    """The template as the business submits it to the Cloud API (a media header with its
+    example uploaded), and approved."""
+    graph = GraphClient(cloud.base_url, "v21.0", str(cloud.config.access_token))
+    try:
+        handle = None
+        if example is not None:
+            handle = await graph.upload_example(cloud.config.app_id, example, "image/png")
+        answer = await graph.submit_template(
+            cloud.config.waba_id, template.submission(header_handle=handle)
+        )
+    finally:
+        await graph.close()
+    cloud.review(answer["id"], TemplateStatus.APPROVED)
+
+
+def _whatsapp(**body: Any) -> dict[str, Any]:
+    return {"from": BUSINESS, "channel": "whatsapp", **body}
+
+
+async def test_a_reply_within_the_window_is_delivered_and_read(running: Running) -> None:
+    refused = await running.http.post("/v1/messages", json=_whatsapp(to=USER, body="Hello?"))
+    assert refused.status_code == 422 and "24-hour" in refused.text
+    cloud = _cloud(running)
+    cloud.inject(USER, BUSINESS, text="Is my order ready?")
+    [received] = await _inbound(running, 1)
+    assert (received["channel"], received["body"], received["to"]) == (
+        "whatsapp",
+        "Is my order ready?",
+        BUSINESS,
+    )
+    threads = (await running.http.get("/v1/threads")).json()["data"]
+    assert any(t["contact_number"] == USER for t in threads)
+
+    message_id = await running.send_one(USER, **_whatsapp(body="Yes, come by at five."))
+    done = await running.wait_for(message_id)
+    assert (done["status"], done["channel"]) == ("delivered", "whatsapp")
+    [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
+    assert (bubble.kind, bubble.body) == ("text", "Yes, come by at five.")
+
+    assert cloud.open(USER) == 1
+
+    async def read() -> bool:
+        history = (await running.message(message_id))["history"]
+        return any("read" in (entry.get("detail") or "") for entry in history)
+
+    await eventually(read, "the read status in the history")
+
+
+async def test_a_template_with_header_media_and_buttons_reaches_the_handset(
+    running: Running,
+) -> None:
+    cloud = _cloud(running)
+    photo = samples.png(64, 48)
+    await _approved_template(
+        cloud,
+        Template(
+            name="order_ready",
+            language="en_US",
+            category=Category.UTILITY,
+            header=Header(HeaderFormat.IMAGE),
+            body="Hi {{1}}, order {{2}} is ready.",
+            footer="Acme Bakery",
+            buttons=(
+                Button(ButtonType.QUICK_REPLY, "On my way"),
+                Button(ButtonType.URL, "Track", url="https://acme.example/track/{{1}}"),
+            ),
+        ),
+        example=photo,
+    )
+    uploaded = await running.http.post("/v1/media", files={"file": ("cake.png", photo)})
+    assert uploaded.status_code == 201, uploaded.text
+    message_id = await running.send_one(
+        USER,
+        **_whatsapp(
+            body="Hi Aino, order 42 is ready.",
+            template={
+                "name": "order_ready",
+                "language": "en_US",
+                "header_media": uploaded.json()["id"],
+                "body": ["Aino", "42"],
+                "buttons": [
+                    {"index": 0, "type": "quick_reply", "value": "coming-42"},
+                    {"index": 1, "type": "url", "value": "42"},
+                ],
+            },
+        ),
+    )
+    done = await running.wait_for(message_id)
+    assert done["status"] == "delivered", done
+    [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
+    assert bubble.template == "order_ready"
+    assert bubble.body == "Hi Aino, order 42 is ready."
+    assert bubble.footer == "Acme Bakery"
+    assert bubble.header_media is not None and bubble.header_media.data == photo
+    assert [label for _, label, _ in bubble.buttons] == ["On my way", "Track"]
+    assert ("URL", "Track", "https://acme.example/track/42") in bubble.buttons
+
+    # The user taps the quick reply: a message in the thread, its payload in the history.
+    cloud.inject(USER, BUSINESS, button=("coming-42", "On my way"))
+    [reply] = await _inbound(running, 1)
+    assert (reply["channel"], reply["body"]) == ("whatsapp", "On my way")
+    thread = next(
+        t
+        for t in (await running.http.get("/v1/threads")).json()["data"]
+        if t["contact_number"] == USER
+    )
+    messages = (await running.http.get(f"/v1/threads/{thread['id']}")).json()["messages"]
+    assert [m["direction"] for m in messages] == ["out", "in"]
+
+
+async def test_graph_errors_become_statuses_with_their_codes(running: Running) -> None:
+    cloud = _cloud(running)
+    await _approved_template(
+        cloud,
+        Template(name="hello", language="en_US", category=Category.UTILITY, body="Hello!"),
+    )
+    hello = {"name": "hello", "language": "en_US"}
+    not_on_whatsapp = await running.send_one(
+        NO_WHATSAPP, **_whatsapp(body="Hello!", template=hello)
+    )
+    done = await running.wait_for(not_on_whatsapp)
+    assert (done["status"], done["error_code"]) == ("undelivered", "131026")
+    unknown = await running.send_one(
+        USER, **_whatsapp(body="x", template={"name": "nope", "language": "en_US"})
+    )
+    done = await running.wait_for(unknown)
+    assert (done["status"], done["error_code"]) == ("rejected", "132001")
+
+
+async def test_webhooks_must_be_signed_and_a_replay_is_applied_once(running: Running) -> None:
+    cloud = _cloud(running)
+    url = f"http://127.0.0.1:{running.service.http_port}/carriers/whatsapp-cloud/whatsapp"
+    async with httpx.AsyncClient() as meta:
+        challenge = await meta.get(
+            url,
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": cloud.config.verify_token,
+                "hub.challenge": "1158201444",
+            },
+        )
+        assert (challenge.status_code, challenge.text) == (200, "1158201444")
+        wrong = await meta.get(
+            url,
+            params={"hub.mode": "subscribe", "hub.verify_token": "no", "hub.challenge": "1"},
+        )
+        assert wrong.status_code == 403
+
+        cloud.inject(USER, BUSINESS, text="first")
+        await _inbound(running, 1)
+        [body] = [b for b in cloud.sent_webhooks if b"first" in b]
+        unsigned = await meta.post(url, content=body)
+        badly = await meta.post(
+            url, content=body, headers={webhooks.SIGNATURE_HEADER: "sha256=" + "0" * 64}
+        )
+        assert (unsigned.status_code, badly.status_code) == (401, 401)
+        replayed = await meta.post(
+            url, content=body, headers={webhooks.SIGNATURE_HEADER: cloud.sign(body)}
+        )
+        assert replayed.status_code == 200
+    cloud.inject(USER, BUSINESS, text="second")
+    received = await _inbound(running, 2)
+    assert sorted(m["body"] for m in received) == ["first", "second"]
+
+
+async def test_stop_on_whatsapp_opts_the_number_out(running: Running) -> None:
+    _cloud(running).inject(USER, BUSINESS, text="STOP")
+    await _inbound(running, 1)
+
+    async def opted_out() -> bool:
+        answer = await running.http.post(
+            "/v1/messages", json={"to": USER, "from": BUSINESS, "body": "again?"}
+        )
+        return "error" in answer.json()["messages"][0]
+
+    await eventually(opted_out, "STOP to opt the number out")
+
+
+async def test_a_rate_limit_is_retried_until_the_api_takes_the_message(running: Running) -> None:
+    cloud = _cloud(running)
+    await _approved_template(
+        cloud,
+        Template(name="hello", language="en_US", category=Category.UTILITY, body="Hello!"),
+    )
+    rules = cloud.rules
+    cloud.set_rules([WhatsAppRule(WhatsAppOutcome.RATE_LIMITED, suffix="7"), *rules])
+    message_id = await running.send_one(
+        "+358401234567",
+        **_whatsapp(body="Hello!", template={"name": "hello", "language": "en_US"}),
+    )
+
+    async def throttled() -> bool:
+        message = await running.message(message_id)
+        return message["error_code"] == "130429" and message["status"] == "queued"
+
+    await eventually(throttled, "the 130429 refusal to queue the message again")
+    cloud.set_rules(rules)
+    done = await running.wait_for(message_id)
+    assert done["status"] == "delivered", done
+
+
+async def _edit_token(running: Running, token: str) -> None:
+    """A new access token on the route, once the dispatcher runs the route with it."""
+    service = running.service
+    await routing.update_route(
+        service.database, service.transports, "whatsapp", settings={"access_token": token}
+    )
+    dispatcher = service.dispatcher
+    assert dispatcher is not None
+
+    async def edited() -> bool:
+        # The dispatcher takes the edit at its next look at the routes: a new runner.
+        return any(
+            isinstance(r.transport, WhatsAppCloudTransport)
+            and r.transport.settings.access_token.get_secret_value() == token
+            for r in dispatcher._runners.values()
+        )
+
+    await eventually(edited, "the route's runner to take the new token")
+
+
+async def test_a_refused_access_token_breaks_the_route_until_it_is_changed(
+    running: Running,
+) -> None:
+    cloud = _cloud(running)
+    await _approved_template(
+        cloud,
+        Template(name="hello", language="en_US", category=Category.UTILITY, body="Hello!"),
+    )
+    good = str(cloud.config.access_token)
+    await _edit_token(running, "expired")
+    message_id = await running.send_one(
+        USER, **_whatsapp(body="Hello!", template={"name": "hello", "language": "en_US"})
+    )
+
+    async def broken() -> bool:
+        message = await running.message(message_id)
+        return message["error_code"] == "190" and message["status"] == "queued"
+
+    await eventually(broken, "the route to be marked broken")
+    # The operator sees the route down (tidings_binds_up).
+    registry = running.service.registry
+    assert registry.get_sample_value("tidings_binds_up", {"route": "whatsapp"}) == 0
+    await _edit_token(running, good)
+    done = await running.wait_for(message_id)
+    assert done["status"] == "delivered", done
