@@ -2,13 +2,15 @@
 
 The page is the same for every channel: recipients, sender and schedule around a channel's own
 fields. A channel plugs in as a :class:`Composer` (its fields' template and how it sends) in
-:data:`COMPOSERS`; nothing else here changes. SMS, MMS and voice (its speech to listen to
-before sending) are there.
+:data:`COMPOSERS`; nothing else here changes. SMS, MMS, voice (its speech to listen to
+before sending), fax and letters (their pages to see before sending) are there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -24,7 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tidings.api.v1.voice import checked_voice, speak
 from tidings.console.web import ConsoleRoute, Page, Sender
-from tidings.core import audience, contacts, lists, messaging, mms, routing
+from tidings.core import audience, contacts, documents, lists, messaging, mms, routing
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
 from tidings.core.errors import InvalidRequest
@@ -32,6 +34,11 @@ from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
 from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
 from tidings.core.voice import units_of as voice_units
+from tidings.documents.errors import DocumentRejected
+from tidings.documents.fax import render_fax
+from tidings.documents.letter import render_letter
+from tidings.documents.raster import page_png
+from tidings.documents.tiff import read_pages
 from tidings.errors import TidingsError
 from tidings.store.contacts import ContactRecord
 from tidings.voice.tts import Language, SpeechUnavailable
@@ -71,6 +78,8 @@ class Composer:
     send: Callable[[Page, FormData, Recipients, str], Awaitable[Sent]]
     # What the channel's fields show besides the form's values (voice: the languages).
     fields_context: Callable[[Page], Awaitable[dict[str, Any]]] | None = None
+    # Sent to numbers and lists (a letter goes to the postal address in its fields instead).
+    to_numbers: bool = True
 
 
 def _text(form: FormData, name: str, *, limit: int) -> str:
@@ -222,11 +231,79 @@ def _spoken_languages(page: Page) -> list[Language]:
         return []
 
 
+def _document_upload(form: FormData) -> UploadFile:
+    upload = form.get("document")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidRequest("choose the PDF to send", field="document")
+    return upload
+
+
+async def _kept_document(page: Page, form: FormData) -> str:
+    """The form's PDF kept in the media store: its id, as the API's media ids are."""
+    upload = _document_upload(form)
+    record = await page.services.media.keep(
+        page.account.id, await upload.read(), filename=upload.filename
+    )
+    return record.id
+
+
+def _address(form: FormData) -> documents.Address:
+    try:
+        address = documents.Address(
+            name=_text(form, "address_name", limit=200).strip(),
+            line_1=_text(form, "address_line_1", limit=200).strip(),
+            line_2=_text(form, "address_line_2", limit=200).strip(),
+            postal_code=_text(form, "address_postal_code", limit=40).strip(),
+            city=_text(form, "address_city", limit=200).strip(),
+            state=_text(form, "address_state", limit=200).strip(),
+            country=_text(form, "address_country", limit=2).strip().upper(),
+        )
+    except ValidationError:
+        raise InvalidRequest("the address is too long", field="address") from None
+    return documents.checked_address(address, field="address")
+
+
+def _letter_options(form: FormData) -> documents.LetterOptions:
+    return documents.LetterOptions(
+        template_used=form.get("template_used") == "on",
+        colour=form.get("colour") == "on",
+        duplex=form.get("duplex") == "on",
+        priority=form.get("priority_post") == "on",
+    )
+
+
+async def _send_fax(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    note = _text(form, "body", limit=MAX_BODY)
+    content = await documents.fax_content(
+        page.services.media, page.account.id, await _kept_document(page, form), field="document"
+    )
+    return await _accept(page, form, recipients, sender, note, Channel.FAX, content=content)
+
+
+async def _send_letter(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    address = _address(form)
+    content = await documents.post_content(
+        page.services.media,
+        page.account.id,
+        documents.DocumentKind.LETTER,
+        [await _kept_document(page, form)],
+        address=address,
+        return_address=None,
+        options=_letter_options(form),
+        field="document",
+    )
+    # A letter's recipient is its addressee (the whole address is in the content).
+    to_address = Recipients([documents.recipient_label(address)], [], recipients.send_at)
+    return await _accept(page, form, to_address, sender, "", Channel.LETTER, content=content)
+
+
 SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
 MMS = Composer("mms", "MMS", "compose_mms.html", _send_mms)
 VOICE = Composer("voice", "Voice", "compose_voice.html", _send_voice, _voice_fields)
+FAX = Composer("fax", "Fax", "compose_fax.html", _send_fax)
+LETTER = Composer("letter", "Letter", "compose_letter.html", _send_letter, to_numbers=False)
 
-COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE)
+COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE, FAX, LETTER)
 
 
 def composer_for(channel: str) -> Composer:
@@ -362,4 +439,73 @@ async def voice_preview(page: Sender, body: VoicePreviewBody) -> Response:
             "X-Voice-Seconds": f"{spoken.seconds:.1f}",
             "X-Voice-Units": str(voice_units(body.body)),
         },
+    )
+
+
+# A preview shows this many pages at most (a fax may have up to a hundred).
+PREVIEW_PAGES = 10
+PREVIEW_DPI = 60
+PREVIEW_WIDTH = 600
+
+
+def _fax_pages(pdf: bytes) -> tuple[int, list[bytes]]:
+    """The fax as the gateway receives it: rendered to TIFF-F (fine, as a fax route sends by
+    default), each page shown at a preview's size."""
+    fax = render_fax(pdf)
+    shown = []
+    for image in read_pages(fax.tiff)[:PREVIEW_PAGES]:
+        image.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 2))
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        shown.append(out.getvalue())
+    return fax.pages, shown
+
+
+def _letter_pages(
+    pdf: bytes, address: documents.Address, options: documents.LetterOptions
+) -> tuple[int, list[bytes]]:
+    """The letter as the printer receives it: the address in the window field (or on an
+    address sheet first), each page rendered."""
+    printed = render_letter(
+        pdf,
+        recipient=address.postal(),
+        return_address=None,
+        template_used=options.template_used,
+        colour=options.colour,
+        duplex=options.duplex,
+        priority=options.priority,
+    )
+    count = min(printed.pages, PREVIEW_PAGES)
+    return printed.pages, [
+        page_png(printed.pdf, number, dpi=PREVIEW_DPI, channel="letter")
+        for number in range(1, count + 1)
+    ]
+
+
+@router.post("/compose/document/preview")
+async def document_preview(page: Sender, request: Request) -> JSONResponse:
+    """The pages of a fax or a letter as they will be sent (rendered by the functions the fax
+    and print transports use), as PNG data URLs for the compose page to show."""
+    form = await request.form()
+    try:
+        channel = _text(form, "channel", limit=32)
+        pdf = await _document_upload(form).read()
+        if channel == Channel.FAX:
+            pages, shown = await asyncio.to_thread(_fax_pages, pdf)
+        elif channel == Channel.LETTER:
+            address, options = _address(form), _letter_options(form)
+            pages, shown = await asyncio.to_thread(_letter_pages, pdf, address, options)
+        else:
+            raise InvalidRequest(f"no pages to preview for {channel!r}", field="channel")
+    except DocumentRejected as rejected:
+        return JSONResponse({"error": rejected.message}, status_code=422)
+    except TidingsError as error:
+        return JSONResponse({"error": error.message}, status_code=422)
+    return JSONResponse(
+        {
+            "pages": pages,
+            "shown": [
+                "data:image/png;base64," + base64.b64encode(png).decode("ascii") for png in shown
+            ],
+        }
     )

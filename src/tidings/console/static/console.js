@@ -220,6 +220,47 @@ var tidings = (function () {
     });
   }
 
+  // Fax and letter composers: the pages as they will be sent (rendered on the server by the
+  // fax and print transports' functions), shown before sending.
+  function setupDocumentPreview() {
+    document.querySelectorAll("[data-document-preview]").forEach(function (box) {
+      var form = box.closest("form");
+      var button = box.querySelector("[data-document-preview-button]");
+      var output = box.querySelector("[data-document-preview-output]");
+      var pages = box.querySelector("[data-document-pages]");
+      button.addEventListener("click", function () {
+        output.textContent = "Rendering the pages…";
+        button.disabled = true;
+        fetch("/compose/document/preview", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Accept": "application/json", "X-CSRF-Token": csrfToken() },
+          body: new FormData(form)
+        }).then(function (r) {
+          return r.json().then(function (data) {
+            pages.replaceChildren();
+            if (!r.ok) {
+              output.textContent = data.error || data.detail || "These pages cannot be sent.";
+              delete output.dataset.pages;
+              return;
+            }
+            output.dataset.pages = data.pages;
+            output.textContent = data.pages + (data.pages === 1 ? " page" : " pages") +
+              (data.shown.length < data.pages ? " (the first " + data.shown.length + " shown)" : "");
+            data.shown.forEach(function (url, index) {
+              var image = document.createElement("img");
+              image.src = url;
+              image.alt = "Page " + (index + 1) + " of " + data.pages;
+              pages.appendChild(image);
+            });
+          });
+        }).catch(function () {
+          output.textContent = "The preview could not be fetched; try again.";
+        }).finally(function () { button.disabled = false; });
+      });
+    });
+  }
+
   // Beside To: contacts found as you type, offered in a datalist; the one picked joins To as
   // "Name <number>". Hidden without this script (To takes numbers typed by hand).
   function setupContactPicker() {
@@ -275,7 +316,7 @@ var tidings = (function () {
     });
   }
 
-  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupContactPicker, setupPolling, setupSelectOnFocus];
+  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupDocumentPreview, setupContactPicker, setupPolling, setupSelectOnFocus];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 

@@ -1,0 +1,97 @@
+"""Fax and letter from Compose: the pages seen before sending as the fax gateway and the
+printer will get them, then sent and delivered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Console, serious_accessibility_violations, sign_in, snap
+from tests.document_samples import pdf_with_pages
+
+pytestmark = pytest.mark.browser
+
+
+def _natural_width(image: Any) -> int:
+    return int(image.evaluate("img => img.complete ? img.naturalWidth : 0"))
+
+
+def test_preview_a_faxs_pages_then_send_it(page: Any, console: Console, tmp_path: Path) -> None:
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(pdf_with_pages(["Invoice 17", "Terms", "Thank you"]))
+    sign_in(page, console)
+    page.goto(f"{console.url}/compose")
+    page.get_by_role("navigation", name="Channel").get_by_role("link", name="Fax").click()
+    page.get_by_label("To", exact=True).fill("+61261110500")
+    page.get_by_label("From", exact=True).fill("Acme")
+    page.get_by_label("PDF to fax").set_input_files(str(invoice))
+    page.get_by_role("button", name="Preview pages").click()
+    expect(page.locator("[data-document-preview-output]")).to_have_text("3 pages")
+    pages = page.locator("[data-document-pages] img")
+    expect(pages).to_have_count(3)
+    expect(pages.first).to_have_attribute("alt", "Page 1 of 3")
+    assert _natural_width(pages.first) > 100
+    assert serious_accessibility_violations(page) == []
+    snap(page, "compose-fax")
+
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("1 Fax message(s)")
+    expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
+
+
+def test_preview_a_letter_with_its_address_then_send_it(
+    page: Any, console: Console, tmp_path: Path
+) -> None:
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(pdf_with_pages(["Dear Zoë", "Yours, Acme"]))
+    sign_in(page, console)
+    page.goto(f"{console.url}/compose?channel=letter")
+    # A letter goes to its address: no numbers to give.
+    expect(page.get_by_label("To", exact=True)).to_have_count(0)
+    page.get_by_label("From", exact=True).fill("Acme")
+    page.get_by_label("Name", exact=True).fill("Zoë Quinn")
+    page.get_by_label("Street address").fill("200 George Street")
+    page.get_by_label("Postal code").fill("2000")
+    page.get_by_label("City").fill("Sydney")
+    page.get_by_label("State or region").fill("NSW")
+    page.get_by_label("Country code").fill("AU")
+    page.get_by_label("Letter (PDF)").set_input_files(str(letter))
+
+    # Without room in the window field, an address sheet goes first: three pages.
+    page.get_by_role("button", name="Preview pages").click()
+    expect(page.locator("[data-document-preview-output]")).to_have_text("3 pages")
+    expect(page.locator("[data-document-pages] img")).to_have_count(3)
+    # With the first page's window field free, the letter keeps its two pages.
+    page.get_by_label("The first page leaves the window field free").check()
+    page.get_by_role("button", name="Preview pages").click()
+    expect(page.locator("[data-document-preview-output]")).to_have_text("2 pages")
+    assert _natural_width(page.locator("[data-document-pages] img").first) > 100
+    assert serious_accessibility_violations(page) == []
+    snap(page, "compose-letter")
+
+    page.get_by_role("button", name="Send").click()
+    row = page.locator("[data-message-id]")
+    expect(row).to_contain_text("Zoë Quinn")
+    expect(row.locator("[data-status]")).to_have_text("delivered")
+
+
+def test_a_letter_to_an_address_that_cannot_be_printed_is_refused_with_the_form_kept(
+    page: Any, console: Console, tmp_path: Path
+) -> None:
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(pdf_with_pages(["Hello"]))
+    sign_in(page, console)
+    page.goto(f"{console.url}/compose?channel=letter")
+    page.get_by_label("From", exact=True).fill("Acme")
+    page.get_by_label("Name", exact=True).fill("Nobody")
+    page.get_by_label("Letter (PDF)").set_input_files(str(letter))
+    page.get_by_role("button", name="Preview pages").click()
+    expect(page.locator("[data-document-preview-output]")).not_to_have_text("Rendering the pages…")
+    expect(page.locator("[data-document-pages] img")).to_have_count(0)
+    page.locator("#address_line_1").evaluate("field => field.removeAttribute('required')")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Nobody")
