@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     config_file: Path | None = None
     # Preview pricing: price = parts × price_per_part.
     price_per_part: Decimal = Decimal("0.05")
+    # A voice message is billed per 300 characters of its text (as ClickSend does), not per
+    # SMS part.
+    voice_price_per_unit: Decimal = Decimal("0.10")
     # Documents: a fax per page sent, a letter per page printed (colour dearer), priority post
     # per letter on top, a postcard each.
     fax_price_per_page: Decimal = Decimal("0.10")

@@ -21,6 +21,7 @@ from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.voice import VoiceContent, VoiceResult
+from tidings.core.voice import units_of as voice_units
 from tidings.events import subscriptions
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -174,11 +175,19 @@ async def _detail_context(page: Page, message_id: str) -> dict[str, Any]:
         page.services.database, page.account.id, message.id, message.created_at
     )
     settings = page.services.settings
-    price = (
-        settings.price_per_part * message.parts_count if message.direction == "out" else Decimal(0)
-    )
+    # A call is billed per 300 characters of its text, an SMS per part.
+    if message.channel == Channel.VOICE:
+        billed, unit, unit_price = (
+            voice_units(message.body),
+            "voice message",
+            settings.voice_price_per_unit,
+        )
+    else:
+        billed, unit, unit_price = message.parts_count, "part", settings.price_per_part
+    price = unit_price * billed if message.direction == "out" else Decimal(0)
     return {
         "message": message,
+        "price_basis": f"{billed} × price per {unit}",
         "history": detail.history,
         "parts": detail.parts,
         "deliveries": deliveries,

@@ -27,6 +27,7 @@ from tidings.core.content import ChannelContent, dump_content
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.routing import route_for_sender
+from tidings.core.voice import units_of
 from tidings.errors import TidingsError
 from tidings.events.outbox import Event, enqueue_events
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
@@ -663,7 +664,10 @@ def preview_messages(
     max_recipients: int = 10_000,
     default_max_parts: int = 10,
 ) -> Preview:
-    """What :func:`accept_messages` would do and what it would cost; nothing is stored."""
+    """What :func:`accept_messages` would do and what it would cost; nothing is stored.
+
+    ``price_per_part`` is the price of what the channel is billed by: an SMS part, or each 300
+    characters of a voice message (``core.voice.units_of``)."""
     _validate_request(request, max_recipients=max_recipients)
     try:
         parse_sender(request.sender, account.region)
@@ -672,28 +676,27 @@ def preview_messages(
     planned = _plan_recipients(account, request, max_parts=request.max_parts or default_max_parts)
     results: list[RecipientResult] = []
     total_parts = 0
+    total_price = Decimal(0)
+    by_voice_unit = request.channel is Channel.VOICE
     for entry in planned:
-        if entry.plan is None:
+        if entry.plan is None or entry.body is None:
             results.append(
                 RecipientResult(to=entry.to, error=entry.error, error_detail=entry.error_detail)
             )
             continue
         total_parts += entry.plan.parts
+        price = price_per_part * (units_of(entry.body) if by_voice_unit else entry.plan.parts)
+        total_price += price
         results.append(
             RecipientResult(
                 to=entry.to,
                 address=entry.address,
                 encoding=entry.plan.encoding.value,
                 parts=entry.plan.parts,
-                price=str(price_per_part * entry.plan.parts),
+                price=str(price),
             )
         )
-    return Preview(
-        recipients=results,
-        parts=total_parts,
-        price=price_per_part * total_parts,
-        currency=currency,
-    )
+    return Preview(recipients=results, parts=total_parts, price=total_price, currency=currency)
 
 
 async def get_message(

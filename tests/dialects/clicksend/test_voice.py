@@ -102,3 +102,21 @@ async def test_sdk5_voice_send_languages_and_history(
     history = parsed(await clicksend.call(voice.voice_history_get))
     [entry] = [m for m in history["data"]["data"] if m["message_id"] == message["message_id"]]
     assert entry["custom_string"] == "ref-voice" and entry["machine_detected"] == 0
+
+
+async def test_voice_is_priced_per_300_characters_at_the_voice_price(
+    clicksend: ClickSend,
+) -> None:
+    settings = clicksend.running.service.settings
+    assert settings.voice_price_per_unit != settings.price_per_part
+    body = "Your appointment is confirmed for Tuesday at nine. " * 14  # 714 characters
+    answer = await clicksend.http.post(
+        "/voice/price",
+        json={"messages": [{"to": ANSWERS, "body": body, "voice": "female", "lang": "en-us"}]},
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    [priced] = data["messages"]
+    assert priced["message_parts"] == 3
+    assert float(priced["message_price"]) == float(settings.voice_price_per_unit * 3)
+    assert data["total_price"] == float(settings.voice_price_per_unit * 3)

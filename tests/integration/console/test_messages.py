@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tests.integration.console.conftest import MakePerson, browser, csrf_of, sign_in
+from tidings.config import Settings
 from tidings.core import accounts, messaging
+from tidings.core.channels import Channel
 from tidings.core.voice import VoiceContent
 from tidings.store.engine import Database
 
@@ -149,3 +151,27 @@ async def test_a_voice_message_is_heard_before_sending_as_the_api_renders_it(
     options = VoiceContent.model_validate_json(found[0].content)
     assert (options.lang, options.voice, options.repeat) == ("en-gb", "male", 1)
     assert options.require_input and not options.machine_detection
+
+
+async def test_a_voice_messages_cost_is_per_300_characters_at_the_voice_price(
+    app: FastAPI, make_person: MakePerson, database: Database, settings: Settings
+) -> None:
+    person = await make_person("voicecost@example.com")
+    body = "Your appointment is confirmed for Tuesday at nine. " * 8  # 408 characters
+    sent = await messaging.accept_messages(
+        database,
+        person.account,
+        messaging.SendRequest(
+            to=["+358401230011"],
+            sender="Tidings",
+            body=body,
+            channel=Channel.VOICE,
+            content=VoiceContent(),
+        ),
+    )
+    [message_id] = [r.id for r in sent.recipients]
+    async with browser(app) as client:
+        await sign_in(client, "voicecost@example.com")
+        page = (await client.get(f"/messages/{message_id}")).text
+    assert f"{settings.voice_price_per_unit * 2} {settings.currency}" in page
+    assert "2 × price per voice message" in page

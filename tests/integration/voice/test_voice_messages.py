@@ -8,6 +8,7 @@ import io
 import json
 import wave
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,9 @@ async def test_a_preview_gives_the_speech(running: Running) -> None:
     assert preview.status_code == 200, preview.text
     voice = preview.json()["voice"]
     assert voice["units"] == 2 and voice["language"] == "en-au" and voice["voice"] == "male"
+    # Billed per 300 characters at the voice price, not per SMS part.
+    settings = running.service.settings
+    assert Decimal(preview.json()["price"]) == settings.voice_price_per_unit * 2
     assert voice["seconds"] > 20
     audio = await running.http.post(
         "/v1/messages/preview", json=body, headers={"Accept": "audio/wav"}

@@ -359,7 +359,9 @@ async def preview_messages(
             channel=body.channel,
             content=voice,
         ),
-        price_per_part=settings.price_per_part,
+        price_per_part=(
+            settings.price_per_part if voice is None else settings.voice_price_per_unit
+        ),
         currency=settings.currency,
         max_recipients=settings.max_recipients,
         default_max_parts=settings.default_max_parts,

@@ -102,7 +102,7 @@ async def _send(
             results = messaging.preview_messages(
                 account,
                 request,
-                price_per_part=settings.price_per_part,
+                price_per_part=settings.voice_price_per_unit,
                 currency=settings.currency,
                 max_recipients=settings.max_recipients,
                 default_max_parts=settings.default_max_parts,
@@ -141,7 +141,7 @@ def _voice_message(
         "schedule": item.schedule or 0,
         "message_id": sent.message_id,
         "message_parts": sent.units,
-        "message_price": rendering.price(found.settings.price_per_part * sent.units),
+        "message_price": rendering.price(found.settings.voice_price_per_unit * sent.units),
         "custom_string": item.custom_string or "",
         "user_id": user_id,
         "subaccount_id": user_id,
@@ -167,7 +167,7 @@ async def _answer(
     good = [sent for sent in shaped if sent.status == "SUCCESS"]
     now = utcnow()
     data = {
-        "total_price": float(found.settings.price_per_part * sum(s.units for s in good)),
+        "total_price": float(found.settings.voice_price_per_unit * sum(s.units for s in good)),
         "total_count": len(shaped),
         "queued_count": len(good),
         "messages": [
@@ -220,7 +220,7 @@ def _history_message(
         "schedule": unix(message.send_at) or 0,
         "message_id": message.id,
         "message_parts": units,
-        "message_price": rendering.price(found.settings.price_per_part * units),
+        "message_price": rendering.price(found.settings.voice_price_per_unit * units),
         "custom_string": message.customer_data or "",
         "user_id": user_id,
         "subaccount_id": user_id,
