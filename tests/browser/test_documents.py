@@ -41,6 +41,21 @@ def test_preview_a_faxs_pages_then_send_it(page: Any, console: Console, tmp_path
     expect(page.get_by_role("heading", level=1)).to_contain_text("1 Fax message(s)")
     expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
 
+    # The fax machine at the number printed every page.
+    page.goto(f"{console.url}/simulator/phones/61261110500")
+    fax = page.locator('[data-channel="fax"]')
+    expect(fax).to_contain_text("3 of 3 page(s)")
+    printed = fax.get_by_role("img")
+    expect(printed).to_have_count(3)
+    expect(printed.nth(2)).to_have_attribute("alt", "Page 3 of the fax")
+    printed.nth(2).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=printed.nth(2).element_handle()
+    )
+    # The gateway's mail address is not offered as a number to reply to.
+    expect(page.get_by_label("To (one of your numbers)")).to_have_value("")
+    snap(page, "simulator-fax")
+
 
 def test_preview_a_letter_with_its_address_then_send_it(
     page: Any, console: Console, tmp_path: Path

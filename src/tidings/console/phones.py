@@ -3,7 +3,8 @@ box that sends from the phone (STOP included), and the outcome rules and chaos s
 
 A channel's simulator plugs in as a :class:`HandsetSource`: the numbers it has seen, what each
 phone shows (each item with its own bubble template) and a version counter for live updates.
-The SMSC's inboxes are SMS; its phone network's calls are voice. The page is the same for all.
+The SMSC's inboxes are SMS; its MMSC's MMS; its phone network's calls are voice; its fax
+gateway's trays are faxes. The page is the same for all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tidings.errors import TidingsError
 from tidings.phone import normalize_number
 from tidings.simulator import Simulator
 from tidings.simulator.config import ChaosConfig, OutcomeRule
+from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
 from tidings.smpp.constants import CommandStatus
@@ -113,6 +115,23 @@ def mms_source(mmsc: Mmsc) -> HandsetSource:
     )
 
 
+def fax_source(gateway: FaxGateway) -> HandsetSource:
+    # The gateway keeps a tray per number dialled, as +E.164.
+    def numbers(limit: int) -> list[tuple[str, datetime]]:
+        latest = [
+            (n, faxes[-1].received_at) for n in gateway.numbers() if (faxes := gateway.tray(n))
+        ]
+        return sorted(latest, key=lambda pair: pair[1], reverse=True)[:limit]
+
+    def items(number: str) -> list[PhoneItem]:
+        return [PhoneItem(f.received_at, "bubble_fax.html", f) for f in gateway.tray(number)]
+
+    def version() -> int:
+        return hash(tuple((n, len(gateway.tray(n))) for n in gateway.numbers()))
+
+    return HandsetSource("fax", numbers, items, version, gateway.clear_tray)
+
+
 def sources_of(simulator: Simulator | None) -> list[HandsetSource]:
     if simulator is None:
         return []
@@ -121,6 +140,8 @@ def sources_of(simulator: Simulator | None) -> list[HandsetSource]:
         found.append(mms_source(simulator.mmsc))
     if simulator.phones is not None:
         found.append(voice_source(simulator.phones))
+    if simulator.fax is not None:
+        found.append(fax_source(simulator.fax))
     return found
 
 
@@ -172,7 +193,8 @@ def _our_numbers(phone: Phone) -> list[str]:
     seen: list[str] = []
     for item in reversed(phone.items):
         sender = getattr(item.item, "sender", None)
-        if sender:
+        # A fax comes from the gateway's mail address: nothing a phone can text.
+        if sender and "@" not in sender:
             shown = "+" + sender if sender.isdigit() else sender
             if shown not in seen:
                 seen.append(shown)
@@ -259,6 +281,16 @@ async def mms_part(page: Operator, number: str, message_id: str, index: int) -> 
     if part is None:
         raise NotFound(f"no part {index} of MMS {message_id}")
     return Response(part.data, media_type=part.content_type, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/simulator/phones/{number}/faxes/{fax_id}/pages/{index}")
+async def fax_page(page: Operator, number: str, fax_id: int, index: int) -> Response:
+    """One page of a fax as the recipient's machine printed it."""
+    simulator, _ = _simulator(page)
+    fax = None if simulator.fax is None else simulator.fax.fax(number, fax_id)
+    if fax is None or not 0 <= index < len(fax.pages):
+        raise NotFound(f"no page {index + 1} of fax {fax_id}")
+    return Response(fax.pages[index], media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/simulator/phones/{number}/clear")
