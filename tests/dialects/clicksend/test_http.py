@@ -428,14 +428,9 @@ async def test_refused_messages_carry_clicksends_status(clicksend: ClickSend) ->
 
 
 async def test_channels_not_served_are_not_found(clicksend: ClickSend) -> None:
-    # MMS campaigns, fax and post are not served (MMS, voice and uploads are: test_mms.py,
-    # test_voice.py, test_uploads.py).
-    for path in (
-        "/fax/send",
-        "/post/letters/send",
-        "/post/postcards/send",
-        "/mms-campaigns/send",
-    ):
+    # MMS campaigns are not served (MMS, voice, fax, post and uploads are: test_mms.py,
+    # test_voice.py, test_documents_send.py, test_uploads.py).
+    for path in ("/mms-campaigns/send",):
         body = refused(await clicksend.http.post(path, json={}), 404, "NOT_FOUND")
         assert path in body["response_msg"]
 

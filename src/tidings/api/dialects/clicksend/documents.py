@@ -1,10 +1,15 @@
-"""ClickSend's fax and post: ``/fax/price``, ``/post/letters/price``, ``/post/postcards/price``.
+"""ClickSend's fax and post: ``/fax/send`` and ``/fax/price``, ``/post/letters/send`` and
+``/price``, ``/post/postcards/send`` and ``/price``.
 
 Each request names one file (``file_url``: a URL, one of our upload URLs, or a media id) that
 is fetched once under the SSRF guard, converted to PDF if it is not one, and checked as the
 channel takes it; a file that cannot be sent refuses the whole request (INVALID_MEDIA_FILE).
 Each recipient then gets its own status: a fax number that is no number, an address that
-cannot go in an envelope window, a return address the account does not have.
+cannot go in an envelope window, a return address the account does not have. A send stores one
+message per good recipient, as ``POST /v1/messages`` with channel fax, letter or postcard
+does: a fax from the message's ``from`` (else the account's default sender) to its number, a
+letter or postcard to its address with the return address as it is now; each answers its
+``message_id``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from fastapi.responses import JSONResponse
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
 from tidings.api.dialects.clicksend.common import clicksend_router, list_by_number
-from tidings.api.dialects.clicksend.errors import envelope
+from tidings.api.dialects.clicksend.errors import envelope, message_status_for, recipient_status
 from tidings.api.dialects.clicksend.post import return_address_for, shape_return_address
 from tidings.api.dialects.clicksend.schemas import (
     FaxMessage,
@@ -27,19 +32,28 @@ from tidings.api.dialects.clicksend.schemas import (
     PostPostcard,
     PostRecipient,
 )
+from tidings.api.dialects.clicksend.sms import default_sender_of, send_at_of
 from tidings.api.state import Services
-from tidings.core import lists
+from tidings.core import lists, messaging
 from tidings.core import return_addresses as return_address_core
+from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent
 from tidings.core.documents import (
     Document,
     DocumentKind,
     DocumentRefused,
+    FaxContent,
     LetterOptions,
+    PostContent,
+    address_of,
     document_prices,
+    document_ref,
     letter_pages,
     load_document,
     price_of,
+    recipient_label,
 )
 from tidings.core.errors import NotFound
 from tidings.documents.address import PostalAddress
@@ -48,10 +62,78 @@ from tidings.documents.letter import check_addresses, draw_address_field
 from tidings.documents.pdf import A4, A6_LANDSCAPE
 from tidings.documents.postcard import ADDRESS_BLOCK, postcard_sides
 from tidings.documents.printing import new_canvas
+from tidings.errors import TidingsError
+from tidings.events.formats.clicksend import unix
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store.records import AccountRecord
 
 router = clicksend_router()
+
+
+async def _stored(
+    found: Services,
+    account: AccountRecord,
+    *,
+    to: str,
+    sender: str,
+    schedule: int | None,
+    custom_string: str | None,
+    channel: Channel,
+    content: ChannelContent,
+) -> tuple[str | None, str]:
+    """One document message stored for sending: (its id, ClickSend's status of it)."""
+    settings = found.settings
+    try:
+        request = messaging.SendRequest(
+            to=[to],
+            sender=sender,
+            body="",
+            send_at=send_at_of(schedule),
+            customer_data=custom_string,
+            channel=channel,
+            content=content,
+        )
+        prepared = messaging.prepare_send(
+            account,
+            request,
+            max_recipients=settings.max_recipients,
+            default_max_parts=settings.default_max_parts,
+        )
+        [result] = (await found.intake.submit(prepared)).recipients
+    except TidingsError as error:
+        return None, message_status_for(error)
+    return result.id, recipient_status(result.error)
+
+
+async def _sent_item(
+    found: Services,
+    account: AccountRecord,
+    item: dict[str, Any],
+    *,
+    price_key: str,
+    pages_key: str,
+    file_url: str,
+    user_id: int,
+    store: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A send's answer for one recipient: the price's, with its message stored (``store``:
+    the arguments of :func:`_stored`) and what ClickSend adds to a sent one."""
+    if store is None or item["status"] != "SUCCESS":
+        return item
+    message_id, status = await _stored(found, account, **store)
+    good = status == "SUCCESS"
+    return {
+        **item,
+        "message_id": message_id,
+        "status": status,
+        price_key: item[price_key] if good else rendering.price(Decimal(0)),
+        pages_key: item[pages_key] if good else 0,
+        "date_added": unix(utcnow()),
+        "user_id": user_id,
+        "subaccount_id": user_id,
+        "_file_url": file_url,
+        "_api_username": account.name,
+    }
 
 
 # Fax -----------------------------------------------------------------------------------------
@@ -114,18 +196,53 @@ def _totals(items: list[dict[str, Any]], price_key: str) -> dict[str, Any]:
     }
 
 
-@router.post("/fax/price", summary="Calculate the price of a fax to each number")
-async def price_fax(body: FaxMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
+async def _fax_answer(
+    found: Services, account: AccountRecord, body: FaxMessages, *, send: bool
+) -> JSONResponse:
     document = await load_document(
         found.media, account.id, body.file_url, DocumentKind.FAX, field="file_url"
     )
     items = await _fax_items(found, account, body, document)
+    if send:
+        content = FaxContent(document=document_ref(document), pages=document.info.page_count)
+        user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+        default_sender = await default_sender_of(found, account)
+        items = [
+            await _sent_item(
+                found,
+                account,
+                item,
+                price_key="message_price",
+                pages_key="message_pages",
+                file_url=body.file_url,
+                user_id=user_id,
+                store={
+                    "to": item["to"],
+                    "sender": item["from"] or default_sender,
+                    "schedule": item["schedule"],
+                    "custom_string": item["custom_string"],
+                    "channel": Channel.FAX,
+                    "content": content,
+                },
+            )
+            for item in items
+        ]
     data = {
         **_totals(items, "message_price"),
         "messages": items,
         "_currency": rendering.currency(found.settings.currency),
     }
-    return envelope(data, msg="Here are some results.")
+    return envelope(data, msg="Messages queued for delivery." if send else "Here are some results.")
+
+
+@router.post("/fax/send", summary="Send a fax to each number")
+async def send_fax(body: FaxMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    return await _fax_answer(found, account, body, send=True)
+
+
+@router.post("/fax/price", summary="Calculate the price of a fax to each number")
+async def price_fax(body: FaxMessages, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    return await _fax_answer(found, account, body, send=False)
 
 
 # Post ----------------------------------------------------------------------------------------
@@ -203,8 +320,81 @@ def _recipient_item(
     }
 
 
-@router.post("/post/letters/price", summary="Calculate the price of a letter to each address")
-async def price_letter(body: PostLetter, account: AccountDep, found: ServicesDep) -> JSONResponse:
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """What every recipient of one letter or postcard request gets."""
+
+    channel: Channel
+    documents: tuple[Document, ...]
+    options: LetterOptions
+    pages: int
+    price: Decimal
+    file_url: str
+    # Fields of the request each recipient's answer repeats (a letter's print options).
+    echoed: dict[str, Any]
+
+
+async def _post_answer(
+    found: Services,
+    account: AccountRecord,
+    recipients: list[PostRecipient],
+    post: _Post,
+    *,
+    send: bool,
+) -> JSONResponse:
+    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
+    sender = await default_sender_of(found, account) if send else ""
+    postcard = post.channel is Channel.POSTCARD
+    items = []
+    for recipient in recipients:
+        addressed = await _addressed(
+            found, account, recipient, user_id, postcard=postcard, priority=post.options.priority
+        )
+        item = {**_recipient_item(recipient, addressed, post.pages, post.price), **post.echoed}
+        store = None
+        if send and addressed.status == "SUCCESS":
+            address = address_of(addressed.recipient)
+            content = PostContent(
+                documents=tuple(document_ref(d) for d in post.documents),
+                address=address,
+                return_address=None
+                if addressed.return_address is None
+                else address_of(addressed.return_address),
+                template_used=post.options.template_used,
+                colour=post.options.colour,
+                duplex=post.options.duplex,
+                priority=post.options.priority,
+                pages=post.pages,
+            )
+            store = {
+                "to": recipient_label(address),
+                "sender": sender,
+                "schedule": recipient.schedule,
+                "custom_string": recipient.custom_string,
+                "channel": post.channel,
+                "content": content,
+            }
+        items.append(
+            await _sent_item(
+                found,
+                account,
+                item,
+                price_key="post_price",
+                pages_key="post_pages",
+                file_url=post.file_url,
+                user_id=user_id,
+                store=store,
+            )
+        )
+    data = {
+        **_totals(items, "post_price"),
+        "recipients": items,
+        "_currency": rendering.currency(found.settings.currency),
+    }
+    return envelope(data, msg="Messages queued for delivery." if send else "Here are some results.")
+
+
+async def _letter(found: Services, account: AccountRecord, body: PostLetter) -> _Post:
     document = await load_document(
         found.media, account.id, body.file_url, DocumentKind.LETTER, field="file_url"
     )
@@ -215,34 +405,35 @@ async def price_letter(body: PostLetter, account: AccountDep, found: ServicesDep
         priority=bool(body.priority_post),
     )
     pages = letter_pages(document.info, options)
-    price = price_of(DocumentKind.LETTER, pages, options, document_prices(found.settings))
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    items = []
-    for recipient in body.recipients:
-        addressed = await _addressed(
-            found, account, recipient, user_id, postcard=False, priority=options.priority
-        )
-        items.append(
-            {
-                **_recipient_item(recipient, addressed, pages, price),
-                "colour": body.colour,
-                "duplex": body.duplex,
-                "priority_post": body.priority_post,
-                "template_used": body.template_used,
-            }
-        )
-    data = {
-        **_totals(items, "post_price"),
-        "recipients": items,
-        "_currency": rendering.currency(found.settings.currency),
-    }
-    return envelope(data, msg="Here are some results.")
+    return _Post(
+        channel=Channel.LETTER,
+        documents=(document,),
+        options=options,
+        pages=pages,
+        price=price_of(DocumentKind.LETTER, pages, options, document_prices(found.settings)),
+        file_url=body.file_url,
+        echoed={
+            "colour": body.colour,
+            "duplex": body.duplex,
+            "priority_post": body.priority_post,
+            "template_used": body.template_used,
+        },
+    )
 
 
-@router.post("/post/postcards/price", summary="Calculate the price of a postcard to each address")
-async def price_postcard(
-    body: PostPostcard, account: AccountDep, found: ServicesDep
-) -> JSONResponse:
+@router.post("/post/letters/send", summary="Send a letter to each address")
+async def send_letter(body: PostLetter, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    post = await _letter(found, account, body)
+    return await _post_answer(found, account, body.recipients, post, send=True)
+
+
+@router.post("/post/letters/price", summary="Calculate the price of a letter to each address")
+async def price_letter(body: PostLetter, account: AccountDep, found: ServicesDep) -> JSONResponse:
+    post = await _letter(found, account, body)
+    return await _post_answer(found, account, body.recipients, post, send=False)
+
+
+async def _postcard(found: Services, account: AccountRecord, body: PostPostcard) -> _Post:
     files = [
         await load_document(found.media, account.id, url, DocumentKind.POSTCARD, field="file_urls")
         for url in body.file_urls
@@ -251,17 +442,29 @@ async def price_postcard(
         postcard_sides([f.pdf for f in files])
     except DocumentRejected as rejected:
         raise DocumentRefused(rejected, field="file_urls") from None
-    price = price_of(DocumentKind.POSTCARD, 2, LetterOptions(), document_prices(found.settings))
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    items = []
-    for recipient in body.recipients:
-        addressed = await _addressed(
-            found, account, recipient, user_id, postcard=True, priority=False
-        )
-        items.append(_recipient_item(recipient, addressed, 2, price))
-    data = {
-        **_totals(items, "post_price"),
-        "recipients": items,
-        "_currency": rendering.currency(found.settings.currency),
-    }
-    return envelope(data, msg="Here are some results.")
+    options = LetterOptions()
+    return _Post(
+        channel=Channel.POSTCARD,
+        documents=tuple(files),
+        options=options,
+        pages=2,
+        price=price_of(DocumentKind.POSTCARD, 2, options, document_prices(found.settings)),
+        file_url=body.file_urls[0],
+        echoed={},
+    )
+
+
+@router.post("/post/postcards/send", summary="Send a postcard to each address")
+async def send_postcard(
+    body: PostPostcard, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    post = await _postcard(found, account, body)
+    return await _post_answer(found, account, body.recipients, post, send=True)
+
+
+@router.post("/post/postcards/price", summary="Calculate the price of a postcard to each address")
+async def price_postcard(
+    body: PostPostcard, account: AccountDep, found: ServicesDep
+) -> JSONResponse:
+    post = await _postcard(found, account, body)
+    return await _post_answer(found, account, body.recipients, post, send=False)
