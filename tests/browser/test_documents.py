@@ -92,6 +92,18 @@ def test_preview_a_letter_with_its_address_then_send_it(
     expect(row).to_contain_text("Zoë Quinn")
     expect(row.locator("[data-status]")).to_have_text("delivered")
 
+    # Printed, it lands in the mailbox of the address its envelope window shows.
+    page.goto(f"{console.url}/simulator")
+    page.get_by_role("link", name="Mail room").click()
+    mailbox = page.locator(".mailbox").filter(has_text="Zoë Quinn")
+    expect(mailbox.get_by_role("heading")).to_contain_text("200 George Street")
+    printed = mailbox.locator(".letter").first.get_by_role("img")
+    expect(printed).to_have_count(2)
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=printed.nth(1).element_handle()
+    )
+    snap(page, "simulator-mail")
+
 
 def test_a_letter_to_an_address_that_cannot_be_printed_is_refused_with_the_form_kept(
     page: Any, console: Console, tmp_path: Path

@@ -90,6 +90,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
                 "/users",
                 "/simulator",
                 "/simulator/settings",
+                "/simulator/mail",
                 "/operator",
             ):
                 page.goto(f"{console.url}{path}")

@@ -4,11 +4,13 @@ box that sends from the phone (STOP included), and the outcome rules and chaos s
 A channel's simulator plugs in as a :class:`HandsetSource`: the numbers it has seen, what each
 phone shows (each item with its own bubble template) and a version counter for live updates.
 The SMSC's inboxes are SMS; its MMSC's MMS; its phone network's calls are voice; its fax
-gateway's trays are faxes. The page is the same for all.
+gateway's trays are faxes. The page is the same for all. Letters and postcards go to
+addresses, not phones: the mail room shows the printer's mailboxes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tidings.console.web import ConsoleRoute, Operator, Page, console_state
 from tidings.core.errors import InvalidRequest, NotFound
+from tidings.documents.raster import page_png
 from tidings.errors import TidingsError
 from tidings.phone import normalize_number
 from tidings.simulator import Simulator
@@ -26,6 +29,7 @@ from tidings.simulator.config import ChaosConfig, OutcomeRule
 from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
+from tidings.simulator.printer import PrinterSimulator
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
@@ -309,6 +313,50 @@ async def open_phone(page: Operator, number: Annotated[str, Form(max_length=20)]
     except TidingsError as error:
         raise InvalidRequest(error.message, field="number") from None
     return page.redirect(f"/simulator/phones/{_digits(e164)}")
+
+
+# --- the mail room: letters and postcards the printer printed ----------------------------------
+
+
+def _printer(page: Page) -> PrinterSimulator:
+    simulator, _ = _simulator(page)
+    if simulator.printer is None:
+        raise NotFound("the simulator's printer does not run")
+    return simulator.printer
+
+
+def _mail_room_context(page: Page) -> dict[str, Any]:
+    boxes = _printer(page).mailboxes()
+    # The mailboxes that got post last first, each with its newest letter first.
+    ordered = sorted(
+        (
+            (key, sorted(jobs, key=lambda job: job.created_at, reverse=True))
+            for key, jobs in boxes.items()
+        ),
+        key=lambda box: box[1][0].created_at,
+        reverse=True,
+    )
+    return {"mailboxes": ordered}
+
+
+@router.get("/simulator/mail", name="simulator-mail")
+async def mail_room(page: Operator) -> HTMLResponse:
+    return page.render("simulator_mail.html", **_mail_room_context(page))
+
+
+@router.get("/fragments/simulator/mail")
+async def mail_room_fragment(page: Operator) -> HTMLResponse:
+    return page.render("simulator_mailboxes.html", **_mail_room_context(page))
+
+
+@router.get("/simulator/mail/{job_id}/pages/{number}")
+async def printed_page(page: Operator, job_id: int, number: int) -> Response:
+    """Page ``number`` (from 1) of a printed letter or postcard, as the mail room sees it."""
+    job = _printer(page).job(job_id)
+    if job is None or not job.pdf or not 1 <= number <= job.pages:
+        raise NotFound(f"no page {number} of print job {job_id}")
+    png = await asyncio.to_thread(page_png, job.pdf, number, dpi=60, channel="letter")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 # --- outcome rules and chaos -------------------------------------------------------------------
