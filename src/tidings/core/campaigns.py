@@ -33,6 +33,8 @@ import structlog
 
 from tidings.core import audience, optout
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
+from tidings.core.content import ChannelContent, dump_content, load_content
 from tidings.core.errors import Conflict, InvalidRequest, NotFound
 from tidings.core.lifecycle import (
     CANCELLABLE_STATUSES,
@@ -40,6 +42,7 @@ from tidings.core.lifecycle import (
     MessageStatus,
 )
 from tidings.core.messaging import PreparedSend, RecipientError, SendRequest, prepare_send
+from tidings.core.mms import MmsContent, check_sender, check_subject
 from tidings.core.routing import route_for_sender
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
@@ -113,6 +116,11 @@ class CampaignSpec:
     exclude_list_ids: Sequence[str] = ()
     send_at: datetime | None = None
     execute: bool = True
+    # The channel and what it carries besides the body, as a single send takes them (an MMS:
+    # its subject and MmsContent); each page's messages get them.
+    channel: Channel = Channel.SMS
+    subject: str | None = None
+    content: ChannelContent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +204,7 @@ async def create_campaign(
         await audience.require_lists(connection, account, include, field="lists")
         await audience.require_lists(connection, account, exclude, field="exclude_lists")
         # Refused now rather than page by page later (an account limited to its senders).
-        await route_for_sender(connection, account, sender.address)
+        await route_for_sender(connection, account, sender.address, spec.channel)
         campaign = await store.insert_campaign(
             connection,
             id=new_id(),
@@ -204,6 +212,9 @@ async def create_campaign(
             name=name,
             body=spec.body,
             sender=spec.sender,
+            channel=spec.channel.value,
+            subject=spec.subject,
+            content=dump_content(spec.content),
             targets=json.dumps(list(spec.targets)),
             list_ids=json.dumps(include),
             exclude_list_ids=json.dumps(exclude),
@@ -454,6 +465,9 @@ async def expand_page(
                 body=campaign.body,
                 personalization=page.personalization,
                 normalized=frozenset(page.to) if page.from_contacts else frozenset(),
+                channel=Channel(campaign.channel),
+                subject=campaign.subject,
+                content=campaign_content(campaign),
             ),
             max_recipients=max(max_recipients, len(page.to)),
             now=now,
@@ -487,7 +501,9 @@ async def expand_page(
             return False
         if prepared is not None and prepared.message_rows:
             message_rows = prepared.message_rows
-            route_id = await route_for_sender(connection, account, str(message_rows[0]["sender"]))
+            route_id = await route_for_sender(
+                connection, account, str(message_rows[0]["sender"]), Channel(campaign.channel)
+            )
             for row in message_rows:
                 row["route_id"] = route_id
                 row["campaign_id"] = campaign.id
@@ -683,11 +699,14 @@ async def update_campaign(
             connection, account, checked.exclude_list_ids, field="exclude_lists"
         )
         sender = parse_sender(spec.sender, account.region)
-        await route_for_sender(connection, account, sender.address)
+        await route_for_sender(connection, account, sender.address, checked.channel)
         values: dict[str, object] = {
             "name": checked.name,
             "body": checked.body,
             "sender": checked.sender,
+            "channel": checked.channel.value,
+            "subject": checked.subject,
+            "content": dump_content(checked.content),
             "targets": json.dumps(list(checked.targets)),
             "list_ids": json.dumps(list(checked.list_ids)),
             "exclude_list_ids": json.dumps(list(checked.exclude_list_ids)),
@@ -709,12 +728,35 @@ async def update_campaign(
     return CampaignDetail(changed, CampaignCounts.of(changed, {}))
 
 
+# The channels a campaign sends on, and the model each one's content is read back with.
+_CONTENT_MODELS: dict[Channel, type[ChannelContent] | None] = {
+    Channel.SMS: None,
+    Channel.MMS: MmsContent,
+}
+
+
+def campaign_content(campaign: CampaignRecord) -> ChannelContent | None:
+    """What the campaign's messages carry besides their text, as its channel's model."""
+    model = _CONTENT_MODELS[Channel(campaign.channel)]
+    return None if model is None else load_content(model, campaign.content)
+
+
 def _checked(account: AccountRecord, spec: CampaignSpec, *, max_recipients: int) -> CampaignSpec:
     """The spec as :func:`create_campaign` checks it (name trimmed, list ids cleaned)."""
     name = spec.name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise InvalidRequest(f"a campaign name has 1 to {MAX_NAME} characters", field="name")
-    if not spec.body:
+    if spec.channel not in _CONTENT_MODELS:
+        raise InvalidRequest(f"a campaign sends SMS or MMS, not {spec.channel}", field="channel")
+    if spec.channel is Channel.MMS:
+        check_sender(spec.sender)
+        spec = replace(spec, subject=check_subject(spec.subject))
+        has_media = isinstance(spec.content, MmsContent) and bool(spec.content.media)
+        if not spec.body and not has_media:
+            raise InvalidRequest("an MMS campaign needs a body or media", field="body")
+    elif spec.subject is not None or spec.content is not None:
+        raise InvalidRequest("a subject and media are for MMS campaigns", field="channel")
+    elif not spec.body:
         raise InvalidRequest("the body is empty", field="body")
     if len(spec.targets) > max_recipients:
         raise InvalidRequest(f"at most {max_recipients} explicit targets", field="to")

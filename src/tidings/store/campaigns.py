@@ -38,6 +38,9 @@ class CampaignRecord(_Record):
     started_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
+    channel: str
+    subject: str | None
+    content: str | None
 
 
 async def insert_campaign(connection: AsyncConnection, **values: Any) -> CampaignRecord:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import media, media_blobs, media_variants, messages
+from tidings.store.models import campaigns, media, media_blobs, media_variants, messages
 from tidings.store.records import _Record
 
 
@@ -222,15 +222,19 @@ async def find_servable(
 
 
 async def delete_unused_media(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
-    """Delete up to ``limit`` media objects made before ``before`` that no message of their
-    account names in its content (an MMS sent or received, or any channel's content that
-    refers to a media id), with their variants; return how many.
+    """Delete up to ``limit`` media objects made before ``before`` that no message and no
+    campaign of their account names in its content (an MMS sent or received, one a campaign
+    will send, or any channel's content that refers to a media id), with their variants;
+    return how many.
 
-    A message names its media by id inside its content's JSON, whatever the channel's shape,
-    and ids are 26 characters of one alphabet, so a substring test finds every use.
+    A message or campaign names its media by id inside its content's JSON, whatever the
+    channel's shape, and ids are 26 characters of one alphabet, so a substring test finds
+    every use.
     """
     used = exists().where(
         messages.c.account_id == media.c.account_id, messages.c.content.contains(media.c.id)
+    ) | exists().where(
+        campaigns.c.account_id == media.c.account_id, campaigns.c.content.contains(media.c.id)
     )
     batch = (
         select(media.c.id)

@@ -744,6 +744,10 @@ class Campaign(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # What its messages are sent as, like a single send's (core.content: the channel's model).
+    channel: Mapped[str] = mapped_column(String(16), server_default="sms")
+    subject: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
 
 
 campaigns = _table(Campaign)

@@ -595,5 +595,51 @@ async def test_a_push_with_a_media_id_sends_an_mms(truedialog: TrueDialog) -> No
     assert (shown.subject, shown.text) == ("Sale", "Tervetuloa!")
     [row] = await stored(truedialog)
     assert row["channel"] == "mms"
-    draft = await push(truedialog, MediaId=media["id"], Execute=False)
-    assert draft.status_code == 400 and "request.MediaId" in draft.json()["ModelState"]
+
+
+async def test_list_pushes_and_drafts_with_a_media_id_are_mms_campaigns(
+    truedialog: TrueDialog,
+) -> None:
+    database = truedialog.running.service.database
+    account = truedialog.running.account
+    members = ["+358401110011", "+358401110021"]
+    everyone = await lists.create_list(database, account, "everyone")
+    for number in members:
+        contact = await contacts.create_contact(database, account, {"phone": number})
+        await lists.add_members(database, account, everyone.id, [contact.id])
+    uploaded = await truedialog.http.post(
+        f"/api/v2.1/account/{truedialog.account_id}/media",
+        json={"Content": base64.b64encode(samples.png(80, 60)).decode(), "FileName": "a.png"},
+    )
+    media_id = uploaded.json()["id"]
+    common = {"Targets": [], "ContactListIds": [everyone.id], "MediaId": media_id}
+    # A list push that ignores invalid targets runs as a campaign, expanded page by page.
+    listed = await push(truedialog, **common, Subject="Sale", IgnoreInvalidTargets=True)
+    assert listed.status_code == 201, listed.text
+    # A push not executed is a draft, sent when run.
+    drafted = await push(truedialog, **common, Subject="Later", Execute=False)
+    assert drafted.status_code == 201, drafted.text
+    async with database.read() as connection:
+        draft_id = await ids.find_target(
+            connection, ids.CAMPAIGN, drafted.json()["id"], [account.id]
+        )
+    assert draft_id is not None
+    await campaigns.run_campaign(database, account, draft_id)
+    simulator = truedialog.running.service.simulator
+    assert simulator is not None and simulator.mmsc is not None
+    mmsc = simulator.mmsc
+
+    async def all_arrived() -> bool:
+        return all(len(mmsc.inbox(number)) == 2 for number in members)
+
+    await eventually(all_arrived, "both campaigns' MMS on every member's handset")
+    for number in members:
+        shown = sorted(
+            (m.subject, m.text, [p.content_type for p in m.parts if not p.is_text])
+            for m in mmsc.inbox(number)
+        )
+        assert shown == [
+            ("Later", "Tervetuloa!", ["image/png"]),
+            ("Sale", "Tervetuloa!", ["image/png"]),
+        ]
+    assert {row["channel"] for row in await stored(truedialog)} == {"mms"}

@@ -11,7 +11,7 @@ import pytest
 from tests.integration.media.conftest import MakeTenant
 from tests.unit.media import samples
 from tidings.config import Settings
-from tidings.core import accounts, messaging
+from tidings.core import accounts, campaigns, messaging
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
@@ -33,9 +33,13 @@ AFTER_RETENTION = timedelta(days=31)
 NOTHING = Collected(0, 0, 0)
 
 
+def _ref(record: MediaRecord) -> MediaRef:
+    return MediaRef(id=record.id, content_type=record.content_type, size=record.size)
+
+
 async def _send_mms(database: Database, account_id: str, record: MediaRecord) -> None:
     account = await accounts.get_account(database, account_id)
-    ref = MediaRef(id=record.id, content_type=record.content_type, size=record.size)
+    ref = _ref(record)
     await messaging.accept_messages(
         database,
         account,
@@ -74,8 +78,25 @@ async def test_unused_media_goes_after_the_retention_period_and_used_media_stays
     assert await library.collect_unused() == NOTHING
     await library.get(ann.account_id, never_sent.id)
 
+    # A draft campaign's picture, sent whenever the campaign is run.
+    for_campaign = await library.keep(ann.account_id, samples.png(30, 30))
+    await campaigns.create_campaign(
+        database,
+        await accounts.get_account(database, ann.account_id),
+        campaigns.CampaignSpec(
+            name="Spring",
+            body="Our spring menu",
+            sender="+358409990001",
+            targets=["+358401234567"],
+            execute=False,
+            channel=Channel.MMS,
+            content=MmsContent(media=(_ref(for_campaign),)),
+        ),
+    )
+
     collected = await library.collect_unused(now=utcnow() + AFTER_RETENTION)
     assert (collected.media, collected.variants) == (1, 1)
+    await library.get(ann.account_id, for_campaign.id)
     with pytest.raises(MediaNotFound):
         await library.get(ann.account_id, never_sent.id)
     # What messages name stays, with its bytes; a conversion is made again when needed.

@@ -280,6 +280,36 @@ async def test_an_mms_whose_file_is_gone_fails_with_the_reason(running: Running)
     assert media_id in (done["error_detail"] or ""), done
 
 
+async def test_a_campaign_with_media_sends_an_mms_to_every_target(running: Running) -> None:
+    uploaded = await running.http.post(
+        "/v1/media", files={"file": ("menu.png", samples.png(90, 60))}
+    )
+    media_id = uploaded.json()["id"]
+    targets = ["+358401234591", "+358401234592"]
+    campaign = {"name": "Menu", "from": OUR_NUMBER, "body": "Hei {first_name}", "to": targets}
+    as_sms = await running.http.post(
+        "/v1/campaigns", json={**campaign, "channel": "sms", "media": [media_id]}
+    )
+    assert as_sms.status_code == 422, as_sms.text
+    created = await running.http.post(
+        "/v1/campaigns", json={**campaign, "media": [media_id], "subject": "Spring menu"}
+    )
+    assert created.status_code == 201, created.text
+    view = created.json()
+    assert (view["channel"], view["subject"]) == ("mms", "Spring menu")
+    assert [m["id"] for m in view["media"]] == [media_id]
+    mmsc = _mmsc(running)
+
+    async def everyone_has_it() -> bool:
+        return all(mmsc.inbox(number) for number in targets)
+
+    await eventually(everyone_has_it, "the campaign's MMS on every handset")
+    for number in targets:
+        [shown] = mmsc.inbox(number)
+        assert shown.subject == "Spring menu"
+        assert [p.content_type for p in shown.parts if not p.is_text] == ["image/png"]
+
+
 async def test_the_preview_shows_each_file_after_conversion(running: Running) -> None:
     big = samples.png(1200, 800, noisy=True)
     media_id = (await running.http.post("/v1/media", files={"file": ("p.png", big)})).json()["id"]

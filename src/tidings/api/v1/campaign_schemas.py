@@ -7,7 +7,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from tidings.core.campaigns import CampaignDetail, CampaignStatus
+from tidings.api.v1.schemas import MediaItem
+from tidings.core.campaigns import CampaignDetail, CampaignStatus, campaign_content
+from tidings.core.channels import Channel
+from tidings.core.mms import MmsContent
 from tidings.store.campaigns import CampaignRecord
 
 _ListIds = Annotated[
@@ -44,6 +47,17 @@ class CampaignCreate(BaseModel):
     )
     send_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a zone")
     execute: bool = Field(default=True, description="false keeps it as a draft")
+    channel: Channel | None = Field(
+        default=None,
+        description="sms or mms; default: mms when media or a subject is given, else sms",
+    )
+    media: Annotated[list[str], Field(max_length=10)] = Field(
+        default_factory=list,
+        description="MMS: media ids (POST /v1/media) or URLs (fetched once, when created)",
+    )
+    subject: str | None = Field(
+        default=None, max_length=200, description="MMS: shown above the message (at most 40)"
+    )
 
 
 class CampaignCountsView(BaseModel):
@@ -88,6 +102,9 @@ class CampaignSummary(BaseModel):
 
 class CampaignView(CampaignSummary):
     body: str
+    channel: str = Field(description="sms or mms")
+    subject: str | None = None
+    media: list[MediaItem] | None = Field(default=None, description="an MMS campaign's files")
     to: list[str]
     lists: list[str]
     exclude_lists: list[str]
@@ -99,6 +116,9 @@ class CampaignView(CampaignSummary):
         return cls(
             **CampaignSummary.of(detail.campaign).model_dump(by_alias=True),
             body=detail.campaign.body,
+            channel=detail.campaign.channel,
+            subject=detail.campaign.subject,
+            media=_media_of(detail.campaign),
             to=detail.targets,
             lists=detail.list_ids,
             exclude_lists=detail.exclude_list_ids,
@@ -112,6 +132,16 @@ class CampaignView(CampaignSummary):
                 cancelled=counts.cancelled,
             ),
         )
+
+
+def _media_of(campaign: CampaignRecord) -> list[MediaItem] | None:
+    content = campaign_content(campaign)
+    if not isinstance(content, MmsContent):
+        return None
+    return [
+        MediaItem(id=ref.id, content_type=ref.content_type, size=ref.size, name=ref.name)
+        for ref in content.media
+    ]
 
 
 class CampaignPage(BaseModel):

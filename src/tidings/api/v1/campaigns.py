@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,8 +14,10 @@ from tidings.api.v1.campaign_schemas import (
     CampaignSummary,
     CampaignView,
 )
-from tidings.core import campaigns
+from tidings.core import campaigns, mms
 from tidings.core.campaigns import CampaignSpec, CampaignStatus
+from tidings.core.channels import Channel
+from tidings.core.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -25,21 +28,33 @@ async def create_campaign(
 ) -> CampaignView:
     """Create a campaign: one text to explicit numbers and the members of lists (minus excluded
     lists), sent now, at `send_at`, or kept as a draft (`execute: false`). The service expands
-    it in pages, so a campaign may reach far more recipients than one request."""
+    it in pages, so a campaign may reach far more recipients than one request. With `media`
+    (or a `subject`, or `channel: mms`) it sends MMS: the files are taken now, as a single
+    send's are, and every message of the campaign carries them."""
+    spec = CampaignSpec(
+        name=body.name,
+        body=body.body,
+        sender=body.from_,
+        targets=body.to,
+        list_ids=body.lists,
+        exclude_list_ids=body.exclude_lists,
+        send_at=body.send_at,
+        execute=body.execute,
+    )
+    channel = body.channel or (Channel.MMS if body.media or body.subject else Channel.SMS)
+    if channel is Channel.MMS:
+        spec = replace(
+            spec,
+            channel=Channel.MMS,
+            subject=body.subject,
+            content=mms.MmsContent(media=await mms.media_refs(found.media, account.id, body.media)),
+        )
+    elif body.media or body.subject:
+        raise InvalidRequest("media and subject are for MMS: give channel mms", field="channel")
+    else:
+        spec = replace(spec, channel=channel)
     detail = await campaigns.create_campaign(
-        found.database,
-        account,
-        CampaignSpec(
-            name=body.name,
-            body=body.body,
-            sender=body.from_,
-            targets=body.to,
-            list_ids=body.lists,
-            exclude_list_ids=body.exclude_lists,
-            send_at=body.send_at,
-            execute=body.execute,
-        ),
-        max_recipients=found.settings.max_recipients,
+        found.database, account, spec, max_recipients=found.settings.max_recipients
     )
     response.headers["Location"] = f"/v1/campaigns/{detail.campaign.id}"
     return CampaignView.of_detail(detail)

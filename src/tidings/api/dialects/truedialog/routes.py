@@ -566,20 +566,12 @@ async def push_campaign(
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
-    if mms_content is not None and (
-        not body.Execute or (body.ContactListIds and body.IgnoreInvalidTargets)
-    ):
-        # Campaigns (drafts, and list pushes expanded in pages) carry text only.
-        raise InvalidRequest(
-            "A push with MediaId is sent at once (Execute=true), not as a campaign.",
-            field="MediaId",
-        )
     if not body.Execute:
-        return await _campaigns(found, account, body, senders, to, send_times, now)
+        return await _campaigns(found, account, body, senders, to, send_times, now, mms_content)
     if body.ContactListIds and body.IgnoreInvalidTargets and not body.ForceOptIn:
         # Nothing to check up front, so a list push is a core campaign: its lists are
         # expanded page by page, however big (one request holds max_recipients at most).
-        return await _campaigns(found, account, body, senders, to, send_times, now)
+        return await _campaigns(found, account, body, senders, to, send_times, now, mms_content)
     action_key = new_id()
     try:
         # The lists are read once: every channel and schedule sends to the same recipients.
@@ -635,9 +627,10 @@ async def _campaigns(
     to: list[str],
     send_times: list[datetime | None],
     now: datetime,
+    mms_content: mms.MmsContent | None = None,
 ) -> JSONResponse:
-    """The push as core campaigns, one per channel and schedule. Execute=false keeps one
-    draft, run later by ``POST /v1/campaigns/{id}/run``."""
+    """The push as core campaigns, one per channel and schedule (MMS ones with MediaId).
+    Execute=false keeps one draft, run later by ``POST /v1/campaigns/{id}/run``."""
     if not body.Execute and len(send_times) * len(senders) > 1:
         raise InvalidRequest(
             "An action that is not executed takes one channel and one schedule.",
@@ -657,6 +650,8 @@ async def _campaigns(
             send_at=send_at,
             execute=body.Execute,
         )
+        if mms_content is not None:
+            spec = replace(spec, channel=Channel.MMS, subject=body.Subject, content=mms_content)
         try:
             drafts.append(
                 await campaigns.create_campaign(
