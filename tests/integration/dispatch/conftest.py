@@ -68,6 +68,21 @@ class Running:
         result: dict[str, Any] = response.json()
         return result
 
+    async def add_route(self, **route: Any) -> dict[str, Any]:
+        """A route made through ``POST /v1/routes`` with an operator's key."""
+        key = await accounts.create_api_key(
+            self.service.database, self.account.id, role=accounts.Role.OPERATOR
+        )
+        async with httpx.AsyncClient(
+            base_url=str(self.http.base_url),
+            headers={"Authorization": f"Bearer {key.secret}"},
+            timeout=10.0,
+        ) as operator:
+            made = await operator.post("/v1/routes", json=route)
+        assert made.status_code == 201, made.text
+        result: dict[str, Any] = made.json()
+        return result
+
     async def wait_for(self, message_id: str, statuses: Collection[str] = FINAL) -> dict[str, Any]:
         """The message once its status is one of ``statuses``."""
         message: dict[str, Any] = {}

@@ -21,14 +21,12 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.document_samples import pdf_with_pages
 from tests.integration.dispatch.conftest import Running, running_service, service_settings
 from tests.interop.harness import find_program, peer_unavailable
 from tests.ports import free_port
-from tidings.core import accounts
 
 pytestmark = pytest.mark.interop
 
@@ -164,31 +162,19 @@ def exim(exim_program: str, exim_root: Path, running: Running) -> Iterator[int]:
 
 
 async def _route_to_exim(running: Running, port: int) -> None:
-    key = await accounts.create_api_key(
-        running.service.database, running.account.id, role=accounts.Role.OPERATOR
+    await running.add_route(
+        name="exim",
+        kind="fax-smtp",
+        settings={
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "gateway_domain": GATEWAY,
+            "sender": "fax@reports.test",
+        },
+        channels=["fax"],
+        is_default=True,
     )
-    async with httpx.AsyncClient(
-        base_url=str(running.http.base_url),
-        headers={"Authorization": f"Bearer {key.secret}"},
-        timeout=10.0,
-    ) as operator:
-        made = await operator.post(
-            "/v1/routes",
-            json={
-                "name": "exim",
-                "kind": "fax-smtp",
-                "settings": {
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "security": "none",
-                    "gateway_domain": GATEWAY,
-                    "sender": "fax@reports.test",
-                },
-                "channels": ["fax"],
-                "is_default": True,
-            },
-        )
-        assert made.status_code == 201, made.text
 
 
 async def test_faxes_through_exim_take_the_status_of_exims_own_dsns(

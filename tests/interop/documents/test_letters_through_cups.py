@@ -14,20 +14,12 @@ import pytest
 
 from tests.document_samples import pdf_with_pages
 from tests.integration.dispatch.conftest import Running, running_service, service_settings
+from tests.integration.documents.test_documents_end_to_end import ADDRESS
 from tests.interop.documents.test_cups import PRINTER_URI, written_by_cups
 from tests.interop.documents.tools import MM, pdf_words
-from tidings.core import accounts
 
 pytestmark = pytest.mark.interop
 
-ADDRESS = {
-    "name": "Zoë Quinn",
-    "line_1": "200 George Street",
-    "city": "Sydney",
-    "state": "NSW",
-    "postal_code": "2000",
-    "country": "AU",
-}
 FINAL = frozenset({"delivered", "failed", "rejected"})
 
 
@@ -36,25 +28,13 @@ async def running(
     tmp_path: Path, database_url: str, cups: httpx.AsyncClient
 ) -> AsyncIterator[Running]:
     async with running_service(service_settings(tmp_path, database_url)) as service:
-        key = await accounts.create_api_key(
-            service.service.database, service.account.id, role=accounts.Role.OPERATOR
+        await service.add_route(
+            name="cups",
+            kind="ipp",
+            settings={"printer_uri": PRINTER_URI},
+            channels=["letter"],
+            is_default=True,
         )
-        async with httpx.AsyncClient(
-            base_url=str(service.http.base_url),
-            headers={"Authorization": f"Bearer {key.secret}"},
-            timeout=10.0,
-        ) as operator:
-            made = await operator.post(
-                "/v1/routes",
-                json={
-                    "name": "cups",
-                    "kind": "ipp",
-                    "settings": {"printer_uri": PRINTER_URI},
-                    "channels": ["letter"],
-                    "is_default": True,
-                },
-            )
-            assert made.status_code == 201, made.text
         yield service
 
 
