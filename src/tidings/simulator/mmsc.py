@@ -14,6 +14,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import itertools
 import random
 import time
@@ -270,6 +271,11 @@ class Mmsc:
         if old is not None:
             asyncio.get_running_loop().create_task(old.close())
         self._wake.set()
+
+    def set_rules(self, rules: Sequence[MmsOutcomeRule]) -> None:
+        """What the network does with MMS from now on, for submits still to come (as the
+        SMSC's outcome rules, which its control API sets)."""
+        self.config = dataclasses.replace(self.config, rules=tuple(rules))
 
     async def stop(self) -> None:
         if self._pump is not None:

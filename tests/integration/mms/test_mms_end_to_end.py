@@ -27,7 +27,8 @@ from tests.integration.dispatch.conftest import (
 from tests.ports import free_port
 from tests.unit.media import samples
 from tidings.core import console_users, routing
-from tidings.simulator.mmsc import Attachment, Mmsc
+from tidings.mm7.status import MMStatus
+from tidings.simulator.mmsc import Attachment, Mmsc, MmsOutcome, MmsOutcomeRule
 from tidings.store.models import media as media_table
 
 OUR_NUMBER = "+358409990001"
@@ -88,6 +89,38 @@ async def test_statuses_are_what_the_mmsc_reported(running: Running) -> None:
     )
     assert (await running.wait_for(rejected))["status"] == "undelivered"
     assert (await running.wait_for(expired))["status"] == "expired"
+
+
+async def test_every_delivery_report_status_becomes_the_status_it_means(
+    running: Running,
+) -> None:
+    reports = {
+        "+358401234591": MMStatus.FORWARDED,
+        "+358401234592": MMStatus.DEFERRED,
+        "+358401234593": MMStatus.INDETERMINATE,
+        "+358401234594": MMStatus.DELIVERY_CONDITION_NOT_MET,
+    }
+    _mmsc(running).set_rules(
+        [
+            MmsOutcomeRule(MmsOutcome(mm_status), suffix=number[-2:])
+            for number, mm_status in reports.items()
+        ]
+    )
+    sent = {
+        number: await running.send_one(number, **{"from": OUR_NUMBER, "subject": "Hi"})
+        for number in reports
+    }
+    assert (await running.wait_for(sent["+358401234591"]))["status"] == "delivered"
+    assert (await running.wait_for(sent["+358401234593"], {"unknown"}))["status"] == "unknown"
+    assert (await running.wait_for(sent["+358401234594"]))["status"] == "undelivered"
+
+    # Deferred is progress, not an outcome: noted in the history, the message still sent.
+    async def deferred_noted() -> bool:
+        message = await running.message(sent["+358401234592"])
+        return any("Deferred" in (entry.get("detail") or "") for entry in message["history"])
+
+    await eventually(deferred_noted, "the Deferred report in the history")
+    assert (await running.message(sent["+358401234592"]))["status"] == "sent"
 
 
 async def test_what_an_mms_cannot_be_is_refused_at_the_door(running: Running) -> None:
