@@ -69,10 +69,11 @@ class DispatcherConfig:
     # ``unknown`` (the carrier's validity period plus a grace; a late receipt still corrects).
     receipt_deadline: timedelta = timedelta(hours=49)
     receipt_sweep_interval: float = 60.0
-    # A call is held in its dispatcher's memory. One still unfinished this long after its
-    # INVITE was cut off by the end of the process that placed it (no call lasts that long:
-    # at most 5 min of ringing, 1,200 characters played four times, a minute for a key), so
-    # it becomes ``unknown``. With one dispatcher, every unfinished call is cut at a restart.
+    # A call is held in its dispatcher's memory, under a lease renewed with the claims. One
+    # whose lease ran out, or still unfinished this long after its INVITE, was cut off by the
+    # end of the process that placed it (no call lasts that long: at most 5 min of ringing,
+    # 1,200 characters played four times, a minute for a key), so it becomes ``unknown``. With
+    # one dispatcher, every unfinished call is cut at a restart.
     call_deadline: timedelta = timedelta(hours=1)
 
 
@@ -182,8 +183,12 @@ class Dispatcher:
             log.warning("released interrupted claims", count=len(released))
         await self._load_routes()
         self.reception.start()
-        if not self.config.shared_database:
-            await self.settle_interrupted_calls(now, started_before=None)
+        # The only dispatcher holds no call at its start; with several, only calls that no
+        # live one holds.
+        await self.settle_interrupted_calls(
+            now,
+            started_before=now - self.config.call_deadline if self.config.shared_database else None,
+        )
         self._running = True
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -430,20 +435,19 @@ class Dispatcher:
                         connection,
                         dispatcher_id=config.dispatcher_id,
                         lease_until=now + config.lease,
+                        held=[m for r in self._runners.values() for m in r.transport.held],
                     )
                     if config.shared_database:
                         await store.release_interrupted_claims(
                             connection, now=now, expired_only=True
                         )
+                await self.settle_interrupted_calls(now, started_before=now - config.call_deadline)
                 await self._load_routes()
                 for runner in self._runners.values():
                     self.metrics.window_in_use.labels(route=runner.route.name).set(runner.in_flight)
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + config.receipt_sweep_interval
                     await self.mark_receipts_overdue(now)
-                    await self.settle_interrupted_calls(
-                        now, started_before=now - config.call_deadline
-                    )
             except Exception:
                 log.exception("dispatcher housekeeping failed")
 
@@ -467,10 +471,13 @@ class Dispatcher:
         writer, like any report); returns how many.
 
         The far end heard part of the message, or none, or all of it with the end unrecorded:
-        which is not known, and no report will ever come. ``started_before`` None takes every
-        unfinished call (the only dispatcher is starting: none of them is under way)."""
+        which is not known, and no report will ever come. Calls whose lease ran out, or
+        placed before ``started_before``; None takes every unfinished call (the only
+        dispatcher is starting: none of them is under way)."""
         async with self.database.read() as connection:
-            call_ids = await store.unfinished_calls(connection, started_before=started_before)
+            call_ids = await store.unfinished_calls(
+                connection, now=now, started_before=started_before
+            )
         detail = "the service stopped during the call; how the call ended was not recorded"
         await self._report_unknown(call_ids, "interrupted", "call-interrupted", now, detail)
         if call_ids:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from tidings.core.channels import Channel
@@ -136,6 +136,13 @@ class Transport(ABC, Generic[SettingsT]):
     def in_flight(self) -> int:
         """Hand-overs the carrier has not answered yet (``tidings_window_in_use``)."""
         return 0
+
+    @property
+    def held(self) -> Collection[str]:
+        """Messages whose delivery this process holds after the carrier took them (a call
+        under way): their lease is renewed with the claims, so another dispatcher can tell
+        them from those of a process that died."""
+        return ()
 
     async def start(self) -> None:
         """Connect; a carrier that is down is retried in the background."""

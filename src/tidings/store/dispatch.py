@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     literal_column,
+    or_,
     select,
     update,
 )
@@ -219,10 +220,23 @@ async def claim_due(
     return claimed
 
 
+# A call is held in the memory of the process that placed it.
+CALLS_UNDER_WAY = (
+    MessageStatus.CALLING.value,
+    MessageStatus.RINGING.value,
+    MessageStatus.ANSWERED.value,
+)
+
+
 async def renew_claims(
-    connection: AsyncConnection, *, dispatcher_id: str, lease_until: datetime
+    connection: AsyncConnection,
+    *,
+    dispatcher_id: str,
+    lease_until: datetime,
+    held: Collection[str] = (),
 ) -> int:
-    """Extend the lease on everything this dispatcher is still submitting."""
+    """Extend the lease on everything this dispatcher is still submitting, and take one on the
+    calls under way it holds (``held``: their messages' ids)."""
     result = await connection.execute(
         update(messages)
         .where(
@@ -231,7 +245,19 @@ async def renew_claims(
         )
         .values(claim_expires_at=lease_until)
     )
-    return result.rowcount
+    renewed = result.rowcount
+    held = list(held)
+    for start in range(0, len(held), 500):
+        result = await connection.execute(
+            update(messages)
+            .where(
+                messages.c.id.in_(held[start : start + 500]),
+                messages.c.status.in_(CALLS_UNDER_WAY),
+            )
+            .values(claimed_by=dispatcher_id, claim_expires_at=lease_until)
+        )
+        renewed += result.rowcount
+    return renewed
 
 
 async def release_interrupted_claims(
@@ -507,19 +533,17 @@ async def parts_without_receipt(
     return [row[0] for row in await connection.execute(query)]
 
 
-CALLS_UNDER_WAY = (
-    MessageStatus.CALLING.value,
-    MessageStatus.RINGING.value,
-    MessageStatus.ANSWERED.value,
-)
-
-
 async def unfinished_calls(
-    connection: AsyncConnection, *, started_before: datetime | None, limit: int = 1000
+    connection: AsyncConnection,
+    *,
+    now: datetime,
+    started_before: datetime | None,
+    limit: int = 1000,
 ) -> list[str]:
-    """The Call-IDs of calls still ``calling``, ``ringing`` or ``answered`` whose INVITE went
-    out before the given time (None: whenever). A call lives in its dispatcher's memory only:
-    once that process is gone, nothing will ever report its end."""
+    """The Call-IDs of calls still ``calling``, ``ringing`` or ``answered`` that no live process
+    holds: their lease ran out, or their INVITE went out before ``started_before`` (None: every
+    unfinished call). A call lives in its dispatcher's memory only: once that process is gone,
+    nothing will ever report its end."""
     query = (
         select(message_parts.c.smsc_message_id)
         .select_from(messages)
@@ -531,7 +555,12 @@ async def unfinished_calls(
         .limit(limit)
     )
     if started_before is not None:
-        query = query.where(message_parts.c.submitted_at < started_before)
+        query = query.where(
+            or_(
+                messages.c.claim_expires_at < now,
+                message_parts.c.submitted_at < started_before,
+            )
+        )
     return [row[0] for row in await connection.execute(query)]
 
 

@@ -12,14 +12,17 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.integration.dispatch.conftest import eventually
+from tests.integration.dispatch.conftest import eventually, running_service, service_settings
 from tests.ports import free_port
+from tidings.store.models import messages
 from tidings.voice.tts import EspeakEngine
 
 pytestmark = [
@@ -79,9 +82,9 @@ class Serve:
 @pytest.fixture
 async def serve(tmp_path: Path, database_url: str) -> AsyncIterator[Serve]:
     if database_url.startswith("postgresql"):
-        # Several dispatchers may share it: a restart cannot tell their calls from its own
-        # (those are settled once older than call_deadline, an hour).
-        pytest.skip("on PostgreSQL a restart does not settle calls")
+        # Several dispatchers may share it: a restart cannot tell their calls from its own,
+        # and settles only those whose lease ran out (see the test below).
+        pytest.skip("on PostgreSQL a restart settles calls once their lease runs out")
     env = {
         **os.environ,
         "TIDINGS_DATA_DIR": str(tmp_path),
@@ -145,3 +148,33 @@ async def test_calls_cut_by_a_crash_become_unknown_at_the_restart(
             history = message["history"]
             assert [entry["status"] for entry in history][-2:] == [cut_while, "unknown"]
             assert "the service stopped during the call" in history[-1]["detail"]
+
+
+async def test_a_call_under_way_is_leased_and_settled_only_once_its_lease_runs_out(
+    tmp_path: Path, database_url: str
+) -> None:
+    """What another dispatcher sharing the database sees: a live call is left alone; once the
+    process holding it stops renewing its lease, the call is settled ``unknown``."""
+    async with running_service(service_settings(tmp_path, database_url)) as running:
+        dispatcher = running.service.dispatcher
+        assert dispatcher is not None
+        config = dispatcher.config
+        message_id = await running.send_one(RINGS_UNANSWERED, channel="voice", body=SPEECH)
+        await running.wait_for(message_id, {"ringing"})
+
+        async def leased() -> bool:
+            async with running.service.database.read() as connection:
+                holder = await connection.scalar(
+                    select(messages.c.claimed_by).where(messages.c.id == message_id)
+                )
+            return bool(holder == config.dispatcher_id)
+
+        await eventually(leased, "the ringing call to be held under the dispatcher's lease")
+        now = datetime.now(UTC)
+        placed_before = now - config.call_deadline
+        assert await dispatcher.settle_interrupted_calls(now, started_before=placed_before) == 0
+        # Once the lease has run out unrenewed (its process is gone), the call is settled.
+        later = now + config.lease + timedelta(seconds=1)
+        assert await dispatcher.settle_interrupted_calls(later, started_before=placed_before) == 1
+        message = await running.wait_for(message_id, {"unknown"})
+        assert message["error_code"] == "call-interrupted"

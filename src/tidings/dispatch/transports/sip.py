@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -103,6 +103,7 @@ class SipTransport(Transport[SipSettings]):
         self.ports = PortRange(settings.rtp_port_low, settings.rtp_port_high)
         self._slots = asyncio.Semaphore(settings.max_calls)
         self._calls: dict[str, asyncio.Task[Any]] = {}
+        self._messages: dict[str, str] = {}  # Call-ID → its message's id
         self._open_lock = asyncio.Lock()
         self._opened = False
         self._stopping = False
@@ -116,6 +117,10 @@ class SipTransport(Transport[SipSettings]):
     @property
     def in_flight(self) -> int:
         return len(self._calls)
+
+    @property
+    def held(self) -> Collection[str]:
+        return list(self._messages.values())
 
     async def start(self) -> None:
         with contextlib.suppress(OSError):
@@ -246,6 +251,7 @@ class SipTransport(Transport[SipSettings]):
         def started(call_id: str) -> None:
             call_ids.append(call_id)
             self._calls[call_id] = task
+            self._messages[call_id] = message.id
 
         current = asyncio.current_task()
         assert current is not None
@@ -288,6 +294,7 @@ class SipTransport(Transport[SipSettings]):
         finally:
             for call_id in call_ids:
                 self._calls.pop(call_id, None)
+                self._messages.pop(call_id, None)
             self._slots.release()
 
     def _report_end(self, report: CallReport, units: int) -> None:
