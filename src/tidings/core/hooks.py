@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from tidings.core.delivery_health import record_delivery_health
 from tidings.core.inbound import process_received
+from tidings.core.whatsapp import queue_sms_fallbacks
 from tidings.events.outbox import enqueue_status_changes
 
-STATUS_HOOKS = (enqueue_status_changes, record_delivery_health)
+STATUS_HOOKS = (enqueue_status_changes, record_delivery_health, queue_sms_fallbacks)
 INBOUND_HOOKS = (process_received,)

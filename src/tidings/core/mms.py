@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from pydantic import Field
@@ -23,11 +22,10 @@ from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, ChannelContent, MediaRef, load_content
 from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.core.fallback import SmsInstead
 from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
-from tidings.core.messaging import SendRequest, prepare_send
 from tidings.core.routing import RouteKinds, route_for_sender
-from tidings.errors import TidingsError
 from tidings.events.outbox import StatusChangeLike
 from tidings.media.convert import Target
 from tidings.store import accounts as account_store
@@ -209,9 +207,7 @@ def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook
         ]
         if not wanted:
             return
-        message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
-        now = utcnow()
+        instead = SmsInstead(utcnow())
         # Signing the links needs the server secret, read in this transaction.
         await media.secrets.load_within(connection)
         for change in wanted:
@@ -228,25 +224,7 @@ def sms_fallback(media: MediaLibrary, base_url: Callable[[], str]) -> StatusHook
                 continue
             links = [(await media.signed_url(base_url(), ref.id)).url for ref in content.media]
             body = "\n".join(part for part in (message.subject, message.body, *links) if part)
-            try:
-                prepared = prepare_send(
-                    account,
-                    SendRequest(to=[message.recipient], sender=message.sender, body=body),
-                    now=now,
-                )
-                route_id = await route_for_sender(connection, account, message.sender, Channel.SMS)
-            except TidingsError as error:
-                log.warning("SMS fallback cannot be sent", message=message.id, error=error.message)
-                continue
-            for row in prepared.message_rows:
-                row["route_id"] = route_id
-            for row in prepared.event_rows:
-                row["detail"] = (
-                    f"accepted; SMS instead of MMS {message.id}: the handset cannot take MMS"
-                )
-            message_rows.extend(prepared.message_rows)
-            event_rows.extend(prepared.event_rows)
-        if message_rows:
-            await message_store.insert_messages(connection, message_rows, event_rows)
+            await instead.add(connection, account, message, body, "the handset cannot take MMS")
+        await instead.insert(connection)
 
     return queue_fallbacks

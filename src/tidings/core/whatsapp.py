@@ -14,20 +14,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import consent, mms, routing
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
-from tidings.core.content import ChannelContent, MediaRef
+from tidings.core.content import ChannelContent, MediaRef, load_content
 from tidings.core.errors import AlreadyExists, InvalidRequest
+from tidings.core.fallback import SmsInstead
+from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
 from tidings.core.messaging import SendRequest
 from tidings.core.routing import RouteKinds
+from tidings.events.outbox import StatusChangeLike
 from tidings.phone import InvalidNumber, normalize_number
+from tidings.store import accounts as account_store
 from tidings.store import messages as message_store
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord, RouteRecord
+from tidings.whatsapp.errors import ErrorClass, error_class
 
 # The route kind of WhatsApp over the Cloud API (``dispatch.transports.whatsapp``).
 WHATSAPP_KIND = "whatsapp-cloud"
@@ -194,9 +200,56 @@ async def prepare(
     await consent.require_consent(
         database, account, channel=consent.WHATSAPP, sender=sender, recipients=recipients
     )
-    if content.free_form and recipients:
+    if content.free_form and recipients and not content.fallback_sms:
+        # With the fallback, Meta's refusal (131047) sends the SMS instead.
         await check_window(database, account, sender, recipients)
     return dataclasses.replace(request, channel=Channel.WHATSAPP, sender=sender, content=content)
+
+
+# --- the SMS that goes instead ---
+
+# Meta's error classes an SMS can get past: no WhatsApp on the number, undeliverable, the
+# window closed. Not a template that is missing or wrong: that is ours to fix.
+SMS_CAN_REACH = frozenset({ErrorClass.UNREACHABLE, ErrorClass.WINDOW})
+
+
+def sms_can_reach(error_code: str | None) -> bool:
+    """Whether a WhatsApp message that failed with ``error_code`` (Meta's code) may go as an
+    SMS instead; the window closed at the door (our own refusal) counts too."""
+    if error_code is None or not error_code.isdigit():
+        return False
+    return error_class(int(error_code)) in SMS_CAN_REACH
+
+
+async def queue_sms_fallbacks(
+    connection: AsyncConnection, changes: Sequence[StatusChangeLike]
+) -> None:
+    """A status hook: a WhatsApp message sent with ``fallback_sms`` that failed for a reason
+    SMS can get past goes again as an SMS of its text, from the same sender, queued in the
+    transaction that records the failure."""
+    wanted = [
+        change
+        for change in changes
+        if change.status in (MessageStatus.UNDELIVERED, MessageStatus.REJECTED)
+        and sms_can_reach(change.error_code)
+    ]
+    if not wanted:
+        return
+    instead = SmsInstead(utcnow())
+    for change in wanted:
+        message = await message_store.find_message(connection, change.account_id, change.message_id)
+        if message is None or message.channel != Channel.WHATSAPP:
+            continue
+        content = load_content(WhatsAppContent, message.content)
+        if content is None or not content.fallback_sms:
+            continue
+        account = await account_store.find_account(connection, message.account_id)
+        if account is None:
+            continue
+        await instead.add(
+            connection, account, message, message.body, f"WhatsApp failed ({change.error_code})"
+        )
+    await instead.insert(connection)
 
 
 # --- the embedded Cloud API simulator's route ---

@@ -314,3 +314,44 @@ async def test_a_refused_access_token_breaks_the_route_until_it_is_changed(
     await _edit_token(running, good)
     done = await running.wait_for(message_id)
     assert done["status"] == "delivered", done
+
+
+async def test_an_sms_goes_instead_when_whatsapp_cannot_reach_the_number(
+    running: Running,
+) -> None:
+    cloud = _cloud(running)
+    simulator = running.service.simulator
+    assert simulator is not None
+    await _approved_template(
+        cloud,
+        Template(name="hello", language="en_US", category=Category.UTILITY, body="Hello!"),
+    )
+    hello = {"name": "hello", "language": "en_US"}
+    # No WhatsApp on the number: the template's text goes as an SMS.
+    no_whatsapp = await running.send_one(
+        NO_WHATSAPP, **_whatsapp(body="Hello!", template=hello, fallback_sms=True)
+    )
+    # The window is closed: the free-form message goes as an SMS.
+    closed = "+358401234562"
+    free_form = await running.send_one(
+        closed, **_whatsapp(body="Your parcel is here.", fallback_sms=True)
+    )
+    # A template that does not exist is ours to fix: no SMS.
+    missing = "+358401234563"
+    wrong = await running.send_one(
+        missing,
+        **_whatsapp(body="x", template={"name": "nope", "language": "en_US"}, fallback_sms=True),
+    )
+    assert (await running.wait_for(no_whatsapp))["error_code"] == "131026"
+    assert (await running.wait_for(free_form))["error_code"] == "131047"
+    assert (await running.wait_for(wrong))["error_code"] == "132001"
+
+    async def sms_arrived() -> bool:
+        return bool(simulator.inbox(NO_WHATSAPP)) and bool(simulator.inbox(closed))
+
+    await eventually(sms_arrived, "the SMS that go instead")
+    assert [m.text for m in simulator.inbox(NO_WHATSAPP)] == ["Hello!"]
+    assert [m.text for m in simulator.inbox(closed)] == ["Your parcel is here."]
+    sent = (await running.http.get("/v1/messages", params={"recipient": closed})).json()
+    assert sorted(m["channel"] for m in sent["data"]) == ["sms", "whatsapp"]
+    assert simulator.inbox(missing) == []

@@ -30,6 +30,10 @@ def _attachments(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# The New Message trigger's protocol, by the message's channel.
+PROTOCOLS = {"mms": "MMS", "whatsapp": "WhatsApp"}
+
+
 def render(event: Event) -> str | None:
     if event.type != "message.received":
         return None
@@ -41,7 +45,7 @@ def render(event: Event) -> str | None:
             "recipient": data.get("to"),
             "content": data.get("body"),
             "timestamp": timestamp if timestamp is not None else iso_timestamp(event.occurred_at),
-            "protocol": "MMS" if data.get("channel") == "mms" else "SMS",
+            "protocol": PROTOCOLS.get(str(data.get("channel")), "SMS"),
             "attachments": _attachments(data),
             "messageId": data.get("message_id"),
         },
