@@ -69,8 +69,10 @@ async def test_a_fax_reaches_the_gateway_as_tiff_f_and_its_dsn_delivers_it(
     # The gateway read two pages from the TIFF-F it got, and correlated the report.
     assert (fax.pages_total, fax.pages_sent, fax.reference) == (2, 2, message_id)
     assert fax.pages[0].startswith(b"\x89PNG")
-    # The history keeps what the gateway said, pages sent included.
+    # The history keeps what the gateway said, and the message the pages sent.
     assert any("2 pages sent" in (entry.get("detail") or "") for entry in done["history"])
+    assert (done["fax"]["pages"], done["fax"]["document"]["id"]) == (2, document)
+    assert done["fax_report"]["pages_sent"] == 2
 
 
 @pytest.mark.parametrize(
@@ -126,6 +128,9 @@ async def test_a_letter_is_printed_with_its_attributes_and_lands_in_its_mailbox(
     )
     # An address sheet and its blank back went before the two pages of the letter.
     assert job.pages == 4
+    post = done["post"]
+    assert (post["pages"], post["address"]["city"], post["colour"]) == (4, "Sydney", True)
+    assert (done["print_job"]["job_id"], done["print_job"]["job_state"]) == (job.id, "completed")
     assert any("completed" in (entry.get("detail") or "") for entry in done["history"])
 
 

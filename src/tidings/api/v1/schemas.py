@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, Valid
 
 from tidings.core.accounts import Role
 from tidings.core.channels import Channel
-from tidings.core.content import load_content
-from tidings.core.documents import Address
+from tidings.core.content import ChannelContent, load_content
+from tidings.core.documents import Address, FaxContent, FaxResult, PostContent, PrintResult
 from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.mms import message_media
 from tidings.core.voice import Gender, VoiceContent, VoiceResult
@@ -364,6 +364,18 @@ class MessageView(BaseModel):
     call: VoiceResult | None = Field(
         default=None, description="voice: what the call told (key pressed, answerer, duration)"
     )
+    fax: FaxContent | None = Field(default=None, description="fax: the PDF faxed and its pages")
+    fax_report: FaxResult | None = Field(
+        default=None, description="fax: what the gateway reported (pages sent, its diagnostic)"
+    )
+    post: PostContent | None = Field(
+        default=None,
+        description="letter, postcard: the PDFs, the recipient's and the return address, the "
+        "print options and the pages printed",
+    )
+    print_job: PrintResult | None = Field(
+        default=None, description="letter, postcard: the printer's job (id, final state)"
+    )
 
     @classmethod
     def of(cls, message: MessageRecord) -> MessageView:
@@ -398,21 +410,34 @@ class MessageView(BaseModel):
             media=media_items(message),
             voice=voice_part(VoiceContent, message, message.content),
             call=voice_part(VoiceResult, message, message.result),
+            fax=channel_part(FaxContent, message, message.content, FAX),
+            fax_report=channel_part(FaxResult, message, message.result, FAX),
+            post=channel_part(PostContent, message, message.content, POST),
+            print_job=channel_part(PrintResult, message, message.result, POST),
         )
 
 
-Part = TypeVar("Part", VoiceContent, VoiceResult)
+Part = TypeVar("Part", bound=ChannelContent)
+FAX = frozenset({Channel.FAX})
+POST = frozenset({Channel.LETTER, Channel.POSTCARD})
 
 
-def voice_part(model: type[Part], message: MessageRecord, stored: str | None) -> Part | None:
-    """A voice message's options or result; None for other channels, or for content another
-    transport of the channel wrote in its own shape."""
-    if message.channel != Channel.VOICE:
+def channel_part(
+    model: type[Part], message: MessageRecord, stored: str | None, channels: frozenset[Channel]
+) -> Part | None:
+    """A message's content or result as ``model``; None for other channels, or for content
+    another transport of the channel wrote in its own shape."""
+    if message.channel not in channels:
         return None
     try:
         return load_content(model, stored)
     except ValidationError:
         return None
+
+
+def voice_part(model: type[Part], message: MessageRecord, stored: str | None) -> Part | None:
+    """A voice message's options or result."""
+    return channel_part(model, message, stored, frozenset({Channel.VOICE}))
 
 
 class MessageDetailView(MessageView):
