@@ -94,6 +94,10 @@ def _normalized(raw: str, region: str | None) -> str:
         if fast is not None and phonenumbers.is_valid_number(fast):
             return phonenumbers.format_number(fast, phonenumbers.PhoneNumberFormat.E164)
         # Anything unusual takes the full parser, which decides.
+    if any(character.isalpha() for character in text):
+        # phonenumbers reads letters as keypad digits (+35840ABC4567 as +358402224567): a
+        # number with letters is a typo or a vanity spelling, never what the sender meant.
+        raise InvalidNumber(f"not a valid phone number: {raw!r} has letters in it")
     if text.startswith("00"):
         # International call prefix used in most of the world; read it as "+".
         text = "+" + text[2:]

@@ -95,6 +95,14 @@ PROBLEM_SCHEMA = MappingProxyType(
                 "items": {"$ref": "#/components/schemas/ProblemError"},
                 "description": "each invalid field, when the request had some",
             },
+            "messages": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "a send that accepted no recipient: each recipient with its "
+                "`error` (code, reason, detail), as a 202 answer lists them",
+            },
+            "accepted": {"type": "integer", "description": "0, with `messages`"},
+            "rejected": {"type": "integer", "description": "the recipients refused"},
         },
         "required": ["type", "title", "status", "detail"],
     }
@@ -112,7 +120,8 @@ NATIVE_ERRORS = ErrorShape(
             404: "No such resource in the acting account.",
             409: "The resource's state does not allow this: it exists already, is in use, "
             "or can no longer change.",
-            422: "The request is not valid; `errors` lists each invalid field.",
+            422: "The request is not valid; `errors` lists each invalid field (a send that "
+            "accepted no recipient: `messages` says why each was refused).",
             429: "Too many requests; retry after `Retry-After` seconds.",
         }
     ),

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core import lists
 from tidings.core.contacts import placeholder_values
 from tidings.core.errors import InvalidRequest
-from tidings.core.messaging import SendRequest
+from tidings.core.messaging import SendRequest, has_placeholders
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
 from tidings.store.contacts import ContactRecord
@@ -78,6 +78,20 @@ async def target_contact_values(
         for raw, address in addresses.items()
         if address in known
     }
+
+
+async def with_contact_values(
+    database: Database, account: AccountRecord, request: SendRequest
+) -> SendRequest:
+    """``request`` with the placeholder values of each target that is a contact of the account
+    and has none of its own in the request; as it is when its body has no placeholders."""
+    if not has_placeholders(request.body):
+        return request
+    given: Mapping[str, Mapping[str, str]] = request.personalization or {}
+    found = await target_contact_values(database, account, request.to, given)
+    if not found:
+        return request
+    return replace(request, personalization={**given, **found})
 
 
 async def with_list_members(

@@ -41,7 +41,13 @@ from tidings.core.lifecycle import (
     SETTLED_STATUSES,
     MessageStatus,
 )
-from tidings.core.messaging import PreparedSend, RecipientError, SendRequest, prepare_send
+from tidings.core.messaging import (
+    PreparedSend,
+    RecipientError,
+    SendRequest,
+    prepare_send,
+    require_text,
+)
 from tidings.core.mms import MmsContent, check_sender, check_subject
 from tidings.core.routing import route_for_sender
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
@@ -752,12 +758,12 @@ def _checked(account: AccountRecord, spec: CampaignSpec, *, max_recipients: int)
         check_sender(spec.sender)
         spec = replace(spec, subject=check_subject(spec.subject))
         has_media = isinstance(spec.content, MmsContent) and bool(spec.content.media)
-        if not spec.body and not has_media:
+        if not spec.body.strip() and not has_media:
             raise InvalidRequest("an MMS campaign needs a body or media", field="body")
     elif spec.subject is not None or spec.content is not None:
         raise InvalidRequest("a subject and media are for MMS campaigns", field="channel")
-    elif not spec.body:
-        raise InvalidRequest("the body is empty", field="body")
+    else:
+        require_text(spec.body)
     if len(spec.targets) > max_recipients:
         raise InvalidRequest(f"at most {max_recipients} explicit targets", field="to")
     include = audience.clean_list_ids(spec.list_ids, field="lists")

@@ -52,7 +52,9 @@ MAX_REQUEST_ID = 1_000
 # digest, so it neither fails the batch's insert nor is cut short. A message keeps its request
 # id whole (messages.request_id is MAX_REQUEST_ID wide).
 _IDEMPOTENCY_KEY_WIDTH = 255
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# {name}, or {name|default}: the default fills it when the recipient has no value (or an empty
+# one) for it.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([^{}|]*))?\}")
 
 
 class RecipientError:
@@ -131,6 +133,8 @@ class RecipientResult:
     error: str | None = None
     error_detail: str | None = None
     reason: int | None = None
+    # missing_placeholder: the placeholders this recipient has no value for.
+    placeholders: list[str] | None = None
 
 
 class RecipientsRefused(InvalidRequest):
@@ -204,16 +208,37 @@ class _Planned:
     plan: SegmentPlan | _Whole | None = None
     error: str | None = None
     error_detail: str | None = None
+    placeholders: list[str] | None = None
 
 
-def _fill_placeholders(body: str, values: Mapping[str, str]) -> str:
+def has_placeholders(body: str) -> bool:
+    return _PLACEHOLDER.search(body) is not None
+
+
+def _fill_placeholders(body: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
+    """``body`` with its placeholders filled, and the names of those that have no value and no
+    default (the body is then not to be sent: it would go out with braces in it)."""
+    missing: list[str] = []
+
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise KeyError(name)
-        return str(values[name])
+        name, default = match.group(1), match.group(2)
+        value = values.get(name)
+        if default is not None and not value:
+            return default
+        if value is None:
+            if name not in missing:
+                missing.append(name)
+            return match.group(0)
+        return str(value)
 
-    return _PLACEHOLDER.sub(replace, body)
+    return _PLACEHOLDER.sub(replace, body), missing
+
+
+def require_text(body: str) -> None:
+    """A body that shows nothing on a handset (empty, or spaces and line breaks only) is
+    refused: it would be paid for and read as a fault."""
+    if not body.strip():
+        raise InvalidRequest("the body is empty or only whitespace", field="body")
 
 
 def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
@@ -221,8 +246,8 @@ def _validate_request(request: SendRequest, *, max_recipients: int) -> None:
         raise InvalidRequest("give at least one recipient", field="to")
     if len(request.to) > max_recipients:
         raise InvalidRequest(f"at most {max_recipients} recipients per request", field="to")
-    if not request.body and request.channel not in DOCUMENT_CHANNELS:
-        raise InvalidRequest("the body is empty", field="body")
+    if request.channel not in DOCUMENT_CHANNELS:  # a fax or a letter may be its document
+        require_text(request.body)
     if request.customer_data is not None and len(request.customer_data) > MAX_CUSTOMER_DATA:
         raise InvalidRequest(
             f"customer_data has at most {MAX_CUSTOMER_DATA} characters", field="customer_data"
@@ -274,6 +299,7 @@ def _plan_recipients(
     account: AccountRecord, request: SendRequest, *, max_parts: int
 ) -> list[_Planned]:
     personalization = request.personalization or {}
+    placeholders = has_placeholders(request.body)
     plans: dict[str, SegmentPlan | TextError] = {}
     seen: set[str] = set()
     planned: list[_Planned] = []
@@ -308,14 +334,18 @@ def _plan_recipients(
             continue
         seen.add(address)
         entry.address = address
-        values = personalization.get(raw, personalization.get(address))
         body = request.body
-        if values is not None:
-            try:
-                body = _fill_placeholders(body, values)
-            except KeyError as missing:
+        if placeholders:
+            values = personalization.get(raw, personalization.get(address)) or {}
+            body, missing = _fill_placeholders(body, values)
+            if missing:
                 entry.error = RecipientError.MISSING_PLACEHOLDER
-                entry.error_detail = f"no value for placeholder {{{missing.args[0]}}}"
+                entry.placeholders = missing
+                names = ", ".join(f"{{{name}}}" for name in missing)
+                entry.error_detail = (
+                    f"no value for {names}: give it in personalization, as a field of the "
+                    "recipient's contact, or as a default ({name|default})"
+                )
                 continue
         plan = plan_for(body)
         if isinstance(plan, TextError):
@@ -405,6 +435,7 @@ def prepare_send(
                     error=entry.error,
                     error_detail=entry.error_detail,
                     reason=REASON_OF.get(entry.error or ""),
+                    placeholders=entry.placeholders,
                 )
             )
             continue
@@ -681,7 +712,12 @@ def preview_messages(
     for entry in planned:
         if entry.plan is None or entry.body is None:
             results.append(
-                RecipientResult(to=entry.to, error=entry.error, error_detail=entry.error_detail)
+                RecipientResult(
+                    to=entry.to,
+                    error=entry.error,
+                    error_detail=entry.error_detail,
+                    placeholders=entry.placeholders,
+                )
             )
             continue
         total_parts += entry.plan.parts

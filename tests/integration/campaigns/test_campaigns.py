@@ -73,19 +73,20 @@ async def test_a_draft_runs_to_completion_with_counts_and_one_completed_event(
 
     assert done["counts"] == {
         "targets": 7,
-        "invalid": {"duplicate": 1, "invalid_number": 1},
+        "invalid": {"duplicate": 1, "invalid_number": 1, "missing_placeholder": 1},
         "queued": 0,
         "sent": 0,
-        "delivered": 4,
+        "delivered": 3,
         "failed": 1,
         "cancelled": 0,
     }
     assert done["completed_at"] is not None
     simulator = running.service.simulator
     assert simulator is not None
-    # A target that is no contact keeps its placeholder as written; one that is a contact
-    # (and a member too) gets one message, with its contact's fields.
-    assert [m.text for m in simulator.inbox(TARGET)] == ["Hello {first_name}"]
+    # A target that is no contact has no value for its placeholder and gets nothing (never
+    # "Hello {first_name}"); one that is a contact (and a member too) gets one message, with
+    # its contact's fields.
+    assert simulator.inbox(TARGET) == []
     assert [m.text for m in simulator.inbox(DELIVERABLE[0])] == ["Hello N0"]
     assert [m.text for m in simulator.inbox(DELIVERABLE[1])] == ["Hello N1"]
 
@@ -100,7 +101,7 @@ async def test_a_draft_runs_to_completion_with_counts_and_one_completed_event(
     event = json.loads(request.body)
     assert event["type"] == "campaign.completed"
     assert event["data"]["campaign_id"] == draft["id"]
-    assert event["data"]["counts"]["delivered"] == 4
+    assert event["data"]["counts"]["delivered"] == 3
     assert event["data"]["counts"]["failed"] == 1
     assert "webhook-signature" in request.headers
 

@@ -52,8 +52,10 @@ class Running:
     async def send(self, **body: Any) -> dict[str, Any]:
         payload = {"from": "Tidings", "body": "Hei maailma", **body}
         response = await self.http.post("/v1/messages", json=payload)
-        assert response.status_code == 202, response.text
         result: dict[str, Any] = response.json()
+        # A send that accepted nobody is a 422 problem with the same messages and counts.
+        refused = result.get("type") == "urn:tidings:problem:no-recipient-accepted"
+        assert response.status_code == 202 or refused, response.text
         return result
 
     async def send_one(self, to: str, **body: Any) -> str:

@@ -79,12 +79,97 @@ async def test_placeholders_are_filled_per_recipient(
             "+358401234568": {"name": "Eino"},
         },
     )
-    first, missing, untouched = response.json()["messages"]
-    assert missing["error"]["code"] == "missing_placeholder"
+    first, missing, unknown = response.json()["messages"]
     message = (await client.get(f"/v1/messages/{first['id']}", headers=tenant.bearer)).json()
     assert message["body"] == "Hei Aino, koodisi on 1234"
-    plain = (await client.get(f"/v1/messages/{untouched['id']}", headers=tenant.bearer)).json()
-    assert plain["body"] == "Hei {name}, koodisi on {code}"
+    assert missing["error"]["code"] == "missing_placeholder"
+    assert missing["error"]["placeholders"] == ["code"]
+    # A recipient without any values is refused too, never sent "Hei {name}" with its braces.
+    assert unknown["error"]["code"] == "missing_placeholder"
+    assert unknown["error"]["placeholders"] == ["name", "code"]
+    assert "{name}, {code}" in unknown["error"]["detail"]
+    sent = (await client.get("/v1/messages", headers=tenant.bearer)).json()["data"]
+    assert [m["body"] for m in sent] == ["Hei Aino, koodisi on 1234"]
+
+
+async def test_a_placeholder_default_fills_in_for_a_recipient_without_a_value(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    response = await send(
+        client,
+        tenant.bearer,
+        to=[FI_NUMBER, "+358401234568"],
+        body="Hei {name|there}",
+        personalization={FI_NUMBER: {"name": "Aino"}},
+    )
+    assert response.status_code == 202
+    bodies = set()
+    for entry in response.json()["messages"]:
+        detail = await client.get(f"/v1/messages/{entry['id']}", headers=tenant.bearer)
+        bodies.add(detail.json()["body"])
+    assert bodies == {"Hei Aino", "Hei there"}
+
+
+async def test_a_send_straight_to_a_contact_fills_its_fields_and_preview_names_what_is_missing(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    created = await client.post(
+        "/v1/contacts",
+        json={"phone": FI_NUMBER, "first_name": "Aino", "properties": {"table": "7"}},
+        headers=tenant.bearer,
+    )
+    assert created.status_code == 201, created.text
+    body = {
+        "from": "Tidings",
+        "to": [FI_NUMBER, "+358401234568"],
+        "body": "Hei {first_name}, {table}",
+    }
+    preview = await client.post("/v1/messages/preview", json=body, headers=tenant.bearer)
+    contact, stranger = preview.json()["messages"]
+    assert "error" not in contact or contact["error"] is None
+    assert stranger["error"]["code"] == "missing_placeholder"
+    assert stranger["error"]["placeholders"] == ["first_name", "table"]
+
+    response = await client.post("/v1/messages", json=body, headers=tenant.bearer)
+    assert (response.json()["accepted"], response.json()["rejected"]) == (1, 1)
+    [entry, _] = response.json()["messages"]
+    detail = (await client.get(f"/v1/messages/{entry['id']}", headers=tenant.bearer)).json()
+    assert detail["body"] == "Hei Aino, 7"
+
+
+async def test_a_send_that_accepted_nobody_is_a_422_with_each_refusal(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    # Letters are no keypad digits: +35840ABC4567 is no number, not +358402224567.
+    response = await send(client, tenant.bearer, to=["+35840ABC4567", "12"])
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:tidings:problem:no-recipient-accepted"
+    assert (problem["accepted"], problem["rejected"]) == (0, 2)
+    assert [m["error"]["code"] for m in problem["messages"]] == ["invalid_number"] * 2
+    assert "letters" in problem["messages"][0]["error"]["detail"]
+    assert (await client.get("/v1/messages", headers=tenant.bearer)).json()["data"] == []
+
+    partly = await send(client, tenant.bearer, to=["+35840ABC4567", FI_NUMBER])
+    assert partly.status_code == 202
+    assert (partly.json()["accepted"], partly.json()["rejected"]) == (1, 1)
+
+
+async def test_a_whitespace_only_body_is_refused(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    for path in ("/v1/messages", "/v1/messages/preview"):
+        response = await client.post(
+            path, json={"to": FI_NUMBER, "from": "Tidings", "body": " \n\t "}, headers=tenant.bearer
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["path"] == "body"
+    assert (await client.get("/v1/messages", headers=tenant.bearer)).json()["data"] == []
 
 
 async def test_encoding_and_parts_come_from_the_text(

@@ -27,6 +27,12 @@ def test_invalid_numbers_are_refused(raw: str) -> None:
         normalize_number(raw, "FI")
 
 
+@pytest.mark.parametrize("raw", ["+35840ABC4567", "1-800-FLOWERS", "+358 40 123 456x"])
+def test_letters_in_a_number_are_refused_not_read_as_keypad_digits(raw: str) -> None:
+    with pytest.raises(InvalidNumber, match="letters"):
+        normalize_number(raw, "US")
+
+
 def test_a_local_number_needs_a_region() -> None:
     with pytest.raises(InvalidNumber):
         normalize_number("0401234567", None)

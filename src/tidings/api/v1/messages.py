@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from tidings.api.auth import AccountDep, ServicesDep, account_without_query, services
+from tidings.api.problems import problem
 from tidings.api.state import Services
 from tidings.api.v1.media import base_url
 from tidings.api.v1.schemas import (
@@ -50,11 +51,14 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
     entry: dict[str, object] = {"to": result.to}
     if result.error is not None:
-        entry["error"] = {
+        error: dict[str, object] = {
             "code": result.error,
             "reason": result.reason,
             "detail": result.error_detail,
         }
+        if result.placeholders:
+            error["placeholders"] = result.placeholders
+        entry["error"] = error
         return entry
     for name in ("id", "address", "status", "encoding", "parts", "price"):
         value = getattr(result, name)
@@ -201,8 +205,11 @@ async def send_messages(
 
     Each recipient is accepted (it gets a message id, status `queued`, or `scheduled` with
     `send_at`) or refused with a code and a numeric reason (invalid number, opted out,
-    duplicate, blocked, undeliverable). `{placeholders}` are filled from `personalization` or
-    the recipient's contact. A `request_id` or `Idempotency-Key` header makes a retry return
+    duplicate, blocked, undeliverable). A send that some recipients took is a 202 with
+    `accepted` and `rejected`; one that none took is a 422 problem with the same `messages`.
+    `{placeholders}` are filled from `personalization`, else the recipient's contact, else
+    their default (`{name|there}`); a recipient left with one without a value is refused
+    (`missing_placeholder`). A `request_id` or `Idempotency-Key` header makes a retry return
     the first answer (`Idempotent-Replayed: true`)."""
     # Not a dependency (ServicesDep): FastAPI's cost per dependency is a fair part of a
     # one-recipient request's.
@@ -246,6 +253,8 @@ async def send_messages(
             exclude_list_ids=body.exclude_lists,
             max_recipients=settings.max_recipients,
         )
+    else:
+        request = await audience.with_contact_values(found.database, account, request)
     window = timedelta(days=settings.idempotency_days)
     now = utcnow()
     result = await messaging.find_replay(
@@ -276,6 +285,16 @@ async def send_messages(
         "rejected": result.rejected,
     }
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    if not result.accepted:
+        # Nothing will be sent: a 202 would read as success to a client that checks only the
+        # status. The refusals are in the problem, each with its recipient's reason.
+        return problem(
+            422,
+            "No recipient was accepted.",
+            slug="no-recipient-accepted",
+            headers=headers,
+            **content,
+        )
     return JSONResponse(content, status_code=202, headers=headers)
 
 
@@ -348,7 +367,8 @@ async def preview_messages(
         if "audio/wav" in http.headers.get("accept", ""):
             return Response(spoken.wav(), media_type="audio/wav")
     settings = found.settings
-    preview = messaging.preview_messages(
+    request = await audience.with_contact_values(
+        found.database,
         account,
         messaging.SendRequest(
             to=[body.to] if isinstance(body.to, str) else body.to,
@@ -359,6 +379,10 @@ async def preview_messages(
             channel=body.channel,
             content=voice,
         ),
+    )
+    preview = messaging.preview_messages(
+        account,
+        request,
         price_per_part=(
             settings.price_per_part if voice is None else settings.voice_price_per_unit
         ),
@@ -377,7 +401,10 @@ async def preview_messages(
                 error=None
                 if r.error is None
                 else RecipientError(
-                    code=r.error, reason=messaging.REASON_OF.get(r.error), detail=r.error_detail
+                    code=r.error,
+                    reason=messaging.REASON_OF.get(r.error),
+                    detail=r.error_detail,
+                    placeholders=r.placeholders,
                 ),
             )
             for r in preview.recipients

@@ -252,6 +252,10 @@ class RecipientError(BaseModel):
         description="0 invalid, 1 opted out, 2 duplicate, 3 blocked, 4 undeliverable, 5 single use",
     )
     detail: str | None = None
+    placeholders: list[str] | None = Field(
+        default=None,
+        description="missing_placeholder: the placeholders this recipient has no value for",
+    )
 
 
 class RecipientOutcome(BaseModel):
