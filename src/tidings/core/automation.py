@@ -615,12 +615,20 @@ async def _queue_replies(connection: AsyncConnection, replies: Sequence[_Reply])
         try:
             prepared = prepare_send(
                 account,
-                SendRequest(to=[message.sender], sender=message.recipient, body=reply.body),
+                SendRequest(
+                    to=[message.sender],
+                    sender=message.recipient,
+                    body=reply.body,
+                    personalization={message.sender: {"account": account.name}},
+                ),
                 now=now,
             )
         except TidingsError as error:
             log.warning("auto-reply cannot be sent", why=reply.why, error=error.message)
             continue
+        for refused in prepared.result.recipients:
+            if refused.error is not None:
+                log.warning("auto-reply cannot be sent", why=reply.why, error=refused.error_detail)
         detail = f"accepted; auto-reply ({reply.why}) to {message.id}"
         if reply.despite_optout:
             detail += ", sent although the number opted out"

@@ -46,6 +46,10 @@ PAGE_LIMIT_MAX = 1_000
 DEFAULT_STOP_REPLY = (
     "You have been unsubscribed and will receive no more messages. Reply START to resubscribe."
 )
+# Carriers expect HELP to be answered and START to be confirmed; an account changes either or
+# turns it off (null). {account} in any auto-reply is the account's name.
+DEFAULT_HELP_TEXT = "{account}: reply STOP to opt out."
+DEFAULT_START_REPLY = "{account}: you are subscribed again. Reply STOP to opt out."
 # Hard errors in a row (unknown subscriber, barred, ...) after which a number is not sent to.
 DEFAULT_HARD_ERROR_LIMIT = 3
 MAX_HARD_ERROR_LIMIT = 1_000
@@ -69,10 +73,10 @@ class ComplianceSettings:
     scope: Scope = Scope.ACCOUNT
     stop_words: tuple[str, ...] = ()
     stop_reply: str | None = DEFAULT_STOP_REPLY
-    help_text: str | None = None
+    help_text: str | None = DEFAULT_HELP_TEXT
     # A recipient whose contact has this many hard errors in a row is refused (reason 4).
     hard_error_limit: int = DEFAULT_HARD_ERROR_LIMIT
-    start_reply: str | None = None
+    start_reply: str | None = DEFAULT_START_REPLY
 
     @classmethod
     def of(cls, record: store.ComplianceSettingsRecord | None) -> ComplianceSettings:

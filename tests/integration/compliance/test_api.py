@@ -75,7 +75,8 @@ async def test_invalid_numbers_and_settings_are_refused(
     defaults = (await client.get("/v1/compliance", headers=headers)).json()
     assert defaults["scope"] == "account"
     assert defaults["stop_words"] == []
-    assert defaults["help_text"] is None
+    assert defaults["help_text"] == "{account}: reply STOP to opt out."
+    assert defaults["start_reply"] == "{account}: you are subscribed again. Reply STOP to opt out."
     # A null stop reply turns the confirmation off; other fields keep their values.
     await client.patch("/v1/compliance", json={"help_text": "Call us"}, headers=headers)
     changed = await client.patch("/v1/compliance", json={"stop_reply": None}, headers=headers)

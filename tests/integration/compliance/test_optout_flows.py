@@ -71,6 +71,31 @@ async def test_the_stop_confirmation_is_recorded_as_sent_despite_the_optout(
     assert (entry["phone"], entry["sender"], entry["source"]) == (HANDSET, None, "inbound")
 
 
+async def test_help_and_start_are_answered_by_default_in_the_accounts_name(
+    running: Running,
+) -> None:
+    name = running.account.name
+    await inject(running, "HELP")
+    await inbox_message(running, f"{name}: reply STOP to opt out.")
+    await inject(running, "STOP")
+    await inbox_message(running, DEFAULT_STOP_REPLY)
+    await inject(running, "START")
+    await inbox_message(running, f"{name}: you are subscribed again. Reply STOP to opt out.")
+
+    # Each can be changed, and turned off.
+    await running.http.patch(
+        "/v1/compliance", json={"help_text": "{account} apua: 0800 123", "start_reply": None}
+    )
+    await inject(running, "info")
+    await inbox_message(running, f"{name} apua: 0800 123")
+    await inject(running, "STOP")
+    await inject(running, "START")
+    await send(running, HANDSET, body="marker")
+    await inbox_message(running, "marker")
+    texts = [m.text for m in simulator_of(running).inbox(HANDSET)]
+    assert texts.count(f"{name}: you are subscribed again. Reply STOP to opt out.") == 1
+
+
 async def test_help_and_a_custom_stop_word_with_its_confirmation(running: Running) -> None:
     changed = await running.http.patch(
         "/v1/compliance",

@@ -91,7 +91,8 @@ async def test_a_number_that_is_no_contact_is_never_refused_as_undeliverable(
 
 
 async def test_start_sends_the_configured_confirmation(running: Running, sink: Sink) -> None:
-    assert (await running.http.get("/v1/compliance")).json()["start_reply"] is None
+    default = (await running.http.get("/v1/compliance")).json()["start_reply"]
+    assert default == "{account}: you are subscribed again. Reply STOP to opt out."
     changed = await running.http.patch(
         "/v1/compliance", json={"start_reply": "Tervetuloa takaisin! Lopeta: STOP"}
     )

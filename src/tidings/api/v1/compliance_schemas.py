@@ -89,10 +89,14 @@ class ComplianceUpdate(_Body):
         default=None, max_length=1000, description="the STOP confirmation; null sends none"
     )
     help_text: str | None = Field(
-        default=None, max_length=1000, description="the HELP/INFO reply; null sends none"
+        default=None,
+        max_length=1000,
+        description="the HELP/INFO reply ({account} is the account's name); null sends none",
     )
     start_reply: str | None = Field(
-        default=None, max_length=1000, description="the START confirmation; null sends none"
+        default=None,
+        max_length=1000,
+        description="the START confirmation ({account} is the account's name); null sends none",
     )
     hard_error_limit: int | None = Field(
         default=None,
