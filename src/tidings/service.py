@@ -28,7 +28,7 @@ from tidings.console import install_console
 from tidings.core import console_users, routing
 from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
-from tidings.core.errors import AlreadyExists
+from tidings.core.errors import AlreadyExists, NotFound
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.media import collect_periodically, media_library
 from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
@@ -69,6 +69,9 @@ DEMO_CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_WHATSAPP_NUMBER = BusinessNumber(
     phone_number_id="109876543210001", display_phone_number="+358409990100"
 )
+# The demo account's own number: a handset's reply to it arrives in the demo account's inbound
+# messages (`tidings simulator inbound --to` it), as a registered number's would.
+DEMO_NUMBER = "+358405550100"
 # What the API's port was for, when it cannot be listened on (``PortUnavailable.listener``).
 HTTP_LISTENER = "HTTP API"
 FAX_REPORT_LISTENER = "fax report listener (SMTP)"
@@ -93,12 +96,24 @@ async def ensure_demo_account(
     path = data_dir / DEMO_CREDENTIALS_FILE
     if path.exists():
         saved = json.loads(path.read_text())
-        return DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
-    account = await create_account(database, "Demo", region="FI", timezone="Europe/Helsinki")
-    key = await create_api_key(database, account.id, name="demo", secrets=secrets)
-    credentials = DemoCredentials(account.id, key.key.id, key.secret)
-    await asyncio.to_thread(_write_private_json, path, credentials)
+        credentials = DemoCredentials(saved["account_id"], saved["key_id"], saved["secret"])
+    else:
+        account = await create_account(database, "Demo", region="FI", timezone="Europe/Helsinki")
+        key = await create_api_key(database, account.id, name="demo", secrets=secrets)
+        credentials = DemoCredentials(account.id, key.key.id, key.secret)
+        await asyncio.to_thread(_write_private_json, path, credentials)
+    await _own_demo_number(database, credentials.account_id)
     return credentials
+
+
+async def _own_demo_number(database: Database, account_id: str) -> None:
+    """Register :data:`DEMO_NUMBER` for the demo account, unless some account owns it already
+    (the demo's, or one an operator gave it to)."""
+    if await routing.owner_of_number(database, DEMO_NUMBER) is not None:
+        return
+    with contextlib.suppress(AlreadyExists, NotFound):
+        account = await get_account(database, account_id)
+        await routing.add_sender(database, account, DEMO_NUMBER)
 
 
 def _write_private_json(path: Path, credentials: DemoCredentials) -> None:

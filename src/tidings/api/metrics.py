@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from tidings.core.lifecycle import MessageStatus
 from tidings.store import messages as message_store
+from tidings.store import unrouted as unrouted_store
 from tidings.store.engine import Database
 
 # Waiting to be claimed by a dispatcher, or claimed and not yet answered by the SMSC.
@@ -23,10 +24,16 @@ class ServiceMetrics:
         self.queue_depth = Gauge(
             "tidings_queue_depth", "Messages queued or being submitted", registry=registry
         )
+        self.unrouted_inbound = Gauge(
+            "tidings_unrouted_inbound",
+            "Inbound messages to numbers no account owns, waiting for an operator to assign them",
+            registry=registry,
+        )
 
     async def refresh(self, database: Database) -> None:
         async with database.read() as connection:
             counts = await message_store.count_messages_by_status(connection)
+            self.unrouted_inbound.set(await unrouted_store.count_unrouted(connection))
         for status in MessageStatus:
             self.messages.labels(status=status.value).set(counts.get(status.value, 0))
         self.queue_depth.set(sum(counts.get(s.value, 0) for s in _QUEUED_STATUSES))

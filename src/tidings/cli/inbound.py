@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from tidings.cli.client import AccountOption, UrlOption, connect
-from tidings.cli.output import OutputFormat, OutputOption, print_json, print_table, short_time
+from tidings.cli.output import (
+    OutputFormat,
+    OutputOption,
+    print_json,
+    print_table,
+    say,
+    short_time,
+)
 
 app = typer.Typer(
     help="Inbound messages: what handsets sent to your numbers.", no_args_is_help=True
@@ -22,11 +29,20 @@ def list_(
         str | None, typer.Option(help="received at or after (ISO 8601 with a zone)")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="at most this many")] = 20,
+    unrouted: Annotated[
+        bool,
+        typer.Option(
+            "--unrouted", help="operators: those sent to numbers no account owns, to assign"
+        ),
+    ] = False,
     account: AccountOption = None,
     url: UrlOption = None,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List inbound messages, newest first."""
+    if unrouted:
+        _list_unrouted(to, limit, url, output)
+        return
     with connect(url) as client:
         page = client.get(
             "/v1/inbound",
@@ -48,3 +64,30 @@ def list_(
         ),
         empty="no inbound messages",
     )
+
+
+def _list_unrouted(to: str | None, limit: int, url: str | None, output: OutputFormat) -> None:
+    with connect(url) as client:
+        messages = client.get("/v1/inbound", unrouted="true", to=to, limit=limit)["data"]
+    if output is OutputFormat.JSON:
+        print_json(messages)
+        return
+    print_table(
+        ("id", "received", "from", "to", "text"),
+        ((m["id"], short_time(m["received_at"]), m["from"], m["to"], m["body"]) for m in messages),
+        empty="no unrouted inbound messages",
+    )
+
+
+@app.command("assign")
+def assign(
+    message_ids: Annotated[list[str], typer.Argument(help="ids from `inbound list --unrouted`")],
+    to_account: Annotated[str, typer.Option("--account", help="the account to receive them")],
+    url: UrlOption = None,
+) -> None:
+    """Operators: give unrouted inbound messages to an account, which receives them as if they
+    had just arrived. Register the number (`tidings senders add`) for the next ones."""
+    with connect(url) as client:
+        for message_id in message_ids:
+            client.post(f"/v1/inbound/unrouted/{message_id}/assign", {"account_id": to_account})
+            say(f"assigned {message_id} to account {to_account}")

@@ -33,6 +33,7 @@ _PORT_OPTIONS = {
 TRY_TO = "+358401234567"
 TRY_TEXT = "Hei maailma"
 TRY_FROM = "Tidings"
+REPLY_TEXT = "Kiitos, sain viestin!"
 
 
 @app.command("serve")
@@ -230,6 +231,12 @@ def _print_banner(service: Service, settings: Settings) -> None:
             console.print(f"  [yellow]{escape(warning)}[/]")
         command = try_command(before)
         console.print(f"  try: [cyan]{escape(command)}[/]")
+        if service.simulator is not None and service.simulator.control_port is not None:
+            from tidings.service import DEMO_NUMBER
+
+            console.print(f"  demo number {DEMO_NUMBER} (a handset's reply arrives in inbound)")
+            reply = reply_command(before, service.simulator.control_port, DEMO_NUMBER)
+            console.print(f"  reply: [cyan]{escape(reply)}[/]")
     console.print("Press Ctrl+C to stop.")
 
 
@@ -239,6 +246,26 @@ def try_command(before: list[str]) -> str:
     options = [word for word in before if word not in prefix]
     words = ["send", *options, "--from", TRY_FROM, "--to", TRY_TO, TRY_TEXT]
     return " ".join([*prefix, cli_invocation(), shlex.join(words)])
+
+
+def reply_command(before: list[str], control_port: int, number: str) -> str:
+    """The banner's second example: a handset replies to the demo number through the
+    simulator, and the demo account lists its inbound messages."""
+    prefix = [word for word in before if "=" in word and not word.startswith("-")]
+    options = [word for word in before if word not in prefix]
+    cli = " ".join([*prefix, cli_invocation()])
+    inject = [
+        "simulator",
+        "inbound",
+        "--control-url",
+        f"http://127.0.0.1:{control_port}",
+        "--from",
+        TRY_TO,
+        "--to",
+        number,
+        REPLY_TEXT,
+    ]
+    return f"{cli} {shlex.join(inject)} && {cli} {shlex.join(['inbound', 'list', *options])}"
 
 
 def _log_started(service: Service) -> None:

@@ -260,4 +260,28 @@ def inbound(
         json={"from": sender, "to": recipient, "text": text},
     )
     parts = body.get("parts", "?") if isinstance(body, dict) else "?"
-    Console().print(f"delivered from {sender} to {recipient} in {parts} part(s)")
+    console = Console(highlight=False)
+    console.print(f"delivered from {sender} to {recipient} in {parts} part(s)")
+    if _owned(recipient) is False:
+        console.print(
+            f"[yellow]No account owns {recipient}:[/] the service keeps the message as unrouted "
+            "(an operator lists it with `tidings inbound list --unrouted` and assigns it with "
+            "`tidings inbound assign`). Register the number for an account: "
+            f"`tidings senders add {recipient} --account ACCOUNT_ID`"
+        )
+
+
+def _owned(number: str) -> bool | None:
+    """Whether an account of the service's database owns ``number``; None when that database
+    cannot be opened from here (the simulator may well run beside another service)."""
+    from tidings.cli.db import run_with_database
+    from tidings.core import routing
+    from tidings.store.engine import Database
+
+    async def lookup(database: Database, settings: Settings) -> bool:
+        return await routing.owner_of_number(database, number.strip()) is not None
+
+    try:
+        return run_with_database(lookup)
+    except (CliError, OSError):
+        return None

@@ -19,9 +19,14 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from tidings.core import routing
+from tidings.core.channels import Channel
+from tidings.core.content import Attachments, dump_content, load_content
+from tidings.core.errors import NotFound
 from tidings.dispatch.outcomes import Inbound, InboundOutcome, Report
 from tidings.dispatch.writer import InboundHook, StatusHook, StatusWriter
+from tidings.store import unrouted as unrouted_store
 from tidings.store.engine import Database
+from tidings.store.ids import new_id
 
 log = structlog.get_logger("tidings.dispatch")
 
@@ -129,9 +134,10 @@ class Reception:
     def inbound(self, message: Inbound) -> asyncio.Future[None]:
         """Store an inbound message for the account owning the address it was sent to.
 
-        The future completes once it is committed, or at once for an address no account owns
-        (logged and counted, not stored). It fails with the error if the owner could not be
-        looked up, so the carrier is answered with a temporary error and sends it again.
+        The future completes once it is committed: for an address no account owns, once it is
+        kept as unrouted for an operator to assign (:meth:`assign`). It fails with the error if
+        the owner could not be looked up or it could not be kept, so the carrier is answered
+        with a temporary error and sends it again.
         """
         if self._loop is None:
             self.start()
@@ -144,11 +150,32 @@ class Reception:
     async def _route_and_store(self, message: Inbound, future: asyncio.Future[None]) -> None:
         owner = await self._owner_of(message.recipient)
         if owner is None:
-            log.warning("inbound message for an unregistered number", to=message.recipient)
+            kept = new_id()
+            async with self.database.write() as connection:
+                await unrouted_store.keep_unrouted(
+                    connection,
+                    id=kept,
+                    sender=message.sender,
+                    recipient=message.recipient,
+                    body=message.body,
+                    encoding=message.encoding,
+                    parts_count=message.parts_count,
+                    received_at=message.at,
+                    route_id=message.route_id,
+                    detail=message.detail,
+                    channel=message.channel.value,
+                    subject=message.subject,
+                    content=dump_content(message.content),
+                )
+            log.warning(
+                "inbound message for a number no account owns, kept as unrouted",
+                to=message.recipient,
+                id=kept,
+            )
             self.metrics.inbound.labels(outcome="unroutable").inc()
             return
         self.metrics.inbound.labels(outcome="stored").inc()
-        await self.writer.inbound(
+        await self.deliver(
             InboundOutcome(
                 owner,
                 message.sender,
@@ -164,6 +191,41 @@ class Reception:
                 message.content,
             )
         )
+
+    def deliver(self, message: InboundOutcome) -> asyncio.Future[None]:
+        """Store an inbound message as its account's, with everything it triggers (threads,
+        STOP/START/HELP, keywords, webhooks); the future completes once it is committed."""
+        if self._loop is None:
+            self.start()
+        return self.writer.inbound(message)
+
+    async def assign(self, message_id: str, account_id: str) -> None:
+        """Hand a message kept as unrouted to an account, which receives it as if it had just
+        arrived; it leaves the unrouted ones once the account has it (a crash in between keeps
+        it in both rather than in neither)."""
+        async with self.database.read() as connection:
+            kept = await unrouted_store.find_unrouted(connection, message_id)
+        if kept is None:
+            raise NotFound(f"no unrouted inbound message {message_id}")
+        await self.deliver(
+            InboundOutcome(
+                account_id,
+                kept.sender,
+                kept.recipient,
+                kept.body,
+                kept.encoding,
+                kept.parts_count,
+                kept.received_at,
+                kept.detail,
+                kept.route_id,
+                Channel(kept.channel),
+                kept.subject,
+                load_content(Attachments, kept.content),
+            )
+        )
+        async with self.database.write() as connection:
+            await unrouted_store.forget_unrouted(connection, message_id)
+        self._owners.pop(kept.recipient, None)
 
     async def _owner_of(self, address: str) -> str | None:
         loop = self._loop or asyncio.get_running_loop()

@@ -246,6 +246,27 @@ class ParkedReceipt(Base):
     parked_at: Mapped[datetime]
 
 
+class UnroutedInbound(Base):
+    """An inbound message to an address no account owns: kept (not dropped) until an operator
+    assigns it to an account, which then receives it as if it had just arrived."""
+
+    __tablename__ = "unrouted_inbound"
+    __table_args__ = (Index("ix_unrouted_inbound_recipient", "recipient"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    parts_count: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime]
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
+    detail: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency"
 
@@ -271,6 +292,7 @@ message_parts = _table(MessagePart)
 message_events = _table(MessageEvent)
 idempotency = _table(IdempotencyRecord)
 parked_receipts = _table(ParkedReceipt)
+unrouted_inbound = _table(UnroutedInbound)
 
 
 class WebhookSubscription(Base):

@@ -173,6 +173,23 @@ async def test_the_banners_try_line_works_as_printed_from_another_directory(
         )
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         assert done.stdout.strip().splitlines()[-1] == "delivered"
+
+        # The demo account owns the demo number: a handset's reply arrives in its inbound.
+        [line] = [row for row in banner.splitlines() if row.strip().startswith("reply: ")]
+        reply = line.strip().removeprefix("reply: ")
+        replied = await asyncio.to_thread(
+            subprocess.run,
+            ["bash", "-c", reply],
+            cwd=elsewhere,
+            env={**serving.env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert replied.returncode == 0, (reply, replied.stdout, replied.stderr)
+        assert "No account owns" not in replied.stdout
+        [row] = [row for row in replied.stdout.splitlines() if "Kiitos, sain viestin!" in row]
+        assert "+358405550100" in row and "delivered from" not in row
     finally:
         await asyncio.to_thread(serving.stop)
 

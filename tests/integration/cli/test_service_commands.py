@@ -3,12 +3,15 @@ inbound, threads and keys, each in a table and in ``-o json``."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from standardwebhooks import Webhook
 
 from tests.integration.dispatch.conftest import eventually
 from tidings.cli.exits import ExitCode
+from tidings.core import accounts
+from tidings.core.accounts import Role
 
 from .conftest import HANDSET, LONG_CODE, Cli
 
@@ -144,6 +147,53 @@ async def test_inbound_and_threads_list_show_and_reply(cli: Cli) -> None:
     assert [m["body"] for m in shown["messages"]] == ["Onko pöytä vapaana?", "On, tervetuloa!"]
     text = (await cli.ok("threads", "show", thread["id"])).stdout
     assert "On, tervetuloa!" in text and HANDSET in text
+
+
+async def test_unrouted_inbound_is_listed_and_assigned_by_an_operator(cli: Cli) -> None:
+    unowned = "+358408888888"
+    await cli.inbound("Kuuleeko kukaan?", to=unowned)
+    assert await cli.json("inbound", "list") == []
+    refused = await cli.run("inbound", "list", "--unrouted")
+    assert refused.exit_code == ExitCode.AUTH, refused.output
+
+    database = cli.running.service.database
+    account = cli.running.account
+    operator = await accounts.create_api_key(database, account.id, role=Role.OPERATOR)
+    as_operator = cli.env(TIDINGS_API_SECRET=operator.secret)
+    listed = await cli.run("inbound", "list", "--unrouted", "-o", "json", env=as_operator)
+    [kept] = json.loads(listed.stdout)
+    assert (kept["to"], kept["body"]) == (unowned, "Kuuleeko kukaan?")
+    table = (await cli.run("inbound", "list", "--unrouted", env=as_operator)).stdout
+    assert kept["id"] in table and unowned in table
+
+    assigned = await cli.run(
+        "inbound", "assign", kept["id"], "--account", account.id, env=as_operator
+    )
+    assert assigned.exit_code == 0, assigned.output
+    [received] = await cli.json("inbound", "list")
+    assert (received["to"], received["body"]) == (unowned, "Kuuleeko kukaan?")
+    empty = await cli.run("inbound", "list", "--unrouted", env=as_operator)
+    assert "no unrouted inbound messages" in empty.stdout
+
+
+async def test_simulator_inbound_to_a_number_nobody_owns_says_so_and_how_to_register_it(
+    cli: Cli, database_url: str
+) -> None:
+    simulator = cli.running.service.simulator
+    assert simulator is not None
+    control = f"--control-url=http://127.0.0.1:{simulator.control_port}"
+    env = cli.env(TIDINGS_DATABASE_URL=database_url)
+    args = ("simulator", "inbound", "--from", HANDSET, control)
+    unowned = await cli.run(*args, "--to", "+358408888888", "Haloo?", env=env)
+    assert unowned.exit_code == 0, unowned.output
+    said = " ".join(unowned.stdout.split())
+    assert "No account owns +358408888888" in said
+    assert "tidings senders add +358408888888 --account ACCOUNT_ID" in said
+    assert "tidings inbound list --unrouted" in said
+
+    owned = await cli.run(*args, "--to", LONG_CODE, "Haloo?", env=env)
+    assert owned.exit_code == 0, owned.output
+    assert "No account owns" not in owned.stdout
 
 
 async def test_keys_list_create_and_revoke(cli: Cli) -> None:

@@ -1,5 +1,6 @@
 """Mobile-originated messages from the simulator: routed to the account owning the number they
-were sent to, stored as inbound messages, or acknowledged and dropped when nobody owns it."""
+were sent to and stored as inbound messages, or kept as unrouted for an operator when nobody
+owns it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.integration.dispatch.conftest import Running
 from tidings.core import accounts, routing
+from tidings.core.accounts import Role
 from tidings.simulator.smsc import InboundRejected
 from tidings.store.engine import Database
 from tidings.store.models import messages
@@ -18,6 +20,7 @@ from tidings.store.records import SenderRecord
 
 LONG_CODE = "+358409999999"
 HANDSET = "+358401112223"
+UNOWNED = "+358408888888"
 
 
 async def inbound_messages(running: Running) -> list[dict[str, Any]]:
@@ -71,16 +74,50 @@ async def test_a_long_inbound_message_is_joined_before_it_is_stored(running: Run
     assert (stored["encoding"], stored["parts_count"]) == ("ucs2", parts)
 
 
-async def test_an_inbound_message_to_an_unregistered_number_is_acknowledged_not_stored(
+async def test_an_inbound_message_to_a_number_nobody_owns_is_kept_for_the_operator_to_assign(
     running: Running,
 ) -> None:
     simulator = running.service.simulator
     assert simulator is not None
-    await routing.add_sender(running.service.database, running.account, LONG_CODE)
+    database = running.service.database
+    await routing.add_sender(database, running.account, LONG_CODE)
+    operator = await accounts.create_api_key(database, running.account.id, role=Role.OPERATOR)
+    as_operator = {"Authorization": f"Bearer {operator.secret}"}
 
     # Acknowledged (no InboundRejected): refusing would make the SMSC send it again and again.
-    await simulator.inject_inbound(HANDSET, "+358408888888", "Onko siellä ketään?")
+    await simulator.inject_inbound(HANDSET, UNOWNED, "Onko siellä ketään?")
     assert await inbound_messages(running) == []
+    assert "tidings_unrouted_inbound 1.0" in (await running.http.get("/metrics")).text
+
+    # Kept as unrouted: operators list it, tenants may not.
+    tenant = await running.http.get("/v1/inbound", params={"unrouted": "true"})
+    assert tenant.status_code == 403
+    listed = await running.http.get("/v1/inbound", params={"unrouted": "true"}, headers=as_operator)
+    assert listed.status_code == 200, listed.text
+    [kept] = listed.json()["data"]
+    assert (kept["from"], kept["to"], kept["body"]) == (HANDSET, UNOWNED, "Onko siellä ketään?")
+
+    # Assigned, the account receives it as if it had just arrived.
+    assigned = await running.http.post(
+        f"/v1/inbound/unrouted/{kept['id']}/assign",
+        json={"account_id": running.account.id},
+        headers=as_operator,
+    )
+    assert assigned.status_code == 204, assigned.text
+    [stored] = await inbound_messages(running)
+    assert (stored["account_id"], stored["recipient"]) == (running.account.id, UNOWNED)
+    inbox = (await running.http.get("/v1/inbound")).json()["data"]
+    assert [m["body"] for m in inbox] == ["Onko siellä ketään?"]
+    again = await running.http.get("/v1/inbound", params={"unrouted": "true"}, headers=as_operator)
+    assert again.json()["data"] == []
+    assert "tidings_unrouted_inbound 0.0" in (await running.http.get("/metrics")).text
+    missing = await running.http.post(
+        f"/v1/inbound/unrouted/{kept['id']}/assign",
+        json={"account_id": running.account.id},
+        headers=as_operator,
+    )
+    assert missing.status_code == 404
+
     # Through the service's own simulator endpoint, to the registered number, it is stored.
     response = await running.http.post(
         "/v1/simulator/inbound",
@@ -88,8 +125,7 @@ async def test_an_inbound_message_to_an_unregistered_number_is_acknowledged_not_
         json={"from": HANDSET, "to": LONG_CODE, "text": "Hei"},
     )
     assert response.status_code == 200, response.text
-    assert [m["body"] for m in await inbound_messages(running)] == ["Hei"]
-    assert simulator.stats.inbound_sent == 2
+    assert [m["body"] for m in await inbound_messages(running)] == ["Onko siellä ketään?", "Hei"]
 
 
 async def test_a_deliver_sm_is_answered_with_a_temporary_error_when_its_owner_lookup_fails(

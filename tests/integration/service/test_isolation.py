@@ -70,6 +70,10 @@ ENDPOINTS = [
     Endpoint("DELETE", "/v1/webhooks/{subscription_id}"),
     Endpoint("GET", "/v1/webhooks/{subscription_id}/deliveries"),
     Endpoint("POST", "/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/replay"),
+    # An operator's: a tenant may neither take an unrouted message nor give one away.
+    Endpoint(
+        "POST", "/v1/inbound/unrouted/{message_id}/assign", {"account_id": "01J0000000000000"}
+    ),
 ]
 
 

@@ -9,16 +9,19 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
-from tidings.api.auth import AccountDep, ServicesDep
+from tidings.api.auth import AccountDep, OperatorDep, PrincipalDep, ServicesDep
 from tidings.api.state import Services
 from tidings.api.v1.messages import _outcome, sign_media
 from tidings.api.v1.schemas import MessagesAccepted, MessageView, _Body
-from tidings.core import conversations
+from tidings.core import accounts, conversations
+from tidings.core import unrouted as unrouted_inbound
+from tidings.core.accounts import require_operator
 from tidings.core.errors import Conflict
 from tidings.core.messaging import PreparedSend, SendResult
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.records import AccountRecord
 from tidings.store.threads import ThreadedMessage, ThreadView
+from tidings.store.unrouted import UnroutedRecord
 
 router = APIRouter(tags=["conversations"])
 
@@ -228,10 +231,54 @@ async def reply_to_thread(
     return await _accepted(prepared, found, account)
 
 
-@router.get("/v1/inbound", response_model=InboundPage, summary="Inbound messages, newest first")
+class UnroutedView(BaseModel):
+    id: str
+    from_: str = Field(alias="from", description="the handset")
+    to: str = Field(description="the number no account owns")
+    body: str
+    encoding: str
+    parts: int
+    channel: str
+    subject: str | None
+    received_at: datetime
+
+    @classmethod
+    def of(cls, record: UnroutedRecord) -> UnroutedView:
+        return cls.model_validate(
+            {
+                "id": record.id,
+                "from": record.sender,
+                "to": record.recipient,
+                "body": record.body,
+                "encoding": record.encoding,
+                "parts": record.parts_count,
+                "channel": record.channel,
+                "subject": record.subject,
+                "received_at": record.received_at,
+            }
+        )
+
+
+class UnroutedPage(BaseModel):
+    data: list[UnroutedView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class AssignUnrouted(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": "01J9Z..."}]})
+
+    account_id: str = Field(min_length=1, max_length=64, description="the account to receive it")
+
+
+@router.get(
+    "/v1/inbound",
+    response_model=InboundPage | UnroutedPage,
+    summary="Inbound messages, newest first",
+)
 async def list_inbound(
     http: Request,
     account: AccountDep,
+    caller: PrincipalDep,
     found: ServicesDep,
     to: Annotated[str | None, Query(max_length=32, description="our number it was sent to")] = None,
     from_: Annotated[
@@ -241,9 +288,23 @@ async def list_inbound(
     until: Annotated[AwareDatetime | None, Query(description="received before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
-) -> InboundPage:
+    unrouted: Annotated[
+        bool,
+        Query(
+            description="operators: messages to numbers no account owns, kept to be assigned "
+            "(`to` filters them)"
+        ),
+    ] = False,
+) -> InboundPage | UnroutedPage:
     """Messages handsets sent to the account's numbers, newest first, with their contact and
-    thread; filter by our number, the sender and the time received."""
+    thread; filter by our number, the sender and the time received. With `unrouted=true` (an
+    operator key), the messages sent to numbers no account owns instead."""
+    if unrouted:
+        require_operator(caller, "list inbound messages no account owns")
+        kept, after = await unrouted_inbound.list_unrouted(
+            found.database, limit=limit, to=to, cursor=cursor
+        )
+        return UnroutedPage(data=[UnroutedView.of(r) for r in kept], next_cursor=after)
     page, next_cursor = await conversations.list_inbound(
         found.database,
         account,
@@ -257,6 +318,25 @@ async def list_inbound(
     views = [InboundView.of_threaded(m) for m in page]
     await sign_media(views, http, found)
     return InboundPage(data=views, next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/inbound/unrouted/{message_id}/assign",
+    status_code=204,
+    summary="Give an unrouted inbound message to an account",
+)
+async def assign_unrouted(
+    message_id: Annotated[str, Path(max_length=64)],
+    body: AssignUnrouted,
+    _operator: OperatorDep,
+    found: ServicesDep,
+) -> None:
+    """An operator's: the account receives the message as if it had just arrived (its inbox,
+    threads, STOP/START/HELP, keywords and webhooks), and it leaves the unrouted ones. Later
+    messages to the number stay unrouted until the number is registered as a sender of an
+    account (`POST /v1/senders`, `tidings senders add`)."""
+    target = await accounts.get_account(found.database, body.account_id)
+    await found.reception.assign(message_id, target.id)
 
 
 @router.get("/v1/threads", response_model=ThreadPage, summary="Threads, most recently active first")
