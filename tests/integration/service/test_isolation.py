@@ -36,6 +36,7 @@ OPERATOR_ONLY = ("/v1/route", "/v1/accounts/", "/v1/senders/{")
 
 ENDPOINTS = [
     Endpoint("GET", "/v1/account"),
+    Endpoint("PATCH", "/v1/account", {"mms_fallback_sms": True}),
     Endpoint("GET", "/v1/account/routes"),
     Endpoint("POST", "/v1/accounts", {"name": "Intruder Sub"}),
     Endpoint("GET", "/v1/accounts"),
