@@ -41,6 +41,16 @@ async def test_sdk5_sends_a_fax_to_each_number(clicksend: ClickSend, sdk5: Modul
     # The number's line was busy: the gateway's report says so.
     assert (await clicksend.running.wait_for(busy["message_id"], FINAL))["status"] == "busy"
 
+    history = parsed(await clicksend.call(api.fax_history_get, date_from=0))
+    rows = {row["message_id"]: row for row in history["data"]["data"]}
+    assert rows[first["message_id"]]["status"] == "Delivered"
+    assert rows[first["message_id"]]["message_pages"] == 2
+    assert rows[first["message_id"]]["pages_sent"] == 2
+    assert rows[busy["message_id"]]["status"] != "Delivered"
+    receipts = parsed(await clicksend.call(api.fax_receipts_get))
+    kinds = {r["message_id"]: r["message_type"] for r in receipts["data"]["data"]}
+    assert kinds.get(first["message_id"]) == "fax", receipts
+
 
 async def test_sdk5_sends_a_letter_to_each_address(clicksend: ClickSend, sdk5: ModuleType) -> None:
     file = await upload(clicksend, pdf_with_pages(["Dear Zoë", "Yours"]))
@@ -73,6 +83,14 @@ async def test_sdk5_sends_a_letter_to_each_address(clicksend: ClickSend, sdk5: M
     assert simulator is not None and simulator.printer is not None
     [job] = [job for job in simulator.printer.jobs() if job.name == sent["message_id"]]
     assert (job.print_color_mode, job.pages, job.address[0]) == ("color", 3, "Zoë Quinn")
+    history = parsed(await clicksend.call(api.post_letters_history_get))
+    [row] = history["data"]["data"]
+    assert (row["message_id"], row["address_city"], row["post_pages"], row["colour"]) == (
+        sent["message_id"],
+        "Sydney",
+        3,
+        1,
+    )
 
 
 async def test_sdk5_sends_a_postcard(clicksend: ClickSend, sdk5: ModuleType) -> None:
@@ -89,3 +107,5 @@ async def test_sdk5_sends_a_postcard(clicksend: ClickSend, sdk5: ModuleType) -> 
     assert (sent["status"], sent["post_pages"], sent["post_price"]) == ("SUCCESS", 2, "1.5000")
     done = await clicksend.running.wait_for(sent["message_id"], FINAL)
     assert (done["status"], done["channel"]) == ("delivered", "postcard")
+    history = parsed(await clicksend.call(api.post_postcards_history_get))
+    assert [row["message_id"] for row in history["data"]["data"]] == [sent["message_id"]]

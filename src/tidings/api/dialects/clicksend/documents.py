@@ -14,16 +14,26 @@ letter or postcard to its address with the return address as it is now; each ans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
-from tidings.api.dialects.clicksend.common import clicksend_router, list_by_number
+from tidings.api.dialects.clicksend.common import (
+    DEFAULT_PAGE_SIZE,
+    LimitQuery,
+    PageQuery,
+    clicksend_router,
+    list_by_number,
+    page_url,
+)
 from tidings.api.dialects.clicksend.errors import envelope, message_status_for, recipient_status
+from tidings.api.dialects.clicksend.history import channel_history
 from tidings.api.dialects.clicksend.post import return_address_for, shape_return_address
 from tidings.api.dialects.clicksend.schemas import (
     FaxMessage,
@@ -34,17 +44,18 @@ from tidings.api.dialects.clicksend.schemas import (
 )
 from tidings.api.dialects.clicksend.sms import default_sender_of, send_at_of
 from tidings.api.state import Services
-from tidings.core import lists, messaging
+from tidings.core import lists, mailbox, messaging
 from tidings.core import return_addresses as return_address_core
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
-from tidings.core.content import ChannelContent
+from tidings.core.content import ChannelContent, load_content
 from tidings.core.documents import (
     Document,
     DocumentKind,
     DocumentRefused,
     FaxContent,
+    FaxResult,
     LetterOptions,
     PostContent,
     address_of,
@@ -63,9 +74,9 @@ from tidings.documents.pdf import A4, A6_LANDSCAPE
 from tidings.documents.postcard import ADDRESS_BLOCK, postcard_sides
 from tidings.documents.printing import new_canvas
 from tidings.errors import TidingsError
-from tidings.events.formats.clicksend import unix
+from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.phone import InvalidNumber, normalize_number
-from tidings.store.records import AccountRecord
+from tidings.store.records import AccountRecord, MessageRecord
 
 router = clicksend_router()
 
@@ -468,3 +479,143 @@ async def price_postcard(
 ) -> JSONResponse:
     post = await _postcard(found, account, body)
     return await _post_answer(found, account, body.recipients, post, send=False)
+
+
+# History and receipts ------------------------------------------------------------------------
+
+
+def _status_fields(message: MessageRecord) -> dict[str, Any]:
+    gateway = gateway_status(message.status)
+    return {
+        "status_code": str(gateway.status_code),
+        "status_text": gateway.error_text,
+        "status": gateway.status,
+    }
+
+
+def _fax_history_item(message: MessageRecord, user_id: int, found: Services) -> dict[str, Any]:
+    content = load_content(FaxContent, message.content)
+    report = load_content(FaxResult, message.result)
+    pages = content.pages if content is not None else 0
+    return {
+        "to": message.recipient,
+        "from": message.sender,
+        "list_id": None,
+        "message_id": message.id,
+        "message_pages": pages,
+        "pages_sent": None if report is None else report.pages_sent,
+        "message_price": rendering.price(
+            price_of(DocumentKind.FAX, pages, LetterOptions(), document_prices(found.settings))
+        ),
+        "custom_string": message.customer_data or "",
+        "schedule": unix(message.send_at) or 0,
+        "date_added": unix(message.created_at) or 0,
+        "country": rendering.country_of(message.recipient),
+        "carrier": "",
+        "user_id": user_id,
+        "subaccount_id": user_id,
+        **_status_fields(message),
+    }
+
+
+def _post_history_item(message: MessageRecord, user_id: int, found: Services) -> dict[str, Any]:
+    content = load_content(PostContent, message.content)
+    item: dict[str, Any] = {
+        "message_id": message.id,
+        "custom_string": message.customer_data or "",
+        "schedule": unix(message.send_at) or 0,
+        "date_added": unix(message.created_at) or 0,
+        "user_id": user_id,
+        "subaccount_id": user_id,
+        **_status_fields(message),
+    }
+    if content is None:
+        return item
+    kind = DocumentKind(message.channel)
+    address = content.address
+    return {
+        **item,
+        "address_name": address.name,
+        "address_line_1": address.line_1,
+        "address_line_2": address.line_2,
+        "address_city": address.city,
+        "address_state": address.state,
+        "address_postal_code": address.postal_code,
+        "address_country": address.country,
+        "post_pages": content.pages,
+        "post_price": rendering.price(
+            price_of(kind, content.pages, content.options, document_prices(found.settings))
+        ),
+        "colour": int(content.colour),
+        "duplex": int(content.duplex),
+        "priority_post": int(content.priority),
+        "template_used": int(content.template_used),
+    }
+
+
+def _history_route(
+    path: str,
+    channel: Channel,
+    shape: Callable[[MessageRecord, int, Services], dict[str, Any]],
+    summary: str,
+) -> None:
+    @router.get(path, summary=summary)
+    async def history(
+        request: Request,
+        account: AccountDep,
+        found: ServicesDep,
+        date_from: int | None = None,
+        date_to: int | None = None,
+        page: PageQuery = 1,
+        limit: LimitQuery = DEFAULT_PAGE_SIZE,
+    ) -> JSONResponse:
+        return await channel_history(
+            request,
+            account,
+            found,
+            channel=channel,
+            shape=lambda message, user_id: shape(message, user_id, found),
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            limit=limit,
+        )
+
+
+_history_route("/fax/history", Channel.FAX, _fax_history_item, "Fax history")
+_history_route("/post/letters/history", Channel.LETTER, _post_history_item, "Letter history")
+_history_route("/post/postcards/history", Channel.POSTCARD, _post_history_item, "Postcard history")
+
+
+@router.get("/fax/receipts", summary="Fax delivery receipts not marked read")
+async def fax_receipts(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    page: PageQuery = 1,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    numbered = await mailbox.unread_page(
+        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.FAX
+    )
+    items = []
+    for message in numbered.items:
+        gateway = gateway_status(message.status)
+        report = load_content(FaxResult, message.result)
+        items.append(
+            {
+                "timestamp_send": str(unix(message.created_at) or 0),
+                "timestamp": str(unix(message.status_at) or 0),
+                "message_id": message.id,
+                "status_code": str(gateway.status_code),
+                "status_text": gateway.error_text,
+                "error_code": str(gateway.error_code) if gateway.status_code != 201 else None,
+                "error_text": message.error_detail if gateway.status_code != 201 else None,
+                "custom_string": message.customer_data or "",
+                "message_type": "fax",
+                "pages_sent": None if report is None else report.pages_sent,
+            }
+        )
+    return envelope(
+        rendering.numbered(numbered, items, page_url(request)), msg="Here are your receipts."
+    )

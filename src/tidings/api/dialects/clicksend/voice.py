@@ -26,6 +26,7 @@ from tidings.api.dialects.clicksend.common import (
     page_url,
 )
 from tidings.api.dialects.clicksend.errors import envelope, message_status_for, recipient_status
+from tidings.api.dialects.clicksend.history import channel_history
 from tidings.api.dialects.clicksend.schemas import (
     DateBefore,
     SmsMessage,
@@ -265,18 +266,16 @@ async def voice_history(
     page: PageQuery = 1,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
-    where = mailbox.HistoryFilter(
-        created_from=send_at_of(date_from),
-        created_until=send_at_of(None if date_to is None else date_to + 1),
+    return await channel_history(
+        request,
+        account,
+        found,
         channel=Channel.VOICE,
-    )
-    numbered = await mailbox.history_page(
-        found.database, account, page=page, per_page=limit, where=where, newest_first=False
-    )
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    items = [_history_message(m, user_id, account.name, found) for m in numbered.items]
-    return envelope(
-        rendering.numbered(numbered, items, page_url(request)), msg="Here is your history."
+        shape=lambda message, user_id: _history_message(message, user_id, account.name, found),
+        date_from=date_from,
+        date_to=date_to,
+        page=page,
+        limit=limit,
     )
 
 
