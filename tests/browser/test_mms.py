@@ -1,4 +1,5 @@
-"""MMS from Compose to a phone: a picture and a subject, delivered, shown on the handset."""
+"""MMS from Compose to a phone: a picture and a subject, delivered, shown on the message's page
+and on the handset."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Console, sign_in, snap
+from tests.browser.conftest import Console, serious_accessibility_violations, sign_in, snap
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,14 @@ def test_send_an_mms_and_see_its_picture_on_the_phone(
     page.get_by_label("Message", exact=True).fill("A cake for you")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("[data-message-id] [data-status]")).to_have_text("delivered")
+    message_id = page.locator("[data-message-id]").first.get_attribute("data-message-id")
+
+    # The message's page shows the picture it carried, fetched through its signed link.
+    page.goto(f"{console.url}/messages/{message_id}")
+    sent_picture = page.locator(".message-media img")
+    expect(sent_picture).to_be_visible()
+    assert sent_picture.evaluate("img => img.naturalWidth") > 0
+    assert serious_accessibility_violations(page) == []
 
     page.goto(f"{console.url}/simulator/phones/358401000101")
     bubble = page.locator('[data-channel="mms"]')
