@@ -296,6 +296,30 @@ async def test_the_account_s_default_sends_the_sms_unless_the_send_says_otherwis
     assert simulator.inbox("+358401234598") == []
 
 
+async def test_a_file_the_route_cannot_take_fails_the_mms_with_the_reason(running: Running) -> None:
+    # An MMSC route that takes sounds only, the route of one sender.
+    database, transports = running.service.database, running.service.transports
+    mms = await routing.get_route(database, "mms")
+    await routing.create_route(
+        database,
+        transports,
+        name="sounds-only",
+        kind="mm7",
+        settings={**mms.settings, **mms.secrets, "content_types": ["audio/mpeg", "audio/amr"]},
+        channels=["mms"],
+    )
+    sender = "+358409990008"
+    await routing.add_sender(database, running.account, sender, route_name="sounds-only")
+    uploaded = await running.http.post("/v1/media", files={"file": ("p.png", samples.png(60, 40))})
+    message_id = await running.send_one(
+        "+358401234582", **{"from": sender, "media": [uploaded.json()["id"]]}
+    )
+    done = await running.wait_for(message_id)
+    assert done["status"] == "failed"
+    assert done["error_detail"] == "The route takes no image type (JPEG, PNG or GIF).", done
+    assert _mmsc(running).inbox("+358401234582") == []
+
+
 async def test_an_mms_whose_file_is_gone_fails_with_the_reason(running: Running) -> None:
     uploaded = await running.http.post(
         "/v1/media", files={"file": ("menu.png", samples.png(60, 40))}
