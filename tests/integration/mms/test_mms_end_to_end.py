@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from tests.integration.dispatch.conftest import (
     running_service,
     service_settings,
 )
+from tests.integration.events.sink import Sink
 from tests.ports import free_port
 from tests.unit.media import samples
 from tidings.core import console_users, routing
@@ -188,6 +190,49 @@ async def test_an_mms_from_a_handset_is_an_inbound_message_with_its_attachments(
     async with httpx.AsyncClient() as anonymous:
         for shown in (in_thread[0]["media"][0], in_inbox):
             assert (await anonymous.get(shown["url"])).content == photo
+
+
+async def test_the_webhook_of_an_inbound_mms_carries_its_files(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = service_settings(
+        tmp_path, database_url, simulator_mms_port=free_port(), webhook_allow_loopback=True
+    )
+    sink = Sink()
+    await sink.start()
+    try:
+        async with running_service(settings) as running:
+            await running.http.post("/v1/senders", json={"address": OUR_NUMBER})
+            subscribed = await running.http.post(
+                "/v1/webhooks", json={"url": f"{sink.url}/hook", "events": ["message.received"]}
+            )
+            assert subscribed.status_code == 201, subscribed.text
+            photo = samples.jpeg_with_metadata(100, 60)
+            await _mmsc(running).inject(
+                "+358401234565",
+                OUR_NUMBER,
+                subject="Receipt",
+                text="Here it is",
+                attachments=[Attachment("image/jpeg", photo, "receipt.jpg")],
+            )
+
+            async def posted() -> bool:
+                return bool(sink.received)
+
+            await eventually(posted, "the message.received webhook")
+            event = json.loads(sink.received[0].body)
+            data = event["data"]
+            assert (event["type"], data["channel"], data["subject"]) == (
+                "message.received",
+                "mms",
+                "Receipt",
+            )
+            [attachment] = data["content"]["attachments"]
+            assert (attachment["content_type"], attachment["name"]) == ("image/jpeg", "receipt.jpg")
+            async with httpx.AsyncClient() as anonymous:
+                assert (await anonymous.get(attachment["url"])).content == photo
+    finally:
+        await sink.stop()
 
 
 async def test_the_console_thread_shows_an_inbound_mms_s_picture(running: Running) -> None:
