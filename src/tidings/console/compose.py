@@ -317,6 +317,8 @@ def composer_for(channel: str) -> Composer:
 async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
     database = page.services.database
     senders = await routing.list_senders(database, page.account.id)
+    # From starts as the account's default sender, else its first, else a sender name.
+    chosen = next((s for s in senders if s.sender.is_default), senders[0] if senders else None)
     found_lists, _ = await lists.search_lists(database, page.account, limit=200)
     fields = {} if composer.fields_context is None else await composer.fields_context(page)
     return {
@@ -324,6 +326,7 @@ async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
         "composers": COMPOSERS,
         "composer": composer,
         "senders": senders,
+        "default_sender": "Tidings" if chosen is None else chosen.sender.address,
         "lists": found_lists,
         "request_key": secrets.token_urlsafe(16),
         "max_parts": page.services.settings.default_max_parts,

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from tests.integration.console.conftest import MakePerson, browser, csrf_of, sign_in
 from tidings.config import Settings
-from tidings.core import accounts, messaging
+from tidings.core import accounts, messaging, routing
 from tidings.core.channels import Channel
 from tidings.core.voice import VoiceContent
 from tidings.store.engine import Database
@@ -175,3 +175,22 @@ async def test_a_voice_messages_cost_is_per_300_characters_at_the_voice_price(
         page = (await client.get(f"/messages/{message_id}")).text
     assert f"{settings.voice_price_per_unit * 2} {settings.currency}" in page
     assert "2 × price per voice message" in page
+
+
+async def test_compose_starts_from_the_accounts_default_sender(
+    app: FastAPI, make_person: MakePerson, database: Database
+) -> None:
+    person = await make_person("senders@example.com")
+    async with browser(app) as client:
+        await sign_in(client, "senders@example.com")
+        # No sender registered: a sender name.
+        assert (
+            'name="from" type="text" list="senders" required maxlength="20" value="Tidings"'
+            in (await client.get("/compose")).text
+        )
+        await routing.add_sender(database, person.account, "+358401230098")
+        await routing.add_sender(database, person.account, "+358401230099", default=True)
+        page = (await client.get("/compose?channel=voice")).text
+    assert 'maxlength="20" value="+358401230099"' in page
+    assert '<option value="+358401230098"></option>' in page
+    assert '<option value="+358401230099"></option>' in page
