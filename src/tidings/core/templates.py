@@ -1,7 +1,9 @@
-"""WhatsApp message templates: stored per account, filled with numbered parameters.
+"""WhatsApp message templates as SmartDialog keeps them: stored per account, filled with
+numbered parameters (``{{1}}``, ``{{2}}``, … as in WhatsApp's template syntax).
 
-No WhatsApp channel exists yet; a template send can only fall back to SMS, with the template's
-text filled in (``{{1}}``, ``{{2}}``, … as in WhatsApp's template syntax).
+A send goes over WhatsApp when a route carries it (the template by the name Meta knows it by,
+``core.whatsapp.template_name``, with the send's parameters: :func:`send_parameters`), else
+only as SMS with the template's text filled in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tidings.store.engine import Database
 from tidings.store.ids import new_id
 from tidings.store.records import AccountRecord
 from tidings.store.services import WhatsAppTemplateRecord
+from tidings.whatsapp import templates as wa
+from tidings.whatsapp.errors import LocalProtocolError
 
 # Meta's template categories (the older per-use categories were merged into these in 2023).
 CATEGORIES = ("Authentication", "Marketing", "Utility")
@@ -95,6 +99,95 @@ async def get_template(
     if found is None:
         raise NotFound(f"no WhatsApp template with the id or name {id_or_name!r}")
     return found
+
+
+def send_parameters(
+    template: WhatsAppTemplateRecord,
+    *,
+    header: Sequence[str],
+    header_media: str | None,
+    body: Sequence[str],
+    buttons: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """A WhatsApp template send's ``template`` (``core.whatsapp.TemplateSend``'s fields) from
+    SmartDialog's: each of ``buttons`` gives the value of the template's button of the same
+    type and label (else of the same position): a quick reply's payload, a URL's suffix."""
+    stored = json.loads(template.buttons or "[]")
+    values: list[dict[str, Any]] = []
+    for position, button in enumerate(buttons):
+        kind = button.get("Type")
+        if kind == "Call":
+            continue  # a phone number button takes no parameter
+        index = next(
+            (
+                i
+                for i, b in enumerate(stored)
+                if b.get("Type") == kind and b.get("Label") == button.get("Label")
+            ),
+            position,
+        )
+        value = button.get("Data") or button.get("Label") or ""
+        values.append(
+            {
+                "index": index,
+                "type": "quick_reply" if kind == "QuickReply" else "url",
+                "value": value,
+            }
+        )
+    return {
+        "name": whatsapp_template_name(template.display_name),
+        "language": template.language,
+        "header": list(header),
+        "header_media": header_media,
+        "body": list(body),
+        "buttons": values,
+    }
+
+
+def meta_template(
+    *,
+    display_name: str,
+    raw_content: str,
+    category: str,
+    language: str,
+    buttons: Sequence[Mapping[str, Any]] = (),
+) -> wa.Template:
+    """The template as it is submitted to Meta for review: its text as the body, its buttons
+    (quick replies, URLs, phone numbers); refused as Meta's review would refuse it."""
+    shown: list[wa.Button] = []
+    for button in buttons:
+        label = str(button.get("Label") or button.get("Data") or "")
+        kind = button.get("Type")
+        if kind == "QuickReply":
+            shown.append(wa.Button(wa.ButtonType.QUICK_REPLY, label))
+        elif kind == "Url":
+            shown.append(wa.Button(wa.ButtonType.URL, label, url=button.get("Data")))
+        else:
+            shown.append(
+                wa.Button(wa.ButtonType.PHONE_NUMBER, label, phone_number=button.get("Data"))
+            )
+    try:
+        template = wa.Template(
+            name=whatsapp_template_name(display_name),
+            language=language.strip(),
+            category=wa.Category(category.strip().upper()),
+            body=raw_content,
+            buttons=tuple(shown),
+        )
+        template.check()
+    except ValueError:
+        raise InvalidRequest(
+            f"unknown category {category!r} (one of {', '.join(CATEGORIES)})", field="Category"
+        ) from None
+    except LocalProtocolError as error:
+        raise InvalidRequest(f"WhatsApp would refuse the template: {error.message}") from None
+    return template
+
+
+def whatsapp_template_name(display_name: str) -> str:
+    """The name a template is submitted to Meta by: lower-case letters, digits and
+    underscores (Meta's rule), from the display name a person gave it."""
+    return re.sub(r"[^a-z0-9_]+", "_", display_name.strip().lower()).strip("_") or "template"
 
 
 def fill_template(template: WhatsAppTemplateRecord, parameters: Sequence[str]) -> str:

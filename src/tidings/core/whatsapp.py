@@ -206,6 +206,18 @@ async def prepare(
     return dataclasses.replace(request, channel=Channel.WHATSAPP, sender=sender, content=content)
 
 
+async def business_route(
+    database: Database, account: AccountRecord, sender: str
+) -> RouteRecord | None:
+    """The WhatsApp route whose business number ``sender`` is (a sender of the account
+    assigned to a route carrying WhatsApp), or None: then a template can only go as SMS."""
+    async with database.read() as connection:
+        _, own_route, _ = await route_store.route_choice_for_sender(
+            connection, account.id, sender, Channel.WHATSAPP
+        )
+        return None if own_route is None else await route_store.find_route(connection, own_route)
+
+
 # --- the SMS that goes instead ---
 
 # Meta's error classes an SMS can get past: no WhatsApp on the number, undeliverable, the

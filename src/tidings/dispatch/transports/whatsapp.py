@@ -33,8 +33,13 @@ from tidings.media.errors import MediaError
 from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
 from tidings.store.records import RouteRecord
 from tidings.whatsapp import messages as wa
-from tidings.whatsapp.errors import ErrorClass, GraphError, LocalProtocolError
-from tidings.whatsapp.templates import Media, MediaKind
+from tidings.whatsapp.errors import (
+    ErrorClass,
+    GraphError,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
+from tidings.whatsapp.templates import Media, MediaKind, Template, TemplateStatus, read_template
 
 if TYPE_CHECKING:
     from tidings.dispatch.reception import Reception
@@ -102,6 +107,51 @@ def template_components(template: TemplateSend, header_media: Media | None) -> l
             }
         )
     return components
+
+
+def graph_client(route: RouteRecord) -> tuple[GraphClient, WhatsAppCloudSettings]:
+    """A Graph API client of the route's access token (closed by the caller)."""
+    settings = WhatsAppCloudSettings.from_stored(route.settings, route.secrets)
+    client = GraphClient(
+        settings.base_url,
+        settings.api_version,
+        settings.access_token.get_secret_value(),
+        timeout=settings.timeout_seconds,
+    )
+    return client, settings
+
+
+async def submit_template(route: RouteRecord, template: Template) -> TemplateStatus:
+    """``template`` submitted for review to the route's WhatsApp Business Account (the status
+    the API gives it: PENDING, or APPROVED at once)."""
+    template.check()
+    graph, settings = graph_client(route)
+    try:
+        answer = await graph.submit_template(settings.waba_id, template.submission())
+    finally:
+        await graph.close()
+    try:
+        return TemplateStatus(str(answer.get("status", "PENDING")))
+    except ValueError:
+        return TemplateStatus.PENDING
+
+
+async def template_statuses(route: RouteRecord) -> dict[tuple[str, str], TemplateStatus]:
+    """Every template of the route's WhatsApp Business Account with its status as Meta has it
+    now, by (name, language)."""
+    graph, settings = graph_client(route)
+    try:
+        listed = await graph.list_templates(settings.waba_id)
+    finally:
+        await graph.close()
+    found: dict[tuple[str, str], TemplateStatus] = {}
+    for item in listed:
+        try:
+            template, _, status, _ = read_template(item)
+        except RemoteProtocolError:
+            continue
+        found[(template.name, template.language)] = status
+    return found
 
 
 class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):

@@ -54,9 +54,14 @@ def group_contact(contact: ContactRecord) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def template(record: WhatsAppTemplateRecord) -> dict[str, Any]:
+def template(record: WhatsAppTemplateRecord, status: str | None = None) -> dict[str, Any]:
+    """A template; ``status`` Meta's review status (PENDING, APPROVED, REJECTED...) when the
+    template's number is on WhatsApp."""
+    parameters: dict[str, Any] = {"rawContent": record.raw_content}
+    if status is not None:
+        parameters["status"] = status
     return {
         "id": record.id,
         "displayName": record.display_name,
-        "extensionParameters": {"rawContent": record.raw_content},
+        "extensionParameters": parameters,
     }

@@ -35,13 +35,16 @@ from tidings.core import (
     routing,
     services,
     templates,
+    whatsapp,
 )
 from tidings.core.channels import Channel
 from tidings.core.errors import InvalidRequest, NotFound, Unauthorized
 from tidings.core.services import ServiceKind
+from tidings.dispatch.transports import whatsapp as whatsapp_transport
 from tidings.events import subscriptions
 from tidings.events.formats.smartdialog import SMARTDIALOG
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
+from tidings.net.graph import GraphApiError, GraphUnreachable
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store.records import AccountRecord
 from tidings.store.services import ServiceRecord
@@ -295,6 +298,39 @@ def build_router() -> APIRouter:
         account = await _customer(found, grant, customer_id)
         service = await services.get_service(found.database, account, service_id)
         template = await templates.get_template(found.database, account, body.TemplateName)
+        recipients = [r.Address for r in body.Recipients]
+        text = templates.fill_template(template, body.BodyParameters)
+        route = await whatsapp.business_route(found.database, account, template.identity)
+        if route is not None:
+            # Over WhatsApp from the template's number; UseSmsFallback sends the text as an SMS
+            # only when WhatsApp cannot reach the number (core.whatsapp.queue_sms_fallbacks).
+            request = messaging.SendRequest(
+                to=recipients,
+                sender=template.identity,
+                body=text,
+                send_at=body.SendDateTime,
+                request_id=body.RequestId,
+                customer_data=body.CustomerData,
+                dlr_url=_dlr_url(found, body.DlrUrl),
+            )
+            request = await whatsapp.prepare(
+                found.database,
+                found.media,
+                account,
+                request,
+                template=templates.send_parameters(
+                    template,
+                    header=body.HeaderParameters,
+                    header_media=body.AttachmentUri,
+                    body=body.BodyParameters,
+                    buttons=[b.model_dump() for b in body.Buttons],
+                ),
+                media=(),
+                buttons=(),
+                fallback_sms=body.UseSmsFallback,
+                subject=None,
+            )
+            return rendering.sent(await _send(found, account, request), camel=True)
         if not body.UseSmsFallback:
             raise templates.NoWhatsAppChannel()
         # A WhatsApp opt-out bars the template by SMS too: it is still that number's message.
@@ -303,15 +339,15 @@ def build_router() -> APIRouter:
             account,
             channel=consent.WHATSAPP,
             sender=template.identity,
-            recipients=[r.Address for r in body.Recipients],
+            recipients=recipients,
             field="Recipients",
         )
         senders = services.senders_of(service)
         sender = senders[0] if senders else template.identity
         request = messaging.SendRequest(
-            to=[r.Address for r in body.Recipients],
+            to=recipients,
             sender=sender,
-            body=templates.fill_template(template, body.BodyParameters),
+            body=text,
             send_at=body.SendDateTime,
             request_id=body.RequestId,
             customer_data=body.CustomerData,
@@ -336,7 +372,35 @@ def build_router() -> APIRouter:
         found_templates = await templates.list_templates(
             found.database, account, template_id=template_id
         )
-        return [rendering.template(t) for t in found_templates]
+        statuses = await _review_statuses(found, account, {t.identity for t in found_templates})
+        return [
+            rendering.template(
+                t,
+                statuses.get(
+                    (t.identity, templates.whatsapp_template_name(t.display_name), t.language)
+                ),
+            )
+            for t in found_templates
+        ]
+
+    async def _review_statuses(
+        found: Services, account: AccountRecord, identities: set[str]
+    ) -> dict[tuple[str, str, str], str]:
+        """Meta's review status of each template, asked of the WhatsApp Business Account of
+        each identity now (none for an identity no WhatsApp route has, or when it cannot be
+        reached)."""
+        statuses: dict[tuple[str, str, str], str] = {}
+        for identity in identities:
+            route = await whatsapp.business_route(found.database, account, identity)
+            if route is None:
+                continue
+            try:
+                listed = await whatsapp_transport.template_statuses(route)
+            except (GraphApiError, GraphUnreachable):
+                continue
+            for (name, language), status in listed.items():
+                statuses[(identity, name, language)] = status.value
+        return statuses
 
     async def _identities(found: Services, account: AccountRecord) -> list[str]:
         views = await routing.list_senders(found.database, account.id)
@@ -362,6 +426,28 @@ def build_router() -> APIRouter:
             identity = identity_number
         if identity not in await _identities(found, account):
             raise NotFound(f"no WhatsApp identity {identity_number}")
+        buttons = [b.model_dump(exclude_none=True) for b in body.Buttons]
+        route = await whatsapp.business_route(found.database, account, identity)
+        if route is not None:
+            # Submitted for review to the number's WhatsApp Business Account; Meta's status
+            # is shown when templates are listed.
+            submitted = templates.meta_template(
+                display_name=body.DisplayName,
+                raw_content=body.RawContent,
+                category=body.Category,
+                language=body.Language,
+                buttons=buttons,
+            )
+            try:
+                await whatsapp_transport.submit_template(route, submitted)
+            except GraphApiError as error:
+                raise InvalidRequest(
+                    f"WhatsApp refused the template: {error.error.summary}", field="RawContent"
+                ) from None
+            except GraphUnreachable as error:
+                raise InvalidRequest(
+                    f"WhatsApp could not be reached, nothing was stored; try again: {error}"
+                ) from None
         await templates.create_template(
             found.database,
             account,
@@ -370,7 +456,7 @@ def build_router() -> APIRouter:
             raw_content=body.RawContent,
             category=body.Category,
             language=body.Language,
-            buttons=[b.model_dump(exclude_none=True) for b in body.Buttons],
+            buttons=buttons,
             attachment_url=body.AttachmentUrl,
         )
         return Response(status_code=204)
