@@ -45,6 +45,9 @@ ASSETS = MappingProxyType(
 )
 
 _VALIDATION_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Parameters naming the account a request acts for (an operator's or a parent's choice): /v1's
+# and ClickSend's account_id, SmartDialog's customer headers. The account may not be there.
+ACTING_ACCOUNT_PARAMETERS = frozenset({"account_id", "Customer-Id", "CustomerId"})
 _WRITES = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -138,10 +141,13 @@ def _statuses(shape: ErrorShape, path: str, method: str, operation: dict[str, An
     statuses: set[int] = set()
     if operation.get("security"):
         statuses |= {401, 403, 429}
-    if "{" in path:
+    parameters = {p.get("name") for p in operation.get("parameters", [])}
+    if "{" in path or parameters & ACTING_ACCOUNT_PARAMETERS:
         statuses.add(404)
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.add(shape.validation_status)
+    if operation.get("requestBody"):
+        statuses.add(400)  # a body that does not parse (not JSON, or not the form it declares)
     if method in _WRITES:
         statuses.add(409)
     return {s for s in statuses if s in shape.descriptions}

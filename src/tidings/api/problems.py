@@ -115,6 +115,7 @@ NATIVE_ERRORS = ErrorShape(
     validation_status=422,
     descriptions=MappingProxyType(
         {
+            400: "The body does not parse as what the operation takes (JSON, or a form).",
             401: "Missing or invalid API credentials.",
             403: "The key may not do this: an operator's action, or a suspended account.",
             404: "No such resource in the acting account.",

@@ -175,7 +175,15 @@ def control_router(simulator: Simulator) -> APIRouter:
         simulator.set_chaos(chaos)
         return asdict(simulator.chaos)
 
-    @router.post("/inbound", response_model=None)
+    @router.post(
+        "/inbound",
+        response_model=None,
+        status_code=202,
+        responses={
+            200: {"description": "With ?wait=true: every part acknowledged."},
+            502: {"description": "The ESME refused the message."},
+        },
+    )
     async def inbound(
         request: InboundRequest, response: Response, wait: bool = False
     ) -> dict[str, Any] | JSONResponse:

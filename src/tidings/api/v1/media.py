@@ -116,6 +116,10 @@ _UPLOAD_BODY: dict[str, Any] = {
     response_model=MediaView,
     summary="Upload a media file (multipart field `file`) or fetch one from a URL (JSON `url`)",
     openapi_extra=_UPLOAD_BODY,
+    responses={
+        413: {"description": "The file is larger than TIDINGS_MEDIA_MAX_BYTES."},
+        415: {"description": "The file's type, read from its bytes, is not one tidings takes."},
+    },
 )
 async def upload_media(request: Request, account: AccountDep, found: ServicesDep) -> MediaView:
     """Keep a media file for MMS and other channels: upload it (multipart field `file`) or

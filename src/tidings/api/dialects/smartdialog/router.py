@@ -10,6 +10,7 @@ import phonenumbers
 import pycountry
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2AuthorizationCodeBearer
 
 from tidings.api.dialects.smartdialog import rendering
 from tidings.api.dialects.smartdialog.errors import SmartDialogRoute
@@ -60,7 +61,21 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def _grant(request: Request, found: ServicesDep) -> oauth.TokenGrant:
+# The connector's OAuth2 sign-in, in the OpenAPI document (operations need a token: 401, 403 for
+# a token without the operation's scope, 429); the token is read by _grant itself.
+_oauth2_scheme = OAuth2AuthorizationCodeBearer(
+    authorizationUrl="/oauth2/authorize",
+    tokenUrl="/oauth2/token",
+    scheme_name="SmartDialogOAuth2",
+    auto_error=False,
+)
+
+
+async def _grant(
+    request: Request,
+    found: ServicesDep,
+    _documented: Annotated[str | None, Depends(_oauth2_scheme)] = None,
+) -> oauth.TokenGrant:
     """The OAuth2 access token of the request (``Authorization: Bearer``)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
