@@ -22,6 +22,7 @@ import structlog
 from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
 from tidings.dispatch.transport import AnyTransport, Claim
+from tidings.store import dispatch as dispatch_store
 from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord
 
@@ -196,6 +197,10 @@ class RouteRunner:
         if media is None:
             raise RuntimeError("this dispatcher was started without a media store")
         return media
+
+    async def awaiting_reports(self, prefix: str) -> list[str]:
+        async with self.dispatcher.database.read() as connection:
+            return await dispatch_store.references_awaiting_report(connection, prefix=prefix)
 
     def malformed(self, what: Literal["report", "inbound"]) -> None:
         metrics = self.dispatcher.reception.metrics

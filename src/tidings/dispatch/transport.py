@@ -111,6 +111,12 @@ class TransportContext(Protocol):
         """The media store, for transports that send files (MMS, WhatsApp, fax, post)."""
         ...
 
+    async def awaiting_reports(self, prefix: str) -> list[str]:
+        """The references starting with ``prefix`` of parts the carrier took and has not
+        reported on yet: a transport that asks its carrier for their state itself (IPP job
+        states) asks again for these when it starts, after its process restarted."""
+        ...
+
 
 SettingsT = TypeVar("SettingsT", bound=TransportSettings)
 

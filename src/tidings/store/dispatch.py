@@ -221,6 +221,23 @@ async def claim_due(
 
 
 # A call is held in the memory of the process that placed it.
+async def references_awaiting_report(
+    connection: AsyncConnection, *, prefix: str, limit: int = 10_000
+) -> list[str]:
+    """The references starting with ``prefix`` of parts still ``sent`` or ``unknown``: what a
+    carrier took and has not reported on, for a transport that asks its carrier itself (an
+    IPP printer's jobs) to ask again after its process restarted."""
+    query = (
+        select(message_parts.c.smsc_message_id)
+        .where(
+            message_parts.c.smsc_message_id.startswith(prefix, autoescape=True),
+            message_parts.c.status.in_((MessageStatus.SENT.value, MessageStatus.UNKNOWN.value)),
+        )
+        .limit(limit)
+    )
+    return [row[0] for row in await connection.execute(query)]
+
+
 CALLS_UNDER_WAY = (
     MessageStatus.CALLING.value,
     MessageStatus.RINGING.value,

@@ -13,8 +13,9 @@ import pytest
 
 from tests.document_samples import pdf_with_pages, postcard_side
 from tests.integration.dispatch.conftest import Running, running_service, service_settings
+from tests.ports import free_port
 from tidings.simulator.fax_gateway import FaxGateway
-from tidings.simulator.printer import PrinterSimulator
+from tidings.simulator.printer import PrinterConfig, PrinterSimulator
 
 FINAL = frozenset({"delivered", "failed", "busy", "no_answer", "rejected", "undelivered"})
 ADDRESS = {
@@ -163,3 +164,39 @@ async def test_a_letter_without_an_address_or_with_a_bad_one_is_refused(running:
         },
     )
     assert no_country.status_code == 422 and "country" in no_country.text
+
+
+async def test_a_letter_whose_job_was_pending_when_the_service_stopped_is_followed_after_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    # A printer of the test's own, which outlives the service; its jobs wait a while.
+    async with PrinterSimulator(PrinterConfig(port=free_port(), pending_seconds=3.0)) as printer:
+        settings = service_settings(tmp_path, database_url)
+        async with running_service(settings) as first:
+            await first.add_route(
+                name="slow-printer",
+                kind="ipp",
+                settings={"printer_uri": printer.uri},
+                channels=["letter"],
+                is_default=True,
+            )
+            document = await _upload(first, "letter.pdf", pdf_with_pages(["Dear Zoë"]))
+            answer = await first.http.post(
+                "/v1/messages",
+                json={
+                    "from": "Acme",
+                    "channel": "letter",
+                    "document": document,
+                    "address": ADDRESS,
+                },
+            )
+            [entry] = answer.json()["messages"]
+            sent = await first.wait_for(entry["id"], {"sent"})
+            assert sent["status"] == "sent"
+            account = first.account
+        # The job is still pending at the printer: the next process asks about it.
+        assert [job.name for job in printer.jobs()] == [entry["id"]]
+        async with running_service(settings, account=account) as second:
+            done = await second.wait_for(entry["id"], FINAL)
+            assert done["status"] == "delivered", done
+            assert done["print_job"]["job_state"] == "completed"

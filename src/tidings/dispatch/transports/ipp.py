@@ -125,8 +125,13 @@ class IppTransport(RequestTransport[IppSettings]):
         self._wake = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
 
+    @property
+    def _prefix(self) -> str:
+        # Printers number their jobs from 1: the route tells two printers' jobs apart.
+        return f"ipp:{self.route.id}:"
+
     def reference(self, job_id: int) -> str:
-        return f"ipp:{self.route.id}:{job_id}"
+        return f"{self._prefix}{job_id}"
 
     async def start(self) -> None:
         self._watcher = asyncio.get_running_loop().create_task(self._follow_jobs())
@@ -192,6 +197,18 @@ class IppTransport(RequestTransport[IppSettings]):
 
     async def _follow_jobs(self) -> None:
         loop = asyncio.get_running_loop()
+        # Jobs sent before this process (re)started are followed again: their state is the
+        # printer's to tell, and nothing else would ask.
+        prefix = self._prefix
+        try:
+            references = await self.context.awaiting_reports(prefix)
+        except Exception:  # the database is down: the jobs wait for the next start
+            log.exception("jobs awaiting their state not read", route=self.route.name)
+            references = []
+        for reference in references:
+            number = reference.removeprefix(prefix)
+            if number.isdigit():
+                self.watch.watch(int(number), loop.time())
         while True:
             deadline = self.watch.next_deadline()
             self._wake.clear()
