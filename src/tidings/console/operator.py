@@ -13,8 +13,10 @@ from prometheus_client import CollectorRegistry
 
 from tidings.console.dashboard import far_end
 from tidings.console.web import ConsoleRoute, Operator, Page, console_state
-from tidings.core import accounts, activity, routing
+from tidings.core import accounts, activity, routing, unrouted
 from tidings.core.accounts import AccountStatus
+
+UNROUTED_SHOWN = 50
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -102,6 +104,8 @@ async def _context(page: Page) -> dict[str, Any]:
         "accounts": await accounts.list_accounts(page.services.database),
         "health": await activity.service_health(page.services.database),
         "unroutable": int(sum(unroutable)) if unroutable else None,
+        # Kept to be assigned: the newest first (the API and CLI page through the rest).
+        "unrouted": (await unrouted.list_unrouted(page.services.database, limit=UNROUTED_SHOWN))[0],
         "dispatcher_here": bool(_samples(registry, "tidings_binds_up", "tidings_binds_up"))
         or bool(inbound),
         "simulator": None if simulator is None else simulator.status(),
@@ -117,6 +121,16 @@ async def operator(page: Operator) -> HTMLResponse:
 @router.get("/fragments/operator")
 async def operator_fragment(page: Operator) -> HTMLResponse:
     return page.render("operator_live.html", **await _context(page))
+
+
+@router.post("/operator/unrouted/{message_id}/assign")
+async def assign_unrouted(
+    page: Operator, message_id: str, account_id: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """The account receives the message as if it had just arrived (as the API's assign)."""
+    target = await accounts.get_account(page.services.database, account_id)
+    await page.services.reception.assign(message_id, target.id)
+    return page.redirect("/operator", flash=f"The message went to {target.name}.")
 
 
 @router.post("/operator/accounts/{account_id}/status")

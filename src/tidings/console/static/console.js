@@ -303,6 +303,9 @@ var tidings = (function () {
       var every = Number(region.dataset.poll) || 2000;
       setInterval(function () {
         if (document.visibilityState !== "visible" || !region.dataset.poll) return;
+        // Not while the person is choosing in one of its fields (a select would lose the choice).
+        var active = document.activeElement;
+        if (active && region.contains(active) && /^(SELECT|INPUT|TEXTAREA)$/.test(active.tagName)) return;
         // A region that says it is finished (an import's report) stops asking.
         if (region.querySelector("[data-done]")) { delete region.dataset.poll; return; }
         refresh(region, 0);
