@@ -51,6 +51,21 @@ def _mmsc(running: Running) -> Mmsc:
     return simulator.mmsc
 
 
+async def _inject_picture(
+    running: Running, handset: str, *, subject: str, text: str, name: str, size: tuple[int, int]
+) -> bytes:
+    """A handset sends us an MMS with a JPEG; the JPEG's bytes."""
+    photo = samples.jpeg_with_metadata(*size)
+    await _mmsc(running).inject(
+        handset,
+        OUR_NUMBER,
+        subject=subject,
+        text=text,
+        attachments=[Attachment("image/jpeg", photo, name)],
+    )
+    return photo
+
+
 async def test_an_mms_with_a_photo_reaches_the_handset_and_is_delivered(running: Running) -> None:
     big = samples.png(1500, 1000, noisy=True)
     uploaded = await running.http.post("/v1/media", files={"file": ("holiday.png", big)})
@@ -157,13 +172,13 @@ async def test_what_an_mms_cannot_be_is_refused_at_the_door(running: Running) ->
 async def test_an_mms_from_a_handset_is_an_inbound_message_with_its_attachments(
     running: Running,
 ) -> None:
-    photo = samples.jpeg_with_metadata(200, 100)
-    await _mmsc(running).inject(
+    photo = await _inject_picture(
+        running,
         "+358401234562",
-        OUR_NUMBER,
         subject="Look",
         text="My new cat",
-        attachments=[Attachment("image/jpeg", photo, "cat.jpg")],
+        name="cat.jpg",
+        size=(200, 100),
     )
 
     async def arrived() -> bool:
@@ -207,13 +222,13 @@ async def test_the_webhook_of_an_inbound_mms_carries_its_files(
                 "/v1/webhooks", json={"url": f"{sink.url}/hook", "events": ["message.received"]}
             )
             assert subscribed.status_code == 201, subscribed.text
-            photo = samples.jpeg_with_metadata(100, 60)
-            await _mmsc(running).inject(
+            photo = await _inject_picture(
+                running,
                 "+358401234565",
-                OUR_NUMBER,
                 subject="Receipt",
                 text="Here it is",
-                attachments=[Attachment("image/jpeg", photo, "receipt.jpg")],
+                name="receipt.jpg",
+                size=(100, 60),
             )
 
             async def posted() -> bool:
@@ -236,13 +251,13 @@ async def test_the_webhook_of_an_inbound_mms_carries_its_files(
 
 
 async def test_the_console_thread_shows_an_inbound_mms_s_picture(running: Running) -> None:
-    photo = samples.jpeg_with_metadata(120, 80)
-    await _mmsc(running).inject(
+    photo = await _inject_picture(
+        running,
         "+358401234564",
-        OUR_NUMBER,
         subject="Parcel",
         text="Arrived broken",
-        attachments=[Attachment("image/jpeg", photo, "box.jpg")],
+        name="box.jpg",
+        size=(120, 80),
     )
 
     async def arrived() -> bool:
