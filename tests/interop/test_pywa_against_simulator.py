@@ -13,8 +13,13 @@ import asyncio
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from tests.integration.dispatch.conftest import eventually
+from tidings.http_server import EmbeddedHttpServer
 from tidings.net.graph import GraphClient
 from tidings.simulator.whatsapp import Bubble, BusinessNumber, CloudApi, CloudApiConfig
 from tidings.whatsapp.templates import Category, Template, TemplateStatus
@@ -95,3 +100,70 @@ async def test_pywa_sends_a_text_and_a_template_through_the_simulator() -> None:
         # pywa's requests as the simulator received them: the Cloud API's documented shape.
         kinds = [request["type"] for request in cloud.requests]
         assert kinds == ["text", "template"]
+
+
+async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
+    """The simulator's notifications (a user's message, a message's statuses) pass pywa's
+    signature check with the app secret and are parsed by its update handlers."""
+    config = CloudApiConfig(access_token=TOKEN, numbers=(BUSINESS,), auto_read=True)
+    async with CloudApi(config) as cloud:
+        received: list[str] = []
+        statuses: list[str] = []
+
+        def handle(bodies: list[bytes]) -> list[int]:
+            wa = pywa.WhatsApp(
+                phone_id=BUSINESS.phone_number_id,
+                token=TOKEN,
+                app_secret=config.app_secret,
+                validate_updates=True,
+            )
+            wa.add_handlers(
+                pywa.handlers.MessageHandler(lambda _, message: received.append(message.text)),
+                pywa.handlers.MessageStatusHandler(
+                    lambda _, status: statuses.append(status.status.value)
+                ),
+            )
+            answers = []
+            for body in bodies:
+                assert wa.webhook_update_validator(body, cloud.sign(body)) is None
+                assert wa.webhook_update_validator(body, "sha256=" + "0" * 64) is not None
+                answers.append(wa.webhook_update_handler(body)[1])
+            return answers
+
+        async def endpoint(request: Request) -> Response:
+            # The business's side is only a listener here: pywa reads what the simulator sent.
+            if request.method == "GET":
+                return PlainTextResponse(request.query_params.get("hub.challenge", ""))
+            return Response(status_code=200)
+
+        listener = await EmbeddedHttpServer.start(
+            Starlette(routes=[Route("/hook", endpoint, methods=["GET", "POST"])]),
+            "127.0.0.1",
+            0,
+            lifespan="off",
+        )
+        cloud.set_webhook(f"http://127.0.0.1:{listener.port}/hook")
+        cloud.inject(USER, BUSINESS.phone_number_id, text="Hello from the handset")
+        graph = GraphClient(cloud.base_url, "v21.0", TOKEN)
+        try:
+            await graph.send_message(
+                BUSINESS.phone_number_id,
+                {
+                    "messaging_product": "whatsapp",
+                    "to": USER.removeprefix("+"),
+                    "type": "text",
+                    "text": {"body": "Thanks!"},
+                },
+            )
+        finally:
+            await graph.close()
+
+        async def notified() -> bool:
+            return len(cloud.sent_webhooks) >= 4  # the message; sent, delivered, read
+
+        await eventually(notified, "the simulator's webhooks")
+        await listener.stop(timeout=5.0)
+        answers = await asyncio.to_thread(handle, list(cloud.sent_webhooks))
+        assert set(answers) == {200}
+        assert received == ["Hello from the handset"]
+        assert statuses == ["sent", "delivered", "read"]

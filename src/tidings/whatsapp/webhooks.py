@@ -304,6 +304,21 @@ def notification(waba_id: str, field_name: str, value: Mapping[str, Any]) -> dic
     }
 
 
+def business_scoped_user_id(number: str, country: str = "ZZ") -> str:
+    """A user's business-scoped id as Meta writes it beside (or instead of) the number in
+    notifications since BSUIDs came: ``<ISO country>.<digits>``; here stable per number.
+    ``ZZ`` when the country is not known."""
+    digest = hashlib.sha256(number.removeprefix("+").encode()).hexdigest()
+    return f"{country}.{int(digest[:16], 16)}"
+
+
+def _contact(digits: str, profile_name: str | None = None) -> dict[str, Any]:
+    contact: dict[str, Any] = {"wa_id": digits, "user_id": business_scoped_user_id(digits)}
+    if profile_name is not None:
+        contact = {"profile": {"name": profile_name}, **contact}
+    return contact
+
+
 def _metadata(display_phone_number: str, phone_number_id: str) -> dict[str, str]:
     return {
         "display_phone_number": display_phone_number.removeprefix("+"),
@@ -342,6 +357,7 @@ def status_change(
     return {
         "messaging_product": "whatsapp",
         "metadata": _metadata(display_phone_number, phone_number_id),
+        "contacts": [_contact(recipient.removeprefix("+"))],
         "statuses": [entry],
     }
 
@@ -360,7 +376,7 @@ def message_change(
     return {
         "messaging_product": "whatsapp",
         "metadata": _metadata(display_phone_number, phone_number_id),
-        "contacts": [{"profile": {"name": profile_name}, "wa_id": digits}],
+        "contacts": [_contact(digits, profile_name)],
         "messages": [{"from": digits, **message}],
     }
 
