@@ -1,5 +1,5 @@
-"""``tidings send``: send one SMS (or, with ``--voice``, one voice call) through the running
-service and follow it to its final status."""
+"""``tidings send``: send one SMS (or, with ``--voice``, one voice call; with ``--whatsapp``,
+one WhatsApp message) through the running service and follow it to its final status."""
 
 from __future__ import annotations
 
@@ -95,14 +95,40 @@ def send(
         bool,
         typer.Option("--machine-detection", help="voice: wait for an answering machine's beep"),
     ] = False,
+    whatsapp: Annotated[
+        bool, typer.Option("--whatsapp", help="send over WhatsApp from a business number")
+    ] = False,
+    template: Annotated[
+        str | None, typer.Option("--template", help="WhatsApp: an approved template's name")
+    ] = None,
+    language: Annotated[
+        str, typer.Option("--language", help="WhatsApp: the template's language")
+    ] = "en_US",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="WhatsApp: the template body's next parameter (repeatable)"),
+    ] = None,
+    fallback_sms: Annotated[
+        bool,
+        typer.Option("--fallback-sms", help="MMS, WhatsApp: an SMS where it cannot be carried"),
+    ] = False,
 ) -> None:
     """Send one message through the running service and wait for its final status: an SMS,
-    an MMS with --media or --subject, or a voice call with --voice.
+    an MMS with --media or --subject, a voice call with --voice, or a WhatsApp message with
+    --whatsapp (a template with --template and --param).
 
     Exits 0 when delivered, 1 when it failed or was refused, 7 when --wait ran out first.
     """
     send_at = None if at is None else parse_at(at)
     body: dict[str, Any] = {"to": to, "from": sender, "body": text}
+    if whatsapp:
+        body["channel"] = "whatsapp"
+        if template is not None:
+            body["template"] = {"name": template, "language": language, "body": param or []}
+    elif template is not None or param:
+        raise CliError("--template and --param go with --whatsapp", code=ExitCode.USAGE)
+    if fallback_sms:
+        body["fallback_sms"] = True
     if voice:
         body["channel"] = "voice"
         options = {
@@ -130,7 +156,13 @@ def send(
             raise CliError(recipient_error(outcome))
         message_id = outcome["id"]
         if output is OutputFormat.TABLE:
-            what = "a call" if voice else f"{outcome['encoding']}, {outcome['parts']} part(s)"
+            what = (
+                "a call"
+                if voice
+                else "WhatsApp"
+                if whatsapp
+                else f"{outcome['encoding']}, {outcome['parts']} part(s)"
+            )
             say(f"accepted {message_id} → {outcome['address']} ({what})")
         if send_at is not None or wait == 0:
             message = client.get(f"/v1/messages/{message_id}")

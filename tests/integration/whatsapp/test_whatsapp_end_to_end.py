@@ -5,12 +5,14 @@ messages, threads and STOP; the 24-hour window; Graph errors as statuses."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from tests.integration.dispatch.conftest import (
     Running,
@@ -19,6 +21,7 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tests.unit.media import samples
+from tidings.cli import app
 from tidings.core import routing
 from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
 from tidings.net.graph import GraphClient
@@ -358,3 +361,48 @@ async def test_an_sms_goes_instead_when_whatsapp_cannot_reach_the_number(
     sent = (await running.http.get("/v1/messages", params={"recipient": closed})).json()
     assert sorted(m["channel"] for m in sent["data"]) == ["sms", "whatsapp"]
     assert simulator.inbox(missing) == []
+
+
+async def test_tidings_send_whatsapp_from_the_demo_business_number(
+    tmp_path: Path, database_url: str
+) -> None:
+    """make run's demo: the demo account has the simulator's business number on the whatsapp
+    route; tidings send --whatsapp --template sends an approved template through it."""
+    async with running_service(
+        service_settings(tmp_path, database_url), demo_account=True
+    ) as running:
+        demo = running.service.demo
+        assert demo is not None
+        await _approved_template(
+            _cloud(running),
+            Template(
+                name="appointment",
+                language="en_US",
+                category=Category.UTILITY,
+                body="See you {{1}}.",
+            ),
+        )
+        env = {
+            "TIDINGS_URL": f"http://127.0.0.1:{running.service.http_port}",
+            "TIDINGS_API_SECRET": demo.secret,
+            "COLUMNS": "200",
+        }
+        args = [
+            "send",
+            "--whatsapp",
+            "--template",
+            "appointment",
+            "--param",
+            "at ten",
+            "--from",
+            BUSINESS,
+            "--to",
+            USER,
+            "See you at ten.",
+        ]
+        result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+        [bubble] = [b for b in _cloud(running).inbox(USER) if b.incoming]
+    assert result.exit_code == 0, result.output
+    assert "(WhatsApp)" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].strip() == "delivered"
+    assert (bubble.template, bubble.body) == ("appointment", "See you at ten.")
