@@ -57,6 +57,7 @@ from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
 from tidings.simulator.printer import PrinterConfig
 from tidings.simulator.whatsapp import BusinessNumber, CloudApi, CloudApiConfig
+from tidings.simulator.whatsapp_control import whatsapp_router
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.ids import random_token
@@ -457,6 +458,8 @@ class Service:
                 prefix="/v1/simulator", tags=["simulator"], dependencies=[Depends(operations)]
             )
             simulator_router.include_router(control_router(self.simulator))
+            if self.cloud_api is not None:
+                simulator_router.include_router(whatsapp_router(self.cloud_api))
             routers.append(simulator_router)
         notify: Callable[[], None] | None = (
             self.dispatcher.notify if self.dispatcher is not None else None

@@ -406,3 +406,27 @@ async def test_tidings_send_whatsapp_from_the_demo_business_number(
     assert "(WhatsApp)" in result.stdout
     assert result.stdout.strip().splitlines()[-1].strip() == "delivered"
     assert (bubble.template, bubble.body) == ("appointment", "See you at ten.")
+
+
+async def test_the_simulator_s_handsets_over_http(running: Running) -> None:
+    """/v1/simulator/whatsapp: a handset writes, receives the reply, opens it."""
+    written = await running.http.post(
+        "/v1/simulator/whatsapp/inbound",
+        json={"from": USER, "to": BUSINESS, "text": "Open on Sunday?"},
+    )
+    assert written.status_code == 200, written.text
+    await _inbound(running, 1)
+    message_id = await running.send_one(USER, **_whatsapp(body="Yes, from noon."))
+    await running.wait_for(message_id)
+    handset = (await running.http.get(f"/v1/simulator/whatsapp/handsets/{USER}")).json()
+    assert [(m["direction"], m["body"], m["status"]) for m in handset["messages"]] == [
+        ("out", "Open on Sunday?", "sent"),
+        ("in", "Yes, from noon.", "delivered"),
+    ]
+    opened = await running.http.post(f"/v1/simulator/whatsapp/handsets/{USER}/open")
+    assert opened.json()["read"] == 1
+    both = await running.http.post(
+        "/v1/simulator/whatsapp/inbound",
+        json={"from": USER, "to": BUSINESS, "text": "x", "button": {"payload": "p", "text": "t"}},
+    )
+    assert both.status_code == 422
