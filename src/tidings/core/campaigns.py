@@ -37,7 +37,6 @@ from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent, dump_content, load_content
 from tidings.core.errors import Conflict, InvalidRequest, NotFound
 from tidings.core.lifecycle import (
-    CANCELLABLE_STATUSES,
     SETTLED_STATUSES,
     MessageStatus,
 )
@@ -334,12 +333,7 @@ async def cancel_campaign(
             },
         )
         if cancelled is not None:
-            await store.cancel_messages(
-                connection,
-                campaign_id,
-                from_statuses=[s.value for s in CANCELLABLE_STATUSES],
-                at=now,
-            )
+            await store.cancel_messages(connection, campaign_id, at=now)
     if cancelled is None:
         raise Conflict(await _conflict(database, account, campaign_id, "cancelled"))
     return await get_campaign(database, account, campaign_id)

@@ -95,6 +95,15 @@ SETTLED_STATUSES: frozenset[MessageStatus] = FINAL_STATUSES | {S.UNKNOWN}
 CANCELLABLE_STATUSES: frozenset[MessageStatus] = frozenset(
     s for s, nxt in TRANSITIONS.items() if S.CANCELLED in nxt
 )
+# The table read backwards: the statuses a message (or part) may be in to move to each status.
+# The store's UPDATEs test the current status against this, so no write can leave the table.
+PREDECESSORS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
+    status: frozenset(s for s, nxt in TRANSITIONS.items() if status in nxt) for status in S
+}
+# What a submit outcome may make of a message in one write: a step from ``submitting``, or two
+# through ``sent`` when the report of a one-part message came in the same batch as its submit
+# outcome (the status writer merges them; the history has both steps).
+SUBMIT_RESULTS: frozenset[MessageStatus] = TRANSITIONS[S.SUBMITTING] | TRANSITIONS[S.SENT]
 
 # How far a message has come; the least advanced unfinished part holds the message back.
 _PROGRESS: Mapping[MessageStatus, int] = {

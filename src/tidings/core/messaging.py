@@ -25,7 +25,7 @@ from tidings.core.accounts import utcnow
 from tidings.core.channels import DOCUMENT_CHANNELS, POSTAL_CHANNELS, Channel
 from tidings.core.content import ChannelContent, dump_content
 from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
-from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
+from tidings.core.lifecycle import MessageStatus
 from tidings.core.routing import route_for_sender
 from tidings.core.voice import units_of
 from tidings.errors import TidingsError
@@ -822,7 +822,6 @@ async def cancel_message(
             connection,
             account.id,
             message_id,
-            from_statuses=[s.value for s in CANCELLABLE_STATUSES],
             at=now,
         )
         if cancelled is not None:

@@ -28,6 +28,7 @@ from tidings.core.inbound import ReceivedMessage
 from tidings.core.lifecycle import (
     FINAL_STATUSES,
     SETTLED_STATUSES,
+    TRANSITIONS,
     InboundStatus,
     MessageStatus,
     derive_message_status,
@@ -44,6 +45,9 @@ from tidings.store.ids import new_id, new_ids
 
 _FINAL_VALUES = frozenset(status.value for status in FINAL_STATUSES)
 _SENT = MessageStatus.SENT.value
+# The lifecycle table as (stored status, new status) pairs: a report that would take a part
+# elsewhere (a call's "ringing" overtaken by its "answered") is not news, and is not recorded.
+_STEPS = frozenset((old.value, new) for old, news in TRANSITIONS.items() for new in news)
 log = structlog.get_logger("tidings.dispatch")
 
 StatusHook = Callable[[AsyncConnection, Sequence[StatusChange]], Awaitable[None]]
@@ -393,13 +397,16 @@ class StatusWriter:
             status = outcome.status
             at = outcome.at
             sent = outcome.sent
+            # A part the far end took is ``sent``; a call's one part is ``calling`` until it
+            # rings, is answered or ends.
+            part_status = status.value if status is MessageStatus.CALLING else _SENT
             part_row: dict[str, Any] = {}
             owner: store.PartOwner | None = None
             for seq, smsc_id in sent:
                 part_row = {
                     "message_id": message_id,
                     "seq": seq,
-                    "status": _SENT,
+                    "status": part_status,
                     "smsc_message_id": smsc_id,
                     "error_code": None,
                     "submitted_at": at,
@@ -414,6 +421,7 @@ class StatusWriter:
                     message.account_id,
                     message.recipient,
                     message.dlr_url,
+                    part_status,
                 )
                 remember(owner)
             message_row = {
@@ -475,7 +483,12 @@ class StatusWriter:
         for receipt in receipts:
             part = fresh.get(receipt.reference)
             status = receipt.status
-            if part is None or status is None or receipt.parked_id is not None:
+            if (
+                part is None
+                or status is None
+                or receipt.parked_id is not None
+                or (_SENT, status) not in _STEPS
+            ):
                 remaining.append(receipt)
                 continue
             # A second receipt for the part takes the usual way, and finds it final.
@@ -603,6 +616,15 @@ class StatusWriter:
                 # The SMSC repeated a receipt: the part's status is already final (never
                 # changed), so there is no new history row and no second callback.
                 log.info("duplicate receipt ignored", smsc_id=receipt.reference)
+                continue
+            if (owner.status, status) not in _STEPS:
+                # Overtaken by a later report (the store would not take the change either).
+                log.info(
+                    "out-of-order report ignored",
+                    smsc_id=receipt.reference,
+                    status=owner.status,
+                    reported=status.value,
+                )
                 continue
             if status in FINAL_STATUSES:
                 # Progress (a call ringing, then answered) may come twice in one batch.

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.store.messages import CANCELLABLE, CANCELLED
 from tidings.store.models import campaigns, message_events, messages
 from tidings.store.records import _Record
 
@@ -277,9 +278,7 @@ async def count_messages_by_status(connection: AsyncConnection, campaign_id: str
     return {str(status): int(count) for status, count in result}
 
 
-async def cancel_messages(
-    connection: AsyncConnection, campaign_id: str, *, from_statuses: Iterable[str], at: datetime
-) -> int:
+async def cancel_messages(connection: AsyncConnection, campaign_id: str, *, at: datetime) -> int:
     """Cancel the campaign's messages still waiting to be sent, each with a history entry.
 
     As for one message, the status test is in the UPDATE: a message a dispatcher claimed first
@@ -291,10 +290,10 @@ async def cancel_messages(
             .where(
                 and_(
                     messages.c.campaign_id == campaign_id,
-                    messages.c.status.in_(list(from_statuses)),
+                    messages.c.status.in_(CANCELLABLE),
                 )
             )
-            .values(status="cancelled", status_at=at, updated_at=at, next_attempt_at=None)
+            .values(status=CANCELLED, status_at=at, updated_at=at, next_attempt_at=None)
             .returning(messages.c.id)
         )
     ).all()
@@ -302,7 +301,7 @@ async def cancel_messages(
         await connection.execute(
             insert(message_events),
             [
-                {"message_id": row[0], "status": "cancelled", "at": at, "detail": "campaign"}
+                {"message_id": row[0], "status": CANCELLED, "at": at, "detail": "campaign"}
                 for row in rows
             ],
         )

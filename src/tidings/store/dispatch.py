@@ -14,10 +14,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     and_,
     bindparam,
+    case,
     delete,
+    false,
     literal_column,
     or_,
     select,
@@ -25,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.core.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
 from tidings.store.driver import BulkStatement, insert_many
 from tidings.store.models import (
     message_events,
@@ -34,16 +37,34 @@ from tidings.store.models import (
     parked_receipts,
 )
 
-_FINAL = tuple(sorted(s.value for s in FINAL_STATUSES))
 # Parts a receipt may still change: sent, and unknown (no receipt in time; a late one corrects).
 _AWAITING_RECEIPT = (MessageStatus.SENT.value, MessageStatus.UNKNOWN.value)
 _UNSEEN = object()
 
 
-def _not_final(column: Any) -> Any:
-    # Written out as literal comparisons: an IN list expands its parameters, which
-    # executemany (one statement, many rows) cannot do.
-    return and_(*(column != literal_column(f"'{status}'") for status in _FINAL))
+def _literal(status: MessageStatus) -> Any:
+    # Statuses are written into the statements as literals: an IN list of parameters expands
+    # them, which executemany (one statement, many rows) cannot do.
+    return literal_column(f"'{status.value}'")
+
+
+def _one_of(column: Any, statuses: Iterable[MessageStatus]) -> ColumnElement[bool]:
+    return column.in_([_literal(status) for status in sorted(statuses)])  # type: ignore[no-any-return]
+
+
+def _may_become(column: Any, new_status: Any) -> ColumnElement[bool]:
+    """The lifecycle table as SQL: ``column`` (the current status) is one the table lets go to
+    ``new_status`` (each row's bound status). Evaluated in the UPDATE itself, for every row of
+    a batch at once; a row whose change the table forbids is left as it is."""
+    return case(
+        *(
+            (_literal(status), _one_of(column, sources))
+            for status, sources in PREDECESSORS.items()
+            if sources
+        ),
+        value=new_status,
+        else_=false(),
+    )
 
 
 # The values the dispatcher handles per message are named tuples: immutable like frozen
@@ -364,9 +385,15 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str,
     await insert_many(connection, message_events, rows)
 
 
+# A submit outcome is for a message its dispatcher claimed: one still ``submitting`` (the crash
+# rule may have put it back in the queue meanwhile, and a final status is never changed).
 _UPDATE_MESSAGE = BulkStatement(
     update(messages)
-    .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
+    .where(
+        messages.c.id == bindparam("b_id"),
+        messages.c.status == _literal(MessageStatus.SUBMITTING),
+        _one_of(bindparam("b_status"), SUBMIT_RESULTS),
+    )
     .values(
         status=bindparam("b_status"),
         status_at=bindparam("b_at"),
@@ -381,7 +408,10 @@ _UPDATE_MESSAGE = BulkStatement(
 
 _UPDATE_STATUS_ONLY = BulkStatement(
     update(messages)
-    .where(messages.c.id == bindparam("b_id"), _not_final(messages.c.status))
+    .where(
+        messages.c.id == bindparam("b_id"),
+        _may_become(messages.c.status, bindparam("b_status")),
+    )
     .values(
         status=bindparam("b_status"),
         status_at=bindparam("b_at"),
@@ -396,7 +426,7 @@ _UPDATE_PART = BulkStatement(
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
         message_parts.c.seq == bindparam("b_seq"),
-        _not_final(message_parts.c.status),
+        _may_become(message_parts.c.status, bindparam("b_status")),
     )
     .values(
         status=bindparam("b_status"),
@@ -410,21 +440,24 @@ async def update_messages_after_submit(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Each row: b_id, b_status, b_at, b_claimed_by, b_claim_expires_at, b_next_attempt_at,
-    b_error_code, b_error_detail. Final messages are never changed again."""
+    b_error_code, b_error_detail. Only a message still ``submitting`` changes, and only to one
+    of ``SUBMIT_RESULTS``."""
     await _UPDATE_MESSAGE.run(connection, rows)
 
 
 async def update_message_statuses(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Each row: b_id, b_status, b_at, b_error_code, b_error_detail."""
+    """Each row: b_id, b_status, b_at, b_error_code, b_error_detail. A message changes only
+    as the lifecycle table allows."""
     await _UPDATE_STATUS_ONLY.run(connection, rows)
 
 
 async def update_part_statuses(
     connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Each row: b_message_id, b_seq, b_status, b_error_code, b_at."""
+    """Each row: b_message_id, b_seq, b_status, b_error_code, b_at. A part changes only as the
+    lifecycle table allows."""
     await _UPDATE_PART.run(connection, rows)
 
 

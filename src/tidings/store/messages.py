@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.store.driver import insert_many
 from tidings.store.models import (
     idempotency,
@@ -18,6 +19,10 @@ from tidings.store.models import (
 )
 from tidings.store.records import MessageEventRecord, MessagePartRecord, MessageRecord
 from tidings.store.threads import file_into_threads
+
+# A cancel, of one message or of a campaign's, takes what the lifecycle table lets be cancelled.
+CANCELLABLE = sorted(status.value for status in CANCELLABLE_STATUSES)
+CANCELLED = MessageStatus.CANCELLED.value
 
 
 async def insert_messages(
@@ -126,10 +131,10 @@ async def cancel_message(
     account_id: str,
     message_id: str,
     *,
-    from_statuses: Iterable[str],
     at: datetime,
 ) -> MessageRecord | None:
-    """Cancel the message if it is still in one of ``from_statuses``; None if it was not.
+    """Cancel the message if the lifecycle lets it (it is still waiting to be sent); None if it
+    does not.
 
     The status test is part of the UPDATE, so a dispatcher claiming the message at the same
     moment either wins (and the cancel fails) or loses (and never sees the message).
@@ -140,16 +145,16 @@ async def cancel_message(
             .where(
                 messages.c.account_id == account_id,
                 messages.c.id == message_id,
-                messages.c.status.in_(list(from_statuses)),
+                messages.c.status.in_(CANCELLABLE),
             )
-            .values(status="cancelled", status_at=at, updated_at=at, next_attempt_at=None)
+            .values(status=CANCELLED, status_at=at, updated_at=at, next_attempt_at=None)
             .returning(messages)
         )
     ).one_or_none()
     if row is None:
         return None
     await connection.execute(
-        insert(message_events).values(message_id=message_id, status="cancelled", at=at)
+        insert(message_events).values(message_id=message_id, status=CANCELLED, at=at)
     )
     return MessageRecord.from_row(row)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from tests.integration.dispatch.conftest import eventually, service_settings
 from tidings.core import accounts, messaging
 from tidings.core.lifecycle import MessageStatus
 from tidings.core.setup import prepare_database
-from tidings.dispatch.outcomes import Report, SubmitOutcome
+from tidings.dispatch.outcomes import Report, StatusChange, SubmitOutcome
 from tidings.dispatch.transports import default_transports
 from tidings.dispatch.transports.smpp import RECEIPT_STATUS
 from tidings.dispatch.writer import StatusWriter
@@ -254,3 +254,50 @@ async def test_a_receipt_in_its_submits_batch_is_recorded_once(
         ("sent", submitted, "SMSC message id smsc-1"),
         ("delivered", received, "receipt DELIVRD"),
     ]
+
+
+async def test_a_call_progress_report_overtaken_by_a_later_one_is_not_recorded(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A call's "ringing" that comes after its "answered" is not news: the lifecycle table has
+    no way back, so the history and the status callbacks go calling, answered, delivered."""
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    notified: list[MessageStatus] = []
+
+    async def notify(connection: AsyncConnection, changes: Sequence[StatusChange]) -> None:
+        notified.extend(change.status for change in changes)
+
+    try:
+        await prepare_database(database, settings, default_transports())
+        [message] = await _claimed_messages(database, 1)
+        dialled = datetime.now(UTC)
+        writer = StatusWriter(database, status_hooks=[notify])
+        writer.start()
+        writer.submit_outcome(
+            SubmitOutcome(message, MessageStatus.CALLING, dialled, sent=[(1, "call-1")])
+        )
+        reports = [MessageStatus.ANSWERED, MessageStatus.RINGING, MessageStatus.DELIVERED]
+        for n, status in enumerate(reports, start=1):
+            report = Report("call-1", status, status.value, None, dialled + timedelta(seconds=n))
+            await asyncio.wait_for(writer.report(report), 30)
+        await writer.stop()
+        async with database.read() as connection:
+            part = (
+                await connection.execute(
+                    select(message_parts.c.status).where(message_parts.c.message_id == message.id)
+                )
+            ).scalar_one()
+            history = (
+                await connection.execute(
+                    select(message_events.c.status)
+                    .where(message_events.c.message_id == message.id)
+                    .order_by(message_events.c.id)
+                )
+            ).scalars()
+            statuses = list(history)
+    finally:
+        await database.close()
+    assert part == "delivered"
+    assert statuses == ["queued", "calling", "answered", "delivered"]
+    assert notified == [MessageStatus.CALLING, MessageStatus.ANSWERED, MessageStatus.DELIVERED]
