@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tidings.core import accounts
-from tidings.core.errors import Unauthorized
+from tidings.errors import Unauthorized
 from tidings.store import accounts as account_store
 from tidings.store.engine import Database
 from tidings.store.migrate import upgrade

@@ -28,7 +28,6 @@ from tidings.console import install_console
 from tidings.core import console_users, routing
 from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
-from tidings.core.errors import AlreadyExists, NotFound
 from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
 from tidings.core.media import collect_periodically, media_library
 from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
@@ -45,7 +44,7 @@ from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
 from tidings.dispatch.transports.fax_smtp import FAX_SMTP_KIND, FaxReportReception
 from tidings.dispatch.transports.ipp import IPP_KIND
-from tidings.errors import listening
+from tidings.errors import AlreadyExists, NotFound, listening
 from tidings.events.delivery import OutboxWorker
 from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
 from tidings.net.admission import default_limits

@@ -25,7 +25,7 @@ from starlette.requests import HTTPConnection
 
 from tidings.api.state import Services
 from tidings.core.accounts import Principal, acting_account, require_operator
-from tidings.core.errors import Unauthorized
+from tidings.errors import Unauthorized
 from tidings.store.records import AccountRecord
 
 

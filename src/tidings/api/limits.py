@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.api.problems import problem
 from tidings.core.accounts import validate_rate
-from tidings.core.errors import RateLimited
+from tidings.errors import RateLimited
 
 
 class BodyTooLarge(HTTPException):

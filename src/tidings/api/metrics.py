@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from tidings.core.lifecycle import MessageStatus
+from tidings.lifecycle import MessageStatus
 from tidings.store import messages as message_store
 from tidings.store import unrouted as unrouted_store
 from tidings.store.engine import Database

@@ -11,17 +11,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.api.error_docs import ErrorShape
-from tidings.core.errors import (
+from tidings.errors import (
     AccountSuspended,
     Conflict,
     Forbidden,
     InvalidRequest,
     NotFound,
     RateLimited,
+    TidingsError,
     Unauthorized,
 )
-from tidings.core.lifecycle import InvalidTransition
-from tidings.errors import TidingsError
+from tidings.lifecycle import InvalidTransition
 from tidings.media.errors import ConversionUnavailable, MediaTooLarge, UnsupportedMedia
 from tidings.phone import InvalidNumber, InvalidSender
 

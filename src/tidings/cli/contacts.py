@@ -25,7 +25,7 @@ from tidings.cli.output import OutputFormat, OutputOption, error_console, print_
 from tidings.config import Settings
 from tidings.core import accounts, contacts, lists
 from tidings.core.contacts import DuplicatePolicy, ImportReport
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord
 

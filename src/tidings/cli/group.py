@@ -93,7 +93,7 @@ def _domain_exit(error: BaseException) -> tuple[str, ExitCode] | None:
 
     if not isinstance(error, TidingsError):
         return None
-    from tidings.core.errors import Forbidden, NotFound, Unauthorized
+    from tidings.errors import Forbidden, NotFound, Unauthorized
 
     if isinstance(error, NotFound):
         return error.message, ExitCode.NOT_FOUND

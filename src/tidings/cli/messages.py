@@ -16,7 +16,7 @@ from tidings.cli.output import (
     short_time,
 )
 from tidings.cli.send import outcome_line
-from tidings.core.lifecycle import MessageStatus
+from tidings.lifecycle import MessageStatus
 
 app = typer.Typer(help="Messages: list, show and cancel.", no_args_is_help=True)
 

@@ -15,8 +15,8 @@ import typer
 from tidings.cli.client import ServiceClient, UrlOption, connect
 from tidings.cli.exits import CliError, ExitCode
 from tidings.cli.output import OutputFormat, OutputOption, error_console, print_json, say
-from tidings.core.lifecycle import SETTLED_STATUSES
 from tidings.core.voice import Gender
+from tidings.lifecycle import SETTLED_STATUSES
 
 app = typer.Typer()
 

@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from tidings.console.compose import parse_recipients
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import campaigns, lists
-from tidings.core.errors import InvalidRequest
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, TidingsError
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from tidings.console.web import ComplianceAdmin, ConsoleRoute, Page
 from tidings.core import automation, lists, optout
-from tidings.core.errors import NotFound
-from tidings.errors import TidingsError
+from tidings.errors import NotFound, TidingsError
 from tidings.events.ssrf import TargetPolicy
 from tidings.store.optout import BLOCKED, OPTED_OUT
 

@@ -29,7 +29,6 @@ from tidings.console.web import ConsoleRoute, Page, Sender
 from tidings.core import audience, contacts, documents, lists, messaging, mms, routing
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
-from tidings.core.errors import InvalidRequest
 from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
 from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
@@ -39,7 +38,7 @@ from tidings.documents.fax import render_fax
 from tidings.documents.letter import render_letter
 from tidings.documents.raster import page_png
 from tidings.documents.tiff import read_pages
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, TidingsError
 from tidings.store.contacts import ContactRecord
 from tidings.voice.tts import Language, SpeechUnavailable
 

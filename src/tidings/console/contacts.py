@@ -16,8 +16,7 @@ from starlette.datastructures import UploadFile
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender, console_state
 from tidings.core import contacts, lists
 from tidings.core.contacts import DuplicatePolicy, ImportReport
-from tidings.core.errors import InvalidRequest, NotFound
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, NotFound, TidingsError
 from tidings.store.ids import new_id
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from tidings.console.web import ConsoleRoute, Page, Reader, is_operator
 from tidings.core import activity, routing
-from tidings.core.lifecycle import MessageStatus
+from tidings.lifecycle import MessageStatus
 from tidings.store.records import RouteRecord
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)

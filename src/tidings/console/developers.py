@@ -14,8 +14,7 @@ from tidings.api.openapi import SURFACES
 from tidings.cli.connectors import DEFINITIONS
 from tidings.console.web import ConsoleRoute, Developer, Page
 from tidings.core import accounts
-from tidings.core.errors import InvalidRequest, NotFound
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, NotFound, TidingsError
 from tidings.events import subscriptions
 from tidings.events.ssrf import TargetPolicy
 

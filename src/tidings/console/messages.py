@@ -18,11 +18,11 @@ from tidings.console.media import media_of
 from tidings.console.web import ConsoleRoute, Page, Reader, Sender
 from tidings.core import campaigns, messaging
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest, NotFound
-from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.core.voice import VoiceContent, VoiceResult
 from tidings.core.voice import units_of as voice_units
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
+from tidings.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -20,9 +20,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tidings.console.web import ConsoleRoute, Operator, Page, console_state
-from tidings.core.errors import InvalidRequest, NotFound
 from tidings.documents.raster import page_png
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, NotFound, TidingsError
 from tidings.phone import normalize_number
 from tidings.simulator import Simulator
 from tidings.simulator.config import ChaosConfig, OutcomeRule

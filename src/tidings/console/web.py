@@ -33,17 +33,17 @@ from tidings.api.state import Services
 from tidings.console.live import LiveFeed
 from tidings.core import activity, console_users
 from tidings.core.console_users import Permission, SignedIn
-from tidings.core.errors import (
+from tidings.errors import (
     AccountSuspended,
     Conflict,
     Forbidden,
     InvalidRequest,
     NotFound,
     RateLimited,
+    TidingsError,
     Unauthorized,
 )
-from tidings.core.lifecycle import InvalidTransition
-from tidings.errors import TidingsError
+from tidings.lifecycle import InvalidTransition
 from tidings.phone import InvalidNumber, InvalidSender
 from tidings.store.engine import Database
 

@@ -19,13 +19,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 import limits
 import phonenumbers
 from sqlalchemy.exc import IntegrityError
 
-from tidings.core.errors import (
+from tidings.core.secrets import SecretSource
+from tidings.errors import (
     AccountSuspended,
     InvalidRequest,
     NotFound,
@@ -36,9 +37,6 @@ from tidings.store import accounts as account_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id, random_token
 from tidings.store.records import AccountRecord, ApiKeyRecord
-
-if TYPE_CHECKING:
-    from tidings.core.secrets import SecretSource
 
 _log = logging.getLogger(__name__)
 
@@ -359,8 +357,6 @@ async def revoke_api_key(database: Database, key_id: str, *, account_id: str | N
 
 
 def _generated_secret(database: Database) -> SecretSource:
-    from tidings.core.secrets import SecretSource
-
     return SecretSource(database, None)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.core.accounts import utcnow
-from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.store import activity as store
 from tidings.store import messages as message_store
 from tidings.store.activity import FailedDelivery

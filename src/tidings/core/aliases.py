@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tidings.core.errors import NotFound
+from tidings.errors import NotFound
 from tidings.store import aliases as alias_store
 from tidings.store.engine import Database
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import lists
 from tidings.core.contacts import placeholder_values
-from tidings.core.errors import InvalidRequest
 from tidings.core.messaging import SendRequest, has_placeholders
+from tidings.errors import InvalidRequest
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
 from tidings.store.contacts import ContactRecord

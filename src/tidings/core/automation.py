@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import structlog
@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core import optout
 from tidings.core.accounts import utcnow
 from tidings.core.contacts import new_contact_row
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.messaging import SendRequest, prepare_send
-from tidings.errors import TidingsError
+from tidings.core.received import ReceivedMessage
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound, TidingsError
 from tidings.events.formats import clicksend as clicksend_format
 from tidings.events.outbox import Event, RulePost, enqueue_events, enqueue_rule_posts, iso_timestamp
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
@@ -40,10 +40,6 @@ from tidings.store.automation import ALL_NUMBERS, InboundRuleRecord, KeywordReco
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
 from tidings.store.records import AccountRecord
-
-if TYPE_CHECKING:
-    # Only a type here: core/inbound.py calls process_inbound (import cycle).
-    from tidings.core.inbound import ReceivedMessage
 
 log = structlog.get_logger("tidings.automation")
 

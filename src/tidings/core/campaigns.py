@@ -35,11 +35,6 @@ from tidings.core import audience, optout
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent, dump_content, load_content
-from tidings.core.errors import Conflict, InvalidRequest, NotFound
-from tidings.core.lifecycle import (
-    SETTLED_STATUSES,
-    MessageStatus,
-)
 from tidings.core.messaging import (
     PreparedSend,
     RecipientError,
@@ -49,7 +44,12 @@ from tidings.core.messaging import (
 )
 from tidings.core.mms import MmsContent, check_sender, check_subject
 from tidings.core.routing import route_for_sender
+from tidings.errors import Conflict, InvalidRequest, NotFound
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
+from tidings.lifecycle import (
+    SETTLED_STATUSES,
+    MessageStatus,
+)
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import accounts as account_store
 from tidings.store import campaigns as store

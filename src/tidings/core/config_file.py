@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tidings.core import accounts, routing
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.phone import InvalidSender, parse_sender
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord, RouteRecord

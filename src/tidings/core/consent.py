@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tidings.core.accounts import utcnow
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import consent as store
 from tidings.store.engine import Database

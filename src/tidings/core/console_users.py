@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import AccountStatus, Principal, Role, utcnow
-from tidings.core.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound, Unauthorized
+from tidings.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound, Unauthorized
 from tidings.store import accounts as account_store
 from tidings.store import console_users as store
 from tidings.store.console_users import ConsoleUserRecord

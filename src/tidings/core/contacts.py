@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
 from tidings.store.contacts import ContactRecord

@@ -13,13 +13,11 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest, NotFound, UnregisteredSender
 from tidings.core.messaging import (
     PreparedSend,
     SendRequest,
@@ -28,15 +26,14 @@ from tidings.core.messaging import (
     idempotency_key,
     prepare_send,
 )
+from tidings.core.received import ReceivedMessage
+from tidings.errors import InvalidRequest, NotFound, UnregisteredSender
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import routes as route_store
 from tidings.store import threads as thread_store
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord, MessageRecord
 from tidings.store.threads import ThreadedMessage, ThreadView
-
-if TYPE_CHECKING:
-    from tidings.core.inbound import ReceivedMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core import contacts
 from tidings.core.accounts import utcnow
 from tidings.core.contacts import DeliveryOutcome
-from tidings.core.errors import NotFound
-from tidings.core.lifecycle import MessageStatus
+from tidings.errors import NotFound
+from tidings.lifecycle import MessageStatus
 from tidings.store import contact_health as store
 from tidings.store.contact_health import HealthChange
 from tidings.store.contacts import ContactRecord

@@ -19,7 +19,6 @@ from pydantic import Field
 
 from tidings.config import Settings
 from tidings.core.content import ChannelContent, MediaRef
-from tidings.core.errors import InvalidRequest
 from tidings.core.media import MediaLibrary
 from tidings.documents.address import PostalAddress, address_font
 from tidings.documents.errors import DocumentRejected
@@ -33,6 +32,7 @@ from tidings.documents.pdf import (
 )
 from tidings.documents.postcard import postcard_sides
 from tidings.documents.pricing import DocumentPrices, fax_price, letter_price, postcard_price
+from tidings.errors import InvalidRequest
 from tidings.media.convert import Target
 
 __all__ = [

@@ -10,39 +10,16 @@ is committed together with the message, and the SMSC is acknowledged only after 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import automation
-from tidings.core.channels import Channel
-from tidings.core.content import ChannelContent
 from tidings.core.conversations import file_received
+from tidings.core.received import ReceivedMessage
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 
 MESSAGE_RECEIVED = "message.received"
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedMessage:
-    """One stored inbound message, as the inbound hooks see it."""
-
-    id: str
-    account_id: str
-    sender: str  # the handset, E.164 where the SMSC gave a number
-    recipient: str  # our number it was sent to
-    body: str
-    encoding: str
-    parts: int
-    at: datetime
-    route_id: int | None = None  # the route it arrived on
-    thread_id: str | None = None  # set once filed into its conversation
-    contact_id: str | None = None  # the account's contact with the sender's number
-    channel: Channel = Channel.SMS
-    subject: str | None = None
-    content: ChannelContent | None = None  # attachments as media refs (content.Attachments)
 
 
 def received_event(message: ReceivedMessage) -> Event:

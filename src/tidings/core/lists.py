@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
 from tidings.core.contacts import PAGE_LIMIT_MAX
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.mailbox import NumberedPage, check_page, page_offset
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.store import contacts as contact_store
 from tidings.store import optout as optout_store
 from tidings.store.contacts import ContactListRecord, ContactRecord

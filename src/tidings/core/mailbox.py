@@ -12,8 +12,8 @@ from typing import Generic, TypeVar
 
 from tidings.core import messaging
 from tidings.core.accounts import utcnow
-from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
-from tidings.core.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.errors import InvalidRequest, NotCancellable, NotFound
+from tidings.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import mailbox as mailbox_store
 from tidings.store import messages as message_store

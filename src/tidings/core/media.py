@@ -24,8 +24,8 @@ import structlog
 
 from tidings.config import Settings
 from tidings.core.accounts import utcnow
-from tidings.core.errors import InvalidRequest, NotFound
 from tidings.core.secrets import SecretSource
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events.errors import RefusedTarget
 from tidings.events.fetch import fetch_file
 from tidings.events.ssrf import Resolver, TargetPolicy, getaddrinfo_resolver

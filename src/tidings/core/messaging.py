@@ -10,10 +10,9 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,13 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from tidings.core import optout
 from tidings.core.accounts import utcnow
 from tidings.core.channels import DOCUMENT_CHANNELS, POSTAL_CHANNELS, Channel
-from tidings.core.content import ChannelContent, dump_content
-from tidings.core.errors import InvalidRequest, NotCancellable, NotFound
-from tidings.core.lifecycle import MessageStatus
+from tidings.core.content import dump_content
 from tidings.core.routing import route_for_sender
+from tidings.core.sends import REASON_OF as REASON_OF
+from tidings.core.sends import InvalidTargetReason as InvalidTargetReason
+from tidings.core.sends import PreparedSend as PreparedSend
+from tidings.core.sends import RecipientError as RecipientError
+from tidings.core.sends import RecipientResult as RecipientResult
+from tidings.core.sends import RecipientsRefused as RecipientsRefused
+from tidings.core.sends import SendRequest as SendRequest
+from tidings.core.sends import SendResult as SendResult
 from tidings.core.voice import units_of
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, NotCancellable, NotFound, TidingsError
 from tidings.events.outbox import Event, enqueue_events
+from tidings.lifecycle import MessageStatus
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
@@ -55,117 +61,6 @@ _IDEMPOTENCY_KEY_WIDTH = 255
 # {name}, or {name|default}: the default fills it when the recipient has no value (or an empty
 # one) for it.
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([^{}|]*))?\}")
-
-
-class RecipientError:
-    INVALID_NUMBER = "invalid_number"
-    DUPLICATE = "duplicate"
-    MISSING_PLACEHOLDER = "missing_placeholder"
-    INVALID_TEXT = "invalid_text"
-    OPTED_OUT = "opted_out"
-    UNDELIVERABLE = "undeliverable"
-    BLOCKED = "blocked"
-
-
-class InvalidTargetReason(enum.IntEnum):
-    """The reason ids of refused recipients (issue 4 §3), next to the string codes."""
-
-    INVALID = 0
-    OPTED_OUT = 1
-    DUPLICATE = 2
-    BLOCKED = 3
-    UNDELIVERABLE = 4
-    SINGLE_USE = 5
-
-
-REASON_OF = {
-    RecipientError.INVALID_NUMBER: InvalidTargetReason.INVALID,
-    RecipientError.MISSING_PLACEHOLDER: InvalidTargetReason.INVALID,
-    RecipientError.INVALID_TEXT: InvalidTargetReason.INVALID,
-    RecipientError.DUPLICATE: InvalidTargetReason.DUPLICATE,
-    RecipientError.OPTED_OUT: InvalidTargetReason.OPTED_OUT,
-    RecipientError.BLOCKED: InvalidTargetReason.BLOCKED,
-    RecipientError.UNDELIVERABLE: InvalidTargetReason.UNDELIVERABLE,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    to: Sequence[str]
-    sender: str
-    body: str
-    personalization: Mapping[str, Mapping[str, str]] | None = None
-    send_at: datetime | None = None
-    # The request's id, kept with each message; repeated within the idempotency window it
-    # replays the first answer, unless replay_by_request_id is False: an id the API makes for
-    # the request itself (a TrueDialog push's action) only labels the messages.
-    request_id: str | None = None
-    replay_by_request_id: bool = True
-    idempotency_key: str | None = None
-    customer_data: str | None = None
-    dlr_url: str | None = None
-    max_parts: int | None = None
-    ad: bool = False
-    # Send to recipients that opted out or are blocked; recorded in their history.
-    force_opt_in: bool = False
-    # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
-    normalized: frozenset[str] = frozenset()
-    # Every recipient or none: one refused, when prepared or by the screening in the storing
-    # transaction, refuses the whole send and nothing of it is stored (RecipientsRefused).
-    all_or_nothing: bool = False
-    # The channel it goes on, and what that channel carries besides the body (typed; stored as
-    # JSON, read back by the transport with the same model). SMS bodies are planned in
-    # segments; other channels' bodies go whole.
-    channel: Channel = Channel.SMS
-    subject: str | None = None
-    content: ChannelContent | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientResult:
-    to: str
-    id: str | None = None
-    address: str | None = None
-    status: str | None = None
-    encoding: str | None = None
-    parts: int | None = None
-    price: str | None = None
-    error: str | None = None
-    error_detail: str | None = None
-    reason: int | None = None
-    # missing_placeholder: the placeholders this recipient has no value for.
-    placeholders: list[str] | None = None
-
-
-class RecipientsRefused(InvalidRequest):
-    """The send wanted all its recipients or none and some were refused; nothing was stored."""
-
-    def __init__(self, refused: list[RecipientResult]) -> None:
-        super().__init__(
-            f"{len(refused)} recipient(s) refused, so the send was refused as a whole", field="to"
-        )
-        self.refused = refused
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    recipients: list[RecipientResult]
-    accepted: int
-    rejected: int
-    replayed: bool = False
-
-    def to_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if k != "replayed"})
-
-    @classmethod
-    def from_json(cls, text: str) -> SendResult:
-        data = json.loads(text)
-        return cls(
-            recipients=[RecipientResult(**entry) for entry in data["recipients"]],
-            accepted=data["accepted"],
-            rejected=data["rejected"],
-            replayed=True,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,26 +258,6 @@ def idempotency_key(request: SendRequest) -> str | None:
         prefix = "request_id:"
         return prefix + _fitted(request.request_id, _IDEMPOTENCY_KEY_WIDTH - len(prefix))
     return None
-
-
-@dataclass(slots=True)
-class PreparedSend:
-    """A validated, planned send request, ready to be written (see :func:`store_sends`)."""
-
-    account: AccountRecord
-    key: str | None
-    not_before: datetime
-    now: datetime
-    sender_address: str
-    message_rows: list[dict[str, Any]]
-    event_rows: list[dict[str, Any]]
-    result: SendResult
-    force_opt_in: bool = False
-    request_id: str | None = None
-    all_or_nothing: bool = False
-    # A reply keeps the route of the conversation it answers instead of the sender's route.
-    route_id: int | None = None
-    channel: str = Channel.SMS
 
 
 async def find_replay(

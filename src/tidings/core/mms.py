@@ -21,12 +21,12 @@ from tidings.core import routing
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, ChannelContent, MediaRef, load_content
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.core.fallback import SmsInstead
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
 from tidings.core.routing import RouteKinds, route_for_sender
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import StatusChangeLike
+from tidings.lifecycle import MessageStatus
 from tidings.media.convert import Target
 from tidings.store import accounts as account_store
 from tidings.store import messages as message_store

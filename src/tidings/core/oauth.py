@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tidings.core.accounts import AccountStatus, Principal, utcnow
-from tidings.core.errors import AccountSuspended, Forbidden, Unauthorized
+from tidings.errors import AccountSuspended, Forbidden, Unauthorized
 from tidings.store import accounts as account_store
 from tidings.store import oauth as oauth_store
 from tidings.store.engine import Database

@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# A module import: messaging calls screen_send from its write transaction (import cycle).
-from tidings.core import messaging
 from tidings.core.accounts import utcnow
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.core.sends import REASON_OF, PreparedSend, RecipientError, RecipientResult, SendResult
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import Event, iso_timestamp
 from tidings.phone import InvalidNumber, InvalidSender, SenderKind, normalize_number, parse_sender
 from tidings.store import optout as store
@@ -327,9 +326,7 @@ def compliance_event(
 # Screening a send ----------------------------------------------------------------------------
 
 
-async def screen_send(
-    connection: AsyncConnection, prepared: messaging.PreparedSend
-) -> Event | None:
+async def screen_send(connection: AsyncConnection, prepared: PreparedSend) -> Event | None:
     """Refuse the recipients of ``prepared`` that opted out, are blocked or are undeliverable
     (their contact's current run of hard errors reached the account's limit); one query for
     the registry and the contacts together (``store.optout.refusals_among``).
@@ -344,13 +341,13 @@ async def screen_send(
 
 
 async def screen_sends(
-    connection: AsyncConnection, batch: Sequence[messaging.PreparedSend]
+    connection: AsyncConnection, batch: Sequence[PreparedSend]
 ) -> list[Event | None]:
     """:func:`screen_send` for several sends stored in one transaction (the intake's group
     commit): the registry and the contacts are read once per account for the recipients of all
     its sends, not once per send. One event (or None) per send, in order.
     """
-    by_account: dict[str, list[messaging.PreparedSend]] = {}
+    by_account: dict[str, list[PreparedSend]] = {}
     for prepared in batch:
         if prepared.message_rows:
             by_account.setdefault(prepared.account.id, []).append(prepared)
@@ -378,7 +375,7 @@ async def screen_sends(
 
 
 def _screened(
-    prepared: messaging.PreparedSend, suppressed: dict[str, str], undeliverable: set[str]
+    prepared: PreparedSend, suppressed: dict[str, str], undeliverable: set[str]
 ) -> Event | None:
     """Apply what was found for the account to one send (its own recipients only)."""
     rows = prepared.message_rows
@@ -416,7 +413,7 @@ def _screened(
     )
 
 
-def _refuse(prepared: messaging.PreparedSend, suppressed: dict[str, str]) -> None:
+def _refuse(prepared: PreparedSend, suppressed: dict[str, str]) -> None:
     kept_messages: list[dict[str, Any]] = []
     kept_events: list[dict[str, Any]] = []
     refused_ids: dict[str, str] = {}
@@ -427,35 +424,35 @@ def _refuse(prepared: messaging.PreparedSend, suppressed: dict[str, str]) -> Non
             kept_events.append(event_row)
         else:
             refused_ids[row["id"]] = kind
-    recipients: list[messaging.RecipientResult] = []
+    recipients: list[RecipientResult] = []
     for result in prepared.result.recipients:
         kind = refused_ids.get(result.id or "")
         if kind is None:
             recipients.append(result)
             continue
         if kind == BLOCKED:
-            code, detail = messaging.RecipientError.BLOCKED, f"{result.address} is on the blocklist"
+            code, detail = RecipientError.BLOCKED, f"{result.address} is on the blocklist"
         elif kind == UNDELIVERABLE:
-            code = messaging.RecipientError.UNDELIVERABLE
+            code = RecipientError.UNDELIVERABLE
             detail = (
                 f"{result.address} is undeliverable: its last messages failed with hard errors"
                 " (the number does not exist or cannot receive); a delivery or clearing the"
                 " contact's current errors lifts this"
             )
         else:
-            code, detail = messaging.RecipientError.OPTED_OUT, f"{result.address} opted out"
+            code, detail = RecipientError.OPTED_OUT, f"{result.address} opted out"
         recipients.append(
-            messaging.RecipientResult(
+            RecipientResult(
                 to=result.to,
                 address=result.address,
                 error=code,
                 error_detail=detail,
-                reason=messaging.REASON_OF[code],
+                reason=REASON_OF[code],
             )
         )
     prepared.message_rows = kept_messages
     prepared.event_rows = kept_events
-    prepared.result = messaging.SendResult(
+    prepared.result = SendResult(
         recipients=recipients,
         accepted=len(kept_messages),
         rejected=len(recipients) - len(kept_messages),

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from tidings.core.accounts import utcnow
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events.formats import clicksend as clicksend_format
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.events.subscriptions import new_secret

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from tidings.core.errors import InvalidRequest, NotFound
 from tidings.documents.address import PostalAddress, address_font
 from tidings.documents.errors import DocumentRejected
+from tidings.errors import InvalidRequest, NotFound
 from tidings.store import return_addresses as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id

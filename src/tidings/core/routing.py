@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
-from tidings.core.errors import (
+from tidings.core.transport_settings import TransportSettings
+from tidings.errors import (
     AlreadyExists,
     InvalidRequest,
     NotFound,
     RouteInUse,
     UnregisteredSender,
 )
-from tidings.core.transport_settings import TransportSettings
 from tidings.phone import InvalidSender, parse_sender
 from tidings.store import routes as route_store
 from tidings.store.engine import Database

@@ -15,11 +15,11 @@ import hashlib
 import hmac
 import secrets as random_source
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.config import Settings
-from tidings.core.accounts import utcnow
 from tidings.store import secrets as store
 from tidings.store.engine import Database
 
@@ -62,7 +62,9 @@ async def load_server_secret(database: Database, configured: str | None) -> Serv
     if existing is None:
         generated = base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
         async with database.write() as connection:
-            await store.keep_secret_unless_present(connection, _GENERATED, generated, utcnow())
+            await store.keep_secret_unless_present(
+                connection, _GENERATED, generated, datetime.now(UTC)
+            )
         async with database.read() as connection:
             existing = await store.find_secret(connection, _GENERATED)
         assert existing is not None
@@ -96,7 +98,9 @@ class SecretSource:
             existing = await store.find_secret(connection, _GENERATED)
             if existing is None:
                 generated = base64.urlsafe_b64encode(random_source.token_bytes(32)).decode()
-                await store.keep_secret_unless_present(connection, _GENERATED, generated, utcnow())
+                await store.keep_secret_unless_present(
+                    connection, _GENERATED, generated, datetime.now(UTC)
+                )
                 existing = await store.find_secret(connection, _GENERATED)
             assert existing is not None
             self._secret = ServerSecret(base64.urlsafe_b64decode(existing))

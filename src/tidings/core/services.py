@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tidings.core import contacts, lists
 from tidings.core.accounts import utcnow
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
 from tidings.store import contacts as contact_store
 from tidings.store import services as service_store

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from tidings.core.accounts import utcnow
-from tidings.core.errors import AlreadyExists, InvalidRequest, NotFound
-from tidings.errors import TidingsError
+from tidings.errors import AlreadyExists, InvalidRequest, NotFound, TidingsError
 from tidings.store import services as service_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id

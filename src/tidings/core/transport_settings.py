@@ -17,7 +17,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.media.convert import Target
 
 

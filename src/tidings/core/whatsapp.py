@@ -20,13 +20,13 @@ from tidings.core import consent, mms, routing
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent, MediaRef, load_content
-from tidings.core.errors import AlreadyExists, InvalidRequest
 from tidings.core.fallback import SmsInstead
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
 from tidings.core.messaging import SendRequest
 from tidings.core.routing import RouteKinds
+from tidings.errors import AlreadyExists, InvalidRequest
 from tidings.events.outbox import StatusChangeLike
+from tidings.lifecycle import MessageStatus
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import accounts as account_store
 from tidings.store import messages as message_store

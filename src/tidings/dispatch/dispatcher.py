@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.media import MediaLibrary
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.reception import FoldFirst, Reception
 from tidings.dispatch.runner import RouteRunner
 from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.writer import InboundHook, StatusHook
+from tidings.lifecycle import MessageStatus
 from tidings.store import dispatch as store
 from tidings.store import routes as route_store
 from tidings.store.engine import Database

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
-from tidings.core.lifecycle import MessageStatus
+from tidings.lifecycle import MessageStatus
 from tidings.store.dispatch import ClaimedMessage
 
 

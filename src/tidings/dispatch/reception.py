@@ -21,9 +21,9 @@ from prometheus_client.registry import Collector
 from tidings.core import routing
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, dump_content, load_content
-from tidings.core.errors import NotFound
 from tidings.dispatch.outcomes import Inbound, InboundOutcome, Report
 from tidings.dispatch.writer import InboundHook, StatusHook, StatusWriter
+from tidings.errors import NotFound
 from tidings.store import unrouted as unrouted_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id

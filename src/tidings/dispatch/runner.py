@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Literal
 
 import structlog
 
-from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
 from tidings.dispatch.transport import AnyTransport, Claim
+from tidings.lifecycle import MessageStatus
 from tidings.store import dispatch as dispatch_store
 from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord

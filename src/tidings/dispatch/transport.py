@@ -41,9 +41,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest
 from tidings.core.transport_settings import RequestSettings, TransportSettings
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
+from tidings.errors import InvalidRequest
 from tidings.store.dispatch import ClaimedMessage
 from tidings.store.records import RouteRecord
 

@@ -24,20 +24,20 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.content import dump_content
-from tidings.core.inbound import ReceivedMessage
-from tidings.core.lifecycle import (
+from tidings.core.received import ReceivedMessage
+from tidings.dispatch.outcomes import (
+    InboundOutcome,
+    Report,
+    StatusChange,
+    SubmitOutcome,
+)
+from tidings.lifecycle import (
     FINAL_STATUSES,
     SETTLED_STATUSES,
     TRANSITIONS,
     InboundStatus,
     MessageStatus,
     derive_message_status,
-)
-from tidings.dispatch.outcomes import (
-    InboundOutcome,
-    Report,
-    StatusChange,
-    SubmitOutcome,
 )
 from tidings.store import dispatch as store
 from tidings.store.engine import Database

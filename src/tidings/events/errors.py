@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tidings.core.errors import InvalidRequest
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, TidingsError
 
 
 class InvalidCallbackUrl(InvalidRequest):

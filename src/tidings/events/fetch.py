@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.events.errors import RefusedTarget
 from tidings.events.ssrf import Resolver, TargetPolicy, getaddrinfo_resolver, resolve_target
 

@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core.errors import NotFound
+from tidings.errors import NotFound
 from tidings.events.formats import bind_renderers
 from tidings.events.types import Event, iso_timestamp
 from tidings.store import outbox as store

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events.errors import InvalidWebhookSecret
 from tidings.events.formats import NATIVE, RENDERERS
 from tidings.events.outbox import replay

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 
 
 class MediaError(InvalidRequest):

@@ -17,14 +17,9 @@ from tidings.simulator.config import (
     choose_outcome,
 )
 from tidings.simulator.control import ControlServer, InboundRequest, control_app, control_router
+from tidings.simulator.errors import InboundRejected, NoReceiverBound, SimulatorError
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
-from tidings.simulator.smsc import (
-    InboundRejected,
-    NoReceiverBound,
-    Simulator,
-    SimulatorError,
-    SimulatorStats,
-)
+from tidings.simulator.smsc import Simulator, SimulatorStats
 
 __all__ = [
     "DEFAULT_RULES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -18,15 +18,72 @@ from pydantic import BaseModel, ConfigDict, Field
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.config import ChaosConfig, OutcomeRule
 from tidings.simulator.documents_control import fax_router, post_router
+from tidings.simulator.errors import InboundRejected, NoReceiverBound
+from tidings.simulator.inbox import HandsetMessage
+from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.mmsc_control import mmsc_router
+from tidings.simulator.phones import PhoneNetwork
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
 
-if TYPE_CHECKING:
-    from tidings.simulator.smsc import Simulator
+__all__ = [
+    "ControlServer",
+    "ControlledSimulator",
+    "InboundRequest",
+    "control_app",
+    "control_router",
+]
 
-__all__ = ["ControlServer", "InboundRequest", "control_app", "control_router"]
+
+class ControlledSimulator(Protocol):
+    """What the control API reads and changes of a simulator (``smsc.Simulator``, which starts
+    this API on itself: the API knows it by this, not by importing it)."""
+
+    mmsc: Mmsc | None
+    phones: PhoneNetwork | None
+
+    @property
+    def smpp_port(self) -> int: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def rules(self) -> tuple[OutcomeRule, ...]: ...
+
+    @property
+    def chaos(self) -> ChaosConfig: ...
+
+    def status(self) -> dict[str, object]: ...
+
+    def inbox(self, number: str) -> list[HandsetMessage]: ...
+
+    def clear_inbox(self, number: str) -> int: ...
+
+    def set_rules(self, rules: Sequence[OutcomeRule]) -> None: ...
+
+    def set_chaos(self, chaos: ChaosConfig) -> None: ...
+
+    async def inject_inbound(
+        self,
+        sender: str,
+        recipient: str,
+        text: str,
+        *,
+        system_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> int: ...
+
+    def queue_inbound(
+        self,
+        sender: str,
+        recipient: str,
+        text: str,
+        *,
+        system_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> int: ...
 
 
 _ADDRESS = r"^[!-~]+$"  # printable ASCII, no spaces
@@ -93,11 +150,8 @@ def _error(code: int, title: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": title, "detail": detail}, status_code=code)
 
 
-def control_router(simulator: Simulator) -> APIRouter:
+def control_router(simulator: ControlledSimulator) -> APIRouter:
     """The control API's routes for ``simulator``, to be served alone or mounted elsewhere."""
-    # Imported here: smsc imports this module, and the errors live there.
-    from tidings.simulator.smsc import InboundRejected, NoReceiverBound
-
     router = APIRouter()
     if simulator.mmsc is not None:
         router.include_router(mmsc_router(simulator.mmsc))
@@ -218,7 +272,7 @@ def control_router(simulator: Simulator) -> APIRouter:
     return router
 
 
-def control_app(simulator: Simulator) -> FastAPI:
+def control_app(simulator: ControlledSimulator) -> FastAPI:
     """A FastAPI app serving only the control API."""
     app = FastAPI(title="tidings SMSC simulator", docs_url=None, redoc_url=None)
     app.include_router(control_router(simulator))
@@ -233,7 +287,7 @@ class ControlServer:
         self.port = server.port
 
     @classmethod
-    async def start(cls, simulator: Simulator, host: str, port: int) -> ControlServer:
+    async def start(cls, simulator: ControlledSimulator, host: str, port: int) -> ControlServer:
         return cls(
             await EmbeddedHttpServer.start(
                 control_app(simulator), host, port, lifespan="off", startup_timeout=10.0

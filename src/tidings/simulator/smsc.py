@@ -35,6 +35,7 @@ from tidings.simulator.config import (
     choose_outcome,
 )
 from tidings.simulator.control import ControlServer
+from tidings.simulator.errors import InboundRejected, NoReceiverBound, SimulatorError
 from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
 from tidings.simulator.mmsc import Mmsc
@@ -92,18 +93,6 @@ _RECEIPTED_MESSAGE_ID = int(Tag.RECEIPTED_MESSAGE_ID)
 _MESSAGE_STATE = int(Tag.MESSAGE_STATE)
 _NETWORK_ERROR_CODE = int(Tag.NETWORK_ERROR_CODE)
 _ROK = int(CommandStatus.ESME_ROK)
-
-
-class SimulatorError(TidingsError):
-    """The simulator could not do what was asked."""
-
-
-class NoReceiverBound(SimulatorError):
-    """No ESME that can receive messages (a receiver or transceiver) is bound."""
-
-
-class InboundRejected(SimulatorError):
-    """The ESME did not accept the inbound message."""
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
+from tidings.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
 from tidings.store.driver import BulkStatement, insert_many
 from tidings.store.models import (
     message_events,

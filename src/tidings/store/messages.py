@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core.lifecycle import CANCELLABLE_STATUSES, MessageStatus
+from tidings.lifecycle import CANCELLABLE_STATUSES, MessageStatus
 from tidings.store.driver import insert_many
 from tidings.store.models import (
     idempotency,

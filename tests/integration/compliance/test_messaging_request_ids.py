@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tidings.core import accounts, messaging
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.store.engine import Database
 
 SENDER = "Tidings"

@@ -11,9 +11,9 @@ from sqlalchemy import event, func, select
 
 from tidings.core import accounts, contacts
 from tidings.core.delivery_health import record_delivery_health
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.messaging import SendRequest, accept_messages
 from tidings.dispatch.outcomes import StatusChange
+from tidings.lifecycle import MessageStatus
 from tidings.store.engine import Database
 from tidings.store.models import threads
 

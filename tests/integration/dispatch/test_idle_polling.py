@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.integration.dispatch.conftest import Running
-from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch import dispatcher as dispatcher_module
+from tidings.lifecycle import MessageStatus
 
 DELIVERABLE = "+358401234567"
 

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.integration.dispatch.conftest import eventually, service_settings
 from tidings.core import accounts, messaging
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.setup import prepare_database
 from tidings.dispatch.outcomes import Report, StatusChange, SubmitOutcome
 from tidings.dispatch.transports import default_transports
 from tidings.dispatch.transports.smpp import RECEIPT_STATUS
 from tidings.dispatch.writer import StatusWriter
+from tidings.lifecycle import MessageStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.store import dispatch as dispatch_store
 from tidings.store.engine import Database

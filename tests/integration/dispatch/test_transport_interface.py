@@ -29,12 +29,12 @@ from tests.integration.events.sink import Sink
 from tidings.core import accounts, messaging, routing
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, ChannelContent, MediaRef, load_content
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.transport_settings import TransportSettings
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transport import Claim, Transport, TransportContext
 from tidings.dispatch.transports import default_transports
+from tidings.lifecycle import MessageStatus
 from tidings.store.messages import find_message
 from tidings.store.records import RouteRecord
 

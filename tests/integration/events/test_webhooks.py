@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
 from tidings.events.outbox import Event, enqueue_events
 from tidings.store import outbox as store

@@ -7,9 +7,9 @@ import pytest
 from tests.integration.media.conftest import MakeTenant
 from tests.unit.media import samples
 from tidings.config import Settings
-from tidings.core.errors import InvalidRequest
 from tidings.core.media import MediaNotFound, media_library
 from tidings.core.secrets import SecretSource
+from tidings.errors import InvalidRequest
 from tidings.store.engine import Database
 
 

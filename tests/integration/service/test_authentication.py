@@ -24,7 +24,7 @@ from tidings.api import create_app
 from tidings.config import Settings
 from tidings.core import accounts
 from tidings.core.accounts import Authenticator
-from tidings.core.errors import Unauthorized
+from tidings.errors import Unauthorized
 from tidings.store import accounts as account_store
 from tidings.store.engine import Database
 

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import tidings.store
 from tests.integration.dispatch.conftest import service_settings
 from tidings.core import accounts, messaging
-from tidings.core.lifecycle import SUBMIT_RESULTS, TRANSITIONS, MessageStatus
 from tidings.core.setup import prepare_database
 from tidings.dispatch.transports import default_transports
+from tidings.lifecycle import SUBMIT_RESULTS, TRANSITIONS, MessageStatus
 from tidings.store import campaigns as campaign_store
 from tidings.store import dispatch as dispatch_store
 from tidings.store import messages as message_store

@@ -24,7 +24,7 @@ from tests.integration.dispatch.conftest import (
 from tests.integration.events.sink import Sink
 from tidings.cli import app
 from tidings.core import routing
-from tidings.core.lifecycle import FINAL_STATUSES
+from tidings.lifecycle import FINAL_STATUSES
 from tidings.voice.tts import EspeakEngine
 
 pytestmark = pytest.mark.skipif(not EspeakEngine().available(), reason="espeak-ng is missing")

@@ -18,7 +18,7 @@ from tidings.core.contacts import (
     clean_contact_fields,
     normalize_country,
 )
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 
 
 def test_country_codes_alpha_2_and_alpha_3_become_alpha_2() -> None:

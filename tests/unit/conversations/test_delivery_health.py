@@ -8,8 +8,8 @@ import pytest
 
 from tidings.core.contacts import DeliveryOutcome
 from tidings.core.delivery_health import outcome_of, summarize
-from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import StatusChange
+from tidings.lifecycle import MessageStatus
 
 HARD, SOFT = DeliveryOutcome.HARD_FAILURE, DeliveryOutcome.SOFT_FAILURE
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tidings.core.lifecycle import (
+from tidings.lifecycle import (
     CANCELLABLE_STATUSES,
     FINAL_STATUSES,
     TRANSITIONS,

@@ -17,7 +17,7 @@ from tidings.api.v1.campaign_schemas import (
 from tidings.core import campaigns, mms
 from tidings.core.campaigns import CampaignSpec, CampaignStatus
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 

@@ -16,8 +16,8 @@ from tidings.api.v1.schemas import MessagesAccepted, MessageView, _Body
 from tidings.core import accounts, conversations
 from tidings.core import unrouted as unrouted_inbound
 from tidings.core.accounts import require_operator
-from tidings.core.errors import Conflict
 from tidings.core.messaging import PreparedSend, SendResult
+from tidings.errors import Conflict
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.records import AccountRecord
 from tidings.store.threads import ThreadedMessage, ThreadView

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.state import Services
-from tidings.core.errors import InvalidRequest
+from tidings.errors import InvalidRequest
 from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 from tidings.media.errors import MediaTooLarge
 from tidings.store.media import MediaRecord

@@ -36,9 +36,9 @@ from tidings.api.v1.voice import channel_content, speak, voice_options_given, vo
 from tidings.core import audience, documents, messaging, mms, return_addresses, whatsapp
 from tidings.core.accounts import utcnow
 from tidings.core.channels import DOCUMENT_CHANNELS, Channel
-from tidings.core.errors import InvalidRequest
-from tidings.core.lifecycle import MessageStatus
+from tidings.errors import InvalidRequest
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
+from tidings.lifecycle import MessageStatus
 from tidings.store.records import AccountRecord
 
 # Below this many recipients planning is quicker than handing it to a thread.

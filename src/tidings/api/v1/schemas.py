@@ -13,9 +13,9 @@ from tidings.core.accounts import Role
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent, load_content
 from tidings.core.documents import Address, FaxContent, FaxResult, PostContent, PrintResult
-from tidings.core.lifecycle import InboundStatus, MessageStatus
 from tidings.core.mms import message_media
 from tidings.core.voice import Gender, VoiceContent, VoiceResult
+from tidings.lifecycle import InboundStatus, MessageStatus
 from tidings.store.records import (
     AccountRecord,
     ApiKeyRecord,

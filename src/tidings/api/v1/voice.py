@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.v1.schemas import PreviewMessages, SendMessages, VoicePreview
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest
 from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent, units_of
+from tidings.errors import InvalidRequest
 from tidings.voice.tts import Speech, SpeechEngine, SpeechUnavailable
 
 router = APIRouter(prefix="/v1/voice", tags=["voice"])

@@ -26,12 +26,12 @@ import structlog
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
 from tidings.core.documents import FaxContent, FaxResult
-from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
 from tidings.dispatch.transports.fax_smtp_settings import FaxSmtpSettings
 from tidings.documents.errors import DocumentRejected
 from tidings.documents.fax import render_fax
+from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.net.admission import ConnectionLimits
 from tidings.net.fax_smtp import SmtpSettings, SubmitKind, submit_fax

@@ -33,7 +33,6 @@ from pydantic import Field, SecretStr
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
 from tidings.core.documents import PostContent, PrintResult
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.transport_settings import RequestSettings
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
@@ -43,6 +42,7 @@ from tidings.documents.postcard import render_postcard
 from tidings.documents.printing import PrintDocument
 from tidings.ipp.client import JobAccepted, JobStatus, JobTicket, JobWatch, RequestRefused
 from tidings.ipp.constants import JobState
+from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.net.ipp import IppPrinter, PrinterUnreachable
 from tidings.store.records import RouteRecord

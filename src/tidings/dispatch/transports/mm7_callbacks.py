@@ -24,12 +24,12 @@ from fastapi.responses import Response as HttpResponse
 from tidings.core import routing
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, MediaRef
-from tidings.core.errors import NotFound
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.mms import NOT_MMS_CAPABLE
 from tidings.dispatch.outcomes import Inbound, Report
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transports.mm7_settings import Mm7Settings
+from tidings.errors import NotFound
+from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.mm7 import mime
 from tidings.mm7.endpoint import Endpoint, Role

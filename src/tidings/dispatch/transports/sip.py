@@ -26,12 +26,12 @@ import structlog
 
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.voice import Answerer, VoiceContent, VoiceResult, units_of
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, Transport, TransportContext
 from tidings.dispatch.transports.sip_settings import SipSettings
 from tidings.errors import TidingsError
+from tidings.lifecycle import MessageStatus
 from tidings.net.rtp import MediaClock
 from tidings.net.sip import SipTrunk
 from tidings.rtp.ports import NoFreePort, PortRange

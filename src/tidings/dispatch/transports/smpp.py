@@ -17,12 +17,12 @@ from typing import ClassVar
 import structlog
 
 from tidings.core.channels import Channel
-from tidings.core.lifecycle import MessageStatus
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, Transport, TransportContext
 from tidings.dispatch.transports.smpp_pdus import parts_to_submit
 from tidings.dispatch.transports.smpp_settings import SmppSettings
 from tidings.errors import TidingsError
+from tidings.lifecycle import MessageStatus
 from tidings.net.esme import BindMode, EsmeClient, EsmeConfig, NotBound, SubmitUnacknowledged
 from tidings.smpp.concat import IncomingFragment, Reassembler, UdhParseError
 from tidings.smpp.constants import TRANSIENT_STATUSES, EsmClass, Tag, status_name

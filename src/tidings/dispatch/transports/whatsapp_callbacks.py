@@ -29,12 +29,12 @@ from fastapi.responses import Response as HttpResponse
 from tidings.core import routing
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, MediaRef
-from tidings.core.errors import NotFound
-from tidings.core.lifecycle import MessageStatus
 from tidings.core.whatsapp import WHATSAPP_KIND
 from tidings.dispatch.outcomes import Inbound, Report
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transports.whatsapp_settings import WhatsAppCloudSettings
+from tidings.errors import NotFound
+from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
 from tidings.store.records import RouteRecord

@@ -31,7 +31,7 @@ from tidings.api.state import Services
 from tidings.core import automation, receipt_rules
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.automation import PayloadFormat, RuleAction, SearchType, WebhookType
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events.formats import clicksend as push
 from tidings.events.ssrf import TargetPolicy
 from tidings.store.automation import InboundRuleRecord

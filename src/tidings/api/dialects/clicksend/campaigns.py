@@ -33,7 +33,7 @@ from tidings.api.state import Services
 from tidings.core import campaigns, lists, messaging
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.campaigns import CampaignDetail, CampaignSpec, CampaignStatus
-from tidings.core.errors import NotFound
+from tidings.errors import NotFound
 from tidings.events.formats.clicksend import unix
 from tidings.store.campaigns import CampaignRecord
 from tidings.store.records import AccountRecord

@@ -15,7 +15,7 @@ from tidings.api.dialects.clicksend.errors import ClickSendRoute
 from tidings.api.state import Services
 from tidings.core import contacts, lists
 from tidings.core.aliases import AliasKind, target_of
-from tidings.core.errors import NotFound
+from tidings.errors import NotFound
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.records import AccountRecord
 

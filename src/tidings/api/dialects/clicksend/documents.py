@@ -66,14 +66,13 @@ from tidings.core.documents import (
     price_of,
     recipient_label,
 )
-from tidings.core.errors import NotFound
 from tidings.documents.address import PostalAddress
 from tidings.documents.errors import DocumentRejected
 from tidings.documents.letter import check_addresses, draw_address_field
 from tidings.documents.pdf import A4, A6_LANDSCAPE
 from tidings.documents.postcard import ADDRESS_BLOCK, postcard_sides
 from tidings.documents.printing import new_canvas
-from tidings.errors import TidingsError
+from tidings.errors import NotFound, TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store.records import AccountRecord, MessageRecord

@@ -16,18 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.api.error_docs import ErrorShape
 from tidings.core.documents import DocumentRefused
-from tidings.core.errors import (
+from tidings.core.messaging import RecipientError
+from tidings.errors import (
     AlreadyExists,
     Conflict,
     Forbidden,
     InvalidRequest,
     NotFound,
     RateLimited,
+    TidingsError,
     Unauthorized,
     UnregisteredSender,
 )
-from tidings.core.messaging import RecipientError
-from tidings.errors import TidingsError
 from tidings.media.errors import MediaError
 from tidings.phone import InvalidNumber, InvalidSender
 

@@ -52,8 +52,8 @@ from tidings.core import mailbox
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
-from tidings.core.errors import InvalidRequest, NotFound
 from tidings.core.mms import MmsContent, message_media
+from tidings.errors import InvalidRequest, NotFound
 from tidings.store.records import AccountRecord, MessageRecord
 
 router = clicksend_router()

@@ -25,7 +25,7 @@ from tidings.api.dialects.clicksend.schemas import ReturnAddressFields
 from tidings.api.state import Services
 from tidings.core import return_addresses as core
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
-from tidings.core.errors import NotFound
+from tidings.errors import NotFound
 from tidings.store.records import AccountRecord
 from tidings.store.return_addresses import ReturnAddressRecord
 

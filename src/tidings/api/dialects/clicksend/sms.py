@@ -45,9 +45,8 @@ from tidings.core import contacts, lists, mailbox, messaging, routing
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest, NotFound
 from tidings.core.mms import MmsContent, check_sender
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, NotFound, TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord

@@ -41,9 +41,8 @@ from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
-from tidings.core.errors import InvalidRequest
 from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent, VoiceResult, units_of
-from tidings.errors import TidingsError
+from tidings.errors import InvalidRequest, TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.records import AccountRecord, MessageRecord
 

@@ -17,17 +17,17 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from tidings.api.error_docs import ErrorShape
-from tidings.core.errors import (
+from tidings.core.oauth import MissingScope
+from tidings.core.templates import NoWhatsAppChannel
+from tidings.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
     NotFound,
     RateLimited,
+    TidingsError,
     Unauthorized,
 )
-from tidings.core.oauth import MissingScope
-from tidings.core.templates import NoWhatsAppChannel
-from tidings.errors import TidingsError
 
 _TYPES = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",

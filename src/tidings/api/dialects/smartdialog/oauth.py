@@ -43,8 +43,7 @@ from tidings.api.auth import verify_key
 from tidings.api.state import Services
 from tidings.core import oauth
 from tidings.core.accounts import Principal, key_id_of
-from tidings.core.errors import RateLimited
-from tidings.errors import TidingsError
+from tidings.errors import RateLimited, TidingsError
 from tidings.store import accounts as account_store
 from tidings.store.oauth import OAuthCodeRecord, OAuthTokenRecord
 

@@ -39,9 +39,9 @@ from tidings.core import (
     whatsapp,
 )
 from tidings.core.channels import Channel
-from tidings.core.errors import InvalidRequest, NotFound, Unauthorized
 from tidings.core.services import ServiceKind
 from tidings.dispatch.transports import whatsapp as whatsapp_transport
+from tidings.errors import InvalidRequest, NotFound, Unauthorized
 from tidings.events import subscriptions
 from tidings.events.formats.smartdialog import SMARTDIALOG
 from tidings.events.ssrf import TargetPolicy, validate_callback_url

@@ -17,15 +17,15 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from tidings.api.error_docs import ErrorShape
-from tidings.core.errors import (
+from tidings.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
     NotFound,
     RateLimited,
+    TidingsError,
     Unauthorized,
 )
-from tidings.errors import TidingsError
 from tidings.phone import InvalidNumber, InvalidSender
 
 DENIED = "Authorization has been denied for this request."

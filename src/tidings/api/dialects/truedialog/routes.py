@@ -27,7 +27,7 @@ from tidings.core import contacts as core_contacts
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
-from tidings.core.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
 from tidings.events.formats.truedialog import CALLBACK_EVENTS, CALLBACK_TYPES, FORMAT
 from tidings.events.ssrf import TargetPolicy
