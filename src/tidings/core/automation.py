@@ -39,6 +39,7 @@ from tidings.store import optout as optout_store
 from tidings.store.automation import ALL_NUMBERS, InboundRuleRecord, KeywordRecord
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
+from tidings.store.messages import EventRow, OutboundMessageRow
 from tidings.store.records import AccountRecord
 
 log = structlog.get_logger("tidings.automation")
@@ -587,8 +588,8 @@ async def _queue_replies(connection: AsyncConnection, replies: Sequence[_Reply])
     if not replies:
         return
     accounts: dict[str, AccountRecord | None] = {}
-    message_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
+    message_rows: list[OutboundMessageRow] = []
+    event_rows: list[EventRow] = []
     now = utcnow()
     for reply in replies:
         message = reply.message

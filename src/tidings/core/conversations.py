@@ -33,7 +33,7 @@ from tidings.store import routes as route_store
 from tidings.store import threads as thread_store
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord, MessageRecord
-from tidings.store.threads import ThreadedMessage, ThreadView
+from tidings.store.threads import ThreadedMessage, ThreadedRow, ThreadView
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ async def file_received(
     contact with the sender's number; returns the messages with ``thread_id``/``contact_id``."""
     if not received:
         return []
-    rows = [
+    rows: list[ThreadedRow] = [
         {
             "id": message.id,
             "account_id": message.account_id,

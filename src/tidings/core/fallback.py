@@ -6,7 +6,6 @@ original's id in its first history entry."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +15,7 @@ from tidings.core.messaging import SendRequest, prepare_send
 from tidings.core.routing import route_for_sender
 from tidings.errors import TidingsError
 from tidings.store import messages as message_store
+from tidings.store.messages import EventRow, OutboundMessageRow
 from tidings.store.records import AccountRecord, MessageRecord
 
 log = structlog.get_logger("tidings.core.fallback")
@@ -29,8 +29,8 @@ class SmsInstead:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.message_rows: list[dict[str, Any]] = []
-        self.event_rows: list[dict[str, Any]] = []
+        self.message_rows: list[OutboundMessageRow] = []
+        self.event_rows: list[EventRow] = []
 
     async def add(
         self,
@@ -54,8 +54,10 @@ class SmsInstead:
             return
         for row in prepared.message_rows:
             row["route_id"] = route_id
-        for row in prepared.event_rows:
-            row["detail"] = f"accepted; SMS instead of {original.channel} {original.id}: {reason}"
+        for event_row in prepared.event_rows:
+            event_row["detail"] = (
+                f"accepted; SMS instead of {original.channel} {original.id}: {reason}"
+            )
         self.message_rows.extend(prepared.message_rows)
         self.event_rows.extend(prepared.event_rows)
 

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +39,7 @@ from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_
 from tidings.store import messages as message_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_ids
+from tidings.store.messages import EventRow, OutboundMessageRow
 from tidings.store.records import (
     AccountRecord,
     MessageEventRecord,
@@ -300,8 +300,8 @@ def prepare_send(
     content = dump_content(request.content)
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
-    message_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
+    message_rows: list[OutboundMessageRow] = []
+    event_rows: list[EventRow] = []
     for entry in planned:
         if entry.plan is None:
             results.append(
@@ -314,6 +314,8 @@ def prepare_send(
                 )
             )
             continue
+        address, body = entry.address, entry.body
+        assert address is not None and body is not None  # set on every planned entry
         message_id = next(ids)
         message_rows.append(
             {
@@ -321,8 +323,8 @@ def prepare_send(
                 "account_id": account.id,
                 "direction": "out",
                 "sender": sender.address,
-                "recipient": entry.address,
-                "body": entry.body,
+                "recipient": address,
+                "body": body,
                 "encoding": entry.plan.encoding.value,
                 "parts_count": entry.plan.parts,
                 "status": status.value,
@@ -436,8 +438,8 @@ async def store_sends(
         invalid_targets = await optout.screen_sends(connection, admitted)
         # Decided here, after the screening, so a recipient refused a moment ago counts.
         refused_whole: dict[int, RecipientsRefused] = {}
-        message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        message_rows: list[OutboundMessageRow] = []
+        event_rows: list[EventRow] = []
         events: list[Event] = []
         for prepared, route_id, event in zip(admitted, route_ids, invalid_targets, strict=True):
             if prepared.all_or_nothing and prepared.result.rejected:

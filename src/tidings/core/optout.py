@@ -26,6 +26,7 @@ from tidings.phone import InvalidNumber, InvalidSender, SenderKind, normalize_nu
 from tidings.store import optout as store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
+from tidings.store.messages import EventRow, OutboundMessageRow
 from tidings.store.optout import ANY_SENDER, BLOCKED, OPTED_OUT, SuppressionRecord
 from tidings.store.records import AccountRecord
 
@@ -414,8 +415,8 @@ def _screened(
 
 
 def _refuse(prepared: PreparedSend, suppressed: dict[str, str]) -> None:
-    kept_messages: list[dict[str, Any]] = []
-    kept_events: list[dict[str, Any]] = []
+    kept_messages: list[OutboundMessageRow] = []
+    kept_events: list[EventRow] = []
     refused_ids: dict[str, str] = {}
     for row, event_row in zip(prepared.message_rows, prepared.event_rows, strict=True):
         kind = suppressed.get(row["recipient"])

@@ -9,11 +9,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
 from tidings.errors import InvalidRequest
+from tidings.store.messages import EventRow, OutboundMessageRow
 from tidings.store.records import AccountRecord
 
 
@@ -137,8 +137,8 @@ class PreparedSend:
     not_before: datetime
     now: datetime
     sender_address: str
-    message_rows: list[dict[str, Any]]
-    event_rows: list[dict[str, Any]]
+    message_rows: list[OutboundMessageRow]
+    event_rows: list[EventRow]
     result: SendResult
     force_opt_in: bool = False
     request_id: str | None = None

@@ -18,7 +18,6 @@ import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -360,7 +359,7 @@ class StatusWriter:
         changes: list[StatusChange] = []
         # The history rows of submits and receipts go in as one statement (each statement is
         # a round trip to the database's thread or server), submits' first.
-        event_rows: list[dict[str, Any]] = []
+        event_rows: list[store.EventRow] = []
         receipts = batch.receipts
         if batch.submits:
             receipts = await self._apply_submits(
@@ -383,12 +382,12 @@ class StatusWriter:
         outcomes: list[SubmitOutcome],
         receipts: list[Report],
         changes: list[StatusChange],
-        event_rows: list[dict[str, Any]],
+        event_rows: list[store.EventRow],
     ) -> list[Report]:
         """Record the submit outcomes; returns the receipts still to apply (see
         :meth:`_merge_receipts`)."""
-        part_rows: list[dict[str, Any]] = []
-        message_rows: list[dict[str, Any]] = []
+        part_rows: list[store.PartRow] = []
+        message_rows: list[store.SubmitUpdate] = []
         fresh: dict[str, _FreshPart] = {}
         remember = self._remember
         for outcome in outcomes:
@@ -400,7 +399,7 @@ class StatusWriter:
             # A part the far end took is ``sent``; a call's one part is ``calling`` until it
             # rings, is answered or ends.
             part_status = status.value if status is MessageStatus.CALLING else _SENT
-            part_row: dict[str, Any] = {}
+            part_row: store.PartRow | None = None
             owner: store.PartOwner | None = None
             for seq, smsc_id in sent:
                 part_row = {
@@ -424,7 +423,7 @@ class StatusWriter:
                     part_status,
                 )
                 remember(owner)
-            message_row = {
+            message_row: store.SubmitUpdate = {
                 "b_id": message_id,
                 "b_status": status.value,
                 "b_at": at,
@@ -439,7 +438,7 @@ class StatusWriter:
                 if len(sent) == 1:
                     smsc_id = sent[0][1]
                     detail: str | None = "SMSC message id " + smsc_id
-                    if message.parts_count == 1 and owner is not None:
+                    if message.parts_count == 1 and owner is not None and part_row is not None:
                         fresh[smsc_id] = _FreshPart(owner, part_row, message_row)
                 else:
                     detail = "SMSC message id " + ", ".join([i for _, i in sent])
@@ -471,7 +470,7 @@ class StatusWriter:
         receipts: list[Report],
         fresh: dict[str, _FreshPart],
         changes: list[StatusChange],
-        event_rows: list[dict[str, Any]],
+        event_rows: list[store.EventRow],
     ) -> list[Report]:
         """Final receipts for one-part messages whose submit outcome is in the same batch.
 
@@ -496,13 +495,14 @@ class StatusWriter:
             owner = part.owner
             error_code = receipt.error_code
             detail = _receipt_detail(receipt)
-            part.part_row.update(status=status.value, error_code=error_code, done_at=receipt.at)
-            part.message_row.update(
-                b_status=status.value,
-                b_at=receipt.at,
-                b_error_code=error_code,
-                b_error_detail=None if status is MessageStatus.DELIVERED else detail,
-            )
+            part_row, message_row = part.part_row, part.message_row
+            part_row["status"] = status.value
+            part_row["error_code"] = error_code
+            part_row["done_at"] = receipt.at
+            message_row["b_status"] = status.value
+            message_row["b_at"] = receipt.at
+            message_row["b_error_code"] = error_code
+            message_row["b_error_detail"] = None if status is MessageStatus.DELIVERED else detail
             self._recent[receipt.reference] = owner.with_status(status.value)
             event_rows.append(
                 {
@@ -562,7 +562,7 @@ class StatusWriter:
         connection: AsyncConnection,
         receipts: list[Report],
         changes: list[StatusChange],
-        event_rows: list[dict[str, Any]],
+        event_rows: list[store.EventRow],
         now_loop: float,
     ) -> None:
         owners = await self._resolve(connection, receipts, now_loop)
@@ -575,11 +575,11 @@ class StatusWriter:
             and (r.reference in owners or now_loop - r.first_seen >= UNMATCHED_RECEIPT_TTL)
         }
         taken = await store.unpark_receipts(connection, leaving)
-        to_park: list[dict[str, Any]] = []
-        part_rows: list[dict[str, Any]] = []
+        to_park: list[store.ParkedReceiptRow] = []
+        part_rows: list[store.PartStatusUpdate] = []
         touched: dict[str, tuple[store.PartOwner, Report, MessageStatus]] = {}
         finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
-        results: list[dict[str, Any]] = []
+        results: list[store.ResultUpdate] = []
         for receipt in receipts:
             owner = owners.get(receipt.reference)
             if receipt.parked_id is not None and receipt.parked_id in leaving:
@@ -590,8 +590,8 @@ class StatusWriter:
                     receipt.first_seen = now_loop
                 if receipt.parked_id is None:
                     # It is acknowledged with this batch: keep it where a restart finds it.
-                    receipt.parked_id = new_id()
-                    to_park.append(_parked_row(receipt))
+                    receipt.parked_id = parked_id = new_id()
+                    to_park.append(_parked_row(receipt, parked_id))
                 self._deferred.append(receipt)
                 continue
             if owner is None:
@@ -646,7 +646,7 @@ class StatusWriter:
         await store.record_message_results(connection, results)
         multi = [m for m, (owner, _, _) in touched.items() if owner.parts_count > 1]
         part_statuses = await store.part_statuses_of(connection, multi)
-        message_rows: list[dict[str, Any]] = []
+        message_rows: list[store.StatusUpdate] = []
         for message_id, (owner, receipt, status) in touched.items():
             if owner.parts_count > 1:
                 known = part_statuses.get(message_id, {})
@@ -697,7 +697,7 @@ class StatusWriter:
     ) -> list[ReceivedMessage]:
         now = datetime.now(UTC)
         ids = new_ids(len(inbound), now_ms=int(now.timestamp() * 1000))
-        rows = [
+        rows: list[store.InboundMessageRow] = [
             {
                 "id": message_id,
                 "account_id": item.account_id,
@@ -785,8 +785,8 @@ class _FreshPart:
     """The only part of a message that this batch records as sent, and its rows to write."""
 
     owner: store.PartOwner
-    part_row: dict[str, Any]
-    message_row: dict[str, Any]
+    part_row: store.PartRow
+    message_row: store.SubmitUpdate
 
 
 def _receipt_detail(receipt: Report) -> str:
@@ -795,9 +795,9 @@ def _receipt_detail(receipt: Report) -> str:
     return f"receipt {receipt.state}" + (f" err {receipt.error_code}" if receipt.error_code else "")
 
 
-def _parked_row(receipt: Report) -> dict[str, Any]:
+def _parked_row(receipt: Report, parked_id: str) -> store.ParkedReceiptRow:
     return {
-        "id": receipt.parked_id,
+        "id": parked_id,
         "smsc_message_id": receipt.reference,
         "state": receipt.state,
         "status": None if receipt.status is None else receipt.status.value,

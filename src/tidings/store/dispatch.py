@@ -8,10 +8,10 @@ LOCKED), SQLite has a single writer and needs no more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
 from tidings.store.driver import BulkStatement, insert_many
+from tidings.store.messages import EventRow as EventRow
 from tidings.store.models import (
     message_events,
     message_parts,
@@ -361,27 +362,113 @@ async def sent_parts_of(
     return found
 
 
-PART_KEYS = (
-    "message_id",
-    "seq",
-    "status",
-    "smsc_message_id",
-    "error_code",
-    "submitted_at",
-    "done_at",
-)
-EVENT_KEYS = ("message_id", "status", "at", "detail")
+# The rows the status writer hands over, one TypedDict per shape (plain dicts at run time: the
+# driver reads them by key). Update rows name their values ``b_*``, the statements' parameters.
+class PartRow(TypedDict):
+    """A part the far end took (``message_parts``)."""
+
+    message_id: str
+    seq: int
+    status: str
+    smsc_message_id: str
+    error_code: str | None
+    submitted_at: datetime
+    done_at: datetime | None
+
+
+class SubmitUpdate(TypedDict):
+    """What a submit outcome makes of its message (see :func:`update_messages_after_submit`)."""
+
+    b_id: str
+    b_status: str
+    b_at: datetime
+    b_claimed_by: None
+    b_claim_expires_at: None
+    b_next_attempt_at: datetime | None
+    b_error_code: str | None
+    b_error_detail: str | None
+
+
+class StatusUpdate(TypedDict):
+    """A message's new status from a report (see :func:`update_message_statuses`)."""
+
+    b_id: str
+    b_status: str
+    b_at: datetime
+    b_error_code: str | None
+    b_error_detail: str | None
+
+
+class PartStatusUpdate(TypedDict):
+    """A part's new status from a report (see :func:`update_part_statuses`)."""
+
+    b_message_id: str
+    b_seq: int
+    b_status: str
+    b_error_code: str | None
+    b_at: datetime
+
+
+class ResultUpdate(TypedDict):
+    """What the far end told besides the status (``messages.result``, JSON)."""
+
+    b_id: str
+    b_result: str | None
+
+
+class InboundMessageRow(TypedDict):
+    """A message that arrived (``messages``, direction ``in``): stored in its only state, with
+    nothing to send, claim or retry."""
+
+    id: str
+    account_id: str
+    direction: str
+    sender: str
+    recipient: str
+    body: str
+    encoding: str
+    parts_count: int
+    status: str
+    status_at: datetime
+    send_at: None
+    next_attempt_at: None
+    attempts: int
+    claimed_by: None
+    claim_expires_at: None
+    route_id: int | None
+    customer_data: None
+    dlr_url: None
+    request_id: None
+    error_code: None
+    error_detail: str | None
+    max_parts: int
+    ad: bool
+    created_at: datetime
+    updated_at: datetime
+    channel: str
+    subject: str | None
+    content: str | None
+
+
+class ParkedReceiptRow(TypedDict):
+    """A report whose part is not known yet (``parked_receipts``)."""
+
+    id: str
+    smsc_message_id: str
+    state: str
+    status: str | None
+    error_code: str | None
+    at: datetime
+    parked_at: datetime
 
 
 # The inserts go through insert_many: on SQLite one round trip to the driver's thread (a
 # BulkStatement takes three: cursor, executemany, close), on PostgreSQL a COPY when large.
-async def insert_parts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Each row has the keys of ``PART_KEYS``."""
+async def insert_parts(connection: AsyncConnection, rows: Sequence[PartRow]) -> None:
     await insert_many(connection, message_parts, rows)
 
 
-async def insert_events(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Each row has the keys of ``EVENT_KEYS``."""
+async def insert_events(connection: AsyncConnection, rows: Sequence[EventRow]) -> None:
     await insert_many(connection, message_events, rows)
 
 
@@ -437,27 +524,24 @@ _UPDATE_PART = BulkStatement(
 
 
 async def update_messages_after_submit(
-    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection, rows: Sequence[SubmitUpdate]
 ) -> None:
-    """Each row: b_id, b_status, b_at, b_claimed_by, b_claim_expires_at, b_next_attempt_at,
-    b_error_code, b_error_detail. Only a message still ``submitting`` changes, and only to one
+    """Only a message still ``submitting`` changes, and only to one
     of ``SUBMIT_RESULTS``."""
     await _UPDATE_MESSAGE.run(connection, rows)
 
 
 async def update_message_statuses(
-    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection, rows: Sequence[StatusUpdate]
 ) -> None:
-    """Each row: b_id, b_status, b_at, b_error_code, b_error_detail. A message changes only
-    as the lifecycle table allows."""
+    """A message changes only as the lifecycle table allows."""
     await _UPDATE_STATUS_ONLY.run(connection, rows)
 
 
 async def update_part_statuses(
-    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection, rows: Sequence[PartStatusUpdate]
 ) -> None:
-    """Each row: b_message_id, b_seq, b_status, b_error_code, b_at. A part changes only as the
-    lifecycle table allows."""
+    """A part changes only as the lifecycle table allows."""
     await _UPDATE_PART.run(connection, rows)
 
 
@@ -520,7 +604,7 @@ async def message_statuses_of(
 
 
 async def insert_inbound_messages(
-    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection, rows: Sequence[InboundMessageRow]
 ) -> None:
     await insert_many(connection, messages, rows)
 
@@ -536,7 +620,7 @@ class ParkedReceiptRecord:
     parked_at: datetime
 
 
-async def park_receipts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+async def park_receipts(connection: AsyncConnection, rows: Sequence[ParkedReceiptRow]) -> None:
     """Keep receipts that match no part yet, in the transaction that acknowledges them."""
     await insert_many(connection, parked_receipts, rows)
 
@@ -619,8 +703,8 @@ _RECORD_RESULT = BulkStatement(
 )
 
 
-async def record_message_results(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """What the far end told besides the status (``messages.result``). Each row: b_id,
-    b_result (the JSON of the channel's result model)."""
+async def record_message_results(connection: AsyncConnection, rows: Sequence[ResultUpdate]) -> None:
+    """What the far end told besides the status (``messages.result``): the JSON of the
+    channel's result model."""
     if rows:
         await _RECORD_RESULT.run(connection, rows)

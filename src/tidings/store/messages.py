@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,21 +18,57 @@ from tidings.store.models import (
     messages,
 )
 from tidings.store.records import MessageEventRecord, MessagePartRecord, MessageRecord
-from tidings.store.threads import file_into_threads
+from tidings.store.threads import ThreadedRow, file_into_threads
 
 # A cancel, of one message or of a campaign's, takes what the lifecycle table lets be cancelled.
 CANCELLABLE = sorted(status.value for status in CANCELLABLE_STATUSES)
 CANCELLED = MessageStatus.CANCELLED.value
 
 
+class EventRow(TypedDict):
+    """One entry of a message's history (``message_events``)."""
+
+    message_id: str
+    status: str
+    at: datetime
+    detail: str | None
+
+
+class OutboundMessageRow(ThreadedRow):
+    """A message accepted to be sent (``messages``, direction ``out``), as a send prepares it."""
+
+    encoding: str
+    parts_count: int
+    status: str
+    status_at: datetime
+    send_at: datetime | None
+    next_attempt_at: datetime | None
+    attempts: int
+    claimed_by: None
+    claim_expires_at: None
+    route_id: int | None
+    customer_data: str | None
+    dlr_url: str | None
+    request_id: str | None
+    error_code: None
+    error_detail: None
+    max_parts: int
+    ad: bool
+    campaign_id: str | None
+    updated_at: datetime
+    channel: str
+    subject: str | None
+    content: str | None
+
+
 async def insert_messages(
     connection: AsyncConnection,
-    message_rows: Sequence[MutableMapping[str, Any]],
-    event_rows: Sequence[Mapping[str, Any]],
+    message_rows: Sequence[OutboundMessageRow],
+    event_rows: Sequence[EventRow],
 ) -> None:
     """Insert many messages and their first history entries as two executemany statements.
 
-    Every row of one call must have the same keys. Each message is filed into its thread
+    Each message is filed into its thread
     first (``thread_id`` is set on its row), so every send, reply or auto-reply lands there.
     """
     await file_into_threads(connection, message_rows)

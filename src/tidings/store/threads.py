@@ -8,10 +8,10 @@ multi-row INSERT of those that do not, one executemany UPDATE of the counters of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -57,6 +57,20 @@ class ThreadView:
     contact: ThreadContact | None
 
 
+class ThreadedRow(TypedDict):
+    """What filing a message into its thread reads of its row, and ``thread_id``, which it
+    sets (see :func:`file_into_threads`)."""
+
+    id: str
+    account_id: str
+    direction: str
+    sender: str
+    recipient: str
+    body: str
+    created_at: datetime
+    thread_id: NotRequired[str]
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadedMessage:
     message: MessageRecord
@@ -76,7 +90,7 @@ class _Activity:
     last_preview: str = ""
 
 
-def thread_key(row: MutableMapping[str, Any]) -> ThreadKey:
+def thread_key(row: ThreadedRow) -> ThreadKey:
     if row["direction"] == "in":
         return (row["account_id"], row["recipient"], row["sender"])
     return (row["account_id"], row["sender"], row["recipient"])
@@ -127,13 +141,10 @@ CROSS JOIN LATERAL (
 )
 
 
-async def file_into_threads(
-    connection: AsyncConnection, rows: Sequence[MutableMapping[str, Any]]
-) -> None:
+async def file_into_threads(connection: AsyncConnection, rows: Sequence[ThreadedRow]) -> None:
     """Set ``thread_id`` on every message row, creating threads and counting the messages.
 
-    Rows need ``id``, ``account_id``, ``direction``, ``sender``, ``recipient``, ``body`` and
-    ``created_at``; they are changed in place, before (outbound) or after (inbound) their insert.
+    The rows are changed in place, before (outbound) or after (inbound) their insert.
     """
     if not rows:
         return
