@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.api.auth import PrincipalDep, ServicesDep
 from tidings.api.dialects.truedialog.errors import InvalidTargets, TrueDialogRoute
@@ -24,6 +23,7 @@ from tidings.api.dialects.truedialog.schemas import (
 from tidings.api.state import Services
 from tidings.core import audience, campaigns, messaging, mms, routing
 from tidings.core import contacts as core_contacts
+from tidings.core import truedialog as ids
 from tidings.core.accounts import AccountStatus, Principal, acting_account, utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
@@ -31,12 +31,7 @@ from tidings.errors import InvalidRequest, NotFound
 from tidings.events import subscriptions
 from tidings.events.formats.truedialog import CALLBACK_EVENTS, CALLBACK_TYPES, FORMAT
 from tidings.events.ssrf import TargetPolicy
-from tidings.store import accounts as account_store
-from tidings.store import contacts as contact_store
-from tidings.store import routes as route_store
-from tidings.store import truedialog as ids
 from tidings.store.contacts import ContactRecord
-from tidings.store.ids import new_id
 from tidings.store.records import AccountRecord
 
 router = APIRouter(prefix="/api/v2.1", tags=["truedialog"], route_class=TrueDialogRoute)
@@ -49,30 +44,13 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _as_alias(text: str) -> int | None:
-    """``text`` as a TrueDialog id: digits within int32 (larger ones are no id of ours)."""
-    text = text.strip()
-    if not text.isdigit() or int(text) >= 2**31:
-        return None
-    return int(text)
-
-
 async def _alias(found: Services, kind: str, account_id: str, target_id: str) -> int:
-    async with found.database.read() as connection:
-        known = await ids.ids_of(connection, kind, [target_id])
-    if target_id in known:
-        return known[target_id]
-    async with found.database.write() as connection:
-        return (await ids.ensure_ids(connection, kind, account_id, [target_id]))[target_id]
+    return await ids.alias_of(found.database, kind, account_id, target_id)
 
 
 async def _target(found: Services, kind: str, alias: str, account: AccountRecord) -> str:
     """The tidings id behind a TrueDialog id of the account; anything else is not found."""
-    number = _as_alias(alias)
-    if number is None:
-        raise NotFound(f"No {kind} {alias}.")
-    async with found.database.read() as connection:
-        target = await ids.find_target(connection, kind, number, [account.id])
+    target = await ids.target_of(found.database, kind, alias, account.id)
     if target is None:
         raise NotFound(f"No {kind} {alias}.")
     return target
@@ -80,37 +58,10 @@ async def _target(found: Services, kind: str, alias: str, account: AccountRecord
 
 async def _account(found: Services, caller: Principal, alias: str) -> AccountRecord:
     """The key's account or a descendant of it, by TrueDialog id (others are not found)."""
-    number = _as_alias(alias)
-    if number is None:
-        raise NotFound(f"No account {alias}.")
-    async with found.database.read() as connection:
-        family = await _family(connection, caller)
-        known = await ids.ids_of(connection, ids.ACCOUNT, family)
-    if len(known) < len(family):
-        # Sub-accounts made since the last call get their ids now, so a parent can name them.
-        async with found.database.write() as connection:
-            for account_id in family:
-                if account_id not in known:
-                    await ids.ensure_ids(connection, ids.ACCOUNT, account_id, [account_id])
-    async with found.database.read() as connection:
-        target = await ids.find_target(connection, ids.ACCOUNT, number, family)
+    target = await ids.account_of(found.database, caller.account, alias)
     if target is None:
         raise NotFound(f"No account {alias}.")
     return await acting_account(found.database, caller, target)
-
-
-async def _family(connection: AsyncConnection, caller: Principal) -> list[str]:
-    """The key's account and its descendants, the accounts a TrueDialog id may name."""
-    family, frontier = [caller.account.id], [caller.account.id]
-    while frontier:
-        children = [
-            child.id
-            for parent in frontier
-            for child in await account_store.list_sub_accounts(connection, parent)
-        ]
-        family.extend(children)
-        frontier = children
-    return family
 
 
 async def account_dep(found: ServicesDep, caller: PrincipalDep, accountId: str) -> AccountRecord:
@@ -125,24 +76,15 @@ AccountDep = Annotated[AccountRecord, Depends(account_dep)]
 
 @router.get("/account/{accountId}", summary="Get Account Info")
 async def get_account(account: AccountDep, found: ServicesDep) -> dict[str, Any]:
-    async with found.database.write() as connection:
-        token = await ids.ensure_callback_token(connection, account.id)
-        own = await ids.ensure_ids(connection, ids.ACCOUNT, account.id, [account.id])
-        parent = (
-            {}
-            if account.parent_id is None
-            else await ids.ensure_ids(
-                connection, ids.ACCOUNT, account.parent_id, [account.parent_id]
-            )
-        )
+    known = await ids.account_ids(found.database, account)
     return {
-        "id": own[account.id],
+        "id": known.id,
         "status": 0 if account.status == AccountStatus.ACTIVE else 1,
-        "parentId": None if account.parent_id is None else parent[account.parent_id],
+        "parentId": known.parent_id,
         "name": account.name,
         "created": _time(account.created_at),
         "allowCallback": True,
-        "callbackToken": token,
+        "callbackToken": known.callback_token,
         "type": 0,
         "accountType": 0,
         "isApproved": True,
@@ -153,9 +95,8 @@ async def get_account(account: AccountDep, found: ServicesDep) -> dict[str, Any]
 async def get_user_info(caller: PrincipalDep, found: ServicesDep) -> dict[str, Any]:
     account = caller.account
     account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
-    key_alias = await _alias(found, "apikey", account.id, caller.key_id)
-    async with found.database.read() as connection:
-        key = await account_store.find_api_key(connection, caller.key_id)
+    key_alias = await _alias(found, ids.API_KEY, account.id, caller.key_id)
+    key = await ids.api_key(found.database, caller.key_id)
     name = (key.name if key is not None else None) or caller.key_id
     created = _time(key.created_at if key is not None else account.created_at)
     return {
@@ -198,17 +139,11 @@ async def get_user_info(caller: PrincipalDep, found: ServicesDep) -> dict[str, A
 
 @router.get("/account/{accountId}/channel", summary="The account's channels (its senders)")
 async def list_channels(account: AccountDep, found: ServicesDep) -> list[dict[str, Any]]:
-    async with found.database.write() as connection:
-        senders = await route_store.list_senders(connection, account.id)
-        aliases = await ids.ensure_ids(
-            connection, ids.CHANNEL, account.id, [sender.id for sender in senders]
-        )
-        [account_alias] = (
-            await ids.ensure_ids(connection, ids.ACCOUNT, account.id, [account.id])
-        ).values()
+    channels = await ids.channels(found.database, account)
+    account_alias = await _alias(found, ids.ACCOUNT, account.id, account.id)
     return [
         {
-            "id": aliases[sender.id],
+            "id": alias,
             "accountId": account_alias,
             "code": sender.address,
             "label": sender.address,
@@ -216,7 +151,7 @@ async def list_channels(account: AccountDep, found: ServicesDep) -> list[dict[st
             "channelTypeId": 0,
             "created": _time(sender.created_at),
         }
-        for sender in senders
+        for alias, sender in channels
     ]
 
 
@@ -408,20 +343,10 @@ async def _sender(found: Services, account: AccountRecord, channel: str) -> str:
                 "number with POST /v1/senders, or mark a sender as the default)."
             )
         return default.address
-    number = _as_alias(channel)
+    number = ids.as_alias(channel)
     if number is not None:
-        async with found.database.read() as connection:
-            sender_id = await ids.find_target(connection, ids.CHANNEL, number, [account.id])
-            sender = (
-                None
-                if sender_id is None
-                else await route_store.find_sender(connection, account.id, sender_id)
-            )
-            if sender is None:
-                # Digits that are no channel id of this account may still be its short code.
-                sender = await route_store.find_sender_by_address(
-                    connection, account.id, channel.strip()
-                )
+        # Digits that are no channel id of this account may still be its short code.
+        sender = await ids.channel_sender(found.database, account.id, number, channel.strip())
         if sender is None:
             raise NotFound(f"No channel {channel}.")
         return sender.address
@@ -436,17 +361,12 @@ async def _senders(found: Services, account: AccountRecord, channels: list[str])
 
 async def _targets(found: Services, account: AccountRecord, body: PushCampaignRequest) -> list[str]:
     """Targets as numbers: contact ids become their phones (lists are core's, see _push)."""
-    aliases = {target: _as_alias(target) for target in body.Targets}
-    async with found.database.read() as connection:
-        # All-digit targets may be TrueDialog contact ids of this account; other digits are
-        # numbers. One read for all of them, however many targets the push has.
-        contact_ids = await ids.find_targets(
-            connection,
-            ids.CONTACT,
-            {alias for alias in aliases.values() if alias is not None},
-            [account.id],
-        )
-        phones = await contact_store.phones_of(connection, account.id, contact_ids.values())
+    aliases = {target: ids.as_alias(target) for target in body.Targets}
+    # All-digit targets may be TrueDialog contact ids of this account; other digits are
+    # numbers. One read for all of them, however many targets the push has.
+    contact_ids, phones = await ids.contact_phones(
+        found.database, account.id, {alias for alias in aliases.values() if alias is not None}
+    )
     numbers: list[str] = []
     for target in body.Targets:
         alias = aliases[target]
@@ -572,7 +492,7 @@ async def push_campaign(
         # Nothing to check up front, so a list push is a core campaign: its lists are
         # expanded page by page, however big (one request holds max_recipients at most).
         return await _campaigns(found, account, body, senders, to, send_times, now, mms_content)
-    action_key = new_id()
+    action_key = ids.new_action_key()
     try:
         # The lists are read once: every channel and schedule sends to the same recipients.
         request = await audience.with_list_members(
@@ -731,8 +651,7 @@ async def _create_callback(
         )
     if not body.Active:
         raise InvalidRequest("An inactive callback would never be called.", field="Active")
-    async with found.database.write() as connection:
-        await ids.ensure_callback_token(connection, account.id)
+    await ids.ensure_callback_token(found.database, account.id)
     try:
         subscription = await subscriptions.create_subscription(
             found.database,
