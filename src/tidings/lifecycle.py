@@ -65,7 +65,7 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     # A temporary submit error puts the message back in the queue for a retry.
     S.SUBMITTING: frozenset({S.SENT, S.CALLING, S.QUEUED, S.REJECTED, S.FAILED}),
     # A receipt may arrive before the submit response is recorded, so ``sent`` may be skipped
-    # at the message level; at the part level ``sent`` always comes first.
+    # at the message level; at the part level ``sent`` (a call's ``calling``) always comes first.
     # A fax gateway reports the line busy or unanswered after it took the fax (T.37 DSN).
     S.SENT: frozenset(
         {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN, *_LINE_ENDS}

@@ -19,10 +19,12 @@ from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.config import ChaosConfig, OutcomeRule
 from tidings.simulator.documents_control import fax_router, post_router
 from tidings.simulator.errors import InboundRejected, NoReceiverBound
+from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.inbox import HandsetMessage
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.mmsc_control import mmsc_router
 from tidings.simulator.phones import PhoneNetwork
+from tidings.simulator.printer import PrinterSimulator
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
@@ -42,6 +44,8 @@ class ControlledSimulator(Protocol):
 
     mmsc: Mmsc | None
     phones: PhoneNetwork | None
+    fax: FaxGateway | None
+    printer: PrinterSimulator | None
 
     @property
     def smpp_port(self) -> int: ...
