@@ -403,7 +403,7 @@ async def test_a_campaign_with_media_sends_an_mms_to_every_target(running: Runni
     )
     media_id = uploaded.json()["id"]
     targets = ["+358401234591", "+358401234592"]
-    campaign = {"name": "Menu", "from": OUR_NUMBER, "body": "Hei {first_name}", "to": targets}
+    campaign = {"name": "Menu", "from": OUR_NUMBER, "body": "Hei {first_name|there}", "to": targets}
     as_sms = await running.http.post(
         "/v1/campaigns", json={**campaign, "channel": "sms", "media": [media_id]}
     )
@@ -423,7 +423,7 @@ async def test_a_campaign_with_media_sends_an_mms_to_every_target(running: Runni
     await eventually(everyone_has_it, "the campaign's MMS on every handset")
     for number in targets:
         [shown] = mmsc.inbox(number)
-        assert shown.subject == "Spring menu"
+        assert (shown.subject, shown.text) == ("Spring menu", "Hei there")
         assert [p.content_type for p in shown.parts if not p.is_text] == ["image/png"]
 
 
