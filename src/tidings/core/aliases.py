@@ -15,7 +15,8 @@ from tidings.store.engine import Database
 
 class AliasKind:
     LIST = "list"
-    CONTACT = "contact"
+    # A contact as one list holds it (ClickSend's lists each hold their own contacts).
+    LIST_CONTACT = "list_contact"
     ACCOUNT = "account"
     INBOUND_RULE = "inbound_rule"
     CAMPAIGN = "campaign"

@@ -34,6 +34,7 @@ import structlog
 from tidings.core import audience, optout
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
+from tidings.core.contacts import as_listed
 from tidings.core.content import ChannelContent, dump_content, load_content
 from tidings.core.messaging import (
     PreparedSend,
@@ -397,6 +398,7 @@ async def _next_page(
             after_id=campaign.expand_cursor,
             limit=page_rows,
         )
+        contacts = await as_listed(connection, include, contacts)
     explicit = target_addresses.get(campaign.id)
     if explicit is None:
         explicit = target_addresses[campaign.id] = _target_addresses(targets, account.region)

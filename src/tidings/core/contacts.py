@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -255,6 +255,46 @@ def clean_contact_fields(values: Mapping[str, Any], *, region: str) -> dict[str,
 def contact_properties(contact: ContactRecord) -> dict[str, str]:
     loaded = json.loads(contact.properties)
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+# A provider view whose contacts belong to one list (ClickSend's) keeps each list's fields of a
+# contact on its membership, so the same number can be "Aino" in one list and "A. Virtanen" in
+# another while the contact itself (one per number) stays as the native API left it.
+_LISTED_FIELDS = tuple(name for name in PROFILE_FIELDS if name != "phone")
+# What a list stores of a contact that it shows with no fields at all.
+_NOTHING_LISTED = "{}"
+
+
+def listed_fields(contact: ContactRecord) -> str:
+    """What a membership stores of the contact as its list shows it."""
+    shown: dict[str, Any] = {name: getattr(contact, name) for name in _LISTED_FIELDS}
+    shown["properties"] = contact_properties(contact)
+    return json.dumps(shown, ensure_ascii=False)
+
+
+def listed_view(contact: ContactRecord, stored: str | None) -> ContactRecord:
+    """The contact as a list shows it, from what its membership stores (``None``: as it is)."""
+    if stored is None:
+        return contact
+    shown: dict[str, Any] = json.loads(stored)
+    values: dict[str, Any] = {name: shown.get(name) for name in _LISTED_FIELDS}
+    values["properties"] = json.dumps(shown.get("properties") or {}, ensure_ascii=False)
+    return replace(contact, **values)
+
+
+async def as_listed(
+    connection: AsyncConnection, list_ids: Sequence[str], members: Sequence[ContactRecord]
+) -> list[ContactRecord]:
+    """The members as the first of ``list_ids`` that keeps fields of its own for each shows
+    it (a send to lists uses the names its list gave the contact)."""
+    stored: dict[str, str] = {}
+    for list_id in list_ids:
+        wanted = [member.id for member in members if member.id not in stored]
+        if not wanted:
+            break
+        found = await contact_store.member_fields(connection, list_id, wanted)
+        stored.update((contact_id, shown) for contact_id, shown in found.items() if shown)
+    return [listed_view(member, stored.get(member.id)) for member in members]
 
 
 def placeholder_values(contact: ContactRecord) -> dict[str, str]:
@@ -643,6 +683,7 @@ async def _store_batch(
     *,
     list_id: str | None,
     policy: DuplicatePolicy,
+    listed: bool,
     report: ImportReport,
 ) -> None:
     # One row per phone: the first wins when skipping duplicates, later ones merge in when
@@ -669,6 +710,7 @@ async def _store_batch(
         existing = await contact_store.contacts_by_phone(connection, account.id, list(by_phone))
         new_rows: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        listed_updates: dict[str, _ParsedRow] = {}
         member_ids: list[str] = []
         fresh = [phone for phone in by_phone if phone not in existing]
         ids = iter(new_ids(len(fresh)))
@@ -684,6 +726,9 @@ async def _store_batch(
             if policy is DuplicatePolicy.SKIP:
                 report.skipped += 1
                 continue
+            if listed:
+                listed_updates[found.id] = parsed
+                continue
             merged: dict[str, Any] = {name: getattr(found, name) for name in PROFILE_FIELDS}
             merged.update((k, v) for k, v in parsed.fields.items() if k != "active")
             merged["active"] = parsed.fields.get("active", found.active)
@@ -696,11 +741,39 @@ async def _store_batch(
         await contact_store.insert_contacts(connection, new_rows)
         await contact_store.update_contacts(connection, account.id, updates)
         if list_id is not None:
+            listed_before = await contact_store.member_fields(
+                connection, list_id, list(listed_updates)
+            )
             report.added_to_list += await contact_store.add_members(
                 connection, list_id, member_ids, at=now
             )
+            await _update_listed(connection, list_id, existing, listed_updates, listed_before)
     report.created += len(new_rows)
-    report.updated += len(updates)
+    report.updated += len(updates) + len(listed_updates)
+
+
+async def _update_listed(
+    connection: AsyncConnection,
+    list_id: str,
+    contacts: Mapping[str, ContactRecord],
+    rows: Mapping[str, _ParsedRow],
+    before: Mapping[str, str | None],
+) -> None:
+    """Write the rows (by contact id) as how the list shows these contacts: merged into what
+    it showed of a member already in it (``before``), and alone for a number new to the list,
+    as if the list held its own contacts."""
+    by_id = {contact.id: contact for contact in contacts.values()}
+    for contact_id, parsed in rows.items():
+        if contact_id in before:
+            shown = listed_view(by_id[contact_id], before[contact_id])
+        else:
+            shown = listed_view(by_id[contact_id], _NOTHING_LISTED)
+        properties = {**contact_properties(shown), **parsed.properties}
+        changes = {k: v for k, v in parsed.fields.items() if k not in ("phone", "active")}
+        updated = replace(shown, **changes, properties=json.dumps(properties, ensure_ascii=False))
+        await contact_store.set_member_fields(
+            connection, list_id, contact_id, listed_fields(updated)
+        )
 
 
 async def import_contacts_csv(
@@ -710,6 +783,7 @@ async def import_contacts_csv(
     *,
     list_id: str | None = None,
     on_duplicate: DuplicatePolicy = DuplicatePolicy.SKIP,
+    listed: bool = False,
     batch_rows: int = IMPORT_BATCH_ROWS,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
@@ -721,7 +795,12 @@ async def import_contacts_csv(
     when given, also when a duplicate is skipped. Rows that fail are reported (row, field,
     reason) and the rest are stored; each batch commits on its own. ``on_progress`` is called
     with the number of bytes consumed so far.
+
+    With ``listed`` (and ``list_id``), a known number's row updates how the list shows it
+    (:func:`listed_view`) and leaves the contact and its other lists as they are.
     """
+    if listed and list_id is None:
+        raise ValueError("a listed import needs a list")
     if list_id is not None:
         async with database.read() as connection:
             if await contact_store.find_list(connection, account.id, list_id) is None:
@@ -739,7 +818,13 @@ async def import_contacts_csv(
 
     async def store(rows: list[_ParsedRow]) -> None:
         await _store_batch(
-            database, account, rows, list_id=list_id, policy=on_duplicate, report=report
+            database,
+            account,
+            rows,
+            list_id=list_id,
+            policy=on_duplicate,
+            listed=listed,
+            report=report,
         )
 
     try:

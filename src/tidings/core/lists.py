@@ -6,13 +6,23 @@ against the acting account before it changes anything.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
-from tidings.core.contacts import PAGE_LIMIT_MAX
+from tidings.core.contacts import (
+    PAGE_LIMIT_MAX,
+    as_listed,
+    clean_contact_fields,
+    contact_properties,
+    listed_fields,
+    listed_view,
+)
 from tidings.core.mailbox import NumberedPage, check_page, page_offset
 from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.store import contacts as contact_store
@@ -186,14 +196,19 @@ async def copy_member(
 ) -> ContactListRecord:
     """Put a member of ``list_id`` in ``target_list_id`` too (or instead, with ``move``).
 
+    The target shows it as the source list does (:func:`tidings.core.contacts.listed_view`).
     Returns the target list. Being in the target already is fine.
     """
     async with database.write() as connection:
         await _require_list(connection, account, list_id)
         await _require_list(connection, account, target_list_id)
-        if not await contact_store.is_member(connection, list_id, contact_id):
+        shown = await contact_store.member_fields(connection, list_id, [contact_id])
+        if contact_id not in shown:
             raise NotFound(f"contact {contact_id} is not in list {list_id}")
         await contact_store.add_member(connection, target_list_id, contact_id, at=utcnow())
+        await contact_store.set_member_fields(
+            connection, target_list_id, contact_id, shown[contact_id]
+        )
         if move and target_list_id != list_id:
             await contact_store.remove_member(connection, list_id, contact_id)
         return await _require_list(connection, account, target_list_id)
@@ -209,6 +224,54 @@ async def move_member(
     return await copy_member(database, account, list_id, contact_id, target_list_id, move=True)
 
 
+# How a list shows its members (see tidings.core.contacts.listed_view) -------------------------
+
+
+async def listed_members(
+    database: Database, list_id: str, members: Sequence[ContactRecord]
+) -> list[ContactRecord]:
+    """The members as ``list_id`` shows them: its own fields where it has set them, the
+    contact's where not. The caller has checked that the list and members are the account's."""
+    async with database.read() as connection:
+        return await as_listed(connection, [list_id], members)
+
+
+async def listed_member(
+    database: Database, account: AccountRecord, list_id: str, contact_id: str
+) -> ContactRecord:
+    """One member as the account's list shows it; NotFound unless it is in the list."""
+    async with database.read() as connection:
+        await _require_list(connection, account, list_id)
+        contact = await contact_store.find_contact(connection, account.id, contact_id)
+        shown = await contact_store.member_fields(connection, list_id, [contact_id])
+    if contact is None or contact_id not in shown:
+        raise NotFound(f"contact {contact_id} is not in list {list_id}")
+    return listed_view(contact, shown[contact_id])
+
+
+async def set_listed_fields(
+    database: Database,
+    account: AccountRecord,
+    list_id: str,
+    member: ContactRecord,
+    changes: Mapping[str, Any],
+) -> ContactRecord:
+    """Change how ``list_id`` shows ``member`` (as it shows it now), leaving the contact and the
+    other lists as they are. ``changes`` are contact fields without ``phone``; ``properties``
+    replaces the whole set."""
+    fields = clean_contact_fields(changes, region=account.region)
+    properties = fields.pop("properties", contact_properties(member))
+    updated = dataclasses.replace(
+        member, **fields, properties=json.dumps(properties, ensure_ascii=False)
+    )
+    async with database.write() as connection:
+        await _require_list(connection, account, list_id)
+        stored = listed_fields(updated)
+        if not await contact_store.set_member_fields(connection, list_id, member.id, stored):
+            raise NotFound(f"contact {member.id} is not in list {list_id}")
+    return updated
+
+
 async def list_recipients(
     database: Database,
     account_id: str,
@@ -218,7 +281,8 @@ async def list_recipients(
     only_active: bool = True,
     page_rows: int = RECIPIENT_PAGE_ROWS,
 ) -> AsyncIterator[list[ContactRecord]]:
-    """The contacts to send to for a set of lists, page by page in contact id order.
+    """The contacts to send to for a set of lists, page by page in contact id order, each as
+    its first list shows it (:func:`tidings.core.contacts.as_listed`).
 
     A contact in several included lists comes once; one in any excluded list never comes.
     Each page is its own short read, so a campaign starts on the first page of a 100,000
@@ -237,6 +301,7 @@ async def list_recipients(
                 after_id=after_id,
                 limit=page_rows,
             )
+            page = await as_listed(connection, include_list_ids, page)
         if page:
             yield page
         if len(page) < page_rows:

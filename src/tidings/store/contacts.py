@@ -477,6 +477,34 @@ async def remove_member(connection: AsyncConnection, list_id: str, contact_id: s
     return result.rowcount > 0
 
 
+async def member_fields(
+    connection: AsyncConnection, list_id: str, contact_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """How the list shows each of these members (``None``: as the contact itself); members
+    only."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(list(dict.fromkeys(contact_ids))):
+        rows = await connection.execute(
+            select(list_members.c.contact_id, list_members.c.listed_fields).where(
+                list_members.c.list_id == list_id, list_members.c.contact_id.in_(list(chunk))
+            )
+        )
+        found.update({row.contact_id: row.listed_fields for row in rows})
+    return found
+
+
+async def set_member_fields(
+    connection: AsyncConnection, list_id: str, contact_id: str, shown: str | None
+) -> bool:
+    """Set how the list shows a member; False if the contact is not in the list."""
+    result = await connection.execute(
+        update(list_members)
+        .where(list_members.c.list_id == list_id, list_members.c.contact_id == contact_id)
+        .values(listed_fields=shown)
+    )
+    return result.rowcount > 0
+
+
 async def remove_all_members(connection: AsyncConnection, list_id: str) -> int:
     result = await connection.execute(delete(list_members).where(list_members.c.list_id == list_id))
     return result.rowcount

@@ -424,6 +424,9 @@ class ListMember(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime]
+    # The contact as this list shows it (JSON of profile fields and properties), for provider
+    # views whose contacts belong to one list (ClickSend's); NULL shows the contact itself.
+    listed_fields: Mapped[str | None] = mapped_column(Text)
 
 
 contacts = _table(Contact)
@@ -702,9 +705,10 @@ class IntegerAlias(Base):
     __table_args__ = (UniqueConstraint("kind", "target_id"),)
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
-    # What the target is: "list" or "contact".
+    # What the target is: "list", "list_contact" (a contact as one list holds it), ...
     kind: Mapped[str] = mapped_column(String(16))
-    target_id: Mapped[str] = mapped_column(String(26))
+    # An id, or for "list_contact" the list's and the contact's ids joined by "/".
+    target_id: Mapped[str] = mapped_column(String(53))
 
 
 class ReadMark(Base):

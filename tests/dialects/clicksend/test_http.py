@@ -178,20 +178,32 @@ async def test_lists_and_contacts(clicksend: ClickSend) -> None:
     )
     assert ok(await clicksend.http.get(path))["last_name"] == "Virtanen"
 
+    # A copy is a new contact of the target list, with its own id and the same names.
     copied = ok(await clicksend.http.put(f"{path}/copy/{second['list_id']}"))
-    assert (copied["contact_id"], copied["list_id"]) == (contact_id, second["list_id"])
+    assert copied["list_id"] == second["list_id"] and copied["contact_id"] != contact_id
+    assert (copied["first_name"], copied["last_name"], copied["custom_1"]) == (
+        "Aino",
+        "Virtanen",
+        "gold",
+    )
     assert ok(await clicksend.http.get(base))["total"] == 1
     assert ok(await clicksend.http.get(f"/lists/{second['list_id']}/contacts"))["total"] == 1
-
-    ok(await clicksend.http.delete(f"/lists/{second['list_id']}/contacts/{contact_id}"))
+    copy_path = f"/lists/{second['list_id']}/contacts/{copied['contact_id']}"
+    # Each list's contact id is its own: the first list's is not in the second list.
     refused(
         await clicksend.http.get(f"/lists/{second['list_id']}/contacts/{contact_id}"),
         404,
         "NOT_FOUND",
     )
+
+    ok(await clicksend.http.delete(copy_path))
+    refused(await clicksend.http.get(copy_path), 404, "NOT_FOUND")
+    assert ok(await clicksend.http.get(path))["first_name"] == "Aino"
     moved = ok(await clicksend.http.put(f"{path}/transfer/{second['list_id']}"))
     assert moved["list_id"] == second["list_id"]
+    assert (moved["first_name"], moved["last_name"]) == ("Aino", "Virtanen")
     assert ok(await clicksend.http.get(base))["total"] == 0
+    refused(await clicksend.http.get(path), 404, "NOT_FOUND")
 
     found = ok(await clicksend.http.get("/search/contacts-lists", params={"q": "Gol"}))
     assert [(i["id"], i["name"], i["contacts_count"]) for i in found["data"]] == [
@@ -208,6 +220,66 @@ async def test_lists_and_contacts(clicksend: ClickSend) -> None:
     )
     ok(deleted)
     refused(await clicksend.http.get(f"/lists/{first['list_id']}"), 404, "NOT_FOUND")
+
+
+async def test_each_list_holds_its_own_contacts(clicksend: ClickSend) -> None:
+    """The same number in two lists is two ClickSend contacts, each with its list's names; a send
+    to a list fills placeholders with that list's names."""
+    customers = ok(await clicksend.http.post("/lists", json={"list_name": "Customers"}))
+    staff = ok(await clicksend.http.post("/lists", json={"list_name": "Staff"}))
+    in_customers = f"/lists/{customers['list_id']}/contacts"
+    in_staff = f"/lists/{staff['list_id']}/contacts"
+    customer = ok(
+        await clicksend.http.post(
+            in_customers,
+            json={
+                "phone_number": HANDSET,
+                "first_name": "Aino",
+                "last_name": "Koskinen",
+                "custom_1": "gold",
+            },
+        )
+    )
+    colleague = ok(
+        await clicksend.http.post(
+            in_staff, json={"phone_number": HANDSET, "first_name": "A.", "last_name": "Virtanen"}
+        )
+    )
+    assert colleague["contact_id"] != customer["contact_id"]
+    assert (colleague["first_name"], colleague["custom_1"]) == ("A.", None)
+    staff_path = f"{in_staff}/{colleague['contact_id']}"
+    ok(await clicksend.http.put(staff_path, json={"first_name": "Anni", "custom_1": "desk 4"}))
+
+    customer_path = f"{in_customers}/{customer['contact_id']}"
+    shown = ok(await clicksend.http.get(customer_path))
+    assert (shown["first_name"], shown["last_name"], shown["custom_1"]) == (
+        "Aino",
+        "Koskinen",
+        "gold",
+    )
+    [listed] = ok(await clicksend.http.get(in_customers))["data"]
+    assert (listed["contact_id"], listed["first_name"]) == (customer["contact_id"], "Aino")
+    [listed] = ok(await clicksend.http.get(in_staff))["data"]
+    assert (listed["contact_id"], listed["first_name"], listed["custom_1"]) == (
+        colleague["contact_id"],
+        "Anni",
+        "desk 4",
+    )
+
+    # A send to each list greets the contact by that list's name.
+    for contact_list in (customers, staff):
+        [sent] = (await send(clicksend, list_id=contact_list["list_id"], body="Hei {first_name}"))[
+            "messages"
+        ]
+        assert sent["status"] == "SUCCESS", sent
+    history = ok(await clicksend.http.get("/sms/history"))["data"]
+    assert sorted(m["body"] for m in history) == ["Hei Aino", "Hei Anni"]
+
+    # Removing it from the staff list leaves the customer as it was.
+    ok(await clicksend.http.delete(staff_path))
+    refused(await clicksend.http.get(staff_path), 404, "NOT_FOUND")
+    assert ok(await clicksend.http.get(customer_path))["first_name"] == "Aino"
+    assert ok(await clicksend.http.get(in_staff))["total"] == 0
 
 
 async def test_scheduled_messages_cancel_one_and_all(clicksend: ClickSend) -> None:

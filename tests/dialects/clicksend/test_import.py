@@ -63,6 +63,7 @@ WITH_HEADER = (
     b"not a number,Bad,Row,,\n"
 )
 WITHOUT_HEADER = b"+358401234569,Ilona\n"
+RENAMED = b"phone_number,first_name,custom_1\n+358401234567,Anni,desk 4\n"
 
 
 @pytest.fixture
@@ -114,6 +115,32 @@ async def test_import_from_a_url_into_a_list(loopback_clicksend: ClickSend) -> N
         ("+358401234567", "Aino", "gold", "Turku"),
         ("+358401234568", "Eero", "silver", "Oulu"),
         ("+358401234569", "Ilona", None, None),
+    ]
+
+
+async def test_an_import_into_another_list_leaves_the_first_lists_names(
+    loopback_clicksend: ClickSend,
+) -> None:
+    http = loopback_clicksend.http
+    customers = data_of(await http.post("/lists", json={"list_name": "Customers"}))["list_id"]
+    staff = data_of(await http.post("/lists", json={"list_name": "Staff"}))["list_id"]
+    async with FileServer({"/with.csv": WITH_HEADER, "/renamed.csv": RENAMED}) as server:
+        for list_id, path in ((customers, "/with.csv"), (staff, "/renamed.csv")):
+            url = server.url(path)
+            data_of(await http.post(f"/lists/{list_id}/import", json={"file_url": url}))
+
+    def shown(members: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (m["phone_number"], m["first_name"], m["last_name"], m["custom_1"]) for m in members
+        )
+
+    assert shown(data_of(await http.get(f"/lists/{customers}/contacts"))["data"]) == [
+        ("+358401234567", "Aino", "Koskinen", "gold"),
+        ("+358401234568", "Eero", "Virtanen", "silver"),
+    ]
+    # The staff list holds its own contact for the number: only what its file gave.
+    assert shown(data_of(await http.get(f"/lists/{staff}/contacts"))["data"]) == [
+        ("+358401234567", "Anni", None, "desk 4")
     ]
 
 

@@ -259,7 +259,9 @@ async def test_sdk6_replies_lists_and_contacts_parse_strictly(
     assert fetched.data.custom_2 == "x"
     copied = await clicksend.call(lists.copy_contact_to_list, a, contact_id, b)
     assert copied.data.list_id == second.data.list_id
-    await clicksend.call(contacts.delete_contact, b, contact_id)
+    # The copy is the second list's own contact, under its own id.
+    assert copied.data.contact_id != contact.data.contact_id
+    await clicksend.call(contacts.delete_contact, b, str(copied.data.contact_id))
     moved = await clicksend.call(lists.transfer_contact_to_list, a, contact_id, b)
     assert moved.data.list_id == second.data.list_id
     deduplicated = await clicksend.call(lists.remove_duplicate_contacts, b)

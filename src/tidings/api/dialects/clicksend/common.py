@@ -7,14 +7,15 @@ acting account as usual (another account's number is simply not found).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from tidings.api.dialects.clicksend.errors import ClickSendRoute
 from tidings.api.state import Services
-from tidings.core import contacts, lists
-from tidings.core.aliases import AliasKind, target_of
+from tidings.core import lists
+from tidings.core.aliases import AliasKind, numbers_for, target_of
 from tidings.errors import NotFound
 from tidings.store.contacts import ContactListRecord, ContactRecord
 from tidings.store.records import AccountRecord
@@ -47,18 +48,47 @@ async def list_by_number(found: Services, account: AccountRecord, number: int) -
         raise NotFound(f"no list {number}") from None
 
 
-async def contact_in_list(
-    found: Services, account: AccountRecord, contact_number: int, contact_list: ContactListRecord
-) -> ContactRecord:
-    missing = NotFound(f"no contact {contact_number} in this list")
+# In ClickSend each list holds its own contacts, so a contact_id names a contact as one list
+# holds it: the same number in two lists has two ids, and each list its own names for it.
+
+
+def _list_contact(list_id: str, contact_id: str) -> str:
+    return f"{list_id}/{contact_id}"
+
+
+async def contact_numbers(
+    found: Services, list_id: str, contact_ids: Sequence[str]
+) -> dict[str, int]:
+    """The ClickSend contact_id of each of these contacts in this list."""
+    numbers = await numbers_for(
+        found.database,
+        AliasKind.LIST_CONTACT,
+        [_list_contact(list_id, contact_id) for contact_id in contact_ids],
+    )
+    return {contact_id: numbers[_list_contact(list_id, contact_id)] for contact_id in contact_ids}
+
+
+async def contact_by_number(
+    found: Services, account: AccountRecord, number: int
+) -> tuple[str, ContactRecord]:
+    """The list a ClickSend contact_id is in, and the contact as that list shows it."""
     try:
-        target = await target_of(found.database, AliasKind.CONTACT, contact_number)
-        record = await contacts.get_contact(found.database, account, target)
+        target = await target_of(found.database, AliasKind.LIST_CONTACT, number)
+        list_id, _, contact_id = target.partition("/")
+        return list_id, await lists.listed_member(found.database, account, list_id, contact_id)
+    except NotFound:
+        raise NotFound(f"no contact {number}") from None
+
+
+async def contact_in_list(
+    found: Services, account: AccountRecord, number: int, contact_list: ContactListRecord
+) -> ContactRecord:
+    """The contact with this ClickSend contact_id, as ``contact_list`` shows it."""
+    missing = NotFound(f"no contact {number} in this list")
+    try:
+        list_id, record = await contact_by_number(found, account, number)
     except NotFound:
         raise missing from None
-    page, _ = await contacts.search_contacts(
-        found.database, account, list_id=contact_list.id, phone=record.phone, limit=1
-    )
-    if not page or page[0].id != record.id:
+    if list_id != contact_list.id:
         raise missing
     return record

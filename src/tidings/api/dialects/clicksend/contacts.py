@@ -1,12 +1,17 @@
 """ClickSend list and contact routes: lists CRUD, search, import, remove duplicates, and the
 contacts of a list (CRUD, copy, transfer) over ``core.lists`` and ``core.contacts``.
 
-tidings keeps one contact per number and account: adding a known number to a list adds that
-contact to it, so a contact has the same ``contact_id`` in every list it is in.
+In ClickSend each list holds its own contacts. tidings keeps one contact per number and
+account, and lists as memberships of it; the ClickSend view keeps each list's fields of a
+contact on its membership (``core.lists.set_listed_fields``) and numbers each list and contact
+pair on its own, so the same number has another ``contact_id`` and its own names in each list.
+Copying gives the target list its own copy of the names; transferring moves them. The contact
+itself is made with the number when it is new and not changed by the ClickSend view after.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -21,6 +26,7 @@ from tidings.api.dialects.clicksend.common import (
     PageQuery,
     clicksend_router,
     contact_in_list,
+    contact_numbers,
     list_by_number,
     page_url,
 )
@@ -36,6 +42,7 @@ from tidings.api.state import Services
 from tidings.core import contacts, lists
 from tidings.core.aliases import AliasKind, number_for, numbers_for
 from tidings.core.contacts import DuplicatePolicy, contact_properties
+from tidings.errors import InvalidRequest
 from tidings.events.fetch import fetch_file
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.contacts import ContactListRecord, ContactRecord
@@ -131,13 +138,14 @@ async def import_contacts(
     async def chunks() -> AsyncIterator[bytes]:
         yield csv_bytes
 
-    # A number already in the account is the same contact: its fields are updated.
+    # A number already in the account gets this list's fields; its other lists keep theirs.
     report = await contacts.import_contacts_csv(
         found.database,
         account,
         chunks(),
         list_id=contact_list.id,
         on_duplicate=DuplicatePolicy.UPDATE,
+        listed=True,
     )
     msg = (
         f"{report.created} contacts created, {report.updated} updated, "
@@ -194,8 +202,8 @@ def _tidings_fields(
     return fields, properties
 
 
-def _merged(record: ContactRecord | None, properties: dict[str, str | None]) -> dict[str, str]:
-    merged = {} if record is None else contact_properties(record)
+def _merged(base: dict[str, str], properties: dict[str, str | None]) -> dict[str, str]:
+    merged = dict(base)
     for name, value in properties.items():
         if value is None or value == "":
             merged.pop(name, None)
@@ -204,10 +212,38 @@ def _merged(record: ContactRecord | None, properties: dict[str, str | None]) -> 
     return merged
 
 
+def _without_clicksend_properties(record: ContactRecord) -> dict[str, str]:
+    found = contact_properties(record)
+    return {k: v for k, v in found.items() if k not in rendering.CONTACT_PROPERTIES}
+
+
+def _phone_of(fields: dict[str, Any]) -> str:
+    phone = fields.pop("phone", None)
+    if not phone:
+        raise InvalidRequest("a contact needs a phone number", field="phone_number")
+    return str(phone)
+
+
+async def _listed_contact(
+    found: Services,
+    account: AccountRecord,
+    contact_list: ContactListRecord,
+    phone: str,
+    fields: dict[str, Any],
+) -> ContactRecord:
+    """The account's contact with this number, put in the list; a new one is made with
+    ``fields``."""
+    record = await contacts.find_contact_by_phone(found.database, account, phone)
+    if record is None:
+        record = await contacts.create_contact(found.database, account, {**fields, "phone": phone})
+    await lists.add_members(found.database, account, contact_list.id, [record.id])
+    return record
+
+
 async def _shown_contact(
     found: Services, record: ContactRecord, contact_list: ContactListRecord
 ) -> dict[str, Any]:
-    numbers = await numbers_for(found.database, AliasKind.CONTACT, [record.id])
+    numbers = await contact_numbers(found, contact_list.id, [record.id])
     list_number = await number_for(found.database, AliasKind.LIST, contact_list.id)
     return rendering.contact(
         record, numbers[record.id], list_number=list_number, list_name=contact_list.name
@@ -227,10 +263,11 @@ async def view_list_contacts(
     numbered = await lists.numbered_members(
         found.database, account, contact_list.id, page=page, per_page=limit
     )
-    numbers = await numbers_for(found.database, AliasKind.CONTACT, [c.id for c in numbered.items])
+    listed = await lists.listed_members(found.database, contact_list.id, numbered.items)
+    numbers = await contact_numbers(found, contact_list.id, [c.id for c in listed])
     items = [
         rendering.contact(c, numbers[c.id], list_number=list_id, list_name=contact_list.name)
-        for c in numbered.items
+        for c in listed
     ]
     data = rendering.numbered(numbered, items, page_url(request))
     return envelope(data, msg="Here are your contacts.")
@@ -242,18 +279,16 @@ async def create_contact(
 ) -> JSONResponse:
     contact_list = await list_by_number(found, account, list_id)
     fields, properties = _tidings_fields(body, only_given=False)
-    # A number already known to the account is the same contact, now in this list too.
-    existing = None
-    if fields.get("phone"):
-        existing = await contacts.find_contact_by_phone(found.database, account, fields["phone"])
-    fields["properties"] = _merged(existing, properties)
-    if existing is None:
-        record = await contacts.create_contact(found.database, account, fields)
-    else:
-        record = await contacts.update_contact(found.database, account, existing.id, fields)
-    await lists.add_members(found.database, account, contact_list.id, [record.id])
+    phone = _phone_of(fields)
+    given = {**fields, "properties": _merged({}, properties)}
+    record = await _listed_contact(found, account, contact_list, phone, given)
+    # The list shows what was given, whatever the contact or another list holds.
+    shown = {ours: fields.get(ours) for ours in rendering.CONTACT_FIELDS.values()}
+    shown.pop("phone")
+    shown["properties"] = _merged(_without_clicksend_properties(record), properties)
+    listed = await lists.set_listed_fields(found.database, account, contact_list.id, record, shown)
     return envelope(
-        await _shown_contact(found, record, contact_list), msg="New contact has been created."
+        await _shown_contact(found, listed, contact_list), msg="New contact has been created."
     )
 
 
@@ -273,9 +308,19 @@ async def update_contact(
     contact_list = await list_by_number(found, account, list_id)
     record = await contact_in_list(found, account, contact_id, contact_list)
     fields, properties = _tidings_fields(body, only_given=True)
+    if "phone" in fields:
+        phone = _phone_of(fields)
+        other = await _listed_contact(found, account, contact_list, phone, {})
+        if other.id != record.id:
+            # Another number is another contact: this list now holds that one instead, under
+            # its own contact_id, with the names this list gave the old one.
+            await lists.remove_member(found.database, account, contact_list.id, record.id)
+            record = dataclasses.replace(record, id=other.id, phone=other.phone)
     if properties:
-        fields["properties"] = _merged(record, properties)
-    updated = await contacts.update_contact(found.database, account, record.id, fields)
+        fields["properties"] = _merged(contact_properties(record), properties)
+    updated = await lists.set_listed_fields(
+        found.database, account, contact_list.id, record, fields
+    )
     return envelope(
         await _shown_contact(found, updated, contact_list), msg="Contact has been updated."
     )
@@ -300,11 +345,14 @@ async def _copy(
     *,
     move: bool,
 ) -> dict[str, Any]:
+    """The contact as the target list now holds it: with the source list's names, under the
+    target list's contact_id."""
     source = await list_by_number(found, account, from_list_id)
     record = await contact_in_list(found, account, contact_id, source)
     target = await list_by_number(found, account, to_list_id)
     await lists.copy_member(found.database, account, source.id, record.id, target.id, move=move)
-    return await _shown_contact(found, record, target)
+    listed = await lists.listed_member(found.database, account, target.id, record.id)
+    return await _shown_contact(found, listed, target)
 
 
 @router.put(

@@ -25,6 +25,8 @@ from tidings.api.dialects.clicksend.common import (
     LimitQuery,
     PageQuery,
     clicksend_router,
+    contact_by_number,
+    contact_numbers,
     list_by_number,
     page_url,
 )
@@ -43,10 +45,10 @@ from tidings.api.downloads import attachment
 from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging, routing
 from tidings.core.accounts import utcnow
-from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of
+from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.mms import MmsContent, check_sender
-from tidings.errors import InvalidRequest, NotFound, TidingsError
+from tidings.errors import InvalidRequest, TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord
@@ -83,28 +85,37 @@ def send_at_of(schedule: int | None) -> datetime | None:
     return _unix_time(schedule, "schedule") if schedule else None
 
 
-async def recipients_of(
-    found: Services, account: AccountRecord, item: SmsMessage
-) -> tuple[list[str], dict[str, int]]:
-    """The numbers a message goes to (``to``, a list's contacts, or one contact), and the
-    ClickSend contact id of each contact."""
-    if item.list_id is None and item.contact_id is not None and not item.to:
-        try:
-            target = await target_of(found.database, AliasKind.CONTACT, item.contact_id)
-            contact = await contacts.get_contact(found.database, account, target)
-        except NotFound:
-            raise NotFound(f"no contact {item.contact_id}") from None
-        return [contact.phone], {contact.phone: item.contact_id}
-    if item.list_id is None:
-        return ([item.to] if item.to else []), {}
-    contact_list = await list_by_number(found, account, item.list_id)
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Who a ClickSend message goes to: the numbers, and for each contact among them its
+    ClickSend contact_id and its placeholder values as its list holds it."""
+
+    to: list[str]
+    contact_ids: dict[str, int]
+    values: dict[str, dict[str, str]]
+
+
+async def recipients_of(found: Services, account: AccountRecord, item: SmsMessage) -> Recipients:
+    """The recipients of a message to ``to``, a list's contacts, or one contact."""
     members: list[ContactRecord] = []
-    async for page in lists.list_recipients(
-        found.database, account.id, include_list_ids=[contact_list.id]
-    ):
-        members.extend(page)
-    numbers = await numbers_for(found.database, AliasKind.CONTACT, [m.id for m in members])
-    return [m.phone for m in members], {m.phone: numbers[m.id] for m in members}
+    if item.list_id is None and item.contact_id is not None and not item.to:
+        list_id, contact = await contact_by_number(found, account, item.contact_id)
+        members = [contact]
+    elif item.list_id is None:
+        return Recipients([item.to] if item.to else [], {}, {})
+    else:
+        contact_list = await list_by_number(found, account, item.list_id)
+        list_id = contact_list.id
+        async for page in lists.list_recipients(
+            found.database, account.id, include_list_ids=[list_id]
+        ):
+            members.extend(page)
+    numbers = await contact_numbers(found, list_id, [m.id for m in members])
+    return Recipients(
+        to=[m.phone for m in members],
+        contact_ids={m.phone: numbers[m.id] for m in members},
+        values={m.phone: contacts.placeholder_values(m) for m in members},
+    )
 
 
 # ClickSend's MMS subjects are at most 20 characters (tidings' own limit is 40).
@@ -132,7 +143,8 @@ async def _send(
     ``default_sender`` is set when some message of the request names no sender; ``mms`` sends
     it as an MMS."""
     settings = found.settings
-    to, contact_numbers = await recipients_of(found, account, item)
+    recipients = await recipients_of(found, account, item)
+    to = recipients.to
     sender = item.from_ or default_sender or FALLBACK_SENDER
     schedule = item.schedule or 0
 
@@ -145,7 +157,7 @@ async def _send(
             custom_string=item.custom_string,
             status=status,
             list_id=item.list_id,
-            contact_id=contact_numbers.get(to_number),
+            contact_id=recipients.contact_ids.get(to_number),
             **extra,
         )
 
@@ -158,6 +170,7 @@ async def _send(
             body=item.body,
             send_at=send_at_of(item.schedule),
             customer_data=item.custom_string,
+            personalization=recipients.values,
         )
         if mms is not None:
             if not mms.subject:

@@ -63,7 +63,7 @@ async def _send(
 ) -> list[_Outgoing]:
     settings = found.settings
     as_sms = SmsMessage(body=item.body, to=item.to, list_id=item.list_id)
-    to, _ = await recipients_of(found, account, as_sms)
+    to = (await recipients_of(found, account, as_sms)).to
     if not to:
         return [_Outgoing(item, item.to or "", "INVALID_RECIPIENT")]
     languages = await asyncio.to_thread(supported_languages, found.speech)
