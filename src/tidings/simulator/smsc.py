@@ -421,22 +421,26 @@ class Simulator:
         )
 
     async def stop(self) -> None:
+        # The listeners are independent, and an HTTP server takes a few tenths of a second to
+        # wind down (uvicorn polls for its exit), so they stop side by side, not one by one.
+        stopping: list[Awaitable[None]] = []
         if self._control is not None:
             control, self._control = self._control, None
-            await control.stop()
+            stopping.append(control.stop())
         for task in list(self._inbound_tasks):
             task.cancel()
         if self.phones is not None and self.phones.running:
-            await self.phones.stop()
+            stopping.append(self.phones.stop())
         if self.mmsc is not None and self.mmsc.port is not None:
-            await self.mmsc.stop()
+            stopping.append(self.mmsc.stop())
         if self.fax is not None and self.fax.running:
-            await self.fax.stop()
+            stopping.append(self.fax.stop())
         if self.printer is not None and self.printer.running:
-            await self.printer.stop()
+            stopping.append(self.printer.stop())
         if self._server is not None:
             server, self._server = self._server, None
-            await server.stop()
+            stopping.append(server.stop())
+        await asyncio.gather(*stopping)
         if self._clock is not None:
             clock, self._clock = self._clock, None
             clock.cancel()
