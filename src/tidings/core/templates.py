@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,17 @@ BUTTON_TYPES = ("Call", "QuickReply", "Url")
 _PARAMETER = re.compile(r"\{\{(\d+)\}\}")
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A template as Meta took it for review: through which route, under which name and id,
+    with the status it answered (PENDING, or APPROVED at once)."""
+
+    route_id: int
+    name: str
+    meta_id: str | None
+    status: wa.TemplateStatus
+
+
 class NoWhatsAppChannel(TidingsError):
     """No WhatsApp channel is configured; set UseSmsFallback to send this template as SMS."""
 
@@ -46,7 +58,11 @@ async def create_template(
     language: str,
     buttons: Sequence[Mapping[str, Any]] = (),
     attachment_url: str | None = None,
+    submitted: Submitted | None = None,
+    components: str | None = None,
 ) -> WhatsAppTemplateRecord:
+    """A template kept for the account; ``submitted`` when it went for review to a route's
+    WhatsApp Business Account (its status then follows Meta's, ``core.whatsapp_templates``)."""
     if not display_name.strip():
         raise InvalidRequest("a template needs a name", field="DisplayName")
     if not raw_content.strip():
@@ -63,7 +79,7 @@ async def create_template(
             raise InvalidRequest(
                 f"a button type is one of {', '.join(BUTTON_TYPES)}", field="Buttons"
             )
-    values = {
+    values: dict[str, Any] = {
         "id": new_id(),
         "account_id": account.id,
         "identity": identity,
@@ -74,12 +90,23 @@ async def create_template(
         "buttons": json.dumps([dict(b) for b in buttons]),
         "attachment_url": attachment_url,
         "created_at": utcnow(),
+        "components": components,
     }
+    if submitted is not None:
+        values.update(
+            name=submitted.name,
+            route_id=submitted.route_id,
+            status=submitted.status.value,
+            meta_id=submitted.meta_id,
+            status_at=values["created_at"],
+        )
     try:
         async with database.write() as connection:
             return await service_store.insert_template(connection, **values)
     except IntegrityError:
-        raise AlreadyExists(f"a template named {display_name!r} already exists") from None
+        raise AlreadyExists(
+            f"a template named {display_name!r} already exists in {language.strip()!r}"
+        ) from None
 
 
 async def list_templates(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.core import consent, mms, routing
+from tidings.core import consent, mms, routing, whatsapp_templates
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent, MediaRef, load_content
@@ -164,8 +164,9 @@ async def prepare(
     subject: str | None,
 ) -> SendRequest:
     """A send on WhatsApp: its content checked and its files resolved now; a recipient who
-    opted out of WhatsApp from the sender refuses the send, and a free-form message needs the
-    customer-service window open (templates go at any time)."""
+    opted out of WhatsApp from the sender refuses the send, a template the account submitted
+    must be approved, and a free-form message needs the customer-service window open
+    (templates go at any time)."""
     if subject is not None:
         raise InvalidRequest("a WhatsApp message has no subject", field="subject")
     if len(media) > 1:
@@ -196,6 +197,14 @@ async def prepare(
     except ValidationError as error:
         message = error.errors()[0]["msg"].removeprefix("Value error, ")
         raise InvalidRequest(message, field="channel") from None
+    if sent_template is not None:
+        await whatsapp_templates.require_approved(
+            database,
+            account,
+            sender=sender,
+            name=sent_template.name,
+            language=sent_template.language,
+        )
     recipients = list(request.to)
     await consent.require_consent(
         database, account, channel=consent.WHATSAPP, sender=sender, recipients=recipients

@@ -3,7 +3,8 @@
 It answers the requests a business sends (``/{version}/{phone-number-id}/messages``, ``/media``,
 ``/{waba-id}/message_templates``, the Resumable Upload API for template examples) with the
 paths, JSON shapes and error bodies of the real API; reviews templates (approved after a short
-delay, rejected when the name starts with ``reject_``); keeps what each handset received as
+delay, rejected when the name starts with ``reject_``, left pending for someone to review
+when it starts with ``hold_``); keeps what each handset received as
 WhatsApp shows it (header, body, footer, buttons, media; a link is fetched as Meta fetches
 it); and calls the business's webhook back, signed with the app secret
 (``X-Hub-Signature-256``), after the verification handshake: statuses (sent, delivered, read
@@ -279,6 +280,12 @@ def _graph_error(
 
 def _invalid(details: str) -> JSONResponse:
     return _graph_error(400, 100, "(#100) Invalid parameter", details=details)
+
+
+# The review's rules by template name: rejected, or left PENDING until someone reviews it
+# (``CloudApi.review``, ``POST /whatsapp/templates/{id}/review``); every other name approved.
+REJECTED_PREFIX = "reject_"
+HELD_PREFIX = "hold_"
 
 
 class CloudApi:
@@ -924,7 +931,9 @@ class CloudApi:
         stored = self._templates.get(template_id)
         if stored is None or stored.status is not TemplateStatus.PENDING:
             return
-        if stored.template.name.startswith("reject_"):
+        if stored.template.name.startswith(HELD_PREFIX):
+            return  # reviewed by hand (review(), or the control API)
+        if stored.template.name.startswith(REJECTED_PREFIX):
             self.review(template_id, TemplateStatus.REJECTED, "INVALID_FORMAT")
         else:
             self.review(template_id, TemplateStatus.APPROVED)

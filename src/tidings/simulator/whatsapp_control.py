@@ -1,7 +1,7 @@
 """The Cloud API simulator's control routes: handsets' WhatsApp bubbles (and their files, to
 look at), a handset opening what it received (read statuses), messages and button replies from
-handsets, counters. Mounted beside the SMSC's control API (the service serves them under
-``/v1/simulator``)."""
+handsets, templates and their review, counters. Mounted beside the SMSC's control API (the
+service serves them under ``/v1/simulator``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.simulator.whatsapp import CloudApi, CloudApiError
+from tidings.whatsapp.templates import TemplateStatus
 
-__all__ = ["WhatsAppInboundRequest", "whatsapp_router"]
+__all__ = ["TemplateReview", "WhatsAppInboundRequest", "whatsapp_router"]
 
 
 class ButtonReply(BaseModel):
@@ -36,6 +37,15 @@ class WhatsAppInboundRequest(BaseModel):
     text: str | None = Field(default=None, max_length=4096)
     button: ButtonReply | None = None
     reply: ButtonReply | None = None
+
+
+class TemplateReview(BaseModel):
+    """Meta's review of a template, as the reviewer decides it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TemplateStatus
+    reason: str | None = Field(default=None, max_length=200, description="why, when rejected")
 
 
 def _error(code: int, title: str, detail: str) -> JSONResponse:
@@ -76,6 +86,23 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
         """The handset opens what it received: each delivered message becomes read and the
         business is told."""
         return {"number": number, "read": cloud.open(number)}
+
+    @router.get("/whatsapp/templates")
+    async def list_templates() -> dict[str, Any]:
+        """Every template submitted, with its review status."""
+        return {"templates": cloud.templates()}
+
+    @router.post("/whatsapp/templates/{template_id}/review", response_model=None)
+    async def review_template(
+        template_id: str, review: TemplateReview
+    ) -> dict[str, Any] | JSONResponse:
+        """Set a template's status (approve one held for review, pause, disable, reject);
+        the business is told by the ``message_template_status_update`` webhook."""
+        try:
+            cloud.review(template_id, review.status, review.reason)
+        except CloudApiError as error:
+            return _error(404, "not found", error.message)
+        return {"id": template_id, "status": review.status.value}
 
     @router.post("/whatsapp/inbound", response_model=None)
     async def inbound(request: WhatsAppInboundRequest) -> dict[str, Any] | JSONResponse:

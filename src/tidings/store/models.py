@@ -659,7 +659,10 @@ class OAuthToken(Base):
 
 class WhatsAppTemplate(Base):
     __tablename__ = "whatsapp_templates"
-    __table_args__ = (UniqueConstraint("account_id", "display_name"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "display_name", "language"),
+        Index("ix_whatsapp_templates_route_id_name", "route_id", "name"),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -672,6 +675,17 @@ class WhatsAppTemplate(Base):
     buttons: Mapped[str] = mapped_column(Text)
     attachment_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Meta's side, once submitted for review to a route's WhatsApp Business Account (all None
+    # for a template kept here only, sent as SMS): the route, the name and id Meta knows it by,
+    # its review status (PENDING, APPROVED, REJECTED, PAUSED, DISABLED...) and when it changed.
+    name: Mapped[str | None] = mapped_column(String(512))
+    route_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(32))
+    meta_id: Mapped[str | None] = mapped_column(String(64))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[datetime | None]
+    # JSON of the components as submitted (header, body, footer, buttons) by /v1.
+    components: Mapped[str | None] = mapped_column(Text)
 
 
 class SubscriptionRecipient(Base):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.store.models import services, whatsapp_templates
@@ -40,6 +40,13 @@ class WhatsAppTemplateRecord(_Record):
     buttons: str
     attachment_url: str | None
     created_at: datetime
+    name: str | None
+    route_id: int | None
+    status: str | None
+    meta_id: str | None
+    status_reason: str | None
+    status_at: datetime | None
+    components: str | None
 
 
 async def insert_service(connection: AsyncConnection, **values: Any) -> ServiceRecord:
@@ -78,11 +85,28 @@ async def insert_template(connection: AsyncConnection, **values: Any) -> WhatsAp
 
 
 async def list_templates(
-    connection: AsyncConnection, account_id: str, *, template_id: str | None = None
+    connection: AsyncConnection,
+    account_id: str,
+    *,
+    template_id: str | None = None,
+    status: str | None = None,
+    identity: str | None = None,
+    name: str | None = None,
+    language: str | None = None,
+    route_id: int | None = None,
 ) -> list[WhatsAppTemplateRecord]:
-    query = select(whatsapp_templates).where(whatsapp_templates.c.account_id == account_id)
-    if template_id is not None:
-        query = query.where(whatsapp_templates.c.id == template_id)
+    table = whatsapp_templates
+    query = select(table).where(table.c.account_id == account_id)
+    for column, value in (
+        (table.c.id, template_id),
+        (table.c.status, status),
+        (table.c.identity, identity),
+        (table.c.name, name),
+        (table.c.language, language),
+        (table.c.route_id, route_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
     result = await connection.execute(query.order_by(whatsapp_templates.c.id))
     return [WhatsAppTemplateRecord.from_row(row) for row in result]
 
@@ -103,6 +127,49 @@ async def find_template(
     )
     rows = [WhatsAppTemplateRecord.from_row(row) for row in result]
     return min(rows, key=lambda template: template.id != id_or_name, default=None)
+
+
+async def set_template_status(
+    connection: AsyncConnection,
+    *,
+    route_id: int,
+    name: str,
+    language: str,
+    status: str,
+    reason: str | None,
+    at: datetime,
+    meta_id: str | None = None,
+    account_id: str | None = None,
+) -> int:
+    """Meta's review status on the templates of this name and language submitted through the
+    route (of every account that did, or of ``account_id`` only); how many changed."""
+    table = whatsapp_templates
+    query = (
+        update(table)
+        .where(table.c.route_id == route_id, table.c.name == name, table.c.language == language)
+        .where(
+            ~and_(
+                table.c.status.is_not_distinct_from(status),
+                table.c.status_reason.is_not_distinct_from(reason),
+            )
+        )
+    )
+    if account_id is not None:
+        query = query.where(table.c.account_id == account_id)
+    values: dict[str, Any] = {"status": status, "status_reason": reason, "status_at": at}
+    if meta_id is not None:
+        values["meta_id"] = meta_id
+    result = await connection.execute(query.values(**values))
+    return result.rowcount
+
+
+async def delete_template(connection: AsyncConnection, account_id: str, template_id: str) -> bool:
+    result = await connection.execute(
+        delete(whatsapp_templates).where(
+            whatsapp_templates.c.account_id == account_id, whatsapp_templates.c.id == template_id
+        )
+    )
+    return result.rowcount > 0
 
 
 async def delete_service(connection: AsyncConnection, account_id: str, service_id: str) -> bool:

@@ -22,16 +22,22 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response as HttpResponse
 
+from tidings.core import whatsapp_templates
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef, load_content
+from tidings.core.templates import Submitted
 from tidings.core.whatsapp import WHATSAPP_KIND, TemplateSend, WhatsAppContent
+from tidings.core.whatsapp_templates import ListedTemplate
 from tidings.dispatch.outcomes import SubmitOutcome
 from tidings.dispatch.transport import Claim, Transport, TransportContext
 from tidings.dispatch.transports.whatsapp_callbacks import WebhookReceiver, reference
 from tidings.dispatch.transports.whatsapp_settings import WhatsAppCloudSettings
+from tidings.errors import NotFound
 from tidings.media.errors import MediaError
 from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
-from tidings.store.records import RouteRecord
+from tidings.store import routes as route_store
+from tidings.store.engine import Database
+from tidings.store.records import AccountRecord, RouteRecord
 from tidings.whatsapp import messages as wa
 from tidings.whatsapp.errors import (
     ErrorClass,
@@ -121,22 +127,33 @@ def graph_client(route: RouteRecord) -> tuple[GraphClient, WhatsAppCloudSettings
     return client, settings
 
 
-async def submit_template(route: RouteRecord, template: Template) -> TemplateStatus:
-    """``template`` submitted for review to the route's WhatsApp Business Account (the status
-    the API gives it: PENDING, or APPROVED at once)."""
+async def submit_template(
+    route: RouteRecord, template: Template, *, header_handle: str | None = None
+) -> Submitted:
+    """``template`` submitted for review to the route's WhatsApp Business Account (Meta's id
+    for it and the status the API gives it: PENDING, or APPROVED at once)."""
     template.check()
     graph, settings = graph_client(route)
     try:
-        answer = await graph.submit_template(settings.waba_id, template.submission())
+        answer = await graph.submit_template(
+            settings.waba_id, template.submission(header_handle=header_handle)
+        )
     finally:
         await graph.close()
     try:
-        return TemplateStatus(str(answer.get("status", "PENDING")))
+        status = TemplateStatus(str(answer.get("status", "PENDING")))
     except ValueError:
-        return TemplateStatus.PENDING
+        status = TemplateStatus.PENDING
+    meta_id = answer.get("id")
+    return Submitted(
+        route_id=route.id,
+        name=template.name,
+        meta_id=None if meta_id is None else str(meta_id),
+        status=status,
+    )
 
 
-async def template_statuses(route: RouteRecord) -> dict[tuple[str, str], TemplateStatus]:
+async def listed_templates(route: RouteRecord) -> dict[tuple[str, str], ListedTemplate]:
     """Every template of the route's WhatsApp Business Account with its status as Meta has it
     now, by (name, language)."""
     graph, settings = graph_client(route)
@@ -144,14 +161,37 @@ async def template_statuses(route: RouteRecord) -> dict[tuple[str, str], Templat
         listed = await graph.list_templates(settings.waba_id)
     finally:
         await graph.close()
-    found: dict[tuple[str, str], TemplateStatus] = {}
+    found: dict[tuple[str, str], ListedTemplate] = {}
     for item in listed:
         try:
-            template, _, status, _ = read_template(item)
+            template, meta_id, status, reason = read_template(item)
         except RemoteProtocolError:
             continue
-        found[(template.name, template.language)] = status
+        found[(template.name, template.language)] = ListedTemplate(
+            template.name, template.language, status, meta_id, reason
+        )
     return found
+
+
+async def sync_templates(database: Database, account: AccountRecord, route_id: int) -> None:
+    """The account's templates submitted through the route take the statuses its WhatsApp
+    Business Account lists now."""
+    async with database.read() as connection:
+        route = await route_store.find_route(connection, route_id)
+    if route is None or route.kind != WHATSAPP_KIND:
+        raise NotFound(f"no WhatsApp route {route_id}")
+    listed = await listed_templates(route)
+    await whatsapp_templates.apply_listing(database, account, route.id, listed)
+
+
+async def delete_template(route: RouteRecord, name: str) -> None:
+    """The template of this name (every language of it) deleted from the route's WhatsApp
+    Business Account."""
+    graph, settings = graph_client(route)
+    try:
+        await graph.delete_template(settings.waba_id, name)
+    finally:
+        await graph.close()
 
 
 class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):

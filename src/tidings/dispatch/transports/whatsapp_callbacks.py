@@ -26,7 +26,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import Response as HttpResponse
 
-from tidings.core import routing
+from tidings.core import routing, whatsapp_templates
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, MediaRef
 from tidings.core.whatsapp import WHATSAPP_KIND
@@ -137,12 +137,17 @@ class WebhookReceiver:
                 continue
             await self._receive(request, route, settings, message, reception)
             self._remember(message.wamid)
+        database = request.app.state.services.database
         for template in notification.templates:
+            changed = await whatsapp_templates.record_review(database, route.id, template)
             log.info(
                 "whatsapp template reviewed",
                 route=route.name,
                 template=template.name,
+                language=template.language,
                 status=template.status.value,
+                reason=template.reason,
+                templates_changed=changed,
             )
         return HttpResponse(status_code=200)
 

@@ -387,35 +387,26 @@ def build_router() -> APIRouter:
         found_templates = await templates.list_templates(
             found.database, account, template_id=template_id
         )
-        statuses = await _review_statuses(found, account, {t.identity for t in found_templates})
-        return [
-            rendering.template(
-                t,
-                statuses.get(
-                    (t.identity, templates.whatsapp_template_name(t.display_name), t.language)
-                ),
+        if await _synced(found, account, {t.route_id for t in found_templates}):
+            found_templates = await templates.list_templates(
+                found.database, account, template_id=template_id
             )
-            for t in found_templates
-        ]
+        return [rendering.template(t, t.status) for t in found_templates]
 
-    async def _review_statuses(
-        found: Services, account: AccountRecord, identities: set[str]
-    ) -> dict[tuple[str, str, str], str]:
-        """Meta's review status of each template, asked of the WhatsApp Business Account of
-        each identity now (none for an identity no WhatsApp route has, or when it cannot be
-        reached)."""
-        statuses: dict[tuple[str, str, str], str] = {}
-        for identity in identities:
-            route = await whatsapp.business_route(found.database, account, identity)
-            if route is None:
+    async def _synced(found: Services, account: AccountRecord, route_ids: set[int | None]) -> bool:
+        """Meta's review statuses of the account's templates, asked of the WhatsApp Business
+        Account of each route they were submitted through now and kept (the webhook keeps
+        them too; a route that cannot be reached keeps the last ones)."""
+        synced = False
+        for route_id in route_ids:
+            if route_id is None:
                 continue
             try:
-                listed = await whatsapp_transport.template_statuses(route)
-            except (GraphApiError, GraphUnreachable):
+                await whatsapp_transport.sync_templates(found.database, account, route_id)
+            except (GraphApiError, GraphUnreachable, NotFound):
                 continue
-            for (name, language), status in listed.items():
-                statuses[(identity, name, language)] = status.value
-        return statuses
+            synced = True
+        return synced
 
     async def _identities(found: Services, account: AccountRecord) -> list[str]:
         views = await routing.list_senders(found.database, account.id)
@@ -454,7 +445,7 @@ def build_router() -> APIRouter:
                 buttons=buttons,
             )
             try:
-                await whatsapp_transport.submit_template(route, submitted)
+                review = await whatsapp_transport.submit_template(route, submitted)
             except GraphApiError as error:
                 raise InvalidRequest(
                     f"WhatsApp refused the template: {error.error.summary}", field="RawContent"
@@ -463,9 +454,12 @@ def build_router() -> APIRouter:
                 raise InvalidRequest(
                     f"WhatsApp could not be reached, nothing was stored; try again: {error}"
                 ) from None
+        else:
+            review = None
         await templates.create_template(
             found.database,
             account,
+            submitted=review,
             identity=identity,
             display_name=body.DisplayName,
             raw_content=body.RawContent,
