@@ -4,14 +4,20 @@ For each letter or postcard two files go into the house's directory, named after
 id: ``<id>.pdf`` and ``<id>.json``, the manifest (:func:`manifest`) that says where it goes and
 how to print it. Each is written under a ``.part`` name and renamed when whole, the manifest
 last: a house that picks up manifests never finds one whose PDF is missing or half-written.
-The server's host key is checked against the one configured (``known_hosts`` line or key);
-there is no trust on first use.
+The server's host key is checked against the one configured; there is no trust on first use,
+and nothing of the service user's ``~/.ssh`` is read.
+
+The house collects a drop by taking its manifest out of the directory (deleting it or moving
+it to folders of its own): :func:`collected` lists the directory once and tells which drops
+are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -21,7 +27,7 @@ from tidings.documents.address import PostalAddress
 from tidings.documents.printing import PrintDocument
 from tidings.errors import TidingsError
 
-__all__ = ["DropFailed", "SftpSettings", "drop_document", "manifest"]
+__all__ = ["DropFailed", "SftpSettings", "collected", "drop_document", "manifest"]
 
 MANIFEST_VERSION = 1
 
@@ -88,18 +94,31 @@ async def _put(sftp: asyncssh.SFTPClient, path: str, data: bytes) -> None:
     await sftp.rename(part, path)
 
 
-async def drop_document(settings: SftpSettings, message_id: str, pdf: bytes, body: bytes) -> None:
-    """Leave ``<id>.pdf`` then ``<id>.json`` in the house's directory."""
+def _host_key(settings: SftpSettings) -> asyncssh.SSHKey:
     try:
-        known = asyncssh.import_known_hosts(
-            f"[{settings.host}]:{settings.port} {settings.host_key}"
-        )
+        return asyncssh.import_public_key(settings.host_key)
     except (ValueError, asyncssh.KeyImportError) as error:
         raise DropFailed(
             f"the route's SFTP host key cannot be read: {error}", temporary=False
         ) from error
-    keys = [asyncssh.import_private_key(settings.private_key)] if settings.private_key else []
-    directory = settings.directory.rstrip("/") or "/"
+
+
+@contextlib.asynccontextmanager
+async def _session(settings: SftpSettings) -> AsyncIterator[asyncssh.SFTPClient]:
+    """An SFTP session with the house, its failures as :class:`DropFailed`."""
+    # The one key trusted, whatever name or address the server is reached by: (host keys, CA
+    # keys, revoked keys), as asyncssh takes a known_hosts match.
+    known: tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]] = (
+        [_host_key(settings)],
+        [],
+        [],
+    )
+    try:
+        keys = [asyncssh.import_private_key(settings.private_key)] if settings.private_key else []
+    except (ValueError, asyncssh.KeyImportError) as error:
+        raise DropFailed(
+            f"the route's SSH private key cannot be read: {type(error).__name__}", temporary=False
+        ) from None
     try:
         async with (
             asyncssh.connect(
@@ -110,12 +129,15 @@ async def drop_document(settings: SftpSettings, message_id: str, pdf: bytes, bod
                 client_keys=keys or None,
                 known_hosts=known,
                 connect_timeout=settings.timeout,
+                # Only what the route says: nothing of the service user's ~/.ssh (config,
+                # keys, agent, X.509 CAs).
                 agent_path=None,
+                config=[],
+                x509_trusted_certs=None,
             ) as connection,
             connection.start_sftp_client() as sftp,
         ):
-            await _put(sftp, f"{directory}/{message_id}.pdf", pdf)
-            await _put(sftp, f"{directory}/{message_id}.json", body)
+            yield sftp
     except asyncssh.PermissionDenied as error:
         raise DropFailed(f"the SFTP server refused the login: {error}", temporary=False) from error
     except asyncssh.HostKeyNotVerifiable as error:
@@ -126,3 +148,23 @@ async def drop_document(settings: SftpSettings, message_id: str, pdf: bytes, bod
         raise DropFailed(f"SFTP: {error}", temporary=True) from error
     except (asyncssh.Error, OSError, TimeoutError) as error:
         raise DropFailed(f"{type(error).__name__}: {error}", temporary=True) from error
+
+
+def _directory(settings: SftpSettings) -> str:
+    return settings.directory.rstrip("/") or "/"
+
+
+async def drop_document(settings: SftpSettings, message_id: str, pdf: bytes, body: bytes) -> None:
+    """Leave ``<id>.pdf`` then ``<id>.json`` in the house's directory."""
+    directory = _directory(settings)
+    async with _session(settings) as sftp:
+        await _put(sftp, f"{directory}/{message_id}.pdf", pdf)
+        await _put(sftp, f"{directory}/{message_id}.json", body)
+
+
+async def collected(settings: SftpSettings, message_ids: Iterable[str]) -> set[str]:
+    """Which of ``message_ids`` the house has collected: their manifest is no longer in the
+    directory (taken away, moved to the house's own folders). One listing, whatever the count."""
+    async with _session(settings) as sftp:
+        names = set(await sftp.listdir(_directory(settings)))
+    return {i for i in message_ids if f"{i}.json" not in names}

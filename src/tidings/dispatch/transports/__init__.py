@@ -6,6 +6,7 @@ from tidings.dispatch.transport import AnyTransport, TransportRegistry
 from tidings.dispatch.transports.fax_smtp import FaxSmtpTransport
 from tidings.dispatch.transports.ipp import IppTransport
 from tidings.dispatch.transports.mm7 import Mm7Transport
+from tidings.dispatch.transports.sftp import SftpTransport
 from tidings.dispatch.transports.sip import SipTransport
 from tidings.dispatch.transports.smpp import SmppTransport
 from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
@@ -16,6 +17,7 @@ BUILT_IN: tuple[type[AnyTransport], ...] = (
     SipTransport,
     FaxSmtpTransport,
     IppTransport,
+    SftpTransport,
     WhatsAppCloudTransport,
 )
 

@@ -36,10 +36,8 @@ from tidings.core.documents import PostContent, PrintResult
 from tidings.core.transport_settings import RequestSettings
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
+from tidings.dispatch.transports.post_rendering import print_ready
 from tidings.documents.errors import DocumentRejected
-from tidings.documents.letter import render_letter
-from tidings.documents.postcard import render_postcard
-from tidings.documents.printing import PrintDocument
 from tidings.ipp.client import JobAccepted, JobStatus, JobTicket, JobWatch, RequestRefused
 from tidings.ipp.constants import JobState
 from tidings.lifecycle import MessageStatus
@@ -84,22 +82,6 @@ class IppSettings(RequestSettings):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _render(message_channel: str, files: list[bytes], content: PostContent) -> PrintDocument:
-    recipient = content.address.postal()
-    sender = None if content.return_address is None else content.return_address.postal()
-    if message_channel == Channel.POSTCARD:
-        return render_postcard(files, recipient=recipient, return_address=sender)
-    return render_letter(
-        files[0],
-        recipient=recipient,
-        return_address=sender,
-        template_used=content.template_used,
-        colour=content.colour,
-        duplex=content.duplex,
-        priority=content.priority,
-    )
 
 
 class IppTransport(RequestTransport[IppSettings]):
@@ -153,12 +135,7 @@ class IppTransport(RequestTransport[IppSettings]):
         if content is None:
             return context.failed(claim, "no_document", f"the {message.channel} names no document")
         try:
-            files = []
-            for ref in content.documents:
-                record = await context.media.get(message.account_id, ref.id)
-                files.append(await context.media.content(record))
-            # Drawing and writing the PDF take a while; other routes' work goes on meanwhile.
-            document = await asyncio.to_thread(_render, message.channel, files, content)
+            document = await print_ready(context.media, message, content)
         except MediaError as error:
             return context.failed(claim, "media", error.message)
         except DocumentRejected as rejected:
