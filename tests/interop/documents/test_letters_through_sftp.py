@@ -1,7 +1,8 @@
 """Letters from POST /v1/messages to a print-and-mail house's SFTP drop on OpenSSH's sshd and
 sftp-server: an ``sftp`` route made through /v1/routes with a pinned host key and a private
 key, the PDF and its manifest read back from sshd's directory (poppler's pdftotext, pypdf),
-and the letter delivered once the house has collected it."""
+and the letter delivered once the house has collected it, by the next process of the service
+when the house took it while none ran."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncssh
@@ -38,29 +38,7 @@ def route_settings(server: OpenSshServer) -> dict[str, object]:
     }
 
 
-@pytest.fixture
-async def running(
-    tmp_path: Path, database_url: str, openssh: OpenSshServer
-) -> AsyncIterator[Running]:
-    async with running_service(service_settings(tmp_path, database_url)) as service:
-        yield service
-
-
-@pytest.mark.slow
-async def test_a_letter_lands_whole_in_the_sftp_drop_and_is_delivered_once_collected(
-    running: Running, openssh: OpenSshServer
-) -> None:
-    route = await running.add_route(
-        name="house",
-        kind="sftp",
-        settings=route_settings(openssh),
-        channels=["letter"],
-        is_default=True,
-    )
-    # The private key is a secret: stored, never shown back.
-    assert "PRIVATE KEY" not in json.dumps(route)
-    assert "private_key" not in route["settings"]
-
+async def send_letter(running: Running) -> str:
     uploaded = await running.http.post(
         "/v1/media",
         files={
@@ -80,41 +58,75 @@ async def test_a_letter_lands_whole_in_the_sftp_drop_and_is_delivered_once_colle
     )
     assert sent.status_code == 202, sent.text
     [entry] = sent.json()["messages"]
-    message_id = entry["id"]
-    # The house has not collected it yet: sent, and both files whole in sshd's directory.
+    message_id: str = entry["id"]
+    # The house has not collected it yet: sent, its files whole in sshd's directory.
     await running.wait_for(message_id, {"sent", "delivered", "failed", "rejected"})
     assert (await running.message(message_id))["status"] == "sent"
-    assert sorted(p.name for p in openssh.drop.iterdir()) == [
-        f"{message_id}.json",
-        f"{message_id}.pdf",
-    ]
-    pdf_path = openssh.drop / f"{message_id}.pdf"
-    pdf = pdf_path.read_bytes()
-    written = json.loads((openssh.drop / f"{message_id}.json").read_text("utf-8"))
-    assert written["message_id"] == message_id
-    assert written["kind"] == "letter"
-    assert written["file"] == f"{message_id}.pdf"
-    assert written["sha256"] == hashlib.sha256(pdf).hexdigest()
-    assert written["recipient"]["name"] == "Zoë Quinn"
-    assert written["recipient"]["postal_code"] == "2000"
-    assert (written["colour"], written["sides"]) == (True, "one-sided")
-    # Without template_used an address sheet goes before the letter's two pages.
-    assert written["pages"] == len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 3
+    return message_id
 
-    sheet = pdf_words(pdf_path, 1)
-    quinn = [w for w in sheet if w.text == "Quinn"]
-    assert quinn, [w.text for w in sheet]
-    # In the DIN 5008 window field: 20 mm from the left, 45 mm from the top, 85×45 mm.
-    assert 19 <= quinn[0].left / MM <= 105
-    assert 45 <= quinn[0].top / MM <= 90
-    assert "Dear" in [w.text for w in pdf_words(pdf_path, 2)]
 
-    # The house collects the drop: the letter is in its hands.
-    for path in openssh.drop.iterdir():
+def collect(server: OpenSshServer) -> None:
+    """What the house does with a drop it has taken: it leaves the directory."""
+    for path in server.drop.iterdir():
         path.unlink()
-    done = await running.wait_for(message_id, {"delivered", "failed", "rejected"})
-    assert done["status"] == "delivered", done
-    assert any("collected" in (e.get("detail") or "") for e in done["history"]), done
+
+
+@pytest.mark.slow
+async def test_a_letter_lands_whole_in_the_sftp_drop_and_is_delivered_once_collected(
+    tmp_path: Path, database_url: str, openssh: OpenSshServer
+) -> None:
+    settings = service_settings(tmp_path, database_url)
+    async with running_service(settings) as first:
+        route = await first.add_route(
+            name="house",
+            kind="sftp",
+            settings=route_settings(openssh),
+            channels=["letter"],
+            is_default=True,
+        )
+        # The private key is a secret: stored, never shown back.
+        assert "PRIVATE KEY" not in json.dumps(route)
+        assert "private_key" not in route["settings"]
+
+        message_id = await send_letter(first)
+        assert sorted(p.name for p in openssh.drop.iterdir()) == [
+            f"{message_id}.json",
+            f"{message_id}.pdf",
+        ]
+        pdf_path = openssh.drop / f"{message_id}.pdf"
+        pdf = pdf_path.read_bytes()
+        written = json.loads((openssh.drop / f"{message_id}.json").read_text("utf-8"))
+        assert written["message_id"] == message_id
+        assert written["kind"] == "letter"
+        assert written["file"] == f"{message_id}.pdf"
+        assert written["sha256"] == hashlib.sha256(pdf).hexdigest()
+        assert written["recipient"]["name"] == "Zoë Quinn"
+        assert written["recipient"]["postal_code"] == "2000"
+        assert (written["colour"], written["sides"]) == (True, "one-sided")
+        # Without template_used an address sheet goes before the letter's two pages.
+        assert written["pages"] == len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 3
+
+        sheet = pdf_words(pdf_path, 1)
+        quinn = [w for w in sheet if w.text == "Quinn"]
+        assert quinn, [w.text for w in sheet]
+        # In the DIN 5008 window field: 20 mm from the left, 45 mm from the top, 85×45 mm.
+        assert 19 <= quinn[0].left / MM <= 105
+        assert 45 <= quinn[0].top / MM <= 90
+        assert "Dear" in [w.text for w in pdf_words(pdf_path, 2)]
+
+        collect(openssh)
+        done = await first.wait_for(message_id, {"delivered", "failed", "rejected"})
+        assert done["status"] == "delivered", done
+        assert any("collected" in (e.get("detail") or "") for e in done["history"]), done
+
+        # A letter the house takes while no process of the service runs...
+        waiting = await send_letter(first)
+        account = first.account
+    collect(openssh)
+    # ...is delivered by the next one, which lists the drops its predecessor left.
+    async with running_service(settings, account=account) as second:
+        done = await second.wait_for(waiting, {"delivered", "failed", "rejected"})
+        assert done["status"] == "delivered", done
 
 
 async def test_an_sshd_showing_another_host_key_gets_nothing(openssh: OpenSshServer) -> None:
