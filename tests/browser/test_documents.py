@@ -1,5 +1,5 @@
-"""Fax and letter from Compose: the pages seen before sending as the fax gateway and the
-printer will get them, then sent and delivered."""
+"""Fax, letter and postcard from Compose: the pages seen before sending as the fax gateway and
+the printer will get them, then sent and delivered."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, serious_accessibility_violations, sign_in, snap
-from tests.document_samples import pdf_with_pages
+from tests.document_samples import pdf_with_pages, postcard_side
 
 pytestmark = pytest.mark.browser
 
@@ -122,3 +122,58 @@ def test_a_letter_to_an_address_that_cannot_be_printed_is_refused_with_the_form_
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Nobody")
+
+
+def test_a_postcard_with_a_return_address_from_compose(
+    page: Any, console: Console, tmp_path: Path
+) -> None:
+    front, back = tmp_path / "front.pdf", tmp_path / "back.pdf"
+    front.write_bytes(postcard_side("Greetings from Turku"))
+    back.write_bytes(postcard_side("See you soon"))
+    sign_in(page, console)
+    # The return address is saved once, then picked in Compose.
+    page.goto(f"{console.url}/compose?channel=postcard")
+    page.get_by_role("link", name="Manage return addresses").click()
+    page.get_by_label("Name").fill("Acme Postcards")
+    page.get_by_label("Street address").fill("Linnankatu 1")
+    page.get_by_label("Postal code").fill("20100")
+    page.get_by_label("City").fill("Turku")
+    page.get_by_label("Country code").fill("FI")
+    page.get_by_role("button", name="Add return address").click()
+    expect(page.get_by_role("status")).to_contain_text("Acme Postcards added")
+    expect(page.locator("[data-return-address]")).to_contain_text("Linnankatu 1")
+    assert serious_accessibility_violations(page) == []
+
+    page.goto(f"{console.url}/compose")
+    page.get_by_role("navigation", name="Channel").get_by_role("link", name="Postcard").click()
+    expect(page.get_by_label("To", exact=True)).to_have_count(0)
+    page.get_by_label("From", exact=True).fill("Acme")
+    page.get_by_label("Name", exact=True).fill("Veera Virtanen")
+    page.get_by_label("Street address").fill("Aleksanterinkatu 5")
+    page.get_by_label("Postal code").fill("00100")
+    page.get_by_label("City").fill("Helsinki")
+    page.get_by_label("Country code").fill("FI")
+    page.get_by_label("Return address").select_option(
+        label="Acme Postcards, Linnankatu 1, 20100 Turku FI"
+    )
+    page.get_by_label("Front (PDF)").set_input_files(str(front))
+    page.get_by_label("Back (PDF)").set_input_files(str(back))
+    page.get_by_role("button", name="Preview pages").click()
+    expect(page.locator("[data-document-preview-output]")).to_have_text("2 pages")
+    sides = page.locator("[data-document-pages] img")
+    expect(sides).to_have_count(2)
+    assert _natural_width(sides.nth(1)) > 400
+    assert serious_accessibility_violations(page) == []
+    snap(page, "compose-postcard")
+
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("1 Postcard message(s)")
+    row = page.locator("[data-message-id]")
+    expect(row).to_contain_text("Veera Virtanen")
+    expect(row.locator("[data-status]")).to_have_text("delivered")
+
+    # The card reaches the recipient's mailbox, not the return address's.
+    page.goto(f"{console.url}/simulator/mail")
+    mailbox = page.locator(".mailbox").filter(has_text="Veera Virtanen")
+    expect(mailbox.get_by_role("heading")).to_contain_text("Aleksanterinkatu 5")
+    expect(mailbox.locator(".letter").first.get_by_role("img")).to_have_count(2)

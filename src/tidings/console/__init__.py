@@ -26,6 +26,7 @@ from tidings.console import (
     messages,
     operator,
     phones,
+    return_addresses,
     users,
 )
 from tidings.console.web import ConsoleState, build_templates
@@ -54,6 +55,7 @@ def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> Cons
         events.router,
         messages.router,
         compose.router,
+        return_addresses.router,
         phones.router,
         developers.router,
         contacts.router,

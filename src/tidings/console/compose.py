@@ -3,7 +3,8 @@
 The page is the same for every channel: recipients, sender and schedule around a channel's own
 fields. A channel plugs in as a :class:`Composer` (its fields' template and how it sends) in
 :data:`COMPOSERS`; nothing else here changes. SMS, MMS, voice (its speech to listen to
-before sending), fax and letters (their pages to see before sending) are there.
+before sending), fax, letters and postcards (their pages to see before sending, a letter's or
+postcard's return address one of the account's) are there.
 """
 
 from __future__ import annotations
@@ -26,16 +27,27 @@ from starlette.datastructures import FormData, UploadFile
 
 from tidings.api.v1.voice import checked_voice, speak
 from tidings.console.web import ConsoleRoute, Page, Sender
-from tidings.core import audience, contacts, documents, lists, messaging, mms, routing
+from tidings.core import (
+    audience,
+    contacts,
+    documents,
+    lists,
+    messaging,
+    mms,
+    return_addresses,
+    routing,
+)
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
 from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
 from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
 from tidings.core.voice import units_of as voice_units
+from tidings.documents.address import PostalAddress
 from tidings.documents.errors import DocumentRejected
 from tidings.documents.fax import render_fax
 from tidings.documents.letter import render_letter
+from tidings.documents.postcard import render_postcard
 from tidings.documents.raster import page_png
 from tidings.documents.tiff import read_pages
 from tidings.errors import InvalidRequest, TidingsError
@@ -230,20 +242,40 @@ def _spoken_languages(page: Page) -> list[Language]:
         return []
 
 
-def _document_upload(form: FormData) -> UploadFile:
-    upload = form.get("document")
+def _chosen_upload(form: FormData, name: str) -> UploadFile | None:
+    upload = form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return upload
+
+
+def _document_upload(form: FormData) -> UploadFile:
+    upload = _chosen_upload(form, "document")
+    if upload is None:
         raise InvalidRequest("choose the PDF to send", field="document")
     return upload
 
 
-async def _kept_document(page: Page, form: FormData) -> str:
-    """The form's PDF kept in the media store: its id, as the API's media ids are."""
-    upload = _document_upload(form)
+async def _kept(page: Page, upload: UploadFile) -> str:
+    """An uploaded PDF kept in the media store: its id, as the API's media ids are."""
     record = await page.services.media.keep(
         page.account.id, await upload.read(), filename=upload.filename
     )
     return record.id
+
+
+async def _kept_document(page: Page, form: FormData) -> str:
+    return await _kept(page, _document_upload(form))
+
+
+async def _postcard_files(form: FormData) -> list[bytes]:
+    """A postcard's sides as the form gave them: the front, and the back when it is a file of
+    its own (else the front's file has both)."""
+    files = [await _document_upload(form).read()]
+    back = _chosen_upload(form, "back")
+    if back is not None:
+        files.append(await back.read())
+    return files
 
 
 def _address(form: FormData) -> documents.Address:
@@ -260,6 +292,23 @@ def _address(form: FormData) -> documents.Address:
     except ValidationError:
         raise InvalidRequest("the address is too long", field="address") from None
     return documents.checked_address(address, field="address")
+
+
+async def _return_address(page: Page, form: FormData) -> documents.Address | None:
+    """The return address the form picked (one of the account's), or none."""
+    chosen = _text(form, "return_address_id", limit=64).strip()
+    if not chosen:
+        return None
+    record = await return_addresses.get_return_address(page.services.database, page.account, chosen)
+    return documents.address_of(return_addresses.postal_address(record))
+
+
+async def _postal_fields(page: Page) -> dict[str, Any]:
+    return {
+        "return_addresses": await return_addresses.list_return_addresses(
+            page.services.database, page.account
+        )
+    }
 
 
 def _letter_options(form: FormData) -> documents.LetterOptions:
@@ -279,30 +328,60 @@ async def _send_fax(page: Page, form: FormData, recipients: Recipients, sender: 
     return await _accept(page, form, recipients, sender, note, Channel.FAX, content=content)
 
 
-async def _send_letter(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+async def _send_post(
+    page: Page, form: FormData, recipients: Recipients, sender: str, channel: Channel
+) -> Sent:
+    """A letter (one PDF) or a postcard (front and back) to the form's address."""
     address = _address(form)
+    return_address = await _return_address(page, form)
+    files = [await _kept_document(page, form)]
+    options = documents.LetterOptions()
+    if channel is Channel.POSTCARD:
+        back = _chosen_upload(form, "back")
+        if back is not None:
+            files.append(await _kept(page, back))
+    else:
+        options = _letter_options(form)
     content = await documents.post_content(
         page.services.media,
         page.account.id,
-        documents.DocumentKind.LETTER,
-        [await _kept_document(page, form)],
+        documents.DocumentKind(channel.value),
+        files,
         address=address,
-        return_address=None,
-        options=_letter_options(form),
+        return_address=return_address,
+        options=options,
         field="document",
     )
-    # A letter's recipient is its addressee (the whole address is in the content).
+    # Its recipient is its addressee (the whole address is in the content).
     to_address = Recipients([documents.recipient_label(address)], [], recipients.send_at)
-    return await _accept(page, form, to_address, sender, "", Channel.LETTER, content=content)
+    return await _accept(page, form, to_address, sender, "", channel, content=content)
+
+
+async def _send_letter(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    return await _send_post(page, form, recipients, sender, Channel.LETTER)
+
+
+async def _send_postcard(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    return await _send_post(page, form, recipients, sender, Channel.POSTCARD)
 
 
 SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
 MMS = Composer("mms", "MMS", "compose_mms.html", _send_mms)
 VOICE = Composer("voice", "Voice", "compose_voice.html", _send_voice, _voice_fields)
 FAX = Composer("fax", "Fax", "compose_fax.html", _send_fax)
-LETTER = Composer("letter", "Letter", "compose_letter.html", _send_letter, to_numbers=False)
+LETTER = Composer(
+    "letter", "Letter", "compose_letter.html", _send_letter, _postal_fields, to_numbers=False
+)
+POSTCARD = Composer(
+    "postcard",
+    "Postcard",
+    "compose_postcard.html",
+    _send_postcard,
+    _postal_fields,
+    to_numbers=False,
+)
 
-COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE, FAX, LETTER)
+COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE, FAX, LETTER, POSTCARD)
 
 
 def composer_for(channel: str) -> Composer:
@@ -447,6 +526,8 @@ async def voice_preview(page: Sender, body: VoicePreviewBody) -> Response:
 # A preview shows this many pages at most (a fax may have up to a hundred).
 PREVIEW_PAGES = 10
 PREVIEW_DPI = 60
+# A card is a quarter of an A4 page: at twice the resolution it shows as wide as a page.
+POSTCARD_PREVIEW_DPI = 120
 PREVIEW_WIDTH = 600
 
 
@@ -463,15 +544,22 @@ def _fax_pages(pdf: bytes) -> tuple[int, list[bytes]]:
     return fax.pages, shown
 
 
+def _postal(address: documents.Address | None) -> PostalAddress | None:
+    return None if address is None else address.postal()
+
+
 def _letter_pages(
-    pdf: bytes, address: documents.Address, options: documents.LetterOptions
+    pdf: bytes,
+    address: documents.Address,
+    return_address: documents.Address | None,
+    options: documents.LetterOptions,
 ) -> tuple[int, list[bytes]]:
     """The letter as the printer receives it: the address in the window field (or on an
     address sheet first), each page rendered."""
     printed = render_letter(
         pdf,
         recipient=address.postal(),
-        return_address=None,
+        return_address=_postal(return_address),
         template_used=options.template_used,
         colour=options.colour,
         duplex=options.duplex,
@@ -484,19 +572,39 @@ def _letter_pages(
     ]
 
 
+def _postcard_pages(
+    files: list[bytes], address: documents.Address, return_address: documents.Address | None
+) -> tuple[int, list[bytes]]:
+    """The card as the printer receives it: the front, then the back with the addresses."""
+    printed = render_postcard(
+        files, recipient=address.postal(), return_address=_postal(return_address)
+    )
+    return printed.pages, [
+        page_png(printed.pdf, number, dpi=POSTCARD_PREVIEW_DPI, channel="postcard")
+        for number in range(1, printed.pages + 1)
+    ]
+
+
 @router.post("/compose/document/preview")
 async def document_preview(page: Sender, request: Request) -> JSONResponse:
-    """The pages of a fax or a letter as they will be sent (rendered by the functions the fax
-    and print transports use), as PNG data URLs for the compose page to show."""
+    """The pages of a fax, a letter or a postcard as they will be sent (rendered by the
+    functions the fax and print transports use), as PNG data URLs for the compose page."""
     form = await request.form()
     try:
         channel = _text(form, "channel", limit=32)
-        pdf = await _document_upload(form).read()
+        files = await _postcard_files(form) if channel == Channel.POSTCARD else []
+        pdf = files[0] if files else await _document_upload(form).read()
         if channel == Channel.FAX:
             pages, shown = await asyncio.to_thread(_fax_pages, pdf)
         elif channel == Channel.LETTER:
             address, options = _address(form), _letter_options(form)
-            pages, shown = await asyncio.to_thread(_letter_pages, pdf, address, options)
+            return_address = await _return_address(page, form)
+            pages, shown = await asyncio.to_thread(
+                _letter_pages, pdf, address, return_address, options
+            )
+        elif channel == Channel.POSTCARD:
+            address, return_address = _address(form), await _return_address(page, form)
+            pages, shown = await asyncio.to_thread(_postcard_pages, files, address, return_address)
         else:
             raise InvalidRequest(f"no pages to preview for {channel!r}", field="channel")
     except DocumentRejected as rejected:
