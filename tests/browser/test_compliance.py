@@ -1,6 +1,6 @@
-"""Compliance set in the console changes what subscribers get: the HELP text, a keyword's reply
-and an inbound rule answer messages sent from the simulator's phones, and a blocked number is
-refused by the next send."""
+"""Compliance set in the console changes what subscribers get: the STOP, START and HELP texts,
+a keyword's reply and an inbound rule answer messages sent from the simulator's phones, and a
+blocked number is refused by the next send."""
 
 from __future__ import annotations
 
@@ -29,9 +29,14 @@ def test_help_text_keyword_and_rule_answer_the_phones_and_a_block_refuses(
     _register_our_number(console)
     sign_in(page, console)
     page.goto(f"{console.url}/compliance")
+    page.get_by_label("Reply to STOP").fill("You will get no more. Text START to come back.")
+    page.get_by_label("Reply to START").fill("Welcome back to Tidings demo.")
     page.get_by_label("Reply to HELP").fill("Tidings demo: reply STOP to stop.")
     page.get_by_role("button", name="Save texts").click()
     expect(page.get_by_label("Reply to HELP")).to_have_value("Tidings demo: reply STOP to stop.")
+    expect(page.get_by_label("Reply to STOP")).to_have_value(
+        "You will get no more. Text START to come back."
+    )
 
     page.get_by_role("textbox", name="Keyword", exact=True).fill("TACO")
     page.get_by_label("Sent to (your number)").fill(OUR_NUMBER)
@@ -53,6 +58,12 @@ def test_help_text_keyword_and_rule_answer_the_phones_and_a_block_refuses(
     # Each answer arrives on the phone that asked, from the number it texted.
     expect(_text_from_phone(page, console, "358401000096", "HELP")).to_contain_text(
         "Tidings demo: reply STOP to stop."
+    )
+    expect(_text_from_phone(page, console, "358401000095", "STOP")).to_contain_text(
+        "You will get no more. Text START to come back."
+    )
+    expect(_text_from_phone(page, console, "358401000095", "START")).to_contain_text(
+        "Welcome back to Tidings demo."
     )
     expect(_text_from_phone(page, console, "358401000097", "taco")).to_contain_text(
         "Taco Tuesday is on."
