@@ -475,7 +475,7 @@ class Service:
             reception=None if self.dispatcher is None else self.dispatcher.reception,
         )
         if self.settings.console:
-            install_console(app, simulator=self.simulator)
+            install_console(app, simulator=self.simulator, whatsapp=self.cloud_api)
         self._app = app
         settings = self.settings
         host, port = settings.http_host, settings.http_port

@@ -1,15 +1,25 @@
-"""The simulator's phones: a sent message on its phone, live; a STOP sent from the phone opts
-the number out, and the next send to it is refused; outcome rules changed from the page."""
+"""The simulator's phones: a sent message on its phone, live; WhatsApp messages as the handset
+shows them; a STOP sent from the phone opts the number out, and the next send to it is
+refused; outcome rules and chaos changed from the page."""
 
 from __future__ import annotations
 
+import io
 import re
+import time
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Console, serious_accessibility_violations, sign_in, snap
+from tests.browser.conftest import (
+    EXPECT_TIMEOUT_MS,
+    Console,
+    serious_accessibility_violations,
+    sign_in,
+    snap,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -130,3 +140,71 @@ def test_a_reply_from_a_phone_is_a_conversation_answered_from_the_inbox(
     snap(page, "conversation")
     page.goto(f"{console.url}/simulator/phones/358401000081")
     expect(page.locator(".phone-screen")).to_contain_text("Yes, until eight.")
+
+
+WHATSAPP_BUSINESS = "+358409990100"  # the embedded Cloud API's demo business number
+
+
+def test_whatsapp_text_buttons_and_a_picture_show_as_bubbles_on_the_phone(
+    page: Any, console: Console
+) -> None:
+    handset = "+358401000601"
+    with console.api() as api:
+        # The handset writes first: free-form messages go within 24 hours of its last one.
+        api.post(
+            "/v1/simulator/whatsapp/inbound",
+            json={"from": handset, "to": WHATSAPP_BUSINESS, "text": "Do you have croissants?"},
+        ).raise_for_status()
+        uploaded = api.post(
+            "/v1/media", files={"file": ("bun.png", _png(), "image/png")}
+        ).raise_for_status()
+        whatsapp = {"to": handset, "from": WHATSAPP_BUSINESS, "channel": "whatsapp"}
+        sends = [
+            {**whatsapp, "body": "Yes, fresh at eight."},
+            {
+                **whatsapp,
+                "body": "Shall we keep two for you?",
+                "buttons": [
+                    {"id": "keep", "title": "Keep two"},
+                    {"id": "no", "title": "No thanks"},
+                ],
+            },
+            {**whatsapp, "body": "Today's batch", "media": [uploaded.json()["id"]]},
+        ]
+        for body in sends:
+            _send_once_the_window_is_open(api, body)
+
+    sign_in(page, console)
+    page.goto(f"{console.url}/simulator/phones/{handset.removeprefix('+')}")
+    bubbles = page.locator('[data-channel="whatsapp"]')
+    expect(bubbles).to_have_count(3)
+    expect(bubbles.filter(has_text="Yes, fresh at eight.")).to_contain_text(WHATSAPP_BUSINESS)
+    buttons = bubbles.filter(has_text="Shall we keep two").get_by_role("listitem")
+    expect(buttons).to_have_text(["Keep two", "No thanks"])
+    picture = bubbles.filter(has_text="Today's batch").get_by_role("img")
+    expect(picture).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle()
+    )
+    # What the handset sent is the business's inbound message, not a bubble it received.
+    expect(page.locator(".phone-screen")).not_to_contain_text("Do you have croissants?")
+    assert serious_accessibility_violations(page) == []
+    snap(page, "simulator-whatsapp")
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 140, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _send_once_the_window_is_open(api: Any, body: dict[str, Any]) -> None:
+    """The handset's message reaches the service by webhook; until it is stored, a free-form
+    send is refused as outside the 24-hour window."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        answer = api.post("/v1/messages", json=body)
+        if answer.status_code != 422 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert answer.status_code in (200, 201, 202), answer.text

@@ -33,17 +33,21 @@ from tidings.console.web import ConsoleState, build_templates
 
 if TYPE_CHECKING:
     from tidings.simulator import Simulator
+    from tidings.simulator.whatsapp import CloudApi
 
 __all__ = ["install_console"]
 
 
-def install_console(app: FastAPI, *, simulator: Simulator | None = None) -> ConsoleState:
+def install_console(
+    app: FastAPI, *, simulator: Simulator | None = None, whatsapp: CloudApi | None = None
+) -> ConsoleState:
     """Add the console's pages and static files to ``app``; ``simulator`` is the embedded
-    SMSC when it runs in this process (its handsets are shown live)."""
-    sources = phones.sources_of(simulator)
+    SMSC and ``whatsapp`` the embedded Cloud API when they run in this process (their
+    handsets are shown live)."""
+    sources = phones.sources_of(simulator, whatsapp)
     state = ConsoleState(
         templates=build_templates(),
-        extras={"simulator": simulator, "handset_sources": sources},
+        extras={"simulator": simulator, "whatsapp": whatsapp, "handset_sources": sources},
     )
     if sources:
         state.watched["handsets"] = phones.watch_handsets(sources)

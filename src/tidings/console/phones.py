@@ -4,8 +4,9 @@ box that sends from the phone (STOP included), and the outcome rules and chaos s
 A channel's simulator plugs in as a :class:`HandsetSource`: the numbers it has seen, what each
 phone shows (each item with its own bubble template) and a version counter for live updates.
 The SMSC's inboxes are SMS; its MMSC's MMS; its phone network's calls are voice; its fax
-gateway's trays are faxes. The page is the same for all. Letters and postcards go to
-addresses, not phones: the mail room shows the printer's mailboxes.
+gateway's trays are faxes; the WhatsApp Cloud API's handsets are WhatsApp bubbles (text,
+template, media, buttons, as the handset shows them). The page is the same for all. Letters
+and postcards go to addresses, not phones: the mail room shows the printer's mailboxes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
 from tidings.simulator.printer import PrinterSimulator
+from tidings.simulator.whatsapp import CloudApi
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
@@ -135,7 +137,28 @@ def fax_source(gateway: FaxGateway) -> HandsetSource:
     return HandsetSource("fax", numbers, items, version, gateway.clear_tray)
 
 
-def sources_of(simulator: Simulator | None) -> list[HandsetSource]:
+def whatsapp_source(cloud_api: CloudApi) -> HandsetSource:
+    # The Cloud API keeps a handset's inbox under +E.164; its bubbles are what it received
+    # (what the handset itself sent in is the business's inbound, not shown here).
+    def numbers(limit: int) -> list[tuple[str, datetime]]:
+        latest = [(n, inbox[-1].at) for n in cloud_api.handsets() if (inbox := cloud_api.inbox(n))]
+        return latest[:limit]
+
+    def items(number: str) -> list[PhoneItem]:
+        return [
+            PhoneItem(b.at, "bubble_whatsapp.html", b)
+            for b in cloud_api.inbox(number)
+            if b.incoming
+        ]
+
+    return HandsetSource(
+        "whatsapp", numbers, items, version=lambda: cloud_api.version, clear=cloud_api.clear
+    )
+
+
+def sources_of(
+    simulator: Simulator | None, cloud_api: CloudApi | None = None
+) -> list[HandsetSource]:
     if simulator is None:
         return []
     found = [sms_source(simulator)]
@@ -145,6 +168,8 @@ def sources_of(simulator: Simulator | None) -> list[HandsetSource]:
         found.append(voice_source(simulator.phones))
     if simulator.fax is not None:
         found.append(fax_source(simulator.fax))
+    if cloud_api is not None:
+        found.append(whatsapp_source(cloud_api))
     return found
 
 
@@ -294,6 +319,28 @@ async def fax_page(page: Operator, number: str, fax_id: int, index: int) -> Resp
     if fax is None or not 0 <= index < len(fax.pages):
         raise NotFound(f"no page {index + 1} of fax {fax_id}")
     return Response(fax.pages[index], media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/simulator/phones/{number}/whatsapp/{wamid}/{which}")
+async def whatsapp_media(page: Operator, number: str, wamid: str, which: str) -> Response:
+    """A WhatsApp message's picture, video, sound or document (``media``), or its template's
+    header media (``header``), as the handset received it."""
+    cloud_api: CloudApi | None = console_state(page.request).extras.get("whatsapp")
+    shown = None
+    if cloud_api is not None and which in ("media", "header"):
+        shown = cloud_api.media_of(number, wamid, which)
+    if shown is None or shown.data is None:
+        raise NotFound(f"no {which} of WhatsApp message {wamid}")
+    headers = {"Cache-Control": "no-store"}
+    if shown.kind == "document":
+        # Shown as a link to open or save, under the name it was sent with.
+        name = (shown.filename or "document").replace('"', "")
+        headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return Response(
+        shown.data,
+        media_type=shown.content_type or "application/octet-stream",
+        headers=headers,
+    )
 
 
 @router.post("/simulator/phones/{number}/clear")
