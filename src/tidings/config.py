@@ -109,9 +109,10 @@ class Settings(BaseSettings):
     priority_post_price: Decimal = Decimal("1.00")
     postcard_price: Decimal = Decimal("1.50")
     currency: str = "EUR"
-    # Verified API secrets are remembered this long: a key revoked (or an account suspended) in
-    # another process stops working within it on SQLite; on PostgreSQL at once (LISTEN/NOTIFY),
-    # as in the process that revoked it.
+    # Verified API secrets are remembered this long. A key revoked (or an account suspended) in
+    # another process stops working at once all the same: on SQLite the next request reads the
+    # store's count of such changes; on PostgreSQL LISTEN/NOTIFY tells (within this while the
+    # listening is down).
     auth_cache_seconds: float = Field(default=1.0, ge=0)
     # Failed sign-ins (wrong or unknown API secrets) allowed per client address; beyond, 429.
     failed_sign_in_rate: str = "20/60 seconds"

@@ -365,9 +365,11 @@ class Authenticator:
 
     One instance per app. A revocation or suspension made through this app takes effect at once
     (:meth:`forget_key`, :meth:`forget_account`). One made elsewhere (the CLI, another API
-    process): on PostgreSQL at once too, once :meth:`start` listens for the notices the change
-    sends as it commits (``store.accounts.AUTH_CHANGES_CHANNEL``); on SQLite, or while that
-    listening is down, within ``cache_seconds``, after which the key is read again.
+    process) too: on PostgreSQL once :meth:`start` listens for the notices the change sends as
+    it commits (``store.accounts.AUTH_CHANGES_CHANNEL``; while that listening is down, within
+    ``cache_seconds``); on a SQLite file, on the very next request, which reads the count of
+    such changes the store keeps (``store.accounts.SqliteAuthChanges``, a few microseconds)
+    before it trusts anything remembered, and forgets everything when the count has moved.
     """
 
     # Listening again after a lost connection: first at once, then up to this often.
@@ -389,6 +391,14 @@ class Authenticator:
         # Bumped by every forget: a key read before a change arrived is not remembered after it.
         self._generation = 0
         self._listener: asyncio.Task[None] | None = None
+        # SQLite: the count of changes made by any process, and the one last seen.
+        sqlite_file = database.sqlite_file
+        self._changes = (
+            account_store.SqliteAuthChanges(sqlite_file)
+            if sqlite_file is not None and cache_seconds > 0
+            else None
+        )
+        self._changes_seen: int | None = None
 
     def start(self) -> None:
         """Listen for changes made by other processes (PostgreSQL; SQLite has no notices)."""
@@ -396,6 +406,8 @@ class Authenticator:
             self._listener = asyncio.create_task(self._listen(), name="auth-changes")
 
     async def close(self) -> None:
+        if self._changes is not None:
+            self._changes.close()
         if self._listener is not None:
             listener, self._listener = self._listener, None
             listener.cancel()
@@ -436,8 +448,20 @@ class Authenticator:
             return None
         return embedded, hashlib.sha256(secret.encode()).digest()
 
+    def _forget_changed_elsewhere(self) -> None:
+        """SQLite: forget everything if a key or an account changed since the last look (or
+        whether one did is unknown)."""
+        if self._changes is None:
+            return
+        count = self._changes.read()
+        if count is None or count != self._changes_seen:
+            self.forget_all()
+            self._changes_seen = count
+
     def remembered(self, key_id: str | None, secret: str) -> Principal | None:
-        """The principal of a secret verified within ``cache_seconds``; None otherwise."""
+        """The principal of a secret verified within ``cache_seconds``, and not changed since;
+        None otherwise."""
+        self._forget_changed_elsewhere()
         cache_key = self._cache_key(key_id, secret)
         cached = None if cache_key is None else self._verified.get(cache_key)
         if cached is not None and cached[0] > time.monotonic():
@@ -448,6 +472,7 @@ class Authenticator:
         cache_key = self._cache_key(key_id, secret)
         if cache_key is None:
             raise Unauthorized()
+        self._forget_changed_elsewhere()
         now = time.monotonic()
         cached = self._verified.get(cache_key)
         if cached is not None and cached[0] > now:

@@ -2,27 +2,75 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidings.store.models import accounts, api_keys
+from tidings.store.models import accounts, api_keys, auth_changes
 from tidings.store.records import AccountRecord, ApiKeyRecord
 
 # PostgreSQL NOTIFY channel of changes to what a verified key stands for ("key:<id>" revoked,
 # "account:<id>" changed); every process caching verified keys listens on it.
 AUTH_CHANGES_CHANNEL = "tidings_auth_changes"
+# The one row of ``auth_changes``.
+_AUTH_CHANGES_ROW = 1
 
 
 async def _announce_auth_change(connection: AsyncConnection, payload: str) -> None:
     """Tell the other processes, when this transaction commits (and only then), to forget what
-    they remember of a key or an account. SQLite has no notices; others learn it when their
-    memory of the key runs out."""
+    they remember of a key or an account: on PostgreSQL by NOTIFY; on SQLite, which has no
+    notices, by counting the change in ``auth_changes``, which they read (
+    :class:`SqliteAuthChanges`)."""
     if connection.dialect.name == "postgresql":
         await connection.execute(select(func.pg_notify(AUTH_CHANGES_CHANNEL, payload)))
+    else:
+        await connection.execute(
+            update(auth_changes)
+            .where(auth_changes.c.id == _AUTH_CHANGES_ROW)
+            .values(count=auth_changes.c.count + 1)
+        )
+
+
+class SqliteAuthChanges:
+    """Reads the count of ``auth_changes`` of a SQLite database file, on a connection of its
+    own, in the calling thread.
+
+    It is read before every use of a remembered key, so it must cost next to nothing: one
+    statement on a plain ``sqlite3`` connection is a few microseconds, where a read through the
+    service's engine is a round trip to the driver's thread. In WAL mode a reader does not wait
+    for writers; should it ever be refused (SQLITE_BUSY, it never waits here) or fail, the
+    count is unknown (None), and the caller trusts nothing it remembers.
+    """
+
+    _QUERY = f"SELECT count FROM auth_changes WHERE id = {_AUTH_CHANGES_ROW}"
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def read(self) -> int | None:
+        try:
+            if self._connection is None:
+                # Autocommit: each read sees the latest commit. Used by one event loop at a
+                # time, which may not be the thread that opened it.
+                self._connection = sqlite3.connect(
+                    self._path, isolation_level=None, check_same_thread=False
+                )
+            row = self._connection.execute(self._QUERY).fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
 
 
 async def insert_account(connection: AsyncConnection, **values: Any) -> AccountRecord:

@@ -220,6 +220,15 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of a SQLite database that other processes may share; None for PostgreSQL
+        and for a database in memory or named by a URI."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.query:
+            return None
+        return _sqlite_file(url)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that only reads.

@@ -101,6 +101,18 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16), server_default="tenant")
 
 
+class AuthChange(Base):
+    """A count of changes to what verified API keys stand for (a key revoked, an account
+    changed), one row, counted up in the transaction that makes the change. SQLite has no
+    notices: a process that remembers verified keys reads this count before it trusts its
+    memory (``store.accounts.SqliteAuthChanges``). On PostgreSQL, NOTIFY tells the others."""
+
+    __tablename__ = "auth_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
 class Route(Base):
     """A connection to a carrier. ``kind`` names its transport (``dispatch.transport``), whose
     settings model checks ``settings`` (JSON, shown back) and ``secrets`` (JSON of the
@@ -284,6 +296,7 @@ def _table(model: type[Base]) -> Table:
 
 accounts = _table(Account)
 api_keys = _table(ApiKey)
+auth_changes = _table(AuthChange)
 routes = _table(Route)
 route_channels = _table(RouteChannel)
 senders = _table(Sender)

@@ -181,7 +181,7 @@ async def list_keys(account: AccountDep, found: ServicesDep) -> KeyList:
 async def revoke_key(key_id: str, account: AccountDep, found: ServicesDep) -> Response:
     """Revoke one of the acting account's keys (the one calling, too)."""
     await accounts.revoke_api_key(found.database, key_id, account_id=account.id)
-    # At once in this process; others within auth_cache_seconds.
+    # At once in this process; others learn it from the store (see Authenticator).
     found.authenticator.forget_key(key_id)
     return Response(status_code=204)
 
