@@ -208,3 +208,33 @@ def _send_once_the_window_is_open(api: Any, body: dict[str, Any]) -> None:
             break
         time.sleep(0.1)
     assert answer.status_code in (200, 201, 202), answer.text
+
+
+def test_chaos_refusing_every_submit_holds_a_message_until_it_is_turned_off(
+    page: Any, console: Console
+) -> None:
+    sign_in(page, console)
+    page.goto(f"{console.url}/simulator/settings")
+    page.get_by_label("Refuse this share of submits").fill("1")
+    page.get_by_label("Refusing with").select_option(label="ESME_RSYSERR")
+    page.get_by_role("button", name="Save chaos").click()
+    try:
+        expect(page.get_by_role("status").filter(has_text="Chaos on.")).to_be_visible()
+        expect(page.locator("#chaos-heading").locator("..")).to_contain_text("Status: on")
+        with console.api() as api:
+            assert api.get("/v1/simulator/chaos").json()["reject_fraction"] == 1.0
+            sent = api.post(
+                "/v1/messages", json={"to": "+358401000611", "from": "Tidings", "body": "Patience"}
+            ).json()["messages"][0]
+        # The SMSC refuses it; the service keeps it queued and tries again.
+        page.goto(f"{console.url}/messages/{sent['id']}")
+        expect(page.locator("main")).to_contain_text("SMSC answered ESME_RSYSERR; retrying")
+        expect(page.locator("[data-status]").first).not_to_have_text("delivered")
+    finally:
+        page.goto(f"{console.url}/simulator/settings")
+        page.get_by_label("Refuse this share of submits").fill("0")
+        page.get_by_role("button", name="Save chaos").click()
+        expect(page.get_by_role("status").filter(has_text="Chaos off.")).to_be_visible()
+    page.goto(f"{console.url}/messages/{sent['id']}")
+    # Chaos off, the next attempt goes through.
+    expect(page.locator("[data-status]").first).to_have_text("delivered")
