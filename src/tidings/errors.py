@@ -73,6 +73,10 @@ class UnregisteredSender(InvalidRequest):
     """This account may only send from its registered senders."""
 
 
+class CarrierUnavailable(TidingsError):
+    """The carrier's API could not be reached; nothing was changed, try again."""
+
+
 class RateLimited(TidingsError):
     """Too many requests; slow down."""
 

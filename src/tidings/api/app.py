@@ -30,6 +30,7 @@ from tidings.api.v1 import (
     services,
     voice,
     webhooks,
+    whatsapp,
 )
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(conversations.router)
     app.include_router(truedialog.router)
     app.include_router(services.router)
+    app.include_router(whatsapp.router)
     app.include_router(smartdialog.build_router())
     app.include_router(smartdialog.build_oauth_router())
     app.include_router(clicksend.router)

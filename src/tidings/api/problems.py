@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings.api.error_docs import ErrorShape
 from tidings.errors import (
     AccountSuspended,
+    CarrierUnavailable,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -37,6 +38,7 @@ _ERROR_STATUS: tuple[tuple[type[TidingsError], int, str], ...] = (
     (Conflict, 409, "conflict"),
     (InvalidTransition, 409, "conflict"),
     (RateLimited, 429, "rate-limited"),
+    (CarrierUnavailable, 503, "carrier-unavailable"),
     (MediaTooLarge, 413, "media-too-large"),
     (UnsupportedMedia, 415, "unsupported-media-type"),
     (ConversionUnavailable, 422, "conversion-unavailable"),

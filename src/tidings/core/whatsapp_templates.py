@@ -11,6 +11,7 @@ only (no WhatsApp route: SmartDialog sends them as SMS) have no status.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +19,22 @@ from datetime import datetime
 
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
-from tidings.errors import InvalidRequest
+from tidings.core.templates import whatsapp_template_name
+from tidings.errors import InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import routes as route_store
 from tidings.store import services as service_store
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord
 from tidings.store.services import WhatsAppTemplateRecord
-from tidings.whatsapp.templates import TemplateStatus
+from tidings.whatsapp.templates import (
+    Button,
+    ButtonType,
+    Category,
+    Template,
+    TemplateStatus,
+    read_template,
+)
 from tidings.whatsapp.webhooks import TemplateUpdate
 
 __all__ = [
@@ -33,11 +42,17 @@ __all__ = [
     "TemplateStatus",
     "WhatsAppTemplateRecord",
     "apply_listing",
+    "as_template",
     "body_parameters",
+    "business_number",
+    "delete_template",
+    "find_template",
+    "get_template",
     "list_templates",
     "record_review",
     "require_approved",
     "sender_route",
+    "smartdialog_buttons",
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -96,6 +111,108 @@ async def list_templates(
 def body_parameters(template: WhatsAppTemplateRecord) -> int:
     """How many parameters the template's body takes (``{{1}}``..``{{n}}``)."""
     return max((int(n) for n in _PLACEHOLDER.findall(template.raw_content)), default=0)
+
+
+async def business_number(
+    database: Database, account: AccountRecord, sender: str
+) -> tuple[str, int]:
+    """``sender`` (one of the account's registered numbers) and the id of the route whose
+    WhatsApp Business Account a template from it is submitted to; refused when none."""
+    try:
+        number = normalize_number(sender, account.region)
+    except InvalidNumber:
+        raise InvalidRequest(
+            f"a template is submitted from a business phone number, not {sender!r}", field="from"
+        ) from None
+    async with database.read() as connection:
+        registered, own_route, default_route = await route_store.route_choice_for_sender(
+            connection, account.id, number, Channel.WHATSAPP
+        )
+    if not registered:
+        raise InvalidRequest(f"{number} is not one of the account's senders", field="from")
+    route_id = own_route if own_route is not None else default_route
+    if route_id is None:
+        raise InvalidRequest(f"no WhatsApp route carries {number}", field="from")
+    return number, route_id
+
+
+async def find_template(
+    database: Database, account: AccountRecord, *, name: str, language: str
+) -> WhatsAppTemplateRecord | None:
+    """The account's template submitted under this name in this language, if any."""
+    async with database.read() as connection:
+        found = await service_store.list_templates(
+            connection, account.id, name=name, language=language
+        )
+    return found[0] if found else None
+
+
+def as_template(record: WhatsAppTemplateRecord) -> Template:
+    """The template as it was submitted: its components when kept (``/v1``), else its text
+    and SmartDialog's buttons (``core.templates.meta_template``'s reading)."""
+    name = record.name or whatsapp_template_name(record.display_name)
+    try:
+        category = Category(record.category.upper())
+    except ValueError:
+        category = Category.UTILITY
+    if record.components is not None:
+        listed = {
+            "id": record.meta_id or "",
+            "status": TemplateStatus.PENDING.value,  # the stored one is the record's
+            "name": name,
+            "language": record.language,
+            "category": category.value,
+            "components": json.loads(record.components),
+        }
+        template, _, _, _ = read_template(listed)
+        return template
+    buttons: list[Button] = []
+    for button in json.loads(record.buttons or "[]"):
+        label = str(button.get("Label") or button.get("Data") or "")
+        kind = button.get("Type")
+        if kind == "QuickReply":
+            buttons.append(Button(ButtonType.QUICK_REPLY, label))
+        elif kind == "Url":
+            buttons.append(Button(ButtonType.URL, label, url=button.get("Data")))
+        else:
+            buttons.append(Button(ButtonType.PHONE_NUMBER, label, phone_number=button.get("Data")))
+    return Template(
+        name=name,
+        language=record.language,
+        category=category,
+        body=record.raw_content,
+        buttons=tuple(buttons),
+    )
+
+
+def smartdialog_buttons(template: Template) -> list[dict[str, str]]:
+    """The template's buttons as SmartDialog keeps them (Type, Label, Data), so a template
+    made on ``/v1`` is sent by SmartDialog's Send WhatsApp Message too."""
+    kept: list[dict[str, str]] = []
+    for button in template.buttons:
+        if button.type is ButtonType.QUICK_REPLY:
+            kept.append({"Type": "QuickReply", "Label": button.text})
+        elif button.type is ButtonType.URL:
+            kept.append({"Type": "Url", "Label": button.text, "Data": button.url or ""})
+        else:
+            kept.append({"Type": "Call", "Label": button.text, "Data": button.phone_number or ""})
+    return kept
+
+
+async def get_template(
+    database: Database, account: AccountRecord, template_id: str
+) -> WhatsAppTemplateRecord:
+    async with database.read() as connection:
+        found = await service_store.list_templates(connection, account.id, template_id=template_id)
+    if not found:
+        raise NotFound(f"no WhatsApp template {template_id}")
+    return found[0]
+
+
+async def delete_template(database: Database, account: AccountRecord, template_id: str) -> None:
+    async with database.write() as connection:
+        if not await service_store.delete_template(connection, account.id, template_id):
+            raise NotFound(f"no WhatsApp template {template_id}")
 
 
 async def record_review(

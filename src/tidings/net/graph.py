@@ -177,6 +177,10 @@ class GraphClient:
             params = {"limit": "100", "after": str(after)}
         return found
 
-    async def delete_template(self, waba_id: str, name: str) -> None:
-        """``DELETE /{waba-id}/message_templates?name=`` (every language of the name)."""
-        await self._call("DELETE", f"/{quote(waba_id)}/message_templates", params={"name": name})
+    async def delete_template(
+        self, waba_id: str, name: str, *, template_id: str | None = None
+    ) -> None:
+        """``DELETE /{waba-id}/message_templates?name=`` (every language of the name), or one
+        language of it with its id (``hsm_id``)."""
+        params = {"name": name} if template_id is None else {"name": name, "hsm_id": template_id}
+        await self._call("DELETE", f"/{quote(waba_id)}/message_templates", params=params)

@@ -851,7 +851,13 @@ class CloudApi:
             name = request.query_params.get("name")
             if not name:
                 return _invalid("name is required")
-            gone = [k for k, v in self._templates.items() if v.template.name == name]
+            # With hsm_id, that one language of the name; else every language.
+            hsm_id = request.query_params.get("hsm_id")
+            gone = [
+                k
+                for k, v in self._templates.items()
+                if v.template.name == name and hsm_id in (None, k)
+            ]
             if not gone:
                 return _graph_error(
                     400, 100, "(#100) Invalid parameter", details=f"no template named {name}"

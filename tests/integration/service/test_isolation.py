@@ -20,6 +20,9 @@ from tests.integration.media.test_isolation import MEDIA_ENDPOINTS
 from tests.integration.service.conftest import MakeTenant, Tenant
 from tests.integration.service.test_return_addresses import RETURN_ADDRESS_ENDPOINTS
 from tests.integration.service.test_services_isolation import SERVICE_ENDPOINTS
+from tests.integration.service.test_whatsapp_templates_isolation import (
+    WHATSAPP_TEMPLATE_ENDPOINTS,
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
         | {e[:2] for e in CAMPAIGN_ENDPOINTS}
         | {e[:2] for e in RETURN_ADDRESS_ENDPOINTS}
         | {e[:2] for e in MEDIA_ENDPOINTS}
+        | {e[:2] for e in WHATSAPP_TEMPLATE_ENDPOINTS}
     )
 
 

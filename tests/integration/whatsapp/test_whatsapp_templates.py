@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.dispatch.conftest import (
@@ -15,11 +17,10 @@ from tests.integration.dispatch.conftest import (
     running_service,
     service_settings,
 )
-from tidings.core import routing, templates, whatsapp_templates
-from tidings.dispatch.transports import whatsapp as whatsapp_transport
+from tidings.core import accounts, whatsapp_templates
+from tidings.net.graph import GraphClient
 from tidings.service import DEMO_WHATSAPP_NUMBER
-from tidings.store.services import WhatsAppTemplateRecord
-from tidings.whatsapp.templates import Category, Template, TemplateStatus
+from tidings.whatsapp.templates import TemplateStatus
 
 BUSINESS = DEMO_WHATSAPP_NUMBER.display_phone_number
 USER = "+358401234561"
@@ -33,25 +34,20 @@ async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
         yield service
 
 
-async def _submitted(running: Running, name: str) -> WhatsAppTemplateRecord:
-    """A template submitted for review to the route's WhatsApp Business Account and kept."""
-    database = running.service.database
-    route = await routing.get_route(database, "whatsapp")
-    body = "Your offer: {{1}}"
-    review = await whatsapp_transport.submit_template(
-        route,
-        Template(name=name, language="en_US", category=Category.MARKETING, body=body),
-    )
-    return await templates.create_template(
-        database,
-        running.account,
-        identity=BUSINESS,
-        display_name=name,
-        raw_content=body,
-        category="Marketing",
-        language="en_US",
-        submitted=review,
-    )
+async def _submitted(running: Running, name: str, **template: Any) -> dict[str, Any]:
+    """A template submitted through /v1 for review to the route's WhatsApp Business Account."""
+    body = {
+        "from": BUSINESS,
+        "name": name,
+        "language": "en_US",
+        "category": "MARKETING",
+        "body": "Your offer: {{1}}",
+        **template,
+    }
+    created = await running.http.post("/v1/whatsapp/templates", json=body)
+    assert created.status_code == 201, created.text
+    result: dict[str, Any] = created.json()
+    return result
 
 
 async def _statuses(running: Running) -> dict[str, str | None]:
@@ -74,7 +70,7 @@ async def test_meta_s_review_is_kept_and_only_an_approved_template_is_sent(
     held = await _submitted(running, "hold_offer")
     await _submitted(running, "spring_offer")
     await _submitted(running, "reject_offer")
-    assert held.status == "PENDING"
+    assert held["status"] == "PENDING"
 
     async def reviewed() -> bool:
         return await _statuses(running) == {
@@ -103,10 +99,11 @@ async def test_meta_s_review_is_kept_and_only_an_approved_template_is_sent(
     assert (await running.wait_for(message_id))["status"] == "delivered"
 
     # Meta pauses the one and approves the other (the simulator's control API, by HTTP).
-    for template, status in ((approved[0], "PAUSED"), (held, "APPROVED")):
+    at_meta = (await running.http.get("/v1/simulator/whatsapp/templates")).json()["templates"]
+    meta_ids = {t["name"]: t["id"] for t in at_meta}
+    for name, status in (("spring_offer", "PAUSED"), ("hold_offer", "APPROVED")):
         changed = await running.http.post(
-            f"/v1/simulator/whatsapp/templates/{template.meta_id}/review",
-            json={"status": status},
+            f"/v1/simulator/whatsapp/templates/{meta_ids[name]}/review", json={"status": status}
         )
         assert changed.status_code == 200, changed.text
 
@@ -119,3 +116,127 @@ async def test_meta_s_review_is_kept_and_only_an_approved_template_is_sent(
     assert paused.status_code == 422 and "PAUSED" in paused.text
     message_id = await running.send_one(USER, **_offer("hold_offer"))
     assert (await running.wait_for(message_id))["status"] == "delivered"
+
+
+async def test_templates_are_submitted_listed_and_deleted_over_v1(running: Running) -> None:
+    created = await _submitted(
+        running,
+        "order_ready",
+        category="UTILITY",
+        body="Hi {{1}}, order {{2}} is ready.",
+        header={"text": "Your order"},
+        footer="Acme Bakery",
+        buttons=[
+            {"type": "QUICK_REPLY", "text": "On my way"},
+            {"type": "URL", "text": "Track", "url": "https://acme.example/track/{{1}}"},
+        ],
+    )
+    assert (created["status"], created["from"], created["body_parameters"]) == (
+        "PENDING",
+        BUSINESS,
+        2,
+    )
+    cloud = running.service.cloud_api
+    assert cloud is not None
+    assert [t["name"] for t in cloud.templates()] == ["order_ready"]
+    again = await running.http.post(
+        "/v1/whatsapp/templates",
+        json={
+            "from": BUSINESS,
+            "name": "order_ready",
+            "language": "en_US",
+            "category": "UTILITY",
+            "body": "x",
+        },
+    )
+    assert again.status_code == 409, again.text
+    gaps = await running.http.post(
+        "/v1/whatsapp/templates",
+        json={
+            "from": BUSINESS,
+            "name": "gaps",
+            "language": "en_US",
+            "category": "UTILITY",
+            "body": "{{1}} and {{3}}",
+        },
+    )
+    assert gaps.status_code == 422 and "without gaps" in gaps.text
+    not_ours = await running.http.post(
+        "/v1/whatsapp/templates",
+        json={
+            "from": "+358401111111",
+            "name": "elsewhere",
+            "language": "en_US",
+            "category": "UTILITY",
+            "body": "x",
+        },
+    )
+    assert not_ours.status_code == 422 and "senders" in not_ours.text
+    rejected = await _submitted(running, "reject_shouting")
+
+    async def reviewed() -> bool:
+        listed = (await running.http.get("/v1/whatsapp/templates")).json()["data"]
+        return [(t["name"], t["status"]) for t in listed] == [
+            ("order_ready", "APPROVED"),
+            ("reject_shouting", "REJECTED"),
+        ]
+
+    await eventually(reviewed, "Meta's reviews")
+    approved = (await running.http.get("/v1/whatsapp/templates?status=APPROVED")).json()["data"]
+    assert [t["id"] for t in approved] == [created["id"]]
+    assert approved[0]["buttons"][1] == {
+        "type": "URL",
+        "text": "Track",
+        "url": "https://acme.example/track/{{1}}",
+        "phone_number": None,
+    }
+    one = (await running.http.get(f"/v1/whatsapp/templates/{rejected['id']}")).json()
+    assert one["status_reason"] == "INVALID_FORMAT"
+
+    message_id = await running.send_one(
+        USER,
+        **{
+            "from": BUSINESS,
+            "channel": "whatsapp",
+            "body": "Hi Aino, order 42 is ready.",
+            "template": {
+                "name": "order_ready",
+                "language": "en_US",
+                "body": ["Aino", "42"],
+                "buttons": [{"index": 1, "type": "url", "value": "42"}],
+            },
+        },
+    )
+    assert (await running.wait_for(message_id))["status"] == "delivered"
+    [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
+    assert (bubble.header_text, bubble.body, bubble.footer) == (
+        "Your order",
+        "Hi Aino, order 42 is ready.",
+        "Acme Bakery",
+    )
+
+    # Another account sees none of them.
+    other = await accounts.create_account(running.service.database, "Other", region="FI")
+    key = await accounts.create_api_key(running.service.database, other.id)
+    async with httpx.AsyncClient(
+        base_url=str(running.http.base_url), headers={"Authorization": f"Bearer {key.secret}"}
+    ) as stranger:
+        assert (await stranger.get("/v1/whatsapp/templates")).json()["data"] == []
+        for method in ("GET", "DELETE"):
+            answer = await stranger.request(method, f"/v1/whatsapp/templates/{created['id']}")
+            assert answer.status_code == 404
+
+    deleted = await running.http.delete(f"/v1/whatsapp/templates/{created['id']}")
+    assert deleted.status_code == 204
+    assert [t["name"] for t in cloud.templates()] == ["reject_shouting"]
+    gone = await running.http.get(f"/v1/whatsapp/templates/{created['id']}")
+    assert gone.status_code == 404
+
+    # Deleted at Meta by someone else: the listing says so.
+    graph = GraphClient(cloud.base_url, "v21.0", str(cloud.config.access_token))
+    try:
+        await graph.delete_template(cloud.config.waba_id, "reject_shouting")
+    finally:
+        await graph.close()
+    listed = (await running.http.get("/v1/whatsapp/templates")).json()["data"]
+    assert [(t["name"], t["status"]) for t in listed] == [("reject_shouting", "DELETED")]

@@ -184,12 +184,12 @@ async def sync_templates(database: Database, account: AccountRecord, route_id: i
     await whatsapp_templates.apply_listing(database, account, route.id, listed)
 
 
-async def delete_template(route: RouteRecord, name: str) -> None:
-    """The template of this name (every language of it) deleted from the route's WhatsApp
-    Business Account."""
+async def delete_template(route: RouteRecord, name: str, template_id: str | None) -> None:
+    """The template of this name deleted from the route's WhatsApp Business Account: the one
+    language with Meta's ``template_id``, else every language of the name."""
     graph, settings = graph_client(route)
     try:
-        await graph.delete_template(settings.waba_id, name)
+        await graph.delete_template(settings.waba_id, name, template_id=template_id)
     finally:
         await graph.close()
 
