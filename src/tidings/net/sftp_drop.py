@@ -21,11 +21,10 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import asyncssh
-
 from tidings.documents.address import PostalAddress
 from tidings.documents.printing import PrintDocument
 from tidings.errors import TidingsError
+from tidings.net.ssh import asyncssh
 
 __all__ = ["DropFailed", "SftpSettings", "collected", "drop_document", "manifest"]
 

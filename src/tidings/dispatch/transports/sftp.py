@@ -27,7 +27,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import ClassVar, Self
 
-import asyncssh
 import structlog
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -42,6 +41,7 @@ from tidings.documents.errors import DocumentRejected
 from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.net.sftp_drop import DropFailed, SftpSettings, collected, drop_document, manifest
+from tidings.net.ssh import asyncssh
 from tidings.store.records import RouteRecord
 
 __all__ = ["SFTP_KIND", "SftpDropSettings", "SftpTransport"]
