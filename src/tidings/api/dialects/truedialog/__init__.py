@@ -6,6 +6,6 @@ password. TrueDialog's ids are int32, so accounts, channels (senders), contacts,
 """
 
 from tidings.api.dialects.truedialog.connector import export_definition
-from tidings.api.dialects.truedialog.routes import router
+from tidings.api.dialects.truedialog.router import router
 
 __all__ = ["export_definition", "router"]

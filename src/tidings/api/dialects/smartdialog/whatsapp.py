@@ -1,0 +1,260 @@
+"""SmartDialog's WhatsApp operations: template messages (with their SMS fallback), templates,
+identities and the deprecated opt-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Header, Query, Response
+
+from tidings.api.dialects.smartdialog import rendering
+from tidings.api.dialects.smartdialog.common import (
+    GrantDep,
+    ServicesDep,
+    checked_dlr_url,
+    customer_account,
+    send_accepted,
+    smartdialog_router,
+)
+from tidings.api.dialects.smartdialog.schemas import CreateTemplate, SendWhatsappTemplate
+from tidings.api.state import Services
+from tidings.core import consent, messaging, oauth, routing, services, templates, whatsapp
+from tidings.dispatch.transports import whatsapp as whatsapp_transport
+from tidings.errors import InvalidRequest, NotFound
+from tidings.net.graph import GraphApiError, GraphUnreachable
+from tidings.phone import InvalidNumber, normalize_number
+from tidings.store.records import AccountRecord
+
+router = smartdialog_router()
+
+
+@router.post("/messages/templates/whatsapp", operation_id="SendWhatsappTemplateMessage")
+async def send_whatsapp_template(
+    body: SendWhatsappTemplate,
+    found: ServicesDep,
+    grant: GrantDep,
+    customer_id: Annotated[str, Header(alias="Customer-Id")],
+    service_id: Annotated[str, Header(alias="Service-Id")],
+) -> dict[str, Any]:
+    grant.require("WhatsApp")
+    account = await customer_account(found, grant, customer_id)
+    service = await services.get_service(found.database, account, service_id)
+    template = await templates.get_template(found.database, account, body.TemplateName)
+    recipients = [r.Address for r in body.Recipients]
+    text = templates.fill_template(template, body.BodyParameters)
+    route = await whatsapp.business_route(found.database, account, template.identity)
+    if route is not None:
+        # Over WhatsApp from the template's number; UseSmsFallback sends the text as an SMS
+        # only when WhatsApp cannot reach the number (core.whatsapp.queue_sms_fallbacks).
+        request = messaging.SendRequest(
+            to=recipients,
+            sender=template.identity,
+            body=text,
+            send_at=body.SendDateTime,
+            request_id=body.RequestId,
+            customer_data=body.CustomerData,
+            dlr_url=checked_dlr_url(found, body.DlrUrl),
+        )
+        request = await whatsapp.prepare(
+            found.database,
+            found.media,
+            account,
+            request,
+            template=templates.send_parameters(
+                template,
+                header=body.HeaderParameters,
+                header_media=body.AttachmentUri,
+                body=body.BodyParameters,
+                buttons=[b.model_dump() for b in body.Buttons],
+            ),
+            media=(),
+            buttons=(),
+            fallback_sms=body.UseSmsFallback,
+            subject=None,
+        )
+        return rendering.sent(await send_accepted(found, account, request), camel=True)
+    if not body.UseSmsFallback:
+        raise templates.NoWhatsAppChannel()
+    # A WhatsApp opt-out bars the template by SMS too: it is still that number's message.
+    await consent.require_consent(
+        found.database,
+        account,
+        channel=consent.WHATSAPP,
+        sender=template.identity,
+        recipients=recipients,
+        field="Recipients",
+    )
+    senders = services.senders_of(service)
+    sender = senders[0] if senders else template.identity
+    request = messaging.SendRequest(
+        to=recipients,
+        sender=sender,
+        body=text,
+        send_at=body.SendDateTime,
+        request_id=body.RequestId,
+        customer_data=body.CustomerData,
+        dlr_url=checked_dlr_url(found, body.DlrUrl),
+    )
+    return rendering.sent(await send_accepted(found, account, request), camel=True)
+
+
+@router.get("/whatsapp/templates/categories", operation_id="GetWhatsappTemplateCategories")
+async def get_template_categories(grant: GrantDep) -> list[str]:
+    grant.require("WhatsApp")
+    return list(templates.CATEGORIES)
+
+
+@router.get("/whatsapp/templates/{customer_id}", operation_id="GetCustomerWhatsAppTemplates")
+async def get_templates(
+    customer_id: str,
+    found: ServicesDep,
+    grant: GrantDep,
+    template_id: Annotated[str | None, Query(alias="TemplateId")] = None,
+) -> list[dict[str, Any]]:
+    grant.require("WhatsApp")
+    account = await customer_account(found, grant, customer_id)
+    found_templates = await templates.list_templates(
+        found.database, account, template_id=template_id
+    )
+    if await _synced(found, account, {t.route_id for t in found_templates}):
+        found_templates = await templates.list_templates(
+            found.database, account, template_id=template_id
+        )
+    return [rendering.template(t, t.status) for t in found_templates]
+
+
+async def _synced(found: Services, account: AccountRecord, route_ids: set[int | None]) -> bool:
+    """Meta's review statuses of the account's templates, asked of the WhatsApp Business
+    Account of each route they were submitted through now and kept (the webhook keeps
+    them too; a route that cannot be reached keeps the last ones)."""
+    synced = False
+    for route_id in route_ids:
+        if route_id is None:
+            continue
+        try:
+            await whatsapp_transport.sync_templates(found.database, account, route_id)
+        except (GraphApiError, GraphUnreachable, NotFound):
+            continue
+        synced = True
+    return synced
+
+
+async def _identities(found: Services, account: AccountRecord) -> list[str]:
+    views = await routing.list_senders(found.database, account.id)
+    return [v.sender.address for v in views if v.sender.address.startswith("+")]
+
+
+@router.post(
+    "/whatsapp/templates/{customer_id}/{identity_number}",
+    operation_id="CreateWhatsappTemplate",
+    status_code=204,
+)
+async def create_template(
+    customer_id: str,
+    identity_number: str,
+    body: CreateTemplate,
+    found: ServicesDep,
+    grant: GrantDep,
+) -> Response:
+    grant.require("WhatsApp")
+    account = await customer_account(found, grant, customer_id)
+    try:
+        identity = normalize_number(identity_number, account.region)
+    except InvalidNumber:
+        identity = identity_number
+    if identity not in await _identities(found, account):
+        raise NotFound(f"no WhatsApp identity {identity_number}")
+    buttons = [b.model_dump(exclude_none=True) for b in body.Buttons]
+    route = await whatsapp.business_route(found.database, account, identity)
+    if route is not None:
+        # Submitted for review to the number's WhatsApp Business Account; Meta's status
+        # is shown when templates are listed.
+        submitted = templates.meta_template(
+            display_name=body.DisplayName,
+            raw_content=body.RawContent,
+            category=body.Category,
+            language=body.Language,
+            buttons=buttons,
+        )
+        try:
+            review = await whatsapp_transport.submit_template(route, submitted)
+        except GraphApiError as error:
+            raise InvalidRequest(
+                f"WhatsApp refused the template: {error.error.summary}", field="RawContent"
+            ) from None
+        except GraphUnreachable as error:
+            raise InvalidRequest(
+                f"WhatsApp could not be reached, nothing was stored; try again: {error}"
+            ) from None
+    else:
+        review = None
+    await templates.create_template(
+        found.database,
+        account,
+        submitted=review,
+        identity=identity,
+        display_name=body.DisplayName,
+        raw_content=body.RawContent,
+        category=body.Category,
+        language=body.Language,
+        buttons=buttons,
+        attachment_url=body.AttachmentUrl,
+    )
+    return Response(status_code=204)
+
+
+@router.get("/whatsapp/identities/{customer_id}", operation_id="GetCustomerWhatsappIdentities")
+async def get_identities(
+    customer_id: str, found: ServicesDep, grant: GrantDep
+) -> list[dict[str, Any]]:
+    grant.require("WhatsApp")
+    account = await customer_account(found, grant, customer_id)
+    return [{"inputSource": {"address": a}} for a in await _identities(found, account)]
+
+
+async def _opt_in_numbers(
+    found: Services, grant: oauth.TokenGrant, sender: str, recipient: str, opted_in: bool
+) -> None:
+    # Deprecated by the provider: the sender must be one of the caller's numbers (else
+    # refused like any unknown id); the choice is kept as core's channel consent.
+    grant.require("WhatsApp")
+    account = grant.principal.account
+    try:
+        normalize_number(recipient, account.region)
+        address = normalize_number(sender, account.region)
+    except InvalidNumber as error:
+        raise InvalidRequest(error.message, field="Recipient") from None
+    if address not in await _identities(found, account):
+        raise NotFound(f"no WhatsApp identity {sender}")
+    await consent.set_consent(
+        found.database,
+        account,
+        channel=consent.WHATSAPP,
+        sender=address,
+        recipient=recipient,
+        opted_in=opted_in,
+    )
+
+
+@router.post(
+    "/whatsapp/opt-in/sender/{sender}/recipient/{recipient}",
+    operation_id="WhatsAppOptIn",
+    status_code=204,
+)
+async def whatsapp_opt_in(
+    sender: str, recipient: str, found: ServicesDep, grant: GrantDep
+) -> Response:
+    await _opt_in_numbers(found, grant, sender, recipient, True)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/whatsapp/opt-in/sender/{sender}/recipient/{recipient}",
+    operation_id="WhatsAppOptOut",
+    status_code=204,
+)
+async def whatsapp_opt_out(
+    sender: str, recipient: str, found: ServicesDep, grant: GrantDep
+) -> Response:
+    await _opt_in_numbers(found, grant, sender, recipient, False)
+    return Response(status_code=204)
