@@ -4,7 +4,8 @@ The page is the same for every channel: recipients, sender and schedule around a
 fields. A channel plugs in as a :class:`Composer` (its fields' template and how it sends) in
 :data:`COMPOSERS`; nothing else here changes. SMS, MMS, voice (its speech to listen to
 before sending), fax, letters and postcards (their pages to see before sending, a letter's or
-postcard's return address one of the account's) are there.
+postcard's return address one of the account's) and WhatsApp (an approved template with its
+values, or a free-form message within the customer-service window) are there.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from tidings.core import (
     mms,
     return_addresses,
     routing,
+    templates,
+    whatsapp,
+    whatsapp_templates,
 )
 from tidings.core.channels import Channel
 from tidings.core.content import ChannelContent
@@ -137,9 +141,11 @@ async def _accept(
     *,
     subject: str | None = None,
     content: ChannelContent | None = None,
+    prepare: Callable[[messaging.SendRequest], Awaitable[messaging.SendRequest]] | None = None,
 ) -> Sent:
     """Every channel's send: to the numbers and lists' members, once per form (its request key
-    makes a second post of the same form the first one's answer)."""
+    makes a second post of the same form the first one's answer). ``prepare`` finishes the
+    request once its recipients are known (WhatsApp: its content, consent and window)."""
     settings = page.services.settings
     key = _text(form, "request_key", limit=64) or None
     request = messaging.SendRequest(
@@ -162,6 +168,8 @@ async def _accept(
         )
     elif not request.to:
         raise InvalidRequest("give at least one number, contact or list", field="to")
+    if prepare is not None:
+        request = await prepare(request)
     result = await page.services.intake.accept(
         page.account,
         request,
@@ -365,6 +373,87 @@ async def _send_postcard(page: Page, form: FormData, recipients: Recipients, sen
     return await _send_post(page, form, recipients, sender, Channel.POSTCARD)
 
 
+async def _approved_templates(page: Page) -> list[whatsapp_templates.WhatsAppTemplateRecord]:
+    """The account's WhatsApp templates Meta approved: the only ones that can be sent."""
+    return await whatsapp_templates.list_templates(
+        page.services.database, page.account, status=whatsapp_templates.TemplateStatus.APPROVED
+    )
+
+
+async def _whatsapp_fields(page: Page) -> dict[str, Any]:
+    approved = await _approved_templates(page)
+    fields: dict[str, Any] = {
+        "wa_templates": [
+            (template, whatsapp_templates.body_parameters(template)) for template in approved
+        ]
+    }
+    # From starts as a business number: the first approved template's, else a WhatsApp
+    # sender of the account (a sender name cannot send on WhatsApp).
+    if approved:
+        fields["default_sender"] = approved[0].identity
+        return fields
+    database = page.services.database
+    for view in await routing.list_senders(database, page.account.id):
+        address = view.sender.address
+        if address.startswith("+") and await whatsapp.business_route(
+            database, page.account, address
+        ):
+            fields["default_sender"] = address
+            break
+    return fields
+
+
+def _template_values(
+    form: FormData, template: whatsapp_templates.WhatsAppTemplateRecord
+) -> list[str]:
+    count = whatsapp_templates.body_parameters(template)
+    values = [
+        _text(form, f"parameter-{template.id}-{number}", limit=1024).strip()
+        for number in range(1, count + 1)
+    ]
+    missing = [str(number) for number, value in enumerate(values, start=1) if not value]
+    if missing:
+        raise InvalidRequest(
+            f"give the template's value {{{{{missing[0]}}}}}", field=f"parameter-{template.id}"
+        )
+    return values
+
+
+async def _send_whatsapp(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
+    chosen = _text(form, "template", limit=64).strip()
+    template: dict[str, Any] | None = None
+    if chosen:
+        found = next((t for t in await _approved_templates(page) if t.id == chosen), None)
+        if found is None or found.name is None:
+            raise InvalidRequest(
+                "that template is not approved by WhatsApp (any more): pick another",
+                field="template",
+            )
+        values = _template_values(form, found)
+        # The text as the handset shows it (and as the SMS says, were one sent instead).
+        body = templates.fill_template(found, values)
+        template = {"name": found.name, "language": found.language, "body": values}
+    else:
+        body = _text(form, "body", limit=4096)
+        if not body.strip():
+            raise InvalidRequest("pick a template or write the message", field="body")
+
+    async def prepare(request: messaging.SendRequest) -> messaging.SendRequest:
+        return await whatsapp.prepare(
+            page.services.database,
+            page.services.media,
+            page.account,
+            request,
+            template=template,
+            media=(),
+            buttons=(),
+            fallback_sms=False,
+            subject=None,
+        )
+
+    return await _accept(page, form, recipients, sender, body, Channel.WHATSAPP, prepare=prepare)
+
+
 SMS = Composer("sms", "SMS", "compose_sms.html", _send_sms)
 MMS = Composer("mms", "MMS", "compose_mms.html", _send_mms)
 VOICE = Composer("voice", "Voice", "compose_voice.html", _send_voice, _voice_fields)
@@ -381,7 +470,11 @@ POSTCARD = Composer(
     to_numbers=False,
 )
 
-COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE, FAX, LETTER, POSTCARD)
+WHATSAPP = Composer(
+    "whatsapp", "WhatsApp", "compose_whatsapp.html", _send_whatsapp, _whatsapp_fields
+)
+
+COMPOSERS: tuple[Composer, ...] = (SMS, MMS, VOICE, FAX, LETTER, POSTCARD, WHATSAPP)
 
 
 def composer_for(channel: str) -> Composer:
@@ -399,8 +492,7 @@ async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
     chosen = next((s for s in senders if s.sender.is_default), senders[0] if senders else None)
     found_lists, _ = await lists.search_lists(database, page.account, limit=200)
     fields = {} if composer.fields_context is None else await composer.fields_context(page)
-    return {
-        **fields,
+    context = {
         "composers": COMPOSERS,
         "composer": composer,
         "senders": senders,
@@ -412,6 +504,9 @@ async def _form_context(page: Page, composer: Composer) -> dict[str, Any]:
         "error": None,
         "error_field": None,
     }
+    # A channel's own fields may choose From's first value (WhatsApp: a business number).
+    context.update(fields)
+    return context
 
 
 @router.get("/compose", name="compose")

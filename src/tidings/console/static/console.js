@@ -261,6 +261,52 @@ var tidings = (function () {
     });
   }
 
+  // WhatsApp composer: only the chosen template's values are shown (and sent); From becomes
+  // the template's business number; the text the handset will show is filled in as you type.
+  // Without this script every template's values show, and the chosen one's are read.
+  function setupWhatsAppCompose() {
+    document.querySelectorAll("[data-whatsapp-compose]").forEach(function (box) {
+      var form = box.closest("form");
+      var select = box.querySelector("select");
+      var own = form.querySelector("[data-whatsapp-own]");
+      var preview = form.querySelector("[data-whatsapp-preview]");
+      var sender = form.querySelector("#from");
+      function chosenSet() {
+        return form.querySelector('[data-template-parameters="' + select.value + '"]');
+      }
+      function showPreview() {
+        var set = select.value ? chosenSet() : null;
+        if (!set) { preview.hidden = true; return; }
+        var text = set.querySelector("[data-template-text]").dataset.templateText;
+        set.querySelectorAll("[data-parameter]").forEach(function (input) {
+          var value = input.value.trim() || "{{" + input.dataset.parameter + "}}";
+          text = text.split("{{" + input.dataset.parameter + "}}").join(value);
+        });
+        preview.textContent = "The handset shows: " + text;
+        preview.hidden = false;
+      }
+      function update() {
+        form.querySelectorAll("[data-template-parameters]").forEach(function (set) {
+          var shown = set.dataset.templateParameters === select.value;
+          set.hidden = !shown;
+          set.disabled = !shown;
+        });
+        own.hidden = Boolean(select.value);
+        own.querySelector("textarea").disabled = Boolean(select.value);
+        showPreview();
+      }
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        if (option.dataset.identity && sender) sender.value = option.dataset.identity;
+        update();
+      });
+      form.addEventListener("input", function (event) {
+        if (event.target.matches("[data-parameter]")) showPreview();
+      });
+      update();
+    });
+  }
+
   // Beside To: contacts found as you type, offered in a datalist; the one picked joins To as
   // "Name <number>". Hidden without this script (To takes numbers typed by hand).
   function setupContactPicker() {
@@ -319,7 +365,7 @@ var tidings = (function () {
     });
   }
 
-  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupDocumentPreview, setupContactPicker, setupPolling, setupSelectOnFocus];
+  var setups = [setupTheme, setupNav, setupLive, setupCounter, setupVoicePreview, setupDocumentPreview, setupWhatsAppCompose, setupContactPicker, setupPolling, setupSelectOnFocus];
   function ready(fn) { setups.push(fn); }
   document.addEventListener("DOMContentLoaded", function () { setups.forEach(function (fn) { fn(); }); });
 
