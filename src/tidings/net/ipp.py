@@ -93,3 +93,7 @@ class IppPrinter:
 
     async def job_status(self, job_id: int) -> JobAccepted | JobStatus | RequestRefused:
         return await self._call(self.client.get_job_attributes(job_id))
+
+    async def cancel_job(self, job_id: int) -> JobAccepted | JobStatus | RequestRefused:
+        """Cancel-Job: the job ends ``canceled`` unless it is done already (then refused)."""
+        return await self._call(self.client.cancel_job(job_id))

@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.document_samples import pdf_with_pages, postcard_side
 from tests.integration.dispatch.conftest import Running, running_service, service_settings
 from tests.ports import free_port
+from tidings.ipp.client import JobAccepted
+from tidings.net.ipp import IppPrinter
 from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.printer import PrinterConfig, PrinterSimulator
 
@@ -200,3 +203,41 @@ async def test_a_letter_whose_job_was_pending_when_the_service_stopped_is_follow
             done = await second.wait_for(entry["id"], FINAL)
             assert done["status"] == "delivered", done
             assert done["print_job"]["job_state"] == "completed"
+
+
+async def test_a_letter_whose_print_job_is_canceled_at_the_printer_fails(
+    tmp_path: Path, database_url: str
+) -> None:
+    # The job waits at the printer long enough for someone there to cancel it.
+    held = PrinterSimulator(PrinterConfig(port=free_port(), pending_seconds=60.0))
+    settings = service_settings(tmp_path, database_url)
+    async with held as printer, running_service(settings) as running:
+        await running.add_route(
+            name="held-printer",
+            kind="ipp",
+            settings={"printer_uri": printer.uri},
+            channels=["letter"],
+            is_default=True,
+        )
+        document = await _upload(running, "letter.pdf", pdf_with_pages(["Dear Zoë"]))
+        answer = await running.http.post(
+            "/v1/messages",
+            json={
+                "from": "Acme",
+                "channel": "letter",
+                "document": document,
+                "address": ADDRESS,
+            },
+        )
+        [entry] = answer.json()["messages"]
+        assert (await running.wait_for(entry["id"], {"sent"}))["status"] == "sent"
+        [job] = printer.jobs()
+        async with httpx.AsyncClient() as http:
+            canceled = await IppPrinter(printer.uri, http).cancel_job(job.id)
+        assert isinstance(canceled, JobAccepted), canceled
+        done = await running.wait_for(entry["id"], FINAL)
+    # Not delivered, not left at sent: failed, saying what the printer said.
+    assert (done["status"], done["error_code"]) == ("failed", "job-canceled"), done
+    assert done["print_job"]["job_state"] == "canceled"
+    assert "job-canceled-by-user" in done["print_job"]["reasons"]
+    assert printer.mailbox(MAILBOX) == []
