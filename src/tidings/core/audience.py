@@ -13,8 +13,10 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core import lists
+from tidings.core.channels import Channel
 from tidings.core.contacts import placeholder_values
 from tidings.core.messaging import SendRequest, has_placeholders
+from tidings.core.sends import RecipientError
 from tidings.errors import InvalidRequest
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
@@ -104,7 +106,9 @@ async def with_list_members(
     max_recipients: int,
 ) -> SendRequest:
     """``request`` with the members of ``list_ids`` (minus ``exclude_list_ids``) added to its
-    recipients, each with its contact's placeholder values.
+    recipients, each with its contact's placeholder values: by the contact's phone, or for a
+    fax by its fax number (a member without one is refused as ``no_fax_number``, named by its
+    contact id).
 
     An explicit target that is a contact (and has no values in the request) gets its contact's
     values too. A member whose number is also an explicit target is added all the same, so the
@@ -119,16 +123,33 @@ async def with_list_members(
     to = list(request.to)
     personalization: dict[str, Mapping[str, str]] = dict(request.personalization or {})
     personalization.update(await target_contact_values(database, account, to, personalization))
+    refused = dict(request.refused)
+    by_fax = request.channel is Channel.FAX
     async for page in lists.list_recipients(
         database, account.id, include_list_ids=include, exclude_list_ids=exclude
     ):
         for contact in page:
-            to.append(contact.phone)
-            personalization.setdefault(contact.phone, contact_values(contact))
+            number = contact.fax if by_fax else contact.phone
+            if not number:
+                label = f"contact {contact.id}"
+                to.append(label)
+                refused[label] = (
+                    RecipientError.NO_FAX_NUMBER,
+                    f"{contact_name(contact)} has no fax number",
+                )
+                continue
+            to.append(number)
+            personalization.setdefault(number, contact_values(contact))
         if len(to) > max_recipients:
             raise InvalidRequest(
                 f"at most {max_recipients} recipients per request; send to bigger lists "
                 "with a campaign",
                 field="lists",
             )
-    return replace(request, to=to, personalization=personalization)
+    return replace(request, to=to, personalization=personalization, refused=refused)
+
+
+def contact_name(contact: ContactRecord) -> str:
+    """How a refusal names a contact: its name, else its organisation, else its id."""
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return name or contact.organisation or f"contact {contact.id}"

@@ -211,9 +211,13 @@ def _plan_recipients(
             cached = plans[body] = _plan(body, max_parts)
         return cached
 
+    refused = request.refused
     for raw in request.to:
         entry = _Planned(to=raw)
         planned.append(entry)
+        if refused and raw in refused:
+            entry.error, entry.error_detail = refused[raw]
+            continue
         try:
             address = (
                 raw

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from tidings.core.channels import Channel
@@ -25,6 +25,8 @@ class RecipientError:
     OPTED_OUT = "opted_out"
     UNDELIVERABLE = "undeliverable"
     BLOCKED = "blocked"
+    # A list member a fax cannot go to: its contact has no fax number.
+    NO_FAX_NUMBER = "no_fax_number"
 
 
 class InvalidTargetReason(enum.IntEnum):
@@ -42,11 +44,16 @@ REASON_OF = {
     RecipientError.INVALID_NUMBER: InvalidTargetReason.INVALID,
     RecipientError.MISSING_PLACEHOLDER: InvalidTargetReason.INVALID,
     RecipientError.INVALID_TEXT: InvalidTargetReason.INVALID,
+    RecipientError.NO_FAX_NUMBER: InvalidTargetReason.INVALID,
     RecipientError.DUPLICATE: InvalidTargetReason.DUPLICATE,
     RecipientError.OPTED_OUT: InvalidTargetReason.OPTED_OUT,
     RecipientError.BLOCKED: InvalidTargetReason.BLOCKED,
     RecipientError.UNDELIVERABLE: InvalidTargetReason.UNDELIVERABLE,
 }
+
+
+def _no_refusals() -> Mapping[str, tuple[str, str]]:
+    return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,9 @@ class SendRequest:
     force_opt_in: bool = False
     # Numbers known to be valid E.164 already (a contact's phone), not parsed again.
     normalized: frozenset[str] = frozenset()
+    # Recipients (as in ``to``) refused before planning: (code, detail) each. A list member a
+    # fax cannot go to is answered like any refused recipient.
+    refused: Mapping[str, tuple[str, str]] = field(default_factory=_no_refusals)
     # Every recipient or none: one refused, when prepared or by the screening in the storing
     # transaction, refuses the whole send and nothing of it is stored (RecipientsRefused).
     all_or_nothing: bool = False
