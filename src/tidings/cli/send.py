@@ -1,5 +1,6 @@
 """``tidings send``: send one SMS (or, with ``--voice``, one voice call; with ``--whatsapp``,
-one WhatsApp message) through the running service and follow it to its final status."""
+one WhatsApp message; with ``--fax``, ``--letter`` or ``--postcard``, a document) through the
+running service and follow it to its final status."""
 
 from __future__ import annotations
 
@@ -58,11 +59,43 @@ def recipient_error(outcome: dict[str, Any]) -> str:
     return f"Not sent to {outcome.get('to')}: {detail.rstrip('.')}."
 
 
+# The fields of a postal address, as /v1/messages takes them.
+ADDRESS_FIELDS = ("name", "line_1", "line_2", "city", "state", "postal_code", "country")
+
+
+def parse_address(items: list[str]) -> dict[str, str]:
+    """``--address`` values, each one or more ``field=value`` pairs separated by ``;``:
+    ``name=Zoë Quinn;line_1=200 George Street;city=Sydney;postal_code=2000;country=AU``."""
+    address: dict[str, str] = {}
+    for item in items:
+        for pair in item.split(";"):
+            if not pair.strip():
+                continue
+            field, equals, value = pair.partition("=")
+            field = field.strip().lower().replace("-", "_")
+            if not equals or field not in ADDRESS_FIELDS:
+                raise typer.BadParameter(
+                    f"{pair.strip()!r} is not field=value with a field of "
+                    + ", ".join(ADDRESS_FIELDS),
+                    param_hint="--address",
+                )
+            address[field] = value.strip()
+    for needed in ("name", "line_1"):
+        if not address.get(needed):
+            raise typer.BadParameter(f"the address needs its {needed}", param_hint="--address")
+    return address
+
+
 @app.command("send")
 def send(
-    text: Annotated[str, typer.Argument(help="the message text")],
-    to: Annotated[str, typer.Option("--to", help="recipient: E.164, or local to the account")],
     sender: Annotated[str, typer.Option("--from", help="sender id or number")],
+    text: Annotated[
+        str, typer.Argument(help="the message text (fax: an optional cover note)")
+    ] = "",
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="recipient: E.164, or local to the account (not for post)"),
+    ] = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -112,15 +145,83 @@ def send(
         bool,
         typer.Option("--fallback-sms", help="MMS, WhatsApp: an SMS where it cannot be carried"),
     ] = False,
+    fax: Annotated[
+        str | None,
+        typer.Option("--fax", help="fax this PDF (a file to upload, or a URL) to --to"),
+    ] = None,
+    letter: Annotated[
+        str | None,
+        typer.Option("--letter", help="post this PDF (a file or a URL) as a letter to --address"),
+    ] = None,
+    postcard: Annotated[
+        str | None,
+        typer.Option(
+            "--postcard",
+            help="post a postcard to --address: its front (or one PDF of front and back)",
+        ),
+    ] = None,
+    back: Annotated[str | None, typer.Option("--back", help="postcard: its back's PDF")] = None,
+    address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--address",
+            help="letter, postcard: the recipient's address as field=value pairs separated by "
+            "';' (name, line_1, line_2, city, state, postal_code, country; repeatable)",
+        ),
+    ] = None,
+    return_address: Annotated[
+        str | None,
+        typer.Option("--return-address", help="letter, postcard: a return address's id"),
+    ] = None,
+    template_used: Annotated[
+        bool,
+        typer.Option(
+            "--template-used",
+            help="letter: the first page leaves the envelope window's field free for the "
+            "address (else an address sheet goes first)",
+        ),
+    ] = False,
+    colour: Annotated[bool, typer.Option("--colour", help="letter: print in colour")] = False,
+    duplex: Annotated[bool, typer.Option("--duplex", help="letter: print both sides")] = False,
+    priority: Annotated[bool, typer.Option("--priority", help="letter: priority post")] = False,
 ) -> None:
     """Send one message through the running service and wait for its final status: an SMS,
-    an MMS with --media or --subject, a voice call with --voice, or a WhatsApp message with
-    --whatsapp (a template with --template and --param).
+    an MMS with --media or --subject, a voice call with --voice, a WhatsApp message with
+    --whatsapp (a template with --template and --param), a fax with --fax, a letter with
+    --letter or a postcard with --postcard (both with --address).
 
     Exits 0 when delivered, 1 when it failed or was refused, 7 when --wait ran out first.
     """
     send_at = None if at is None else parse_at(at)
-    body: dict[str, Any] = {"to": to, "from": sender, "body": text}
+    document = _document_fields(
+        fax=fax,
+        letter=letter,
+        postcard=postcard,
+        back=back,
+        address=address or [],
+        return_address=return_address,
+        print_options={
+            "template_used": template_used,
+            "colour": colour,
+            "duplex": duplex,
+            "priority_post": priority,
+        },
+    )
+    channel = document.get("channel")
+    if channel in (None, "fax") and to is None:
+        raise CliError("give the recipient with --to", code=ExitCode.USAGE)
+    if channel in ("letter", "postcard") and to is not None:
+        raise CliError(f"a {channel} goes to its --address, not --to", code=ExitCode.USAGE)
+    if channel is None and not text.strip():
+        raise CliError("give the message text", code=ExitCode.USAGE)
+    if channel is not None and (voice or whatsapp or media or subject):
+        raise CliError(
+            "--fax, --letter and --postcard go without --voice, --whatsapp, --media and --subject",
+            code=ExitCode.USAGE,
+        )
+    body: dict[str, Any] = {"from": sender, "body": text}
+    if to is not None:
+        body["to"] = to
     if whatsapp:
         body["channel"] = "whatsapp"
         if template is not None:
@@ -150,6 +251,10 @@ def send(
     with connect(url) as client:
         if media:
             body["media"] = [_media_reference(client, item) for item in media]
+        if channel is not None:
+            files = document.pop("files")
+            body.update(document)
+            body.update({name: _media_reference(client, item) for name, item in files.items()})
         accepted = client.post("/v1/messages", body)
         outcome = accepted["messages"][0]
         if outcome.get("id") is None:
@@ -161,6 +266,8 @@ def send(
                 if voice
                 else "WhatsApp"
                 if whatsapp
+                else channel
+                if channel is not None
                 else f"{outcome['encoding']}, {outcome['parts']} part(s)"
             )
             say(f"accepted {message_id} → {outcome['address']} ({what})")
@@ -170,6 +277,60 @@ def send(
             return
         message = _follow(client, message_id, outcome["status"], wait, output)
         _finish(message, output, waited=True, wait=wait)
+
+
+def _document_fields(
+    *,
+    fax: str | None,
+    letter: str | None,
+    postcard: str | None,
+    back: str | None,
+    address: list[str],
+    return_address: str | None,
+    print_options: dict[str, bool],
+) -> dict[str, Any]:
+    """The channel and fields of a fax, letter or postcard from the options (``files``: the
+    documents to upload or pass on, by field); empty when none is sent."""
+    chosen = {
+        name: value
+        for name, value in (("fax", fax), ("letter", letter), ("postcard", postcard))
+        if value is not None
+    }
+    if len(chosen) > 1:
+        raise CliError("send one of --fax, --letter and --postcard", code=ExitCode.USAGE)
+    if not chosen:
+        if back or address or return_address or any(print_options.values()):
+            raise CliError(
+                "--back, --address, --return-address and the print options go with --letter "
+                "or --postcard",
+                code=ExitCode.USAGE,
+            )
+        return {}
+    [(channel, document)] = chosen.items()
+    fields: dict[str, Any] = {"channel": channel, "files": {"document": document}}
+    if channel == "fax":
+        if back or address or return_address or any(print_options.values()):
+            raise CliError(
+                "a fax goes to --to: --back, --address, --return-address and the print "
+                "options are for post",
+                code=ExitCode.USAGE,
+            )
+        return fields
+    if not address:
+        raise CliError(f"a {channel} needs the recipient's --address", code=ExitCode.USAGE)
+    fields["address"] = parse_address(address)
+    if return_address is not None:
+        fields["return_address_id"] = return_address
+    if channel == "postcard":
+        if any(print_options.values()):
+            raise CliError("the print options are for letters", code=ExitCode.USAGE)
+        if back is not None:
+            fields["files"]["back"] = back
+    else:
+        if back is not None:
+            raise CliError("--back is a postcard's", code=ExitCode.USAGE)
+        fields.update({name: True for name, value in print_options.items() if value})
+    return fields
 
 
 def _media_reference(client: ServiceClient, item: str) -> str:

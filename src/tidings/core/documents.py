@@ -10,6 +10,7 @@ refusal is the caller's answer, not a failed message later. Rendering it for eac
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -22,6 +23,7 @@ from tidings.core.content import ChannelContent, MediaRef
 from tidings.core.media import MediaLibrary
 from tidings.documents.address import PostalAddress, address_font
 from tidings.documents.errors import DocumentRejected
+from tidings.documents.letter import render_letter
 from tidings.documents.pdf import (
     FAX_RULES,
     LETTER_RULES,
@@ -30,8 +32,10 @@ from tidings.documents.pdf import (
     PdfRules,
     inspect_pdf,
 )
-from tidings.documents.postcard import postcard_sides
+from tidings.documents.postcard import postcard_sides, render_postcard
+from tidings.documents.preview import RenderedPages, fax_pages, print_pages
 from tidings.documents.pricing import DocumentPrices, fax_price, letter_price, postcard_price
+from tidings.documents.printing import PrintDocument
 from tidings.errors import InvalidRequest
 from tidings.media.convert import Target
 
@@ -53,7 +57,10 @@ __all__ = [
     "load_document",
     "post_content",
     "price_of",
+    "price_units",
+    "print_ready",
     "recipient_label",
+    "rendered_pages",
 ]
 
 _PDF = frozenset({"application/pdf"})
@@ -281,3 +288,49 @@ def recipient_label(address: Address) -> str:
     """What a letter's ``recipient`` column shows (it holds 20 characters): the addressee's
     name; the whole address is in the message's content."""
     return " ".join(address.name.split())[:20] or "addressee"
+
+
+def print_ready(kind: DocumentKind, files: Sequence[bytes], content: PostContent) -> PrintDocument:
+    """The print-ready PDF of a letter or postcard for its address (what the printer gets);
+    :class:`DocumentRejected` when the files cannot be printed."""
+    recipient = content.address.postal()
+    sender = None if content.return_address is None else content.return_address.postal()
+    if kind is DocumentKind.POSTCARD:
+        return render_postcard(files, recipient=recipient, return_address=sender)
+    return render_letter(
+        files[0],
+        recipient=recipient,
+        return_address=sender,
+        template_used=content.template_used,
+        colour=content.colour,
+        duplex=content.duplex,
+        priority=content.priority,
+    )
+
+
+def price_units(kind: DocumentKind, pages: int) -> int:
+    """What a document's price counts (``documents.pricing``): a fax's pages sent, a letter's
+    pages printed, a postcard as one card."""
+    return 1 if kind is DocumentKind.POSTCARD else pages
+
+
+def _render(
+    kind: DocumentKind, files: list[bytes], content: FaxContent | PostContent
+) -> RenderedPages:
+    if isinstance(content, FaxContent):
+        return fax_pages(files[0])
+    return print_pages(print_ready(kind, files, content), channel=kind.value)
+
+
+async def rendered_pages(
+    media: MediaLibrary, account_id: str, kind: DocumentKind, content: FaxContent | PostContent
+) -> RenderedPages:
+    """The pages of a message's document as its transport will send them (a fax at a fax
+    route's default resolution), read from the media store as the transport reads them."""
+    refs = [content.document] if isinstance(content, FaxContent) else list(content.documents)
+    files = [await media.content(await media.get(account_id, ref.id)) for ref in refs]
+    try:
+        # Rasterising takes a while; other requests go on meanwhile.
+        return await asyncio.to_thread(_render, kind, files, content)
+    except DocumentRejected as rejected:
+        raise DocumentRefused(rejected, field="document") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import functools
 import json
@@ -19,6 +20,8 @@ from tidings.api.problems import problem
 from tidings.api.state import Services
 from tidings.api.v1.media import base_url
 from tidings.api.v1.schemas import (
+    DocumentFields,
+    DocumentPreview,
     FittedMedia,
     HistoryEntry,
     MessageDetailView,
@@ -67,7 +70,7 @@ def _outcome(result: messaging.RecipientResult) -> dict[str, object]:
     return entry
 
 
-def _document_fields(body: SendMessages) -> bool:
+def _document_fields(body: DocumentFields) -> bool:
     return bool(
         body.document
         or body.back
@@ -92,6 +95,20 @@ async def _on_document_channel(
         raise InvalidRequest(
             f"media, subject and fallback_sms are not for {channel}", field="channel"
         )
+    if channel is not Channel.FAX and (body.lists or body.exclude_lists):
+        raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
+    return await _document_request(found, account, body, request, channel)
+
+
+async def _document_request(
+    found: Services,
+    account: AccountRecord,
+    body: DocumentFields,
+    request: messaging.SendRequest,
+    channel: Channel,
+) -> messaging.SendRequest:
+    """``request`` as a fax (to numbers) or a letter or postcard (to one address) of the
+    body's document, checked now: a send's and a preview's."""
     if body.document is None:
         raise InvalidRequest(f"a {channel} needs a document", field="document")
     if channel is Channel.FAX:
@@ -101,7 +118,7 @@ async def _on_document_channel(
         return dataclasses.replace(request, channel=channel, content=fax)
     if body.address is None:
         raise InvalidRequest(f"a {channel} needs the recipient's address", field="address")
-    if request.to or body.lists or body.exclude_lists:
+    if request.to:
         raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
     if channel is Channel.LETTER and body.back:
         raise InvalidRequest("back is a postcard's", field="back")
@@ -343,7 +360,9 @@ router.add_api_route(
                     "schema": {"type": "string", "enum": ["true"]},
                 }
             }
-        }
+        },
+        413: {"description": "A file (media, a document) is larger than its channel takes."},
+        415: {"description": "A file is of a type that cannot be sent on its channel."},
     },
 )
 
@@ -351,15 +370,37 @@ router.add_api_route(
 @router.post(
     "/preview",
     response_model=MessagesPreview,
-    summary="Numbers, parts and price (and for voice, the speech)",
-    responses={200: {"content": {"audio/wav": {}}}},
+    summary="Numbers, parts and price (for voice the speech, for documents the pages)",
+    responses={
+        200: {
+            "content": {
+                "audio/wav": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "image/tiff": {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+        404: {"description": "No such document (media id) or return address."},
+        413: {"description": "The document is larger than its channel takes."},
+        415: {"description": "The document is of a type that cannot be made a PDF."},
+    },
 )
 async def preview_messages(
     http: Request, body: PreviewMessages, account: AccountDep, found: ServicesDep
 ) -> MessagesPreview | Response:
     """What a send would do, without sending: each recipient's number in E.164 or why it would be
     refused, the encoding and parts of its text, and the price. For a voice message also the
-    speech's length; asked with ``Accept: audio/wav``, the answer is the speech itself."""
+    speech's length; asked with ``Accept: audio/wav``, the answer is the speech itself. For a
+    fax, letter or postcard the pages as they will be sent (the fax as the recipient's machine
+    prints it, the letter with its address in the envelope's window), their count, price units
+    and price; asked with ``Accept: application/pdf`` (letter, postcard) or ``image/tiff``
+    (fax), the answer is the file the printer or fax gateway will get."""
+    if body.channel in DOCUMENT_CHANNELS:
+        return await _preview_document(http, body, account, found)
+    if _document_fields(body):
+        raise InvalidRequest(
+            "document, address and print options are for fax, letter and postcard",
+            field="channel",
+        )
     voice = channel_content(body, found.speech)
     spoken = None
     if voice is not None:
@@ -391,29 +432,92 @@ async def preview_messages(
         default_max_parts=settings.default_max_parts,
     )
     return MessagesPreview(
-        messages=[
-            RecipientOutcome(
-                to=r.to,
-                address=r.address,
-                encoding=r.encoding,
-                parts=r.parts,
-                price=r.price,
-                error=None
-                if r.error is None
-                else RecipientError(
-                    code=r.error,
-                    reason=messaging.REASON_OF.get(r.error),
-                    detail=r.error_detail,
-                    placeholders=r.placeholders,
-                ),
-            )
-            for r in preview.recipients
-        ],
+        messages=[_preview_outcome(r) for r in preview.recipients],
         parts=preview.parts,
         price=preview.price,
         currency=preview.currency,
         media=await _fitted_media(found, account, body.from_, body.media) if body.media else None,
         voice=None if spoken is None else voice_preview(body.body, spoken),
+    )
+
+
+async def _preview_document(
+    http: Request, body: PreviewMessages, account: AccountRecord, found: Services
+) -> MessagesPreview | Response:
+    """A fax's, letter's or postcard's preview: its recipients and price as a send would have
+    them, and its pages rendered as its transport renders them."""
+    channel = body.channel
+    if body.media or body.lang is not None or body.voice is not None:
+        raise InvalidRequest(f"media, lang and voice are not for {channel}", field="channel")
+    request = await _document_request(
+        found,
+        account,
+        body,
+        messaging.SendRequest(
+            to=[body.to] if isinstance(body.to, str) else body.to,
+            sender=body.from_,
+            body=body.body,
+            personalization=body.personalization,
+            channel=channel,
+        ),
+        channel,
+    )
+    content = request.content
+    assert isinstance(content, documents.FaxContent | documents.PostContent)
+    kind = documents.DocumentKind(channel.value)
+    rendered = await documents.rendered_pages(found.media, account.id, kind, content)
+    accept = http.headers.get("accept", "")
+    if rendered.content_type in accept:
+        return Response(rendered.data, media_type=rendered.content_type)
+    options = content.options if isinstance(content, documents.PostContent) else None
+    price = documents.price_of(
+        kind,
+        rendered.pages,
+        options or documents.LetterOptions(),
+        documents.document_prices(found.settings),
+    )
+    settings = found.settings
+    preview = messaging.preview_messages(
+        account,
+        request,
+        price_per_part=price,
+        currency=settings.currency,
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+    )
+    return MessagesPreview(
+        messages=[_preview_outcome(r) for r in preview.recipients],
+        parts=preview.parts,
+        price=preview.price,
+        currency=preview.currency,
+        document=DocumentPreview(
+            pages=rendered.pages,
+            units=documents.price_units(kind, rendered.pages),
+            price=price,
+            content_type=rendered.content_type,
+            shown=[
+                "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                for png in rendered.shown
+            ],
+        ),
+    )
+
+
+def _preview_outcome(r: messaging.RecipientResult) -> RecipientOutcome:
+    return RecipientOutcome(
+        to=r.to,
+        address=r.address,
+        encoding=r.encoding,
+        parts=r.parts,
+        price=r.price,
+        error=None
+        if r.error is None
+        else RecipientError(
+            code=r.error,
+            reason=messaging.REASON_OF.get(r.error),
+            detail=r.error_detail,
+            placeholders=r.placeholders,
+        ),
     )
 
 

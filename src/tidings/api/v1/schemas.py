@@ -79,7 +79,38 @@ class WhatsAppReplyButton(BaseModel):
     title: str = Field(min_length=1, max_length=20)
 
 
-class SendMessages(_Body):
+class DocumentFields(BaseModel):
+    """A fax's, letter's or postcard's own fields, in a send and in its preview."""
+
+    # Documents: fax to numbers, letters and postcards to one postal address.
+    document: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="fax, letter: the PDF (a media id of POST /v1/media, or a URL fetched once, "
+        "when accepted); postcard: its front, or one PDF of two pages (front, back)",
+    )
+    back: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="postcard: the back's PDF"
+    )
+    address: Address | None = Field(
+        default=None, description="letter, postcard: the recipient's address (instead of to)"
+    )
+    return_address_id: str | None = Field(
+        default=None, max_length=64, description="letter, postcard: a /v1/return-addresses id"
+    )
+    template_used: bool = Field(
+        default=False,
+        description="letter: the first page has room for the address in the window field of "
+        "DIN 5008 (20 mm from the left, 45 mm from the top, 85x45 mm); else an address sheet "
+        "goes first",
+    )
+    colour: bool = Field(default=False, description="letter: print in colour")
+    duplex: bool = Field(default=False, description="letter: print on both sides")
+    priority_post: bool = Field(default=False, description="letter: priority post")
+
+
+class SendMessages(_Body, DocumentFields):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -140,32 +171,6 @@ class SendMessages(_Body):
         description="sms, mms, voice (a phone call), fax, letter or postcard; default: mms "
         "when media or a subject is given, else sms",
     )
-    # Documents: fax to numbers, letters and postcards to one postal address.
-    document: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=2000,
-        description="fax, letter: the PDF (a media id of POST /v1/media, or a URL fetched once, "
-        "when accepted); postcard: its front, or one PDF of two pages (front, back)",
-    )
-    back: str | None = Field(
-        default=None, min_length=1, max_length=2000, description="postcard: the back's PDF"
-    )
-    address: Address | None = Field(
-        default=None, description="letter, postcard: the recipient's address (instead of to)"
-    )
-    return_address_id: str | None = Field(
-        default=None, max_length=64, description="letter, postcard: a /v1/return-addresses id"
-    )
-    template_used: bool = Field(
-        default=False,
-        description="letter: the first page has room for the address in the window field of "
-        "DIN 5008 (20 mm from the left, 45 mm from the top, 85x45 mm); else an address sheet "
-        "goes first",
-    )
-    colour: bool = Field(default=False, description="letter: print in colour")
-    duplex: bool = Field(default=False, description="letter: print on both sides")
-    priority_post: bool = Field(default=False, description="letter: priority post")
     media: Annotated[list[str], Field(max_length=10)] = Field(
         default_factory=list,
         description="MMS: media ids (POST /v1/media) or URLs (fetched once, when accepted)",
@@ -200,16 +205,22 @@ class SendMessages(_Body):
     )
 
 
-class PreviewMessages(_Body):
+class PreviewMessages(_Body, DocumentFields):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"to": ["+358401234567"], "from": "Acme", "body": "Your code is 123456."}]
         }
     )
 
-    to: str | Annotated[list[str], Field(min_length=1, max_length=10_000)]
+    to: str | Annotated[list[str], Field(max_length=10_000)] = Field(
+        default_factory=list,
+        description="one number, or a list of up to 10,000; a letter or postcard goes to its "
+        "address instead",
+    )
     from_: str = Field(alias="from", min_length=1, max_length=20)
-    body: str = Field(min_length=1, max_length=10_000)
+    body: str = Field(
+        default="", max_length=10_000, description="the text (fax: an optional cover note)"
+    )
     personalization: dict[str, dict[str, str]] | None = None
     max_parts: int | None = Field(default=None, ge=1, le=255)
     media: Annotated[list[str], Field(max_length=10)] = Field(
@@ -218,7 +229,9 @@ class PreviewMessages(_Body):
     channel: Channel = Field(
         default=Channel.SMS,
         description="voice: the answer has the speech's length; with Accept: audio/wav, "
-        "the answer is the speech itself",
+        "the answer is the speech itself. fax, letter, postcard: the answer has the pages as "
+        "they will be sent; with Accept: application/pdf (a letter or postcard, print-ready) "
+        "or image/tiff (a fax, TIFF-F), the answer is that file",
     )
     lang: str | None = Field(default=None, max_length=20, description="voice: the language")
     voice: Gender | None = Field(default=None, description="voice: female or male")
@@ -229,6 +242,23 @@ class VoicePreview(BaseModel):
     seconds: float = Field(description="how long the speech lasts, played once")
     language: str
     voice: Gender
+
+
+class DocumentPreview(BaseModel):
+    pages: int = Field(
+        description="pages sent (a fax) or printed (a letter, its address sheet included; a "
+        "postcard, front and back)"
+    )
+    units: int = Field(description="what the price counts: pages for a fax or letter, 1 card")
+    price: Decimal = Field(description="the price of one (each recipient's)")
+    content_type: str = Field(
+        description="what the far end receives: image/tiff (TIFF-F) or application/pdf; ask "
+        "for it with Accept"
+    )
+    shown: list[str] = Field(
+        description="the first pages (at most 10) as PNG data URLs, as they will be sent: a "
+        "fax as the recipient's machine prints it, a letter with its address in the window"
+    )
 
 
 class FittedMedia(BaseModel):
@@ -284,6 +314,9 @@ class MessagesPreview(BaseModel):
         default=None, description="MMS: each file's size before and after conversion"
     )
     voice: VoicePreview | None = None
+    document: DocumentPreview | None = Field(
+        default=None, description="fax, letter, postcard: the pages as they will be sent"
+    )
 
 
 class HistoryEntry(BaseModel):
