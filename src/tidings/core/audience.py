@@ -15,6 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tidings.core import lists
 from tidings.core.channels import Channel
 from tidings.core.contacts import placeholder_values
+from tidings.core.content import ChannelContent
+from tidings.core.documents import (
+    Address,
+    PostContent,
+    checked_address,
+    recipient_label,
+)
 from tidings.core.messaging import SendRequest, has_placeholders
 from tidings.core.sends import RecipientError
 from tidings.errors import InvalidRequest
@@ -125,10 +132,18 @@ async def with_list_members(
     personalization.update(await target_contact_values(database, account, to, personalization))
     refused = dict(request.refused)
     by_fax = request.channel is Channel.FAX
+    post = request.content if isinstance(request.content, PostContent) else None
+    contents: list[ChannelContent] | None = None
+    if post is not None:
+        # Every explicit addressee keeps the request's content; each member gets its own.
+        contents = [post] * len(to)
     async for page in lists.list_recipients(
         database, account.id, include_list_ids=include, exclude_list_ids=exclude
     ):
         for contact in page:
+            if post is not None and contents is not None:
+                _add_addressee(contact, post, to, contents, refused)
+                continue
             number = contact.fax if by_fax else contact.phone
             if not number:
                 label = f"contact {contact.id}"
@@ -146,7 +161,52 @@ async def with_list_members(
                 "with a campaign",
                 field="lists",
             )
-    return replace(request, to=to, personalization=personalization, refused=refused)
+    return replace(
+        request, to=to, personalization=personalization, refused=refused, contents=contents
+    )
+
+
+def _add_addressee(
+    contact: ContactRecord,
+    post: PostContent,
+    to: list[str],
+    contents: list[ChannelContent],
+    refused: dict[str, tuple[str, str]],
+) -> None:
+    """A list member as the addressee of a letter or postcard: its contact's postal address
+    on the request's document, or refused as ``no_postal_address``."""
+    name = contact_name(contact)
+    address = postal_address_of(contact)
+    reason = f"{name} has no postal address (street, city and country)"
+    if address is not None:
+        try:
+            address = checked_address(address, field="lists")
+        except InvalidRequest as error:
+            address, reason = None, f"{name}'s postal address cannot be printed: {error.message}"
+    if address is None:
+        label = f"contact {contact.id}"
+        to.append(label)
+        contents.append(post)
+        refused[label] = (RecipientError.NO_POSTAL_ADDRESS, reason)
+        return
+    to.append(recipient_label(address))
+    contents.append(post.model_copy(update={"address": address}))
+
+
+def postal_address_of(contact: ContactRecord) -> Address | None:
+    """A contact's postal address as a letter takes it; None without street, city or
+    country (ClickSend's address fields: ``address_line_1``, ``address_city``, ...)."""
+    if not (contact.street and contact.city and contact.country):
+        return None
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return Address(
+        name=name or contact.organisation or "",
+        line_1=contact.street,
+        city=contact.city,
+        state=contact.state or "",
+        postal_code=contact.zip or "",
+        country=contact.country.upper(),
+    )
 
 
 def contact_name(contact: ContactRecord) -> str:

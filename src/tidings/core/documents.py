@@ -40,6 +40,7 @@ from tidings.errors import InvalidRequest
 from tidings.media.convert import Target
 
 __all__ = [
+    "LIST_MEMBERS_ADDRESS",
     "Address",
     "Document",
     "DocumentKind",
@@ -131,6 +132,10 @@ class Address(ChannelContent):
 
     def postal(self) -> PostalAddress:
         return PostalAddress(**self.model_dump())
+
+
+#: The address of a letter to lists before each member's own takes its place.
+LIST_MEMBERS_ADDRESS = Address(name="", line_1="")
 
 
 class PostContent(ChannelContent):

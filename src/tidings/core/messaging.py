@@ -302,11 +302,12 @@ def prepare_send(
     good = [entry for entry in planned if entry.plan is not None]
     channel = request.channel.value
     content = dump_content(request.content)
+    contents = request.contents
     ids = iter(new_ids(len(good), now_ms=int(now.timestamp() * 1000)))
     results: list[RecipientResult] = []
     message_rows: list[OutboundMessageRow] = []
     event_rows: list[EventRow] = []
-    for entry in planned:
+    for index, entry in enumerate(planned):
         if entry.plan is None:
             results.append(
                 RecipientResult(
@@ -351,7 +352,7 @@ def prepare_send(
                 "updated_at": now,
                 "channel": channel,
                 "subject": request.subject,
-                "content": content,
+                "content": content if contents is None else dump_content(contents[index]),
             }
         )
         # accepted → queued|scheduled happens at once; one history row records both.

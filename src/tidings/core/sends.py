@@ -27,6 +27,8 @@ class RecipientError:
     BLOCKED = "blocked"
     # A list member a fax cannot go to: its contact has no fax number.
     NO_FAX_NUMBER = "no_fax_number"
+    # A list member a letter or postcard cannot go to: no printable postal address.
+    NO_POSTAL_ADDRESS = "no_postal_address"
 
 
 class InvalidTargetReason(enum.IntEnum):
@@ -45,6 +47,7 @@ REASON_OF = {
     RecipientError.MISSING_PLACEHOLDER: InvalidTargetReason.INVALID,
     RecipientError.INVALID_TEXT: InvalidTargetReason.INVALID,
     RecipientError.NO_FAX_NUMBER: InvalidTargetReason.INVALID,
+    RecipientError.NO_POSTAL_ADDRESS: InvalidTargetReason.INVALID,
     RecipientError.DUPLICATE: InvalidTargetReason.DUPLICATE,
     RecipientError.OPTED_OUT: InvalidTargetReason.OPTED_OUT,
     RecipientError.BLOCKED: InvalidTargetReason.BLOCKED,
@@ -89,6 +92,9 @@ class SendRequest:
     channel: Channel = Channel.SMS
     subject: str | None = None
     content: ChannelContent | None = None
+    # Each recipient's own content, by its index in ``to`` (letters to a list: each member's
+    # address); None: ``content`` for all.
+    contents: Sequence[ChannelContent] | None = None
 
 
 @dataclass(frozen=True, slots=True)

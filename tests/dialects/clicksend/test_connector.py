@@ -12,6 +12,8 @@ from openapi_spec_validator import OpenAPIV2SpecValidator
 from typer.testing import CliRunner
 
 from tests.dialects.clicksend.conftest import ClickSend
+from tests.dialects.clicksend.test_post import RECIPIENT, return_address, upload
+from tests.document_samples import pdf_with_pages, postcard_side
 from tidings.cli import app
 
 
@@ -44,6 +46,9 @@ def test_the_export_is_valid_swagger_2_pointing_at_the_host(tmp_path: Path) -> N
         "sms_send",
         "send_voice",
         "send_mms",
+        "send_fax",
+        "send_letter",
+        "send_postcard",
         "upload_media",
         "sms_campaign_send",
         "create_list",
@@ -136,6 +141,35 @@ async def test_every_operation_answers_as_the_definition_says(clicksend: ClickSe
     )
     check("/voice/send", "post", called)
     assert called.json()["data"]["queued_count"] == 1
+    # Fax, letter and postcard as a flow sends them, with the fields the definition names.
+    pdf = await upload(clicksend, pdf_with_pages(["From a flow"]))
+    faxed = await http.post(
+        "/fax/send",
+        json={"file_url": pdf, "messages": [{"to": "+61261111111", "source": "flow"}]},
+    )
+    check("/fax/send", "post", faxed)
+    assert faxed.json()["data"]["queued_count"] == 1
+    back = await return_address(clicksend)
+    posted = await http.post(
+        "/post/letters/send",
+        json={
+            "file_url": pdf,
+            "template_used": 0,
+            "colour": 1,
+            "duplex": 0,
+            "priority_post": 0,
+            "source": "MSPowerAutomate",
+            "recipients": [{**RECIPIENT, "return_address_id": back}],
+        },
+    )
+    check("/post/letters/send", "post", posted)
+    assert posted.json()["data"]["queued_count"] == 1
+    sides = [await upload(clicksend, postcard_side(side)) for side in ("Front", "Back")]
+    card = await http.post(
+        "/post/postcards/send", json={"file_urls": sides, "recipients": [RECIPIENT]}
+    )
+    check("/post/postcards/send", "post", card)
+    assert card.json()["data"]["queued_count"] == 1
     campaign = await http.post(
         "/sms-campaigns/send",
         json={"list_id": list_id, "name": "Flow campaign", "body": "From a flow", "schedule": 0},

@@ -231,3 +231,42 @@ async def test_a_fax_to_a_list_goes_to_its_members_fax_numbers(running: Running)
     simulator = running.service.simulator
     assert simulator is not None and simulator.fax is not None
     assert len(simulator.fax.tray(FAX_NUMBER)) == 1
+
+
+async def test_a_letter_to_a_list_is_printed_for_each_members_postal_address(
+    running: Running,
+) -> None:
+    zoe = {"first_name": "Zoë", "last_name": "Quinn", "street": ADDRESS["line_1"]}
+    max_ng = {"first_name": "Max", "last_name": "Ng", "street": "1 Collins Street"}
+    contacts = [
+        {"phone": "+61411110002", **zoe, "city": "Sydney", "state": "NSW", "zip": "2000"},
+        {"phone": "+61411110003", **max_ng, "city": "Melbourne", "state": "VIC", "zip": "3000"},
+        {"phone": "+61411110004", "first_name": "Bo", "city": "Perth"},
+    ]
+    for contact in contacts[:2]:
+        contact["country"] = "AU"
+    ids = []
+    for contact in contacts:
+        made = await running.http.post("/v1/contacts", json=contact)
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    members = (await running.http.post("/v1/lists", json={"name": "Customers"})).json()
+    await running.http.post(f"/v1/lists/{members['id']}/members", json={"contact_ids": ids})
+    document = await _upload(running, "notice.pdf", pdf_with_pages(["Price notice"]))
+    answer = await running.http.post(
+        "/v1/messages",
+        json={"from": "Acme", "channel": "letter", "document": document, "lists": [members["id"]]},
+    )
+    assert answer.status_code == 202, answer.text
+    sent = {entry["to"]: entry for entry in answer.json()["messages"]}
+    assert sent[f"contact {ids[2]}"]["error"]["code"] == "no_postal_address"
+    assert "Bo has no postal address" in sent[f"contact {ids[2]}"]["error"]["detail"]
+    for name in ("Zoë Quinn", "Max Ng"):
+        done = await running.wait_for(sent[name]["id"], FINAL)
+        assert done["status"] == "delivered", done
+        assert done["post"]["address"]["name"] == name
+    printer = running.service.simulator.printer if running.service.simulator else None
+    assert printer is not None
+    # Each letter reached the mailbox of the address its envelope window shows.
+    assert len(printer.mailbox(MAILBOX)) == 1
+    assert len(printer.mailbox("max-ng-1-collins-street-melbourne-vic-3000-australia")) == 1

@@ -95,9 +95,9 @@ async def _on_document_channel(
         raise InvalidRequest(
             f"media, subject and fallback_sms are not for {channel}", field="channel"
         )
-    if channel is not Channel.FAX and (body.lists or body.exclude_lists):
-        raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
-    return await _document_request(found, account, body, request, channel)
+    return await _document_request(
+        found, account, body, request, channel, to_lists=bool(body.lists)
+    )
 
 
 async def _document_request(
@@ -106,9 +106,12 @@ async def _document_request(
     body: DocumentFields,
     request: messaging.SendRequest,
     channel: Channel,
+    *,
+    to_lists: bool = False,
 ) -> messaging.SendRequest:
-    """``request`` as a fax (to numbers) or a letter or postcard (to one address) of the
-    body's document, checked now: a send's and a preview's."""
+    """``request`` as a fax (to numbers) or a letter or postcard (to one address, and with
+    ``to_lists`` to the postal address of each list member) of the body's document, checked
+    now: a send's and a preview's."""
     if body.document is None:
         raise InvalidRequest(f"a {channel} needs a document", field="document")
     if channel is Channel.FAX:
@@ -116,13 +119,15 @@ async def _document_request(
             raise InvalidRequest("a fax goes to numbers (to), not an address", field="address")
         fax = await documents.fax_content(found.media, account.id, body.document, field="document")
         return dataclasses.replace(request, channel=channel, content=fax)
-    if body.address is None:
+    if body.address is None and not to_lists:
         raise InvalidRequest(f"a {channel} needs the recipient's address", field="address")
     if request.to:
         raise InvalidRequest(f"a {channel} goes to its address, not to numbers", field="to")
     if channel is Channel.LETTER and body.back:
         raise InvalidRequest("back is a postcard's", field="back")
-    address = documents.checked_address(body.address, field="address")
+    address = (
+        None if body.address is None else documents.checked_address(body.address, field="address")
+    )
     return_address = None
     if body.return_address_id is not None:
         record = await return_addresses.get_return_address(
@@ -135,7 +140,8 @@ async def _document_request(
         account.id,
         kind,
         [body.document, *([body.back] if body.back else [])],
-        address=address,
+        # Sent to lists only: each member's address takes its place (audience).
+        address=address or documents.LIST_MEMBERS_ADDRESS,
         return_address=return_address,
         options=documents.LetterOptions(
             template_used=body.template_used,
@@ -145,9 +151,8 @@ async def _document_request(
         ),
         field="document",
     )
-    return dataclasses.replace(
-        request, to=[documents.recipient_label(address)], channel=channel, content=content
-    )
+    to = [] if address is None else [documents.recipient_label(address)]
+    return dataclasses.replace(request, to=to, channel=channel, content=content)
 
 
 async def _on_channel(

@@ -2,8 +2,8 @@
 
 Paths, operation ids, bodies and answers are those of ClickSend's SMS connector (``clicksendsms``,
 whose definition is not public; reconstructed from Microsoft's generated connector clients), for
-the operations tidings serves; the host is the customer's tidings. Non-SMS channels (MMS, voice,
-fax, post, uploads) are left out.
+the operations tidings serves; the host is the customer's tidings: SMS, SMS campaigns, MMS,
+voice, fax, letters, postcards, uploads, contact lists and the inbound SMS trigger.
 """
 
 from __future__ import annotations
@@ -192,6 +192,77 @@ _DEFINITIONS: dict[str, Any] = {
             "status": _STRING,
         }
     ),
+    "FaxMessageIn": _object(
+        {
+            "to": {**_STRING, "x-ms-summary": "To", "description": "Fax number, E.164"},
+            "from": {**_STRING, "x-ms-summary": "From", "description": "A number of the account"},
+            "custom_string": {**_STRING, "x-ms-summary": "Custom string"},
+            "list_id": {
+                **_INT,
+                "x-ms-summary": "List id",
+                "description": "Fax to the fax number of each contact of the list",
+            },
+            "source": {**_STRING, "x-ms-summary": "Source"},
+        }
+    ),
+    "FaxMessageOut": _object(
+        {
+            "user_id": _INT,
+            "subaccount_id": _INT,
+            "list_id": _INT,
+            "message_id": _STRING,
+            "to": _STRING,
+            "from": _STRING,
+            "country": _STRING,
+            "custom_string": _STRING,
+            "schedule": _INT,
+            "message_pages": _INT,
+            "message_price": _STRING,
+            "date_added": _INT,
+            "_file_url": _STRING,
+            "_api_username": _STRING,
+            "status": _STRING,
+        }
+    ),
+    "PostRecipientIn": _object(
+        {
+            "address_name": {**_STRING, "x-ms-summary": "Name"},
+            "address_line_1": {**_STRING, "x-ms-summary": "Address line 1"},
+            "address_line_2": {**_STRING, "x-ms-summary": "Address line 2"},
+            "address_city": {**_STRING, "x-ms-summary": "City"},
+            "address_state": {**_STRING, "x-ms-summary": "State"},
+            "address_postal_code": {**_STRING, "x-ms-summary": "Postal code"},
+            "address_country": {
+                **_STRING,
+                "x-ms-summary": "Country",
+                "description": "Two-letter code, e.g. AU",
+            },
+            "return_address_id": {**_INT, "x-ms-summary": "Return address id"},
+        }
+    ),
+    "PostRecipientOut": _object(
+        {
+            "user_id": _INT,
+            "subaccount_id": _INT,
+            "message_id": _STRING,
+            "address_name": _STRING,
+            "address_line_1": _STRING,
+            "address_line_2": _STRING,
+            "address_city": _STRING,
+            "address_state": _STRING,
+            "address_postal_code": _STRING,
+            "address_country": _STRING,
+            "return_address_id": _INT,
+            "custom_string": _STRING,
+            "schedule": _INT,
+            "post_pages": _INT,
+            "post_price": _STRING,
+            "date_added": _INT,
+            "_file_url": _STRING,
+            "_api_username": _STRING,
+            "status": _STRING,
+        }
+    ),
     "ContactList": _object(
         {
             "list_id": _INT,
@@ -301,6 +372,23 @@ def _operation(
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _sent_documents(key: str, item: str) -> dict[str, Any]:
+    """A fax, letter or postcard send's answer: totals and one item per recipient."""
+    return _object(
+        {
+            "total_price": {"type": "number"},
+            "total_count": _INT,
+            "queued_count": _INT,
+            "_currency": _ref("Currency"),
+            key: {"type": "array", "items": _ref(item)},
+        }
+    )
+
+
+def _flag(summary: str, description: str) -> dict[str, Any]:
+    return {**_INT, "x-ms-summary": summary, "description": description, "enum": [0, 1]}
 
 
 def _paths() -> dict[str, Any]:
@@ -413,6 +501,93 @@ def _paths() -> dict[str, Any]:
                         _object(
                             {"messages": {"type": "array", "items": _ref("VoiceMessageIn")}},
                             ("messages",),
+                        )
+                    )
+                ],
+            )
+        },
+        "/fax/send": {
+            "post": _operation(
+                "send_fax",
+                "Send Fax",
+                "Fax a PDF (an upload's _url converted for fax, at most 4 MB, portrait) to "
+                "numbers or to the fax numbers of a contact list.",
+                _sent_documents("messages", "FaxMessageOut"),
+                [
+                    _body(
+                        _object(
+                            {
+                                "file_url": {
+                                    **_STRING,
+                                    "x-ms-summary": "File URL",
+                                    "description": "The PDF's URL (at most 4 MB)",
+                                },
+                                "messages": {"type": "array", "items": _ref("FaxMessageIn")},
+                            },
+                            ("file_url", "messages"),
+                        )
+                    )
+                ],
+            )
+        },
+        "/post/letters/send": {
+            "post": _operation(
+                "send_letter",
+                "Send Letter",
+                "Print and post a PDF letter (at most 10 MB, portrait) to each address.",
+                _sent_documents("recipients", "PostRecipientOut"),
+                [
+                    _body(
+                        _object(
+                            {
+                                "file_url": {
+                                    **_STRING,
+                                    "x-ms-summary": "File URL",
+                                    "description": "The PDF's URL (at most 10 MB)",
+                                },
+                                "template_used": _flag(
+                                    "Template used",
+                                    "1: the first page leaves the envelope window free for "
+                                    "the address; 0: an address sheet goes first",
+                                ),
+                                "colour": _flag("Colour", "1: print in colour"),
+                                "duplex": _flag("Duplex", "1: print on both sides"),
+                                "priority_post": _flag("Priority post", "1: priority post"),
+                                "source": _internal("Source", "MSPowerAutomate", _STRING),
+                                "recipients": {
+                                    "type": "array",
+                                    "items": _ref("PostRecipientIn"),
+                                },
+                            },
+                            ("file_url", "colour", "duplex", "recipients"),
+                        )
+                    )
+                ],
+            )
+        },
+        "/post/postcards/send": {
+            "post": _operation(
+                "send_postcard",
+                "Send Postcard",
+                "Print and post a postcard (front and back PDFs) to each address.",
+                _sent_documents("recipients", "PostRecipientOut"),
+                [
+                    _body(
+                        _object(
+                            {
+                                "file_urls": {
+                                    "type": "array",
+                                    "items": _STRING,
+                                    "x-ms-summary": "File URLs",
+                                    "description": "The front's and the back's PDF (or one "
+                                    "PDF of both)",
+                                },
+                                "recipients": {
+                                    "type": "array",
+                                    "items": _ref("PostRecipientIn"),
+                                },
+                            },
+                            ("file_urls", "recipients"),
                         )
                     )
                 ],
