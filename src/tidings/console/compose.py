@@ -57,6 +57,7 @@ from tidings.documents.tiff import read_pages
 from tidings.errors import InvalidRequest, TidingsError
 from tidings.store.contacts import ContactRecord
 from tidings.voice.tts import Language, SpeechUnavailable
+from tidings.whatsapp.templates import MEDIA_FORMATS, ButtonType, Template
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -373,24 +374,52 @@ async def _send_postcard(page: Page, form: FormData, recipients: Recipients, sen
     return await _send_post(page, form, recipients, sender, Channel.POSTCARD)
 
 
-async def _approved_templates(page: Page) -> list[whatsapp_templates.WhatsAppTemplateRecord]:
-    """The account's WhatsApp templates Meta approved: the only ones that can be sent."""
-    return await whatsapp_templates.list_templates(
+@dataclass(frozen=True, slots=True)
+class TemplateChoice:
+    """An approved WhatsApp template as the picker offers it: the values a send gives it."""
+
+    record: whatsapp_templates.WhatsAppTemplateRecord
+    template: Template
+    # (position, label, URL) of each link button whose address ends in a value the send gives.
+    link_buttons: tuple[tuple[int, str, str], ...]
+
+    @property
+    def header_value(self) -> bool:
+        return self.template.header_parameters > 0
+
+    @property
+    def body_values(self) -> int:
+        return self.template.body_parameters
+
+
+async def _approved_templates(page: Page) -> list[TemplateChoice]:
+    """The account's WhatsApp templates Meta approved (the only ones that can be sent), as
+    they were submitted. One with a picture, video or document header is left out: the console
+    cannot give its file yet."""
+    approved = await whatsapp_templates.list_templates(
         page.services.database, page.account, status=whatsapp_templates.TemplateStatus.APPROVED
     )
+    choices = []
+    for record in approved:
+        template = whatsapp_templates.as_template(record)
+        if template.header is not None and template.header.format in MEDIA_FORMATS:
+            continue
+        links = tuple(
+            (index, button.text, button.url or "")
+            for index, button in enumerate(template.buttons)
+            if button.type is ButtonType.URL and button.takes_parameter
+        )
+        choices.append(TemplateChoice(record, template, links))
+    return choices
 
 
 async def _whatsapp_fields(page: Page) -> dict[str, Any]:
     approved = await _approved_templates(page)
-    fields: dict[str, Any] = {
-        "wa_templates": [
-            (template, whatsapp_templates.body_parameters(template)) for template in approved
-        ]
-    }
+    fields: dict[str, Any] = {"wa_templates": approved}
     # From starts as a business number: the first approved template's, else a WhatsApp
     # sender of the account (a sender name cannot send on WhatsApp).
     if approved:
-        fields["default_sender"] = approved[0].identity
+        fields["default_sender"] = approved[0].record.identity
         return fields
     database = page.services.database
     for view in await routing.list_senders(database, page.account.id):
@@ -403,36 +432,56 @@ async def _whatsapp_fields(page: Page) -> dict[str, Any]:
     return fields
 
 
-def _template_values(
-    form: FormData, template: whatsapp_templates.WhatsAppTemplateRecord
-) -> list[str]:
-    count = whatsapp_templates.body_parameters(template)
-    values = [
-        _text(form, f"parameter-{template.id}-{number}", limit=1024).strip()
-        for number in range(1, count + 1)
+def _value(form: FormData, name: str, what: str, template_id: str) -> str:
+    value = _text(form, name, limit=1024).strip()
+    if not value:
+        raise InvalidRequest(f"give the template's {what}", field=f"parameter-{template_id}")
+    return value
+
+
+def _template_send(form: FormData, choice: TemplateChoice) -> tuple[dict[str, Any], str]:
+    """The template part of the send (``core.whatsapp.TemplateSend``'s fields) from the form's
+    values of this template, and its text with them (the message's body)."""
+    record = choice.record
+    header = (
+        [_value(form, f"header-{record.id}", "header value {{1}}", record.id)]
+        if choice.header_value
+        else []
+    )
+    body = [
+        _value(form, f"parameter-{record.id}-{number}", f"value {{{{{number}}}}}", record.id)
+        for number in range(1, choice.body_values + 1)
     ]
-    missing = [str(number) for number, value in enumerate(values, start=1) if not value]
-    if missing:
-        raise InvalidRequest(
-            f"give the template's value {{{{{missing[0]}}}}}", field=f"parameter-{template.id}"
-        )
-    return values
+    buttons = [
+        {
+            "index": index,
+            "type": "url",
+            "value": _value(form, f"link-{record.id}-{index}", f"link of {label!r}", record.id),
+        }
+        for index, label, _url in choice.link_buttons
+    ]
+    sent = {
+        "name": choice.template.name,
+        "language": record.language,
+        "header": header,
+        "body": body,
+        "buttons": buttons,
+    }
+    # The text as the handset shows it (and as the SMS says, were one sent instead).
+    return sent, templates.fill_template(record, body)
 
 
 async def _send_whatsapp(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:
     chosen = _text(form, "template", limit=64).strip()
     template: dict[str, Any] | None = None
     if chosen:
-        found = next((t for t in await _approved_templates(page) if t.id == chosen), None)
-        if found is None or found.name is None:
+        found = next((t for t in await _approved_templates(page) if t.record.id == chosen), None)
+        if found is None:
             raise InvalidRequest(
                 "that template is not approved by WhatsApp (any more): pick another",
                 field="template",
             )
-        values = _template_values(form, found)
-        # The text as the handset shows it (and as the SMS says, were one sent instead).
-        body = templates.fill_template(found, values)
-        template = {"name": found.name, "language": found.language, "body": values}
+        template, body = _template_send(form, found)
     else:
         body = _text(form, "body", limit=4096)
         if not body.strip():
