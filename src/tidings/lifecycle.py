@@ -3,7 +3,13 @@
     accepted → scheduled | queued → submitting → sent → delivered | undelivered | expired
                                                         | rejected | failed
     sent → unknown → delivered | undelivered | expired | rejected | failed
+    delivered → read;  sent | unknown → read
     scheduled | queued → cancelled
+
+``read`` is the one step after ``delivered``: the recipient opened the message (a WhatsApp
+read status). It implies delivery, so it may also come straight after ``sent`` when the
+delivered status was lost or overtaken. ``delivered`` and ``read`` are both final (the outcome
+is known; :data:`FINAL_STATUSES`), and a message is counted as delivered in either.
 
 A voice message is a call: ``submitting → calling`` (the trunk took the INVITE) ``→ ringing →
 answered → delivered`` (the message played, or a key was pressed), or ``undelivered`` (hung up
@@ -44,6 +50,8 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+    # Opened by the recipient (after delivered): WhatsApp's read status.
+    READ = "read"
     # Voice calls (SIP): progress, then two finals of their own.
     CALLING = "calling"
     RINGING = "ringing"
@@ -68,13 +76,24 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     # at the message level; at the part level ``sent`` (a call's ``calling``) always comes first.
     # A fax gateway reports the line busy or unanswered after it took the fax (T.37 DSN).
     S.SENT: frozenset(
-        {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, S.UNKNOWN, *_LINE_ENDS}
+        {
+            S.DELIVERED,
+            S.READ,
+            S.UNDELIVERED,
+            S.EXPIRED,
+            S.REJECTED,
+            S.FAILED,
+            S.UNKNOWN,
+            *_LINE_ENDS,
+        }
     ),
     # No receipt in time, or one that said UNKNOWN: a late receipt still says what happened.
     S.UNKNOWN: frozenset(
-        {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, *_LINE_ENDS}
+        {S.DELIVERED, S.READ, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.FAILED, *_LINE_ENDS}
     ),
-    S.DELIVERED: frozenset(),
+    # Read by the recipient: an afterword to the outcome, not another outcome.
+    S.DELIVERED: frozenset({S.READ}),
+    S.READ: frozenset(),
     S.UNDELIVERED: frozenset(),
     S.EXPIRED: frozenset(),
     S.REJECTED: frozenset(),
@@ -89,7 +108,12 @@ TRANSITIONS: Mapping[MessageStatus, frozenset[MessageStatus]] = {
     S.NO_ANSWER: frozenset(),
 }
 
-FINAL_STATUSES: frozenset[MessageStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+# The outcome is known: nothing follows, or only that the recipient read it.
+FINAL_STATUSES: frozenset[MessageStatus] = frozenset(
+    s for s, nxt in TRANSITIONS.items() if nxt <= {S.READ}
+)
+# Counted as delivered (a read message was delivered first).
+DELIVERED_STATUSES: frozenset[MessageStatus] = frozenset({S.DELIVERED, S.READ})
 # Nothing more will be done for these; only a late report may still change ``unknown``.
 SETTLED_STATUSES: frozenset[MessageStatus] = FINAL_STATUSES | {S.UNKNOWN}
 CANCELLABLE_STATUSES: frozenset[MessageStatus] = frozenset(
@@ -156,8 +180,9 @@ def derive_message_status(part_statuses: Iterable[MessageStatus]) -> MessageStat
 
     - While any part is unfinished, the message is where its least advanced unfinished part is
       (two parts ``sent`` and one ``submitting`` → ``submitting``).
-    - When all parts are final: ``delivered`` if all are delivered, otherwise the most severe
-      outcome among them (failed > rejected > undelivered > expired > cancelled).
+    - When all parts are final: ``delivered`` if all are delivered (``read`` if all are
+      read), otherwise the most severe outcome among them (failed > rejected > undelivered >
+      expired > cancelled).
     """
     statuses = list(part_statuses)
     if not statuses:
@@ -168,4 +193,4 @@ def derive_message_status(part_statuses: Iterable[MessageStatus]) -> MessageStat
     for status in _FAILURE_PRECEDENCE:
         if status in statuses:
             return status
-    return S.DELIVERED
+    return S.READ if all(s is S.READ for s in statuses) else S.DELIVERED

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.core.accounts import utcnow
-from tidings.lifecycle import FINAL_STATUSES, MessageStatus
+from tidings.lifecycle import DELIVERED_STATUSES, FINAL_STATUSES, MessageStatus
 from tidings.store import activity as store
 from tidings.store import messages as message_store
 from tidings.store.activity import FailedDelivery
@@ -64,7 +64,7 @@ async def activity(database: Database, account: AccountRecord) -> Activity:
             connection,
             account.id,
             hour_ago,
-            [MessageStatus.DELIVERED.value],
+            sorted(s.value for s in DELIVERED_STATUSES),
             created_since=hour_ago - timedelta(days=1),
         )
         queue = await store.count_in_statuses(connection, account.id, _QUEUED)
@@ -77,7 +77,8 @@ async def activity(database: Database, account: AccountRecord) -> Activity:
             by_channel.setdefault(c.channel, {})[c.status] = c.count
     received = sum(c.count for c in counts if c.direction == "in")
     outcomes = sum(n for s, n in by_status.items() if s in _OUTCOMES)
-    rate = None if outcomes == 0 else by_status.get(MessageStatus.DELIVERED.value, 0) / outcomes
+    delivered_count = sum(by_status.get(s.value, 0) for s in DELIVERED_STATUSES)
+    rate = None if outcomes == 0 else delivered_count / outcomes
     zone = ZoneInfo(account.timezone)
     points: dict[str, list[int]] = {}
     for offset in range(_CHART_MINUTES):

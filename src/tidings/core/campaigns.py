@@ -48,6 +48,7 @@ from tidings.core.routing import route_for_sender
 from tidings.errors import Conflict, InvalidRequest, NotFound
 from tidings.events.outbox import Event, enqueue_events, iso_timestamp
 from tidings.lifecycle import (
+    DELIVERED_STATUSES,
     SETTLED_STATUSES,
     MessageStatus,
 )
@@ -153,7 +154,7 @@ class CampaignCounts:
             # sent, and sent with no receipt in time (unknown)
             sent=by_status.get(MessageStatus.SENT.value, 0)
             + by_status.get(MessageStatus.UNKNOWN.value, 0),
-            delivered=by_status.get(MessageStatus.DELIVERED.value, 0),
+            delivered=total(set(DELIVERED_STATUSES)),
             failed=total(_FAILED),
             cancelled=by_status.get(MessageStatus.CANCELLED.value, 0),
         )

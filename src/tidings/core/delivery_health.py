@@ -47,7 +47,8 @@ def _rejected(error_code: str | None) -> DeliveryOutcome | None:
 
 
 # What a final status says about the recipient. Statuses not listed (failed: text that cannot
-# be sent; cancelled) say nothing about the number and are not counted.
+# be sent; cancelled) say nothing about the number and are not counted; read follows a
+# delivery already counted.
 OUTCOME_OF_STATUS = MappingProxyType(
     {
         MessageStatus.DELIVERED: lambda _code: DeliveryOutcome.DELIVERED,

@@ -31,6 +31,7 @@ from tidings.dispatch.outcomes import (
     SubmitOutcome,
 )
 from tidings.lifecycle import (
+    DELIVERED_STATUSES,
     FINAL_STATUSES,
     SETTLED_STATUSES,
     TRANSITIONS,
@@ -502,7 +503,7 @@ class StatusWriter:
             message_row["b_status"] = status.value
             message_row["b_at"] = receipt.at
             message_row["b_error_code"] = error_code
-            message_row["b_error_detail"] = None if status is MessageStatus.DELIVERED else detail
+            message_row["b_error_detail"] = None if status in DELIVERED_STATUSES else detail
             self._recent[receipt.reference] = owner.with_status(status.value)
             event_rows.append(
                 {
@@ -578,7 +579,8 @@ class StatusWriter:
         to_park: list[store.ParkedReceiptRow] = []
         part_rows: list[store.PartStatusUpdate] = []
         touched: dict[str, tuple[store.PartOwner, Report, MessageStatus]] = {}
-        finished: set[tuple[str, int]] = set()  # parts given their final status by this batch
+        # Parts given their final status by this batch, with it.
+        finished: dict[tuple[str, int], str] = {}
         results: list[store.ResultUpdate] = []
         for receipt in receipts:
             owner = owners.get(receipt.reference)
@@ -612,12 +614,17 @@ class StatusWriter:
                 )
                 continue
             part = (owner.message_id, owner.seq)
-            if owner.status in _FINAL_VALUES or part in finished or owner.status == status.value:
+            # What this batch made of the part so far (delivered, then read), else the store's.
+            current = finished.get(part, owner.status)
+            if current == status.value or (
+                current in _FINAL_VALUES and (current, status) not in _STEPS
+            ):
                 # The SMSC repeated a receipt: the part's status is already final (never
-                # changed), so there is no new history row and no second callback.
+                # changed), so there is no new history row and no second callback. Only a
+                # delivered part may still become read.
                 log.info("duplicate receipt ignored", smsc_id=receipt.reference)
                 continue
-            if (owner.status, status) not in _STEPS:
+            if (current, status) not in _STEPS:
                 # Overtaken by a later report (the store would not take the change either).
                 log.info(
                     "out-of-order report ignored",
@@ -628,7 +635,7 @@ class StatusWriter:
                 continue
             if status in FINAL_STATUSES:
                 # Progress (a call ringing, then answered) may come twice in one batch.
-                finished.add(part)
+                finished[part] = status.value
             self._recent[receipt.reference] = owner.with_status(status.value)
             part_rows.append(
                 {
@@ -666,7 +673,7 @@ class StatusWriter:
                     "b_status": status.value,
                     "b_at": receipt.at,
                     "b_error_code": error_code,
-                    "b_error_detail": None if status is MessageStatus.DELIVERED else detail,
+                    "b_error_detail": None if status in DELIVERED_STATUSES else detail,
                 }
             )
             event_rows.append(

@@ -6,6 +6,7 @@ messages, threads and STOP; the 24-hour window; Graph errors as statuses."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tests.integration.dispatch.conftest import (
     running_service,
     service_settings,
 )
+from tests.integration.events.sink import Sink
 from tests.unit.media import samples
 from tidings.cli import app
 from tidings.core import routing
@@ -45,7 +47,8 @@ NO_WHATSAPP = "+358401234568"  # the simulator's rule: a number ending in 8 has 
 
 @pytest.fixture
 async def running(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
-    async with running_service(service_settings(tmp_path, database_url)) as service:
+    settings = service_settings(tmp_path, database_url, webhook_allow_loopback=True)
+    async with running_service(settings) as service:
         registered = await service.http.post("/v1/senders", json={"address": BUSINESS})
         assert registered.status_code == 201, registered.text
         yield service
@@ -104,19 +107,44 @@ async def test_a_reply_within_the_window_is_delivered_and_read(running: Running)
     threads = (await running.http.get("/v1/threads")).json()["data"]
     assert any(t["contact_number"] == USER for t in threads)
 
-    message_id = await running.send_one(USER, **_whatsapp(body="Yes, come by at five."))
-    done = await running.wait_for(message_id)
-    assert (done["status"], done["channel"]) == ("delivered", "whatsapp")
-    [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
-    assert (bubble.kind, bubble.body) == ("text", "Yes, come by at five.")
+    sink = Sink()
+    await sink.start()
+    try:
+        subscribed = await running.http.post(
+            "/v1/webhooks", json={"url": f"{sink.url}/hook", "events": ["message.status"]}
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        message_id = await running.send_one(USER, **_whatsapp(body="Yes, come by at five."))
+        done = await running.wait_for(message_id)
+        assert (done["status"], done["channel"]) == ("delivered", "whatsapp")
+        [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
+        assert (bubble.kind, bubble.body) == ("text", "Yes, come by at five.")
 
-    assert cloud.open(USER) == 1
+        # The handset opens it: read, the status after delivered, and told as such.
+        assert cloud.open(USER) == 1
+        await running.wait_for(message_id, {"read"})
+        listed = (await running.http.get("/v1/messages", params={"status": "read"})).json()
+        assert [m["id"] for m in listed["data"]] == [message_id]
 
-    async def read() -> bool:
-        history = (await running.message(message_id))["history"]
-        return any("read" in (entry.get("detail") or "") for entry in history)
+        async def told() -> bool:
+            statuses = [json.loads(r.body)["data"]["status"] for r in sink.received]
+            return statuses[-2:] == ["delivered", "read"]
 
-    await eventually(read, "the read status in the history")
+        await eventually(told, "message.status webhooks: delivered, then read")
+    finally:
+        await sink.stop()
+    history = [e["status"] for e in (await running.message(message_id))["history"]]
+    assert history[-2:] == ["delivered", "read"]
+    # Meta sends the read status again: nothing changes.
+    [read_webhook] = [b for b in cloud.sent_webhooks if b'"read"' in b]
+    url = f"http://127.0.0.1:{running.service.http_port}/carriers/whatsapp-cloud/whatsapp"
+    async with httpx.AsyncClient() as meta:
+        again = await meta.post(
+            url, content=read_webhook, headers={webhooks.SIGNATURE_HEADER: cloud.sign(read_webhook)}
+        )
+    assert again.status_code == 200
+    history = [e["status"] for e in (await running.message(message_id))["history"]]
+    assert history.count("read") == 1
 
 
 async def test_a_template_with_header_media_and_buttons_reaches_the_handset(

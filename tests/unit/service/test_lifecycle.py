@@ -39,9 +39,10 @@ def test_only_scheduled_and_queued_can_be_cancelled() -> None:
     assert {S.SCHEDULED, S.QUEUED} == CANCELLABLE_STATUSES
 
 
-def test_final_statuses_lead_nowhere() -> None:
+def test_final_statuses_lead_nowhere_but_to_read() -> None:
     assert {
         S.DELIVERED,
+        S.READ,
         S.UNDELIVERED,
         S.EXPIRED,
         S.REJECTED,
@@ -69,6 +70,18 @@ def test_a_call_goes_from_calling_through_ringing_and_answered_to_its_end() -> N
     for final in FINAL_STATUSES:
         with pytest.raises(InvalidTransition):
             require_transition(final, S.QUEUED)
+
+
+def test_read_follows_delivered_and_nothing_follows_read() -> None:
+    require_transition(S.DELIVERED, S.READ)
+    require_transition(S.SENT, S.READ)  # the delivered status lost or overtaken
+    for status in MessageStatus:
+        assert not can_transition(S.READ, status)
+        if status is not S.READ:
+            assert not can_transition(S.DELIVERED, status)
+    assert derive_message_status([S.READ, S.READ]) == S.READ
+    assert derive_message_status([S.READ, S.DELIVERED]) == S.DELIVERED
+    assert derive_message_status([S.READ, S.UNDELIVERED]) == S.UNDELIVERED
 
 
 def test_a_delivered_message_cannot_be_cancelled() -> None:
@@ -109,7 +122,8 @@ def test_derived_status_is_final_exactly_when_every_part_is(parts: list[MessageS
     assert (derived in FINAL_STATUSES) == all(p in FINAL_STATUSES for p in parts)
     assert derived in parts or derived == S.DELIVERED
     if derived == S.DELIVERED:
-        assert set(parts) == {S.DELIVERED}
+        # Some parts delivered, the others read.
+        assert S.DELIVERED in parts and set(parts) <= {S.DELIVERED, S.READ}
 
 
 @given(st.lists(st.sampled_from(list(MessageStatus)), min_size=1, max_size=8), st.randoms())

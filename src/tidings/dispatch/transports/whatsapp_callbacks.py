@@ -5,11 +5,11 @@ whichever API process the request reaches.
   challenge is echoed when the verify token is the route's.
 - ``POST``: a notification, read only once its ``X-Hub-Signature-256`` checks with the route's
   app secret (anything else is 401 and changes nothing). Statuses become reports on the
-  message with that wamid: sent and read are noted in its history, delivered and failed settle
-  it (a failure with Meta's error code kept). Messages from users become inbound WhatsApp
-  messages (their files downloaded from the Graph API and kept in the media store), filed into
-  threads, keywords and STOP as any inbound message. The answer is 200 once all of it is
-  committed, so Meta sends again what we could not store.
+  message with that wamid: sent is noted in its history, delivered and failed settle it (a
+  failure with Meta's error code kept), read follows delivered. Messages from users become
+  inbound WhatsApp messages (their files downloaded from the Graph API and kept in the media
+  store), filed into threads, keywords and STOP as any inbound message. The answer is 200
+  once all of it is committed, so Meta sends again what we could not store.
 - Meta sends a notification again until it is answered 200: a status applied twice changes
   nothing (the writer's rule), a user's message is stored once per wamid (remembered per
   process).
@@ -47,13 +47,13 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("tidings.dispatch")
 
-# A status webhook → our lifecycle. sent is what the hand-over already recorded, read comes
-# after delivered: both are noted in the history (None); deleted (the user deleted it) too.
+# A status webhook → our lifecycle. sent is what the hand-over already recorded: noted in the
+# history (None), as is deleted (the user deleted it); read is the status after delivered.
 STATUS_OF: Mapping[DeliveryStatus, MessageStatus | None] = MappingProxyType(
     {
         DeliveryStatus.SENT: None,
         DeliveryStatus.DELIVERED: MessageStatus.DELIVERED,
-        DeliveryStatus.READ: None,
+        DeliveryStatus.READ: MessageStatus.READ,
         DeliveryStatus.FAILED: MessageStatus.UNDELIVERED,
         DeliveryStatus.DELETED: None,
     }

@@ -57,6 +57,8 @@ GATEWAY_STATUS: Mapping[str, GatewayStatus] = {
     "submitting": GatewayStatus("Queued", 200, 1, "Queued"),
     "sent": GatewayStatus("Sent", 200, 3, "Sent to network"),
     "delivered": GatewayStatus("Delivered", 201, 4, "Delivered to handset"),
+    # Read (WhatsApp) after delivered: ClickSend has no such status; still delivered.
+    "read": GatewayStatus("Delivered", 201, 4, "Delivered to handset"),
     "undelivered": GatewayStatus("Failed", 301, 7, "Failed: unknown reason"),
     "expired": GatewayStatus("Failed", 301, 20, "Delivery receipt expired"),
     "rejected": GatewayStatus("Failed", 301, 15, "Rejected by network"),
@@ -83,6 +85,8 @@ def unix(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
+READ = "read"
+
 # Receipt rules' match_type (ClickSend: 0 all reports, 1 only failed, 2 only successful).
 MATCH_ALL, MATCH_FAILED, MATCH_DELIVERED = 0, 1, 2
 MATCH_TYPES = frozenset({MATCH_ALL, MATCH_FAILED, MATCH_DELIVERED})
@@ -92,8 +96,8 @@ def receipt_wanted(match_type: int, status: str) -> bool:
     """Whether a receipt rule pushes this status change: only outcomes are receipts (a message
     handed to the network, 200, is not one yet), filtered by the rule's match type."""
     code = gateway_status(status).status_code
-    if code == 200:
-        return False
+    if code == 200 or status == READ:
+        return False  # read: the delivered receipt was the outcome
     if match_type == MATCH_FAILED:
         return code != 201
     if match_type == MATCH_DELIVERED:

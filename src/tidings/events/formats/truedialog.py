@@ -41,6 +41,7 @@ CALLBACK_TYPES: Mapping[str, int] = {event: number for number, event in CALLBACK
 DELIVERED_STATUS_ID = 2
 DELIVERY_STATUS_IDS: Mapping[str, int] = {
     "delivered": DELIVERED_STATUS_ID,
+    "read": DELIVERED_STATUS_ID,  # read (WhatsApp) after delivered: TrueDialog has no such id
     "undelivered": 3,
     "expired": 3,
     "rejected": 3,
@@ -48,8 +49,10 @@ DELIVERY_STATUS_IDS: Mapping[str, int] = {
     "unknown": 7,
 }
 UNKNOWN_STATUS_ID = 7
-# A message handed to the SMSC is not delivered yet: TrueDialog gives notice of outcomes only.
+# A message handed to the SMSC is not delivered yet: TrueDialog gives notice of outcomes only,
+# once (read follows a delivery already noticed).
 NOT_YET_DELIVERED = "sent"
+READ = "read"
 
 
 def callback_timestamp(moment: datetime) -> str:
@@ -89,7 +92,7 @@ def body_of(event: Event, url: str | None, context: Context) -> dict[str, Any] |
     if callback_type is None:
         return None
     data = event.data
-    if callback_type == 12 and data.get("status") == NOT_YET_DELIVERED:
+    if callback_type == 12 and data.get("status") in (NOT_YET_DELIVERED, READ):
         return None
     account_alias, account_name, token = context.accounts.get(event.account_id, (None, None, None))
     body: dict[str, Any] = {
