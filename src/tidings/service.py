@@ -28,9 +28,9 @@ from tidings.console import install_console
 from tidings.core import console_users, routing
 from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
-from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
+from tidings.core.hooks import INBOUND_HOOKS, status_hooks
 from tidings.core.media import collect_periodically, media_library
-from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route, sms_fallback
+from tidings.core.mms import MM7_KIND, ensure_mms_simulator_route
 from tidings.core.routing import ensure_embedded_route, ensure_phone_simulator_route
 from tidings.core.secrets import SecretSource, secret_source
 from tidings.core.setup import prepare_database
@@ -332,7 +332,7 @@ class Service:
                     ),
                 ),
                 registry=self.registry,
-                status_hooks=(*STATUS_HOOKS, sms_fallback(media, self._public_base_url)),
+                status_hooks=status_hooks(media, self._public_base_url),
                 inbound_hooks=INBOUND_HOOKS,
                 transports=self.transports,
                 media=media,

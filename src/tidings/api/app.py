@@ -34,10 +34,9 @@ from tidings.api.v1 import (
 )
 from tidings.config import Settings
 from tidings.core.accounts import Authenticator
-from tidings.core.hooks import INBOUND_HOOKS, STATUS_HOOKS
+from tidings.core.hooks import INBOUND_HOOKS, status_hooks
 from tidings.core.intake import Intake
 from tidings.core.media import media_library
-from tidings.core.mms import sms_fallback
 from tidings.core.secrets import secret_source
 from tidings.core.setup import prepare_database
 from tidings.dispatch.reception import Reception
@@ -93,7 +92,7 @@ def create_app(
                 active_reception = own_reception = Reception(
                     db,
                     registry=metrics_registry,
-                    status_hooks=(*STATUS_HOOKS, sms_fallback(media, settings.public_base_url)),
+                    status_hooks=status_hooks(media, settings.public_base_url),
                     inbound_hooks=INBOUND_HOOKS,
                     reference_variants=registry_of_transports.reference_variants(),
                     after_inbound=on_accepted,

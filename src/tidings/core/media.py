@@ -27,7 +27,7 @@ from tidings.core.accounts import utcnow
 from tidings.core.secrets import SecretSource
 from tidings.errors import InvalidRequest, NotFound
 from tidings.events.errors import RefusedTarget
-from tidings.events.fetch import fetch_file
+from tidings.events.fetch import FetchTooLarge, fetch_file
 from tidings.events.ssrf import Resolver, TargetPolicy, getaddrinfo_resolver
 from tidings.media import signing
 from tidings.media.convert import Converted, Converter, Target, image_info
@@ -118,12 +118,11 @@ class MediaLibrary:
         *,
         filename: str | None = None,
         source_url: str | None = None,
+        max_bytes: int | None = None,
     ) -> MediaRecord:
-        """Store ``data`` for the account (once: the same bytes again give the same object)."""
-        if len(data) > self.max_bytes:
-            raise MediaTooLarge(
-                f"The file is {len(data):,} bytes; at most {self.max_bytes:,} are taken."
-            )
+        """Store ``data`` for the account (once: the same bytes again give the same object), if
+        it is within ``max_bytes`` (a route's limit), else the server's."""
+        self.check_size(len(data), max_bytes)
         detected = detect(data)
         if detected is None:
             raise UnsupportedMedia(
@@ -161,36 +160,61 @@ class MediaLibrary:
             await store.keep_blob(connection, sha256, data, now)
             return await store.insert_media_unless_present(connection, record)
 
-    async def fetch(self, account_id: str, url: str) -> MediaRecord:
-        """Download ``url`` (under the SSRF guard and the size limit) and keep it."""
+    def check_size(self, size: int, max_bytes: int | None = None) -> None:
+        """Refuse a file over ``max_bytes`` (a route's limit), else over the server's."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        if size > limit:
+            raise MediaTooLarge(f"The file is {size:,} bytes; at most {limit:,} are taken.")
+
+    async def fetch(
+        self, account_id: str, url: str, *, max_bytes: int | None = None
+    ) -> MediaRecord:
+        """Download ``url`` (under the SSRF guard, and given up past ``max_bytes``, a route's
+        limit, else the server's) and keep it."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
         try:
             data = await fetch_file(
                 url,
                 self._policy,
-                max_bytes=self.max_bytes,
+                max_bytes=limit,
                 timeout=self._fetch_timeout,
                 resolver=self._resolver,
             )
         except RefusedTarget as error:
             raise InvalidRequest(error.message, field="url") from None
+        except FetchTooLarge:
+            raise MediaTooLarge(
+                f"The file at {url} is larger than {limit:,} bytes.", field="url"
+            ) from None
         name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
-        return await self.keep(account_id, data, filename=name, source_url=url)
+        return await self.keep(account_id, data, filename=name, source_url=url, max_bytes=limit)
 
-    async def resolve(self, account_id: str, reference: str) -> MediaRecord:
+    async def resolve(
+        self, account_id: str, reference: str, *, max_bytes: int | None = None
+    ) -> MediaRecord:
         """The media a client names: one of its media ids, one of our own signed URLs (any
         account's: the signature is the permission, and the bytes become this account's media
-        without a download), or any other http(s) URL, fetched under the SSRF guard."""
+        without a download), or any other http(s) URL, fetched under the SSRF guard; each
+        within ``max_bytes`` (a route's limit) when given."""
         reference = reference.strip()
         if not reference.lower().startswith(("http://", "https://")):
-            return await self.get(account_id, reference)
-        own = await self._own_signed(reference)
-        if own is not None:
-            if own.account_id == account_id:
-                return own
-            return await self.keep(
-                account_id, await self.content(own), filename=own.filename, source_url=reference
-            )
-        return await self.fetch(account_id, reference)
+            record = await self.get(account_id, reference)
+        else:
+            own = await self._own_signed(reference)
+            if own is None:
+                return await self.fetch(account_id, reference, max_bytes=max_bytes)
+            record = own
+            if own.account_id != account_id:
+                self.check_size(own.size, max_bytes)
+                record = await self.keep(
+                    account_id,
+                    await self.content(own),
+                    filename=own.filename,
+                    source_url=reference,
+                )
+        if max_bytes is not None:
+            self.check_size(record.size, max_bytes)
+        return record
 
     async def _own_signed(self, url: str) -> MediaRecord | None:
         parts = urlsplit(url)

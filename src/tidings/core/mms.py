@@ -10,7 +10,7 @@ its route when it sends (``media.convert``, kept per route target).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -25,9 +25,10 @@ from tidings.core.fallback import SmsInstead
 from tidings.core.media import MediaLibrary
 from tidings.core.routing import RouteKinds, route_for_sender
 from tidings.errors import AlreadyExists, InvalidRequest, NotFound
-from tidings.events.outbox import StatusChangeLike
+from tidings.events.outbox import MessageDescriber, MessageDetails, StatusChangeLike
 from tidings.lifecycle import MessageStatus
 from tidings.media.convert import Target
+from tidings.media.errors import MediaTooLarge
 from tidings.store import accounts as account_store
 from tidings.store import messages as message_store
 from tidings.store import routes as route_store
@@ -70,18 +71,29 @@ def check_subject(subject: str | None, *, limit: int = MAX_SUBJECT) -> str | Non
 
 
 async def media_refs(
-    library: MediaLibrary, account_id: str, references: Sequence[str]
+    library: MediaLibrary,
+    account_id: str,
+    references: Sequence[str],
+    *,
+    route: RouteTarget | None = None,
 ) -> tuple[MediaRef, ...]:
-    """Media refs for what a request names (ids, our signed URLs, other URLs)."""
+    """Media refs for what a request names (ids, our signed URLs, other URLs), each within the
+    size limit of ``route`` (the route the message takes) when given, else the server's."""
     if len(references) > MAX_MEDIA:
         raise InvalidRequest(f"An MMS takes at most {MAX_MEDIA} media files.", field="media")
+    max_bytes = None if route is None else route.max_media_bytes
     refs: list[MediaRef] = []
     for index, reference in enumerate(references):
         field = f"media[{index}]"
         try:
-            record = await library.resolve(account_id, reference)
+            record = await library.resolve(account_id, reference, max_bytes=max_bytes)
         except NotFound:
             raise InvalidRequest(f"No media {reference}.", field=field) from None
+        except MediaTooLarge as error:
+            over = f"{field}: {error.message}"
+            if max_bytes is not None and route is not None and route.route is not None:
+                over += f" (the limit of route {route.route})"
+            raise MediaTooLarge(over, field=field) from None
         except InvalidRequest as error:
             raise InvalidRequest(f"{field}: {error.message}", field=field) from None
         refs.append(
@@ -102,6 +114,8 @@ class RouteTarget:
 
     route: str | None
     target: Target
+    # The largest file a message over the route may name (None: the server's limit).
+    max_media_bytes: int | None = None
 
 
 async def route_target(
@@ -120,7 +134,7 @@ async def route_target(
         settings = kinds.settings_model(route.kind).from_stored(route.settings, route.secrets)
     except InvalidRequest:
         return RouteTarget(route.name, Target())
-    return RouteTarget(route.name, settings.media_target() or Target())
+    return RouteTarget(route.name, settings.media_target() or Target(), settings.media_limit())
 
 
 # --- the embedded MMSC's route ---
@@ -176,6 +190,38 @@ def message_media(channel: str, direction: str, content: str | None) -> tuple[Me
         return None
     sent = load_content(MmsContent, content)
     return sent.media if sent is not None else None
+
+
+def status_details(media: MediaLibrary, base_url: Callable[[], str]) -> MessageDescriber:
+    """What a ``message.status`` event says of each message besides its status: its channel,
+    and the files it carries with a signed URL each (as the message's view shows them), so a
+    receiver tells an MMS's status from an SMS's and can fetch what was sent."""
+
+    async def describe(
+        connection: AsyncConnection, message_ids: Collection[str]
+    ) -> Mapping[str, MessageDetails]:
+        details: dict[str, MessageDetails] = {}
+        signing = False
+        for message_id, message in (
+            await message_store.channels_of(connection, message_ids)
+        ).items():
+            details[message_id] = {"channel": message.channel}
+            refs = message_media(message.channel, message.direction, message.content)
+            if refs is None:
+                continue
+            if not signing:
+                # Signing the links needs the server secret, read in this transaction.
+                await media.secrets.load_within(connection)
+                signing = True
+            details[message_id]["media"] = [
+                ref.model_copy(
+                    update={"url": (await media.signed_url(base_url(), ref.id)).url}
+                ).model_dump(mode="json")
+                for ref in refs
+            ]
+        return details
+
+    return describe
 
 
 def check_sender(sender: str) -> str:

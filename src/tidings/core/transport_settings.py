@@ -64,6 +64,11 @@ class TransportSettings(BaseModel):
         which files are converted to fit; None for a route that carries no media."""
         return None
 
+    def media_limit(self) -> int | None:
+        """The largest file, before conversion, a message over a route of these settings may
+        name (uploaded or fetched); None for the server's ``TIDINGS_MEDIA_MAX_BYTES``."""
+        return None
+
     def with_changes(self, changes: Mapping[str, Any]) -> Self:
         """These settings with ``changes`` applied (None resets a setting to its default),
         checked again as a whole."""

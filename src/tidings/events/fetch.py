@@ -15,6 +15,10 @@ class FetchFailed(InvalidRequest):
     """The file could not be fetched."""
 
 
+class FetchTooLarge(FetchFailed):
+    """The file is larger than the caller takes (the download was given up there)."""
+
+
 async def fetch_file(
     url: str,
     policy: TargetPolicy,
@@ -48,7 +52,7 @@ async def fetch_file(
                 async for chunk in response.aiter_bytes():
                     body.extend(chunk)
                     if len(body) > max_bytes:
-                        raise FetchFailed(f"{url} is larger than {max_bytes} bytes")
+                        raise FetchTooLarge(f"{url} is larger than {max_bytes} bytes")
             finally:
                 await response.aclose()
     except (httpx.HTTPError, httpx.InvalidURL) as error:
@@ -56,4 +60,4 @@ async def fetch_file(
     return bytes(body)
 
 
-__all__ = ["FetchFailed", "RefusedTarget", "fetch_file"]
+__all__ = ["FetchFailed", "FetchTooLarge", "RefusedTarget", "fetch_file"]

@@ -9,10 +9,10 @@ change that caused them"). Each call is one bulk insert, however many rows it ma
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -74,6 +74,20 @@ class StatusChangeLike(Protocol):
     def at(self) -> datetime: ...
     @property
     def result(self) -> ResultLike | None: ...
+
+
+class MessageDetails(TypedDict, total=False):
+    """What a message.status event says of a message besides its status."""
+
+    channel: str
+    # The files it carries (an MMS's), each with a signed URL; absent for a message without.
+    media: list[dict[str, Any]]
+
+
+# Reads the details of messages (by id) in the transaction that records their changes.
+MessageDescriber = Callable[
+    [AsyncConnection, Collection[str]], Awaitable[Mapping[str, MessageDetails]]
+]
 
 
 def dlr_url_prefix(base_url: str) -> str:
@@ -147,7 +161,7 @@ async def enqueue_dlr_callbacks(connection: AsyncConnection, items: Sequence[Dlr
 
 def _row(
     outbox_id: str, account_id: str, kind: str, method: str, url: str, host: str, now: datetime
-) -> dict[str, Any]:
+) -> store.OutboxRow:
     return {
         "id": outbox_id,
         "account_id": account_id,
@@ -230,23 +244,28 @@ async def enqueue_events(
             _target_host(subscription.url),
             now,
         )
-        row.update(
-            body=rendered.body,
-            headers=json.dumps({"content-type": rendered.content_type}),
-            event_type=event.type,
-            event_id=event_id,
-            subscription_id=subscription.id,
-        )
+        row["body"] = rendered.body
+        row["headers"] = json.dumps({"content-type": rendered.content_type})
+        row["event_type"] = event.type
+        row["event_id"] = event_id
+        row["subscription_id"] = subscription.id
         rows.append(row)
     await store.insert_items(connection, rows)
     return len(rows)
 
 
 async def enqueue_status_changes(
-    connection: AsyncConnection, changes: Sequence[StatusChangeLike]
+    connection: AsyncConnection,
+    changes: Sequence[StatusChangeLike],
+    *,
+    describe: MessageDescriber | None = None,
 ) -> None:
     """A status hook for the dispatcher: dlr_url callbacks plus ``message.status`` webhooks, and
-    ``voice.keypress`` for a call whose result carries the key the recipient pressed."""
+    ``voice.keypress`` for a call whose result carries the key the recipient pressed.
+
+    ``describe`` adds what it knows of each message to its ``message.status`` event (core's
+    adds the channel and the media, so a receiver tells an MMS from an SMS); it is asked only
+    about the messages of accounts that subscribe."""
     await enqueue_dlr_callbacks(
         connection,
         [
@@ -278,6 +297,12 @@ async def enqueue_status_changes(
     }
     if not any(subscribed.values()):
         return
+    described: Mapping[str, MessageDetails] = {}
+    if describe is not None and subscribed[MESSAGE_STATUS]:
+        described = await describe(
+            connection,
+            {c.message_id for c in changes if c.account_id in subscribed[MESSAGE_STATUS]},
+        )
     events: list[Event] = []
     for change in changes:
         result = None if change.result is None else change.result.model_dump(mode="json")
@@ -293,6 +318,7 @@ async def enqueue_status_changes(
             if result is not None:
                 # A call's key press, answerer and duration, with its final status.
                 data["result"] = result
+            data.update(described.get(change.message_id, {}))
             events.append(Event(change.account_id, MESSAGE_STATUS, data, change.at))
         if (
             result is not None
@@ -349,11 +375,9 @@ async def enqueue_rule_posts(connection: AsyncConnection, posts: Sequence[RulePo
         row = _row(
             outbox_id, post.account_id, RULE_POST, "POST", post.url, _target_host(post.url), now
         )
-        row.update(
-            body=post.body,
-            headers=json.dumps({"content-type": post.content_type}),
-            event_type=post.event_type,
-            event_id=post.event_id,
-        )
+        row["body"] = post.body
+        row["headers"] = json.dumps({"content-type": post.content_type})
+        row["event_type"] = post.event_type
+        row["event_id"] = post.event_id
         rows.append(row)
     await store.insert_items(connection, rows)

@@ -104,7 +104,7 @@ async def create_subscription(
         error.field = "url"
         raise
     subscription_id = new_id()
-    row = {
+    row: store.SubscriptionRow = {
         "id": subscription_id,
         "account_id": account_id,
         "url": url,
@@ -116,7 +116,7 @@ async def create_subscription(
     async with database.write() as connection:
         await store.insert_subscription(connection, row)
         await limit_to_recipients(connection, subscription_id, recipients)
-    return store.SubscriptionRecord(**row)  # type: ignore[arg-type]
+    return store.SubscriptionRecord(**row)
 
 
 async def list_subscriptions(database: Database, account_id: str) -> list[store.SubscriptionRecord]:

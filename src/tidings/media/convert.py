@@ -184,7 +184,8 @@ def fit_image(data: bytes, detected: Detected, target: Target) -> Converted:
     while True:
         width = max(1, round(image.width * scale))
         height = max(1, round(image.height * scale))
-        if min(width, height) < _SMALLEST_SIDE:
+        # An image already that small is tried as it is; only scaling stops there.
+        if scale < 1.0 and min(width, height) < _SMALLEST_SIDE:
             raise MediaTooLarge(
                 f"The image does not fit in {target.max_bytes:,} bytes even at "
                 f"{_SMALLEST_SIDE} pixels across."
@@ -211,7 +212,8 @@ def _fit_animated_gif(original: Image.Image, max_bytes: int) -> Converted:
     while True:
         width = max(1, round(frames[0].width * scale))
         height = max(1, round(frames[0].height * scale))
-        if min(width, height) < _SMALLEST_SIDE:
+        # An image already that small is tried as it is; only scaling stops there.
+        if scale < 1.0 and min(width, height) < _SMALLEST_SIDE:
             raise MediaTooLarge(f"The animation does not fit in {max_bytes:,} bytes.")
         sized = [
             frame.resize((width, height), Image.Resampling.LANCZOS) if scale != 1.0 else frame

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -266,3 +266,26 @@ async def last_received(
         )
     ).scalar_one_or_none()
     return last
+
+
+class MessageChannel(NamedTuple):
+    """What a message is besides its status: its channel, its direction and its content (the
+    channel's JSON: an MMS's media, a received message's attachments)."""
+
+    channel: str
+    direction: str
+    content: str | None
+
+
+async def channels_of(
+    connection: AsyncConnection, message_ids: Collection[str]
+) -> dict[str, MessageChannel]:
+    """The channel, direction and content of each of these messages (one read)."""
+    if not message_ids:
+        return {}
+    rows = await connection.execute(
+        select(messages.c.id, messages.c.channel, messages.c.direction, messages.c.content).where(
+            messages.c.id.in_(list(message_ids))
+        )
+    )
+    return {row.id: MessageChannel(row.channel, row.direction, row.content) for row in rows}

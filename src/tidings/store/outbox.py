@@ -8,10 +8,10 @@ serialises writers (``BEGIN IMMEDIATE``), which makes a plain ``UPDATE … RETUR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -94,7 +94,43 @@ class SubscriptionRecord:
     payload_format: str = "native"
 
 
-async def insert_items(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+class OutboxRow(TypedDict):
+    """One request to deliver (``outbox``): a dlr_url GET, a webhook or rule POST, as queued."""
+
+    id: str
+    account_id: str
+    kind: str
+    state: str
+    method: str
+    url: str
+    target_host: str
+    body: str | None
+    headers: str | None
+    event_type: str
+    event_id: str
+    subscription_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    pending_since: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+
+
+class SubscriptionRow(TypedDict):
+    """A webhook subscription (``webhook_subscriptions``) as it is created."""
+
+    id: str
+    account_id: str
+    url: str
+    event_types: str
+    secret: str
+    created_at: datetime
+    payload_format: str
+
+
+async def insert_items(connection: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
     await insert_many(connection, outbox, rows)
 
 
@@ -319,7 +355,7 @@ _SUBSCRIPTION_COLUMNS = (
 )
 
 
-async def insert_subscription(connection: AsyncConnection, row: Mapping[str, Any]) -> None:
+async def insert_subscription(connection: AsyncConnection, row: SubscriptionRow) -> None:
     await connection.execute(insert(webhook_subscriptions), [dict(row)])
 
 

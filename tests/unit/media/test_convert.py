@@ -72,6 +72,12 @@ async def test_a_small_logo_with_transparency_stays_a_png() -> None:
         assert image.mode == "RGBA"
 
 
+async def test_an_icon_smaller_than_the_smallest_scaled_size_is_sent_as_it_is() -> None:
+    icon = samples.png(16, 16)
+    fitted = await Converter().convert(icon, Target(300_000, IMAGES))
+    assert (fitted.content_type, fitted.width, fitted.height) == ("image/png", 16, 16)
+
+
 async def test_an_animation_keeps_its_frames() -> None:
     fitted = await Converter().convert(samples.animated_gif(frames=5), Target(300_000, IMAGES))
     assert fitted.content_type == "image/gif"

@@ -16,10 +16,12 @@ from starlette.datastructures import UploadFile
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.state import Services
+from tidings.core import mms
 from tidings.errors import InvalidRequest
 from tidings.media.convert import DEFAULT_MAX_BYTES, MMS_CONTENT_TYPES, Target
 from tidings.media.errors import MediaTooLarge
 from tidings.store.media import MediaRecord
+from tidings.store.records import AccountRecord
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 
@@ -117,14 +119,54 @@ _UPLOAD_BODY: dict[str, Any] = {
     summary="Upload a media file (multipart field `file`) or fetch one from a URL (JSON `url`)",
     openapi_extra=_UPLOAD_BODY,
     responses={
-        413: {"description": "The file is larger than TIDINGS_MEDIA_MAX_BYTES."},
+        413: {
+            "description": "The file is larger than TIDINGS_MEDIA_MAX_BYTES, or than the limit "
+            "of the route an MMS `from` that sender takes."
+        },
         415: {"description": "The file's type, read from its bytes, is not one tidings takes."},
     },
 )
-async def upload_media(request: Request, account: AccountDep, found: ServicesDep) -> MediaView:
+async def upload_media(
+    request: Request,
+    account: AccountDep,
+    found: ServicesDep,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=32,
+            description="the sender it is for: the file must be within the size limit of the "
+            "route an MMS from it takes",
+        ),
+    ] = None,
+) -> MediaView:
     """Keep a media file for MMS and other channels: upload it (multipart field `file`) or
     name it by URL (JSON `url`, fetched under the same address rules as webhooks). Stored once
-    per content; the answer has its type, size and a signed URL that expires."""
+    per content; the answer has its type, size and a signed URL that expires. With `from`,
+    the file must fit the size limit of the route an MMS from that sender takes."""
+    max_bytes = found.media.max_bytes
+    route_name = None
+    if from_ is not None:
+        route = await mms.route_target(
+            found.database, found.transports, account, mms.check_sender(from_)
+        )
+        if route.max_media_bytes is not None:
+            max_bytes, route_name = route.max_media_bytes, route.route
+    try:
+        record = await _kept(request, account, found, max_bytes)
+    except MediaTooLarge as error:
+        if route_name is None:
+            raise
+        raise MediaTooLarge(
+            f"{error.message} (the limit of route {route_name})", field=error.field
+        ) from None
+    return await media_view(request, found, record)
+
+
+async def _kept(
+    request: Request, account: AccountRecord, found: Services, max_bytes: int
+) -> MediaRecord:
+    """The file the request uploads or names, kept (within ``max_bytes``)."""
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
@@ -132,12 +174,12 @@ async def upload_media(request: Request, account: AccountDep, found: ServicesDep
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InvalidRequest("Send the file in the multipart field `file`.", field="file")
-            data = await upload.read(found.media.max_bytes + 1)
-            if len(data) > found.media.max_bytes:
-                raise MediaTooLarge(
-                    f"The file is larger than {found.media.max_bytes:,} bytes.", field="file"
-                )
-            record = await found.media.keep(account.id, data, filename=upload.filename)
+            data = await upload.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise MediaTooLarge(f"The file is larger than {max_bytes:,} bytes.", field="file")
+            record = await found.media.keep(
+                account.id, data, filename=upload.filename, max_bytes=max_bytes
+            )
         finally:
             await form.close()
     elif content_type.startswith("application/json"):
@@ -150,16 +192,18 @@ async def upload_media(request: Request, account: AccountDep, found: ServicesDep
                 'The JSON body is {"url": "https://..."} or {"content": "<base64>"}.', field="url"
             )
         if body.url is not None:
-            record = await found.media.fetch(account.id, str(body.url))
+            record = await found.media.fetch(account.id, str(body.url), max_bytes=max_bytes)
         else:
             try:
                 data = base64.b64decode(body.content or "", validate=True)
             except binascii.Error:
                 raise InvalidRequest("content is not base64.", field="content") from None
-            record = await found.media.keep(account.id, data, filename=body.filename)
+            record = await found.media.keep(
+                account.id, data, filename=body.filename, max_bytes=max_bytes
+            )
     else:
         raise InvalidRequest("Send multipart/form-data with a `file` field, or JSON with a `url`.")
-    return await media_view(request, found, record)
+    return record
 
 
 @router.get("", response_model=MediaPage, summary="The account's media, newest first")

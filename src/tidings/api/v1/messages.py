@@ -197,13 +197,16 @@ async def _on_channel(
         return dataclasses.replace(request, channel=Channel.VOICE, content=voice)
     channel = body.channel or (Channel.MMS if body.media or body.subject else Channel.SMS)
     if channel is Channel.MMS:
+        sender = mms.check_sender(request.sender)
+        # Each file within the size limit of the route this MMS takes.
+        route = await mms.route_target(found.database, found.transports, account, sender)
         return dataclasses.replace(
             request,
             channel=Channel.MMS,
-            sender=mms.check_sender(request.sender),
+            sender=sender,
             subject=mms.check_subject(body.subject),
             content=mms.MmsContent(
-                media=await mms.media_refs(found.media, account_id, body.media),
+                media=await mms.media_refs(found.media, account_id, body.media, route=route),
                 fallback_sms=body.fallback_sms,
             ),
         )

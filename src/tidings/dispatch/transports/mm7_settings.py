@@ -25,6 +25,9 @@ class Mm7Settings(RequestSettings):
     # re-encoded); what still does not fit is refused.
     max_message_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024, le=10 * 1024 * 1024)
     content_types: tuple[str, ...] = Field(default=tuple(sorted(MMS_CONTENT_TYPES)), min_length=1)
+    # The largest file a message over this route may name, before conversion: a file named by
+    # URL is given up past it, an uploaded one refused (413). Unset: TIDINGS_MEDIA_MAX_BYTES.
+    max_media_bytes: int | None = Field(default=None, ge=1024, le=100 * 1024 * 1024)
     delivery_report: bool = True
     concurrency: int = Field(default=8, ge=1, le=256, description="SubmitReqs under way at once")
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -34,3 +37,6 @@ class Mm7Settings(RequestSettings):
 
     def media_target(self) -> Target:
         return Target(self.max_message_bytes, frozenset(self.content_types))
+
+    def media_limit(self) -> int | None:
+        return self.max_media_bytes

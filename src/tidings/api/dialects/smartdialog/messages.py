@@ -106,12 +106,17 @@ async def send_message(
     )
     if body.AttachmentUri:
         # An attachment makes it an MMS (the file fetched once, now); never dropped.
+        mms_sender = mms.check_sender(sender)
+        # The file within the size limit of the route this MMS takes.
+        route = await mms.route_target(found.database, found.transports, account, mms_sender)
         request = dataclasses.replace(
             request,
             channel=Channel.MMS,
-            sender=mms.check_sender(sender),
+            sender=mms_sender,
             content=mms.MmsContent(
-                media=await mms.media_refs(found.media, account.id, [body.AttachmentUri])
+                media=await mms.media_refs(
+                    found.media, account.id, [body.AttachmentUri], route=route
+                )
             ),
         )
     return rendering.sent(await send_accepted(found, account, request))
