@@ -703,7 +703,7 @@ async def update_campaign(
         )
         sender = parse_sender(spec.sender, account.region)
         await route_for_sender(connection, account, sender.address, checked.channel)
-        values: dict[str, object] = {
+        values: store.CampaignChanges = {
             "name": checked.name,
             "body": checked.body,
             "sender": checked.sender,
@@ -718,7 +718,8 @@ async def update_campaign(
         }
         if current.status == C.SCHEDULED:
             status = _initial_status(checked.send_at, now)
-            values.update(status=status.value, started_at=now if status is C.RUNNING else None)
+            values["status"] = status.value
+            values["started_at"] = now if status is C.RUNNING else None
         changed = await store.change_status(
             connection,
             account.id,

@@ -29,7 +29,7 @@ from tidings.core.accounts import utcnow
 from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
-from tidings.store.contacts import ContactRecord
+from tidings.store.contacts import ContactRecord, ContactRow
 from tidings.store.engine import Database
 from tidings.store.ids import new_id, new_ids
 from tidings.store.records import AccountRecord
@@ -314,11 +314,24 @@ def placeholder_values(contact: ContactRecord) -> dict[str, str]:
 
 def new_contact_row(
     contact_id: str, account_id: str, fields: Mapping[str, Any], at: datetime
-) -> dict[str, Any]:
-    row: dict[str, Any] = {name: fields.get(name) for name in PROFILE_FIELDS}
-    row.update(
+) -> ContactRow:
+    """The row of a new contact with these cleaned fields (``clean_contact_fields``)."""
+    return ContactRow(
         id=contact_id,
         account_id=account_id,
+        phone=fields["phone"],  # every caller has checked there is one
+        email=fields.get("email"),
+        first_name=fields.get("first_name"),
+        last_name=fields.get("last_name"),
+        gender=fields.get("gender"),
+        birth_year=fields.get("birth_year"),
+        street=fields.get("street"),
+        zip=fields.get("zip"),
+        city=fields.get("city"),
+        state=fields.get("state"),
+        country=fields.get("country"),
+        organisation=fields.get("organisation"),
+        fax=fields.get("fax"),
         properties=json.dumps(fields.get("properties") or {}, ensure_ascii=False),
         active=fields.get("active", True),
         hard_errors_total=0,
@@ -331,7 +344,6 @@ def new_contact_row(
         created_at=at,
         updated_at=at,
     )
-    return row
 
 
 # CRUD and search ---------------------------------------------------------------------------
@@ -346,7 +358,7 @@ async def create_contact(
     row = new_contact_row(new_id(), account.id, fields, utcnow())
     try:
         async with database.write() as connection:
-            return await contact_store.insert_contact(connection, **row)
+            return await contact_store.insert_contact(connection, row)
     except IntegrityError:
         raise AlreadyExists(f"a contact with phone {fields['phone']} already exists") from None
 
@@ -708,7 +720,7 @@ async def _store_batch(
         ):
             raise NotFound(f"no list {list_id}")
         existing = await contact_store.contacts_by_phone(connection, account.id, list(by_phone))
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[ContactRow] = []
         updates: list[dict[str, Any]] = []
         listed_updates: dict[str, _ParsedRow] = {}
         member_ids: list[str] = []

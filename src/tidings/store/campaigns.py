@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -79,13 +79,36 @@ async def list_campaigns(
     return [CampaignRecord.from_row(row) for row in await connection.execute(query)]
 
 
+class CampaignChanges(TypedDict, total=False):
+    """What a status change of a campaign (``campaigns``) may write with it: the new status and
+    its times, the lease it drops, and the edits of a campaign not started yet."""
+
+    status: str
+    started_at: datetime | None
+    completed_at: datetime
+    cancelled_at: datetime
+    updated_at: datetime
+    lease_owner: None
+    lease_expires_at: None
+    name: str
+    body: str
+    sender: str
+    channel: str
+    subject: str | None
+    content: str | None
+    targets: str
+    list_ids: str
+    exclude_list_ids: str
+    send_at: datetime | None
+
+
 async def change_status(
     connection: AsyncConnection,
     account_id: str,
     campaign_id: str,
     *,
     from_statuses: Iterable[str],
-    values: Mapping[str, Any],
+    values: CampaignChanges,
 ) -> CampaignRecord | None:
     """Apply ``values`` if the campaign is in one of ``from_statuses``; None if it was not.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -90,12 +90,44 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 # Contacts ------------------------------------------------------------------------------------
 
 
-async def insert_contact(connection: AsyncConnection, **values: Any) -> ContactRecord:
-    row = (await connection.execute(insert(contacts).values(**values).returning(contacts))).one()
-    return ContactRecord.from_row(row)
+class ContactRow(TypedDict):
+    """A contact (``contacts``) as it is created: its profile, its custom properties (JSON) and
+    counters at zero."""
+
+    id: str
+    account_id: str
+    phone: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    gender: str | None
+    birth_year: int | None
+    street: str | None
+    zip: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    organisation: str | None
+    fax: str | None
+    properties: str
+    active: bool
+    hard_errors_total: int
+    hard_errors_current: int
+    soft_errors_total: int
+    soft_errors_current: int
+    failed_messages: int
+    last_error: str | None
+    error_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
 
 
-async def insert_contacts(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+async def insert_contact(connection: AsyncConnection, row: ContactRow) -> ContactRecord:
+    created = (await connection.execute(insert(contacts).values(**row).returning(contacts))).one()
+    return ContactRecord.from_row(created)
+
+
+async def insert_contacts(connection: AsyncConnection, rows: Sequence[ContactRow]) -> None:
     """Insert many contacts in one executemany (COPY on PostgreSQL); rows share their keys."""
     await insert_many(connection, contacts, rows)
 
