@@ -1,6 +1,6 @@
 """The simulator's phones: a sent message on its phone, live; WhatsApp messages as the handset
-shows them; a STOP sent from the phone opts the number out, and the next send to it is
-refused; outcome rules and chaos changed from the page."""
+shows them, and a WhatsApp reply from it; a STOP sent from the phone opts the number out, and
+the next send to it is refused; outcome rules and chaos changed from the page."""
 
 from __future__ import annotations
 
@@ -190,6 +190,15 @@ def test_whatsapp_text_buttons_and_a_picture_show_as_bubbles_on_the_phone(
     expect(page.locator(".phone-screen")).not_to_contain_text("Do you have croissants?")
     assert serious_accessibility_violations(page) == []
     snap(page, "simulator-whatsapp")
+
+    # A reply from the phone goes on WhatsApp, to the business number it heard from, and is
+    # the account's inbound WhatsApp message.
+    expect(page.get_by_role("radio", name="WhatsApp")).to_be_checked()
+    expect(page.get_by_label("To (one of your numbers)")).to_have_value(WHATSAPP_BUSINESS)
+    page.get_by_label("Message", exact=True).fill("Keep two, please")
+    page.get_by_role("button", name="Send from phone").click()
+    page.goto(f"{console.url}/messages?direction=in&channel=whatsapp&number=%2B358401000601")
+    expect(page.locator("tbody [data-message-id]").first).to_contain_text("Keep two, please")
 
 
 def _png() -> bytes:

@@ -30,7 +30,7 @@ from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
 from tidings.simulator.printer import PrinterSimulator
-from tidings.simulator.whatsapp import CloudApi
+from tidings.simulator.whatsapp import CloudApi, CloudApiError
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
 from tidings.text import TextError
@@ -220,7 +220,8 @@ def _our_numbers(phone: Phone) -> list[str]:
     """Who this phone heard from, newest first: the numbers a reply can go to."""
     seen: list[str] = []
     for item in reversed(phone.items):
-        sender = getattr(item.item, "sender", None)
+        # A WhatsApp bubble came from the business number it names.
+        sender = getattr(item.item, "sender", None) or getattr(item.item, "business_number", None)
         # A fax comes from the gateway's mail address: nothing a phone can text.
         if sender and "@" not in sender:
             shown = "+" + sender if sender.isdigit() else sender
@@ -241,10 +242,22 @@ async def phones_fragment(page: Operator) -> HTMLResponse:
     return page.render("simulator_phones.html", phones=_phones(sources), shown=ITEMS_ON_A_CARD)
 
 
+def _cloud_api(page: Page) -> CloudApi | None:
+    cloud_api: CloudApi | None = console_state(page.request).extras.get("whatsapp")
+    return cloud_api
+
+
 def _phone_context(page: Page, number: str) -> dict[str, Any]:
     _, sources = _simulator(page)
     phone = _phone(sources, number)
-    return {"phone": phone, "our_numbers": _our_numbers(phone)}
+    # A reply goes on the channel of what the phone got last (WhatsApp or SMS).
+    last = phone.items[-1].template if phone.items else ""
+    return {
+        "phone": phone,
+        "our_numbers": _our_numbers(phone),
+        "whatsapp": _cloud_api(page) is not None,
+        "reply_by": "whatsapp" if last == "bubble_whatsapp.html" else "sms",
+    }
 
 
 @router.get("/simulator/phones/{number}", name="simulator-phone")
@@ -264,8 +277,10 @@ async def reply(
     to: Annotated[str, Form(max_length=20)],
     text: Annotated[str, Form(max_length=2000)] = "",
     quick: Annotated[str, Form(max_length=10)] = "",
+    by: Annotated[str, Form(max_length=10)] = "sms",
 ) -> Response:
-    """Send a message from this phone to one of our numbers, as a subscriber would."""
+    """Send a message from this phone to one of our numbers, as a subscriber would: an SMS
+    through the SMSC, or a WhatsApp message through the Cloud API to a business number."""
     simulator, _ = _simulator(page)
     body = quick or text
     try:
@@ -276,9 +291,15 @@ async def reply(
             raise InvalidRequest("choose the number to send to", field="to")
         # A handset sends in international form (TON 1), as the "+" tells the simulator.
         handset = _digits(number)
-        await simulator.inject_inbound(
-            "+" + handset if handset.isdigit() else handset, recipient, body
-        )
+        sender = "+" + handset if handset.isdigit() else handset
+        cloud_api = _cloud_api(page)
+        if by == "whatsapp" and cloud_api is not None:
+            try:
+                cloud_api.inject(sender, recipient, text=body)
+            except CloudApiError as error:
+                raise InvalidRequest(error.message, field="to") from None
+        else:
+            await simulator.inject_inbound(sender, recipient, body)
     except (TidingsError, TextError) as error:
         return page.render(
             "simulator_phone.html", status=422, **_phone_context(page, number), error=error.message
@@ -325,7 +346,7 @@ async def fax_page(page: Operator, number: str, fax_id: int, index: int) -> Resp
 async def whatsapp_media(page: Operator, number: str, wamid: str, which: str) -> Response:
     """A WhatsApp message's picture, video, sound or document (``media``), or its template's
     header media (``header``), as the handset received it."""
-    cloud_api: CloudApi | None = console_state(page.request).extras.get("whatsapp")
+    cloud_api = _cloud_api(page)
     shown = None
     if cloud_api is not None and which in ("media", "header"):
         shown = cloud_api.media_of(number, wamid, which)
