@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import dataclasses
 import itertools
 import random
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +50,7 @@ from tidings.mm7.messages import (
 )
 from tidings.mm7.status import MMStatus, StatusClass, StatusCode, status_class
 from tidings.net.mm7 import BasicAuth, Mm7Peer, Mm7Unreachable, answer_request
+from tidings.simulator.callbacks import CallbackQueue
 
 log = structlog.get_logger("tidings.simulator.mmsc")
 
@@ -196,19 +195,11 @@ class HandsetMms:
 
 
 @dataclass(slots=True)
-class _PendingReport:
-    report: DeliveryReportReq
-    due: float
-    attempts: int = 0
-
-
-@dataclass(slots=True)
 class _Stats:
     submitted: int = 0
     refused: int = 0
     reports_sent: int = 0
     report_failures: int = 0
-    reports_dropped: int = 0
     inbound_delivered: int = 0
     inbound_refused: int = 0
 
@@ -236,10 +227,16 @@ class Mmsc:
         self._arrivals: deque[tuple[str, str]] = deque()
         # Counts every change to the inboxes: watchers (the console) compare it.
         self.version = 0
-        self._reports: deque[_PendingReport] = deque()
-        self._wake = asyncio.Event()
+        # Reports of different messages are independent: one the VASP refuses for now waits
+        # behind the others.
+        self._reports: CallbackQueue[DeliveryReportReq] = CallbackQueue(
+            self._send_report,
+            ready=lambda: self._peer is not None,
+            retry_s=self.config.report_retry_s,
+            limit=self.config.pending_reports_limit,
+            in_order=False,
+        )
         self._server: EmbeddedHttpServer | None = None
-        self._pump: asyncio.Task[None] | None = None
         self._peer: Mm7Peer | None = None
         self.stats = _Stats()
         self.port: int | None = None
@@ -260,7 +257,7 @@ class Mmsc:
         self.port = self._server.port
         if self.config.vasp_url:
             self.set_vasp(self.config.vasp_url, self.config.vasp_auth)
-        self._pump = asyncio.get_running_loop().create_task(self._pump_reports())
+        self._reports.start()
         log.info("mmsc listening", url=self.url)
 
     def set_vasp(self, url: str, auth: BasicAuth | None = None) -> None:
@@ -270,7 +267,7 @@ class Mmsc:
         self._peer = Mm7Peer(Role.RELAY, url, auth=auth, timeout=10.0)
         if old is not None:
             asyncio.get_running_loop().create_task(old.close())
-        self._wake.set()
+        self._reports.wake()
 
     def set_rules(self, rules: Sequence[MmsOutcomeRule]) -> None:
         """What the network does with MMS from now on, for submits still to come (as the
@@ -278,10 +275,7 @@ class Mmsc:
         self.config = dataclasses.replace(self.config, rules=tuple(rules))
 
     async def stop(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+        await self._reports.stop()
         if self._server is not None:
             await self._server.stop(timeout=5.0)
         if self._peer is not None:
@@ -371,7 +365,7 @@ class Mmsc:
                     ),
                 )
             if request.delivery_report:
-                self._queue_report(
+                self._reports.put(
                     DeliveryReportReq(
                         message_id=message_id,
                         recipient=address,
@@ -379,7 +373,8 @@ class Mmsc:
                         date=now,
                         mm_status=outcome.mm_status,
                         status_text=outcome.status_text,
-                    )
+                    ),
+                    self.config.report_delay_s,
                 )
         return SubmitRsp(SUCCESS, message_id)
 
@@ -397,36 +392,6 @@ class Mmsc:
                     del self._inboxes[old_number]
 
     # --- delivery reports to the VASP ---
-
-    def _queue_report(self, report: DeliveryReportReq) -> None:
-        self._reports.append(_PendingReport(report, time.monotonic() + self.config.report_delay_s))
-        while len(self._reports) > self.config.pending_reports_limit:
-            self._reports.popleft()
-            self.stats.reports_dropped += 1
-        self._wake.set()
-
-    async def _pump_reports(self) -> None:
-        """Sends due reports in order; one the VASP does not take now waits and is tried
-        again, so reports survive a VASP that is down for a while."""
-        while True:
-            if not self._reports or self._peer is None:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            pending = self._reports[0]
-            delay = pending.due - time.monotonic()
-            if delay > 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                continue
-            self._reports.popleft()
-            if not await self._send_report(pending.report):
-                pending.attempts += 1
-                pending.due = time.monotonic() + min(
-                    30.0, self.config.report_retry_s * 2 ** min(pending.attempts - 1, 5)
-                )
-                self._reports.append(pending)
 
     async def _send_report(self, report: DeliveryReportReq) -> bool:
         assert self._peer is not None
@@ -528,7 +493,7 @@ class Mmsc:
             "reports_sent": self.stats.reports_sent,
             "reports_pending": len(self._reports),
             "report_failures": self.stats.report_failures,
-            "reports_dropped": self.stats.reports_dropped,
+            "reports_dropped": self._reports.dropped,
             "inbound_delivered": self.stats.inbound_delivered,
             "inbound_refused": self.stats.inbound_refused,
             "handsets": len(self._inboxes),

@@ -30,7 +30,6 @@ import json
 import random
 import re
 import secrets
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from tidings.http_server import EmbeddedHttpServer
+from tidings.simulator.callbacks import CallbackQueue
 from tidings.whatsapp import messages as wa_messages
 from tidings.whatsapp import templates as wa_templates
 from tidings.whatsapp import webhooks
@@ -239,13 +239,6 @@ class _Upload:
 
 
 @dataclass(slots=True)
-class _Webhook:
-    body: bytes
-    due: float
-    attempts: int = 0
-
-
-@dataclass(slots=True)
 class _Stats:
     sent: int = 0
     refused: int = 0
@@ -253,7 +246,6 @@ class _Stats:
     read: int = 0
     webhooks_sent: int = 0
     webhook_failures: int = 0
-    webhooks_dropped: int = 0
     inbound: int = 0
     templates_submitted: int = 0
 
@@ -309,15 +301,20 @@ class CloudApi:
         self._arrivals: deque[tuple[str, str]] = deque()
         self._last_inbound: dict[tuple[str, str], datetime] = {}  # (phone id, user) → time
         self._sent_to: dict[str, tuple[str, str]] = {}  # wamid → (phone id, user)
-        self._webhooks: deque[_Webhook] = deque()
+        # Sent in order: a business reads a message's statuses in the order they come.
+        self._webhooks: CallbackQueue[bytes] = CallbackQueue(
+            self._post,
+            ready=lambda: self._webhook_url is not None,
+            retry_s=self.config.webhook_retry_s,
+            limit=self.config.pending_webhooks_limit,
+            in_order=True,
+        )
         # Every webhook body sent, newest last (tests send one again to see it applied once).
         self.sent_webhooks: deque[bytes] = deque(maxlen=200)
         # Every send request's JSON as it came (to hold other clients' requests to the API).
         self.requests: deque[dict[str, Any]] = deque(maxlen=200)
-        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: EmbeddedHttpServer | None = None
-        self._pump: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
         self._webhook_url = self.config.webhook_url
         self._app_secret = self.config.app_secret
@@ -355,17 +352,16 @@ class CloudApi:
             app, self.config.host, self.config.port, lifespan="off"
         )
         self.port = self._server.port
-        self._pump = asyncio.get_running_loop().create_task(self._pump_webhooks())
+        self._webhooks.start()
         log.info("whatsapp cloud api listening", url=self.base_url)
 
     async def stop(self) -> None:
-        for task in (self._pump, *self._tasks):
-            if task is not None:
-                task.cancel()
-        for task in (self._pump, *self._tasks):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await self._webhooks.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self._server is not None:
             await self._server.stop(timeout=5.0)
         if self._http is not None:
@@ -394,7 +390,7 @@ class CloudApi:
         if verify_token is not None:
             self._verify_token = verify_token
         self._verified_url = None
-        self._wake.set()
+        self._webhooks.wake()
 
     def add_number(self, number: BusinessNumber) -> None:
         self._numbers[number.phone_number_id] = number
@@ -1094,34 +1090,7 @@ class CloudApi:
         body = json.dumps(
             webhooks.notification(self.config.waba_id, field_name, value), separators=(",", ":")
         ).encode()
-        self._webhooks.append(_Webhook(body, time.monotonic()))
-        while len(self._webhooks) > self.config.pending_webhooks_limit:
-            self._webhooks.popleft()
-            self.stats.webhooks_dropped += 1
-        self._wake.set()
-
-    async def _pump_webhooks(self) -> None:
-        """Sends webhooks in order; one the business does not take (down, not 200) waits and
-        is sent again with backoff, so notifications survive a service that is down."""
-        while True:
-            if not self._webhooks or self._webhook_url is None:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            pending = self._webhooks[0]
-            delay = pending.due - time.monotonic()
-            if delay > 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                continue
-            if await self._post(pending.body):
-                self._webhooks.popleft()
-                continue
-            pending.attempts += 1
-            pending.due = time.monotonic() + min(
-                30.0, self.config.webhook_retry_s * 2 ** min(pending.attempts - 1, 5)
-            )
+        self._webhooks.put(body)
 
     async def _verify(self, url: str) -> bool:
         """The handshake Meta runs when a callback URL is saved."""
@@ -1230,7 +1199,7 @@ class CloudApi:
             "webhooks_sent": self.stats.webhooks_sent,
             "webhooks_pending": len(self._webhooks),
             "webhook_failures": self.stats.webhook_failures,
-            "webhooks_dropped": self.stats.webhooks_dropped,
+            "webhooks_dropped": self._webhooks.dropped,
             "handsets": len(self._inboxes),
         }
 
