@@ -10,8 +10,7 @@ from tidings.cli.client import AccountOption, UrlOption, connect
 from tidings.cli.output import (
     OutputFormat,
     OutputOption,
-    print_json,
-    print_table,
+    print_listing,
     say,
     short_time,
 )
@@ -52,15 +51,17 @@ def list_(
             account_id=account,
             **({"from": sender} if sender else {}),
         )
-    messages = page["data"]
-    if output is OutputFormat.JSON:
-        print_json(messages)
-        return
-    print_table(
+    print_listing(
+        output,
+        page["data"],
         ("id", "received", "from", "to", "thread", "text"),
-        (
-            (m["id"], short_time(m["created_at"]), m["from"], m["to"], m["thread_id"], m["body"])
-            for m in messages
+        lambda m: (
+            m["id"],
+            short_time(m["created_at"]),
+            m["from"],
+            m["to"],
+            m["thread_id"],
+            m["body"],
         ),
         empty="no inbound messages",
     )
@@ -69,12 +70,11 @@ def list_(
 def _list_unrouted(to: str | None, limit: int, url: str | None, output: OutputFormat) -> None:
     with connect(url) as client:
         messages = client.get("/v1/inbound", unrouted="true", to=to, limit=limit)["data"]
-    if output is OutputFormat.JSON:
-        print_json(messages)
-        return
-    print_table(
+    print_listing(
+        output,
+        messages,
         ("id", "received", "from", "to", "text"),
-        ((m["id"], short_time(m["received_at"]), m["from"], m["to"], m["body"]) for m in messages),
+        lambda m: (m["id"], short_time(m["received_at"]), m["from"], m["to"], m["body"]),
         empty="no unrouted inbound messages",
     )
 

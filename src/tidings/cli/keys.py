@@ -12,7 +12,7 @@ from tidings.cli.output import (
     OutputFormat,
     OutputOption,
     print_json,
-    print_table,
+    print_listing,
     say,
     short_time,
 )
@@ -32,15 +32,11 @@ def list_(
     """List the account's keys, revoked ones too (never their secrets)."""
     with connect(url) as client:
         keys = client.get("/v1/account/keys", account_id=account)["keys"]
-    if output is OutputFormat.JSON:
-        print_json(keys)
-        return
-    print_table(
+    print_listing(
+        output,
+        keys,
         ("key", "name", "created", "revoked"),
-        (
-            (k["id"], k["name"], short_time(k["created_at"]), short_time(k["revoked_at"]))
-            for k in keys
-        ),
+        lambda k: (k["id"], k["name"], short_time(k["created_at"]), short_time(k["revoked_at"])),
         empty="no keys",
     )
 

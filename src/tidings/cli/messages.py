@@ -11,6 +11,7 @@ from tidings.cli.output import (
     OutputFormat,
     OutputOption,
     print_json,
+    print_listing,
     print_table,
     say,
     short_time,
@@ -53,23 +54,19 @@ def list_(
             account_id=account,
         )
     messages: list[dict[str, Any]] = page["data"]
-    if output is OutputFormat.JSON:
-        print_json(messages)
-        return
-    print_table(
+    print_listing(
+        output,
+        messages,
         ("id", "created", "from", "to", "status", "parts", "error", "text"),
-        (
-            (
-                m["id"],
-                short_time(m["created_at"]),
-                m["from"],
-                m["to"],
-                m["status"],
-                m["parts_count"],
-                m.get("error_detail") or m.get("error_code"),
-                _excerpt(m["body"]),
-            )
-            for m in messages
+        lambda m: (
+            m["id"],
+            short_time(m["created_at"]),
+            m["from"],
+            m["to"],
+            m["status"],
+            m["parts_count"],
+            m.get("error_detail") or m.get("error_code"),
+            _excerpt(m["body"]),
         ),
         empty="no messages",
     )

@@ -12,7 +12,7 @@ from tidings.cli.output import (
     OutputFormat,
     OutputOption,
     print_json,
-    print_table,
+    print_listing,
     say,
     short_time,
 )
@@ -34,14 +34,16 @@ def list_(
     """List opt-outs, newest first."""
     with connect(url) as client:
         entries = client.get("/v1/opt-outs", phone=phone, limit=limit, account_id=account)["data"]
-    if output is OutputFormat.JSON:
-        print_json(entries)
-        return
-    print_table(
+    print_listing(
+        output,
+        entries,
         ("id", "number", "for sender", "source", "created"),
-        (
-            (e["id"], e["phone"], e["sender"] or "all", e["source"], short_time(e["created_at"]))
-            for e in entries
+        lambda e: (
+            e["id"],
+            e["phone"],
+            e["sender"] or "all",
+            e["source"],
+            short_time(e["created_at"]),
         ),
         empty="no opt-outs",
     )

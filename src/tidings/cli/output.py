@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -117,6 +117,25 @@ def print_table(
     out.print(Text(_line(columns, widths), style="bold"))
     for row in cells:
         out.print(Text(_line(row, widths)))
+
+
+Item = TypeVar("Item")
+
+
+def print_listing(
+    output: OutputFormat,
+    items: Sequence[Item],
+    columns: Sequence[str],
+    row: Callable[[Item], Sequence[object]],
+    *,
+    empty: str,
+) -> None:
+    """What every ``list`` command prints: the items as the API gave them, in JSON for a
+    script, or a table of ``row(item)`` for each, with ``empty`` instead when there are none."""
+    if output is OutputFormat.JSON:
+        print_json(items)
+        return
+    print_table(columns, (row(item) for item in items), empty=empty)
 
 
 _GAP = "  "

@@ -11,6 +11,7 @@ from tidings.cli.output import (
     OutputFormat,
     OutputOption,
     print_json,
+    print_listing,
     print_table,
     say,
     short_time,
@@ -41,23 +42,18 @@ def list_(
             limit=limit,
             account_id=account,
         )
-    threads = page["data"]
-    if output is OutputFormat.JSON:
-        print_json(threads)
-        return
-    print_table(
+    print_listing(
+        output,
+        page["data"],
         ("id", "number", "with", "messages", "in", "last", "last text"),
-        (
-            (
-                t["id"],
-                t["number"],
-                t["contact_number"],
-                t["message_count"],
-                t["inbound_count"],
-                short_time(t["last_message_at"]),
-                t["last_preview"],
-            )
-            for t in threads
+        lambda t: (
+            t["id"],
+            t["number"],
+            t["contact_number"],
+            t["message_count"],
+            t["inbound_count"],
+            short_time(t["last_message_at"]),
+            t["last_preview"],
         ),
         empty="no threads",
     )

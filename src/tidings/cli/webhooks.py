@@ -3,7 +3,7 @@ every attempt) and replays."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,7 @@ from tidings.cli.output import (
     OutputFormat,
     OutputOption,
     print_json,
-    print_table,
+    print_listing,
     say,
     short_time,
 )
@@ -35,15 +35,11 @@ def list_(
     """List the subscriptions."""
     with connect(url) as client:
         webhooks = client.get("/v1/webhooks", account_id=account)["webhooks"]
-    if output is OutputFormat.JSON:
-        print_json(webhooks)
-        return
-    print_table(
+    print_listing(
+        output,
+        webhooks,
         ("id", "url", "events", "created"),
-        (
-            (w["id"], w["url"], ", ".join(w["events"]), short_time(w["created_at"]))
-            for w in webhooks
-        ),
+        lambda w: (w["id"], w["url"], ", ".join(w["events"]), short_time(w["created_at"])),
         empty="no webhooks",
     )
 
@@ -109,34 +105,28 @@ def deliveries(
         found = client.get(
             f"/v1/webhooks/{subscription_id}/deliveries", limit=limit, account_id=account
         )["deliveries"]
-    if output is OutputFormat.JSON:
-        print_json(found)
-        return
-
-    def last_answer(delivery: dict[str, object]) -> str:
-        attempts = delivery["attempts"]
-        assert isinstance(attempts, list)
-        if not attempts:
-            return ""
-        last = attempts[-1]
-        return str(last["status_code"] or last["error"] or "")
-
-    print_table(
+    print_listing(
+        output,
+        found,
         ("id", "event", "state", "attempts", "last answer", "next attempt", "created"),
-        (
-            (
-                d["id"],
-                d["event_type"],
-                d["state"],
-                len(d["attempts"]),
-                last_answer(d),
-                short_time(d["next_attempt_at"]),
-                short_time(d["created_at"]),
-            )
-            for d in found
+        lambda d: (
+            d["id"],
+            d["event_type"],
+            d["state"],
+            len(d["attempts"]),
+            _last_answer(d["attempts"]),
+            short_time(d["next_attempt_at"]),
+            short_time(d["created_at"]),
         ),
         empty="no deliveries yet",
     )
+
+
+def _last_answer(attempts: list[dict[str, Any]]) -> str:
+    if not attempts:
+        return ""
+    last = attempts[-1]
+    return str(last["status_code"] or last["error"] or "")
 
 
 @app.command("replay")
