@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from contacts_import import write_csv
-from e2e import free_port, running, tidings
+from processes import free_port, running, service_environment, tidings
 from tidings.cli.contacts import run_import
 from tidings.config import Settings
 from tidings.core import accounts
@@ -132,15 +132,7 @@ def main() -> None:
         try:
             secret = asyncio.run(prepare(url, workdir, args.contacts))
             http_port, smpp_port = free_port(), free_port()
-            env = {
-                **os.environ,
-                "TIDINGS_DATA_DIR": str(workdir),
-                # serve saves its demo account's credentials for the CLI: not in the user's own.
-                "XDG_CONFIG_HOME": str(Path(workdir) / "config"),
-                "TIDINGS_DATABASE_URL": url,
-                "TIDINGS_HTTP_PORT": str(http_port),
-                "TIDINGS_SIMULATOR_PORT": str(smpp_port),
-            }
+            env = service_environment(workdir, smpp_port, url, TIDINGS_HTTP_PORT=str(http_port))
             simulator = tidings(
                 "simulator", "serve", "--port", str(smpp_port), "--no-control", "--deliver-all"
             )

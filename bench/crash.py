@@ -27,22 +27,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+
+from processes import (
+    free_port,
+    running,
+    service_environment,
+    simulator_command,
+    start_process,
+    stop_process,
+    tidings,
+)
 
 REQUEST_SIZE = 500
 # The simulator route: one bind, window 100; the status writer's largest batch by default.
@@ -51,49 +57,6 @@ WINDOW, BINDS, WRITER_BATCH = 100, 1, 1000
 # 1,000 messages, at least 5), so that they are all queued when dispatching starts.
 SCHEDULE_AHEAD_PER_1000 = 1.0
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled", "unknown")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def tidings(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tidings.cli", *args]
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not start listening on {port}")
-
-
-@contextlib.contextmanager
-def simulator(smpp_port: int, control_port: int) -> Iterator[None]:
-    command = tidings(
-        "simulator",
-        "serve",
-        "--port",
-        str(smpp_port),
-        "--control-port",
-        str(control_port),
-        "--receipt-delay",
-        "0.01",
-        "--deliver-all",
-    )
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(control_port, process, "the simulator")
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
 
 
 class Service:
@@ -105,10 +68,7 @@ class Service:
 
     def start(self) -> None:
         command = tidings("serve", "--no-simulator", "--port", str(self.port))
-        self.process = subprocess.Popen(
-            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_for_port(self.port, self.process, "the service")
+        self.process = start_process(command, self.env, self.port, "the service", quiet=True)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -116,13 +76,8 @@ class Service:
         self.process.wait()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
 
 def stored(database: Path, body: str) -> tuple[dict[str, str], int]:
@@ -241,17 +196,15 @@ async def main(count: int, writer_batch: int) -> int:
     with tempfile.TemporaryDirectory(prefix="tidings-crash-") as directory:
         data = Path(directory)
         smpp_port, control_port, http_port = free_port(), free_port(), free_port()
-        env = {
-            **os.environ,
-            "TIDINGS_DATA_DIR": str(data),
-            "TIDINGS_SIMULATOR_PORT": str(smpp_port),
-            "TIDINGS_RATE_LIMIT": "1000000/60 seconds",
-            "TIDINGS_STATUS_WRITE_BATCH": str(writer_batch),
-            "XDG_CONFIG_HOME": str(data / "config"),
-        }
-        env.pop("TIDINGS_DATABASE_URL", None)
+        env = service_environment(
+            data,
+            smpp_port,
+            TIDINGS_RATE_LIMIT="1000000/60 seconds",
+            TIDINGS_STATUS_WRITE_BATCH=str(writer_batch),
+        )
+        simulator = simulator_command(smpp_port, control_port=control_port, receipt_delay=0.01)
         results = []
-        with simulator(smpp_port, control_port):
+        with running(simulator, env, control_port, "the simulator", quiet=True):
             service = Service(env, http_port)
             service.start()
             try:

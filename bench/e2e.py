@@ -24,11 +24,8 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -39,49 +36,13 @@ from typing import TypeVar
 import aiohttp
 import httpx
 
+from processes import free_port, running, service_environment, simulator_command, tidings
+
 Client = TypeVar("Client")
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
 BATCH = 10_000
 CONCURRENCY = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not start listening on {port}")
-
-
-@contextlib.contextmanager
-def running(
-    command: list[str], env: dict[str, str], port: int, what: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process, what)
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def tidings(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tidings.cli", *args]
 
 
 async def count_final(client: httpx.AsyncClient) -> int:
@@ -229,18 +190,9 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
     SQLite in a temporary directory unless ``database_url`` is given."""
     with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
         http_port, smpp_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            "TIDINGS_DATA_DIR": str(Path(tmp)),
-            # serve saves its demo account's credentials for the CLI: not in the user's own.
-            "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
-            "TIDINGS_HTTP_PORT": str(http_port),
-            "TIDINGS_SIMULATOR_PORT": str(smpp_port),
-            # The bench reads /metrics from this host without an operator key.
-            "TIDINGS_OPERATIONS_NETWORKS": '["127.0.0.1/32"]',
-        }
-        if database_url:
-            env["TIDINGS_DATABASE_URL"] = database_url
+        env = service_environment(
+            Path(tmp), smpp_port, database_url, TIDINGS_HTTP_PORT=str(http_port)
+        )
         subprocess.run(tidings("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
         account = json.loads(
             subprocess.run(
@@ -260,18 +212,8 @@ def bench_service(database_url: str | None = None) -> Iterator[BenchService]:
                 capture_output=True,
             ).stdout
         )
-        simulator = tidings(
-            "simulator",
-            "serve",
-            "--port",
-            str(smpp_port),
-            "--no-control",
-            "--receipt-delay",
-            "0",
-            "--deliver-all",
-        )
         with (
-            running(simulator, env, smpp_port, "simulator"),
+            running(simulator_command(smpp_port), env, smpp_port, "simulator"),
             running(tidings("serve", "--no-simulator"), env, http_port, "service") as service,
         ):
             yield BenchService(

@@ -22,55 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
+from processes import free_port, running, service_environment, simulator_command, tidings
+
 REQUEST_SIZE = 1000
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled", "unknown")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 180  # a loaded machine starts the service slowly
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not start listening on {port}")
-
-
-@contextlib.contextmanager
-def process(command: list[str], env: dict[str, str], port: int, what: str) -> Iterator[int]:
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc, what)
-        yield proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def rss_mib(pid: int) -> float:
@@ -91,36 +54,15 @@ async def final_count(http: httpx.AsyncClient) -> int:
 
 
 async def soak(count: int, rate: float, interval: float) -> dict[str, object]:
-    tidings = [sys.executable, "-m", "tidings.cli"]
     with tempfile.TemporaryDirectory(prefix="tidings-soak-") as directory:
         data = Path(directory)
         smpp_port, control_port, http_port = free_port(), free_port(), free_port()
-        env = {
-            **os.environ,
-            "TIDINGS_DATA_DIR": str(data),
-            "TIDINGS_SIMULATOR_PORT": str(smpp_port),
-            "TIDINGS_RATE_LIMIT": "1000000/60 seconds",
-            # The bench reads /metrics from this host without an operator key.
-            "TIDINGS_OPERATIONS_NETWORKS": '["127.0.0.1/32"]',
-            "XDG_CONFIG_HOME": str(data / "config"),
-        }
-        env.pop("TIDINGS_DATABASE_URL", None)
-        simulator = [
-            *tidings,
-            "simulator",
-            "serve",
-            "--port",
-            str(smpp_port),
-            "--control-port",
-            str(control_port),
-            "--receipt-delay",
-            "0.01",
-            "--deliver-all",
-        ]
-        service = [*tidings, "serve", "--no-simulator", "--port", str(http_port)]
+        env = service_environment(data, smpp_port, TIDINGS_RATE_LIMIT="1000000/60 seconds")
+        simulator = simulator_command(smpp_port, control_port=control_port, receipt_delay=0.01)
+        service = tidings("serve", "--no-simulator", "--port", str(http_port))
         with (
-            process(simulator, env, control_port, "the simulator"),
-            process(service, env, http_port, "the service") as pid,
+            running(simulator, env, control_port, "the simulator", quiet=True),
+            running(service, env, http_port, "the service", quiet=True) as process,
         ):
             secret = json.loads((data / "demo-credentials.json").read_text())["secret"]
             async with httpx.AsyncClient(
@@ -128,7 +70,7 @@ async def soak(count: int, rate: float, interval: float) -> dict[str, object]:
                 headers={"Authorization": f"Bearer {secret}"},
                 timeout=300,
             ) as http:
-                return await _run(http, pid, count, rate, interval)
+                return await _run(http, process.pid, count, rate, interval)
 
 
 async def _run(
