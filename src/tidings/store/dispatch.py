@@ -8,9 +8,10 @@ LOCKED), SQLite has a single writer and needs no more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import (
@@ -18,7 +19,6 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
-    case,
     delete,
     false,
     literal_column,
@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
 
 from tidings.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
 from tidings.store.driver import BulkStatement, insert_many
@@ -49,23 +50,59 @@ def _literal(status: MessageStatus) -> Any:
     return literal_column(f"'{status.value}'")
 
 
-def _one_of(column: Any, statuses: Iterable[MessageStatus]) -> ColumnElement[bool]:
-    return column.in_([_literal(status) for status in sorted(statuses)])  # type: ignore[no-any-return]
+def _one_of(column: Any, statuses: Collection[MessageStatus]) -> ColumnElement[bool]:
+    """``column`` is one of ``statuses``, and never when there are none. Written as equalities
+    joined by OR, not as IN: for an IN list SQLite fills a temporary index each time the
+    statement runs (OpenEphemeral under Once), and in an executemany that is every row, about
+    1.5 µs of the 3.5 µs a row's status UPDATE takes otherwise; a few comparisons cost next
+    to nothing."""
+    if not statuses:
+        return false()
+    return or_(*(column == _literal(status) for status in sorted(statuses)))
 
 
-def _may_become(column: Any, new_status: Any) -> ColumnElement[bool]:
-    """The lifecycle table as SQL: ``column`` (the current status) is one the table lets go to
-    ``new_status`` (each row's bound status). Evaluated in the UPDATE itself, for every row of
-    a batch at once; a row whose change the table forbids is left as it is."""
-    return case(
-        *(
-            (_literal(status), _one_of(column, sources))
-            for status, sources in PREDECESSORS.items()
-            if sources
-        ),
-        value=new_status,
-        else_=false(),
-    )
+class _StatusChanges:
+    """A batch UPDATE of statuses as one statement per target status, each of which sets that
+    status and changes only a row whose current status the lifecycle table lets go there
+    (``build(target)`` makes it; ``b_status`` of each row chooses it). A change the table does
+    not have is refused by the statement itself; one to a status with no way in (``accepted``)
+    by a statement whose WHERE is false.
+
+    One statement per target keeps each row's test to a few comparisons (a CASE over every
+    status, in the statement's single form, was evaluated for every row), and a batch seldom
+    has more than two or three targets. Rows are applied in their order wherever it matters:
+    a row that changes the same message (or part, ``key``) as an earlier one goes in a later
+    round, as a call's part may go ringing, then answered, in one batch.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[MessageStatus], Executable],
+        key: Callable[[Mapping[str, Any]], Hashable],
+    ) -> None:
+        self._statements = {target.value: BulkStatement(build(target)) for target in MessageStatus}
+        self._key = key
+
+    async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+        key = self._key
+        pending = rows
+        while pending:
+            seen: set[Hashable] = set()
+            later: list[Mapping[str, Any]] = []
+            by_target: dict[str, list[Mapping[str, Any]]] = {}
+            for row in pending:
+                row_key = key(row)
+                if row_key in seen:
+                    later.append(row)
+                    continue
+                seen.add(row_key)
+                by_target.setdefault(row["b_status"], []).append(row)
+            for target, group in by_target.items():
+                statement = self._statements.get(target)
+                if statement is None:
+                    raise ValueError(f"not a message status: {target!r}")
+                await statement.run(connection, group)
+            pending = later
 
 
 # The values the dispatcher handles per message are named tuples: immutable like frozen
@@ -473,53 +510,64 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[EventRow]) -
 
 
 # A submit outcome is for a message its dispatcher claimed: one still ``submitting`` (the crash
-# rule may have put it back in the queue meanwhile, and a final status is never changed).
-_UPDATE_MESSAGE = BulkStatement(
-    update(messages)
-    .where(
-        messages.c.id == bindparam("b_id"),
-        messages.c.status == _literal(MessageStatus.SUBMITTING),
-        _one_of(bindparam("b_status"), SUBMIT_RESULTS),
-    )
-    .values(
-        status=bindparam("b_status"),
-        status_at=bindparam("b_at"),
-        updated_at=bindparam("b_at"),
-        claimed_by=bindparam("b_claimed_by"),
-        claim_expires_at=bindparam("b_claim_expires_at"),
-        next_attempt_at=bindparam("b_next_attempt_at"),
-        error_code=bindparam("b_error_code"),
-        error_detail=bindparam("b_error_detail"),
-    )
+# rule may have put it back in the queue meanwhile, and a final status is never changed), and
+# it is one of SUBMIT_RESULTS.
+_UPDATE_MESSAGE = _StatusChanges(
+    lambda target: (
+        update(messages)
+        .where(
+            messages.c.id == bindparam("b_id"),
+            _one_of(
+                messages.c.status, {MessageStatus.SUBMITTING} if target in SUBMIT_RESULTS else ()
+            ),
+        )
+        .values(
+            status=_literal(target),
+            status_at=bindparam("b_at"),
+            updated_at=bindparam("b_at"),
+            claimed_by=bindparam("b_claimed_by"),
+            claim_expires_at=bindparam("b_claim_expires_at"),
+            next_attempt_at=bindparam("b_next_attempt_at"),
+            error_code=bindparam("b_error_code"),
+            error_detail=bindparam("b_error_detail"),
+        )
+    ),
+    key=itemgetter("b_id"),
 )
 
-_UPDATE_STATUS_ONLY = BulkStatement(
-    update(messages)
-    .where(
-        messages.c.id == bindparam("b_id"),
-        _may_become(messages.c.status, bindparam("b_status")),
-    )
-    .values(
-        status=bindparam("b_status"),
-        status_at=bindparam("b_at"),
-        updated_at=bindparam("b_at"),
-        error_code=bindparam("b_error_code"),
-        error_detail=bindparam("b_error_detail"),
-    )
+_UPDATE_STATUS_ONLY = _StatusChanges(
+    lambda target: (
+        update(messages)
+        .where(
+            messages.c.id == bindparam("b_id"),
+            _one_of(messages.c.status, PREDECESSORS[target]),
+        )
+        .values(
+            status=_literal(target),
+            status_at=bindparam("b_at"),
+            updated_at=bindparam("b_at"),
+            error_code=bindparam("b_error_code"),
+            error_detail=bindparam("b_error_detail"),
+        )
+    ),
+    key=itemgetter("b_id"),
 )
 
-_UPDATE_PART = BulkStatement(
-    update(message_parts)
-    .where(
-        message_parts.c.message_id == bindparam("b_message_id"),
-        message_parts.c.seq == bindparam("b_seq"),
-        _may_become(message_parts.c.status, bindparam("b_status")),
-    )
-    .values(
-        status=bindparam("b_status"),
-        error_code=bindparam("b_error_code"),
-        done_at=bindparam("b_at"),
-    )
+_UPDATE_PART = _StatusChanges(
+    lambda target: (
+        update(message_parts)
+        .where(
+            message_parts.c.message_id == bindparam("b_message_id"),
+            message_parts.c.seq == bindparam("b_seq"),
+            _one_of(message_parts.c.status, PREDECESSORS[target]),
+        )
+        .values(
+            status=_literal(target),
+            error_code=bindparam("b_error_code"),
+            done_at=bindparam("b_at"),
+        )
+    ),
+    key=itemgetter("b_message_id", "b_seq"),
 )
 
 

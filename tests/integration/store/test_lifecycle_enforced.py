@@ -284,3 +284,43 @@ async def test_a_part_status_changes_only_as_the_table_allows(database: Database
     finally:
         await database.close()
     assert made == TABLE
+
+
+async def test_changes_of_one_part_in_one_batch_are_applied_in_their_order(
+    database: Database,
+) -> None:
+    """A call's part may go answered, then delivered, in one batch, after another part's
+    delivered: each statement takes one target status, and the part's second change still
+    comes after its first."""
+    message_id = next(iter(await _one_message_per_status(database)))
+    try:
+        async with database.write() as connection:
+            await connection.execute(
+                message_parts.insert(),
+                [
+                    {"message_id": message_id, "seq": 1, "status": S.RINGING.value},
+                    {"message_id": message_id, "seq": 2, "status": S.ANSWERED.value},
+                ],
+            )
+            await dispatch_store.update_part_statuses(
+                connection,
+                [
+                    {
+                        "b_message_id": message_id,
+                        "b_seq": seq,
+                        "b_status": status.value,
+                        "b_error_code": None,
+                        "b_at": datetime.now(UTC),
+                    }
+                    for seq, status in ((2, S.DELIVERED), (1, S.ANSWERED), (1, S.DELIVERED))
+                ],
+            )
+            result = await connection.execute(
+                select(message_parts.c.seq, message_parts.c.status).where(
+                    message_parts.c.message_id == message_id
+                )
+            )
+            statuses = {seq: status for seq, status in result}
+    finally:
+        await database.close()
+    assert statuses == {1: S.DELIVERED.value, 2: S.DELIVERED.value}
