@@ -10,7 +10,7 @@ its route when it sends (``media.convert``, kept per route target).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -135,6 +135,37 @@ async def route_target(
     except InvalidRequest:
         return RouteTarget(route.name, Target())
     return RouteTarget(route.name, settings.media_target() or Target(), settings.media_limit())
+
+
+async def strictest_route(
+    database: Database, kinds: RouteKinds, account: AccountRecord, senders: Iterable[str]
+) -> RouteTarget | None:
+    """Of the routes MMS from these senders take, the one whose file size limit is smallest
+    (for one file sent from several senders); None when none sets a limit. A sender that
+    cannot send MMS is left to the send, which refuses it with its reason."""
+    strictest: RouteTarget | None = None
+    for sender in dict.fromkeys(senders):
+        try:
+            checked = check_sender(sender)
+        except InvalidRequest:
+            continue
+        route = await route_target(database, kinds, account, checked)
+        if route.max_media_bytes is None:
+            continue
+        if strictest is None or route.max_media_bytes < (strictest.max_media_bytes or 0):
+            strictest = route
+    return strictest
+
+
+def check_route_limit(route: RouteTarget | None, size: int, *, field: str) -> None:
+    """Refuse a file over the size limit of ``route`` (the route its message takes)."""
+    if route is None or route.max_media_bytes is None or size <= route.max_media_bytes:
+        return
+    raise MediaTooLarge(
+        f"The file is {size:,} bytes; at most {route.max_media_bytes:,} are taken "
+        f"(the limit of route {route.route}).",
+        field=field,
+    )
 
 
 # --- the embedded MMSC's route ---

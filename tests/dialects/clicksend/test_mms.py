@@ -100,6 +100,13 @@ async def test_an_mms_needs_a_usable_media_file(clicksend: ClickSend) -> None:
         "/mms/send", json={"media_file": media_url, "messages": [long_subject]}
     )
     assert answer.json()["data"]["messages"][0]["status"] == "BAD_REQUEST"
+    # Over the size limit of the route the message takes: refused, naming the route.
+    await clicksend.running.change_route("mms", settings={"max_media_bytes": 20_000})
+    over = await clicksend.http.post(
+        "/mms/send", json={"media_file": media_url, "messages": [message]}
+    )
+    assert over.json()["response_code"] == "INVALID_MEDIA_FILE"
+    assert "20,000" in over.json()["response_msg"] and "route mms" in over.json()["response_msg"]
 
 
 async def test_an_mms_body_has_clicksend_s_mms_limits(clicksend: ClickSend) -> None:

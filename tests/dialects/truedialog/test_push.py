@@ -595,6 +595,13 @@ async def test_a_push_with_a_media_id_sends_an_mms(truedialog: TrueDialog) -> No
     assert (shown.subject, shown.text) == ("Sale", "Tervetuloa!")
     [row] = await stored(truedialog)
     assert row["channel"] == "mms"
+    # Over the size limit of the route the push's MMS take: refused, nothing stored.
+    await truedialog.running.change_route("mms", settings={"max_media_bytes": 1024})
+    over = await push(truedialog, MediaId=media["id"], Subject="Sale", Targets=[handset])
+    assert over.status_code == 400, over.text
+    [reason] = over.json()["ModelState"]["request.MediaId"]
+    assert "1,024" in reason and "route mms" in reason
+    assert len(await stored(truedialog)) == 1
 
 
 async def test_list_pushes_and_drafts_with_a_media_id_are_mms_campaigns(

@@ -85,6 +85,21 @@ class Running:
         result: dict[str, Any] = made.json()
         return result
 
+    async def change_route(self, name: str, **changes: Any) -> dict[str, Any]:
+        """A route changed through ``PATCH /v1/routes/{name}`` with an operator's key."""
+        key = await accounts.create_api_key(
+            self.service.database, self.account.id, role=accounts.Role.OPERATOR
+        )
+        async with httpx.AsyncClient(
+            base_url=str(self.http.base_url),
+            headers={"Authorization": f"Bearer {key.secret}"},
+            timeout=10.0,
+        ) as operator:
+            changed = await operator.patch(f"/v1/routes/{name}", json=changes)
+        assert changed.status_code == 200, changed.text
+        result: dict[str, Any] = changed.json()
+        return result
+
     async def wait_for(self, message_id: str, statuses: Collection[str] = FINAL) -> dict[str, Any]:
         """The message once its status is one of ``statuses``."""
         message: dict[str, Any] = {}

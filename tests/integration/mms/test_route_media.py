@@ -24,7 +24,6 @@ from tests.integration.dispatch.conftest import (
 from tests.integration.events.sink import Sink
 from tests.ports import free_port
 from tests.unit.media import samples
-from tidings.core import accounts
 from tidings.http_server import EmbeddedHttpServer
 
 OUR_NUMBER = "+358409990001"
@@ -58,19 +57,6 @@ async def file_server() -> AsyncIterator[str]:
         await server.stop()
 
 
-async def _limit_the_mms_route(running: Running, max_media_bytes: int) -> None:
-    key = await accounts.create_api_key(
-        running.service.database, running.account.id, role=accounts.Role.OPERATOR
-    )
-    async with httpx.AsyncClient(
-        base_url=str(running.http.base_url), headers={"Authorization": f"Bearer {key.secret}"}
-    ) as operator:
-        changed = await operator.patch(
-            "/v1/routes/mms", json={"settings": {"max_media_bytes": max_media_bytes}}
-        )
-    assert changed.status_code == 200, changed.text
-
-
 def _is_too_large(response: httpx.Response, field: str) -> None:
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -86,7 +72,7 @@ async def test_files_over_the_route_s_limit_are_refused_however_they_are_named(
     # Within the server's limit: kept while no route is named.
     uploaded = await running.http.post("/v1/media", files={"file": ("big.png", BIG_PHOTO)})
     assert uploaded.status_code == 201, uploaded.text
-    await _limit_the_mms_route(running, ROUTE_LIMIT)
+    await running.change_route("mms", settings={"max_media_bytes": ROUTE_LIMIT})
     mms = {"from": OUR_NUMBER, "to": "+358401234561", "body": "Look", "subject": "Photo"}
 
     by_id = await running.http.post("/v1/messages", json={**mms, "media": [uploaded.json()["id"]]})

@@ -48,7 +48,7 @@ from tidings.api.dialects.clicksend.sms import (
 )
 from tidings.api.state import Services
 from tidings.api.v1.media import base_url
-from tidings.core import mailbox
+from tidings.core import mailbox, mms
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.content import MediaRef
@@ -76,8 +76,16 @@ async def _answer(
         raise MissingRequiredField(
             "media_file is required: the URL of the file", field="media_file"
         )
+    # The file within the size limit of the routes these messages take (the strictest).
+    route = await mms.strictest_route(
+        found.database,
+        found.transports,
+        account,
+        [item.from_ for item in body.messages if item.from_],
+    )
     try:
         record = await found.media.resolve(account.id, body.media_file)
+        mms.check_route_limit(route, record.size, field="media_file")
     except (NotFound, InvalidRequest) as error:
         raise InvalidMediaFile(f"media_file: {error.message}", field="media_file") from None
     content = MmsContent(

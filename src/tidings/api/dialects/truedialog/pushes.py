@@ -161,6 +161,11 @@ async def push_campaign(
         )
     settings = found.settings
     senders = await _senders(found, account, body.Channels)
+    if mms_content is not None:
+        # MediaId's file within the size limit of the routes the push's MMS take.
+        route = await mms.strictest_route(found.database, found.transports, account, senders)
+        for ref in mms_content.media:
+            mms.check_route_limit(route, ref.size or 0, field="MediaId")
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
