@@ -65,6 +65,9 @@ class Inbound:
     channel: Channel = Channel.SMS
     subject: str | None = None
     content: ChannelContent | None = None  # media as MediaRefs (core.content.Attachments)...
+    # The carrier's id of the message when it may send it again (``whatsapp:<wamid>``): stored
+    # once per account, even across restarts.
+    reference: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +84,7 @@ class InboundOutcome:
     channel: Channel = Channel.SMS
     subject: str | None = None
     content: ChannelContent | None = None
+    reference: str | None = None  # Inbound.reference
 
 
 class StatusChange(NamedTuple):

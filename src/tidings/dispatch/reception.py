@@ -189,6 +189,7 @@ class Reception:
                 message.channel,
                 message.subject,
                 message.content,
+                message.reference,
             )
         )
 

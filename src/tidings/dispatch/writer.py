@@ -371,7 +371,7 @@ class StatusWriter:
         await store.insert_events(connection, event_rows)
         if batch.inbound:
             received = await self._apply_inbound(connection, batch.inbound)
-            for inbound_hook in self._inbound_hooks:
+            for inbound_hook in self._inbound_hooks if received else ():
                 await inbound_hook(connection, received)
         if changes:
             for hook in self._status_hooks:
@@ -702,6 +702,10 @@ class StatusWriter:
     async def _apply_inbound(
         self, connection: AsyncConnection, inbound: list[InboundOutcome]
     ) -> list[ReceivedMessage]:
+        if any(item.reference is not None for item in inbound):
+            inbound = await self._not_yet_stored(connection, inbound)
+            if not inbound:
+                return []
         now = datetime.now(UTC)
         ids = new_ids(len(inbound), now_ms=int(now.timestamp() * 1000))
         rows: list[store.InboundMessageRow] = [
@@ -738,6 +742,19 @@ class StatusWriter:
             for message_id, item in zip(ids, inbound, strict=True)
         ]
         await store.insert_inbound_messages(connection, rows)
+        await store.insert_inbound_references(
+            connection,
+            [
+                {
+                    "reference": item.reference,
+                    "account_id": item.account_id,
+                    "message_id": message_id,
+                    "received_at": item.at,
+                }
+                for message_id, item in zip(ids, inbound, strict=True)
+                if item.reference is not None
+            ],
+        )
         return [
             ReceivedMessage(
                 id=message_id,
@@ -755,6 +772,26 @@ class StatusWriter:
             )
             for message_id, item in zip(ids, inbound, strict=True)
         ]
+
+    async def _not_yet_stored(
+        self, connection: AsyncConnection, inbound: list[InboundOutcome]
+    ) -> list[InboundOutcome]:
+        """The messages whose carrier's reference no message of their account has (a carrier
+        sending one again, before or after a restart, or twice in this batch)."""
+        known = await store.known_inbound_references(
+            connection,
+            [(i.account_id, i.reference) for i in inbound if i.reference is not None],
+        )
+        fresh: list[InboundOutcome] = []
+        for item in inbound:
+            if item.reference is not None:
+                key = (item.account_id, item.reference)
+                if key in known:
+                    log.info("inbound message stored already", reference=item.reference)
+                    continue
+                known.add(key)
+            fresh.append(item)
+        return fresh
 
     def _remember(self, owner: store.PartOwner) -> None:
         recent = self._recent

@@ -33,6 +33,7 @@ from tidings.lifecycle import PREDECESSORS, SUBMIT_RESULTS, MessageStatus
 from tidings.store.driver import BulkStatement, insert_many
 from tidings.store.messages import EventRow as EventRow
 from tidings.store.models import (
+    inbound_references,
     message_events,
     message_parts,
     messages,
@@ -655,6 +656,40 @@ async def insert_inbound_messages(
     connection: AsyncConnection, rows: Sequence[InboundMessageRow]
 ) -> None:
     await insert_many(connection, messages, rows)
+
+
+async def known_inbound_references(
+    connection: AsyncConnection, pairs: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (account id, carrier's reference) pairs name an inbound message already stored."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return set()
+    table = inbound_references
+    result = await connection.execute(
+        select(table.c.account_id, table.c.reference).where(
+            table.c.reference.in_([reference for _, reference in wanted])
+        )
+    )
+    return {(row[0], row[1]) for row in result} & set(wanted)
+
+
+async def insert_inbound_references(
+    connection: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Keep the carriers' references of inbound messages stored in this transaction."""
+    if rows:
+        await insert_many(connection, inbound_references, rows)
+
+
+async def inbound_reference_known(connection: AsyncConnection, reference: str) -> bool:
+    """Whether any account has stored the inbound message with this carrier's reference."""
+    found = await connection.execute(
+        select(inbound_references.c.account_id)
+        .where(inbound_references.c.reference == reference)
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,18 @@ class UnroutedInbound(Base):
     content: Mapped[str | None] = mapped_column(Text)
 
 
+class InboundReference(Base):
+    """The carrier's id of an inbound message stored (``whatsapp:<wamid>``), so that the
+    carrier sending it again, even after a restart, does not store it twice."""
+
+    __tablename__ = "inbound_references"
+
+    reference: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(26))
+    received_at: Mapped[datetime]
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency"
 
@@ -306,6 +318,7 @@ message_events = _table(MessageEvent)
 idempotency = _table(IdempotencyRecord)
 parked_receipts = _table(ParkedReceipt)
 unrouted_inbound = _table(UnroutedInbound)
+inbound_references = _table(InboundReference)
 
 
 class WebhookSubscription(Base):

@@ -11,8 +11,9 @@ whichever API process the request reaches.
   store), filed into threads, keywords and STOP as any inbound message. The answer is 200
   once all of it is committed, so Meta sends again what we could not store.
 - Meta sends a notification again until it is answered 200: a status applied twice changes
-  nothing (the writer's rule), a user's message is stored once per wamid (remembered per
-  process).
+  nothing (the writer's rule), a user's message is stored once per wamid and account (kept in
+  ``inbound_references`` by the transaction that stores it, so a replay after a restart is
+  known too; the last wamids are also remembered per process).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from tidings.errors import NotFound
 from tidings.lifecycle import MessageStatus
 from tidings.media.errors import MediaError
 from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
+from tidings.store import dispatch as dispatch_store
+from tidings.store.engine import Database
 from tidings.store.records import RouteRecord
 from tidings.whatsapp import webhooks
 from tidings.whatsapp.errors import ErrorClass, RemoteProtocolError
@@ -132,12 +135,12 @@ class WebhookReceiver:
             return HttpResponse(error.message, status_code=400)
         for update in notification.statuses:
             await reception.report(_status_report(route, update))
+        database = request.app.state.services.database
         for message in notification.messages:
-            if message.wamid in self._stored:
+            if message.wamid in self._stored or await _stored_before(database, message.wamid):
                 continue
             await self._receive(request, route, settings, message, reception)
             self._remember(message.wamid)
-        database = request.app.state.services.database
         for template in notification.templates:
             changed = await whatsapp_templates.record_review(database, route.id, template)
             log.info(
@@ -191,8 +194,21 @@ class WebhookReceiver:
                 detail=detail,
                 channel=Channel.WHATSAPP,
                 content=content,
+                reference=inbound_reference(message.wamid),
             )
         )
+
+
+def inbound_reference(wamid: str) -> str:
+    """A user's message's reference, kept with it: its wamid (Meta's, unique)."""
+    return f"whatsapp:{wamid}"
+
+
+async def _stored_before(database: Database, wamid: str) -> bool:
+    """Whether the message was stored before (by another process, or before a restart): its
+    file is not fetched again. The writer checks again in the storing transaction."""
+    async with database.read() as connection:
+        return await dispatch_store.inbound_reference_known(connection, inbound_reference(wamid))
 
 
 async def _kept_media(
