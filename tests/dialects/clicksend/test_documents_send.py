@@ -4,7 +4,11 @@ message that the running service sends to the simulators' fax gateway and printe
 
 from __future__ import annotations
 
+import csv
+import io
 from types import ModuleType
+
+import httpx
 
 from tests.dialects.clicksend.conftest import ClickSend
 from tests.dialects.clicksend.test_post import RECIPIENT, return_address, upload
@@ -50,6 +54,10 @@ async def test_sdk5_sends_a_fax_to_each_number(clicksend: ClickSend, sdk5: Modul
     receipts = parsed(await clicksend.call(api.fax_receipts_get))
     kinds = {r["message_id"]: r["message_type"] for r in receipts["data"]["data"]}
     assert kinds.get(first["message_id"]) == "fax", receipts
+    one = parsed(await clicksend.call(api.fax_receipts_by_message_id_get, first["message_id"]))
+    assert (one["data"]["message_id"], one["data"]["pages_sent"]) == (first["message_id"], 2)
+    await clicksend.call(api.fax_receipts_read_put, date_before=sdk5.DateBefore(date_before=4e9))
+    assert parsed(await clicksend.call(api.fax_receipts_get))["data"]["total"] == 0
 
 
 async def test_sdk5_sends_a_letter_to_each_address(clicksend: ClickSend, sdk5: ModuleType) -> None:
@@ -90,6 +98,17 @@ async def test_sdk5_sends_a_letter_to_each_address(clicksend: ClickSend, sdk5: M
         "Sydney",
         3,
         1,
+    )
+    exported = parsed(await clicksend.call(api.post_letters_export_get, "letters.csv"))
+    async with httpx.AsyncClient(auth=clicksend.http.auth, timeout=30) as http:
+        csv_file = await http.get(exported["data"]["url"])
+    assert csv_file.status_code == 200, csv_file.text
+    [header, line] = list(csv.reader(io.StringIO(csv_file.text)))
+    row = dict(zip(header, line, strict=True))
+    assert (row["message_id"], row["address_city"], row["post_pages"]) == (
+        sent["message_id"],
+        "Sydney",
+        "3",
     )
 
 

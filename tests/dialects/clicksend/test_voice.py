@@ -7,6 +7,8 @@ import ast
 from types import ModuleType
 from typing import Any
 
+import httpx
+
 from tests.dialects.clicksend.conftest import ClickSend, eventually
 from tests.dialects.clicksend.test_sdks import sdk5_client, sdk6_client
 
@@ -102,6 +104,15 @@ async def test_sdk5_voice_send_languages_and_history(
     history = parsed(await clicksend.call(voice.voice_history_get))
     [entry] = [m for m in history["data"]["data"] if m["message_id"] == message["message_id"]]
     assert entry["custom_string"] == "ref-voice" and entry["machine_detected"] == 0
+    # The SDK's export gives a link to the calls as CSV; receipts-read marks them all read.
+    exported = parsed(await clicksend.call(voice.voice_history_export_get, "calls.csv"))
+    async with httpx.AsyncClient(auth=clicksend.http.auth, timeout=30) as http:
+        csv_file = await http.get(exported["data"]["url"])
+    assert csv_file.status_code == 200 and message["message_id"] in csv_file.text
+    await clicksend.call(
+        voice.voice_receipts_read_put, date_before=sdk5.DateBefore(date_before=4e9)
+    )
+    assert parsed(await clicksend.call(voice.voice_receipts_get))["data"]["total"] == 0
 
 
 async def test_voice_is_priced_per_300_characters_at_the_voice_price(

@@ -27,8 +27,9 @@ from tidings.api.dialects.clicksend.common import (
     page_url,
 )
 from tidings.api.dialects.clicksend.errors import envelope
+from tidings.api.dialects.clicksend.history import send_at_of
 from tidings.api.dialects.clicksend.schemas import SmsCampaignBody, SmsCampaignChange
-from tidings.api.dialects.clicksend.sms import default_sender_of, send_at_of
+from tidings.api.dialects.clicksend.sms import default_sender_of
 from tidings.api.state import Services
 from tidings.core import campaigns, lists, messaging
 from tidings.core.aliases import AliasKind, number_for, numbers_for, target_of

@@ -14,26 +14,20 @@ letter or postcard to its address with the return address as it is now; each ans
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
 from tidings.api.dialects.clicksend.common import (
-    DEFAULT_PAGE_SIZE,
-    LimitQuery,
-    PageQuery,
     clicksend_router,
     list_by_number,
-    page_url,
 )
 from tidings.api.dialects.clicksend.errors import envelope, message_status_for, recipient_status
-from tidings.api.dialects.clicksend.history import channel_history
+from tidings.api.dialects.clicksend.history import ChannelRoutes, channel_router, send_at_of
 from tidings.api.dialects.clicksend.post import return_address_for, shape_return_address
 from tidings.api.dialects.clicksend.schemas import (
     FaxMessage,
@@ -42,9 +36,9 @@ from tidings.api.dialects.clicksend.schemas import (
     PostPostcard,
     PostRecipient,
 )
-from tidings.api.dialects.clicksend.sms import default_sender_of, send_at_of
+from tidings.api.dialects.clicksend.sms import default_sender_of
 from tidings.api.state import Services
-from tidings.core import lists, mailbox, messaging
+from tidings.core import lists, messaging
 from tidings.core import return_addresses as return_address_core
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for
@@ -552,69 +546,77 @@ def _post_history_item(message: MessageRecord, user_id: int, found: Services) ->
     }
 
 
-def _history_route(
-    path: str,
-    channel: Channel,
-    shape: Callable[[MessageRecord, int, Services], dict[str, Any]],
-    summary: str,
-) -> None:
-    @router.get(path, summary=summary)
-    async def history(
-        request: Request,
-        account: AccountDep,
-        found: ServicesDep,
-        date_from: int | None = None,
-        date_to: int | None = None,
-        page: PageQuery = 1,
-        limit: LimitQuery = DEFAULT_PAGE_SIZE,
-    ) -> JSONResponse:
-        return await channel_history(
-            request,
-            account,
-            found,
-            channel=channel,
-            shape=lambda message, user_id: shape(message, user_id, found),
-            date_from=date_from,
-            date_to=date_to,
-            page=page,
-            limit=limit,
+def _fax_receipt(message: MessageRecord, _user_id: int) -> dict[str, Any]:
+    gateway = gateway_status(message.status)
+    report = load_content(FaxResult, message.result)
+    return {
+        "timestamp_send": str(unix(message.created_at) or 0),
+        "timestamp": str(unix(message.status_at) or 0),
+        "message_id": message.id,
+        "status_code": str(gateway.status_code),
+        "status_text": gateway.error_text,
+        "error_code": str(gateway.error_code) if gateway.status_code != 201 else None,
+        "error_text": message.error_detail if gateway.status_code != 201 else None,
+        "custom_string": message.customer_data or "",
+        "message_type": "fax",
+        "pages_sent": None if report is None else report.pages_sent,
+    }
+
+
+def _post_export_values(message: MessageRecord) -> list[Any]:
+    content = load_content(PostContent, message.content)
+    if content is None:
+        return ["", "", "", "", "", 0]
+    address = content.address
+    return [
+        address.name,
+        address.line_1,
+        address.city,
+        address.postal_code,
+        address.country,
+        content.pages,
+    ]
+
+
+_POST_EXPORT_COLUMNS = (
+    "address_name",
+    "address_line_1",
+    "address_city",
+    "address_postal_code",
+    "address_country",
+    "post_pages",
+)
+
+router.include_router(
+    channel_router(
+        ChannelRoutes(
+            channel=Channel.FAX,
+            prefix="/fax",
+            name="fax",
+            label="Fax",
+            history=lambda _account, found: (
+                lambda message, user_id: _fax_history_item(message, user_id, found)
+            ),
+            receipt=_fax_receipt,
         )
-
-
-_history_route("/fax/history", Channel.FAX, _fax_history_item, "Fax history")
-_history_route("/post/letters/history", Channel.LETTER, _post_history_item, "Letter history")
-_history_route("/post/postcards/history", Channel.POSTCARD, _post_history_item, "Postcard history")
-
-
-@router.get("/fax/receipts", summary="Fax delivery receipts not marked read")
-async def fax_receipts(
-    request: Request,
-    account: AccountDep,
-    found: ServicesDep,
-    page: PageQuery = 1,
-    limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> JSONResponse:
-    numbered = await mailbox.unread_page(
-        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.FAX
     )
-    items = []
-    for message in numbered.items:
-        gateway = gateway_status(message.status)
-        report = load_content(FaxResult, message.result)
-        items.append(
-            {
-                "timestamp_send": str(unix(message.created_at) or 0),
-                "timestamp": str(unix(message.status_at) or 0),
-                "message_id": message.id,
-                "status_code": str(gateway.status_code),
-                "status_text": gateway.error_text,
-                "error_code": str(gateway.error_code) if gateway.status_code != 201 else None,
-                "error_text": message.error_detail if gateway.status_code != 201 else None,
-                "custom_string": message.customer_data or "",
-                "message_type": "fax",
-                "pages_sent": None if report is None else report.pages_sent,
-            }
+)
+for _channel, _prefix, _label in (
+    (Channel.LETTER, "/post/letters", "Letter"),
+    (Channel.POSTCARD, "/post/postcards", "Postcard"),
+):
+    router.include_router(
+        channel_router(
+            ChannelRoutes(
+                channel=_channel,
+                prefix=_prefix,
+                name=_prefix.strip("/").replace("/", "_"),
+                label=_label,
+                history=lambda _account, found: (
+                    lambda message, user_id: _post_history_item(message, user_id, found)
+                ),
+                export_columns=_POST_EXPORT_COLUMNS,
+                export_values=_post_export_values,
+            )
         )
-    return envelope(
-        rendering.numbered(numbered, items, page_url(request)), msg="Here are your receipts."
     )

@@ -15,7 +15,7 @@ import dataclasses
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from tidings.api.auth import AccountDep, ServicesDep
@@ -32,17 +32,15 @@ from tidings.api.dialects.clicksend.errors import (
     MissingRequiredField,
     envelope,
 )
+from tidings.api.dialects.clicksend.history import ChannelRoutes, channel_router
 from tidings.api.dialects.clicksend.schemas import (
     MAX_MESSAGES,
-    DateBefore,
     MmsBody,
     SmsMessage,
     _Body,
 )
 from tidings.api.dialects.clicksend.sms import (
     AsMms,
-    date_before_of,
-    history_csv,
     history_filter,
     send_answer,
 )
@@ -176,42 +174,19 @@ async def mms_history(
     return envelope(rendering.numbered(numbered, items, page_url(request)), msg="MMS History.")
 
 
-@router.get("/mms/history/export", summary="Export MMS history as CSV")
-async def export_mms_history(
-    request: Request, account: AccountDep, filename: str = "mms-history.csv"
-) -> JSONResponse:
-    url = request.url_for("download_mms_history").include_query_params(filename=filename)
-    return envelope({"url": str(url)}, msg="Download your file here.")
-
-
-@router.get("/mms/history/export/file", summary="The exported MMS history")
-async def download_mms_history(
-    account: AccountDep, found: ServicesDep, filename: str = "mms-history.csv"
-) -> StreamingResponse:
-    return history_csv(found, account, Channel.MMS, filename)
-
-
-@router.get("/mms/receipts", summary="MMS delivery receipts not marked read")
-async def mms_receipts(
-    request: Request,
-    account: AccountDep,
-    found: ServicesDep,
-    page: PageQuery = 1,
-    limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> JSONResponse:
-    numbered = await mailbox.unread_page(
-        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.MMS
+router.include_router(
+    channel_router(
+        ChannelRoutes(
+            channel=Channel.MMS,
+            prefix="/mms",
+            name="mms",
+            label="MMS",
+            export_columns=("subject",),
+            export_values=lambda message: [message.subject or ""],
+            receipt=rendering.receipt,
+            receipts_msg="Receipts.",
+            # The SDKs read MMS receipts by page only.
+            receipt_by_id=False,
+        )
     )
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    items = [rendering.receipt(m, user_id) for m in numbered.items]
-    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="Receipts.")
-
-
-@router.put("/mms/receipts-read", summary="Mark MMS delivery receipts read")
-async def mms_receipts_read(
-    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
-) -> JSONResponse:
-    await mailbox.mark_read(
-        found.database, account, mailbox.RECEIPT, before=date_before_of(body), channel=Channel.MMS
-    )
-    return envelope(None, msg="Receipts have been marked as read.")
+)

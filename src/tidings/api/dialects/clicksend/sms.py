@@ -7,16 +7,13 @@ Both SDK generations reach these paths: 6.x puts ``/v3`` in its paths, 5.x in it
 from __future__ import annotations
 
 import asyncio
-import csv
 import dataclasses
-import io
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
@@ -36,12 +33,17 @@ from tidings.api.dialects.clicksend.errors import (
     message_status_for,
     recipient_status,
 )
+from tidings.api.dialects.clicksend.history import (
+    ChannelRoutes,
+    channel_router,
+    send_at_of,
+    unix_time_of,
+)
 from tidings.api.dialects.clicksend.schemas import (
     DateBefore,
     SmsMessage,
     SmsMessages,
 )
-from tidings.api.downloads import attachment
 from tidings.api.state import Services
 from tidings.core import contacts, lists, mailbox, messaging, routing
 from tidings.core.accounts import utcnow
@@ -49,7 +51,7 @@ from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.mms import MmsContent, check_sender
 from tidings.errors import InvalidRequest, TidingsError
-from tidings.events.formats.clicksend import gateway_status, unix
+from tidings.events.formats.clicksend import unix
 from tidings.store.contacts import ContactRecord
 from tidings.store.records import AccountRecord
 
@@ -69,20 +71,6 @@ async def default_sender_of(found: Services, account: AccountRecord) -> str:
 ACCOUNT_BALANCE = "1000000.00"
 
 router = clicksend_router()
-
-
-def _unix_time(value: float | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise InvalidRequest(f"{field} {value} is not a unix time", field=field) from None
-
-
-def send_at_of(schedule: int | None) -> datetime | None:
-    # 0 (what the 5.x SDK always sends) means now.
-    return _unix_time(schedule, "schedule") if schedule else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,19 +296,14 @@ async def cancel_sms(message_id: str, account: AccountDep, found: ServicesDep) -
     )
 
 
-def date_before_of(body: DateBefore | None) -> datetime | None:
-    """A ``receipts-read``/``inbound-read`` body's ``date_before`` (absent: everything)."""
-    return None if body is None else _unix_time(body.date_before, "date_before")
-
-
 def history_filter(
     q: str | None, date_from: int | None, date_to: int | None
 ) -> mailbox.HistoryFilter:
     """ClickSend's ``q=field:value`` (status, to, from, message_id) and date range."""
     values: dict[str, Any] = {
-        "created_from": _unix_time(date_from, "date_from"),
+        "created_from": unix_time_of(date_from, "date_from"),
         # ClickSend's date_to is inclusive, to the second.
-        "created_until": _unix_time(None if date_to is None else date_to + 1, "date_to"),
+        "created_until": unix_time_of(None if date_to is None else date_to + 1, "date_to"),
         "channel": Channel.SMS,
     }
     if q:
@@ -382,109 +365,22 @@ async def sms_history(
     return envelope(rendering.numbered(numbered, items, page_url(request)), msg="SMS History.")
 
 
-_EXPORT_COLUMNS = ("message_id", "date", "direction", "from", "to", "body", "status", "status_code")
-
-
-def history_csv(
-    found: Services, account: AccountRecord, channel: Channel, filename: str
-) -> StreamingResponse:
-    """One channel's history as a CSV file (an MMS's row has its subject too)."""
-    columns = _EXPORT_COLUMNS + (("subject",) if channel is Channel.MMS else ())
-
-    async def rows() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        page = 1
-        while True:
-            numbered = await mailbox.history_page(
-                found.database,
-                account,
-                page=page,
-                per_page=mailbox.MAX_PAGE_SIZE,
-                where=mailbox.HistoryFilter(channel=channel),
-            )
-            for m in numbered.items:
-                gateway = gateway_status(m.status)
-                row = [
-                    m.id,
-                    unix(m.created_at),
-                    m.direction,
-                    m.sender,
-                    m.recipient,
-                    m.body,
-                    gateway.status,
-                    gateway.status_code,
-                ]
-                if channel is Channel.MMS:
-                    row.append(m.subject or "")
-                writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if page >= numbered.last_page:
-                return
-            page += 1
-
-    return StreamingResponse(
-        rows(), media_type="text/csv", headers={"Content-Disposition": attachment(filename)}
-    )
-
-
-@router.get("/sms/history/export", summary="Export SMS history as CSV")
-async def export_sms_history(
-    request: Request, account: AccountDep, filename: str = "sms-history.csv"
-) -> JSONResponse:
-    # ClickSend answers with a link to the file; here the file is served under the same
-    # credentials rather than from a public bucket.
-    url = request.url_for("download_sms_history").include_query_params(filename=filename)
-    return envelope({"url": str(url)}, msg="Download your file here.")
-
-
-@router.get("/sms/history/export/file", summary="The exported SMS history")
-async def download_sms_history(
-    account: AccountDep, found: ServicesDep, filename: str = "sms-history.csv"
-) -> StreamingResponse:
-    return history_csv(found, account, Channel.SMS, filename)
-
-
 # Receipts and inbound ------------------------------------------------------------------------
 
 
-@router.get("/sms/receipts", summary="Delivery receipts not marked read")
-async def sms_receipts(
-    request: Request,
-    account: AccountDep,
-    found: ServicesDep,
-    page: PageQuery = 1,
-    limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> JSONResponse:
-    numbered = await mailbox.unread_page(
-        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.SMS
+router.include_router(
+    channel_router(
+        ChannelRoutes(
+            channel=Channel.SMS,
+            prefix="/sms",
+            name="sms",
+            label="SMS",
+            export_columns=(),
+            receipt=rendering.receipt,
+            receipts_msg="Receipts.",
+        )
     )
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    items = [rendering.receipt(m, user_id) for m in numbered.items]
-    return envelope(rendering.numbered(numbered, items, page_url(request)), msg="Receipts.")
-
-
-@router.put("/sms/receipts-read", summary="Mark delivery receipts read")
-async def sms_receipts_read(
-    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
-) -> JSONResponse:
-    before = None if body is None else _unix_time(body.date_before, "date_before")
-    await mailbox.mark_read(
-        found.database, account, mailbox.RECEIPT, before=before, channel=Channel.SMS
-    )
-    return envelope(None, msg="Receipts have been marked as read.")
-
-
-@router.get("/sms/receipts/{message_id}", summary="The delivery receipt of one message")
-async def sms_receipt(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
-    message = await mailbox.get_receipt_or_inbound(
-        found.database, account, mailbox.RECEIPT, message_id
-    )
-    user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
-    return envelope(rendering.receipt(message, user_id), msg="Receipt.")
+)
 
 
 @router.get("/sms/inbound", summary="Inbound messages not marked read")
@@ -507,7 +403,7 @@ async def sms_inbound(
 async def sms_inbound_read(
     account: AccountDep, found: ServicesDep, body: DateBefore | None = None
 ) -> JSONResponse:
-    before = None if body is None else _unix_time(body.date_before, "date_before")
+    before = None if body is None else unix_time_of(body.date_before, "date_before")
     await mailbox.mark_read(found.database, account, mailbox.INBOUND, before=before)
     return envelope(None, msg="Inbound messages have been marked as read.")
 

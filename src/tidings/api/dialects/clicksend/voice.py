@@ -13,36 +13,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from tidings.api.auth import AccountDep, ServicesDep
 from tidings.api.dialects.clicksend import rendering
 from tidings.api.dialects.clicksend.common import (
-    DEFAULT_PAGE_SIZE,
-    LimitQuery,
-    PageQuery,
     clicksend_router,
-    page_url,
 )
 from tidings.api.dialects.clicksend.errors import envelope, message_status_for, recipient_status
-from tidings.api.dialects.clicksend.history import channel_history
+from tidings.api.dialects.clicksend.history import ChannelRoutes, channel_router, send_at_of
 from tidings.api.dialects.clicksend.schemas import (
-    DateBefore,
     SmsMessage,
     VoiceMessage,
     VoiceMessages,
 )
-from tidings.api.dialects.clicksend.sms import default_sender_of, recipients_of, send_at_of
+from tidings.api.dialects.clicksend.sms import default_sender_of, recipients_of
 from tidings.api.state import Services
 from tidings.api.v1.voice import supported_languages
-from tidings.core import mailbox, messaging
+from tidings.core import messaging
 from tidings.core.accounts import utcnow
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
 from tidings.core.content import load_content
 from tidings.core.voice import MAX_CHARACTERS, Gender, VoiceContent, VoiceResult, units_of
-from tidings.errors import InvalidRequest, TidingsError
+from tidings.errors import TidingsError
 from tidings.events.formats.clicksend import gateway_status, unix
 from tidings.store.records import AccountRecord, MessageRecord
 
@@ -255,56 +249,20 @@ def _receipt(message: MessageRecord) -> dict[str, Any]:
     }
 
 
-@router.get("/voice/history", summary="Voice message history")
-async def voice_history(
-    request: Request,
-    account: AccountDep,
-    found: ServicesDep,
-    date_from: int | None = None,
-    date_to: int | None = None,
-    page: PageQuery = 1,
-    limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> JSONResponse:
-    return await channel_history(
-        request,
-        account,
-        found,
-        channel=Channel.VOICE,
-        shape=lambda message, user_id: _history_message(message, user_id, account.name, found),
-        date_from=date_from,
-        date_to=date_to,
-        page=page,
-        limit=limit,
+router.include_router(
+    channel_router(
+        ChannelRoutes(
+            channel=Channel.VOICE,
+            prefix="/voice",
+            name="voice",
+            label="Voice",
+            history=lambda account, found: (
+                lambda message, user_id: _history_message(message, user_id, account.name, found)
+            ),
+            export_columns=(),
+            receipt=lambda message, _user_id: _receipt(message),
+            # The SDKs read voice receipts by page only.
+            receipt_by_id=False,
+        )
     )
-
-
-@router.get("/voice/receipts", summary="Voice delivery receipts not marked read")
-async def voice_receipts(
-    request: Request,
-    account: AccountDep,
-    found: ServicesDep,
-    page: PageQuery = 1,
-    limit: LimitQuery = DEFAULT_PAGE_SIZE,
-) -> JSONResponse:
-    numbered = await mailbox.unread_page(
-        found.database, account, mailbox.RECEIPT, page=page, per_page=limit, channel=Channel.VOICE
-    )
-    items = [_receipt(m) for m in numbered.items]
-    return envelope(
-        rendering.numbered(numbered, items, page_url(request)), msg="Here are your receipts."
-    )
-
-
-@router.put("/voice/receipts-read", summary="Mark voice delivery receipts read")
-async def voice_receipts_read(
-    account: AccountDep, found: ServicesDep, body: DateBefore | None = None
-) -> JSONResponse:
-    before = None
-    if body is not None and body.date_before is not None:
-        before = send_at_of(int(body.date_before))
-        if before is None:
-            raise InvalidRequest("date_before is a unix time", field="date_before")
-    await mailbox.mark_read(
-        found.database, account, mailbox.RECEIPT, before=before, channel=Channel.VOICE
-    )
-    return envelope(None, msg="Receipts have been marked as read.")
+)
