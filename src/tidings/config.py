@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # The simulator's fax gateway (T.37, SMTP) and printer (IPP over HTTP); 0 takes any free port.
     simulator_fax_port: int = Field(default=0, ge=0, le=65535)
     simulator_printer_port: int = Field(default=0, ge=0, le=65535)
+    # The simulator's print-and-mail house (an SFTP drop); 0 takes any free port.
+    simulator_print_house_port: int = Field(default=0, ge=0, le=65535)
     # The SMTP listener fax gateways mail their reports (DSN, MDN) to: the MX of fax routes'
     # sender domain. 0 takes any free port (enough for the simulator's gateway).
     fax_report_host: str = "127.0.0.1"

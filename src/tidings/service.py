@@ -44,6 +44,7 @@ from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
 from tidings.dispatch.transports.fax_smtp import FAX_SMTP_KIND, FaxReportReception
 from tidings.dispatch.transports.ipp import IPP_KIND
+from tidings.dispatch.transports.sftp import SFTP_KIND
 from tidings.errors import AlreadyExists, NotFound, listening
 from tidings.events.delivery import OutboxWorker
 from tidings.http_server import EmbeddedHttpServer, HttpTimeouts
@@ -54,6 +55,7 @@ from tidings.simulator.control import control_router
 from tidings.simulator.fax_gateway import FaxGatewayConfig
 from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
+from tidings.simulator.print_house import PrintHouseConfig
 from tidings.simulator.printer import PrinterConfig
 from tidings.simulator.whatsapp import BusinessNumber, CloudApi, CloudApiConfig
 from tidings.simulator.whatsapp_control import whatsapp_router
@@ -75,9 +77,10 @@ DEMO_NUMBER = "+358405550100"
 # What the API's port was for, when it cannot be listened on (``PortUnavailable.listener``).
 HTTP_LISTENER = "HTTP API"
 FAX_REPORT_LISTENER = "fax report listener (SMTP)"
-# The routes to the simulator's fax gateway and printer.
+# The routes to the simulator's fax gateway, printer and print-and-mail house.
 FAX_SIMULATOR_ROUTE = "fax"
 POST_SIMULATOR_ROUTE = "post"
+PRINT_HOUSE_SIMULATOR_ROUTE = "house"
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,7 @@ class Service:
                         report_port=self.fax_reports.port,
                     ),
                     printer=PrinterConfig(port=settings.simulator_printer_port),
+                    print_house=PrintHouseConfig(port=settings.simulator_print_house_port),
                     bind_timeout_s=settings.smpp_bind_timeout_seconds,
                     inactivity_timeout_s=settings.smpp_inactivity_timeout_seconds,
                     max_connections=settings.smpp_max_connections,
@@ -403,8 +407,9 @@ class Service:
         return self.settings.public_base_url()
 
     async def _ensure_document_routes(self, simulator: Simulator) -> None:
-        """The ``fax`` route to the simulator's fax gateway and the ``post`` route to its
-        printer, following their ports."""
+        """The ``fax`` route to the simulator's fax gateway, the ``post`` route to its printer
+        and the ``house`` route to its print-and-mail house's SFTP drop, following their ports
+        (and the house's host key)."""
         if simulator.fax is not None and self.transports.find(FAX_SMTP_KIND) is not None:
             await ensure_embedded_route(
                 self.database,
@@ -427,6 +432,22 @@ class Service:
                 kind=IPP_KIND,
                 settings={},
                 follows={"printer_uri": simulator.printer.uri},
+            )
+        house = simulator.print_house
+        if house is not None and self.transports.find(SFTP_KIND) is not None:
+            await ensure_embedded_route(
+                self.database,
+                self.transports,
+                name=PRINT_HOUSE_SIMULATOR_ROUTE,
+                kind=SFTP_KIND,
+                settings={
+                    "username": house.config.username,
+                    "password": house.config.password,
+                    "directory": house.config.directory,
+                    "collection_poll_seconds": 1,
+                },
+                # The house makes its host key at each start: the route pins the current one.
+                follows={"host": "127.0.0.1", "port": house.port, "host_key": house.host_key},
             )
 
     def _public_base_url(self) -> str:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from tidings.simulator.fax_gateway import FaxGatewayConfig
 from tidings.simulator.mmsc import MmscConfig
 from tidings.simulator.phones import PhoneNetworkConfig
+from tidings.simulator.print_house import PrintHouseConfig
 from tidings.simulator.printer import PrinterConfig
 from tidings.smpp.constants import CommandStatus
 from tidings.smpp.receipts import ReceiptState
@@ -181,6 +182,8 @@ class SimulatorConfig:
     # The fax gateway (T.37 over SMTP) and the printer (IPP) beside it; None runs none.
     fax: FaxGatewayConfig | None = None
     printer: PrinterConfig | None = None
+    # The print-and-mail house's SFTP drop, printing on the printer above; None runs none.
+    print_house: PrintHouseConfig | None = None
     # Refuse malformed submits as a strict SMSC does (simulator/strict.py); False accepts
     # whatever decodes.
     strict: bool = True

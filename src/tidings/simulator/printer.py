@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -271,21 +271,49 @@ class PrinterSimulator:
         for attribute, supported in SUPPORTED.items():
             if keyword(attribute, supported[0]) not in supported:
                 job.ignored.append(attribute)
+        self._keep(job)
+        return job
+
+    def _keep(self, job: PrintedJob) -> None:
         self._jobs[job.id] = job
         while len(self._jobs) > self.config.max_jobs:
             del self._jobs[next(iter(self._jobs))]
+
+    def take_drop(self, name: str, pdf: bytes, ticket: Mapping[str, Any]) -> PrintedJob:
+        """A letter a print-and-mail house collected from its SFTP drop (``print_house``),
+        printed as a job of this printer with the manifest's ``ticket`` (media, sides, colour,
+        priority), and filed by the mail room like any other."""
+        now = time.monotonic()
+        job = PrintedJob(
+            id=next(self._ids),
+            name=name,
+            media=str(ticket.get("media") or "iso_a4_210x297mm"),
+            sides=str(ticket.get("sides") or "one-sided"),
+            print_color_mode="color" if ticket.get("colour") else "monochrome",
+            priority=100 if ticket.get("priority") else 50,
+            created=now,
+            created_at=datetime.now(UTC),
+        )
+        self._keep(job)
+        self._read_document(job, pdf, now)
         return job
 
     def _take_document(
         self, job: PrintedJob, operation: AttributeGroup, data: bytes, now: float
     ) -> None:
+        document_format = operation.get("document-format")
+        if document_format and document_format.value not in FORMATS:
+            job.pdf = data
+            job.document_received = True
+            job.created = now
+            job.ended = (JobState.ABORTED, "unsupported-document-format")
+            return
+        self._read_document(job, data, now)
+
+    def _read_document(self, job: PrintedJob, data: bytes, now: float) -> None:
         job.pdf = data
         job.document_received = True
         job.created = now
-        document_format = operation.get("document-format")
-        if document_format and document_format.value not in FORMATS:
-            job.ended = (JobState.ABORTED, "unsupported-document-format")
-            return
         try:
             job.pages, job.address = read_address(data)
         except pdfium.PdfiumError:

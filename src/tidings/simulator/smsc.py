@@ -40,6 +40,7 @@ from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.inbox import HandsetInboxes, HandsetMessage
 from tidings.simulator.mmsc import Mmsc
 from tidings.simulator.phones import PhoneNetwork
+from tidings.simulator.print_house import PrintHouse
 from tidings.simulator.printer import PrinterSimulator
 from tidings.simulator.strict import submit_error
 from tidings.smpp.concat import ConcatMethod, IncomingFragment, outgoing_parts, parse_udh
@@ -346,6 +347,11 @@ class Simulator:
         self.mmsc = Mmsc(config.mmsc) if config.mmsc else None
         self.fax = FaxGateway(config.fax) if config.fax else None
         self.printer = PrinterSimulator(config.printer) if config.printer else None
+        self.print_house = (
+            PrintHouse(config.print_house, self.printer)
+            if config.print_house and self.printer
+            else None
+        )
         self._inbound_tasks: set[asyncio.Task[None]] = set()
         self._rules = config.rules
         self._strict = config.strict
@@ -405,6 +411,8 @@ class Simulator:
                 await self.fax.start()
             if self.printer is not None:
                 await self.printer.start()
+            if self.print_house is not None:
+                await self.print_house.start()
             if config.control_port is not None:
                 with listening(CONTROL_LISTENER, config.host, config.control_port):
                     self._control = await ControlServer.start(
@@ -437,6 +445,8 @@ class Simulator:
             stopping.append(self.fax.stop())
         if self.printer is not None and self.printer.running:
             stopping.append(self.printer.stop())
+        if self.print_house is not None and self.print_house.running:
+            stopping.append(self.print_house.stop())
         if self._server is not None:
             server, self._server = self._server, None
             stopping.append(server.stop())

@@ -15,6 +15,7 @@ import pytest
 from tests.document_samples import pdf_with_pages, postcard_side
 from tests.integration.dispatch.conftest import Running, running_service, service_settings
 from tests.ports import free_port
+from tidings.core import accounts
 from tidings.ipp.client import JobAccepted
 from tidings.net.ipp import IppPrinter
 from tidings.simulator.fax_gateway import FaxGateway
@@ -148,6 +149,40 @@ async def test_a_postcard_is_printed_on_a6_with_the_address_on_its_back(running:
         "iso_a6_105x148mm",
         2,
         "two-sided-short-edge",
+    )
+
+
+async def test_a_letter_dropped_at_the_simulated_print_house_is_collected_into_its_mailbox(
+    running: Running,
+) -> None:
+    house = running.service.simulator.print_house if running.service.simulator else None
+    assert house is not None
+    # The house route (sftp, made with the simulator) becomes the letters' default route.
+    key = await accounts.create_api_key(
+        running.service.database, running.account.id, role=accounts.Role.OPERATOR
+    )
+    changed = await running.http.patch(
+        "/v1/routes/house",
+        json={"is_default": True},
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["kind"] == "sftp"
+    assert "password" not in changed.json()["settings"]
+
+    document = await _upload(running, "letter.pdf", pdf_with_pages(["Dear Zoë"]))
+    done = await _letter(running, channel="letter", document=document, priority_post=True)
+    assert done["status"] == "delivered", done
+    assert any("collected" in (entry.get("detail") or "") for entry in done["history"]), done
+    assert house.collected == [done["id"]]
+    assert list(house.drop.iterdir()) == []
+    # The house printed what it collected with the manifest's ticket; the mail room filed it.
+    [job] = _printer(running).mailbox(MAILBOX)
+    assert (job.name, job.print_color_mode, job.priority, job.pages) == (
+        done["id"],
+        "monochrome",
+        100,
+        2,
     )
 
 

@@ -78,7 +78,7 @@ async def test_a_letter_lands_whole_in_the_sftp_drop_and_is_delivered_once_colle
     settings = service_settings(tmp_path, database_url)
     async with running_service(settings) as first:
         route = await first.add_route(
-            name="house",
+            name="acme-mail",
             kind="sftp",
             settings=route_settings(openssh),
             channels=["letter"],
