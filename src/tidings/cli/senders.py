@@ -24,7 +24,7 @@ def _plain(view: routing.SenderView) -> dict[str, Any]:
         "id": sender.id,
         "account_id": sender.account_id,
         "address": sender.address,
-        "kind": sender.kind,
+        "kind": view.kind,
         "route": view.route_name,
         "default": sender.is_default,
         "created_at": sender.created_at,
@@ -52,7 +52,7 @@ def add(
         print_json(_plain(view))
     else:
         say(
-            f"added {view.sender.kind} sender [bold]{escape(view.sender.address)}[/bold] "
+            f"added {view.kind} sender [bold]{escape(view.sender.address)}[/bold] "
             f"({view.sender.id}) on route {view.route_name or '(default)'}"
         )
 
@@ -77,7 +77,7 @@ def list_(
             (
                 v.sender.id,
                 v.sender.address,
-                v.sender.kind,
+                v.kind,
                 v.sender.account_id,
                 v.route_name or "(default)",
                 "yes" if v.sender.is_default else "",

@@ -30,7 +30,7 @@ from tidings.errors import (
     RouteInUse,
     UnregisteredSender,
 )
-from tidings.phone import InvalidSender, parse_sender
+from tidings.phone import InvalidSender, SenderKind, parse_sender
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.ids import new_id
@@ -330,6 +330,9 @@ async def ensure_embedded_route(
 class SenderView:
     sender: SenderRecord
     route_name: str | None
+    # alpha, long or short (as the address reads), or whatsapp: a number assigned to a route
+    # that carries WhatsApp, i.e. one of that WhatsApp Business Account's phone numbers.
+    kind: str
 
 
 async def _route_id_for(connection: AsyncConnection, route_name: str | None) -> int | None:
@@ -341,13 +344,24 @@ async def _route_id_for(connection: AsyncConnection, route_name: str | None) -> 
     return route.id
 
 
+# The kind of a sender that is a WhatsApp business number (SmartDialog's identities).
+WHATSAPP_SENDER = "whatsapp"
+
+
 async def _view(connection: AsyncConnection, sender: SenderRecord) -> SenderView:
     route = (
         None
         if sender.route_id is None
         else await route_store.find_route(connection, sender.route_id)
     )
-    return SenderView(sender=sender, route_name=None if route is None else route.name)
+    kind = sender.kind
+    if (
+        route is not None
+        and kind == SenderKind.LONG.value
+        and await route_store.route_carries(connection, route.id, Channel.WHATSAPP)
+    ):
+        kind = WHATSAPP_SENDER
+    return SenderView(sender=sender, route_name=None if route is None else route.name, kind=kind)
 
 
 async def add_sender(

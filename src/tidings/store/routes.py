@@ -129,6 +129,16 @@ async def update_route(
     return await find_route(connection, route_id)
 
 
+async def route_carries(connection: AsyncConnection, route_id: int, channel: str) -> bool:
+    """Whether the route carries ``channel``."""
+    found = await connection.execute(
+        select(route_channels.c.route_id).where(
+            route_channels.c.route_id == route_id, route_channels.c.channel == channel
+        )
+    )
+    return found.first() is not None
+
+
 async def set_route_channels(
     connection: AsyncConnection, route_id: int, channels: Collection[str]
 ) -> None:

@@ -17,7 +17,7 @@ from tests.integration.dispatch.conftest import (
     running_service,
     service_settings,
 )
-from tidings.core import accounts, whatsapp_templates
+from tidings.core import accounts, routing, whatsapp_templates
 from tidings.net.graph import GraphClient
 from tidings.service import DEMO_WHATSAPP_NUMBER
 from tidings.whatsapp.templates import TemplateStatus
@@ -119,6 +119,13 @@ async def test_meta_s_review_is_kept_and_only_an_approved_template_is_sent(
 
 
 async def test_templates_are_submitted_listed_and_deleted_over_v1(running: Running) -> None:
+    # A number assigned to the WhatsApp route is a WhatsApp business number.
+    second = "+358409990199"
+    await routing.add_sender(
+        running.service.database, running.account, second, route_name="whatsapp"
+    )
+    senders = (await running.http.get("/v1/senders")).json()
+    assert {s["address"]: s["kind"] for s in senders} == {BUSINESS: "long", second: "whatsapp"}
     created = await _submitted(
         running,
         "order_ready",

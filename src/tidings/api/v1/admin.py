@@ -260,7 +260,7 @@ def _sender_view(view: routing.SenderView) -> SenderView:
         id=sender.id,
         account_id=sender.account_id,
         address=sender.address,
-        kind=sender.kind,
+        kind=view.kind,
         route=view.route_name,
         default=sender.is_default,
         created_at=sender.created_at,
@@ -289,8 +289,8 @@ async def add_sender(
 
 @router.get("/senders/{sender_id}", response_model=SenderView, tags=["senders"])
 async def get_sender(sender_id: str, account: AccountDep, found: ServicesDep) -> SenderView:
-    """One registered sender: its address, its kind (alphanumeric, long or short code), its
-    route."""
+    """One registered sender: its address, its kind (alphanumeric, long or short code, or a
+    WhatsApp business number), its route."""
     return _sender_view(await routing.get_sender(found.database, account, sender_id))
 
 

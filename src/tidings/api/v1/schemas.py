@@ -764,7 +764,10 @@ class SenderView(BaseModel):
     id: str
     account_id: str
     address: str
-    kind: str
+    kind: str = Field(
+        description="alpha, long or short; whatsapp for a number assigned to a route that "
+        "carries WhatsApp (a WhatsApp Business Account's phone number)"
+    )
     route: str | None
     default: bool = Field(description=_DEFAULT_SENDER)
     created_at: datetime
