@@ -29,7 +29,7 @@ from tidings.core.templates import Submitted
 from tidings.core.whatsapp import WHATSAPP_KIND, TemplateSend, WhatsAppContent
 from tidings.core.whatsapp_templates import ListedTemplate
 from tidings.dispatch.outcomes import SubmitOutcome
-from tidings.dispatch.transport import Claim, Transport, TransportContext
+from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
 from tidings.dispatch.transports.whatsapp_callbacks import WebhookReceiver, reference
 from tidings.dispatch.transports.whatsapp_settings import WhatsAppCloudSettings
 from tidings.errors import NotFound
@@ -194,7 +194,10 @@ async def delete_template(route: RouteRecord, name: str, template_id: str | None
         await graph.close()
 
 
-class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):
+class WhatsAppCloudTransport(RequestTransport[WhatsAppCloudSettings]):
+    """One Graph API request per message (and its file's upload), ``concurrency`` at once over
+    one pooled HTTP client; counted as RequestTransport counts hand-overs."""
+
     kind: ClassVar[str] = WHATSAPP_KIND
     channels: ClassVar[frozenset[Channel]] = frozenset({Channel.WHATSAPP})
     settings_model: ClassVar[type[WhatsAppCloudSettings]] = WhatsAppCloudSettings
@@ -210,23 +213,11 @@ class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):
             timeout=settings.timeout_seconds,
             max_connections=settings.concurrency,
         )
-        self._in_flight = 0
         # The access token Meta refused (190): nothing more is sent until the route changes.
         self.broken: GraphError | None = None
 
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
-
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
-
-    async def start(self) -> None:
-        self.context.connections_up(1)
-
     async def stop(self) -> None:
-        self.context.connections_up(0)
+        await super().stop()
         await self.graph.close()
 
     async def submit(self, claim: Claim) -> SubmitOutcome:
@@ -240,19 +231,17 @@ class WhatsAppCloudTransport(Transport[WhatsAppCloudSettings]):
             )
         message = claim.message
         content = load_content(WhatsAppContent, message.content) or WhatsAppContent()
-        self._in_flight += 1
         try:
-            built = await self._message(message.account_id, message.body, content)
-            payload = wa.payload(message.recipient, built)
-            wamid = await self.graph.send_message(self.settings.phone_number_id, payload)
+            with self.handing_over():
+                built = await self._message(message.account_id, message.body, content)
+                payload = wa.payload(message.recipient, built)
+                wamid = await self.graph.send_message(self.settings.phone_number_id, payload)
         except (LocalProtocolError, MediaError) as error:
             return context.failed(claim, "content", error.message)
         except GraphUnreachable as error:
             return context.retry(claim, NO_ANSWER, error.message)
         except GraphApiError as error:
             return self._refused(claim, error.error)
-        finally:
-            self._in_flight -= 1
         claim.sent.append((1, reference(self.route.id, wamid)))
         return context.sent(claim)
 

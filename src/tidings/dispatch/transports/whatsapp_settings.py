@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from tidings.core.transport_settings import TransportSettings
+from tidings.core.transport_settings import RequestSettings
 
 META_GRAPH_URL = "https://graph.facebook.com"
 
 
-class WhatsAppCloudSettings(TransportSettings):
+class WhatsAppCloudSettings(RequestSettings):
     base_url: str = Field(
         default=META_GRAPH_URL,
         min_length=8,
