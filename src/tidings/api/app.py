@@ -194,6 +194,13 @@ def create_app(
         tags=["operations"],
         summary="Prometheus metrics",
         dependencies=[Depends(operations)],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus's text exposition format.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
     )
     async def metrics(request: Request, found: ServicesDep) -> Response:
         """This process's metrics in Prometheus's text format: messages by status, queue depth,

@@ -10,7 +10,6 @@ in ``operations_networks``.
 from __future__ import annotations
 
 import base64
-import binascii
 import ipaddress
 from typing import Annotated
 
@@ -82,7 +81,7 @@ def _credentials(request: Request) -> tuple[str | None, str]:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
             raise Unauthorized() from None
         key_id, separator, secret = decoded.partition(":")
         if separator and key_id and secret:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.config import ChaosConfig, OutcomeRule
 from tidings.simulator.documents_control import fax_router, post_router
-from tidings.simulator.errors import InboundRejected, NoReceiverBound
+from tidings.simulator.errors import InboundRejected, NoReceiverBound, problem
 from tidings.simulator.fax_gateway import FaxGateway
 from tidings.simulator.inbox import HandsetMessage
 from tidings.simulator.mmsc import Mmsc
@@ -150,10 +150,6 @@ def rules_json(rules: Sequence[OutcomeRule]) -> list[dict[str, Any]]:
     ]
 
 
-def _error(code: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": title, "detail": detail}, status_code=code)
-
-
 def control_router(simulator: ControlledSimulator) -> APIRouter:
     """The control API's routes for ``simulator``, to be served alone or mounted elsewhere."""
     router = APIRouter()
@@ -197,7 +193,7 @@ def control_router(simulator: ControlledSimulator) -> APIRouter:
         """What the handset heard during one call, as a WAV file (8 kHz, 16-bit mono)."""
         recording = simulator.phones.recording(number, call_id) if simulator.phones else None
         if recording is None:
-            return _error(status.HTTP_404_NOT_FOUND, "no such recording", f"{number}/{call_id}")
+            return problem(status.HTTP_404_NOT_FOUND, "no such recording", f"{number}/{call_id}")
         return Response(recording, media_type="audio/wav")
 
     @router.delete("/handsets/{number}")
@@ -216,7 +212,7 @@ def control_router(simulator: ControlledSimulator) -> APIRouter:
         try:
             rules = [OutcomeRule(**rule.model_dump()) for rule in body.rules]
         except ValueError as exc:
-            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid rule", str(exc))
+            return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid rule", str(exc))
         simulator.set_rules(rules)
         return {"rules": rules_json(simulator.rules)}
 
@@ -229,7 +225,7 @@ def control_router(simulator: ControlledSimulator) -> APIRouter:
         try:
             chaos = ChaosConfig(**body.model_dump())
         except ValueError as exc:
-            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid chaos", str(exc))
+            return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid chaos", str(exc))
         simulator.set_chaos(chaos)
         return asdict(simulator.chaos)
 
@@ -260,11 +256,11 @@ def control_router(simulator: ControlledSimulator) -> APIRouter:
                     request.sender, request.recipient, request.text, system_id=request.system_id
                 )
         except NoReceiverBound as exc:
-            return _error(status.HTTP_409_CONFLICT, "no receiver bound", exc.message)
+            return problem(status.HTTP_409_CONFLICT, "no receiver bound", exc.message)
         except InboundRejected as exc:
-            return _error(status.HTTP_502_BAD_GATEWAY, "inbound rejected", exc.message)
+            return problem(status.HTTP_502_BAD_GATEWAY, "inbound rejected", exc.message)
         except TextError as exc:
-            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid text", exc.message)
+            return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid text", exc.message)
         response.status_code = status.HTTP_200_OK if wait else status.HTTP_202_ACCEPTED
         return {
             "status": "delivered" if wait else "accepted",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import dataclasses
 import itertools
 import random
@@ -314,7 +313,7 @@ class Mmsc:
             return False
         try:
             user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
             return False
         return (user, password) == (self.config.username, self.config.password)
 

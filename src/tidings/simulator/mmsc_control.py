@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.media.detect import detect
+from tidings.simulator.errors import problem
 from tidings.simulator.mmsc import Attachment, Mmsc, MmscError
 
 __all__ = ["MmsInboundRequest", "mmsc_router"]
@@ -41,22 +42,18 @@ class MmsInboundRequest(BaseModel):
     attachments: list[InboundAttachment] = Field(default_factory=list, max_length=_MAX_ATTACHMENTS)
 
 
-def _error(code: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": title, "detail": detail}, status_code=code)
-
-
 def attachments_of(request: MmsInboundRequest) -> list[Attachment] | JSONResponse:
     found: list[Attachment] = []
     for index, item in enumerate(request.attachments):
         try:
             data = base64.b64decode(item.content_base64, validate=True)
         except ValueError:  # binascii.Error, or characters outside ASCII
-            return _error(422, "invalid attachment", f"attachments[{index}] is not base64")
+            return problem(422, "invalid attachment", f"attachments[{index}] is not base64")
         content_type = item.content_type
         if content_type is None:
             detected = detect(data)
             if detected is None:
-                return _error(422, "invalid attachment", f"attachments[{index}]: unknown type")
+                return problem(422, "invalid attachment", f"attachments[{index}]: unknown type")
             content_type = detected.content_type
         found.append(Attachment(content_type, data, item.name))
     return found
@@ -83,7 +80,7 @@ def mmsc_router(mmsc: Mmsc) -> APIRouter:
     async def read_part(number: str, message_id: str, index: int) -> Response:
         part = mmsc.part(number, message_id, index)
         if part is None:
-            return _error(404, "not found", "no such part")
+            return problem(404, "not found", "no such part")
         return Response(
             part.data,
             media_type=part.content_type,
@@ -102,7 +99,7 @@ def mmsc_router(mmsc: Mmsc) -> APIRouter:
         if isinstance(attachments, JSONResponse):
             return attachments
         if not request.text and not attachments:
-            return _error(422, "empty", "an MMS needs text or at least one attachment")
+            return problem(422, "empty", "an MMS needs text or at least one attachment")
         try:
             status = await mmsc.inject(
                 request.sender,
@@ -112,7 +109,7 @@ def mmsc_router(mmsc: Mmsc) -> APIRouter:
                 attachments=attachments,
             )
         except MmscError as error:
-            return _error(_refusal_status(error.status), "inbound refused", error.message)
+            return problem(_refusal_status(error.status), "inbound refused", error.message)
         return {
             "status": "delivered",
             "from": request.sender,

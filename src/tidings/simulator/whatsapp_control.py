@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tidings.simulator.errors import problem
 from tidings.simulator.whatsapp import CloudApi, CloudApiError
 from tidings.whatsapp.templates import TemplateStatus
 
@@ -48,10 +49,6 @@ class TemplateReview(BaseModel):
     reason: str | None = Field(default=None, max_length=200, description="why, when rejected")
 
 
-def _error(code: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": title, "detail": detail}, status_code=code)
-
-
 def whatsapp_router(cloud: CloudApi) -> APIRouter:
     """Routes for ``cloud``, served alone or mounted under a prefix."""
     router = APIRouter()
@@ -74,7 +71,7 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
     async def read_media(number: str, wamid: str, which: str) -> Response:
         shown = cloud.media_of("+" + number.removeprefix("+"), wamid, which)
         if shown is None or shown.data is None:
-            return _error(404, "not found", "no such file")
+            return problem(404, "not found", "no such file")
         return Response(
             shown.data,
             media_type=shown.content_type,
@@ -101,7 +98,7 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
         try:
             cloud.review(template_id, review.status, review.reason)
         except CloudApiError as error:
-            return _error(404, "not found", error.message)
+            return problem(404, "not found", error.message)
         return {"id": template_id, "status": review.status.value}
 
     @router.post("/whatsapp/inbound", response_model=None)
@@ -110,7 +107,7 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
         (signed, retried until it is taken)."""
         given = [x for x in (request.text, request.button, request.reply) if x is not None]
         if len(given) != 1:
-            return _error(422, "invalid", "give one of text, button and reply")
+            return problem(422, "invalid", "give one of text, button and reply")
         try:
             wamid = cloud.inject(
                 request.sender,
@@ -124,7 +121,7 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
                 else (request.reply.payload, request.reply.text),
             )
         except CloudApiError as error:
-            return _error(422, "inbound refused", error.message)
+            return problem(422, "inbound refused", error.message)
         return {"id": wamid, "from": request.sender, "to": request.recipient}
 
     return router

@@ -6,10 +6,14 @@ import json
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.service.conftest import MakeTenant
+from tidings.api.dialects.smartdialog.oauth import SCOPES as SMARTDIALOG_SCOPES
+from tidings.core import oauth
+from tidings.store.engine import Database
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -81,3 +85,68 @@ async def test_odd_query_parameters_are_422_not_500(
     assert odd_cursor.status_code == 200
     long_id = await client.get("/v1/messages/" + "z" * 500, headers=tenant.bearer)
     assert long_id.status_code == 404
+
+
+async def test_base64_with_characters_beyond_ascii_is_refused_not_500(
+    app: FastAPI, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    not_base64 = "\u00e9t\u00e9"
+    beyond_ascii = {"Authorization": b"Basic \xe9t\xe9"}
+    transport = httpx.ASGITransport(app=app)
+    # On loopback: OAuth2 over plain HTTP is allowed there.
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        media = await client.post("/v1/media", json={"content": not_base64}, headers=tenant.bearer)
+        assert media.status_code == 422, media.text
+        assert media.headers["content-type"] == "application/problem+json"
+        upload = await client.post(
+            "/v3/uploads", json={"content": not_base64}, headers=tenant.basic
+        )
+        assert upload.status_code == 400 and "not base64" in upload.text, upload.text
+        account_id = (await client.get("/api/v2.1/userinfo", headers=tenant.basic)).json()[
+            "accountId"
+        ]
+        pushed = await client.post(
+            f"/api/v2.1/account/{account_id}/media",
+            json={"Content": not_base64, "FileName": "a.png"},
+            headers=tenant.basic,
+        )
+        assert pushed.status_code == 400 and "not base64" in pushed.text, pushed.text
+        token = await client.post(
+            "/oauth2/token", data={"grant_type": "client_credentials"}, headers=beyond_ascii
+        )
+        assert token.status_code == 401, token.text
+        assert (await client.get("/v1/account", headers=beyond_ascii)).status_code == 401
+
+
+async def test_a_body_that_does_not_parse_is_refused_in_each_surfaces_own_shape(
+    client: httpx.AsyncClient, make_tenant: MakeTenant, database: Database
+) -> None:
+    tenant = await make_tenant()
+    await oauth.issue_token(
+        database,
+        key_id=tenant.key_id,
+        access_token="unparsable-body-token",
+        refresh_token=None,
+        scope=" ".join(SMARTDIALOG_SCOPES),
+        expires_in=3600,
+    )
+    native = await client.post(
+        "/v1/messages",
+        content=b"\xff\xfe{",
+        headers={"Content-Type": "application/json", **tenant.bearer},
+    )
+    assert native.status_code == 400
+    assert native.headers["content-type"] == "application/problem+json"
+    smartdialog = await client.post(
+        "/api-integrations/v1/messages",
+        content=b"\xff\xfe{",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Bearer unparsable-body-token",
+        },
+    )
+    assert smartdialog.status_code == 400
+    # ASP.NET Core's problem details, as every other SmartDialog error.
+    assert smartdialog.headers["content-type"] == "application/json"
+    assert smartdialog.json()["title"] == "One or more validation errors occurred."

@@ -198,3 +198,35 @@ async def test_the_statuses_every_operation_can_answer_are_documented(
             expected |= {"401", "403", "429"}
         missing += [f"{method.upper()} {path}: {s}" for s in sorted(expected - documented)]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+async def test_every_reference_resolves_within_its_document(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    document = await _document(client, name)
+    schemas = document["components"]["schemas"]
+    references = set(re.findall(r'"\$ref": "([^"]*)"', json.dumps(document)))
+    assert references
+    unresolved = [
+        ref
+        for ref in references
+        if not ref.startswith("#/components/schemas/") or ref.rsplit("/", 1)[-1] not in schemas
+    ]
+    assert not unresolved, unresolved
+
+
+async def test_files_are_documented_as_what_they_are(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    """Not JSON: Prometheus's text, ClickSend's exported history as CSV."""
+    operator = await make_tenant("Ops", operator=True)
+    documents = {name: await _document(client, name) for name in ("native", "clicksend")}
+    exports = [p for p in documents["clicksend"]["paths"] if p.endswith("/history/export/file")]
+    assert "/v3/sms/history/export/file" in exports
+    for name, path in [("native", "/metrics")] + [("clicksend", path) for path in exports]:
+        document = documents[name]
+        documented = set(document["paths"][path]["get"]["responses"]["200"]["content"])
+        answer = await client.get(path, headers=operator.basic)
+        assert answer.status_code == 200, (path, answer.text)
+        assert documented == {answer.headers["content-type"].split(";")[0]}, path

@@ -31,6 +31,9 @@ async def test_rules_replaced_while_running(simulator: Simulator, api: httpx.Asy
     assert (await api.get("/rules")).json()["rules"][0]["suffix"] == "0"
     refused = await api.put("/rules", json={"rules": [{"state": "ENROUTE"}]})
     assert refused.status_code == 422  # not a final state: a receipt cannot end there
+    # Problem details, as the service's /v1 (where these routes are mounted) answers errors.
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["status"] == 422 and "ENROUTE" in refused.json()["detail"]
     answer = await api.put(
         "/rules", json={"rules": [{"state": "REJECTD", "err": 11, "prefix": "31600"}]}
     )

@@ -4,7 +4,6 @@ the signed content URL that carriers, handsets and webhook receivers fetch."""
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import time
 from datetime import datetime
@@ -196,7 +195,7 @@ async def _kept(
         else:
             try:
                 data = base64.b64decode(body.content or "", validate=True)
-            except binascii.Error:
+            except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
                 raise InvalidRequest("content is not base64.", field="content") from None
             record = await found.media.keep(
                 account.id, data, filename=body.filename, max_bytes=max_bytes

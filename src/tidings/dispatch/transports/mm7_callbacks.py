@@ -10,7 +10,6 @@ account that owns the number it was sent to), so an MMSC never has its word lost
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -77,7 +76,7 @@ def _authorised(header: str | None, settings: Mm7Settings) -> bool:
         return False
     try:
         user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
         return False
     expected = settings.inbound_password.get_secret_value()
     return hmac.compare_digest(user.encode(), settings.inbound_username.encode()) and (

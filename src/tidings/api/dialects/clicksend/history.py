@@ -136,6 +136,15 @@ async def channel_history(
     return envelope(rendering.numbered(numbered, items, page_url(request)), msg=msg)
 
 
+# What an export's file link answers, as the OpenAPI document shows it.
+_CSV_FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The history as CSV.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def history_csv(
     found: Services,
     account: AccountRecord,
@@ -258,6 +267,8 @@ def channel_router(spec: ChannelRoutes) -> APIRouter:
             methods=["GET"],
             name=download_name,
             summary=f"The exported {spec.label} history",
+            response_class=StreamingResponse,
+            responses=_CSV_FILE,
         )
     if spec.receipt is not None:
         _receipt_routes(router, spec, spec.receipt)

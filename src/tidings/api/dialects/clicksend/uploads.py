@@ -18,7 +18,6 @@ it) is kept as it is, unconverted. ClickSend deletes uploads after 10 minutes; h
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from enum import StrEnum
 from typing import Annotated, Any
@@ -67,10 +66,19 @@ class UploadFile(_Body):
     convert: Convert | None = None
 
 
+def _json_body_schema() -> dict[str, Any]:
+    # Pydantic's schema points into its own "$defs", which mean nothing inside the OpenAPI
+    # document; it points at the document's components instead, where the operation's
+    # ``convert`` query parameter puts Convert.
+    schema = UploadFile.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
 _BODY: dict[str, Any] = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": UploadFile.model_json_schema()},
+            "application/json": {"schema": _json_body_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -103,7 +111,7 @@ async def _file(request: Request, max_bytes: int) -> tuple[bytes, str | None, Co
         raise MissingRequiredField(_NO_CONTENT, field="content")
     try:
         return base64.b64decode(body.content, validate=True), None, body.convert
-    except binascii.Error:
+    except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
         raise UnsupportedMedia("content is not base64.") from None
 
 

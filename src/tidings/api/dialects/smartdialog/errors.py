@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from tidings.api.error_docs import ErrorShape
 from tidings.core.oauth import MissingScope
@@ -120,6 +121,9 @@ class SmartDialogRoute(APIRoute):
                 return from_validation(error)
             except TidingsError as error:
                 return from_domain(error)
+            except HTTPException as error:  # a body that does not parse, say
+                headers = dict(error.headers) if error.headers else None
+                return error_response(error.status_code, str(error.detail), headers=headers)
 
         return answer
 

@@ -15,7 +15,6 @@ same moment loses at that step).
 from __future__ import annotations
 
 import base64
-import binascii
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -308,6 +307,14 @@ def _insecure(request: Request) -> Response | None:
     return JSONResponse(body, status_code=400)
 
 
+UNDECODABLE_BASIC = "The Basic credentials are not base64 of UTF-8 client_id:client_secret."
+
+
+def _basic_scheme(request: OAuth2Request) -> bool:
+    header: str = request.headers.get("authorization", "")
+    return header.partition(" ")[0].lower() == "basic"
+
+
 def _client_credentials(request: OAuth2Request) -> tuple[str | None, str | None]:
     """The client id and secret, from Basic auth or the form (whichever authlib will read)."""
     header = request.headers.get("authorization", "")
@@ -315,7 +322,7 @@ def _client_credentials(request: OAuth2Request) -> tuple[str | None, str | None]
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
             return None, None
         client_id, _, secret = decoded.partition(":")
         return unquote(client_id), unquote(secret)
@@ -464,6 +471,14 @@ def build_router(server: SmartDialogAuthorizationServer | None = None) -> APIRou
         context = _Context()
         wrapped = await _oauth_request(request, context)
         client_id, secret = _client_credentials(wrapped)
+        if client_id is None and _basic_scheme(wrapped):
+            # Basic credentials that do not decode: authlib, reading them again, would fail
+            # with a 500.
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": UNDECODABLE_BASIC},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="oauth2"'},
+            )
         context.client = await _load_client(request, found, client_id, secret)
         data = wrapped.payload.data
         if data.get("grant_type") == "authorization_code" and data.get("code"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any
 
 from fastapi import Body
@@ -63,7 +62,7 @@ async def upload_media(
     elif isinstance(content, str) and content:
         try:
             data = base64.b64decode(content, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, a character beyond ASCII, or not UTF-8
             raise InvalidRequest("Content is not base64.", field="Content") from None
         name = body.get("FileName")
         record = await found.media.keep(
