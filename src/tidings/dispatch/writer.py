@@ -129,7 +129,13 @@ class StatusWriter:
         self._deferred: list[Report] = []
         # The SMSC ids of the pending submit outcomes, each to its outcome's arrival number.
         self._unwritten: dict[str, int] = {}
+        # Parts submitted lately, by SMSC message id, so that their receipts skip the index
+        # lookup. A part is forgotten once its final status is committed (a repeated receipt
+        # finds that status in the database): otherwise every part sent stayed here until
+        # RECENT_PARTS newer ones pushed it out, memory that grew for hours of traffic.
         self._recent: dict[str, store.PartOwner] = {}
+        # The parts the batch being written finishes, forgotten once it commits.
+        self._finished: list[str] = []
         self._wakeup = asyncio.Event()
         self._receipt_arrived = asyncio.Event()  # set by receipts and inbound messages only
         self._task: asyncio.Task[None] | None = None
@@ -149,6 +155,11 @@ class StatusWriter:
             self._admitted -= 1
         self._update_room()
         self._wakeup.set()
+
+    @property
+    def remembered_parts(self) -> int:
+        """Parts remembered for their receipts: those sent lately and not finished yet."""
+        return len(self._recent)
 
     @property
     def unrecorded_submits(self) -> int:
@@ -273,6 +284,10 @@ class StatusWriter:
                     await asyncio.sleep(1.0)
             self._committing = 0
             self._update_room()
+            recent = self._recent
+            for smsc_id in self._finished:
+                recent.pop(smsc_id, None)
+            self._finished = []
             if batch.inbound and self._after_inbound is not None:
                 self._after_inbound()
             waiters = batch.waiters
@@ -357,6 +372,7 @@ class StatusWriter:
     # --- applying one batch -------------------------------------------------------------------
 
     async def _apply(self, connection: AsyncConnection, batch: _Batch, now_loop: float) -> None:
+        self._finished = []  # this attempt's (a failed one is tried again)
         changes: list[StatusChange] = []
         # The history rows of submits and receipts go in as one statement (each statement is
         # a round trip to the database's thread or server), submits' first.
@@ -505,6 +521,8 @@ class StatusWriter:
             message_row["b_error_code"] = error_code
             message_row["b_error_detail"] = None if status in DELIVERED_STATUSES else detail
             self._recent[receipt.reference] = owner.with_status(status.value)
+            if status in FINAL_STATUSES:
+                self._finished.append(receipt.reference)
             event_rows.append(
                 {
                     "message_id": owner.message_id,
@@ -636,6 +654,7 @@ class StatusWriter:
             if status in FINAL_STATUSES:
                 # Progress (a call ringing, then answered) may come twice in one batch.
                 finished[part] = status.value
+                self._finished.append(receipt.reference)
             self._recent[receipt.reference] = owner.with_status(status.value)
             part_rows.append(
                 {

@@ -301,3 +301,53 @@ async def test_a_call_progress_report_overtaken_by_a_later_one_is_not_recorded(
     assert part == "delivered"
     assert statuses == ["queued", "calling", "answered", "delivered"]
     assert notified == [MessageStatus.CALLING, MessageStatus.ANSWERED, MessageStatus.DELIVERED]
+
+
+async def test_a_finished_part_is_forgotten_and_a_repeated_receipt_changes_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    """What the writer remembers for receipts does not grow with every message sent: a part
+    is forgotten once its final status is written, and a receipt the SMSC repeats later finds
+    that status in the database."""
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings, default_transports())
+        claimed = await _claimed_messages(database, 3)
+        submitted = datetime.now(UTC)
+        received = submitted + timedelta(seconds=2)
+        writer = StatusWriter(database)
+        writer.start()
+        for n, message in enumerate(claimed):
+            writer.submit_outcome(
+                SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, f"smsc-{n}")])
+            )
+
+        async def all_sent() -> bool:
+            return await _statuses(database) == ["sent"] * 3
+
+        await eventually(all_sent, "the submits to be written")
+        assert writer.remembered_parts == 3
+        delivered = [
+            writer.report(_receipt(f"smsc-{n}", ReceiptState.DELIVRD, 0, received))
+            for n in range(2)
+        ]
+        await asyncio.wait_for(asyncio.gather(*delivered), 30)
+        assert writer.remembered_parts == 1  # the part still waiting for its receipt
+        repeated = writer.report(
+            _receipt("smsc-0", ReceiptState.UNDELIV, 1, received + timedelta(seconds=1))
+        )
+        await asyncio.wait_for(repeated, 30)
+        await writer.stop()
+        assert await _statuses(database) == ["delivered", "delivered", "sent"]
+        async with database.read() as connection:
+            history = (
+                await connection.execute(
+                    select(message_events.c.status)
+                    .where(message_events.c.message_id == claimed[0].id)
+                    .order_by(message_events.c.id)
+                )
+            ).scalars()
+            assert list(history) == ["queued", "sent", "delivered"]
+    finally:
+        await database.close()
