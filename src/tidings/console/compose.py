@@ -37,7 +37,6 @@ from tidings.core import (
     mms,
     return_addresses,
     routing,
-    templates,
     whatsapp,
     whatsapp_templates,
 )
@@ -467,8 +466,10 @@ def _template_send(form: FormData, choice: TemplateChoice) -> tuple[dict[str, An
         "body": body,
         "buttons": buttons,
     }
-    # The text as the handset shows it (and as the SMS says, were one sent instead).
-    return sent, templates.fill_template(record, body)
+    # The body as the handset shows it (and as the SMS says, were one sent instead), rendered
+    # by the same function as /v1/messages/preview's.
+    shown = whatsapp.rendered_template(record, whatsapp.TemplateSend.model_validate(sent))
+    return sent, shown.body
 
 
 async def _send_whatsapp(page: Page, form: FormData, recipients: Recipients, sender: str) -> Sent:

@@ -33,7 +33,8 @@ from tidings.store import messages as message_store
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.records import AccountRecord, RouteRecord
-from tidings.whatsapp.errors import ErrorClass, error_class
+from tidings.whatsapp import templates as wa_templates
+from tidings.whatsapp.errors import ErrorClass, LocalProtocolError, error_class
 
 # The route kind of WhatsApp over the Cloud API (``dispatch.transports.whatsapp``).
 WHATSAPP_KIND = "whatsapp-cloud"
@@ -105,22 +106,8 @@ async def check_window(
 ) -> None:
     """Refuse a free-form send to a number that has not written to ``sender`` on WhatsApp in
     the last 24 hours: Meta takes only templates then (and would refuse it with 131047)."""
-    now = now or utcnow()
-    since = now - CUSTOMER_SERVICE_WINDOW
-    closed: list[str] = []
-    async with database.read() as connection:
-        for recipient in recipients:
-            try:
-                number = normalize_number(recipient, account.region)
-            except InvalidNumber:
-                continue  # named by the send's own checks
-            last = await message_store.last_received(
-                connection, account.id, sender=number, recipient=sender, channel="whatsapp"
-            )
-            if last is not None and last.tzinfo is None:
-                last = last.replace(tzinfo=UTC)
-            if last is None or last < since:
-                closed.append(recipient)
+    windows = await open_windows(database, account, sender, recipients, now=now)
+    closed = [recipient for recipient, is_open in windows.items() if not is_open]
     if closed:
         raise InvalidRequest(
             "outside the 24-hour customer-service window (no WhatsApp message from "
@@ -151,6 +138,129 @@ async def _one_media(
     return ref
 
 
+async def _template_send(
+    library: MediaLibrary, account: AccountRecord, template: Mapping[str, Any]
+) -> TemplateSend:
+    """The template part of a send checked, its header file resolved."""
+    values = dict(template)
+    header_media = values.pop("header_media", None)
+    if header_media is not None:
+        values["header_media"] = await _one_media(
+            library, account.id, header_media, "template.header_media"
+        )
+    try:
+        return TemplateSend.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidRequest(f"template.{where}: {first['msg']}", field="template") from None
+
+
+def rendered_template(
+    record: whatsapp_templates.WhatsAppTemplateRecord, sent: TemplateSend
+) -> wa_templates.Rendered:
+    """The template message as the handset shows it (header, body, footer, buttons with the
+    send's parameters filled), its parameters checked against the template as Meta checks
+    them (a mismatch Meta would refuse with 132000 is refused here)."""
+    template = whatsapp_templates.as_template(record)
+    header_media = (
+        None
+        if sent.header_media is None
+        else wa_templates.Media(
+            wa_templates.media_kind(sent.header_media.content_type), id=sent.header_media.id
+        )
+    )
+    parameters = wa_templates.Parameters(
+        header_text=sent.header,
+        header_media=header_media,
+        body=sent.body,
+        buttons=tuple(
+            wa_templates.ButtonParameter(b.index, wa_templates.ButtonType(b.type.upper()), b.value)
+            for b in sent.buttons
+        ),
+    )
+    try:
+        wa_templates.send_components(template, parameters)
+    except LocalProtocolError as error:
+        raise InvalidRequest(
+            f"the WhatsApp template {sent.name} ({sent.language}): {error.message}",
+            field="template",
+        ) from None
+    return wa_templates.render(template, parameters)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WhatsAppPreview:
+    """What a WhatsApp send would show, without sending: the text the handset shows, the
+    template as rendered and its review status, and for a free-form message whether each
+    recipient's customer-service window is open."""
+
+    text: str
+    rendered: wa_templates.Rendered | None = None
+    template_status: str | None = None
+    window_open: dict[str, bool] = dataclasses.field(default_factory=dict)
+
+
+async def open_windows(
+    database: Database,
+    account: AccountRecord,
+    sender: str,
+    recipients: Sequence[str],
+    *,
+    now: datetime | None = None,
+) -> dict[str, bool]:
+    """Each recipient (as given) and whether they wrote to ``sender`` on WhatsApp in the last
+    24 hours; numbers that cannot be read are left out (the send's own checks name them)."""
+    since = (now or utcnow()) - CUSTOMER_SERVICE_WINDOW
+    found: dict[str, bool] = {}
+    async with database.read() as connection:
+        for recipient in recipients:
+            try:
+                number = normalize_number(recipient, account.region)
+            except InvalidNumber:
+                continue
+            last = await message_store.last_received(
+                connection, account.id, sender=number, recipient=sender, channel="whatsapp"
+            )
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            found[recipient] = last is not None and last >= since
+    return found
+
+
+async def preview(
+    database: Database,
+    library: MediaLibrary,
+    account: AccountRecord,
+    request: SendRequest,
+    *,
+    template: Mapping[str, Any] | None,
+) -> WhatsAppPreview:
+    """A WhatsApp send's preview, refused as the send would refuse it: a template that is
+    unknown, not approved or missing a parameter. A free-form message is not refused for a
+    closed window: the preview says which recipients' windows are open."""
+    sender = check_sender(request.sender, account)
+    if template is None:
+        windows = await open_windows(database, account, sender, request.to)
+        return WhatsAppPreview(text=request.body, window_open=windows)
+    sent = await _template_send(library, account, template)
+    record = await whatsapp_templates.find_template(
+        database, account, name=sent.name, language=sent.language
+    )
+    if record is None:
+        raise InvalidRequest(
+            f"no WhatsApp template {sent.name} ({sent.language}): submit it first",
+            field="template",
+        )
+    await whatsapp_templates.require_approved(
+        database, account, sender=sender, name=sent.name, language=sent.language
+    )
+    rendered = rendered_template(record, sent)
+    return WhatsAppPreview(
+        text=wa_templates.as_text(rendered), rendered=rendered, template_status=record.status
+    )
+
+
 async def prepare(
     database: Database,
     library: MediaLibrary,
@@ -172,20 +282,7 @@ async def prepare(
     if len(media) > 1:
         raise InvalidRequest("a WhatsApp message carries one file", field="media")
     sender = check_sender(request.sender, account)
-    sent_template = None
-    if template is not None:
-        values = dict(template)
-        header_media = values.pop("header_media", None)
-        if header_media is not None:
-            values["header_media"] = await _one_media(
-                library, account.id, header_media, "template.header_media"
-            )
-        try:
-            sent_template = TemplateSend.model_validate(values)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise InvalidRequest(f"template.{where}: {first['msg']}", field="template") from None
+    sent_template = None if template is None else await _template_send(library, account, template)
     refs = (await _one_media(library, account.id, media[0], "media[0]"),) if media else ()
     try:
         content = WhatsAppContent(

@@ -270,6 +270,18 @@ class MediaKind(StrEnum):
     STICKER = "sticker"
 
 
+def media_kind(content_type: str) -> MediaKind:
+    """How WhatsApp sends a file of this type: images (JPEG, PNG), video, audio, else as a
+    document."""
+    if content_type in ("image/jpeg", "image/png"):
+        return MediaKind.IMAGE
+    if content_type.startswith("video/"):
+        return MediaKind.VIDEO
+    if content_type.startswith("audio/"):
+        return MediaKind.AUDIO
+    return MediaKind.DOCUMENT
+
+
 @dataclass(frozen=True, slots=True)
 class Media:
     """A file a message carries: by ``link`` (Meta fetches it) or by the ``id`` an upload to

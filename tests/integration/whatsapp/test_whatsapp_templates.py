@@ -247,3 +247,64 @@ async def test_templates_are_submitted_listed_and_deleted_over_v1(running: Runni
         await graph.close()
     listed = (await running.http.get("/v1/whatsapp/templates")).json()["data"]
     assert [(t["name"], t["status"]) for t in listed] == [("reject_shouting", "DELETED")]
+
+
+async def test_a_whatsapp_preview_shows_the_filled_template_and_refuses_as_the_send_would(
+    running: Running,
+) -> None:
+    await _submitted(
+        running,
+        "table_ready",
+        header={"format": "TEXT", "text": "Hello {{1}}"},
+        body="Your table for {{1}} is ready at {{2}}.",
+        footer="Reply STOP to opt out",
+    )
+    await _submitted(running, "reject_table")
+
+    async def reviewed() -> bool:
+        statuses = await _statuses(running)
+        return (statuses["table_ready"], statuses["reject_table"]) == ("APPROVED", "REJECTED")
+
+    await eventually(reviewed, "the simulator's reviews, told by webhook")
+    template = {
+        "name": "table_ready",
+        "language": "en_US",
+        "header": ["Aino"],
+        "body": ["two", "19:00"],
+    }
+    base = {"to": USER, "from": BUSINESS, "channel": "whatsapp"}
+    shown = await running.http.post("/v1/messages/preview", json={**base, "template": template})
+    assert shown.status_code == 200, shown.text
+    whatsapp = shown.json()["whatsapp"]
+    assert whatsapp["template"]["header"] == "Hello Aino"
+    assert whatsapp["template"]["body"] == "Your table for two is ready at 19:00."
+    assert whatsapp["template"]["footer"] == "Reply STOP to opt out"
+    assert whatsapp["template"]["approved"] is True
+    assert whatsapp["text"].splitlines()[:2] == [
+        "Hello Aino",
+        "Your table for two is ready at 19:00.",
+    ]
+
+    short = {**template, "body": ["two"]}
+    for refused_template, says in (
+        (short, "body takes 2 parameters; 1 given"),
+        ({**template, "name": "no_such_template"}, "no WhatsApp template no_such_template"),
+        ({"name": "reject_table", "language": "en_US", "body": ["x"]}, "REJECTED"),
+    ):
+        refused = await running.http.post(
+            "/v1/messages/preview", json={**base, "template": refused_template}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert says in refused.json()["detail"]
+
+    # A free-form message: nobody wrote in, so the window is closed (nothing is sent).
+    own = await running.http.post("/v1/messages/preview", json={**base, "body": "Hi there"})
+    assert own.status_code == 200, own.text
+    assert own.json()["whatsapp"] == {
+        "text": "Hi there",
+        "template": None,
+        "window_open": {USER: False},
+    }
+    listed = await running.http.get("/v1/messages")
+    assert listed.status_code == 200 and listed.json()["data"] == []

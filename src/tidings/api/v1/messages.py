@@ -34,6 +34,9 @@ from tidings.api.v1.schemas import (
     RecipientError,
     RecipientOutcome,
     SendMessages,
+    WhatsAppButtonView,
+    WhatsAppPreviewView,
+    WhatsAppTemplateView,
 )
 from tidings.api.v1.voice import channel_content, speak, voice_options_given, voice_preview
 from tidings.core import audience, documents, messaging, mms, return_addresses, whatsapp
@@ -378,7 +381,7 @@ router.add_api_route(
 @router.post(
     "/preview",
     response_model=MessagesPreview,
-    summary="Numbers, parts and price (for voice the speech, for documents the pages)",
+    summary="Numbers, parts and price (voice: speech, documents: pages, WhatsApp: its text)",
     responses={
         200: {
             "content": {
@@ -387,7 +390,7 @@ router.add_api_route(
                 "image/tiff": {"schema": {"type": "string", "format": "binary"}},
             }
         },
-        404: {"description": "No such document (media id) or return address."},
+        404: {"description": "No such document or header file (media id) or return address."},
         413: {"description": "The document is larger than its channel takes."},
         415: {"description": "The document is of a type that cannot be made a PDF."},
     },
@@ -401,13 +404,22 @@ async def preview_messages(
     fax, letter or postcard the pages as they will be sent (the fax as the recipient's machine
     prints it, the letter with its address in the envelope's window), their count, price units
     and price; asked with ``Accept: application/pdf`` (letter, postcard) or ``image/tiff``
-    (fax), the answer is the file the printer or fax gateway will get."""
+    (fax), the answer is the file the printer or fax gateway will get. For WhatsApp the text
+    the handset will show: a template with its parameters filled in (refused, as the send is,
+    when unknown, not approved or short of a parameter), or a free-form message with whether
+    each recipient's 24-hour customer-service window is open."""
     if body.channel in DOCUMENT_CHANNELS:
         return await _preview_document(http, body, account, found)
     if _document_fields(body):
         raise InvalidRequest(
             "document, address and print options are for fax, letter and postcard",
             field="channel",
+        )
+    if body.channel is Channel.WHATSAPP:
+        return await _preview_whatsapp(body, account, found)
+    if body.template is not None:
+        raise InvalidRequest(
+            "template is for WhatsApp: preview with channel whatsapp", field="channel"
         )
     voice = channel_content(body, found.speech)
     spoken = None
@@ -507,6 +519,72 @@ async def _preview_document(
                 "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 for png in rendered.shown
             ],
+        ),
+    )
+
+
+async def _preview_whatsapp(
+    body: PreviewMessages, account: AccountRecord, found: Services
+) -> MessagesPreview:
+    """A WhatsApp message as the handset will show it (a template filled in, refused as the
+    send would refuse it) and, for a free-form message, each recipient's 24-hour window."""
+    if body.media or body.lang is not None or body.voice is not None:
+        raise InvalidRequest(
+            "media, lang and voice are not previewed for WhatsApp", field="channel"
+        )
+    request = messaging.SendRequest(
+        to=[body.to] if isinstance(body.to, str) else body.to,
+        sender=body.from_,
+        body=body.body,
+        personalization=body.personalization,
+        max_parts=body.max_parts,
+        channel=Channel.WHATSAPP,
+    )
+    shown = await whatsapp.preview(
+        found.database,
+        found.media,
+        account,
+        request,
+        template=None if body.template is None else body.template.model_dump(),
+    )
+    if not request.body:
+        # A template's SMS text, were it sent as one, is what the handset shows.
+        request = dataclasses.replace(request, body=shown.text)
+    settings = found.settings
+    preview = messaging.preview_messages(
+        account,
+        request,
+        price_per_part=settings.price_per_part,
+        currency=settings.currency,
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+    )
+    rendered = shown.rendered
+    template = None
+    if rendered is not None and body.template is not None:
+        template = WhatsAppTemplateView(
+            name=body.template.name,
+            language=body.template.language,
+            status=shown.template_status,
+            approved=shown.template_status in (None, "APPROVED"),
+            header=rendered.header_text,
+            header_media=None if rendered.header_media is None else rendered.header_media.kind,
+            body=rendered.body,
+            footer=rendered.footer,
+            buttons=[
+                WhatsAppButtonView(type=kind.value, text=label, target=target)
+                for kind, label, target in rendered.buttons
+            ],
+        )
+    return MessagesPreview(
+        messages=[_preview_outcome(r) for r in preview.recipients],
+        parts=preview.parts,
+        price=preview.price,
+        currency=preview.currency,
+        whatsapp=WhatsAppPreviewView(
+            text=shown.text,
+            template=template,
+            window_open=None if rendered is not None else shown.window_open,
         ),
     )
 

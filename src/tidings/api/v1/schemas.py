@@ -235,6 +235,44 @@ class PreviewMessages(_Body, DocumentFields):
     )
     lang: str | None = Field(default=None, max_length=20, description="voice: the language")
     voice: Gender | None = Field(default=None, description="voice: female or male")
+    template: WhatsAppTemplate | None = Field(
+        default=None,
+        description="whatsapp: a template with its parameters, as /v1/messages takes it; the "
+        "answer shows it filled in, and it is refused as the send would refuse it (unknown, "
+        "not approved, a parameter missing)",
+    )
+
+
+class WhatsAppButtonView(BaseModel):
+    type: str = Field(description="QUICK_REPLY, URL or PHONE_NUMBER")
+    text: str = Field(description="the button's label")
+    target: str | None = Field(
+        description="a URL button's link (its parameter filled in), a call button's number"
+    )
+
+
+class WhatsAppTemplateView(BaseModel):
+    name: str
+    language: str
+    status: str | None = Field(
+        description="Meta's review: APPROVED; null for a template kept but never submitted "
+        "through tidings (then Meta decides at the send)"
+    )
+    approved: bool
+    header: str | None = Field(description="the header's text, its parameter filled in")
+    header_media: str | None = Field(description="a media header's kind: image, video, document")
+    body: str = Field(description="the body, its parameters filled in")
+    footer: str | None
+    buttons: list[WhatsAppButtonView]
+
+
+class WhatsAppPreviewView(BaseModel):
+    text: str = Field(description="the message as plain text, as the handset shows it")
+    template: WhatsAppTemplateView | None = Field(description="a template message, rendered")
+    window_open: dict[str, bool] | None = Field(
+        description="a free-form message: for each recipient (as given), whether they wrote "
+        "to the sender on WhatsApp in the last 24 hours (outside it only a template goes)"
+    )
 
 
 class VoicePreview(BaseModel):
@@ -316,6 +354,9 @@ class MessagesPreview(BaseModel):
     voice: VoicePreview | None = None
     document: DocumentPreview | None = Field(
         default=None, description="fax, letter, postcard: the pages as they will be sent"
+    )
+    whatsapp: WhatsAppPreviewView | None = Field(
+        default=None, description="whatsapp: what the handset will show"
     )
 
 

@@ -45,7 +45,14 @@ from tidings.whatsapp.errors import (
     LocalProtocolError,
     RemoteProtocolError,
 )
-from tidings.whatsapp.templates import Media, MediaKind, Template, TemplateStatus, read_template
+from tidings.whatsapp.templates import (
+    Media,
+    MediaKind,
+    Template,
+    TemplateStatus,
+    media_kind,
+    read_template,
+)
 
 if TYPE_CHECKING:
     from tidings.dispatch.reception import Reception
@@ -67,18 +74,6 @@ REFUSAL_ERRORS = frozenset(
 NO_ANSWER = "WA_NO_ANSWER"
 # The error code of sends held back while the route's access token is refused.
 ROUTE_BROKEN = "190"
-
-
-def media_kind(content_type: str) -> MediaKind:
-    """How WhatsApp sends a file of this type: images (JPEG, PNG), video, audio, else as a
-    document."""
-    if content_type in ("image/jpeg", "image/png"):
-        return MediaKind.IMAGE
-    if content_type.startswith("video/"):
-        return MediaKind.VIDEO
-    if content_type.startswith("audio/"):
-        return MediaKind.AUDIO
-    return MediaKind.DOCUMENT
 
 
 def template_components(template: TemplateSend, header_media: Media | None) -> list[dict[str, Any]]:
