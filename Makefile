@@ -25,8 +25,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The suite runs on SQLite, then again on PostgreSQL when TIDINGS_TEST_DATABASE_URL is set.
+# Its tests mostly wait (on sockets, peers, subprocesses), so workers side by side (pytest-xdist)
+# finish it sooner even on two cores; TEST_WORKERS=0 runs it in this process.
+# loadgroup hands out tests one by one, except the browser tests, which share one service and
+# one Chromium per module and so stay on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -72,3 +72,19 @@ def _private_cli_config(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     for name in ("TIDINGS_URL", "TIDINGS_API_SECRET"):
         monkeypatch.delenv(name, raising=False)
+
+
+# Before pytest-xdist's own hook, which reads the xdist_group marks.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes no ``database_url`` (directly or through another fixture) cannot see
+    the suite's database, so it runs the same on SQLite and on PostgreSQL: it is ``once``, and
+    CI's PostgreSQL pass leaves it to the SQLite pass.
+
+    Under ``pytest -n N --dist loadgroup`` the browser tests stay on one worker: they share one
+    ``tidings serve`` and one Chromium per module, which other workers would start again."""
+    for item in items:
+        if "database_url" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.once)
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -27,10 +27,26 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+def _xdist_worker() -> tuple[int, int]:
+    """This process's place among pytest-xdist's workers (index, count); (0, 1) without xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if name.startswith("gw") and name[2:].isdigit() and count.isdigit() and int(count) > 0:
+        return int(name[2:]) % int(count), int(count)
+    return 0, 1
+
+
 def _candidates() -> itertools.cycle[int]:
     ephemeral_low, ephemeral_high = _ephemeral_range()
     ports = [p for p in range(_LOW, _HIGH) if not ephemeral_low <= p <= ephemeral_high]
-    # Start somewhere that depends on the process, so parallel test runs rarely probe the same port.
+    # The workers of one parallel run (pytest -n) each take ports of their own, so one worker
+    # never hands out a port that another picked and has not bound yet (a Kannel or a service
+    # still starting): the probe alone cannot see that.
+    # A block each, not every n-th port: RTP wants even ports, with the odd one above for RTCP.
+    worker, workers = _xdist_worker()
+    block = len(ports) // workers // 2 * 2
+    ports = ports[worker * block : (worker + 1) * block]
+    # Start somewhere that depends on the process, so separate test runs rarely probe the same port.
     start = (os.getpid() * 7919) % len(ports)
     return itertools.cycle(ports[start:] + ports[:start])
 

@@ -6,9 +6,11 @@ the PyPI name ``clicksend-client``). Their dependencies are dev dependencies of 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -21,7 +23,13 @@ SDK_ROOT = Path(__file__).resolve().parents[3] / "var" / "clicksend-sdk"
 def install_sdk(version: str) -> Path:
     """``clicksend-client==version`` in ``var/clicksend-sdk/<version>`` unless it is there."""
     target = SDK_ROOT / version
-    if not (target / f"clicksend_client-{version}.dist-info").is_dir():
+    installed = target / f"clicksend_client-{version}.dist-info"
+    if installed.is_dir():
+        return target
+    # Parallel test workers may install at the same time: each installs into a directory of its
+    # own and renames it into place, and the one that comes second drops its copy.
+    SDK_ROOT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{version}-", dir=SDK_ROOT) as staging:
         subprocess.run(
             [
                 sys.executable,
@@ -31,11 +39,15 @@ def install_sdk(version: str) -> Path:
                 "--quiet",
                 "--no-deps",
                 "--target",
-                str(target),
+                str(Path(staging) / "sdk"),
                 f"clicksend-client=={version}",
             ],
             check=True,
         )
+        with contextlib.suppress(OSError):  # another worker's copy is in place already
+            (Path(staging) / "sdk").rename(target)
+    if not installed.is_dir():
+        raise RuntimeError(f"{target} is not a clicksend-client {version}: remove it")
     return target
 
 
