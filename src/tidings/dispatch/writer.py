@@ -136,6 +136,12 @@ class StatusWriter:
         self._recent: dict[str, store.PartOwner] = {}
         # The parts the batch being written finishes, forgotten once it commits.
         self._finished: list[str] = []
+        # What an attempt at a batch learns is kept apart until it commits: a failed attempt
+        # is tried again from the state before it, so it must leave nothing behind (a part
+        # remembered as delivered would make the retry drop its receipt as a repeat).
+        self._staged_parts: dict[str, store.PartOwner] = {}
+        self._staged_deferred: list[Report] = []
+        self._staged_parked: list[Report] = []
         self._wakeup = asyncio.Event()
         self._receipt_arrived = asyncio.Event()  # set by receipts and inbound messages only
         self._task: asyncio.Task[None] | None = None
@@ -281,12 +287,19 @@ class StatusWriter:
                 except Exception:
                     # Nothing is acknowledged until it is written: keep the batch and retry.
                     log.exception("writing dispatch outcomes failed; retrying")
+                    for receipt in self._staged_parked:
+                        receipt.parked_id = None  # its parking row was rolled back
                     await asyncio.sleep(1.0)
             self._committing = 0
             self._update_room()
+            remember = self._remember
+            for owner in self._staged_parts.values():
+                remember(owner)
             recent = self._recent
             for smsc_id in self._finished:
                 recent.pop(smsc_id, None)
+            self._deferred.extend(self._staged_deferred)
+            self._staged_parts, self._staged_deferred, self._staged_parked = {}, [], []
             self._finished = []
             if batch.inbound and self._after_inbound is not None:
                 self._after_inbound()
@@ -372,7 +385,9 @@ class StatusWriter:
     # --- applying one batch -------------------------------------------------------------------
 
     async def _apply(self, connection: AsyncConnection, batch: _Batch, now_loop: float) -> None:
-        self._finished = []  # this attempt's (a failed one is tried again)
+        # This attempt's (a failed one is tried again).
+        self._finished = []
+        self._staged_parts, self._staged_deferred, self._staged_parked = {}, [], []
         changes: list[StatusChange] = []
         # The history rows of submits and receipts go in as one statement (each statement is
         # a round trip to the database's thread or server), submits' first.
@@ -406,7 +421,7 @@ class StatusWriter:
         part_rows: list[store.PartRow] = []
         message_rows: list[store.SubmitUpdate] = []
         fresh: dict[str, _FreshPart] = {}
-        remember = self._remember
+        staged = self._staged_parts
         for outcome in outcomes:
             message = outcome.message
             message_id = message.id
@@ -439,7 +454,7 @@ class StatusWriter:
                     message.dlr_url,
                     part_status,
                 )
-                remember(owner)
+                staged[owner.smsc_message_id] = owner
             message_row: store.SubmitUpdate = {
                 "b_id": message_id,
                 "b_status": status.value,
@@ -520,7 +535,7 @@ class StatusWriter:
             message_row["b_at"] = receipt.at
             message_row["b_error_code"] = error_code
             message_row["b_error_detail"] = None if status in DELIVERED_STATUSES else detail
-            self._recent[receipt.reference] = owner.with_status(status.value)
+            self._staged_parts[receipt.reference] = owner.with_status(status.value)
             if status in FINAL_STATUSES:
                 self._finished.append(receipt.reference)
             event_rows.append(
@@ -548,7 +563,12 @@ class StatusWriter:
         self, connection: AsyncConnection, receipts: list[Report], now_loop: float
     ) -> dict[str, store.PartOwner]:
         smsc_ids = {r.reference for r in receipts}
-        owners = {i: self._recent[i] for i in smsc_ids if i in self._recent}
+        staged, recent = self._staged_parts, self._recent
+        owners: dict[str, store.PartOwner] = {}
+        for smsc_id in smsc_ids:
+            owner = staged.get(smsc_id) or recent.get(smsc_id)
+            if owner is not None:
+                owners[smsc_id] = owner
         missing = smsc_ids - owners.keys()
         if missing:
             owners.update(await store.find_part_owners(connection, missing))
@@ -611,8 +631,9 @@ class StatusWriter:
                 if receipt.parked_id is None:
                     # It is acknowledged with this batch: keep it where a restart finds it.
                     receipt.parked_id = parked_id = new_id()
+                    self._staged_parked.append(receipt)
                     to_park.append(_parked_row(receipt, parked_id))
-                self._deferred.append(receipt)
+                self._staged_deferred.append(receipt)
                 continue
             if owner is None:
                 if self._on_unmatched is not None:
@@ -655,7 +676,7 @@ class StatusWriter:
                 # Progress (a call ringing, then answered) may come twice in one batch.
                 finished[part] = status.value
                 self._finished.append(receipt.reference)
-            self._recent[receipt.reference] = owner.with_status(status.value)
+            self._staged_parts[receipt.reference] = owner.with_status(status.value)
             part_rows.append(
                 {
                     "b_message_id": owner.message_id,

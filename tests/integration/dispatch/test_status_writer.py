@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -345,6 +346,56 @@ async def test_a_finished_part_is_forgotten_and_a_repeated_receipt_changes_nothi
                 await connection.execute(
                     select(message_events.c.status)
                     .where(message_events.c.message_id == claimed[0].id)
+                    .order_by(message_events.c.id)
+                )
+            ).scalars()
+            assert list(history) == ["queued", "sent", "delivered"]
+    finally:
+        await database.close()
+
+
+async def test_a_receipt_whose_first_write_fails_is_recorded_when_it_is_tried_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed write is tried again from where it started: the attempt that failed must not
+    leave the part remembered as delivered, or the retry takes the receipt for a repeat and the
+    message stays ``sent`` while the SMSC has been told it was recorded."""
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    try:
+        await prepare_database(database, settings, default_transports())
+        [message] = await _claimed_messages(database, 1)
+        submitted = datetime.now(UTC)
+        writer = StatusWriter(database)
+        writer.start()
+        writer.submit_outcome(
+            SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, "smsc-1")])
+        )
+
+        async def sent() -> bool:
+            return await _statuses(database) == ["sent"]
+
+        await eventually(sent, "the submit to be written")
+        real_update = dispatch_store.update_message_statuses
+        failures = [0]
+
+        async def fails_once(connection: AsyncConnection, rows: Sequence[object]) -> None:
+            if not failures[0]:
+                failures[0] += 1
+                raise OSError("the disk went away for a moment")
+            await real_update(connection, rows)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(dispatch_store, "update_message_statuses", fails_once)
+        receipt = _receipt("smsc-1", ReceiptState.DELIVRD, 0, submitted + timedelta(seconds=2))
+        await asyncio.wait_for(writer.report(receipt), 30)
+        await writer.stop()
+        assert failures[0] == 1
+        assert await _statuses(database) == ["delivered"]
+        async with database.read() as connection:
+            history = (
+                await connection.execute(
+                    select(message_events.c.status)
+                    .where(message_events.c.message_id == message.id)
                     .order_by(message_events.c.id)
                 )
             ).scalars()
