@@ -108,7 +108,9 @@ async def test_a_draft_runs_to_completion_with_counts_and_one_completed_event(
 
 async def test_a_scheduled_campaign_starts_at_its_time(running: Running) -> None:
     http = running.http
-    send_at = datetime.now(UTC) + timedelta(seconds=2)
+    # Far enough ahead that the create answers before it, even with the suite's two workers
+    # sharing the cores (2 s was not, once).
+    send_at = datetime.now(UTC) + timedelta(seconds=5)
     created = await ok(
         await http.post(
             "/v1/campaigns",
@@ -135,7 +137,8 @@ async def test_a_scheduled_campaign_starts_at_its_time(running: Running) -> None
 
 async def test_a_cancelled_campaign_sends_nothing_and_cannot_run_again(running: Running) -> None:
     http = running.http
-    later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    send_at = datetime.now(UTC) + timedelta(seconds=3)  # cancelled well before it comes
+    later = send_at.isoformat()
     created = await ok(
         await http.post(
             "/v1/campaigns",
@@ -153,7 +156,7 @@ async def test_a_cancelled_campaign_sends_nothing_and_cannot_run_again(running: 
     assert run.status_code == 409, run.text
     assert "cancelled" in run.json()["detail"]
     # Past its send_at, still nothing.
-    await asyncio.sleep(1.5)
+    await asyncio.sleep((send_at - datetime.now(UTC)).total_seconds() + 0.5)
     assert (await campaign(running, created["id"]))["status"] == "cancelled"
     assert (await ok(await http.get("/v1/messages")))["data"] == []
 
