@@ -107,6 +107,9 @@ async def test_a_key_press_is_a_voice_keypress_webhook(tmp_path: Path, database_
             assert subscribed.status_code == 201, subscribed.text
             message_id = await _send(running, "+61411111114", require_input=True)
             message = await running.wait_for(message_id, FINAL)
+            # The call heard the key first: otherwise no keypress event is due, and a missing
+            # webhook would say nothing of the webhooks.
+            assert message["call"]["keypress"] == "1", message
 
             async def arrived() -> bool:
                 return bool(sink.received)
