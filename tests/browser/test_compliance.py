@@ -62,8 +62,10 @@ def test_help_text_keyword_and_rule_answer_the_phones_and_a_block_refuses(
     expect(_text_from_phone(page, console, "358401000095", "STOP")).to_contain_text(
         "You will get no more. Text START to come back."
     )
+    # Once, in a full CI run with two workers, START's welcome took longer than 15 s to show
+    # on the phone (the cause is not known; the other runs passed).
     expect(_text_from_phone(page, console, "358401000095", "START")).to_contain_text(
-        "Welcome back to Tidings demo."
+        "Welcome back to Tidings demo.", timeout=30_000
     )
     expect(_text_from_phone(page, console, "358401000097", "taco")).to_contain_text(
         "Taco Tuesday is on."
