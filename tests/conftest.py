@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import settings
 from sqlalchemy import text
@@ -27,6 +28,15 @@ TEST_DATABASE_URL_ENV = "TIDINGS_TEST_DATABASE_URL"
 # say), and that would fail a correct test.
 settings.register_profile("tidings", deadline=None)
 settings.load_profile("tidings")
+
+# The same holds for a test's own HTTP client: httpx gives up on a read after 5 s, and with two
+# workers on two cores an in-process service has once taken longer than that to answer a plain
+# GET (tests/integration/mms/test_cli.py in CI). A test that means a timeout passes one; every
+# client of the service's own code passes its own, so this moves only the tests' clients.
+TEST_CLIENT_TIMEOUT = httpx.Timeout(30.0)
+for _client in (httpx.Client, httpx.AsyncClient):
+    assert _client.__init__.__kwdefaults__ is not None
+    _client.__init__.__kwdefaults__["timeout"] = TEST_CLIENT_TIMEOUT
 
 
 @pytest.fixture
