@@ -12,6 +12,11 @@ A route has a kind (``routes.kind``); a transport class serves one kind. It decl
   ``finish``: a transport never sees the queue;
 - ``start()`` (connect, bind, listen; in the background, so a carrier that is down does not
   hold the dispatcher up) and ``stop()``;
+- ``watch(awaiting)``, for a transport that asks its carrier itself what became of what it
+  handed over (IPP job states, SFTP drops collected): the base class runs it as one task from
+  ``start()`` to ``stop()``, with the references its earlier processes left awaiting a report;
+  a submit calls ``wake_watch()`` when it hands something new over, and the watch waits for
+  that with ``handed_over()``;
 - ``submit(claim)``: hand one claimed message to the carrier and return when the carrier
   accepted or refused it, as a ``SubmitOutcome`` built with the context's ``sent``,
   ``retry``, ``rejected`` or ``failed``. Each part the carrier accepts is appended to
@@ -40,6 +45,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
+import structlog
+
 from tidings.core.channels import Channel
 from tidings.core.transport_settings import RequestSettings, TransportSettings
 from tidings.dispatch.outcomes import Inbound, Report, SubmitOutcome
@@ -52,6 +59,8 @@ if TYPE_CHECKING:
 
     from tidings.core.media import MediaLibrary
     from tidings.dispatch.reception import Reception
+
+log = structlog.get_logger("tidings.dispatch")
 
 
 class Claim:
@@ -132,6 +141,8 @@ class Transport(ABC, Generic[SettingsT]):
         self.route = route
         self.settings = settings
         self.context = context
+        self._watcher: asyncio.Task[None] | None = None
+        self._handed_over = asyncio.Event()
 
     @property
     @abstractmethod
@@ -151,10 +162,53 @@ class Transport(ABC, Generic[SettingsT]):
         return ()
 
     async def start(self) -> None:
-        """Connect; a carrier that is down is retried in the background."""
+        """Connect; a carrier that is down is retried in the background. Starts ``watch`` when
+        the transport has one (a subclass's ``start`` calls this one)."""
+        if type(self).watch is not Transport.watch:
+            self._watcher = asyncio.get_running_loop().create_task(self._run_watch())
 
     async def stop(self) -> None:
-        """Disconnect. Submits still running are cancelled by the runner afterwards."""
+        """Disconnect. Submits still running are cancelled by the runner afterwards. Stops
+        ``watch`` (a subclass's ``stop`` calls this one)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    @property
+    def reference_prefix(self) -> str:
+        """How this route's carrier references begin, for a transport whose carrier numbers
+        things per server (print jobs from 1, drops by message id): ``<kind>:<route id>:``
+        tells two routes' apart, and finds the route's own after a restart."""
+        return f"{self.kind}:{self.route.id}:"
+
+    async def watch(self, awaiting: list[str]) -> None:
+        """Follow, in the background from ``start()`` to ``stop()``, what the carrier took and
+        will not report by itself, and report it through the context. ``awaiting``: what the
+        route's earlier processes handed over and heard nothing of yet (the references with
+        ``reference_prefix``, without it): nothing else would ask about those. None by
+        default; a transport that polls its carrier overrides it and never returns."""
+
+    def wake_watch(self) -> None:
+        """Something new was handed over: the watch, waiting in ``handed_over()``, goes on."""
+        self._handed_over.set()
+
+    async def handed_over(self, within: float | None = None) -> None:
+        """Wait until ``wake_watch()`` is called (at once if it was since the last wait) or
+        ``within`` seconds have passed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._handed_over.wait(), within)
+        self._handed_over.clear()
+
+    async def _run_watch(self) -> None:
+        prefix = self.reference_prefix
+        try:
+            references = await self.context.awaiting_reports(prefix)
+        except Exception:  # the database is down: they wait for the route's next start
+            log.exception("references awaiting a report not read", route=self.route.name)
+            references = []
+        await self.watch([reference.removeprefix(prefix) for reference in references])
 
     @abstractmethod
     async def submit(self, claim: Claim) -> SubmitOutcome:
@@ -197,11 +251,13 @@ class RequestTransport(Transport[RequestSettingsT]):
         return self._in_flight
 
     async def start(self) -> None:
+        await super().start()
         # A connection is made per request: the carrier counts as reachable until it is not.
         self.context.connections_up(1)
 
     async def stop(self) -> None:
         self.context.connections_up(0)
+        await super().stop()
 
     @contextlib.contextmanager
     def handing_over(self) -> Iterator[None]:

@@ -20,7 +20,6 @@ kept in the history and the result.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -31,17 +30,14 @@ import structlog
 from pydantic import Field, SecretStr
 
 from tidings.core.channels import Channel
-from tidings.core.content import load_content
-from tidings.core.documents import PostContent, PrintResult
+from tidings.core.documents import PrintResult
 from tidings.core.transport_settings import RequestSettings
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
-from tidings.dispatch.transports.post_rendering import print_ready
-from tidings.documents.errors import DocumentRejected
+from tidings.dispatch.transports.post_rendering import ready_to_print
 from tidings.ipp.client import JobAccepted, JobStatus, JobTicket, JobWatch, RequestRefused
 from tidings.ipp.constants import JobState
 from tidings.lifecycle import MessageStatus
-from tidings.media.errors import MediaError
 from tidings.net.ipp import IppPrinter, PrinterUnreachable
 from tidings.store.records import RouteRecord
 
@@ -103,43 +99,23 @@ class IppTransport(RequestTransport[IppSettings]):
             limits=httpx.Limits(max_connections=settings.concurrency + 1),
         )
         self.printer = IppPrinter(settings.printer_uri, self._http, user=settings.user, auth=auth)
-        self.watch = JobWatch()
-        self._wake = asyncio.Event()
-        self._watcher: asyncio.Task[None] | None = None
-
-    @property
-    def _prefix(self) -> str:
-        # Printers number their jobs from 1: the route tells two printers' jobs apart.
-        return f"ipp:{self.route.id}:"
+        self.jobs = JobWatch()
 
     def reference(self, job_id: int) -> str:
-        return f"{self._prefix}{job_id}"
-
-    async def start(self) -> None:
-        self._watcher = asyncio.get_running_loop().create_task(self._follow_jobs())
-        await super().start()
+        # Printers number their jobs from 1: the route's prefix tells two printers' jobs apart.
+        return f"{self.reference_prefix}{job_id}"
 
     async def stop(self) -> None:
         await super().stop()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
         await self._http.aclose()
 
     async def submit(self, claim: Claim) -> SubmitOutcome:
         context = self.context
         message = claim.message
-        content = load_content(PostContent, message.content)
-        if content is None:
-            return context.failed(claim, "no_document", f"the {message.channel} names no document")
-        try:
-            document = await print_ready(context.media, message, content)
-        except MediaError as error:
-            return context.failed(claim, "media", error.message)
-        except DocumentRejected as rejected:
-            return context.failed(claim, rejected.reason.value, rejected.message)
+        ready = await ready_to_print(context, claim)
+        if isinstance(ready, SubmitOutcome):
+            return ready
+        document = ready.document
         attributes = document.attributes
         ticket = JobTicket(
             job_name=message.id,
@@ -166,38 +142,29 @@ class IppTransport(RequestTransport[IppSettings]):
         if answer.ignored:
             log.info("printer ignored attributes", route=self.route.name, ignored=answer.ignored)
         claim.sent.append((1, self.reference(answer.job_id)))
-        self.watch.watch(answer.job_id, asyncio.get_running_loop().time())
-        self._wake.set()
+        self.jobs.watch(answer.job_id, asyncio.get_running_loop().time())
+        self.wake_watch()
         return context.sent(claim)
 
     # --- following the jobs -----------------------------------------------------------------
 
-    async def _follow_jobs(self) -> None:
+    async def watch(self, awaiting: list[str]) -> None:
         loop = asyncio.get_running_loop()
         # Jobs sent before this process (re)started are followed again: their state is the
-        # printer's to tell, and nothing else would ask.
-        prefix = self._prefix
-        try:
-            references = await self.context.awaiting_reports(prefix)
-        except Exception:  # the database is down: the jobs wait for the next start
-            log.exception("jobs awaiting their state not read", route=self.route.name)
-            references = []
-        for reference in references:
-            number = reference.removeprefix(prefix)
+        # printer's to tell.
+        for number in awaiting:
             if number.isdigit():
-                self.watch.watch(int(number), loop.time())
+                self.jobs.watch(int(number), loop.time())
         while True:
-            deadline = self.watch.next_deadline()
-            self._wake.clear()
+            deadline = self.jobs.next_deadline()
             if deadline is None:
-                await self._wake.wait()
+                await self.handed_over()
                 continue
             delay = deadline - loop.time()
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                await self.handed_over(within=delay)
                 continue
-            for job_id in self.watch.due(loop.time()):
+            for job_id in self.jobs.due(loop.time()):
                 await self._ask(job_id)
 
     async def _ask(self, job_id: int) -> None:
@@ -206,21 +173,21 @@ class IppTransport(RequestTransport[IppSettings]):
             answer = await self.printer.job_status(job_id)
         except PrinterUnreachable as error:
             log.warning("printer unreachable", route=self.route.name, job=job_id, error=str(error))
-            self.watch.retry_later(job_id, loop.time(), UNREACHABLE_RETRY)
+            self.jobs.retry_later(job_id, loop.time(), UNREACHABLE_RETRY)
             return
         if isinstance(answer, RequestRefused):
             # A job the printer no longer knows (purged, the printer reset): nothing to learn.
             log.warning("job status refused", route=self.route.name, job=job_id, answer=answer)
-            self.watch.forget(job_id)
+            self.jobs.forget(job_id)
             detail = f"the printer no longer knows job {job_id}: {answer.describe()}"
             self.context.report(
                 Report(self.reference(job_id), None, "unknown-job", None, _now(), detail=detail)
             )
             return
         if not isinstance(answer, JobStatus):
-            self.watch.retry_later(job_id, loop.time(), UNREACHABLE_RETRY)
+            self.jobs.retry_later(job_id, loop.time(), UNREACHABLE_RETRY)
             return
-        self.watch.seen(job_id, answer.state, loop.time())
+        self.jobs.seen(job_id, answer.state, loop.time())
         if not answer.state.final:
             return
         reasons = ", ".join(answer.reasons)

@@ -23,7 +23,6 @@ after the receipt validity.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import ClassVar, Self
 
@@ -31,15 +30,11 @@ import structlog
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from tidings.core.channels import Channel
-from tidings.core.content import load_content
-from tidings.core.documents import PostContent
 from tidings.core.transport_settings import RequestSettings
 from tidings.dispatch.outcomes import Report, SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
-from tidings.dispatch.transports.post_rendering import print_ready
-from tidings.documents.errors import DocumentRejected
+from tidings.dispatch.transports.post_rendering import ready_to_print
 from tidings.lifecycle import MessageStatus
-from tidings.media.errors import MediaError
 from tidings.net.sftp_drop import DropFailed, SftpSettings, collected, drop_document, manifest
 from tidings.net.ssh import asyncssh
 from tidings.store.records import RouteRecord
@@ -136,40 +131,17 @@ class SftpTransport(RequestTransport[SftpDropSettings]):
         self.sftp = settings.connection()
         # Message ids of the drops the house has not collected yet.
         self.waiting: set[str] = set()
-        self._dropped = asyncio.Event()
-        self._watcher: asyncio.Task[None] | None = None
-
-    @property
-    def _prefix(self) -> str:
-        return f"sftp:{self.route.id}:"
 
     def reference(self, message_id: str) -> str:
-        return f"{self._prefix}{message_id}"
-
-    async def start(self) -> None:
-        self._watcher = asyncio.get_running_loop().create_task(self._watch_collection())
-        await super().start()
-
-    async def stop(self) -> None:
-        await super().stop()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        return f"{self.reference_prefix}{message_id}"
 
     async def submit(self, claim: Claim) -> SubmitOutcome:
         context = self.context
         message = claim.message
-        content = load_content(PostContent, message.content)
-        if content is None:
-            return context.failed(claim, "no_document", f"the {message.channel} names no document")
-        try:
-            document = await print_ready(context.media, message, content)
-        except MediaError as error:
-            return context.failed(claim, "media", error.message)
-        except DocumentRejected as rejected:
-            return context.failed(claim, rejected.reason.value, rejected.message)
+        ready = await ready_to_print(context, claim)
+        if isinstance(ready, SubmitOutcome):
+            return ready
+        content, document = ready.content, ready.document
         body = manifest(
             message_id=message.id,
             kind=message.channel,
@@ -192,23 +164,16 @@ class SftpTransport(RequestTransport[SftpDropSettings]):
             return context.retry(claim, code, failure.message)
         claim.sent.append((1, self.reference(message.id)))
         self.waiting.add(message.id)
-        self._dropped.set()
+        self.wake_watch()
         return context.sent(claim)
 
     # --- following the drops until the house collects them ------------------------------------
 
-    async def _watch_collection(self) -> None:
-        prefix = self._prefix
-        try:
-            references = await self.context.awaiting_reports(prefix)
-        except Exception:  # the database is down: the drops wait for the next start
-            log.exception("drops awaiting collection not read", route=self.route.name)
-            references = []
-        self.waiting.update(r.removeprefix(prefix) for r in references)
+    async def watch(self, awaiting: list[str]) -> None:
+        self.waiting.update(awaiting)
         while True:
-            if not self.waiting:
-                self._dropped.clear()
-                await self._dropped.wait()
+            while not self.waiting:
+                await self.handed_over()
             await asyncio.sleep(self.settings.collection_poll_seconds)
             await self._look_for_collected()
 
