@@ -28,7 +28,7 @@ def test_a_new_accounts_day_is_counted_live(page: Any, console: Console) -> None
     expect(page.locator("[data-live-indicator]")).to_have_text("live")
 
     with httpx.Client(
-        base_url=console.url, headers={"Authorization": f"Bearer {key['secret']}"}, timeout=10
+        base_url=console.url, headers={"Authorization": f"Bearer {key['secret']}"}, timeout=30
     ) as api:
         # Nothing listens on this port: every delivery to it fails until it gives up.
         api.post(
@@ -51,7 +51,7 @@ def test_a_new_accounts_day_is_counted_live(page: Any, console: Console) -> None
 
     # The failed deliveries show once they have given up (a second here).
     failed = page.locator('[data-figure="failed-webhooks"]')
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while failed.inner_text() == "0" and time.monotonic() < deadline:
         page.wait_for_timeout(500)
         page.reload()

@@ -146,7 +146,7 @@ def test_a_member_sees_no_keys_of_other_accounts_nor_operator_pages(
     # token, is refused and changes nothing.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     forged = httpx.post(
-        f"{console.url}/signout", cookies=cookies, headers={"Origin": console.url}, timeout=10
+        f"{console.url}/signout", cookies=cookies, headers={"Origin": console.url}, timeout=30
     )
     assert forged.status_code == 403
     page.goto(f"{console.url}/")
