@@ -65,6 +65,6 @@ async def clicksend(running: Running) -> AsyncIterator[ClickSend]:
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{running.service.http_port}/v3",
         auth=(key.key.id, key.secret),
-        timeout=10.0,
+        timeout=30.0,
     ) as http:
         yield ClickSend(running, key.key.id, key.secret, http)

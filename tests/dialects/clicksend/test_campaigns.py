@@ -233,7 +233,7 @@ async def test_bad_input_and_another_accounts_ids(clicksend: ClickSend) -> None:
 
     username, api_key = await clicksend.other_account()
     async with httpx.AsyncClient(
-        base_url=clicksend.http.base_url, auth=(username, api_key), timeout=10.0
+        base_url=clicksend.http.base_url, auth=(username, api_key), timeout=30.0
     ) as other:
         for method, path, body in (
             ("GET", f"/sms-campaigns/{number}", None),

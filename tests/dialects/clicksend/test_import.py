@@ -75,7 +75,7 @@ async def loopback_clicksend(tmp_path: Path, database_url: str) -> AsyncIterator
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{started.service.http_port}/v3",
             auth=(key.key.id, key.secret),
-            timeout=10.0,
+            timeout=30.0,
         ) as http:
             yield ClickSend(started, key.key.id, key.secret, http)
 

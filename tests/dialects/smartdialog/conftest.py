@@ -114,7 +114,7 @@ async def make_signed(running: Running, account: AccountRecord) -> Signed:
         allow_reply=True,
     )
     group = await services.create_service(database, account, "Members", ServiceKind.GROUP)
-    http = httpx.AsyncClient(base_url=str(running.http.base_url), timeout=10.0)
+    http = httpx.AsyncClient(base_url=str(running.http.base_url), timeout=30.0)
     tokens = await sign_in(http, key.key.id, key.secret)
     return Signed(running, account, key.key.id, key.secret, tokens, one_way, two_way, group, http)
 

@@ -51,7 +51,7 @@ async def client_for(running: Running, account: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{running.service.http_port}",
         headers=basic(key.key.id, key.secret),
-        timeout=10.0,
+        timeout=30.0,
     )
 
 

@@ -78,7 +78,7 @@ class Running:
         async with httpx.AsyncClient(
             base_url=str(self.http.base_url),
             headers={"Authorization": f"Bearer {key.secret}"},
-            timeout=10.0,
+            timeout=30.0,
         ) as operator:
             made = await operator.post("/v1/routes", json=route)
         assert made.status_code == 201, made.text
@@ -93,7 +93,7 @@ class Running:
         async with httpx.AsyncClient(
             base_url=str(self.http.base_url),
             headers={"Authorization": f"Bearer {key.secret}"},
-            timeout=10.0,
+            timeout=30.0,
         ) as operator:
             changed = await operator.patch(f"/v1/routes/{name}", json=changes)
         assert changed.status_code == 200, changed.text
@@ -151,7 +151,7 @@ async def running_service(
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{service.http_port}",
             headers={"Authorization": f"Bearer {key.secret}"},
-            timeout=10.0,
+            timeout=30.0,
         ) as http:
             yield Running(service, account, http)
     finally:

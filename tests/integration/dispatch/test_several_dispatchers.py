@@ -96,7 +96,7 @@ async def test_two_dispatchers_send_every_message_exactly_once(
         process(dispatcher_args, tmp_path / "dispatcher-2.log", env) as second,
     ):
         procs = {"simulator": simulator, "dispatcher 1": first, "dispatcher 2": second}
-        control = httpx.AsyncClient(base_url=f"http://127.0.0.1:{control_port}", timeout=10.0)
+        control = httpx.AsyncClient(base_url=f"http://127.0.0.1:{control_port}", timeout=30.0)
         async with control:
 
             def all_alive() -> None:

@@ -151,7 +151,7 @@ async def _operator(running: Running) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=str(running.http.base_url),
         headers={"Authorization": f"Bearer {key.secret}"},
-        timeout=10.0,
+        timeout=30.0,
     )
 
 

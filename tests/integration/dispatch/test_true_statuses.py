@@ -60,7 +60,7 @@ class ScriptedSmsc:
                 esm_class=EsmClass.DELIVERY_RECEIPT,
                 short_message=text.encode("ascii"),
             ),
-            timeout=10,
+            timeout=30,
         )
         assert answer.command_status == 0
 

@@ -75,7 +75,7 @@ async def send(line: Line, number: str, pages: int, reference: str) -> None:
 async def test_a_delivered_fax_shows_its_pages_and_reports_them(line: Line) -> None:
     await send(line, "+61261110000", 3, "01FAXOK")
 
-    report = await asyncio.wait_for(line.reports.get(), 10)
+    report = await asyncio.wait_for(line.reports.get(), 30)
     assert (report.reference, report.outcome, report.pages) == ("01FAXOK", FaxOutcome.DELIVERED, 3)
     assert report.number == "+61261110000"
 
@@ -108,7 +108,7 @@ async def test_the_numbers_rules_give_busy_no_answer_and_partial(
     line: Line, number: str, outcome: FaxOutcome, pages: int
 ) -> None:
     await send(line, number, 2, "01FAXRULE")
-    report = await asyncio.wait_for(line.reports.get(), 10)
+    report = await asyncio.wait_for(line.reports.get(), 30)
     assert (report.outcome, report.pages) == (outcome, pages)
     (received,) = line.gateway.tray(number)
     assert len(received.pages) == pages
@@ -116,7 +116,7 @@ async def test_the_numbers_rules_give_busy_no_answer_and_partial(
 
 async def test_the_control_api_shows_the_tray_and_serves_the_pages(line: Line) -> None:
     await send(line, "+61261110000", 2, "01FAXAPI")
-    await asyncio.wait_for(line.reports.get(), 10)
+    await asyncio.wait_for(line.reports.get(), 30)
     app = FastAPI()
     app.include_router(fax_router(line.gateway), prefix="/v1/simulator")
     async with httpx.AsyncClient(

@@ -94,7 +94,7 @@ def settings(port: int, password: str = "pw") -> SmtpSettings:
         username="tidings",
         password=password,
         validate_certs=False,
-        timeout=10,
+        timeout=30,
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.integration.dispatch.conftest import eventually
 from tidings.net import (
     BindMode,
     EsmeClient,
@@ -77,7 +79,8 @@ def config(server: SmscServer, **overrides: object) -> EsmeConfig:
         "password": "secret",
         "reconnect_initial": 0.05,
         "reconnect_max": 0.2,
-        "response_timeout": 2.0,
+        # An answer that is coming may be slow on a loaded machine; only a hang should time out.
+        "response_timeout": 30.0,
         "throttle_initial": 0.01,
     }
     values.update(overrides)
@@ -97,15 +100,20 @@ async def test_submit_round_trip_and_graceful_unbind(smsc: tuple[SmscServer, Rec
     assert response.message_id == "m1"
     assert recorder.submits[0].destination_addr == "358401230000"
     await client.stop()
-    await asyncio.sleep(0.1)
-    assert recorder.unbinds == 1
+
+    async def unbound() -> bool:
+        return recorder.unbinds == 1
+
+    await eventually(unbound, "the server to see the unbind")
 
 
 async def test_wrong_password_is_reported(smsc: tuple[SmscServer, Recorder]) -> None:
     server, _ = smsc
     client = EsmeClient(config(server, password="wrong"))
     with pytest.raises(NotBound, match="ESME_RINVPASWD"):
-        await client.start(wait=1.0)
+        # start() waits all of ``wait`` while the binds keep being refused; long enough that a
+        # slow first refusal still comes within it.
+        await client.start(wait=5.0)
 
 
 async def test_window_bounds_outstanding_submits(smsc: tuple[SmscServer, Recorder]) -> None:
@@ -123,8 +131,11 @@ async def test_window_bounds_outstanding_submits(smsc: tuple[SmscServer, Recorde
     client = EsmeClient(config(server, window=5))
     await client.start()
     tasks = [asyncio.create_task(client.submit(submit(i))) for i in range(20)]
-    await asyncio.sleep(0.2)
-    assert recorder.in_flight == 5
+
+    async def window_full() -> bool:
+        return recorder.in_flight == 5
+
+    await eventually(window_full, "the window's five submits to reach the server")
     release.set()
     responses = await asyncio.gather(*tasks)
     assert all(r.command_status == 0 for r in responses)
@@ -178,8 +189,11 @@ async def test_dropped_bind_returns_unacknowledged_submits_and_reconnects(
     client = EsmeClient(config(server, window=10))
     await client.start()
     tasks = [asyncio.create_task(client.submit(submit(i))) for i in range(3)]
-    await asyncio.sleep(0.2)
-    assert len(recorder.submits) == 3
+
+    async def all_arrived() -> bool:
+        return len(recorder.submits) == 3
+
+    await eventually(all_arrived, "the three submits to reach the server")
     recorder.connections[0].close()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, SubmitUnacknowledged) for r in results)
@@ -201,7 +215,8 @@ async def test_response_timeout_drops_the_bind(smsc: tuple[SmscServer, Recorder]
         return recorder.accept(pdu)
 
     recorder.answer = hang
-    client = EsmeClient(config(server, response_timeout=0.3))
+    # Short, for the hang; the submit after the reconnect still has to be answered within it.
+    client = EsmeClient(config(server, response_timeout=2.0))
     await client.start()
     with pytest.raises(SubmitUnacknowledged):
         await client.submit(submit())
@@ -273,7 +288,11 @@ async def test_transmitter_receiver_pair(smsc: tuple[SmscServer, Recorder]) -> N
     server, recorder = smsc
     client = EsmeClient(config(server, bind_mode=BindMode.TRANSMITTER_RECEIVER, binds=2))
     await client.start()
-    await asyncio.sleep(0.2)
+
+    async def all_bound() -> bool:
+        return sum(1 for c in recorder.connections if c.bind) == 4
+
+    await eventually(all_bound, "both pairs of binds to come up")
     modes = sorted(c.bind.mode.value for c in recorder.connections if c.bind)
     assert modes == ["rx", "rx", "tx", "tx"]
     for i in range(4):
@@ -290,10 +309,16 @@ async def test_garbage_from_a_peer_does_not_stop_the_server(
     sock.setblocking(False)
     # An unknown command id with a sane length, then an impossible command_length.
     await loop.sock_sendall(sock, struct.pack(">IIII", 16, 0x77, 0, 5))
-    nack = await asyncio.wait_for(loop.sock_recv(sock, 16), 2)
+    nack = await asyncio.wait_for(loop.sock_recv(sock, 16), 30)
     assert struct.unpack(">IIII", nack) == (16, 0x8000_0000, CommandStatus.ESME_RINVCMDID, 5)
     await loop.sock_sendall(sock, struct.pack(">IIII", 0xFFFF_FFFF, 4, 0, 6))
-    await asyncio.sleep(0.2)
+
+    async def until_dropped() -> None:
+        with contextlib.suppress(ConnectionError):
+            while await loop.sock_recv(sock, 64):
+                pass  # its answer to the impossible length, then the end of the connection
+
+    await asyncio.wait_for(until_dropped(), 30)
     sock.close()
     client = EsmeClient(config(server))
     await client.start()

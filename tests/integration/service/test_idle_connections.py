@@ -90,7 +90,7 @@ async def started(tmp_path: Path, database_url: str, **settings: str) -> AsyncIt
     }
     with service_process(tmp_path, env) as proc:
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{ports.http}", timeout=10.0
+            base_url=f"http://127.0.0.1:{ports.http}", timeout=30.0
         ) as http:
 
             async def ready() -> bool:
@@ -162,7 +162,7 @@ async def _bind(port: int) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(encode(BindTransmitter(sequence_number=1, system_id="tidings", password="x")))
-        header = await asyncio.wait_for(reader.readexactly(16), 10)
+        header = await asyncio.wait_for(reader.readexactly(16), 30)
         return int.from_bytes(header[8:12], "big")
     finally:
         writer.close()
@@ -231,7 +231,7 @@ async def test_connections_that_never_finish_are_closed(tmp_path: Path, database
         # A keep-alive connection left idle after its answer is closed too.
         reader, writer = await asyncio.open_connection("127.0.0.1", running.ports.http)
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: tidings\r\n\r\n")
-        assert b"200 OK" in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert b"200 OK" in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
         await asyncio.wait_for(reader.read(), 30)  # returns at EOF
         writer.close()
         http.close()

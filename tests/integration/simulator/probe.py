@@ -19,7 +19,7 @@ from tidings.smpp.pdu import (
 )
 from tidings.smpp.session import Role, Session
 
-TIMEOUT = 10.0
+TIMEOUT = 30.0
 
 
 class ProbeEsme:

@@ -38,7 +38,7 @@ async def simulator() -> AsyncIterator[Simulator]:
 @pytest.fixture
 async def api(simulator: Simulator) -> AsyncIterator[httpx.AsyncClient]:
     base_url = f"http://127.0.0.1:{simulator.control_port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         yield client
 
 
@@ -191,7 +191,7 @@ async def test_serve_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> N
             env={**os.environ, "COLUMNS": "200"},
         )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         async with httpx.AsyncClient(timeout=2) as client:
             while True:
                 try:
@@ -209,7 +209,7 @@ async def test_serve_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> N
         await probe.close()
     finally:
         process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), 20)
+        code = await asyncio.wait_for(process.wait(), 60)
     output = log_path.read_text()
     assert code == 0, output
     # Not a terminal: JSON lines only, the banner left out; where it listens is a log event.

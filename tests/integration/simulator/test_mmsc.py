@@ -88,14 +88,14 @@ class Vasp:
         app = Starlette(routes=[Route("/mm7", self._serve, methods=["POST"])])
         self.server = await EmbeddedHttpServer.start(app, "127.0.0.1", port, lifespan="off")
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
+    async def wait_for(self, count: int, timeout: float = 30.0) -> None:
         async with asyncio.timeout(timeout):
             while len(self.received) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.02)):
         if condition():
             return

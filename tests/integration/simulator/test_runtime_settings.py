@@ -23,7 +23,7 @@ async def simulator() -> AsyncIterator[Simulator]:
 @pytest.fixture
 async def api(simulator: Simulator) -> AsyncIterator[httpx.AsyncClient]:
     base_url = f"http://127.0.0.1:{simulator.control_port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         yield client
 
 

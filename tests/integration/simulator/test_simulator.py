@@ -318,7 +318,7 @@ async def test_chaos_drops_the_connection() -> None:
         with pytest.raises(ConnectionLost):
             await probe.submit(destination_addr="31600000014")
         assert probe.protocol is not None
-        await asyncio.wait_for(probe.protocol.closed, 10)
+        await asyncio.wait_for(probe.protocol.closed, 30)
         assert simulator.stats.connections_dropped == 1
         # The simulator keeps serving new binds.
         again = await ProbeEsme.bind(simulator.smpp_port)

@@ -52,12 +52,12 @@ async def answer_to(port: int, command_id: int, body: bytes) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(encode(BindTransmitter(sequence_number=1, system_id="probe", password="x")))
-        header = await asyncio.wait_for(reader.readexactly(16), 10)
+        header = await asyncio.wait_for(reader.readexactly(16), 30)
         length, _, status, _ = struct.unpack(">IIII", header)
         await reader.readexactly(length - 16)
         assert status == 0
         writer.write(struct.pack(">IIII", 16 + len(body), command_id, 0, 2) + body)
-        header = await asyncio.wait_for(reader.readexactly(16), 10)
+        header = await asyncio.wait_for(reader.readexactly(16), 30)
         length, _, status, sequence = struct.unpack(">IIII", header)
         await reader.readexactly(length - 16)
         assert sequence == 2

@@ -138,7 +138,7 @@ async def test_an_sshd_showing_another_host_key_gets_nothing(openssh: OpenSshSer
         host_key=other,
         private_key=openssh.client_key,
         directory=str(openssh.drop),
-        timeout=10.0,
+        timeout=30.0,
     )
     with pytest.raises(DropFailed) as caught:
         await drop_document(settings, "m1", b"%PDF-1.7", b"{}")
