@@ -22,7 +22,7 @@ from aiosmpplib import (
 from aiosmpplib.broker import SimpleBroker
 from aiosmpplib.state import SmppSessionState
 
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass
@@ -120,7 +120,7 @@ async def aiosmpplib_esme(
         hook=hook,
         broker=broker,
         log_level=logging.CRITICAL,
-        socket_timeout=5.0,
+        socket_timeout=30.0,
     )
     runner = asyncio.create_task(esme.start(), name="aiosmpplib-esme")
     try:

@@ -32,7 +32,7 @@ from tests.ports import free_port
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 REQUIRE_PEERS_ENV = "TIDINGS_REQUIRE_PEERS"
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 30.0
 # Debian installs Kannel's daemons in /usr/sbin, which is not on every user's PATH.
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 
@@ -655,7 +655,7 @@ class Kannel:
 
 def _http_get(url: str) -> tuple[int, str]:
     parsed = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection("127.0.0.1", parsed.port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", parsed.port, timeout=30)
     try:
         connection.request("GET", f"{parsed.path}?{parsed.query}")
         response = connection.getresponse()

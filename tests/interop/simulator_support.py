@@ -18,7 +18,7 @@ from tests.ports import free_port
 
 SIMULATOR_SYSTEM_ID = "kannel"
 SIMULATOR_PASSWORD = "secret"
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 30.0
 
 
 @contextlib.asynccontextmanager

@@ -122,7 +122,7 @@ def running_sipp(
     )
     sipp = Sipp(process, port, media_port, trace, errors)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not (_tcp_listening(port) if tcp else _udp_bound(port)):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"sipp did not start\n{sipp.describe()}")
@@ -188,7 +188,7 @@ class Baresip:
         import json
 
         body = json.dumps({"command": "sndcode", "params": digit, "token": "k"}).encode()
-        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as control:
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=30) as control:
             control.sendall(str(len(body)).encode() + b":" + body + b",")
             answer = control.recv(1000)
         assert b'"ok":true' in answer, answer
@@ -285,7 +285,7 @@ def running_baresip(workdir: Path, *, auto_answer: bool = True) -> Iterator[Bare
         )
     phone = Baresip(process, port, control_port, recordings, log)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not (_udp_bound(port) and _tcp_listening(control_port)):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"baresip did not start\n{phone.describe()}")

@@ -12,7 +12,7 @@ import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass
@@ -40,7 +40,10 @@ class SmpplibEsme:
     port: int
     system_id: str
     password: str
-    socket_timeout: float = 0.5
+    # How long one read waits; smpplib treats a timeout in bind() as a lost connection and loses
+    # its place in a PDU half read, so it must cover a slow answer. Every change read_until
+    # waits for arrives as a PDU, so a long read costs nothing when the answer comes.
+    socket_timeout: float = 30.0
     delivered: list[Delivered] = field(default_factory=list)
     submit_responses: list[Any] = field(default_factory=list)
 

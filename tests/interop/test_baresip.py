@@ -4,13 +4,15 @@ we send and records it, and presses keys when told."""
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.interop.sip_harness import correlation, running_baresip
+from tests.integration.dispatch.conftest import eventually
+from tests.interop.sip_harness import Baresip, correlation, running_baresip
 from tidings.net.rtp import MediaClock
 from tidings.net.sip import SipTrunk
 from tidings.rtp import g711
@@ -41,7 +43,7 @@ def speech() -> np.ndarray:
 
 
 async def _call(
-    port: int, script: Script, clock: MediaClock, *, ring_timeout: float = 20.0
+    port: int, script: Script, clock: MediaClock, *, ring_timeout: float = 30.0
 ) -> CallReport:
     trunk = SipTrunk("127.0.0.1", port)
     await trunk.open()
@@ -58,12 +60,37 @@ async def _call(
         await trunk.close()
 
 
+async def _recording_started(phone: Baresip) -> None:
+    """baresip opens its recording when it answers and hears our first RTP."""
+
+    async def started() -> bool:
+        return any(phone.recordings.glob("*-dec.wav"))
+
+    await eventually(started, "baresip to answer and hear the call")
+
+
+async def _recording_closed(phone: Baresip) -> None:
+    """baresip writes the recording's length into its header when it closes it, as the call
+    ends."""
+
+    async def closed() -> bool:
+        for recording in phone.recordings.glob("*-dec.wav"):
+            try:
+                with wave.open(str(recording), "rb") as reader:
+                    return reader.getnframes() > 0
+            except (EOFError, wave.Error):
+                return False
+        return False
+
+    await eventually(closed, "baresip to close its recording")
+
+
 async def test_baresip_hears_the_speech(
     tmp_path: Path, clock: MediaClock, speech: np.ndarray
 ) -> None:
     with running_baresip(tmp_path) as phone:
         report = await _call(phone.port, Script(speech, repeat=1, pause_between=0.5), clock)
-        await asyncio.sleep(0.5)  # baresip closes its recording when the call ends
+        await _recording_closed(phone)
         heard = phone.heard()
     assert report.outcome is Outcome.COMPLETED and report.plays == 2, report
     expected = g711.decode(g711.encode(speech, report.codec or "PCMU"), report.codec or "PCMU")
@@ -82,7 +109,7 @@ async def test_a_key_pressed_on_baresip(
         task = asyncio.ensure_future(
             _call(phone.port, Script(np.tile(speech, 4), repeat=0, require_input=True), clock)
         )
-        await asyncio.sleep(2.0)
+        await _recording_started(phone)
         await asyncio.to_thread(phone.press, "7")
         report = await task
     assert report.keypress == "7"

@@ -62,7 +62,7 @@ class DeliveredLog:
     async def on_deliver(self, pdu: DeliverSm) -> None:
         self.delivered.append(pdu)
 
-    async def receipt_for(self, message_id: str, within: float = 15.0) -> DeliverSm:
+    async def receipt_for(self, message_id: str, within: float = 30.0) -> DeliverSm:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             for pdu in self.delivered:

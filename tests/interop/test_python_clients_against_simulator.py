@@ -47,14 +47,14 @@ def test_smpplib_submits_gets_receipts_and_mobile_originated(tmp_path: Path) -> 
         )
         assert b"stat:DELIVRD" in receipt.short_message
 
-        handset = httpx.get(f"{simulator.control_url}/handsets/{HANDSET}", timeout=5).json()
+        handset = httpx.get(f"{simulator.control_url}/handsets/{HANDSET}", timeout=30).json()
         assert [m["text"] for m in handset["messages"]] == ["Hello €"]
         assert handset["messages"][0]["from"] == SHORTCODE
 
         response = httpx.post(
             f"{simulator.control_url}/inbound",
             json={"from": HANDSET, "to": SHORTCODE, "text": "Hello €"},
-            timeout=5,
+            timeout=30,
         )
         assert response.status_code in (200, 201, 202), response.text
         mobile = client.wait_delivered(lambda delivered: not delivered.is_receipt)

@@ -48,7 +48,7 @@ async def _call(
     script: Script,
     clock: MediaClock,
     *,
-    ring_timeout: float = 20.0,
+    ring_timeout: float = 30.0,
     credentials: Credentials | None = None,
     transport: str = "UDP",
 ) -> tuple[CallReport, PortRange]:

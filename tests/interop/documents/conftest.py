@@ -110,7 +110,7 @@ async def openssh(tmp_path: Path) -> AsyncIterator[OpenSshServer]:
             str(SSHD), "-D", "-e", "-f", str(config), stdout=log, stderr=log
         )
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while b"Server listening" not in log_path.read_bytes():
             if process.returncode is not None or time.monotonic() > deadline:
                 pytest.fail(f"sshd did not start: {log_path.read_text(errors='replace')}")

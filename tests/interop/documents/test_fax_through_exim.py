@@ -143,9 +143,8 @@ def exim(exim_program: str, exim_root: Path, running: Running) -> Iterator[int]:
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(100):
-            if _listening(port) or daemon.poll() is not None:
-                break
+        deadline = time.monotonic() + 30
+        while not _listening(port) and daemon.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         if not _listening(port):
             daemon.kill()
