@@ -84,7 +84,7 @@ def json_body(request: ReceivedRequest) -> dict[str, Any]:
 async def inject(clicksend: ClickSend, text: str, sender: str = HANDSET) -> None:
     simulator = clicksend.running.service.simulator
     assert simulator is not None
-    assert await simulator.inject_inbound(sender, LONG_CODE, text) == 1
+    assert await simulator.inject_inbound(sender, LONG_CODE, text, timeout=30) == 1
 
 
 async def test_sdk6_inbound_automation_pushes_the_mo_message_in_clicksend_fields(

@@ -341,8 +341,8 @@ async def test_receipts_and_inbound_stay_unread_until_marked(clicksend: ClickSen
     # Still readable one by one after being marked.
     assert ok(await clicksend.http.get(f"/sms/receipts/{first}"))["message_id"] == first
 
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Stop sending") == 1
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes please") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Stop sending", timeout=30) == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes please", timeout=30) == 1
     inbound = ok(await clicksend.http.get("/sms/inbound"))["data"]
     assert [(m["from"], m["to"], m["body"]) for m in inbound] == [
         (HANDSET, LONG_CODE, "Stop sending"),

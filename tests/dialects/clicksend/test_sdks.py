@@ -202,7 +202,7 @@ async def test_sdk6_replies_lists_and_contacts_parse_strictly(
         sms.send_sms, send_sms_request=sdk6.SendSmsRequest(messages=[message])
     )
     original_id = sent.data.messages[0].message_id
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes, at noon") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Yes, at noon", timeout=30) == 1
     inbound = await clicksend.call(sms.view_inbound_sms)
     [reply] = inbound.data.data
     assert (reply.body, reply.original_message_id, reply.original_body) == (
@@ -297,7 +297,7 @@ async def test_sdk5_inbound_receipts_account_and_bad_credentials(
     )
     sent = parsed(await clicksend.call(sms.sms_send_post, outgoing))
     message_id = sent["data"]["messages"][0]["message_id"]
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Pong") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Pong", timeout=30) == 1
 
     inbound = parsed(await clicksend.call(sms.sms_inbound_get))
     [reply] = inbound["data"]["data"]

@@ -133,8 +133,8 @@ async def test_the_new_message_trigger_until_it_is_deleted(signed: Signed, sink:
 
     # A number of the account that is not the service's: not this trigger's message.
     await routing.add_sender(signed.running.service.database, signed.account, OTHER_NUMBER)
-    assert await simulator.inject_inbound(HANDSET, OTHER_NUMBER, "Väärä numero") == 1
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kyllä, sopii") == 1
+    assert await simulator.inject_inbound(HANDSET, OTHER_NUMBER, "Väärä numero", timeout=30) == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kyllä, sopii", timeout=30) == 1
 
     async def arrived() -> bool:
         return len(sink.received) == 1
@@ -171,7 +171,7 @@ async def test_the_new_message_trigger_until_it_is_deleted(signed: Signed, sink:
     assert again.status_code == 404
 
     # Stored (and its events queued) in one transaction before the SMSC gets its answer.
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Vielä yksi") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Vielä yksi", timeout=30) == 1
     async with signed.running.service.database.read() as connection:
         items = await outbox_store.list_items(connection, limit=100)
     bodies = [i.body for i in items if i.body is not None]

@@ -71,7 +71,7 @@ async def received_by_trigger(signed: Signed, sink: Sink, text: str) -> dict[str
         json=trigger,
     )
     assert subscribed.status_code == 201, subscribed.text
-    assert await simulator_of(signed).inject_inbound(HANDSET, LONG_CODE, text) == 1
+    assert await simulator_of(signed).inject_inbound(HANDSET, LONG_CODE, text, timeout=30) == 1
 
     async def arrived() -> bool:
         return len(sink.received) == 1
@@ -183,7 +183,7 @@ async def test_a_reply_to_a_handset_that_opted_out_is_refused(signed: Signed, si
     event = await received_by_trigger(signed, sink, "Hei")
     simulator = simulator_of(signed)
     # STOP is answered with its confirmation; after it nothing else goes to the handset.
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "STOP") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "STOP", timeout=30) == 1
 
     async def confirmed() -> bool:
         return len(simulator.inbox(HANDSET)) == 1

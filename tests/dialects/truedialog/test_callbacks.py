@@ -81,7 +81,7 @@ async def test_incoming_message_trigger(truedialog: TrueDialog, sink: Sink) -> N
     simulator = truedialog.running.service.simulator
     assert simulator is not None
 
-    await simulator.inject_inbound(HANDSET, LONG_CODE, "Hei, onko aukioloaikoja?")
+    await simulator.inject_inbound(HANDSET, LONG_CODE, "Hei, onko aukioloaikoja?", timeout=30)
     await arrived(sink)
 
     [request] = sink.received

@@ -55,7 +55,7 @@ async def subscribe(truedialog: TrueDialog, callback_type: int, url: str) -> Non
 async def opt_out(truedialog: TrueDialog, sink: Sink, number: str) -> dict[str, Any]:
     """The handset texts STOP; returns the stop callback once the opt-out is recorded."""
     await subscribe(truedialog, 6, f"{sink.url}/stop")
-    assert await simulator_of(truedialog).inject_inbound(number, LONG_CODE, "STOP") == 1
+    assert await simulator_of(truedialog).inject_inbound(number, LONG_CODE, "STOP", timeout=30) == 1
     [stop] = await callbacks(sink, "/stop")
     return stop
 
@@ -81,8 +81,8 @@ async def test_a_keyword_from_a_handset_calls_the_keyword_callback(
     await subscribe(truedialog, 1, f"{sink.url}/keyword")
     await subscribe(truedialog, 11, f"{sink.url}/incoming")
     simulator = simulator_of(truedialog)
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Terve vaan") == 1
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "liity kerhoon") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Terve vaan", timeout=30) == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "liity kerhoon", timeout=30) == 1
 
     await callbacks(sink, "/incoming", 2)
     [event] = await callbacks(sink, "/keyword")

@@ -35,7 +35,7 @@ class Cli:
     async def inbound(self, text: str, sender: str = HANDSET, to: str = LONG_CODE) -> None:
         simulator = self.running.service.simulator
         assert simulator is not None
-        assert await simulator.inject_inbound(sender, to, text) >= 1
+        assert await simulator.inject_inbound(sender, to, text, timeout=30) >= 1
 
     def env(self, **extra: str) -> dict[str, str]:
         return {

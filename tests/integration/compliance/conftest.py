@@ -65,7 +65,7 @@ async def inject(
     running: Running, text: str, *, to: str = LONG_CODE, sender: str = HANDSET
 ) -> None:
     # Returns once the service acknowledged it, which it does once it is stored and processed.
-    await simulator_of(running).inject_inbound(sender, to, text)
+    await simulator_of(running).inject_inbound(sender, to, text, timeout=30)
 
 
 async def inbox_message(

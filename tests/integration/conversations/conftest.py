@@ -33,7 +33,7 @@ class Conversation:
         simulator = self.running.service.simulator
         assert simulator is not None
         # Returns once the dispatcher acknowledged it, which it does once it is stored.
-        assert await simulator.inject_inbound(sender, to, text) >= 1
+        assert await simulator.inject_inbound(sender, to, text, timeout=30) >= 1
 
     async def get(self, path: str, **params: Any) -> Any:
         response = await self.running.http.get(path, params=params)

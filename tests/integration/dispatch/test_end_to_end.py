@@ -76,7 +76,9 @@ async def test_a_long_ucs2_message_arrives_whole(running: Running) -> None:
 async def test_a_scheduled_message_waits_for_its_time_and_a_cancelled_one_is_never_sent(
     running: Running,
 ) -> None:
-    send_at = datetime.now(UTC) + timedelta(seconds=2)
+    # Far enough ahead that both sends, the read and the cancel answer before it, even with two
+    # workers sharing the cores.
+    send_at = datetime.now(UTC) + timedelta(seconds=10)
     accepted = (await running.send(to=DELIVERABLE, send_at=send_at.isoformat()))["messages"][0]
     cancelled_id = await running.send_one(OTHER, send_at=send_at.isoformat())
     assert accepted["status"] == "scheduled"

@@ -39,7 +39,7 @@ async def test_an_inbound_message_belongs_to_the_owner_of_its_number(running: Ru
     await routing.add_sender(database, running.account, LONG_CODE)
 
     # inject_inbound returns once the ESME acknowledged it, which it does once it is stored.
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kiitos, nähdään!") == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Kiitos, nähdään!", timeout=30) == 1
 
     [stored] = await inbound_messages(running)
     assert stored["account_id"] == running.account.id
@@ -66,7 +66,7 @@ async def test_a_long_inbound_message_is_joined_before_it_is_stored(running: Run
     assert simulator is not None
     await routing.add_sender(running.service.database, running.account, LONG_CODE)
     text = "Hyvää päivää 🌞, tämä on pitkä vastaus. " * 4
-    parts = await simulator.inject_inbound(HANDSET, LONG_CODE, text)
+    parts = await simulator.inject_inbound(HANDSET, LONG_CODE, text, timeout=30)
     assert parts > 1
 
     [stored] = await inbound_messages(running)
@@ -85,7 +85,7 @@ async def test_an_inbound_message_to_a_number_nobody_owns_is_kept_for_the_operat
     as_operator = {"Authorization": f"Bearer {operator.secret}"}
 
     # Acknowledged (no InboundRejected): refusing would make the SMSC send it again and again.
-    await simulator.inject_inbound(HANDSET, UNOWNED, "Onko siellä ketään?")
+    await simulator.inject_inbound(HANDSET, UNOWNED, "Onko siellä ketään?", timeout=30)
     assert await inbound_messages(running) == []
     assert "tidings_unrouted_inbound 1.0" in (await running.http.get("/metrics")).text
 
@@ -147,9 +147,9 @@ async def test_a_deliver_sm_is_answered_with_a_temporary_error_when_its_owner_lo
 
     monkeypatch.setattr(routing, "owner_of_number", failing_once)
     with pytest.raises(InboundRejected, match="ESME_RX_T_APPN"):
-        await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=5.0)
+        await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=30)
     assert await inbound_messages(running) == []
 
-    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=5.0) == 1
+    assert await simulator.inject_inbound(HANDSET, LONG_CODE, "Onko auki?", timeout=30) == 1
     [stored] = await inbound_messages(running)
     assert stored["body"] == "Onko auki?"

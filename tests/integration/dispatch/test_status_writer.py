@@ -165,7 +165,7 @@ async def test_a_receipt_that_overtook_its_submit_survives_a_restart(
         first = StatusWriter(database)
         first.start()
         await asyncio.wait_for(
-            first.report(_receipt("smsc-early", ReceiptState.DELIVRD, None, now)), 10
+            first.report(_receipt("smsc-early", ReceiptState.DELIVRD, None, now)), 30
         )
         await first.stop()
         async with database.read() as connection:

@@ -385,7 +385,8 @@ async def test_an_mms_whose_file_is_gone_fails_with_the_reason(running: Running)
         "/v1/media", files={"file": ("menu.png", samples.png(60, 40))}
     )
     media_id = uploaded.json()["id"]
-    send_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    # Far enough ahead that the file is gone before it, even with two workers sharing the cores.
+    send_at = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
     message_id = await running.send_one(
         "+358401234581", **{"from": OUR_NUMBER, "media": [media_id], "send_at": send_at}
     )

@@ -321,11 +321,11 @@ async def test_api_processes_sharing_redis_share_each_keys_limit(
 
 async def _redis_answers(host: str, port: int) -> bool:
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
     except (OSError, TimeoutError):
         return False
     writer.write(b"PING\r\n")
-    answer = await asyncio.wait_for(reader.readline(), 2.0)
+    answer = await asyncio.wait_for(reader.readline(), 30)
     writer.close()
     await writer.wait_closed()
     return answer.startswith(b"+PONG")

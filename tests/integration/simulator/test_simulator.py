@@ -195,7 +195,7 @@ async def test_receipts_wait_for_a_receiver_to_bind(simulator: Simulator) -> Non
         answer = await transmitter.submit(destination_addr=number, registered_delivery=1)
         ids.append(answer.message_id)  # type: ignore[attr-defined]
     with pytest.raises(NoReceiverBound):
-        await simulator.inject_inbound("31600000004", SHORTCODE, "hi")
+        await simulator.inject_inbound("31600000004", SHORTCODE, "hi", timeout=30)
 
     receiver = await ProbeEsme.bind(simulator.smpp_port, mode=BindReceiver)
     received = [receipt_of(await receiver.next_delivered())[0] for _ in ids]
@@ -341,7 +341,7 @@ async def test_a_long_ucs2_inbound_message_reaches_the_esme_whole(
     simulator: Simulator, esme: ProbeEsme
 ) -> None:
     text = "Antwort: ja, gerne! 😀 " * 12
-    parts = await simulator.inject_inbound("31600000016", SHORTCODE, text)
+    parts = await simulator.inject_inbound("31600000016", SHORTCODE, text, timeout=30)
     assert parts > 1
     reassembler = Reassembler(timeout_s=60)
     complete = None
@@ -367,4 +367,4 @@ async def test_a_long_ucs2_inbound_message_reaches_the_esme_whole(
 
 async def test_inbound_without_a_receiver_is_an_error(simulator: Simulator) -> None:
     with pytest.raises(NoReceiverBound):
-        await simulator.inject_inbound("31600000017", SHORTCODE, "hello")
+        await simulator.inject_inbound("31600000017", SHORTCODE, "hello", timeout=30)

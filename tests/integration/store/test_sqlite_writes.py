@@ -229,7 +229,7 @@ async def test_a_write_cancelled_while_it_waits_or_just_after_its_turn_came_hold
         last = asyncio.create_task(note_in(database, "last"))
         await asyncio.sleep(0.01)
         blocked.cancel()
-    await asyncio.wait_for(last, 5)
+    await asyncio.wait_for(last, 30)
     assert blocked.cancelled()
     assert await count_notes(database) == 1
 
