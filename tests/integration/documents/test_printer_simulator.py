@@ -47,7 +47,7 @@ def ticket(name: str, document: PrintDocument) -> JobTicket:
 
 
 async def until_final(client: IppPrinter, job_id: int) -> JobStatus:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = await client.job_status(job_id)
         assert isinstance(status, JobStatus)

@@ -62,7 +62,7 @@ async def running_worker(
 
 async def wait_until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
     try:
-        async with asyncio.timeout(20.0):
+        async with asyncio.timeout(30.0):
             # The state lives in the database; polling it is the only way to watch it.
             while not await condition():  # noqa: ASYNC110
                 await asyncio.sleep(0.02)

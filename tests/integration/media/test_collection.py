@@ -139,7 +139,7 @@ async def test_the_service_s_collector_runs_until_stopped(
     upload = await library.keep(ann.account_id, samples.png(20, 20))
     collector = asyncio.create_task(collect_periodically(library, interval_seconds=0.05))
     try:
-        for _ in range(200):
+        for _ in range(600):  # 30 s at the least
             try:
                 await library.get(ann.account_id, upload.id)
             except MediaNotFound:
