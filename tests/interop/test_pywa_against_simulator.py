@@ -103,12 +103,14 @@ async def test_pywa_sends_a_text_and_a_template_through_the_simulator() -> None:
 
 
 async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
-    """The simulator's notifications (a user's message, a message's statuses) pass pywa's
-    signature check with the app secret and are parsed by its update handlers."""
+    """The simulator's notifications (a user's message, a message's statuses, a template's
+    review) pass pywa's signature check with the app secret and are parsed by its update
+    handlers."""
     config = CloudApiConfig(access_token=TOKEN, numbers=(BUSINESS,), auto_read=True)
     async with CloudApi(config) as cloud:
         received: list[str] = []
         statuses: list[str] = []
+        reviews: list[tuple[str, str]] = []
 
         def handle(bodies: list[bytes]) -> list[int]:
             wa = pywa.WhatsApp(
@@ -121,6 +123,12 @@ async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
                 pywa.handlers.MessageHandler(lambda _, message: received.append(message.text)),
                 pywa.handlers.MessageStatusHandler(
                     lambda _, status: statuses.append(status.status.value)
+                ),
+                # pywa takes the update's time from the entry's "time" (KeyError without it).
+                pywa.handlers.TemplateStatusUpdateHandler(
+                    lambda _, update: reviews.append(
+                        (update.template_name, update.new_status.value)
+                    )
                 ),
             )
             answers = []
@@ -146,6 +154,13 @@ async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
         cloud.inject(USER, BUSINESS.phone_number_id, text="Hello from the handset")
         graph = GraphClient(cloud.base_url, "v21.0", TOKEN)
         try:
+            submitted = await graph.submit_template(
+                config.waba_id,
+                Template(
+                    name="welcome", language="en_US", category=Category.UTILITY, body="Welcome!"
+                ).submission(),
+            )
+            cloud.review(submitted["id"], TemplateStatus.APPROVED)
             await graph.send_message(
                 BUSINESS.phone_number_id,
                 {
@@ -159,7 +174,8 @@ async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
             await graph.close()
 
         async def notified() -> bool:
-            return len(cloud.sent_webhooks) >= 4  # the message; sent, delivered, read
+            # the message, the review; sent, delivered, read
+            return len(cloud.sent_webhooks) >= 5
 
         await eventually(notified, "the simulator's webhooks")
         await listener.stop(timeout=5.0)
@@ -167,3 +183,4 @@ async def test_pywa_reads_the_simulator_s_signed_webhooks() -> None:
         assert set(answers) == {200}
         assert received == ["Hello from the handset"]
         assert statuses == ["sent", "delivered", "read"]
+        assert reviews == [("welcome", "APPROVED")]

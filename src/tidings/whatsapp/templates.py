@@ -381,8 +381,9 @@ def send_components(template: Template, parameters: Parameters) -> list[dict[str
         else:
             value = {"type": "text", "text": parameter.value}
             sub_type = "url"
+        # The index a number, as Meta's Node.js SDK and pywa send it (the API takes "0" too).
         components.append(
-            {"type": "button", "sub_type": sub_type, "index": str(index), "parameters": [value]}
+            {"type": "button", "sub_type": sub_type, "index": index, "parameters": [value]}
         )
     if given:
         raise LocalProtocolError(f"the template has no button {min(given)}")

@@ -297,11 +297,18 @@ def _read_template_update(waba_id: str, value: Mapping[str, Any]) -> TemplateUpd
 # --- writing them (the simulator's side) ---
 
 
-def notification(waba_id: str, field_name: str, value: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "object": OBJECT,
-        "entry": [{"id": waba_id, "changes": [{"value": dict(value), "field": field_name}]}],
-    }
+def notification(
+    waba_id: str, field_name: str, value: Mapping[str, Any], *, at: datetime | None = None
+) -> dict[str, Any]:
+    """The body of a webhook. The entry of a WhatsApp Business Account field other than
+    ``messages`` (a template's review, ``message_template_status_update``) carries ``time``,
+    when it was sent in Unix seconds, as Meta's do (readers such as pywa take the update's
+    time from it); a ``messages`` entry has none."""
+    entry: dict[str, Any] = {"id": waba_id}
+    if field_name != "messages":
+        entry["time"] = int((at or datetime.now(UTC)).timestamp())
+    entry["changes"] = [{"value": dict(value), "field": field_name}]
+    return {"object": OBJECT, "entry": [entry]}
 
 
 def business_scoped_user_id(number: str, country: str = "ZZ") -> str:

@@ -60,17 +60,24 @@ def test_a_send_s_components_are_written_as_the_api_documents_them() -> None:
         {
             "type": "button",
             "sub_type": "quick_reply",
-            "index": "0",
+            "index": 0,
             "parameters": [{"type": "payload", "payload": "thanks-a17"}],
         },
         {
             "type": "button",
             "sub_type": "url",
-            "index": "1",
+            "index": 1,
             "parameters": [{"type": "text", "text": "A-17"}],
         },
     ]
     assert read_send_components(ORDER, send_components(ORDER, parameters)) == parameters
+    # A button's index is sent as a number (as Meta's SDK and pywa send it); the API also
+    # takes it as a string, as Meta's examples write it.
+    as_strings = [
+        {**c, "index": str(c["index"])} if "index" in c else c
+        for c in send_components(ORDER, parameters)
+    ]
+    assert read_send_components(ORDER, as_strings) == parameters
 
 
 @pytest.mark.parametrize(

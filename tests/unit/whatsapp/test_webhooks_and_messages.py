@@ -123,6 +123,20 @@ def test_statuses_messages_and_template_updates_read_back_as_written() -> None:
     )
 
 
+def test_a_template_review_s_entry_has_its_time_and_a_message_s_has_none() -> None:
+    """As Meta writes them: a WABA field's entry (a template's review) carries ``time``, a
+    ``messages`` entry does not."""
+    review = webhooks.template_change(
+        template_id="5", name="hello", language="en_US", status=TemplateStatus.APPROVED, reason=None
+    )
+    [entry] = webhooks.notification("1234", "message_template_status_update", review, at=AT)[
+        "entry"
+    ]
+    assert list(entry) == ["id", "time", "changes"] and entry["time"] == int(AT.timestamp())
+    [entry] = webhooks.notification("1234", "messages", {"statuses": []}, at=AT)["entry"]
+    assert list(entry) == ["id", "changes"]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -103,7 +103,8 @@ def template_components(template: TemplateSend, header_media: Media | None) -> l
             {
                 "type": "button",
                 "sub_type": button.type,
-                "index": str(button.index),
+                # A number, as Meta's Node.js SDK and pywa send it (the API takes "0" too).
+                "index": button.index,
                 "parameters": [value],
             }
         )
