@@ -313,6 +313,8 @@ class CloudApi:
         self.sent_webhooks: deque[bytes] = deque(maxlen=200)
         # Every send request's JSON as it came (to hold other clients' requests to the API).
         self.requests: deque[dict[str, Any]] = deque(maxlen=200)
+        # Every template submission's JSON as it came (POST /{waba-id}/message_templates).
+        self.submissions: deque[dict[str, Any]] = deque(maxlen=200)
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: EmbeddedHttpServer | None = None
         self._http: httpx.AsyncClient | None = None
@@ -862,6 +864,8 @@ class CloudApi:
                 del self._templates[key]
             return JSONResponse({"success": True})
         body = await self._json(request)
+        if isinstance(body, dict):
+            self.submissions.append(body)
         try:
             template = _read_submission(body)
             template.check()
