@@ -149,7 +149,7 @@ async def test_a_keypress_over_rfc4733(
     if not SIPP_DTMF_PCAP.exists():
         pytest.skip(f"{SIPP_DTMF_PCAP} is not installed with SIPp")
     with running_sipp("dtmf.xml", tmp_path, replacements={"__PCAP__": str(SIPP_DTMF_PCAP)}) as sipp:
-        script = Script(np.tile(speech, 3), repeat=0, require_input=True, input_timeout=5.0)
+        script = Script(np.tile(speech, 3), repeat=0, require_input=True, input_timeout=30.0)
         report, _ = await _call(sipp.port, script, clock)
         assert sipp.finish() == 0, sipp.describe()
     assert report.keypress == "5"
