@@ -108,9 +108,9 @@ async def test_a_draft_runs_to_completion_with_counts_and_one_completed_event(
 
 async def test_a_scheduled_campaign_starts_at_its_time(running: Running) -> None:
     http = running.http
-    # Far enough ahead that the create answers before it, even with the suite's two workers
-    # sharing the cores (2 s was not, once).
-    send_at = datetime.now(UTC) + timedelta(seconds=5)
+    # Far enough ahead that the create and the read answer before it, even with the suite's two
+    # workers sharing the cores beside other suites (2 s was not, once).
+    send_at = datetime.now(UTC) + timedelta(seconds=10)
     created = await ok(
         await http.post(
             "/v1/campaigns",
@@ -137,7 +137,8 @@ async def test_a_scheduled_campaign_starts_at_its_time(running: Running) -> None
 
 async def test_a_cancelled_campaign_sends_nothing_and_cannot_run_again(running: Running) -> None:
     http = running.http
-    send_at = datetime.now(UTC) + timedelta(seconds=3)  # cancelled well before it comes
+    # Cancelled well before it comes: the create and the cancel answer first, however slowly.
+    send_at = datetime.now(UTC) + timedelta(seconds=10)
     later = send_at.isoformat()
     created = await ok(
         await http.post(
