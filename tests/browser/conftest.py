@@ -86,12 +86,14 @@ class Console:
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    # A new process imports the whole service and migrates its database: with both workers
+    # starting Chromium and a service beside other suites on two cores, that once took over 60 s.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"tidings serve exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=10.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

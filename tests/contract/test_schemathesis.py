@@ -107,7 +107,7 @@ async def test_no_operation_answers_a_server_error(tmp_path: Path) -> None:
                 except httpx.TransportError:
                     return False
 
-            await eventually(ready, "the service to start", 60.0)
+            await eventually(ready, "the service to start", 180.0)
         database = Database.from_url(database_url)
         try:
             account = await accounts.create_account(database, "Contract", region="FI")

@@ -137,7 +137,7 @@ class Serving:
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.process = subprocess.Popen(command, cwd=home, env=self.env, stdout=out, stderr=err)
 
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> str:
+    def wait_for(self, pattern: str, timeout: float = 180.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
             text = self.out.read_text() + self.err.read_text()

@@ -117,7 +117,7 @@ async def test_two_dispatchers_send_every_message_exactly_once(
             async def both_bound() -> bool:
                 return (await stats()).get("bound_connections") == 2
 
-            await eventually(both_bound, "both dispatchers to bind to the simulator", 60.0)
+            await eventually(both_bound, "both dispatchers to bind to the simulator", 180.0)
 
             result = await messaging.accept_messages(
                 database,

@@ -100,7 +100,7 @@ async def started(tmp_path: Path, database_url: str, **settings: str) -> AsyncIt
                     return (await http.get("/healthz")).status_code == 200
                 return False
 
-            await eventually(ready, "the service to start", 60.0)
+            await eventually(ready, "the service to start", 180.0)
             credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
             http.headers["Authorization"] = f"Bearer {credentials['secret']}"
             yield Running(ports, http, tmp_path)

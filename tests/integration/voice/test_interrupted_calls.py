@@ -34,7 +34,7 @@ RINGS_UNANSWERED = "+61411111112"  # the phone network's numbers ending in 2 rin
 ANSWERS = "+61411111110"
 # Long enough to be still playing when the process dies (about half a minute, played twice).
 SPEECH = "Your table for two is booked for eight tonight, by the window, as you asked. " * 4
-START_SECONDS = 90.0
+START_SECONDS = 180.0
 
 
 class Serve:
