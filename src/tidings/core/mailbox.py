@@ -156,14 +156,24 @@ def _what(kind: str) -> tuple[str, tuple[str, ...]]:
 
 
 async def get_receipt_or_inbound(
-    database: Database, account: AccountRecord, kind: str, message_id: str
+    database: Database,
+    account: AccountRecord,
+    kind: str,
+    message_id: str,
+    *,
+    channel: str | None = None,
 ) -> MessageRecord:
     """One outbound message (its receipt so far: a pending one shows the current status), or
-    one inbound message; read or not."""
+    one inbound message; read or not. With ``channel``, a message of another channel is as
+    unknown as a wrong id: a fax's receipts never show an SMS or a letter."""
     direction, _ = _what(kind)
     async with database.read() as connection:
         message = await message_store.find_message(connection, account.id, message_id)
-    if message is None or message.direction != direction:
+    if (
+        message is None
+        or message.direction != direction
+        or (channel is not None and message.channel != channel)
+    ):
         raise NotFound(f"no {kind} for message {message_id}")
     return message
 

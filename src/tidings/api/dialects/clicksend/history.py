@@ -303,8 +303,9 @@ def _receipt_routes(router: APIRouter, spec: ChannelRoutes, shape: Shape) -> Non
         return envelope(None, msg="Receipts have been marked as read.")
 
     async def receipt(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
+        # Another channel's message is not found, as ClickSend answers a wrong id.
         message = await mailbox.get_receipt_or_inbound(
-            found.database, account, mailbox.RECEIPT, message_id
+            found.database, account, mailbox.RECEIPT, message_id, channel=channel
         )
         user_id = await number_for(found.database, AliasKind.ACCOUNT, account.id)
         return envelope(shape(message, user_id), msg="Receipt.")
