@@ -617,6 +617,44 @@ def preview_messages(
     return Preview(recipients=results, parts=total_parts, price=total_price, currency=currency)
 
 
+async def screened_preview(
+    database: Database, account: AccountRecord, request: SendRequest, preview: Preview
+) -> Preview:
+    """``preview`` with the recipients its send would refuse when it is screened (opted out
+    or blocked, unless ``force_opt_in``; undeliverable) refused as the send refuses them, and
+    its parts and price without them: a preview counts what a send would send."""
+    sender = parse_sender(request.sender, account.region).address
+    phones = [r.address for r in preview.recipients if r.error is None and r.address]
+    if not phones:
+        return preview
+    async with database.read() as connection:
+        refusals = await optout.refusals_for(
+            connection, account.id, sender, phones, force_opt_in=request.force_opt_in
+        )
+    if not refusals:
+        return preview
+    recipients: list[RecipientResult] = []
+    parts, price = preview.parts, preview.price
+    for result in preview.recipients:
+        kind = None if result.address is None else refusals.get(result.address)
+        if kind is None or result.error is not None:
+            recipients.append(result)
+            continue
+        parts -= result.parts or 0
+        price -= Decimal(result.price or 0)
+        code, detail = optout.refusal_of(kind, result.address or result.to)
+        recipients.append(
+            RecipientResult(
+                to=result.to,
+                address=result.address,
+                error=code,
+                error_detail=detail,
+                reason=REASON_OF[code],
+            )
+        )
+    return Preview(recipients=recipients, parts=parts, price=price, currency=preview.currency)
+
+
 async def get_message(
     database: Database, account: AccountRecord | None, message_id: str
 ) -> MessageDetail:

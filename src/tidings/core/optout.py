@@ -414,6 +414,38 @@ def _screened(
     )
 
 
+def refusal_of(kind: str, address: str) -> tuple[str, str]:
+    """The recipient error and its detail for a number refused at screening as ``kind``
+    (blocked, opted out, undeliverable)."""
+    if kind == BLOCKED:
+        return RecipientError.BLOCKED, f"{address} is on the blocklist"
+    if kind == UNDELIVERABLE:
+        return RecipientError.UNDELIVERABLE, (
+            f"{address} is undeliverable: its last messages failed with hard errors"
+            " (the number does not exist or cannot receive); a delivery or clearing the"
+            " contact's current errors lifts this"
+        )
+    return RecipientError.OPTED_OUT, f"{address} opted out"
+
+
+async def refusals_for(
+    connection: AsyncConnection,
+    account_id: str,
+    sender: str,
+    phones: Sequence[str],
+    *,
+    force_opt_in: bool = False,
+) -> dict[str, str]:
+    """Which of ``phones`` a send from ``sender`` would refuse at screening, and as what
+    (what :func:`screen_sends` decides, read only: a preview's screening)."""
+    rows, undeliverable = await store.refusals_among(
+        connection, account_id, phones, {sender}, default_hard_error_limit=DEFAULT_HARD_ERROR_LIMIT
+    )
+    suppressed = {} if force_opt_in else store.suppressed_for(rows, sender)
+    # Opted out or blocked is the reason given first, as at the send.
+    return {phone: UNDELIVERABLE for phone in undeliverable} | suppressed
+
+
 def _refuse(prepared: PreparedSend, suppressed: dict[str, str]) -> None:
     kept_messages: list[OutboundMessageRow] = []
     kept_events: list[EventRow] = []
@@ -431,17 +463,7 @@ def _refuse(prepared: PreparedSend, suppressed: dict[str, str]) -> None:
         if kind is None:
             recipients.append(result)
             continue
-        if kind == BLOCKED:
-            code, detail = RecipientError.BLOCKED, f"{result.address} is on the blocklist"
-        elif kind == UNDELIVERABLE:
-            code = RecipientError.UNDELIVERABLE
-            detail = (
-                f"{result.address} is undeliverable: its last messages failed with hard errors"
-                " (the number does not exist or cannot receive); a delivery or clearing the"
-                " contact's current errors lifts this"
-            )
-        else:
-            code, detail = RecipientError.OPTED_OUT, f"{result.address} opted out"
+        code, detail = refusal_of(kind, result.address or result.to)
         recipients.append(
             RecipientResult(
                 to=result.to,

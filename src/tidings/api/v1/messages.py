@@ -9,6 +9,7 @@ import functools
 import json
 from collections.abc import Iterable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -222,6 +223,27 @@ async def _on_channel(
     return request
 
 
+async def _with_recipients(
+    found: Services,
+    account: AccountRecord,
+    body: SendMessages | PreviewMessages,
+    request: messaging.SendRequest,
+) -> messaging.SendRequest:
+    """``request`` to whom the body names: its numbers and the members of its lists (minus
+    its exclude lists, the lists the account's own), each with its contact's placeholder
+    values. A send's and a preview's, so that both count the same recipients."""
+    if body.lists or body.exclude_lists:
+        return await audience.with_list_members(
+            found.database,
+            account,
+            request,
+            list_ids=body.lists,
+            exclude_list_ids=body.exclude_lists,
+            max_recipients=found.settings.max_recipients,
+        )
+    return await audience.with_contact_values(found.database, account, request)
+
+
 async def send_messages(
     http: Request,
     body: SendMessages,
@@ -272,17 +294,7 @@ async def send_messages(
         or _document_fields(body)
     ):
         request = await _on_channel(found, account, body, request)
-    if body.lists or body.exclude_lists:
-        request = await audience.with_list_members(
-            found.database,
-            account,
-            request,
-            list_ids=body.lists,
-            exclude_list_ids=body.exclude_lists,
-            max_recipients=settings.max_recipients,
-        )
-    else:
-        request = await audience.with_contact_values(found.database, account, request)
+    request = await _with_recipients(found, account, body, request)
     window = timedelta(days=settings.idempotency_days)
     now = utcnow()
     result = await messaging.find_replay(
@@ -428,9 +440,10 @@ async def preview_messages(
         if "audio/wav" in http.headers.get("accept", ""):
             return Response(spoken.wav(), media_type="audio/wav")
     settings = found.settings
-    request = await audience.with_contact_values(
-        found.database,
+    request = await _with_recipients(
+        found,
         account,
+        body,
         messaging.SendRequest(
             to=[body.to] if isinstance(body.to, str) else body.to,
             sender=body.from_,
@@ -439,17 +452,14 @@ async def preview_messages(
             max_parts=body.max_parts,
             channel=body.channel,
             content=voice,
+            force_opt_in=body.force_opt_in,
         ),
     )
-    preview = messaging.preview_messages(
+    preview = await _screened(
+        found,
         account,
         request,
-        price_per_part=(
-            settings.price_per_part if voice is None else settings.voice_price_per_unit
-        ),
-        currency=settings.currency,
-        max_recipients=settings.max_recipients,
-        default_max_parts=settings.default_max_parts,
+        settings.price_per_part if voice is None else settings.voice_price_per_unit,
     )
     return MessagesPreview(
         messages=[_preview_outcome(r) for r in preview.recipients],
@@ -459,6 +469,23 @@ async def preview_messages(
         media=await _fitted_media(found, account, body.from_, body.media) if body.media else None,
         voice=None if spoken is None else voice_preview(body.body, spoken),
     )
+
+
+async def _screened(
+    found: Services, account: AccountRecord, request: messaging.SendRequest, price: Decimal
+) -> messaging.Preview:
+    """What the send of ``request`` would take and cost at ``price`` a unit: planned, then
+    screened as a send is (opted out, blocked, undeliverable)."""
+    settings = found.settings
+    preview = messaging.preview_messages(
+        account,
+        request,
+        price_per_part=price,
+        currency=settings.currency,
+        max_recipients=settings.max_recipients,
+        default_max_parts=settings.default_max_parts,
+    )
+    return await messaging.screened_preview(found.database, account, request, preview)
 
 
 async def _preview_document(
@@ -479,11 +506,13 @@ async def _preview_document(
             body=body.body,
             personalization=body.personalization,
             channel=channel,
+            force_opt_in=body.force_opt_in,
         ),
         channel,
+        to_lists=bool(body.lists),
     )
-    content = request.content
-    assert isinstance(content, documents.FaxContent | documents.PostContent)
+    request = await _with_recipients(found, account, body, request)
+    content = _shown_document(request)
     kind = documents.DocumentKind(channel.value)
     rendered = await documents.rendered_pages(found.media, account.id, kind, content)
     accept = http.headers.get("accept", "")
@@ -496,15 +525,7 @@ async def _preview_document(
         options or documents.LetterOptions(),
         documents.document_prices(found.settings),
     )
-    settings = found.settings
-    preview = messaging.preview_messages(
-        account,
-        request,
-        price_per_part=price,
-        currency=settings.currency,
-        max_recipients=settings.max_recipients,
-        default_max_parts=settings.default_max_parts,
-    )
+    preview = await _screened(found, account, request, price)
     return MessagesPreview(
         messages=[_preview_outcome(r) for r in preview.recipients],
         parts=preview.parts,
@@ -523,6 +544,22 @@ async def _preview_document(
     )
 
 
+def _shown_document(
+    request: messaging.SendRequest,
+) -> documents.FaxContent | documents.PostContent:
+    """The document a preview renders: the request's, or for a letter or postcard to lists
+    the first addressee's (each member's address in the window)."""
+    for member in request.contents or ():
+        if (
+            isinstance(member, documents.PostContent)
+            and member.address != documents.LIST_MEMBERS_ADDRESS
+        ):
+            return member
+    content = request.content
+    assert isinstance(content, documents.FaxContent | documents.PostContent)
+    return content
+
+
 async def _preview_whatsapp(
     body: PreviewMessages, account: AccountRecord, found: Services
 ) -> MessagesPreview:
@@ -532,13 +569,19 @@ async def _preview_whatsapp(
         raise InvalidRequest(
             "media, lang and voice are not previewed for WhatsApp", field="channel"
         )
-    request = messaging.SendRequest(
-        to=[body.to] if isinstance(body.to, str) else body.to,
-        sender=body.from_,
-        body=body.body,
-        personalization=body.personalization,
-        max_parts=body.max_parts,
-        channel=Channel.WHATSAPP,
+    request = await _with_recipients(
+        found,
+        account,
+        body,
+        messaging.SendRequest(
+            to=[body.to] if isinstance(body.to, str) else body.to,
+            sender=body.from_,
+            body=body.body,
+            personalization=body.personalization,
+            max_parts=body.max_parts,
+            channel=Channel.WHATSAPP,
+            force_opt_in=body.force_opt_in,
+        ),
     )
     shown = await whatsapp.preview(
         found.database,
@@ -550,15 +593,7 @@ async def _preview_whatsapp(
     if not request.body:
         # A template's SMS text, were it sent as one, is what the handset shows.
         request = dataclasses.replace(request, body=shown.text)
-    settings = found.settings
-    preview = messaging.preview_messages(
-        account,
-        request,
-        price_per_part=settings.price_per_part,
-        currency=settings.currency,
-        max_recipients=settings.max_recipients,
-        default_max_parts=settings.default_max_parts,
-    )
+    preview = await _screened(found, account, request, found.settings.price_per_part)
     rendered = shown.rendered
     template = None
     if rendered is not None and body.template is not None:

@@ -217,12 +217,23 @@ class PreviewMessages(_Body, DocumentFields):
         description="one number, or a list of up to 10,000; a letter or postcard goes to its "
         "address instead",
     )
+    lists: Annotated[list[str], Field(max_length=100)] = Field(
+        default_factory=list, description="also to the members of these lists, as a send"
+    )
+    exclude_lists: Annotated[list[str], Field(max_length=100)] = Field(
+        default_factory=list, description="but not to members of these lists"
+    )
     from_: str = Field(alias="from", min_length=1, max_length=20)
     body: str = Field(
         default="", max_length=10_000, description="the text (fax: an optional cover note)"
     )
     personalization: dict[str, dict[str, str]] | None = None
     max_parts: int | None = Field(default=None, ge=1, le=255)
+    force_opt_in: bool = Field(
+        default=False,
+        description="as a send with force_opt_in: numbers that opted out or are blocked are "
+        "counted; without it they are refused as the send would refuse them",
+    )
     media: Annotated[list[str], Field(max_length=10)] = Field(
         default_factory=list, description="MMS: media ids or URLs, shown as a route sends them"
     )
