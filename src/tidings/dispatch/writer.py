@@ -616,7 +616,10 @@ class StatusWriter:
         taken = await store.unpark_receipts(connection, leaving)
         to_park: list[store.ParkedReceiptRow] = []
         part_rows: list[store.PartStatusUpdate] = []
-        touched: dict[str, tuple[store.PartOwner, Report, MessageStatus]] = {}
+        # Each message's changes in this batch, in order: one report may follow another for
+        # the same part (WhatsApp's delivered, then read, in one webhook), and each is a step
+        # of the lifecycle with its own history entry and callback.
+        touched: dict[str, list[tuple[store.PartOwner, Report, MessageStatus]]] = {}
         # Parts given their final status by this batch, with it.
         finished: dict[tuple[str, int], str] = {}
         results: list[store.ResultUpdate] = []
@@ -686,16 +689,19 @@ class StatusWriter:
                     "b_at": receipt.at,
                 }
             )
-            touched[owner.message_id] = (owner, receipt, status)
+            touched.setdefault(owner.message_id, []).append((owner, receipt, status))
             if receipt.result is not None:
                 results.append({"b_id": owner.message_id, "b_result": dump_content(receipt.result)})
         await store.update_part_statuses(connection, part_rows)
         await store.record_message_results(connection, results)
-        multi = [m for m, (owner, _, _) in touched.items() if owner.parts_count > 1]
+        multi = [m for m, steps in touched.items() if steps[0][0].parts_count > 1]
         part_statuses = await store.part_statuses_of(connection, multi)
         message_rows: list[store.StatusUpdate] = []
-        for message_id, (owner, receipt, status) in touched.items():
-            if owner.parts_count > 1:
+        for message_id, steps in touched.items():
+            if steps[0][0].parts_count > 1:
+                # A message of several parts takes its status from all of them, as this
+                # batch left them, once they have settled.
+                owner, receipt, _ = steps[-1]
                 known = part_statuses.get(message_id, {})
                 # Parts not yet recorded are still on their way to the SMSC.
                 statuses = [
@@ -705,37 +711,40 @@ class StatusWriter:
                 status = derive_message_status(statuses)
                 if status not in SETTLED_STATUSES:
                     continue
-            error_code = receipt.error_code
-            detail = _receipt_detail(receipt)
-            message_rows.append(
-                {
-                    "b_id": message_id,
-                    "b_status": status.value,
-                    "b_at": receipt.at,
-                    "b_error_code": error_code,
-                    "b_error_detail": None if status in DELIVERED_STATUSES else detail,
-                }
-            )
-            event_rows.append(
-                {
-                    "message_id": message_id,
-                    "status": status.value,
-                    "at": receipt.at,
-                    "detail": detail,
-                }
-            )
-            changes.append(
-                StatusChange(
-                    owner.account_id,
-                    message_id,
-                    owner.recipient,
-                    owner.dlr_url,
-                    status,
-                    error_code,
-                    receipt.at,
-                    receipt.result,
+                steps = [(owner, receipt, status)]
+            for owner, receipt, status in steps:
+                error_code = receipt.error_code
+                detail = _receipt_detail(receipt)
+                message_rows.append(
+                    {
+                        "b_id": message_id,
+                        "b_status": status.value,
+                        "b_at": receipt.at,
+                        "b_error_code": error_code,
+                        "b_error_detail": None if status in DELIVERED_STATUSES else detail,
+                    }
                 )
-            )
+                event_rows.append(
+                    {
+                        "message_id": message_id,
+                        "status": status.value,
+                        "at": receipt.at,
+                        "detail": detail,
+                    }
+                )
+                changes.append(
+                    StatusChange(
+                        owner.account_id,
+                        message_id,
+                        owner.recipient,
+                        owner.dlr_url,
+                        status,
+                        error_code,
+                        receipt.at,
+                        receipt.result,
+                    )
+                )
+        # Rows for one message are applied in their order (store._StatusChanges' rounds).
         await store.update_message_statuses(connection, message_rows)
         await store.park_receipts(connection, to_park)
 

@@ -304,6 +304,87 @@ async def test_a_call_progress_report_overtaken_by_a_later_one_is_not_recorded(
     assert notified == [MessageStatus.CALLING, MessageStatus.ANSWERED, MessageStatus.DELIVERED]
 
 
+@pytest.mark.parametrize("with_its_submit", [False, True], ids=["submit-before", "same-batch"])
+async def test_delivered_and_read_in_one_batch_are_both_recorded_in_order(
+    tmp_path: Path, database_url: str, with_its_submit: bool
+) -> None:
+    """WhatsApp's delivered and read for one message, applied in one batch (one webhook
+    carrying both, receipts parked together, or arriving with the submit outcome): each is a
+    step of the lifecycle with its history entry and its status callback, in order."""
+    settings = service_settings(tmp_path, database_url)
+    database = Database.from_url(settings.database_url)
+    notified: list[MessageStatus] = []
+
+    async def notify(connection: AsyncConnection, changes: Sequence[StatusChange]) -> None:
+        notified.extend(change.status for change in changes)
+
+    try:
+        await prepare_database(database, settings, default_transports())
+        [message] = await _claimed_messages(database, 1)
+        submitted = datetime.now(UTC)
+        delivered, read = submitted + timedelta(seconds=1), submitted + timedelta(seconds=2)
+        submit = SubmitOutcome(message, MessageStatus.SENT, submitted, sent=[(1, "wamid-1")])
+        if not with_its_submit:
+            first = StatusWriter(database, status_hooks=[notify])
+            first.start()
+            first.submit_outcome(submit)
+
+            async def sent() -> bool:
+                return await _statuses(database) == ["sent"]
+
+            await eventually(sent, "the submit to be written")
+            await first.stop()
+        writer = StatusWriter(database, status_hooks=[notify])
+        if with_its_submit:
+            writer.submit_outcome(submit)
+        # Both reports wait before the writer runs: one batch takes them.
+        acks = [
+            writer.report(Report("wamid-1", MessageStatus.DELIVERED, "delivered", None, delivered)),
+            writer.report(Report("wamid-1", MessageStatus.READ, "read", None, read)),
+        ]
+        writer.start()
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        # Meta sends both again: nothing changes.
+        again = [
+            writer.report(Report("wamid-1", MessageStatus.DELIVERED, "delivered", None, delivered)),
+            writer.report(Report("wamid-1", MessageStatus.READ, "read", None, read)),
+        ]
+        await asyncio.wait_for(asyncio.gather(*again), 30)
+        await writer.stop()
+        async with database.read() as connection:
+            row = (
+                await connection.execute(
+                    select(messages.c.status, messages.c.status_at).where(
+                        messages.c.id == message.id
+                    )
+                )
+            ).one()
+            part = (
+                await connection.execute(
+                    select(message_parts.c.status, message_parts.c.done_at).where(
+                        message_parts.c.message_id == message.id
+                    )
+                )
+            ).one()
+            history = (
+                await connection.execute(
+                    select(message_events.c.status, message_events.c.at)
+                    .where(message_events.c.message_id == message.id)
+                    .order_by(message_events.c.id)
+                )
+            ).all()
+    finally:
+        await database.close()
+    assert tuple(row) == ("read", read)
+    assert part[0] == "read"
+    assert [tuple(entry) for entry in history[1:]] == [
+        ("sent", submitted),
+        ("delivered", delivered),
+        ("read", read),
+    ]
+    assert notified == [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+
+
 async def test_a_finished_part_is_forgotten_and_a_repeated_receipt_changes_nothing(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.integration.dispatch.conftest import (
@@ -22,6 +24,7 @@ from tests.integration.dispatch.conftest import (
     service_settings,
 )
 from tests.integration.events.sink import Sink
+from tests.ports import free_port
 from tests.unit.media import samples
 from tidings.cli import app
 from tidings.core import routing
@@ -29,6 +32,7 @@ from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
 from tidings.net.graph import GraphClient
 from tidings.service import DEMO_WHATSAPP_NUMBER
 from tidings.simulator.whatsapp import CloudApi, WhatsAppOutcome, WhatsAppRule
+from tidings.store.models import outbox
 from tidings.whatsapp import webhooks
 from tidings.whatsapp.templates import (
     Button,
@@ -208,6 +212,100 @@ async def test_a_template_with_header_media_and_buttons_reaches_the_handset(
     )
     messages = (await running.http.get(f"/v1/threads/{thread['id']}")).json()["messages"]
     assert [m["direction"] for m in messages] == ["out", "in"]
+
+
+async def _outbox_rows(running: Running) -> int:
+    async with running.service.database.read() as connection:
+        counted = await connection.execute(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.account_id == running.account.id)
+        )
+        return int(counted.scalar_one())
+
+
+@pytest.mark.parametrize("read_listed_first", [False, True], ids=["in-order", "read-first"])
+async def test_delivered_and_read_in_one_webhook_are_both_recorded_once(
+    running: Running, read_listed_first: bool
+) -> None:
+    """Meta batches the statuses it has for a message into one POST when they come close
+    together (a handset that opens the message as it arrives), not always in their order:
+    each is a step of the lifecycle, recorded and told to the customer, in order; the POST
+    sent again (Meta did not hear our 200) changes nothing."""
+    cloud = _cloud(running)
+    cloud.inject(USER, BUSINESS, text="Is my order ready?")
+    await _inbound(running, 1)
+    sink = Sink()
+    await sink.start()
+    try:
+        subscribed = await running.http.post(
+            "/v1/webhooks", json={"url": f"{sink.url}/hook", "events": ["message.status"]}
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        # The simulator's own status webhooks go nowhere from now on: this test sends them.
+        cloud.set_webhook(f"http://127.0.0.1:{free_port()}/held")
+        message_id = await running.send_one(USER, **_whatsapp(body="Yes, come by at five."))
+        await running.wait_for(message_id, {"sent"})
+
+        async def on_the_handset() -> bool:
+            return any(b.incoming for b in cloud.inbox(USER))
+
+        await eventually(on_the_handset, "the message on the handset")
+        [bubble] = [b for b in cloud.inbox(USER) if b.incoming]
+        [number] = cloud.numbers
+        delivered_at = datetime.now(UTC)
+        value = webhooks.status_change(
+            display_phone_number=number.display_phone_number,
+            phone_number_id=number.phone_number_id,
+            wamid=bubble.wamid,
+            status=webhooks.DeliveryStatus.DELIVERED,
+            at=delivered_at,
+            recipient=USER,
+        )
+        read = webhooks.status_change(
+            display_phone_number=number.display_phone_number,
+            phone_number_id=number.phone_number_id,
+            wamid=bubble.wamid,
+            status=webhooks.DeliveryStatus.READ,
+            at=delivered_at + timedelta(seconds=1),
+            recipient=USER,
+        )
+        value["statuses"] += read["statuses"]
+        if read_listed_first:
+            value["statuses"].reverse()
+        body = json.dumps(webhooks.notification(cloud.config.waba_id, "messages", value)).encode()
+        url = f"http://127.0.0.1:{running.service.http_port}/carriers/whatsapp-cloud/whatsapp"
+        async with httpx.AsyncClient() as meta:
+            answer = await meta.post(
+                url, content=body, headers={webhooks.SIGNATURE_HEADER: cloud.sign(body)}
+            )
+            assert answer.status_code == 200, answer.text
+            # Answered once committed: the message has both, in order.
+            message = await running.message(message_id)
+            assert message["status"] == "read"
+            history = [e["status"] for e in message["history"]]
+            assert history[history.index("sent") :] == ["sent", "delivered", "read"], history
+
+            async def told() -> bool:
+                statuses = [
+                    json.loads(r.body)["data"]["status"]
+                    for r in sink.received
+                    if json.loads(r.body)["data"]["message_id"] == message_id
+                ]
+                return {"delivered", "read"} <= set(statuses)
+
+            await eventually(told, "message.status webhooks: delivered and read")
+            rows = await _outbox_rows(running)
+            again = await meta.post(
+                url, content=body, headers={webhooks.SIGNATURE_HEADER: cloud.sign(body)}
+            )
+            assert again.status_code == 200, again.text
+    finally:
+        await sink.stop()
+    replayed = await running.message(message_id)
+    assert replayed["status"] == "read"
+    assert replayed["history"] == message["history"]
+    assert await _outbox_rows(running) == rows  # no webhook told twice
 
 
 async def test_graph_errors_become_statuses_with_their_codes(running: Running) -> None:

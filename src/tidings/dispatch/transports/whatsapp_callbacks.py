@@ -6,10 +6,11 @@ whichever API process the request reaches.
 - ``POST``: a notification, read only once its ``X-Hub-Signature-256`` checks with the route's
   app secret (anything else is 401 and changes nothing). Statuses become reports on the
   message with that wamid: sent is noted in its history, delivered and failed settle it (a
-  failure with Meta's error code kept), read follows delivered. Messages from users become
-  inbound WhatsApp messages (their files downloaded from the Graph API and kept in the media
-  store), filed into threads, keywords and STOP as any inbound message. The answer is 200
-  once all of it is committed, so Meta sends again what we could not store.
+  failure with Meta's error code kept), read follows delivered; the statuses of one
+  notification are applied together in their life's order, each as its own step. Messages
+  from users become inbound WhatsApp messages (their files downloaded from the Graph API and
+  kept in the media store), filed into threads, keywords and STOP as any inbound message.
+  The answer is 200 once all of it is committed, so Meta sends again what we could not store.
 - Meta sends a notification again until it is answered 200: a status applied twice changes
   nothing (the writer's rule), a user's message is stored once per wamid and account (kept in
   ``inbound_references`` by the transaction that stores it, so a replay after a restart is
@@ -18,6 +19,7 @@ whichever API process the request reaches.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -59,6 +61,19 @@ STATUS_OF: Mapping[DeliveryStatus, MessageStatus | None] = MappingProxyType(
         DeliveryStatus.READ: MessageStatus.READ,
         DeliveryStatus.FAILED: MessageStatus.UNDELIVERED,
         DeliveryStatus.DELETED: None,
+    }
+)
+# Where each status comes in a message's life. Meta puts the statuses it has for a message
+# into one notification when they come close together, not always in that order (its
+# webhooks may arrive out of order): they are applied in this order, so a delivered listed
+# after its read is a step before it, not a report overtaken by it.
+LIFE_ORDER: Mapping[DeliveryStatus, int] = MappingProxyType(
+    {
+        DeliveryStatus.SENT: 0,
+        DeliveryStatus.DELIVERED: 1,
+        DeliveryStatus.FAILED: 1,
+        DeliveryStatus.READ: 2,
+        DeliveryStatus.DELETED: 3,
     }
 )
 # A failed status whose error says the message itself was wrong is a rejection, not a
@@ -133,8 +148,10 @@ class WebhookReceiver:
         except RemoteProtocolError as error:
             log.warning("whatsapp webhook not readable", route=route.name, error=error.message)
             return HttpResponse(error.message, status_code=400)
-        for update in notification.statuses:
-            await reception.report(_status_report(route, update))
+        # All the statuses of one notification go to the writer together: one transaction
+        # records them, each as its own step (delivered, then read), in their life's order.
+        statuses = sorted(notification.statuses, key=lambda u: LIFE_ORDER[u.status])
+        await asyncio.gather(*(reception.report(_status_report(route, u)) for u in statuses))
         database = request.app.state.services.database
         for message in notification.messages:
             if message.wamid in self._stored or await _stored_before(database, message.wamid):
