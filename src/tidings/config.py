@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -184,6 +185,16 @@ class Settings(BaseSettings):
     media_retention_days: float = Field(default=30.0, gt=0)
     # How often a process that dispatches looks for such media.
     media_collect_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How long a carrier's id of an inbound message (a WhatsApp wamid) is kept after the
+    # message's own time, so that the carrier sending the message again stores it once. Meta
+    # sends a webhook again for up to 7 days until it is answered 200; twice that leaves room
+    # for our own outage and for clocks that disagree, and costs a row per message. Nothing
+    # else reads these ids (a user's reply names our outbound wamid, kept with the message).
+    # A message stamped longer ago than this is not stored (core.inbound_references): no retry
+    # of Meta's is that old, and its id may be gone. Never less than Meta's 7 days.
+    inbound_reference_retention_days: float = Field(default=14.0, ge=7.0)
+    # How often a process that dispatches prunes the older ones.
+    inbound_reference_prune_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> Settings:
@@ -192,6 +203,10 @@ class Settings(BaseSettings):
         if self.public_url is not None:
             self.public_url = self.public_url.rstrip("/") or None
         return self
+
+    @property
+    def inbound_references_kept_for(self) -> timedelta:
+        return timedelta(days=self.inbound_reference_retention_days)
 
     def public_base_url(self, bound_port: int | None = None) -> str:
         """The configured public URL, else this process's own HTTP address."""

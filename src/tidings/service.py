@@ -25,7 +25,7 @@ from tidings.api import create_app
 from tidings.api.auth import operations
 from tidings.config import Role, Settings
 from tidings.console import install_console
-from tidings.core import console_users, routing
+from tidings.core import console_users, inbound_references, routing
 from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, status_hooks
@@ -230,6 +230,7 @@ class Service:
         self.outbox: OutboxWorker | None = None
         self.campaigns: CampaignRunner | None = None
         self._media_collection: asyncio.Task[None] | None = None
+        self._reference_pruning: asyncio.Task[None] | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
         self.demo_login: DemoLogin | None = None
@@ -334,6 +335,7 @@ class Service:
                     receipt_deadline=timedelta(
                         seconds=settings.receipt_validity_seconds + settings.receipt_grace_seconds
                     ),
+                    inbound_references_kept_for=settings.inbound_references_kept_for,
                 ),
                 registry=self.registry,
                 status_hooks=status_hooks(media, self._public_base_url),
@@ -355,6 +357,15 @@ class Service:
             self._media_collection = asyncio.create_task(
                 collect_periodically(
                     media, interval_seconds=settings.media_collect_interval_seconds
+                )
+            )
+            # So do carriers' references of inbound messages, once no carrier sends those
+            # messages again (core.inbound_references).
+            self._reference_pruning = asyncio.create_task(
+                inbound_references.prune_periodically(
+                    self.database,
+                    retention=settings.inbound_references_kept_for,
+                    interval_seconds=settings.inbound_reference_prune_interval_seconds,
                 )
             )
         if self.runs_api:
@@ -530,9 +541,10 @@ class Service:
             await self._http.stop()
         if self.campaigns is not None:
             await self.campaigns.stop()
-        if self._media_collection is not None:
-            self._media_collection.cancel()
-            await asyncio.gather(self._media_collection, return_exceptions=True)
+        for periodic in (self._media_collection, self._reference_pruning):
+            if periodic is not None:
+                periodic.cancel()
+                await asyncio.gather(periodic, return_exceptions=True)
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.outbox is not None:

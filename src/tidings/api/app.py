@@ -96,6 +96,7 @@ def create_app(
                     inbound_hooks=INBOUND_HOOKS,
                     reference_variants=registry_of_transports.reference_variants(),
                     after_inbound=on_accepted,
+                    references_kept_for=settings.inbound_references_kept_for,
                 )
             rate_limiter = RateLimiter(settings.rate_limit, redis_url=settings.redis_url)
             authenticator = Authenticator(

@@ -75,6 +75,9 @@ class DispatcherConfig:
     # 1,200 characters played four times, a minute for a key), so it becomes ``unknown``. With
     # one dispatcher, every unfinished call is cut at a restart.
     call_deadline: timedelta = timedelta(hours=1)
+    # How long carriers' references of inbound messages are kept (Settings'
+    # inbound_reference_retention_days; None: for ever).
+    inbound_references_kept_for: timedelta | None = None
 
 
 class DispatchMetrics:
@@ -153,6 +156,7 @@ class Dispatcher:
             after_inbound=self.notify,
             max_batch=self.config.max_write_batch,
             receipt_batch=self.config.receipt_write_batch,
+            references_kept_for=self.config.inbound_references_kept_for,
         )
         self.writer = self.reception.writer
         self.already_sent: dict[str, set[int]] = {}

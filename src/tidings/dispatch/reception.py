@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter
@@ -94,6 +94,7 @@ class Reception:
         after_inbound: Callable[[], None] | None = None,
         max_batch: int = 1000,
         receipt_batch: int = 300,
+        references_kept_for: timedelta | None = None,
     ) -> None:
         self.database = database
         self.metrics = ReceptionMetrics(registry)
@@ -106,6 +107,7 @@ class Reception:
             on_unmatched=lambda _: self.metrics.unmatched_receipts.inc(),
             after_inbound=after_inbound,
             reference_variants=reference_variants,
+            references_kept_for=references_kept_for,
         )
         self._owners: dict[str, tuple[str | None, float]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -17,11 +17,12 @@ import contextlib
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tidings.core import inbound_references
 from tidings.core.content import dump_content
 from tidings.core.received import ReceivedMessage
 from tidings.dispatch.outcomes import (
@@ -96,8 +97,12 @@ class StatusWriter:
         on_unmatched: Callable[[Report], None] | None = None,
         after_inbound: Callable[[], None] | None = None,
         reference_variants: Callable[[str], Sequence[str]] | None = None,
+        references_kept_for: timedelta | None = None,
     ) -> None:
         self._database = database
+        # How long carriers' references of inbound messages are kept (None: for ever); a
+        # message with a reference older than that is not stored (core.inbound_references).
+        self._references_kept_for = references_kept_for
         self._max_batch = max_batch
         self._linger = linger
         self._status_hooks = list(status_hooks)
@@ -826,14 +831,24 @@ class StatusWriter:
         self, connection: AsyncConnection, inbound: list[InboundOutcome]
     ) -> list[InboundOutcome]:
         """The messages whose carrier's reference no message of their account has (a carrier
-        sending one again, before or after a restart, or twice in this batch)."""
+        sending one again, before or after a restart, or twice in this batch), and that are
+        not older than the references kept (whose own may have been pruned)."""
         known = await store.known_inbound_references(
             connection,
             [(i.account_id, i.reference) for i in inbound if i.reference is not None],
         )
+        kept_for = self._references_kept_for
+        now = datetime.now(UTC)
         fresh: list[InboundOutcome] = []
         for item in inbound:
             if item.reference is not None:
+                if kept_for is not None and inbound_references.too_old(item.at, kept_for, now):
+                    log.warning(
+                        "inbound message older than the references kept, not stored",
+                        reference=item.reference,
+                        at=item.at.isoformat(),
+                    )
+                    continue
                 key = (item.account_id, item.reference)
                 if key in known:
                     log.info("inbound message stored already", reference=item.reference)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -690,6 +691,24 @@ async def inbound_reference_known(connection: AsyncConnection, reference: str) -
         .limit(1)
     )
     return found.first() is not None
+
+
+async def delete_old_inbound_references(
+    connection: AsyncConnection, *, received_before: datetime, limit: int
+) -> int:
+    """Forget up to ``limit`` references of inbound messages received before
+    ``received_before``, oldest first; return how many."""
+    table = inbound_references
+    oldest = (
+        select(table.c.reference, table.c.account_id)
+        .where(table.c.received_at < received_before)
+        .order_by(table.c.received_at)
+        .limit(limit)
+    )
+    result = await connection.execute(
+        delete(table).where(tuple_(table.c.reference, table.c.account_id).in_(oldest))
+    )
+    return result.rowcount
 
 
 @dataclass(frozen=True, slots=True)

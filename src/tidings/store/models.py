@@ -284,6 +284,8 @@ class InboundReference(Base):
     carrier sending it again, even after a restart, does not store it twice."""
 
     __tablename__ = "inbound_references"
+    # Pruned by age (core.inbound_references).
+    __table_args__ = (Index("ix_inbound_references_received_at", "received_at"),)
 
     reference: Mapped[str] = mapped_column(String(255), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(26), primary_key=True)

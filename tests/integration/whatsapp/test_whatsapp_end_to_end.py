@@ -32,7 +32,9 @@ from tidings.dispatch.transports.whatsapp import WhatsAppCloudTransport
 from tidings.net.graph import GraphClient
 from tidings.service import DEMO_WHATSAPP_NUMBER
 from tidings.simulator.whatsapp import CloudApi, WhatsAppOutcome, WhatsAppRule
-from tidings.store.models import outbox
+from tidings.store import dispatch as dispatch_store
+from tidings.store.ids import new_id
+from tidings.store.models import inbound_references, outbox
 from tidings.whatsapp import webhooks
 from tidings.whatsapp.templates import (
     Button,
@@ -385,6 +387,85 @@ async def test_a_user_message_replayed_after_a_restart_is_stored_once(
         cloud.inject(USER, BUSINESS, text="after the restart")
         received = await _inbound(second, 2)
         assert sorted(m["body"] for m in received) == ["after the restart", "only once"]
+
+
+async def _references(running: Running) -> set[str]:
+    async with running.service.database.read() as connection:
+        found = await connection.execute(select(inbound_references.c.reference))
+        return set(found.scalars())
+
+
+async def test_wamids_are_pruned_and_a_retry_older_than_those_kept_is_not_stored_twice(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The wamids of users' messages are kept for the retention (14 days), then pruned by the
+    service. A message stamped longer ago comes back (a signed body sent again by hand, or by
+    someone who kept it: Meta itself retries for 7 days): its wamid may be gone, so it is not
+    stored, rather than stored a second time. A recent one sent again is still known."""
+    settings = service_settings(
+        tmp_path, database_url, inbound_reference_prune_interval_seconds=0.2
+    )
+    async with running_service(settings) as running:
+        registered = await running.http.post("/v1/senders", json={"address": BUSINESS})
+        assert registered.status_code == 201, registered.text
+        cloud = _cloud(running)
+        recent_wamid = cloud.inject(USER, BUSINESS, text="recent")
+        await _inbound(running, 1)
+        [recent_body] = [b for b in cloud.sent_webhooks if b"recent" in b]
+        # A message the account received three weeks ago, as Meta's webhook had it, and the
+        # wamid kept when it was stored.
+        [number] = cloud.numbers
+        three_weeks_ago = datetime.now(UTC) - timedelta(days=21)
+        old_wamid = "wamid.HBgMMzU4NDAxMjM0NTYxFQIAEhgUM0VCMDNBQTk5RjhDRTk3MTlBNjgA"
+        old_body = json.dumps(
+            webhooks.notification(
+                cloud.config.waba_id,
+                "messages",
+                webhooks.message_change(
+                    display_phone_number=number.display_phone_number,
+                    phone_number_id=number.phone_number_id,
+                    sender=USER,
+                    profile_name="Anna",
+                    message={
+                        "id": old_wamid,
+                        "timestamp": str(int(three_weeks_ago.timestamp())),
+                        "type": "text",
+                        "text": {"body": "from three weeks ago"},
+                    },
+                ),
+            )
+        ).encode()
+        async with running.service.database.write() as connection:
+            await dispatch_store.insert_inbound_references(
+                connection,
+                [
+                    {
+                        "reference": f"whatsapp:{old_wamid}",
+                        "account_id": running.account.id,
+                        "message_id": new_id(),
+                        "received_at": three_weeks_ago,
+                    }
+                ],
+            )
+
+        async def pruned() -> bool:
+            return f"whatsapp:{old_wamid}" not in await _references(running)
+
+        await eventually(pruned, "the service to prune the three-week-old wamid")
+        assert await _references(running) == {f"whatsapp:{recent_wamid}"}
+        url = f"http://127.0.0.1:{running.service.http_port}/carriers/whatsapp-cloud/whatsapp"
+        async with httpx.AsyncClient() as meta:
+            for body in (old_body, recent_body):
+                again = await meta.post(
+                    url, content=body, headers={webhooks.SIGNATURE_HEADER: cloud.sign(body)}
+                )
+                assert again.status_code == 200, again.text
+        # Answered once committed: had either been stored, it would be listed now.
+        received = (await running.http.get("/v1/inbound")).json()["data"]
+        assert [m["body"] for m in received] == ["recent"]
+        cloud.inject(USER, BUSINESS, text="new")
+        received = await _inbound(running, 2)
+        assert sorted(m["body"] for m in received) == ["new", "recent"]
 
 
 async def test_stop_on_whatsapp_opts_the_number_out(running: Running) -> None:

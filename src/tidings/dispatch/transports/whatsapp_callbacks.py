@@ -14,7 +14,9 @@ whichever API process the request reaches.
 - Meta sends a notification again until it is answered 200: a status applied twice changes
   nothing (the writer's rule), a user's message is stored once per wamid and account (kept in
   ``inbound_references`` by the transaction that stores it, so a replay after a restart is
-  known too; the last wamids are also remembered per process).
+  known too; the last wamids are also remembered per process). The wamids are pruned after
+  ``TIDINGS_INBOUND_REFERENCE_RETENTION_DAYS``, and a message stamped longer ago is not
+  stored (``core.inbound_references``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import Response as HttpResponse
 
-from tidings.core import routing, whatsapp_templates
+from tidings.core import inbound_references, routing, whatsapp_templates
 from tidings.core.channels import Channel
 from tidings.core.content import Attachments, MediaRef
 from tidings.core.whatsapp import WHATSAPP_KIND
@@ -152,9 +154,23 @@ class WebhookReceiver:
         # records them, each as its own step (delivered, then read), in their life's order.
         statuses = sorted(notification.statuses, key=lambda u: LIFE_ORDER[u.status])
         await asyncio.gather(*(reception.report(_status_report(route, u)) for u in statuses))
-        database = request.app.state.services.database
+        found: Services = request.app.state.services
+        database = found.database
+        kept_for = found.settings.inbound_references_kept_for
         for message in notification.messages:
-            if message.wamid in self._stored or await _stored_before(database, message.wamid):
+            if message.wamid in self._stored:
+                continue
+            if inbound_references.too_old(message.at, kept_for):
+                # Not a retry of Meta's (they stop after 7 days), and its wamid may have been
+                # pruned: not stored, nor its file fetched (the writer would refuse it too).
+                log.warning(
+                    "whatsapp message older than the references kept, not stored",
+                    route=route.name,
+                    wamid=message.wamid,
+                    at=message.at.isoformat(),
+                )
+                continue
+            if await _stored_before(database, message.wamid):
                 continue
             await self._receive(request, route, settings, message, reception)
             self._remember(message.wamid)

@@ -1,0 +1,83 @@
+"""Carriers' ids of inbound messages (``inbound_references``: a WhatsApp wamid per account),
+kept so that a carrier sending a message again stores it once, and only for as long as a
+carrier does that.
+
+Meta sends a webhook again until it is answered 200, for up to 7 days. A reference is kept
+``TIDINGS_INBOUND_REFERENCE_RETENTION_DAYS`` (14) after the message's own time (its
+``received_at``, the carrier's timestamp), then pruned by every dispatching process
+(:func:`prune_periodically`, as unused media is collected). Nothing else reads them: a user's
+reply names the business message it answers, whose wamid stays with that message's part.
+
+The trade-off: once a reference is gone, the message it named can no longer be told from a
+new one. So the status writer does not store a message whose reference is older than the
+retention (:func:`too_old`, asked in the transaction that would store it, so a pruning at
+that moment cannot slip a duplicate in): it cannot be one of Meta's retries, which stop after
+7 days; it is a signed body sent again later, by hand or by someone who kept it. A message
+that is really new but stamped that long ago (a carrier clock more than a week off) is lost
+with it, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import structlog
+
+from tidings.core.accounts import utcnow
+from tidings.store import dispatch as store
+from tidings.store.engine import Database
+
+log = structlog.get_logger("tidings.core")
+
+# References forgotten per transaction: a first pruning after a long time (or an upgrade)
+# does not hold the database's write lock for one long statement.
+PRUNE_BATCH = 5000
+
+
+def oldest_kept(retention: timedelta, now: datetime | None = None) -> datetime:
+    """The time before which references are pruned: ``retention`` before ``now``."""
+    return (now or utcnow()) - retention
+
+
+def too_old(at: datetime, retention: timedelta, now: datetime | None = None) -> bool:
+    """Whether a message stamped ``at`` is older than the references kept: its own may have
+    been pruned already, so it could not be told from one stored before."""
+    return at < oldest_kept(retention, now)
+
+
+async def prune(
+    database: Database,
+    *,
+    retention: timedelta,
+    now: datetime | None = None,
+    batch: int = PRUNE_BATCH,
+) -> int:
+    """Forget the references of messages received more than ``retention`` ago; return how
+    many. Idempotent: several processes pruning at once (PostgreSQL) agree."""
+    before = oldest_kept(retention, now)
+    removed = 0
+    while True:
+        async with database.write() as connection:
+            count = await store.delete_old_inbound_references(
+                connection, received_before=before, limit=batch
+            )
+        removed += count
+        if count < batch:
+            return removed
+
+
+async def prune_periodically(
+    database: Database, *, retention: timedelta, interval_seconds: float
+) -> None:
+    """Prune now and every ``interval_seconds`` until cancelled; a pruning that fails (the
+    database away) is logged and tried again at the next turn."""
+    while True:
+        try:
+            removed = await prune(database, retention=retention)
+        except Exception:
+            log.exception("pruning inbound references failed")
+        else:
+            if removed:
+                log.info("inbound references pruned", removed=removed)
+        await asyncio.sleep(interval_seconds)
