@@ -312,6 +312,16 @@ async def prepare(
     return dataclasses.replace(request, channel=Channel.WHATSAPP, sender=sender, content=content)
 
 
+async def business_numbers(database: Database, account: AccountRecord) -> list[str]:
+    """The account's WhatsApp business numbers: its senders of kind ``whatsapp`` (assigned to
+    a route that carries WhatsApp, so the route's WABA sends from them), in E.164."""
+    return [
+        view.sender.address
+        for view in await routing.list_senders(database, account.id)
+        if view.kind == routing.WHATSAPP_SENDER
+    ]
+
+
 async def business_route(
     database: Database, account: AccountRecord, sender: str
 ) -> RouteRecord | None:

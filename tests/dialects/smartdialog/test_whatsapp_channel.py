@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
-from tests.dialects.smartdialog.conftest import BASE, Signed
+import jsonschema
+
+from tests.dialects.smartdialog.conftest import BASE, LONG_CODE, Signed
 from tests.dialects.smartdialog.test_bad_input import send_headers
+from tests.dialects.smartdialog.test_connector_operations import json_schema, operations
 from tests.integration.dispatch.conftest import Running, eventually
 from tests.integration.events.sink import Sink
 from tidings.core import routing, services
@@ -19,6 +23,24 @@ from tidings.service import DEMO_WHATSAPP_NUMBER
 BUSINESS = DEMO_WHATSAPP_NUMBER.display_phone_number
 HANDSET = "+358401112231"
 NO_WHATSAPP = "+358401112238"  # the simulator's rule: a number ending in 8 has no WhatsApp
+OTHER_SMS_NUMBER = "+358409999997"
+
+
+def _identity_drop_down(identities: list[dict[str, Any]]) -> list[str]:
+    """The IdentityNumber values Power Automate offers: each item's ``value-path``."""
+    [identity] = [
+        p
+        for p in operations()["CreateWhatsappTemplate"][2]["parameters"]
+        if p["name"] == "IdentityNumber"
+    ]
+    dynamic = identity["x-ms-dynamic-values"]
+    assert dynamic["operationId"] == "GetCustomerWhatsappIdentities"
+    values = []
+    for item in identities:
+        for key in dynamic["value-path"].split("/"):
+            item = item[key]
+        values.append(str(item))
+    return values
 
 
 async def test_the_new_message_trigger_says_whatsapp(running: Running, signed: Signed) -> None:
@@ -114,3 +136,132 @@ async def test_a_template_is_reviewed_then_sent_over_whatsapp_or_as_sms_instead(
     assert [label for _, label, _ in bubble.buttons] == ["On my way"]
     assert simulator.inbox(HANDSET) == []  # no SMS where WhatsApp delivered
     assert [m.text for m in simulator.inbox(NO_WHATSAPP)] == ["Order A-17 is ready"]
+
+
+async def test_the_identities_are_the_whatsapp_business_numbers_and_one_sends_over_whatsapp(
+    running: Running, signed: Signed
+) -> None:
+    """An account with two SMS numbers and a WhatsApp business number: the IdentityNumber
+    drop-down offers the business number alone; the template created from it, as Power
+    Automate sends it back, is reviewed by the number's WABA and goes out over WhatsApp."""
+    database = running.service.database
+    await routing.add_sender(database, signed.account, OTHER_SMS_NUMBER)
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    kinds = sorted(v.kind for v in await routing.list_senders(database, signed.account.id))
+    assert kinds == ["long", "long", "whatsapp"]  # LONG_CODE, OTHER_SMS_NUMBER, BUSINESS
+
+    answer = await signed.http.get(
+        f"{BASE}/whatsapp/identities/{quote(signed.account.id, safe='')}", headers=signed.auth
+    )
+    assert answer.status_code == 200, answer.text
+    [(_, schema)] = operations()["GetCustomerWhatsappIdentities"][2]["responses"].items()
+    jsonschema.validate(answer.json(), json_schema(schema["schema"]))
+    assert _identity_drop_down(answer.json()) == [BUSINESS]
+    [identity] = _identity_drop_down(answer.json())
+
+    created = await signed.http.post(
+        f"{BASE}/whatsapp/templates/{quote(signed.account.id, safe='')}/{quote(identity, safe='')}",
+        headers=signed.auth,
+        json={
+            "DisplayName": "Table ready",
+            "RawContent": "Your table for {{1}} is ready",
+            "Category": "Utility",
+            "Language": "en_US",
+        },
+    )
+    assert created.status_code == 204, created.text
+    listed: list[dict[str, Any]] = []
+
+    async def approved() -> bool:
+        nonlocal listed
+        answer = await signed.http.get(
+            f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth
+        )
+        listed = answer.json()
+        return [t["extensionParameters"].get("status") for t in listed] == ["APPROVED"]
+
+    await eventually(approved, "Meta's review to approve the template")
+    [template] = listed
+    sent = await signed.http.post(
+        f"{BASE}/messages/templates/whatsapp",
+        headers=send_headers(signed),
+        json={
+            "TemplateName": template["id"],
+            "Recipients": [{"Address": HANDSET}],
+            "BodyParameters": ["four"],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    cloud = running.service.cloud_api
+    simulator = running.service.simulator
+    assert cloud is not None and simulator is not None
+
+    async def arrived() -> bool:
+        return any(b.incoming for b in cloud.inbox(HANDSET))
+
+    await eventually(arrived, "the WhatsApp message on the handset")
+    [bubble] = [b for b in cloud.inbox(HANDSET) if b.incoming]
+    assert (bubble.business_number, bubble.template, bubble.body) == (
+        BUSINESS,
+        "table_ready",
+        "Your table for four is ready",
+    )
+    [message] = (await running.http.get("/v1/messages", params={"recipient": HANDSET})).json()[
+        "data"
+    ]
+    assert (message["channel"], message["from"]) == ("whatsapp", BUSINESS)
+    assert simulator.inbox(HANDSET) == []  # no SMS
+
+
+async def test_an_sms_number_typed_in_keeps_its_template_for_sms(
+    running: Running, signed: Signed
+) -> None:
+    """A number that is no WhatsApp identity is not offered, but the account's own number
+    typed in (Power Automate's custom value) keeps a template sent as SMS with UseSmsFallback,
+    from the service's numbers, as before; a number not the account's is refused."""
+    database = running.service.database
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    identities = await signed.http.get(
+        f"{BASE}/whatsapp/identities/{signed.account.id}", headers=signed.auth
+    )
+    assert LONG_CODE not in _identity_drop_down(identities.json())
+    template = {
+        "DisplayName": "Reminder",
+        "RawContent": "See you at {{1}}",
+        "Category": "Utility",
+        "Language": "en",
+    }
+    created = await signed.http.post(
+        f"{BASE}/whatsapp/templates/{signed.account.id}/{quote(LONG_CODE, safe='')}",
+        headers=signed.auth,
+        json=template,
+    )
+    assert created.status_code == 204, created.text
+    foreign = await signed.http.post(
+        f"{BASE}/whatsapp/templates/{signed.account.id}/{quote('+358401119999', safe='')}",
+        headers=signed.auth,
+        json=template,
+    )
+    assert foreign.status_code == 404, foreign.text
+    [kept] = (
+        await signed.http.get(f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth)
+    ).json()
+    sent = await signed.http.post(
+        f"{BASE}/messages/templates/whatsapp",
+        headers=send_headers(signed),
+        json={
+            "TemplateName": kept["id"],
+            "Recipients": [{"Address": HANDSET}],
+            "BodyParameters": ["five"],
+            "UseSmsFallback": True,
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    simulator = running.service.simulator
+    assert simulator is not None
+
+    async def arrived() -> bool:
+        return bool(simulator.inbox(HANDSET))
+
+    await eventually(arrived, "the template's text as an SMS")
+    assert [m.text for m in simulator.inbox(HANDSET)] == ["See you at five"]

@@ -139,7 +139,10 @@ async def _synced(found: Services, account: AccountRecord, route_ids: set[int | 
     return synced
 
 
-async def _identities(found: Services, account: AccountRecord) -> list[str]:
+async def _account_numbers(found: Services, account: AccountRecord) -> list[str]:
+    """Every number of the account: what a template's identity and the opt-in's sender may
+    be. A template whose number is no WhatsApp business number is kept for SMS (sent from the
+    service's numbers with UseSmsFallback, its identity naming the consent that bars it)."""
     views = await routing.list_senders(found.database, account.id)
     return [v.sender.address for v in views if v.sender.address.startswith("+")]
 
@@ -162,7 +165,9 @@ async def create_template(
         identity = normalize_number(identity_number, account.region)
     except InvalidNumber:
         identity = identity_number
-    if identity not in await _identities(found, account):
+    # The drop-down offers the WhatsApp business numbers; any other number of the account,
+    # typed in, keeps the template for SMS.
+    if identity not in await _account_numbers(found, account):
         raise NotFound(f"no WhatsApp identity {identity_number}")
     buttons = [b.model_dump(exclude_none=True) for b in body.Buttons]
     route = await whatsapp.business_route(found.database, account, identity)
@@ -207,9 +212,14 @@ async def create_template(
 async def get_identities(
     customer_id: str, found: ServicesDep, grant: GrantDep
 ) -> list[dict[str, Any]]:
+    """The IdentityNumber drop-down of Create WhatsApp template: the account's WhatsApp
+    business numbers, each as the E.164 address the drop-down shows and sends back. Numbers
+    that only send SMS are no WhatsApp identity; a template send reaches them through its
+    Service (GetCustomerServices), whose numbers an SMS fallback goes from."""
     grant.require("WhatsApp")
     account = await customer_account(found, grant, customer_id)
-    return [{"inputSource": {"address": a}} for a in await _identities(found, account)]
+    numbers = await whatsapp.business_numbers(found.database, account)
+    return [{"inputSource": {"address": number}} for number in numbers]
 
 
 async def _opt_in_numbers(
@@ -224,7 +234,7 @@ async def _opt_in_numbers(
         address = normalize_number(sender, account.region)
     except InvalidNumber as error:
         raise InvalidRequest(error.message, field="Recipient") from None
-    if address not in await _identities(found, account):
+    if address not in await _account_numbers(found, account):
         raise NotFound(f"no WhatsApp identity {sender}")
     await consent.set_consent(
         found.database,
