@@ -31,7 +31,9 @@ COMMANDS = MappingProxyType(
             "tidings.cli.login:logout_app", "Forget a saved service and its secret.", SERVICE
         ),
         "send": LazyCommand(
-            "tidings.cli.send:app", "Send an SMS and wait for its final status.", SERVICE
+            "tidings.cli.send:app",
+            "Send an SMS, MMS, call, WhatsApp, fax or letter and follow it.",
+            SERVICE,
         ),
         "messages": LazyCommand(
             "tidings.cli.messages:app", "Messages: list, show and cancel.", SERVICE
@@ -69,7 +71,9 @@ COMMANDS = MappingProxyType(
             "tidings.cli.accounts:app", "Accounts (tenants) and sub-accounts.", OPERATOR
         ),
         "routes": LazyCommand(
-            "tidings.cli.routes:app", "Routes: SMPP connections to SMSCs.", OPERATOR
+            "tidings.cli.routes:app",
+            "Routes to carriers: SMPP, MM7, SIP, fax, post, WhatsApp.",
+            OPERATOR,
         ),
         "senders": LazyCommand(
             "tidings.cli.senders:app", "Registered senders (numbers and names).", OPERATOR
@@ -93,7 +97,7 @@ COMMANDS = MappingProxyType(
 
 app = typer.Typer(
     name="tidings",
-    help="Self-hosted business messaging over SMPP 3.4.",
+    help="Self-hosted business messaging: SMS, MMS, voice, WhatsApp, fax and post.",
     epilog="Exit codes: see docs/cli.md (0 ok, 1 refused or failed, 2 usage, "
     "3 unreachable, 4 credentials, 5 not found, 6 port in use, 7 still pending, "
     "70 fault in tidings, 130 interrupted).",
@@ -114,7 +118,7 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Self-hosted business messaging over SMPP 3.4."""
+    """Self-hosted business messaging: SMS, MMS, voice, WhatsApp, fax and post."""
 
 
 @app.command(rich_help_panel=RUNNING)

@@ -186,12 +186,20 @@ class ServiceClient:
         return Answer(response.status, answer_headers, data)
 
     def _hint_for(self, status: int) -> str | None:
-        if status == 401:
+        if status != 401:
+            return None
+        refused = f"the secret from {self.target.secret_from} was refused by {self.target.url}"
+        if self.target.secret_from == "TIDINGS_API_SECRET":
+            # Telling someone whose variable is wrong to "set TIDINGS_API_SECRET" sends them
+            # round in a circle: say to correct it, or to unset it for the saved secret.
             return (
-                f"the secret from {self.target.secret_from} was refused by {self.target.url}; "
-                "sign in again with `tidings login`, or set TIDINGS_API_SECRET"
+                f"{refused}; correct it (a key's secret reads tdk_<key id>_...), or unset it to "
+                "use the secret saved by `tidings login` or `make run`"
             )
-        return None
+        return (
+            f"{refused}; sign in again with `tidings login`, or set TIDINGS_API_SECRET "
+            "(`make run` on a new database makes a new demo key and saves it)"
+        )
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params).data

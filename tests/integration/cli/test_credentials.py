@@ -77,3 +77,19 @@ async def test_url_option_wins_over_the_environment(cli: Cli) -> None:
     env = _no_env(cli, TIDINGS_URL=dead, TIDINGS_API_SECRET=cli.secret)
     result = await cli.run("messages", "list", "--url", cli.url, env=env)
     assert result.exit_code == 0, result.output
+
+
+async def test_a_wrong_secret_in_the_environment_is_named_as_the_one_to_correct(cli: Cli) -> None:
+    wrong = cli.secret[:-1] + ("x" if not cli.secret.endswith("x") else "y")
+    result = await cli.run(
+        "messages", "list", env=_no_env(cli, TIDINGS_URL=cli.url, TIDINGS_API_SECRET=wrong)
+    )
+    assert result.exit_code == ExitCode.AUTH
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "error: Missing or invalid API credentials."
+    assert lines[1].startswith(
+        f"hint: the secret from TIDINGS_API_SECRET was refused by {cli.url}; correct it"
+    )
+    # Not "set TIDINGS_API_SECRET": it is set, and wrong.
+    assert "or set TIDINGS_API_SECRET" not in result.output
+    assert "unset it" in lines[1]

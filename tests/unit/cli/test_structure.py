@@ -104,6 +104,18 @@ def test_root_help_lists_every_command_by_panel() -> None:
     assert "Using the service" in result.output and "Operating" in result.output
 
 
+def test_root_help_says_send_takes_every_channel() -> None:
+    # A newcomer reads `tidings --help` first: "Send an SMS" hid that the same command sends
+    # an MMS, a call, a WhatsApp message, a fax and a letter.
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    send_line = next(line for line in result.output.splitlines() if line.startswith("  send "))
+    for channel in ("SMS", "MMS", "call", "WhatsApp", "fax", "letter"):
+        assert channel in send_line, channel
+    routes_line = next(line for line in result.output.splitlines() if line.startswith("  routes "))
+    assert "SMPP" in routes_line and "WhatsApp" in routes_line
+
+
 def test_exit_codes_are_documented_as_defined() -> None:
     rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", DOCS.read_text(encoding="utf-8"), re.MULTILINE)
     assert [(int(code), name) for code, name in rows] == [(c.value, c.name) for c in ExitCode]
