@@ -1,11 +1,15 @@
-"""Handset inboxes: what each destination phone would show, with long messages reassembled."""
+"""Handset inboxes: what each destination phone would show. ``Inboxes`` keeps any kind of
+message (SMS here, MMS in ``mmsc``, WhatsApp bubbles in ``whatsapp``) bounded per number and in
+total; ``HandsetInboxes`` is the SMSC's, with long messages reassembled."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from tidings.smpp.concat import (
     CompleteMessage,
@@ -16,9 +20,89 @@ from tidings.smpp.concat import (
 )
 from tidings.text import decode, is_binary_data_coding
 
-__all__ = ["HandsetInboxes", "HandsetMessage"]
+__all__ = ["HandsetInboxes", "HandsetMessage", "Inboxes"]
 
 _PartKey = tuple[str, str, int, int]
+
+MessageT = TypeVar("MessageT")
+
+
+class Inboxes(Generic[MessageT]):
+    """Every handset's inbox of one kind of message, bounded per number and in total: a full
+    inbox drops its oldest message for a new one, and over the total the oldest message of all
+    goes. ``version`` counts every change (a message kept, an inbox cleared): the console's live
+    view compares it instead of the inboxes. ``received_at`` tells when a message came."""
+
+    def __init__(
+        self,
+        *,
+        per_number: int,
+        total: int,
+        received_at: Callable[[MessageT], datetime],
+    ) -> None:
+        self._per_number = per_number
+        self._total = total
+        self._received_at = received_at
+        # Each inbox is a tuple, oldest first, replaced on every change (at most ``per_number``
+        # long): unlike a deque per number, the garbage collector stops tracking one of plain
+        # values, and a benchmark leaves a hundred thousand numbers with an SMS inbox.
+        self._inboxes: dict[str, tuple[MessageT, ...]] = {}
+        # Every kept message in arrival order, to drop the oldest when over the total. Entries
+        # already dropped by an inbox's own limit or a clear() are skipped when they come up.
+        self._arrivals: deque[tuple[str, MessageT]] = deque()
+        self.version = 0
+
+    def keep(self, number: str, message: MessageT) -> None:
+        self.version += 1
+        inboxes = self._inboxes
+        inbox = inboxes.get(number)
+        if inbox is None:
+            inboxes[number] = (message,)
+        elif len(inbox) < self._per_number:
+            inboxes[number] = (*inbox, message)
+        else:
+            inboxes[number] = (*inbox[1:], message)  # full: the oldest goes
+        arrivals = self._arrivals
+        arrivals.append((number, message))
+        while len(arrivals) > self._total:
+            old_number, old_message = arrivals.popleft()
+            old_inbox = inboxes.get(old_number)
+            if old_inbox and old_inbox[0] is old_message:
+                if len(old_inbox) == 1:
+                    del inboxes[old_number]
+                else:
+                    inboxes[old_number] = old_inbox[1:]
+
+    def get(self, number: str) -> tuple[MessageT, ...]:
+        """``number``'s inbox, oldest first (empty for an unknown number)."""
+        return self._inboxes.get(number, ())
+
+    def clear(self, number: str) -> int:
+        """Empty ``number``'s inbox; returns how many messages it held."""
+        inbox = self._inboxes.pop(number, None)
+        self.version += 1
+        return len(inbox) if inbox is not None else 0
+
+    def recent_numbers(self, limit: int) -> list[tuple[str, datetime]]:
+        """Up to ``limit`` numbers with messages, the latest to receive one first, each with
+        the time of its latest message."""
+        found: dict[str, datetime] = {}
+        for number, kept in reversed(self._arrivals):
+            if len(found) >= limit:
+                break
+            inbox = self._inboxes.get(number)
+            if number in found or not inbox or inbox[-1] is not kept:
+                continue  # an older message of a number already found, or one dropped
+            found[number] = self._received_at(kept)
+        return list(found.items())
+
+    def items(self) -> Iterator[tuple[str, tuple[MessageT, ...]]]:
+        """Each number with its inbox (none empty)."""
+        return iter(self._inboxes.items())
+
+    def __len__(self) -> int:
+        """How many numbers have an inbox."""
+        return len(self._inboxes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +133,10 @@ class HandsetMessage:
 # strings, bytes and numbers, because the garbage collector stops tracking those: an inbox holds
 # up to ``total`` of them, and scanning them all on each full collection is what would cost.
 _Stored = tuple[str, bytes, int, int, tuple[str, ...], float]
+
+
+def _received_at(stored: _Stored) -> datetime:
+    return datetime.fromtimestamp(stored[5], UTC)
 
 
 def _message(stored: _Stored) -> HandsetMessage:
@@ -99,22 +187,19 @@ class HandsetInboxes:
     def __init__(
         self, *, per_number: int, total: int, reassembly_timeout_s: float, max_pending: int = 10_000
     ) -> None:
-        self._per_number = per_number
-        self._total = total
-        # Each inbox is a tuple, oldest first, replaced on every change (at most ``per_number``
-        # long): unlike a deque per number, the garbage collector stops tracking it, and a
-        # benchmark leaves a hundred thousand numbers with an inbox.
-        self._inboxes: dict[str, tuple[_Stored, ...]] = {}
-        # Every stored message in arrival order, to drop the oldest when over the total. Entries
-        # already dropped by an inbox's own limit or a clear() are skipped when they come up.
-        self._arrivals: deque[tuple[str, _Stored]] = deque()
+        self._inboxes: Inboxes[_Stored] = Inboxes(
+            per_number=per_number, total=total, received_at=_received_at
+        )
         self._reassembler = Reassembler(reassembly_timeout_s, max_pending=max_pending)
         self._max_pending = max_pending
         self._part_ids: dict[_PartKey, list[str]] = {}
         self.incomplete = 0
         self.malformed = 0
-        # Counts every change to the inboxes: watchers compare it instead of the inboxes.
-        self.version = 0
+
+    @property
+    def version(self) -> int:
+        """Counts every change to the inboxes: watchers compare it instead of the inboxes."""
+        return self._inboxes.version
 
     def receive(self, fragment: IncomingFragment, message_id: str, now: float) -> None:
         """Take one submitted part; never raises (a malformed UDH is counted and dropped)."""
@@ -157,7 +242,9 @@ class HandsetInboxes:
         The same as :meth:`receive` for such a fragment, without building one; this is the
         common case on the simulator's submit path.
         """
-        self._keep(destination, (source, payload, data_coding, 1, (message_id,), time.time()))
+        self._inboxes.keep(
+            destination, (source, payload, data_coding, 1, (message_id,), time.time())
+        )
 
     def _expire(self, now: float) -> None:
         for released in self._reassembler.expire(now):
@@ -167,7 +254,7 @@ class HandsetInboxes:
             )
 
     def _store(self, complete: CompleteMessage, message_ids: tuple[str, ...]) -> None:
-        self._keep(
+        self._inboxes.keep(
             complete.destination,
             (
                 complete.source,
@@ -179,49 +266,18 @@ class HandsetInboxes:
             ),
         )
 
-    def _keep(self, number: str, message: _Stored) -> None:
-        self.version += 1
-        inboxes = self._inboxes
-        inbox = inboxes.get(number)
-        if inbox is None:
-            inboxes[number] = (message,)
-        elif len(inbox) < self._per_number:
-            inboxes[number] = (*inbox, message)
-        else:
-            inboxes[number] = (*inbox[1:], message)  # full: the oldest goes
-        arrivals = self._arrivals
-        arrivals.append((number, message))
-        while len(arrivals) > self._total:
-            old_number, old_message = arrivals.popleft()
-            old_inbox = inboxes.get(old_number)
-            if old_inbox and old_inbox[0] is old_message:
-                if len(old_inbox) == 1:
-                    del inboxes[old_number]
-                else:
-                    inboxes[old_number] = old_inbox[1:]
-
     def messages(self, number: str) -> list[HandsetMessage]:
         """The messages in ``number``'s inbox, oldest first (empty for an unknown number)."""
-        return [_message(stored) for stored in self._inboxes.get(number, ())]
+        return [_message(stored) for stored in self._inboxes.get(number)]
 
     def clear(self, number: str) -> int:
         """Empty ``number``'s inbox; returns how many messages it held."""
-        inbox = self._inboxes.pop(number, None)
-        self.version += 1
-        return len(inbox) if inbox is not None else 0
+        return self._inboxes.clear(number)
 
     def recent_numbers(self, limit: int) -> list[tuple[str, datetime]]:
         """Up to ``limit`` numbers with messages, the latest to receive one first, each with
         the time of its latest message."""
-        found: dict[str, datetime] = {}
-        for number, stored in reversed(self._arrivals):
-            if len(found) >= limit:
-                break
-            inbox = self._inboxes.get(number)
-            if number in found or not inbox or inbox[-1] is not stored:
-                continue  # an older message of a number already found, or one dropped
-            found[number] = datetime.fromtimestamp(stored[5], UTC)
-        return list(found.items())
+        return self._inboxes.recent_numbers(limit)
 
     @property
     def numbers(self) -> int:

@@ -15,7 +15,6 @@ import base64
 import dataclasses
 import itertools
 import random
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +49,7 @@ from tidings.mm7.messages import (
 from tidings.mm7.status import MMStatus, StatusClass, StatusCode, status_class
 from tidings.net.mm7 import BasicAuth, Mm7Peer, Mm7Unreachable, answer_request
 from tidings.simulator.callbacks import CallbackQueue
+from tidings.simulator.inbox import Inboxes
 
 log = structlog.get_logger("tidings.simulator.mmsc")
 
@@ -222,10 +222,11 @@ class Mmsc:
         )
         self._rng = random.Random(self.config.seed)
         self._ids = itertools.count(1)
-        self._inboxes: dict[str, deque[HandsetMms]] = {}
-        self._arrivals: deque[tuple[str, str]] = deque()
-        # Counts every change to the inboxes: watchers (the console) compare it.
-        self.version = 0
+        self._inboxes: Inboxes[HandsetMms] = Inboxes(
+            per_number=self.config.inbox_limit,
+            total=self.config.inbox_total_limit,
+            received_at=lambda mms: mms.received_at,
+        )
         # Reports of different messages are independent: one the VASP refuses for now waits
         # behind the others.
         self._reports: CallbackQueue[DeliveryReportReq] = CallbackQueue(
@@ -352,7 +353,7 @@ class Mmsc:
         sender = request.sender or Address(request.vas_id or request.vasp_id or "unknown")
         for address, outcome in outcomes:
             if outcome.mm_status in _IN_INBOX:
-                self._keep(
+                self._inboxes.keep(
                     address.value,
                     HandsetMms(
                         message_id,
@@ -376,19 +377,6 @@ class Mmsc:
                     self.config.report_delay_s,
                 )
         return SubmitRsp(SUCCESS, message_id)
-
-    def _keep(self, number: str, message: HandsetMms) -> None:
-        self.version += 1
-        inbox = self._inboxes.setdefault(number, deque(maxlen=self.config.inbox_limit))
-        inbox.append(message)
-        self._arrivals.append((number, message.message_id))
-        while len(self._arrivals) > self.config.inbox_total_limit:
-            old_number, old_id = self._arrivals.popleft()
-            old_inbox = self._inboxes.get(old_number)
-            if old_inbox and old_inbox[0].message_id == old_id:
-                old_inbox.popleft()
-                if not old_inbox:
-                    del self._inboxes[old_number]
 
     # --- delivery reports to the VASP ---
 
@@ -463,23 +451,23 @@ class Mmsc:
 
     # --- what the control API shows ---
 
+    @property
+    def version(self) -> int:
+        """Counts every change to the inboxes: watchers (the console) compare it."""
+        return self._inboxes.version
+
     def inbox(self, number: str) -> list[HandsetMms]:
-        return list(self._inboxes.get(number, ()))
+        return list(self._inboxes.get(number))
 
     def clear_inbox(self, number: str) -> int:
-        inbox = self._inboxes.pop(number, None)
-        self.version += 1
-        return len(inbox) if inbox else 0
+        return self._inboxes.clear(number)
 
     def handsets(self, limit: int = 100) -> list[tuple[str, datetime]]:
         """Numbers with MMS in their inbox, the latest to receive one first, with its time."""
-        latest = [
-            (number, inbox[-1].received_at) for number, inbox in self._inboxes.items() if inbox
-        ]
-        return sorted(latest, key=lambda pair: pair[1], reverse=True)[:limit]
+        return self._inboxes.recent_numbers(limit)
 
     def part(self, number: str, message_id: str, index: int) -> ContentPart | None:
-        for message in self._inboxes.get(number, ()):
+        for message in self._inboxes.get(number):
             if message.message_id == message_id and 0 <= index < len(message.parts):
                 return message.parts[index]
         return None

@@ -49,6 +49,7 @@ from starlette.routing import Route
 
 from tidings.http_server import EmbeddedHttpServer
 from tidings.simulator.callbacks import CallbackQueue
+from tidings.simulator.inbox import Inboxes
 from tidings.whatsapp import messages as wa_messages
 from tidings.whatsapp import templates as wa_templates
 from tidings.whatsapp import webhooks
@@ -297,8 +298,11 @@ class CloudApi:
         self._uploads: dict[str, _Upload] = {}
         self._sessions: dict[str, tuple[int, str]] = {}  # upload session → (length, type)
         self._handles: dict[str, bytes] = {}
-        self._inboxes: dict[str, deque[Bubble]] = {}
-        self._arrivals: deque[tuple[str, str]] = deque()
+        self._inboxes: Inboxes[Bubble] = Inboxes(
+            per_number=self.config.inbox_limit,
+            total=self.config.inbox_total_limit,
+            received_at=lambda bubble: bubble.at,
+        )
         self._last_inbound: dict[tuple[str, str], datetime] = {}  # (phone id, user) → time
         self._sent_to: dict[str, tuple[str, str]] = {}  # wamid → (phone id, user)
         # Sent in order: a business reads a message's statuses in the order they come.
@@ -324,8 +328,8 @@ class CloudApi:
         self._verified_url: str | None = None
         self.stats = _Stats()
         self.port: int | None = None
-        # Bumped on every change a person looking at a handset would see (console live view).
-        self.version = 0
+        # Changes besides the inboxes' own (a bubble read, a template reviewed): see version.
+        self._changes = 0
 
     # --- running ---
 
@@ -414,7 +418,12 @@ class CloudApi:
         task.add_done_callback(self._tasks.discard)
 
     def _changed(self) -> None:
-        self.version += 1
+        self._changes += 1
+
+    @property
+    def version(self) -> int:
+        """Moves on every change a person looking at a handset would see (console live view)."""
+        return self._inboxes.version + self._changes
 
     # --- the Graph API ---
 
@@ -703,25 +712,14 @@ class CloudApi:
         self._queue("messages", value)
 
     def _keep(self, user: str, bubble: Bubble) -> None:
-        number = "+" + user.removeprefix("+")
-        inbox = self._inboxes.setdefault(number, deque(maxlen=self.config.inbox_limit))
-        inbox.append(bubble)
-        self._arrivals.append((number, bubble.wamid))
-        while len(self._arrivals) > self.config.inbox_total_limit:
-            old_number, old_id = self._arrivals.popleft()
-            old = self._inboxes.get(old_number)
-            if old and old[0].wamid == old_id:
-                old.popleft()
-                if not old:
-                    del self._inboxes[old_number]
-        self._changed()
+        self._inboxes.keep("+" + user.removeprefix("+"), bubble)
 
     def open(self, number: str, wamid: str | None = None) -> int:
         """The handset opens its messages (or one): each one delivered becomes read, and the
         business is told. Returns how many were read now."""
         number = "+" + number.removeprefix("+")
         count = 0
-        for bubble in self._inboxes.get(number, ()):
+        for bubble in self._inboxes.get(number):
             if bubble.status != "delivered" or (wamid is not None and bubble.wamid != wamid):
                 continue
             sent = self._sent_to.get(bubble.wamid)
@@ -1157,22 +1155,17 @@ class CloudApi:
 
     def handsets(self) -> list[str]:
         """Numbers with WhatsApp messages, the latest active first."""
-        return sorted(
-            self._inboxes,
-            key=lambda n: (
-                self._inboxes[n][-1].at if self._inboxes[n] else datetime.min.replace(tzinfo=UTC)
-            ),
-            reverse=True,
-        )
+        latest = sorted(self._inboxes.items(), key=lambda item: item[1][-1].at, reverse=True)
+        return [number for number, _ in latest]
 
     def inbox(self, number: str) -> list[Bubble]:
-        return list(self._inboxes.get("+" + number.removeprefix("+"), ()))
+        return list(self._inboxes.get("+" + number.removeprefix("+")))
 
     def clear(self, number: str) -> int:
-        inbox = self._inboxes.pop("+" + number.removeprefix("+"), None)
-        if inbox:
-            self._changed()
-        return len(inbox) if inbox else 0
+        number = "+" + number.removeprefix("+")
+        if not self._inboxes.get(number):
+            return 0
+        return self._inboxes.clear(number)
 
     def media_of(self, number: str, wamid: str, which: str) -> ShownMedia | None:
         for bubble in self.inbox(number):
