@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -46,13 +45,8 @@ from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
 from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
 from tidings.core.voice import units_of as voice_units
-from tidings.documents.address import PostalAddress
 from tidings.documents.errors import DocumentRejected
-from tidings.documents.fax import render_fax
-from tidings.documents.letter import render_letter
-from tidings.documents.postcard import render_postcard
-from tidings.documents.raster import page_png
-from tidings.documents.tiff import read_pages
+from tidings.documents.preview import RenderedPages, fax_pages, print_pages
 from tidings.errors import InvalidRequest, TidingsError
 from tidings.store.contacts import ContactRecord
 from tidings.voice.tts import Language, SpeechUnavailable
@@ -668,88 +662,47 @@ async def voice_preview(page: Sender, body: VoicePreviewBody) -> Response:
     )
 
 
-# A preview shows this many pages at most (a fax may have up to a hundred).
-PREVIEW_PAGES = 10
-PREVIEW_DPI = 60
-# A card is a quarter of an A4 page: at twice the resolution it shows as wide as a page.
-POSTCARD_PREVIEW_DPI = 120
-PREVIEW_WIDTH = 600
-
-
-def _fax_pages(pdf: bytes) -> tuple[int, list[bytes]]:
-    """The fax as the gateway receives it: rendered to TIFF-F (fine, as a fax route sends by
-    default), each page shown at a preview's size."""
-    fax = render_fax(pdf)
-    shown = []
-    for image in read_pages(fax.tiff)[:PREVIEW_PAGES]:
-        image.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 2))
-        out = io.BytesIO()
-        image.save(out, format="PNG")
-        shown.append(out.getvalue())
-    return fax.pages, shown
-
-
-def _postal(address: documents.Address | None) -> PostalAddress | None:
-    return None if address is None else address.postal()
-
-
-def _letter_pages(
-    pdf: bytes,
+def _post_pages(
+    kind: documents.DocumentKind,
+    files: list[bytes],
     address: documents.Address,
     return_address: documents.Address | None,
     options: documents.LetterOptions,
-) -> tuple[int, list[bytes]]:
-    """The letter as the printer receives it: the address in the window field (or on an
-    address sheet first), each page rendered."""
-    printed = render_letter(
-        pdf,
-        recipient=address.postal(),
-        return_address=_postal(return_address),
-        template_used=options.template_used,
-        colour=options.colour,
-        duplex=options.duplex,
-        priority=options.priority,
-    )
-    count = min(printed.pages, PREVIEW_PAGES)
-    return printed.pages, [
-        page_png(printed.pdf, number, dpi=PREVIEW_DPI, channel="letter")
-        for number in range(1, count + 1)
-    ]
-
-
-def _postcard_pages(
-    files: list[bytes], address: documents.Address, return_address: documents.Address | None
-) -> tuple[int, list[bytes]]:
-    """The card as the printer receives it: the front, then the back with the addresses."""
-    printed = render_postcard(
-        files, recipient=address.postal(), return_address=_postal(return_address)
-    )
-    return printed.pages, [
-        page_png(printed.pdf, number, dpi=POSTCARD_PREVIEW_DPI, channel="postcard")
-        for number in range(1, printed.pages + 1)
-    ]
+) -> RenderedPages:
+    """A letter or postcard as the printer receives it (the address in the window field, or on
+    an address sheet first; a card's address block), each page shown."""
+    printed = documents.print_ready_to(kind, files, address, return_address, options)
+    return print_pages(printed, channel=kind.value)
 
 
 @router.post("/compose/document/preview")
 async def document_preview(page: Sender, request: Request) -> JSONResponse:
     """The pages of a fax, a letter or a postcard as they will be sent (rendered by the
-    functions the fax and print transports use), as PNG data URLs for the compose page."""
+    functions the fax and print transports use, shown as ``/v1/messages/preview`` shows them:
+    ``documents.preview``), as PNG data URLs for the compose page."""
     form = await request.form()
     try:
         channel = _text(form, "channel", limit=32)
         files = await _postcard_files(form) if channel == Channel.POSTCARD else []
         pdf = files[0] if files else await _document_upload(form).read()
         if channel == Channel.FAX:
-            pages, shown = await asyncio.to_thread(_fax_pages, pdf)
+            rendered = await asyncio.to_thread(fax_pages, pdf)
         elif channel == Channel.LETTER:
             address, options = _address(form), _letter_options(form)
             return_address = await _return_address(page, form)
-            pages, shown = await asyncio.to_thread(
-                _letter_pages, pdf, address, return_address, options
+            rendered = await asyncio.to_thread(
+                _post_pages, documents.DocumentKind.LETTER, [pdf], address, return_address, options
             )
         elif channel == Channel.POSTCARD:
             address, return_address = _address(form), await _return_address(page, form)
-            pages, shown = await asyncio.to_thread(_postcard_pages, files, address, return_address)
+            rendered = await asyncio.to_thread(
+                _post_pages,
+                documents.DocumentKind.POSTCARD,
+                files,
+                address,
+                return_address,
+                documents.LetterOptions(),
+            )
         else:
             raise InvalidRequest(f"no pages to preview for {channel!r}", field="channel")
     except DocumentRejected as rejected:
@@ -758,9 +711,10 @@ async def document_preview(page: Sender, request: Request) -> JSONResponse:
         return JSONResponse({"error": error.message}, status_code=422)
     return JSONResponse(
         {
-            "pages": pages,
+            "pages": rendered.pages,
             "shown": [
-                "data:image/png;base64," + base64.b64encode(png).decode("ascii") for png in shown
+                "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                for png in rendered.shown
             ],
         }
     )

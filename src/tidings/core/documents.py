@@ -60,6 +60,7 @@ __all__ = [
     "price_of",
     "price_units",
     "print_ready",
+    "print_ready_to",
     "recipient_label",
     "rendered_pages",
 ]
@@ -298,18 +299,29 @@ def recipient_label(address: Address) -> str:
 def print_ready(kind: DocumentKind, files: Sequence[bytes], content: PostContent) -> PrintDocument:
     """The print-ready PDF of a letter or postcard for its address (what the printer gets);
     :class:`DocumentRejected` when the files cannot be printed."""
-    recipient = content.address.postal()
-    sender = None if content.return_address is None else content.return_address.postal()
+    return print_ready_to(kind, files, content.address, content.return_address, content.options)
+
+
+def print_ready_to(
+    kind: DocumentKind,
+    files: Sequence[bytes],
+    address: Address,
+    return_address: Address | None,
+    options: LetterOptions,
+) -> PrintDocument:
+    """``print_ready`` for files not stored yet (the console's compose page previews them)."""
+    recipient = address.postal()
+    sender = None if return_address is None else return_address.postal()
     if kind is DocumentKind.POSTCARD:
         return render_postcard(files, recipient=recipient, return_address=sender)
     return render_letter(
         files[0],
         recipient=recipient,
         return_address=sender,
-        template_used=content.template_used,
-        colour=content.colour,
-        duplex=content.duplex,
-        priority=content.priority,
+        template_used=options.template_used,
+        colour=options.colour,
+        duplex=options.duplex,
+        priority=options.priority,
     )
 
 

@@ -21,8 +21,10 @@ __all__ = ["PREVIEW_PAGES", "RenderedPages", "fax_pages", "print_pages"]
 
 #: A preview shows this many pages at most (a fax may have up to a hundred).
 PREVIEW_PAGES = 10
-#: Letters and postcards are drawn at this resolution: a page about 500 pixels across.
+#: Letters are drawn at this resolution: a page about 500 pixels across.
 PREVIEW_DPI = 60
+#: A card is a quarter of an A4 page: at twice the resolution it shows as wide as a page.
+POSTCARD_PREVIEW_DPI = 120
 #: A fax page (1728 pixels across) is shrunk to this width.
 PREVIEW_WIDTH = 600
 
@@ -50,10 +52,11 @@ def fax_pages(pdf: bytes, *, info: PdfInfo | None = None) -> RenderedPages:
 
 
 def print_pages(document: PrintDocument, *, channel: str) -> RenderedPages:
-    """A letter or postcard as the printer receives it, each page shown."""
+    """A letter or postcard as the printer receives it, each page shown (the console's compose
+    page and ``/v1/messages/preview`` both show these)."""
     count = min(document.pages, PREVIEW_PAGES)
+    dpi = POSTCARD_PREVIEW_DPI if channel == "postcard" else PREVIEW_DPI
     shown = tuple(
-        page_png(document.pdf, number, dpi=PREVIEW_DPI, channel=channel)
-        for number in range(1, count + 1)
+        page_png(document.pdf, number, dpi=dpi, channel=channel) for number in range(1, count + 1)
     )
     return RenderedPages(document.pages, "application/pdf", document.pdf, shown)
