@@ -213,6 +213,14 @@ def send(
     if channel in ("letter", "postcard") and to is not None:
         raise CliError(f"a {channel} goes to its --address, not --to", code=ExitCode.USAGE)
     if channel is None and not text.strip():
+        if template is not None:
+            # A template's text is still asked for: "give the message text" alone read as
+            # if --template had been ignored.
+            raise CliError(
+                "give the message text also with --template: the template's text with its "
+                "values, which the message list shows and --fallback-sms sends",
+                code=ExitCode.USAGE,
+            )
         raise CliError("give the message text", code=ExitCode.USAGE)
     if channel is not None and (voice or whatsapp or media or subject):
         raise CliError(

@@ -151,3 +151,17 @@ def test_usage_errors_exit_2() -> None:
     assert result.exit_code == ExitCode.USAGE
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == ExitCode.USAGE
+
+
+def test_a_template_without_its_text_is_told_what_text_to_give() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            *("send", "--whatsapp", "--from", "+358409990100", "--to", "+358401234569"),
+            *("--template", "table_ready", "--param", "Aino"),
+        ],
+        env={"TIDINGS_URL": "http://127.0.0.1:9", "TIDINGS_API_SECRET": "tdk_x_y"},
+    )
+    assert result.exit_code == ExitCode.USAGE
+    assert "give the message text also with --template" in result.output
+    assert "the template's text with its values" in result.output
