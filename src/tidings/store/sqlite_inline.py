@@ -214,13 +214,23 @@ class _Worker:
         self._jobs.put((loop, future, call, args))
         return await future
 
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
-            self._thread = None
+    def stop(self, last: Callable[[], object] | None = None) -> None:
+        """End the thread after the job it may be running, with ``last`` run in it before it
+        ends; without a thread, ``last`` runs here at once."""
+        if self._thread is None:
+            if last is not None:
+                last()
+            return
+        self._jobs.put(None if last is None else (last,))
+        self._thread = None
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
+            if len(job) == 1:
+                (last,) = job
+                with contextlib.suppress(sqlite3.Error):  # nobody is left to hear of it
+                    last()
+                return
             loop, future, call, args = job
             result: Any = None
             failure: BaseException | None = None
@@ -336,11 +346,12 @@ class InlineConnection:
         self.stop()
 
     def stop(self) -> None:
-        """Close at once (SQLAlchemy's terminate, for example when the pool is collected)."""
-        self._worker.stop()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close without waiting (SQLAlchemy's terminate, for example when the pool is collected
+        or a task was cancelled in a COMMIT): the connection's thread closes it after the statement
+        it may still be running. Closed from here under a running COMMIT, the sqlite3 module
+        freed the database under it and the process crashed (a segfault or an abort)."""
+        connection, self._conn = self._conn, None
+        self._worker.stop(last=None if connection is None else connection.close)
 
 
 def connector(path: str, checkpointer: Checkpointer) -> Callable[[], Any]:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tests.integration.dispatch.conftest import eventually
 from tidings.config import Settings, SqliteSynchronous
 from tidings.store import sqlite_inline
 from tidings.store.engine import Database, WriteQueue, create_inline_write_engine
@@ -237,3 +240,38 @@ async def test_a_write_cancelled_while_it_waits_or_just_after_its_turn_came_hold
 async def note_in(database: Database, body: str) -> None:
     async with database.write() as connection:
         await connection.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+async def test_a_connection_terminated_under_a_statement_in_its_thread_is_closed_after_it(
+    tmp_path: Path,
+) -> None:
+    """SQLAlchemy terminates a connection when a task is cancelled in its COMMIT, which runs in
+    the connection's thread: closed at once, under the COMMIT, the process crashed."""
+    path = str(tmp_path / "terminated.db")
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection = sqlite_inline.InlineConnection(raw, sqlite_inline.Checkpointer(path))
+    entered, released = threading.Event(), threading.Event()
+
+    def held() -> int:
+        entered.set()
+        return int(released.wait(30))
+
+    def statement() -> Any:
+        return raw.execute("SELECT held()").fetchone()
+
+    raw.create_function("held", 0, held)
+    running = asyncio.create_task(connection.in_thread(statement))
+    assert await asyncio.to_thread(entered.wait, 30)
+    connection.stop()
+    assert raw.in_transaction is False  # still open: a closed connection raises here
+    released.set()
+    assert await running == (1,)  # the statement ran to its end
+
+    async def closed() -> bool:
+        try:
+            _ = raw.in_transaction
+        except sqlite3.ProgrammingError:
+            return True
+        return False
+
+    await eventually(closed, "the connection's thread to close it once its statement is done")
