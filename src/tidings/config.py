@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     fax_report_port: int = Field(default=0, ge=0, le=65535)
     # The simulator's WhatsApp Cloud API (Graph API over HTTP); 0 takes any free port.
     simulator_whatsapp_port: int = Field(default=0, ge=0, le=65535)
+    # How long a listing of WhatsApp templates trusts the last sync with Meta (per account and
+    # WhatsApp Business Account, per process) before it asks the WABA again.
+    whatsapp_template_sync_seconds: float = Field(default=10.0, ge=0, le=3600)
     redis_url: str | None = None
     webhook_allow_loopback: bool = False
     # A ``limits`` rate string; accounts may override it.

@@ -399,6 +399,7 @@ class Service:
             access_token=config.access_token,
             app_secret=config.app_secret,
             verify_token=config.verify_token,
+            app_id=config.app_id,
         )
         if self.demo is not None:
             await ensure_demo_whatsapp_sender(self.database, self.demo.account_id)

@@ -42,6 +42,7 @@ from tidings.core.setup import prepare_database
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transport import TransportRegistry
 from tidings.dispatch.transports import default_transports
+from tidings.dispatch.transports.whatsapp import TemplateSync
 from tidings.store.engine import Database
 
 
@@ -114,6 +115,7 @@ def create_app(
                 media=media,
                 transports=registry_of_transports,
                 reception=active_reception,
+                whatsapp_templates=TemplateSync(settings.whatsapp_template_sync_seconds),
             )
             app.state.service_metrics = ServiceMetrics(metrics_registry)
             try:

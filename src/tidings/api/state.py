@@ -15,6 +15,7 @@ from tidings.core.media import MediaLibrary
 from tidings.core.secrets import SecretSource
 from tidings.dispatch.reception import Reception
 from tidings.dispatch.transport import TransportRegistry
+from tidings.dispatch.transports.whatsapp import TemplateSync
 from tidings.store.engine import Database
 from tidings.voice.tts import EspeakEngine, SpeechEngine
 
@@ -36,3 +37,5 @@ class Services:
     reception: Reception
     # The speech engine voice messages are checked against (its languages).
     speech: SpeechEngine = field(default_factory=EspeakEngine)
+    # WhatsApp templates brought up to date with Meta when listed (a short cache).
+    whatsapp_templates: TemplateSync = field(default_factory=lambda: TemplateSync(10.0))

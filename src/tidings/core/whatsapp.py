@@ -395,6 +395,7 @@ async def ensure_whatsapp_simulator_route(
     access_token: str,
     app_secret: str,
     verify_token: str,
+    app_id: str,
 ) -> RouteRecord:
     """The ``whatsapp`` route to the embedded Cloud API: made when missing, and following the
     simulator's address and credentials (which change from one start to the next) unless
@@ -403,6 +404,7 @@ async def ensure_whatsapp_simulator_route(
         "base_url": base_url,
         "waba_id": waba_id,
         "phone_number_id": phone_number_id,
+        "app_id": app_id,
         "access_token": access_token,
         "app_secret": app_secret,
         "verify_token": verify_token,

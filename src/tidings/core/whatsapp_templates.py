@@ -1,8 +1,9 @@
 """WhatsApp templates as Meta reviews them: each template submitted to a route's WhatsApp
 Business Account keeps its review status (PENDING, APPROVED, REJECTED, PAUSED, DISABLED...),
 changed by the ``message_template_status_update`` webhook (:func:`record_review`) and by
-listings of the account (:func:`apply_listing`). Only an APPROVED template is sent
-(:func:`require_approved`, when a send is accepted).
+listings of the account (:func:`apply_listing`), which also import the templates made at Meta
+directly (in WhatsApp Manager) into the accounts whose business numbers send through that
+route. Only an APPROVED template is sent (:func:`require_approved`, when a send is accepted).
 
 The Graph API calls themselves (submit, list, delete) are the transport's
 (``dispatch.transports.whatsapp``); this module keeps what they answer. Templates kept here
@@ -17,14 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
-from tidings.core.templates import whatsapp_template_name
+from tidings.core.templates import CATEGORIES, whatsapp_template_name
 from tidings.errors import InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import routes as route_store
 from tidings.store import services as service_store
 from tidings.store.engine import Database
+from tidings.store.ids import new_id
 from tidings.store.records import AccountRecord
 from tidings.store.services import WhatsAppTemplateRecord
 from tidings.whatsapp.templates import (
@@ -45,6 +49,7 @@ __all__ = [
     "as_template",
     "body_parameters",
     "business_number",
+    "business_routes",
     "delete_template",
     "find_template",
     "get_template",
@@ -67,6 +72,8 @@ class ListedTemplate:
     status: TemplateStatus
     meta_id: str | None = None
     reason: str | None = None
+    # What Meta lists of it (header, body, footer, buttons): kept when it is imported.
+    template: Template | None = None
 
 
 async def sender_route(database: Database, account: AccountRecord, sender: str) -> int | None:
@@ -106,6 +113,29 @@ async def list_templates(
         return await service_store.list_templates(
             connection, account.id, status=wanted, route_id=route_id
         )
+
+
+async def business_routes(database: Database, account: AccountRecord) -> dict[int, str]:
+    """The WhatsApp routes the account's business numbers send through (each number's own
+    route when it carries WhatsApp, else WhatsApp's default route), each with the first of
+    those numbers: the WhatsApp Business Accounts whose templates the account sees."""
+    found: dict[int, str] = {}
+    async with database.read() as connection:
+        senders = await route_store.list_senders(connection, account.id)
+        default = await route_store.find_default_route(connection, Channel.WHATSAPP)
+        for sender in senders:
+            if not sender.address.startswith("+"):
+                continue  # a sender name is no business number
+            route_id = None
+            if sender.route_id is not None and await route_store.route_carries(
+                connection, sender.route_id, Channel.WHATSAPP
+            ):
+                route_id = sender.route_id
+            elif default is not None:
+                route_id = default.id
+            if route_id is not None:
+                found.setdefault(route_id, sender.address)
+    return found
 
 
 def body_parameters(template: WhatsAppTemplateRecord) -> int:
@@ -239,15 +269,23 @@ async def apply_listing(
     account: AccountRecord,
     route_id: int,
     listed: Mapping[tuple[str, str], ListedTemplate],
-) -> None:
-    """The statuses the route's WhatsApp Business Account lists now, kept on the account's
-    templates submitted through it; one the account no longer has there is DELETED."""
+    *,
+    business_number: str | None = None,
+) -> int:
+    """The templates the route's WhatsApp Business Account lists now, kept for the account:
+    the statuses of those it has there (one Meta no longer lists is DELETED), and, with the
+    ``business_number`` that sends through the route, those made at Meta directly imported
+    with their status and components (not one another account submitted through tidings:
+    that is the other tenant's). How many were imported."""
     now = utcnow()
+    imported = 0
     async with database.write() as connection:
         kept = await service_store.list_templates(connection, account.id, route_id=route_id)
+        known: set[tuple[str, str]] = set()
         for template in kept:
             if template.name is None:
                 continue
+            known.add((template.name, template.language))
             found = listed.get((template.name, template.language))
             status, reason, meta_id = (
                 (TemplateStatus.DELETED, None, None)
@@ -265,6 +303,59 @@ async def apply_listing(
                 meta_id=meta_id,
                 account_id=account.id,
             )
+        unknown = [
+            found
+            for key, found in listed.items()
+            if key not in known and found.template is not None
+        ]
+        if business_number is None or not unknown:
+            return 0
+        others = await service_store.taken_on_route_by_others(connection, account.id, route_id)
+        for found in unknown:
+            if (found.name, found.language) in others or found.status is TemplateStatus.DELETED:
+                continue
+            assert found.template is not None
+            await _import(connection, account, route_id, business_number, found, found.template)
+            imported += 1
+    return imported
+
+
+async def _import(
+    connection: AsyncConnection,
+    account: AccountRecord,
+    route_id: int,
+    business_number: str,
+    found: ListedTemplate,
+    template: Template,
+) -> None:
+    """A template made at Meta, kept as if it had been submitted through the route."""
+    taken = await service_store.display_names(connection, account.id, template.language)
+    # Names are unique per account and language; the same name on two WABAs (two routes)
+    # is told apart by its route.
+    display_name = template.name if template.name not in taken else f"{template.name}~{route_id}"
+    category = next((c for c in CATEGORIES if c.upper() == template.category.value), CATEGORIES[-1])
+    at = utcnow()
+    await service_store.insert_template(
+        connection,
+        id=new_id(),
+        account_id=account.id,
+        identity=business_number,
+        display_name=display_name,
+        raw_content=template.body,
+        category=category,
+        language=template.language,
+        buttons=json.dumps(smartdialog_buttons(template)),
+        attachment_url=None,
+        created_at=at,
+        name=template.name,
+        route_id=route_id,
+        status=found.status.value,
+        meta_id=found.meta_id,
+        status_reason=found.reason,
+        status_at=at,
+        components=json.dumps(template.submission()["components"]),
+        made_at_meta=True,
+    )
 
 
 async def require_approved(

@@ -230,6 +230,8 @@ class _Template:
     id: str
     status: TemplateStatus
     reason: str | None = None
+    # A media header's example, as uploaded (the reviewer looks at it).
+    example: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -881,6 +883,9 @@ class CloudApi:
             )
             if not handles or handles[0] not in self._handles:
                 return _invalid("a media header needs an example uploaded (header_handle)")
+            example = self._handles[handles[0]]
+        else:
+            example = None
         if self._find_template(template.name, template.language) is not None:
             return _graph_error(
                 400,
@@ -891,7 +896,9 @@ class CloudApi:
                 subcode=2388024,
             )
         template_id = str(next(self._template_ids))
-        self._templates[template_id] = _Template(template, template_id, TemplateStatus.PENDING)
+        self._templates[template_id] = _Template(
+            template, template_id, TemplateStatus.PENDING, example=example
+        )
         self.stats.templates_submitted += 1
         self._spawn(self._review(template_id))
         return JSONResponse(
@@ -942,13 +949,24 @@ class CloudApi:
         else:
             self.review(template_id, TemplateStatus.APPROVED)
 
-    def review(self, template_id: str, status: TemplateStatus, reason: str | None = None) -> None:
-        """Set a template's status (as Meta's review does) and tell the business."""
+    def review(
+        self,
+        template_id: str,
+        status: TemplateStatus,
+        reason: str | None = None,
+        *,
+        notify: bool = True,
+    ) -> None:
+        """Set a template's status (as Meta's review does) and tell the business (unless not
+        ``notify``: a change whose webhook never reached it, seen only by listing)."""
         stored = self._templates.get(template_id)
         if stored is None:
             raise CloudApiError(f"no template {template_id}")
         stored.status = status
         stored.reason = reason
+        if not notify:
+            self._changed()
+            return
         self._queue(
             "message_template_status_update",
             webhooks.template_change(
@@ -960,6 +978,27 @@ class CloudApi:
             ),
         )
         self._changed()
+
+    def create_template(
+        self, template: Template, status: TemplateStatus = TemplateStatus.APPROVED
+    ) -> str:
+        """A template made at Meta directly (in WhatsApp Manager, not through the API), with
+        its status; the business is not told (it finds it by listing). Its id."""
+        try:
+            template.check()
+        except LocalProtocolError as error:
+            raise CloudApiError(error.message) from None
+        if self._find_template(template.name, template.language) is not None:
+            raise CloudApiError(f"{template.name} ({template.language}) exists already")
+        template_id = str(next(self._template_ids))
+        self._templates[template_id] = _Template(template, template_id, status)
+        self._changed()
+        return template_id
+
+    def example_of(self, name: str, language: str) -> bytes | None:
+        """The example a media-header template was submitted with (its uploaded bytes)."""
+        stored = self._find_template(name, language)
+        return None if stored is None else stored.example
 
     def templates(self) -> list[dict[str, Any]]:
         return [

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tidings.simulator.errors import problem
 from tidings.simulator.whatsapp import CloudApi, CloudApiError
-from tidings.whatsapp.templates import TemplateStatus
+from tidings.whatsapp.errors import RemoteProtocolError
+from tidings.whatsapp.templates import TemplateStatus, read_template
 
-__all__ = ["TemplateReview", "WhatsAppInboundRequest", "whatsapp_router"]
+__all__ = ["TemplateAtMeta", "TemplateReview", "WhatsAppInboundRequest", "whatsapp_router"]
 
 
 class ButtonReply(BaseModel):
@@ -47,6 +48,23 @@ class TemplateReview(BaseModel):
 
     status: TemplateStatus
     reason: str | None = Field(default=None, max_length=200, description="why, when rejected")
+    notify: bool = Field(
+        default=True,
+        description="false: no status webhook (the business sees the change by listing)",
+    )
+
+
+class TemplateAtMeta(BaseModel):
+    """A template made in WhatsApp Manager, not through the API: Meta's template JSON
+    (name, language, category, components) and the status it has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=15)
+    category: str = Field(min_length=1, max_length=32)
+    components: list[dict[str, Any]] = Field(min_length=1, max_length=4)
+    status: TemplateStatus = TemplateStatus.APPROVED
 
 
 def whatsapp_router(cloud: CloudApi) -> APIRouter:
@@ -89,6 +107,20 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
         """Every template submitted, with its review status."""
         return {"templates": cloud.templates()}
 
+    @router.post("/whatsapp/templates", status_code=201, response_model=None)
+    async def create_template(made: TemplateAtMeta) -> dict[str, Any] | JSONResponse:
+        """A template made at Meta directly (WhatsApp Manager): the business is not told; it
+        finds it when it lists the WhatsApp Business Account's templates."""
+        listed = {**made.model_dump(mode="json"), "id": "0"}
+        try:
+            template, _, _, _ = read_template(listed)
+            template_id = cloud.create_template(template, made.status)
+        except RemoteProtocolError as error:
+            return problem(422, "invalid template", error.message)
+        except CloudApiError as error:
+            return problem(422, "invalid template", error.message)
+        return {"id": template_id, "status": made.status.value}
+
     @router.post("/whatsapp/templates/{template_id}/review", response_model=None)
     async def review_template(
         template_id: str, review: TemplateReview
@@ -96,7 +128,7 @@ def whatsapp_router(cloud: CloudApi) -> APIRouter:
         """Set a template's status (approve one held for review, pause, disable, reject);
         the business is told by the ``message_template_status_update`` webhook."""
         try:
-            cloud.review(template_id, review.status, review.reason)
+            cloud.review(template_id, review.status, review.reason, notify=review.notify)
         except CloudApiError as error:
             return problem(404, "not found", error.message)
         return {"id": template_id, "status": review.status.value}

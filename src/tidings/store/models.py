@@ -714,6 +714,9 @@ class WhatsAppTemplate(Base):
     status_at: Mapped[datetime | None]
     # JSON of the components as submitted (header, body, footer, buttons) by /v1.
     components: Mapped[str | None] = mapped_column(Text)
+    # Imported from a listing of the route's WABA (made in WhatsApp Manager, not through
+    # tidings): every account whose numbers send through the route has it (migration 0031).
+    made_at_meta: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class SubscriptionRecipient(Base):

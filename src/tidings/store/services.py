@@ -47,6 +47,7 @@ class WhatsAppTemplateRecord(_Record):
     status_reason: str | None
     status_at: datetime | None
     components: str | None
+    made_at_meta: bool
 
 
 async def insert_service(connection: AsyncConnection, **values: Any) -> ServiceRecord:
@@ -161,6 +162,36 @@ async def set_template_status(
         values["meta_id"] = meta_id
     result = await connection.execute(query.values(**values))
     return result.rowcount
+
+
+async def taken_on_route_by_others(
+    connection: AsyncConnection, account_id: str, route_id: int
+) -> set[tuple[str, str]]:
+    """The (name, language) of templates other accounts submitted through the route (not
+    those they imported from it): a listing of its WhatsApp Business Account never imports
+    those into ``account_id`` (another tenant's template stays theirs). Only the keys are
+    read, nothing of their content."""
+    table = whatsapp_templates
+    result = await connection.execute(
+        select(table.c.name, table.c.language).where(
+            table.c.route_id == route_id,
+            table.c.account_id != account_id,
+            table.c.name.is_not(None),
+            table.c.made_at_meta.is_(False),
+        )
+    )
+    return {(str(name), str(language)) for name, language in result}
+
+
+async def display_names(connection: AsyncConnection, account_id: str, language: str) -> set[str]:
+    """The account's template names in this language (unique per account and language)."""
+    table = whatsapp_templates
+    result = await connection.execute(
+        select(table.c.display_name).where(
+            table.c.account_id == account_id, table.c.language == language
+        )
+    )
+    return {str(name) for (name,) in result}
 
 
 async def delete_template(connection: AsyncConnection, account_id: str, template_id: str) -> bool:

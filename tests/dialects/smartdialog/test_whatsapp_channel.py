@@ -14,11 +14,13 @@ import jsonschema
 from tests.dialects.smartdialog.conftest import BASE, LONG_CODE, Signed
 from tests.dialects.smartdialog.test_bad_input import send_headers
 from tests.dialects.smartdialog.test_connector_operations import json_schema, operations
+from tests.document_samples import pdf_with_pages
 from tests.integration.dispatch.conftest import Running, eventually
 from tests.integration.events.sink import Sink
 from tidings.core import routing, services
 from tidings.core.services import ServiceKind
 from tidings.service import DEMO_WHATSAPP_NUMBER
+from tidings.whatsapp.templates import Category, Header, HeaderFormat, Template, TemplateStatus
 
 BUSINESS = DEMO_WHATSAPP_NUMBER.display_phone_number
 HANDSET = "+358401112231"
@@ -265,3 +267,115 @@ async def test_an_sms_number_typed_in_keeps_its_template_for_sms(
 
     await eventually(arrived, "the template's text as an SMS")
     assert [m.text for m in simulator.inbox(HANDSET)] == ["See you at five"]
+
+
+async def test_templates_made_at_meta_are_listed_with_their_true_status(
+    running: Running, signed: Signed
+) -> None:
+    database = running.service.database
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    cloud = running.service.cloud_api
+    assert cloud is not None
+    # Made in WhatsApp Manager, not through tidings: nobody tells tidings of them.
+    cloud.create_template(
+        Template("flash_sale", "en_US", Category.MARKETING, "Flash sale: {{1}} off"),
+        TemplateStatus.APPROVED,
+    )
+    held = cloud.create_template(
+        Template("winter_hours", "en_US", Category.UTILITY, "We open at 10 in winter"),
+        TemplateStatus.PENDING,
+    )
+    listed: dict[str, dict[str, Any]] = {}
+
+    async def statuses() -> dict[str, str | None]:
+        nonlocal listed
+        answer = await signed.http.get(
+            f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth
+        )
+        assert answer.status_code == 200, answer.text
+        listed = {t["displayName"]: t for t in answer.json()}
+        return {n: t["extensionParameters"].get("status") for n, t in listed.items()}
+
+    async def imported() -> bool:
+        return await statuses() == {"flash_sale": "APPROVED", "winter_hours": "PENDING"}
+
+    await eventually(imported, "the templates made at Meta", timeout=60)
+    assert listed["flash_sale"]["extensionParameters"]["rawContent"] == "Flash sale: {{1}} off"
+
+    # Approved at Meta without a webhook reaching us: the next listing says so.
+    cloud.review(held, TemplateStatus.APPROVED, notify=False)
+
+    async def approved() -> bool:
+        return (await statuses())["winter_hours"] == "APPROVED"
+
+    await eventually(approved, "the approval made at Meta", timeout=60)
+    sent = await signed.http.post(
+        f"{BASE}/messages/templates/whatsapp",
+        headers=send_headers(signed),
+        json={
+            "TemplateName": listed["flash_sale"]["id"],
+            "Recipients": [{"Address": HANDSET}],
+            "BodyParameters": ["30%"],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+
+    async def arrived() -> bool:
+        return bool(cloud.inbox(HANDSET))
+
+    await eventually(arrived, "the imported template on the handset")
+    [bubble] = cloud.inbox(HANDSET)
+    assert (bubble.template, bubble.body) == ("flash_sale", "Flash sale: 30% off")
+
+
+async def test_attachment_uri_is_the_file_of_a_media_header_template(
+    running: Running, signed: Signed
+) -> None:
+    database = running.service.database
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    cloud = running.service.cloud_api
+    assert cloud is not None
+    cloud.create_template(
+        Template(
+            "your_invoice",
+            "en_US",
+            Category.UTILITY,
+            "Invoice {{1}} is attached.",
+            header=Header(HeaderFormat.DOCUMENT),
+        ),
+        TemplateStatus.APPROVED,
+    )
+    listed: list[dict[str, Any]] = []
+
+    async def imported() -> bool:
+        nonlocal listed
+        answer = await signed.http.get(
+            f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth
+        )
+        listed = answer.json()
+        return [t["displayName"] for t in listed] == ["your_invoice"]
+
+    await eventually(imported, "the media-header template made at Meta", timeout=60)
+    invoice = pdf_with_pages(["Invoice A-17"])
+    uploaded = await running.http.post("/v1/media", files={"file": ("invoice.pdf", invoice)})
+    assert uploaded.status_code == 201, uploaded.text
+    sent = await signed.http.post(
+        f"{BASE}/messages/templates/whatsapp",
+        headers=send_headers(signed),
+        json={
+            "TemplateName": listed[0]["id"],
+            "Recipients": [{"Address": HANDSET}],
+            "BodyParameters": ["A-17"],
+            "AttachmentUri": uploaded.json()["url"],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+
+    async def arrived() -> bool:
+        return bool(cloud.inbox(HANDSET))
+
+    await eventually(arrived, "the invoice on the handset")
+    [bubble] = cloud.inbox(HANDSET)
+    assert (bubble.template, bubble.body) == ("your_invoice", "Invoice A-17 is attached.")
+    assert bubble.header_media is not None
+    assert (bubble.header_media.kind, bubble.header_media.data) == ("document", invoice)

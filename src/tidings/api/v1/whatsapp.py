@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from tidings.core.whatsapp import WHATSAPP_KIND
 from tidings.core.whatsapp_templates import TemplateStatus
 from tidings.dispatch.transports import whatsapp as whatsapp_transport
 from tidings.errors import AlreadyExists, CarrierUnavailable, InvalidRequest, NotFound
+from tidings.media.errors import UnsupportedMedia
 from tidings.net.graph import GraphApiError, GraphUnreachable
 from tidings.store import routes as route_store
 from tidings.store.records import AccountRecord, RouteRecord
@@ -42,13 +43,36 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The types Meta takes as a media header's example (and sends in such a header).
+EXAMPLE_TYPES: dict[wa.HeaderFormat, frozenset[str]] = {
+    wa.HeaderFormat.IMAGE: frozenset({"image/jpeg", "image/png"}),
+    wa.HeaderFormat.VIDEO: frozenset({"video/mp4"}),
+    wa.HeaderFormat.DOCUMENT: frozenset({"application/pdf"}),
+}
+
+
 class TemplateHeader(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["TEXT"] = Field(
-        default="TEXT", description="a text header (media headers are not taken here yet)"
+    format: wa.HeaderFormat = Field(
+        default=wa.HeaderFormat.TEXT, description="TEXT, or a media header: IMAGE, VIDEO, DOCUMENT"
     )
-    text: str = Field(min_length=1, max_length=60, description="may hold one {{1}}")
+    text: str | None = Field(
+        default=None, min_length=1, max_length=60, description="TEXT: may hold one {{1}}"
+    )
+    example: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="IMAGE, VIDEO, DOCUMENT: the example Meta's reviewer sees, a media id "
+        "from POST /v1/media or an http(s) URL (fetched as /v1/media fetches): JPEG or PNG for "
+        "an image, MP4 for a video, PDF for a document. Each send gives its own file.",
+    )
+
+
+class TemplateHeaderView(BaseModel):
+    format: wa.HeaderFormat
+    text: str | None = Field(description="TEXT: the header, which may hold one {{1}}")
 
 
 class TemplateButton(BaseModel):
@@ -78,7 +102,15 @@ class CreateTemplate(BaseModel):
                     "body": "Hi {{1}}, your order {{2}} is ready.",
                     "footer": "Acme Bakery",
                     "buttons": [{"type": "QUICK_REPLY", "text": "On my way"}],
-                }
+                },
+                {
+                    "from": "+358409990100",
+                    "name": "order_photo",
+                    "language": "en_US",
+                    "category": "UTILITY",
+                    "header": {"format": "IMAGE", "example": "<a media id from POST /v1/media>"},
+                    "body": "Hi {{1}}, here is your cake.",
+                },
             ]
         },
     )
@@ -118,7 +150,9 @@ class TemplateView(BaseModel):
     status_at: datetime | None = Field(description="when the status last changed")
     body: str
     body_parameters: int = Field(description="how many {{n}} a send gives the body")
-    header: TemplateHeader | None
+    header: TemplateHeaderView | None = Field(
+        description="a media header (IMAGE, VIDEO, DOCUMENT) takes a file at each send"
+    )
     footer: str | None
     buttons: list[TemplateButton]
     created_at: datetime
@@ -143,8 +177,8 @@ def _view(record: WhatsAppTemplateRecord) -> TemplateView:
         body=template.body,
         body_parameters=template.body_parameters,
         header=None
-        if header is None or header.format is not wa.HeaderFormat.TEXT
-        else TemplateHeader(text=header.text or ""),
+        if header is None
+        else TemplateHeaderView(format=header.format, text=header.text),
         footer=template.footer,
         buttons=[
             TemplateButton(type=b.type, text=b.text, url=b.url, phone_number=b.phone_number)
@@ -162,14 +196,53 @@ async def _route(found: Services, route_id: int) -> RouteRecord | None:
     return route
 
 
-async def _sync(found: Services, account: AccountRecord, route_ids: set[int | None]) -> None:
-    """Statuses as the WhatsApp Business Accounts list them now; where one cannot be reached,
-    the last ones kept (the status webhook keeps them too)."""
-    for route_id in sorted(r for r in route_ids if r is not None):
-        try:
-            await whatsapp_transport.sync_templates(found.database, account, route_id)
-        except (GraphApiError, GraphUnreachable, NotFound):
-            continue
+def _header(given: TemplateHeader) -> wa.Header:
+    """The header asked for: a text, or a media format with its example (checked here, each
+    missing part named by its field)."""
+    if given.format is wa.HeaderFormat.TEXT:
+        if given.text is None:
+            raise InvalidRequest("a TEXT header needs its text", field="header.text")
+        if given.example is not None:
+            raise InvalidRequest(
+                "a TEXT header takes no example file (its {{1}}'s example is made up)",
+                field="header.example",
+            )
+        return wa.Header(wa.HeaderFormat.TEXT, given.text)
+    if given.text is not None:
+        raise InvalidRequest(f"an {given.format.value} header has no text", field="header.text")
+    if given.example is None:
+        raise InvalidRequest(
+            f"an {given.format.value} header needs an example file for Meta's review: a media "
+            "id from POST /v1/media, or a URL",
+            field="header.example",
+        )
+    return wa.Header(given.format)
+
+
+async def _example(
+    found: Services, account: AccountRecord, header: wa.HeaderFormat, reference: str
+) -> tuple[bytes, str]:
+    """The example file of a media header (the account's media, or a URL fetched under the
+    SSRF guard), of a type that header takes."""
+    try:
+        record = await found.media.resolve(account.id, reference)
+    except NotFound:
+        raise InvalidRequest(
+            f"no media {reference!r}: upload the example with POST /v1/media first",
+            field="header.example",
+        ) from None
+    except InvalidRequest as error:
+        raise InvalidRequest(error.message, field="header.example") from None
+    except UnsupportedMedia as error:
+        raise InvalidRequest(error.message, field="header.example") from None
+    allowed = EXAMPLE_TYPES[header]
+    if record.content_type not in allowed:
+        raise InvalidRequest(
+            f"an {header.value} header's example is {' or '.join(sorted(allowed))}, "
+            f"not {record.content_type}",
+            field="header.example",
+        )
+    return await found.media.content(record), record.content_type
 
 
 @router.post(
@@ -190,12 +263,13 @@ async def create_template(
     sender, route_id = await whatsapp_templates.business_number(
         found.database, account, body.sender
     )
+    header = None if body.header is None else _header(body.header)
     template = wa.Template(
         name=body.name,
         language=body.language,
         category=body.category,
         body=body.body,
-        header=None if body.header is None else wa.Header(wa.HeaderFormat.TEXT, body.header.text),
+        header=header,
         footer=body.footer,
         buttons=tuple(
             wa.Button(b.type, b.text, url=b.url, phone_number=b.phone_number) for b in body.buttons
@@ -212,8 +286,15 @@ async def create_template(
     route = await _route(found, route_id)
     if route is None:
         raise InvalidRequest(f"no WhatsApp route carries {sender}", field="from")
+    example = None
+    if header is not None and header.format in wa.MEDIA_FORMATS:
+        assert body.header is not None and body.header.example is not None
+        example = await _example(found, account, header.format, body.header.example)
     try:
-        review = await whatsapp_transport.submit_template(route, template)
+        handle = None
+        if example is not None:
+            handle = await whatsapp_transport.upload_example(route, *example)
+        review = await whatsapp_transport.submit_template(route, template, header_handle=handle)
     except GraphApiError as error:
         if error.error.subcode == ALREADY_EXISTS_SUBCODE:
             raise AlreadyExists(
@@ -260,10 +341,12 @@ async def list_templates(
         ),
     ] = None,
 ) -> TemplateList:
-    """The account's templates, their statuses first brought up to date from each WhatsApp
-    Business Account they were submitted to (one Meta no longer has is DELETED)."""
+    """The account's templates, first brought up to date with each WhatsApp Business Account
+    its business numbers send through or its templates were submitted to (at most every
+    ``TIDINGS_WHATSAPP_TEMPLATE_SYNC_SECONDS``): statuses as Meta has them, one Meta no longer
+    has DELETED, one made at Meta directly (WhatsApp Manager) imported."""
     every = await whatsapp_templates.list_templates(found.database, account)
-    await _sync(found, account, {t.route_id for t in every})
+    await found.whatsapp_templates.refresh(found.database, account, {t.route_id for t in every})
     listed = await whatsapp_templates.list_templates(
         found.database, account, status=status, sender=sender
     )
@@ -282,7 +365,7 @@ async def get_template(
     """One template, its status brought up to date from its WhatsApp Business Account."""
     record = await whatsapp_templates.get_template(found.database, account, template_id)
     if record.route_id is not None:
-        await _sync(found, account, {record.route_id})
+        await found.whatsapp_templates.refresh(found.database, account, {record.route_id})
         record = await whatsapp_templates.get_template(found.database, account, template_id)
     return _view(record)
 

@@ -15,12 +15,15 @@ name>`` in any API process (``whatsapp_callbacks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response as HttpResponse
+from sqlalchemy.exc import IntegrityError
 
 from tidings.core import whatsapp_templates
 from tidings.core.channels import Channel
@@ -32,7 +35,7 @@ from tidings.dispatch.outcomes import SubmitOutcome
 from tidings.dispatch.transport import Claim, RequestTransport, TransportContext
 from tidings.dispatch.transports.whatsapp_callbacks import WebhookReceiver, reference
 from tidings.dispatch.transports.whatsapp_settings import WhatsAppCloudSettings
-from tidings.errors import NotFound
+from tidings.errors import InvalidRequest, NotFound
 from tidings.media.errors import MediaError
 from tidings.net.graph import GraphApiError, GraphClient, GraphUnreachable
 from tidings.store import routes as route_store
@@ -149,6 +152,22 @@ async def submit_template(
     )
 
 
+async def upload_example(route: RouteRecord, data: bytes, content_type: str) -> str:
+    """A media header's example uploaded to the route's Meta app (the Resumable Upload API):
+    the handle the template is submitted with. A route that keeps no app id cannot."""
+    graph, settings = graph_client(route)
+    try:
+        if settings.app_id is None:
+            raise InvalidRequest(
+                f"the route {route.name} keeps no Meta app id (app_id), to which a media "
+                "header's example is uploaded: set it on the route to submit this template",
+                field="header",
+            )
+        return await graph.upload_example(settings.app_id, data, content_type)
+    finally:
+        await graph.close()
+
+
 async def listed_templates(route: RouteRecord) -> dict[tuple[str, str], ListedTemplate]:
     """Every template of the route's WhatsApp Business Account with its status as Meta has it
     now, by (name, language)."""
@@ -164,20 +183,97 @@ async def listed_templates(route: RouteRecord) -> dict[tuple[str, str], ListedTe
         except RemoteProtocolError:
             continue
         found[(template.name, template.language)] = ListedTemplate(
-            template.name, template.language, status, meta_id, reason
+            template.name, template.language, status, meta_id, reason, template
         )
     return found
 
 
-async def sync_templates(database: Database, account: AccountRecord, route_id: int) -> None:
-    """The account's templates submitted through the route take the statuses its WhatsApp
-    Business Account lists now."""
+async def sync_templates(
+    database: Database,
+    account: AccountRecord,
+    route_id: int,
+    *,
+    business_number: str | None = None,
+) -> int:
+    """The account's templates on the route take what its WhatsApp Business Account lists
+    now; with the account's ``business_number`` on the route, those made at Meta directly are
+    imported. How many were imported."""
     async with database.read() as connection:
         route = await route_store.find_route(connection, route_id)
     if route is None or route.kind != WHATSAPP_KIND:
         raise NotFound(f"no WhatsApp route {route_id}")
     listed = await listed_templates(route)
-    await whatsapp_templates.apply_listing(database, account, route.id, listed)
+    return await whatsapp_templates.apply_listing(
+        database, account, route.id, listed, business_number=business_number
+    )
+
+
+class TemplateSync:
+    """Brings an account's WhatsApp templates up to date with its WhatsApp Business Accounts
+    when they are listed: each (account, route) at most once per ``max_age_s`` in this
+    process (a listing within it reads what is kept; the status webhook keeps statuses
+    meanwhile), one listing of a WABA at a time however many requests ask."""
+
+    def __init__(self, max_age_s: float) -> None:
+        self.max_age_s = max_age_s
+        self._synced: dict[tuple[str, int], float] = {}
+        self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
+
+    async def refresh(
+        self, database: Database, account: AccountRecord, route_ids: Iterable[int | None] = ()
+    ) -> None:
+        """Sync the routes the account's business numbers send through (importing templates
+        made at Meta) and ``route_ids`` (where its templates were submitted). A WABA that
+        cannot be reached keeps the last statuses kept."""
+        routes: dict[int, str | None] = dict(
+            await whatsapp_templates.business_routes(database, account)
+        )
+        for route_id in route_ids:
+            if route_id is not None:
+                routes.setdefault(route_id, None)
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for route_id, number in sorted(routes.items()):
+            key = (account.id, route_id)
+            last = self._synced.get(key)
+            if last is not None and loop.time() - last < self.max_age_s:
+                continue
+            task = self._running.get(key)
+            if task is None:
+                task = asyncio.create_task(self._sync(database, account, route_id, number))
+                self._running[key] = task
+                task.add_done_callback(functools.partial(self._done, key))
+            waiting.append(task)
+        for task in waiting:
+            # Shielded: a listing given up on does not cancel the sync others wait for.
+            await asyncio.shield(task)
+
+    def _done(self, key: tuple[str, int], _: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+
+    async def _sync(
+        self, database: Database, account: AccountRecord, route_id: int, number: str | None
+    ) -> None:
+        try:
+            imported = await sync_templates(database, account, route_id, business_number=number)
+        except (GraphApiError, GraphUnreachable, NotFound) as error:
+            # Not asked again before max_age_s either: a WABA that does not answer must not
+            # make every listing wait for it.
+            log.warning("whatsapp templates not synced", route_id=route_id, error=str(error))
+            self._synced[(account.id, route_id)] = asyncio.get_running_loop().time()
+            return
+        except IntegrityError as error:
+            # Another process imported the same template at the same moment: it is kept.
+            log.info("whatsapp templates synced elsewhere", route_id=route_id, error=str(error))
+            return
+        self._synced[(account.id, route_id)] = asyncio.get_running_loop().time()
+        if imported:
+            log.info("whatsapp templates imported", route_id=route_id, imported=imported)
+
+    def forget(self, account: AccountRecord) -> None:
+        """The next listing asks Meta again (after a change made through tidings)."""
+        for key in [k for k in self._synced if k[0] == account.id]:
+            del self._synced[key]
 
 
 async def delete_template(route: RouteRecord, name: str, template_id: str | None) -> None:

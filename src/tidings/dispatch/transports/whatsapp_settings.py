@@ -23,6 +23,16 @@ class WhatsAppCloudSettings(RequestSettings):
     phone_number_id: str = Field(
         min_length=1, max_length=64, pattern=r"^\d+$", description="the business number's id"
     )
+    # Media-header templates' examples are uploaded to the app (the Resumable Upload API,
+    # POST /{app-id}/uploads) before the template is submitted; without it none can be.
+    app_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^\d+$",
+        description="the Meta app's id (needed for templates with an image, video or "
+        "document header)",
+    )
     access_token: SecretStr = Field(min_length=1, max_length=1000, description="a system token")
     # Meta signs every webhook with it (X-Hub-Signature-256); without it none is taken.
     app_secret: SecretStr = Field(min_length=1, max_length=200, description="the app's secret")

@@ -113,30 +113,14 @@ async def get_templates(
 ) -> list[dict[str, Any]]:
     grant.require("WhatsApp")
     account = await customer_account(found, grant, customer_id)
+    # Meta's statuses, and the templates made at Meta directly, as the WhatsApp Business
+    # Accounts of the account's numbers list them (a short cache; the webhook keeps statuses).
+    kept = await templates.list_templates(found.database, account, template_id=template_id)
+    await found.whatsapp_templates.refresh(found.database, account, {t.route_id for t in kept})
     found_templates = await templates.list_templates(
         found.database, account, template_id=template_id
     )
-    if await _synced(found, account, {t.route_id for t in found_templates}):
-        found_templates = await templates.list_templates(
-            found.database, account, template_id=template_id
-        )
     return [rendering.template(t, t.status) for t in found_templates]
-
-
-async def _synced(found: Services, account: AccountRecord, route_ids: set[int | None]) -> bool:
-    """Meta's review statuses of the account's templates, asked of the WhatsApp Business
-    Account of each route they were submitted through now and kept (the webhook keeps
-    them too; a route that cannot be reached keeps the last ones)."""
-    synced = False
-    for route_id in route_ids:
-        if route_id is None:
-            continue
-        try:
-            await whatsapp_transport.sync_templates(found.database, account, route_id)
-        except (GraphApiError, GraphUnreachable, NotFound):
-            continue
-        synced = True
-    return synced
 
 
 async def _account_numbers(found: Services, account: AccountRecord) -> list[str]:
