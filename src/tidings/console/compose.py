@@ -40,7 +40,7 @@ from tidings.core import (
     whatsapp_templates,
 )
 from tidings.core.channels import Channel
-from tidings.core.content import ChannelContent
+from tidings.core.content import ChannelContent, MediaRef
 from tidings.core.voice import CHARACTERS_PER_UNIT as VOICE_CHARACTERS_PER_UNIT
 from tidings.core.voice import MAX_CHARACTERS as VOICE_MAX_CHARACTERS
 from tidings.core.voice import Gender, VoiceContent
@@ -384,19 +384,55 @@ class TemplateChoice:
     def body_values(self) -> int:
         return self.template.body_parameters
 
+    @property
+    def header_kind(self) -> str | None:
+        """image, video or document: the file each send gives its header (None: no file)."""
+        header = self.template.header
+        if header is None or header.format not in MEDIA_FORMATS:
+            return None
+        return header.format.lower()
+
+    @property
+    def accept(self) -> str:
+        """The file types that header takes (the file input's ``accept``)."""
+        return ",".join(sorted(HEADER_TYPES.get(self.header_kind or "", ())))
+
+
+# The files a media header is sent with, by its kind (what WhatsApp shows in such a header).
+HEADER_TYPES: dict[str, frozenset[str]] = {
+    "image": frozenset({"image/jpeg", "image/png"}),
+    "video": frozenset({"video/mp4"}),
+    "document": frozenset({"application/pdf"}),
+}
+# How many of the account's newest files the header's "choose" list offers.
+HEADER_CHOICES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file of the account's media store, offered for a template's header."""
+
+    id: str
+    name: str
+    content_type: str
+    url: str  # signed, relative: the page shows a picture from it
+
 
 async def _approved_templates(page: Page) -> list[TemplateChoice]:
     """The account's WhatsApp templates Meta approved (the only ones that can be sent), as
-    they were submitted. One with a picture, video or document header is left out: the console
-    cannot give its file yet."""
+    they were submitted (or made at Meta), with a picture, video or document header too."""
+    database = page.services.database
+    # Meta's statuses, and templates made at Meta directly (a short cache).
+    every = await whatsapp_templates.list_templates(database, page.account)
+    await page.services.whatsapp_templates.refresh(
+        database, page.account, {t.route_id for t in every}
+    )
     approved = await whatsapp_templates.list_templates(
-        page.services.database, page.account, status=whatsapp_templates.TemplateStatus.APPROVED
+        database, page.account, status=whatsapp_templates.TemplateStatus.APPROVED
     )
     choices = []
     for record in approved:
         template = whatsapp_templates.as_template(record)
-        if template.header is not None and template.header.format in MEDIA_FORMATS:
-            continue
         links = tuple(
             (index, button.text, button.url or "")
             for index, button in enumerate(template.buttons)
@@ -409,6 +445,8 @@ async def _approved_templates(page: Page) -> list[TemplateChoice]:
 async def _whatsapp_fields(page: Page) -> dict[str, Any]:
     approved = await _approved_templates(page)
     fields: dict[str, Any] = {"wa_templates": approved}
+    if any(c.header_kind for c in approved):
+        fields["wa_files"] = await _stored_files(page)
     # From starts as a business number: the first approved template's, else a WhatsApp
     # sender of the account (a sender name cannot send on WhatsApp).
     if approved:
@@ -425,6 +463,49 @@ async def _whatsapp_fields(page: Page) -> dict[str, Any]:
     return fields
 
 
+async def _stored_files(page: Page) -> list[StoredFile]:
+    """The account's newest files a media header can be sent with."""
+    library = page.services.media
+    taken = frozenset().union(*HEADER_TYPES.values())
+    found = []
+    for record in await library.page(page.account.id, before=None, limit=HEADER_CHOICES):
+        if record.content_type in taken:
+            url = (await library.signed_url("", record.id)).url
+            found.append(
+                StoredFile(record.id, record.filename or record.id, record.content_type, url)
+            )
+    return found
+
+
+async def _header_file(page: Page, form: FormData, choice: TemplateChoice) -> MediaRef | None:
+    """The file of a media header: one uploaded with the form, else one chosen from the media
+    store; of a type that header takes."""
+    kind = choice.header_kind
+    if kind is None:
+        return None
+    record_id = choice.record.id
+    field = f"header-file-{record_id}"
+    library = page.services.media
+    upload = form.get(field)
+    if isinstance(upload, UploadFile) and upload.filename:
+        kept = await library.keep(page.account.id, await upload.read(), filename=upload.filename)
+    else:
+        chosen = _text(form, f"header-media-{record_id}", limit=64).strip()
+        if not chosen:
+            raise InvalidRequest(
+                f"the template's header is a {kind}: upload one or choose one", field=field
+            )
+        kept = await library.get(page.account.id, chosen)
+    if kept.content_type not in HEADER_TYPES[kind]:
+        raise InvalidRequest(
+            f"the template's header is a {kind} ({' or '.join(sorted(HEADER_TYPES[kind]))}), "
+            f"not {kept.content_type}",
+            field=field,
+        )
+    [ref] = await mms.media_refs(library, page.account.id, [kept.id])
+    return ref
+
+
 def _value(form: FormData, name: str, what: str, template_id: str) -> str:
     value = _text(form, name, limit=1024).strip()
     if not value:
@@ -432,10 +513,14 @@ def _value(form: FormData, name: str, what: str, template_id: str) -> str:
     return value
 
 
-def _template_send(form: FormData, choice: TemplateChoice) -> tuple[dict[str, Any], str]:
+async def _template_send(
+    page: Page, form: FormData, choice: TemplateChoice
+) -> tuple[dict[str, Any], str]:
     """The template part of the send (``core.whatsapp.TemplateSend``'s fields) from the form's
-    values of this template, and its text with them (the message's body)."""
+    values of this template (its header's file kept in the media store), and its text with
+    them (the message's body)."""
     record = choice.record
+    header_file = await _header_file(page, form, choice)
     header = (
         [_value(form, f"header-{record.id}", "header value {{1}}", record.id)]
         if choice.header_value
@@ -462,7 +547,10 @@ def _template_send(form: FormData, choice: TemplateChoice) -> tuple[dict[str, An
     }
     # The body as the handset shows it (and as the SMS says, were one sent instead), rendered
     # by the same function as /v1/messages/preview's.
-    shown = whatsapp.rendered_template(record, whatsapp.TemplateSend.model_validate(sent))
+    checked = {**sent, "header_media": header_file}
+    shown = whatsapp.rendered_template(record, whatsapp.TemplateSend.model_validate(checked))
+    if header_file is not None:
+        sent["header_media"] = header_file.id  # resolved again by whatsapp.prepare
     return sent, shown.body
 
 
@@ -476,7 +564,7 @@ async def _send_whatsapp(page: Page, form: FormData, recipients: Recipients, sen
                 "that template is not approved by WhatsApp (any more): pick another",
                 field="template",
             )
-        template, body = _template_send(form, found)
+        template, body = await _template_send(page, form, found)
     else:
         body = _text(form, "body", limit=4096)
         if not body.strip():

@@ -274,8 +274,54 @@ var tidings = (function () {
       function chosenSet() {
         return form.querySelector('[data-template-parameters="' + select.value + '"]');
       }
+      var headerPreview = form.querySelector("[data-whatsapp-header-preview]");
+      var headerUrl = null;
+      // The header's file as the handset will show it: the one being uploaded, else the one
+      // chosen from the media store.
+      function showHeader(set) {
+        var kind = select.value ? select.options[select.selectedIndex].dataset.headerKind : "";
+        if (headerUrl) { URL.revokeObjectURL(headerUrl); headerUrl = null; }
+        headerPreview.replaceChildren();
+        headerPreview.hidden = true;
+        if (!set || !kind) return;
+        var upload = set.querySelector("[data-header-file]");
+        var choice = set.querySelector("[data-header-choice]");
+        var src = null;
+        var name = "";
+        if (upload && upload.files.length) {
+          headerUrl = src = URL.createObjectURL(upload.files[0]);
+          name = upload.files[0].name;
+        } else if (choice && choice.value) {
+          var option = choice.options[choice.selectedIndex];
+          src = option.dataset.url;
+          name = option.textContent;
+        }
+        var caption = document.createElement("figcaption");
+        if (!src) {
+          caption.textContent = "The header's " + kind + " is still to be given.";
+          headerPreview.append(caption);
+          headerPreview.hidden = false;
+          return;
+        }
+        if (kind === "image") {
+          var img = document.createElement("img");
+          img.src = src;
+          img.alt = "The header picture: " + name;
+          headerPreview.append(img);
+        } else if (kind === "video") {
+          var video = document.createElement("video");
+          video.src = src;
+          video.controls = true;
+          video.setAttribute("aria-label", "The header video: " + name);
+          headerPreview.append(video);
+        }
+        caption.textContent = "Header " + kind + ": " + name;
+        headerPreview.append(caption);
+        headerPreview.hidden = false;
+      }
       function showPreview() {
         var set = select.value ? chosenSet() : null;
+        showHeader(set);
         if (!set) { preview.hidden = true; return; }
         var text = set.querySelector("[data-template-text]").dataset.templateText;
         set.querySelectorAll("[data-parameter]").forEach(function (input) {
@@ -302,6 +348,9 @@ var tidings = (function () {
       });
       form.addEventListener("input", function (event) {
         if (event.target.matches("[data-parameter]")) showPreview();
+      });
+      form.addEventListener("change", function (event) {
+        if (event.target.matches("[data-header-file], [data-header-choice]")) showPreview();
       });
       update();
     });
