@@ -1,6 +1,8 @@
 """``/v1/whatsapp/templates``: WhatsApp message templates, submitted for review to the WhatsApp
-Business Account of the route a business number sends through, listed with Meta's review
-status (asked of the account when listed, and kept from Meta's status webhook), deleted there.
+Business Account of the route a business number sends through (a media header with its example
+uploaded first by the Resumable Upload API), listed with Meta's review status (asked of the
+account when listed, at most every few seconds, and kept from Meta's status webhook; templates
+made at Meta directly are imported then), deleted there.
 
 Only an APPROVED template can be sent (``POST /v1/messages`` with ``channel: "whatsapp"`` and
 its ``template``).
