@@ -120,18 +120,18 @@ async def business_routes(database: Database, account: AccountRecord) -> dict[in
     route when it carries WhatsApp, else WhatsApp's default route), each with the first of
     those numbers: the WhatsApp Business Accounts whose templates the account sees."""
     found: dict[int, str] = {}
+    carries: dict[int, bool] = {}  # asked once per route, however many numbers it has
     async with database.read() as connection:
         senders = await route_store.list_senders(connection, account.id)
         default = await route_store.find_default_route(connection, Channel.WHATSAPP)
         for sender in senders:
             if not sender.address.startswith("+"):
                 continue  # a sender name is no business number
-            route_id = None
-            if sender.route_id is not None and await route_store.route_carries(
-                connection, sender.route_id, Channel.WHATSAPP
-            ):
-                route_id = sender.route_id
-            elif default is not None:
+            own = sender.route_id
+            if own is not None and own not in carries:
+                carries[own] = await route_store.route_carries(connection, own, Channel.WHATSAPP)
+            route_id = own if own is not None and carries[own] else None
+            if route_id is None and default is not None:
                 route_id = default.id
             if route_id is not None:
                 found.setdefault(route_id, sender.address)
