@@ -143,7 +143,7 @@ async def test_a_reply_within_the_window_is_delivered_and_read(running: Running)
     history = [e["status"] for e in (await running.message(message_id))["history"]]
     assert history[-2:] == ["delivered", "read"]
     # Meta sends the read status again: nothing changes.
-    [read_webhook] = [b for b in cloud.sent_webhooks if b'"read"' in b]
+    read_webhook = await _sent_webhook(cloud, b'"read"')
     url = f"http://127.0.0.1:{running.service.http_port}/carriers/whatsapp-cloud/whatsapp"
     async with httpx.AsyncClient() as meta:
         again = await meta.post(
@@ -350,7 +350,7 @@ async def test_webhooks_must_be_signed_and_a_replay_is_applied_once(running: Run
 
         cloud.inject(USER, BUSINESS, text="first")
         await _inbound(running, 1)
-        [body] = [b for b in cloud.sent_webhooks if b"first" in b]
+        body = await _sent_webhook(cloud, b"first")
         unsigned = await meta.post(url, content=body)
         badly = await meta.post(
             url, content=body, headers={webhooks.SIGNATURE_HEADER: "sha256=" + "0" * 64}
@@ -373,7 +373,7 @@ async def test_a_user_message_replayed_after_a_restart_is_stored_once(
         assert registered.status_code == 201, registered.text
         _cloud(first).inject(USER, BUSINESS, text="only once")
         await _inbound(first, 1)
-        [body] = [b for b in _cloud(first).sent_webhooks if b"only once" in b]
+        body = await _sent_webhook(_cloud(first), b"only once")
     # Meta did not hear our 200 and sends it again to the restarted service.
     settings = service_settings(tmp_path, database_url)
     async with running_service(settings, account=first.account) as second:
@@ -387,6 +387,20 @@ async def test_a_user_message_replayed_after_a_restart_is_stored_once(
         cloud.inject(USER, BUSINESS, text="after the restart")
         received = await _inbound(second, 2)
         assert sorted(m["body"] for m in received) == ["after the restart", "only once"]
+
+
+async def _sent_webhook(cloud: CloudApi, marker: bytes) -> bytes:
+    """The one webhook body with ``marker`` the simulator sent. It notes a webhook once our
+    answer is in, which can be after the service has stored what it brought."""
+    found: list[bytes] = []
+
+    async def noted() -> bool:
+        found[:] = [body for body in cloud.sent_webhooks if marker in body]
+        return bool(found)
+
+    await eventually(noted, f"the simulator's note of its webhook with {marker!r}")
+    [body] = found
+    return body
 
 
 async def _references(running: Running) -> set[str]:
@@ -411,7 +425,7 @@ async def test_wamids_are_pruned_and_a_retry_older_than_those_kept_is_not_stored
         cloud = _cloud(running)
         recent_wamid = cloud.inject(USER, BUSINESS, text="recent")
         await _inbound(running, 1)
-        [recent_body] = [b for b in cloud.sent_webhooks if b"recent" in b]
+        recent_body = await _sent_webhook(cloud, b"recent")
         # A message the account received three weeks ago, as Meta's webhook had it, and the
         # wamid kept when it was stored.
         [number] = cloud.numbers
