@@ -101,11 +101,19 @@ def _normalized(raw: str, region: str | None) -> str:
     if text.startswith("00"):
         # International call prefix used in most of the world; read it as "+".
         text = "+" + text[2:]
+    local = not text.startswith("+")
     try:
-        parsed = phonenumbers.parse(text, None if text.startswith("+") else (region or None))
+        parsed = phonenumbers.parse(text, region if local and region else None)
     except phonenumbers.NumberParseException as error:
         raise InvalidNumber(f"not a valid phone number: {raw!r} ({error})") from None
     if not phonenumbers.is_valid_number(parsed):
+        if local and region:
+            # '447911123456' meant as a UK number is read as a Finnish one: say how it was
+            # read and how to write an international number, or the sender cannot tell.
+            raise InvalidNumber(
+                f"not a valid phone number: {raw!r} (read as a local number of {region}; "
+                "write an international number with + or 00, e.g. +358401234567)"
+            )
         raise InvalidNumber(f"not a valid phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

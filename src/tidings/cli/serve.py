@@ -276,6 +276,17 @@ def _log_started(service: Service) -> None:
     if service.http_port is not None:
         url = client_url(service.settings, service.http_port)
         fields.update(api=url, docs=f"{url}/docs")
+        if service.settings.console:
+            fields["console"] = f"{url}/"
+        if service.demo_login is not None:
+            # Never the password in a log: where it is kept, so that someone whose `make run`
+            # is piped (no banner) can still sign in to the console.
+            from tidings.service import DEMO_CONSOLE_FILE
+
+            fields["console_login"] = service.demo_login.email
+            fields["console_login_file"] = str(
+                (service.settings.data_dir / DEMO_CONSOLE_FILE).absolute()
+            )
         if service.demo is not None:
             _, warning = _remember_demo(service, url)
             fields.update(demo_account=service.demo.account_id, demo_key_id=service.demo.key_id)

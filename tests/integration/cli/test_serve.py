@@ -207,4 +207,11 @@ async def test_json_logs_are_json_lines_only(tmp_path: Path) -> None:
     [started] = [e for e in events if e["event"] == "tidings is running"]
     assert started["api"].startswith("http://127.0.0.1:")
     assert started["demo_account"] and "secret" not in json.dumps(started)
+    # Without the banner, the console's address and where its demo login is kept, never the
+    # password itself.
+    assert started["console"] == started["api"] + "/"
+    assert started["console_login"] == "demo@example.com"
+    login = json.loads(await asyncio.to_thread(Path(started["console_login_file"]).read_text))
+    assert login["email"] == "demo@example.com"
+    assert login["password"] not in json.dumps(started)
     assert all({"event", "level", "timestamp"} <= e.keys() for e in events)

@@ -97,3 +97,17 @@ def test_the_fast_path_keeps_every_regions_example_numbers() -> None:
             assert normalize_number(e164) == _full_parser(e164), e164
             checked += 1
     assert checked > 300
+
+
+def test_a_refused_local_number_says_how_it_was_read_and_how_to_write_one() -> None:
+    # The likeliest mistake: an international number without its +, read as a local one.
+    with pytest.raises(InvalidNumber) as refused:
+        normalize_number("447911123456", "FI")
+    message = str(refused.value)
+    assert message.startswith("not a valid phone number: '447911123456'")
+    assert "read as a local number of FI" in message
+    assert "with + or 00" in message
+    # A number written with + was not read as local: no such note.
+    with pytest.raises(InvalidNumber) as international:
+        normalize_number("+35840", "FI")
+    assert "local" not in str(international.value)
