@@ -29,7 +29,7 @@ from tidings.core.accounts import utcnow
 from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import contacts as contact_store
-from tidings.store.contacts import ContactRecord, ContactRow
+from tidings.store.contacts import ContactRecord
 from tidings.store.engine import Database
 from tidings.store.ids import new_id, new_ids
 from tidings.store.records import AccountRecord
@@ -314,9 +314,10 @@ def placeholder_values(contact: ContactRecord) -> dict[str, str]:
 
 def new_contact_row(
     contact_id: str, account_id: str, fields: Mapping[str, Any], at: datetime
-) -> ContactRow:
-    """The row of a new contact with these cleaned fields (``clean_contact_fields``)."""
-    return ContactRow(
+) -> ContactRecord:
+    """A new contact with these cleaned fields (``clean_contact_fields``), its counters at zero,
+    as it is inserted."""
+    return ContactRecord(
         id=contact_id,
         account_id=account_id,
         phone=fields["phone"],  # every caller has checked there is one
@@ -720,7 +721,7 @@ async def _store_batch(
         ):
             raise NotFound(f"no list {list_id}")
         existing = await contact_store.contacts_by_phone(connection, account.id, list(by_phone))
-        new_rows: list[ContactRow] = []
+        new_rows: list[ContactRecord] = []
         updates: list[dict[str, Any]] = []
         listed_updates: dict[str, _ParsedRow] = {}
         member_ids: list[str] = []
@@ -732,7 +733,7 @@ async def _store_batch(
                 fields = {**parsed.fields, "properties": parsed.properties}
                 row = new_contact_row(next(ids), account.id, fields, now)
                 new_rows.append(row)
-                member_ids.append(row["id"])
+                member_ids.append(row.id)
                 continue
             member_ids.append(found.id)
             if policy is DuplicatePolicy.SKIP:

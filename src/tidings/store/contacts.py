@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Self, TypedDict
+from typing import Any, Self
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,6 +44,9 @@ class _Record:
 
 @dataclass(frozen=True, slots=True)
 class ContactRecord(_Record):
+    """A contact (``contacts``): its profile, its custom properties (JSON), its delivery
+    counters; a new one is made by ``core.contacts.new_contact_row`` and inserted whole."""
+
     id: str
     account_id: str
     phone: str
@@ -70,6 +73,13 @@ class ContactRecord(_Record):
     error_since: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    def as_row(self) -> dict[str, Any]:
+        """The contact as its ``contacts`` row, to insert it."""
+        return {name: getattr(self, name) for name in _CONTACT_COLUMNS}
+
+
+_CONTACT_COLUMNS = tuple(f.name for f in fields(ContactRecord))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,46 +100,16 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 # Contacts ------------------------------------------------------------------------------------
 
 
-class ContactRow(TypedDict):
-    """A contact (``contacts``) as it is created: its profile, its custom properties (JSON) and
-    counters at zero."""
-
-    id: str
-    account_id: str
-    phone: str
-    email: str | None
-    first_name: str | None
-    last_name: str | None
-    gender: str | None
-    birth_year: int | None
-    street: str | None
-    zip: str | None
-    city: str | None
-    state: str | None
-    country: str | None
-    organisation: str | None
-    fax: str | None
-    properties: str
-    active: bool
-    hard_errors_total: int
-    hard_errors_current: int
-    soft_errors_total: int
-    soft_errors_current: int
-    failed_messages: int
-    last_error: str | None
-    error_since: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-async def insert_contact(connection: AsyncConnection, row: ContactRow) -> ContactRecord:
-    created = (await connection.execute(insert(contacts).values(**row).returning(contacts))).one()
+async def insert_contact(connection: AsyncConnection, contact: ContactRecord) -> ContactRecord:
+    created = (
+        await connection.execute(insert(contacts).values(**contact.as_row()).returning(contacts))
+    ).one()
     return ContactRecord.from_row(created)
 
 
-async def insert_contacts(connection: AsyncConnection, rows: Sequence[ContactRow]) -> None:
-    """Insert many contacts in one executemany (COPY on PostgreSQL); rows share their keys."""
-    await insert_many(connection, contacts, rows)
+async def insert_contacts(connection: AsyncConnection, rows: Sequence[ContactRecord]) -> None:
+    """Insert many contacts in one executemany (COPY on PostgreSQL)."""
+    await insert_many(connection, contacts, [contact.as_row() for contact in rows])
 
 
 async def find_contact(

@@ -28,7 +28,7 @@ def contact_rows(account_id: str, count: int, start: int = 0) -> list[dict[str, 
         rows.append(
             new_contact_row(
                 contact_id, account_id, fields, AT if n % 2 else AT.astimezone(helsinki)
-            )
+            ).as_row()
         )
     return rows
 

@@ -145,7 +145,7 @@ async def test_screening_a_few_recipients_reads_only_their_contacts(database: Da
     account = await accounts.create_account(database, "Acme", region="FI")
     phones = numbers(0, LARGE)
     rows = [
-        new_contact_row(contact_id, account.id, {"phone": phone}, AT)
+        new_contact_row(contact_id, account.id, {"phone": phone}, AT).as_row()
         for contact_id, phone in zip(new_ids(LARGE), phones, strict=True)
     ]
     failing = phones[7]
@@ -153,7 +153,7 @@ async def test_screening_a_few_recipients_reads_only_their_contacts(database: Da
     async with database.write() as connection:
         others = await small_accounts(connection)
         rows += [
-            new_contact_row(contact_id, others[n // 3], {"phone": phone}, AT)
+            new_contact_row(contact_id, others[n // 3], {"phone": phone}, AT).as_row()
             for n, (contact_id, phone) in enumerate(
                 zip(new_ids(3 * SMALL_ACCOUNTS), numbers(0, 3 * SMALL_ACCOUNTS), strict=True)
             )
