@@ -1,8 +1,11 @@
 """What the SmartDialog routes share: the router factory, the OAuth2 grant every operation
-needs, the Customer (account) it acts for, and sending through core."""
+needs, the Customer (account) it acts for, and sending through core (``gateway_send``: the
+start every gateway send shares)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,11 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2AuthorizationCodeBearer
 
 from tidings.api.dialects.smartdialog.errors import SmartDialogRoute
+from tidings.api.dialects.smartdialog.schemas import SendMessage, SendWhatsappTemplate
 from tidings.api.state import Services
-from tidings.core import accounts, messaging, oauth
+from tidings.core import accounts, messaging, oauth, services
 from tidings.errors import InvalidRequest, Unauthorized
 from tidings.events.ssrf import TargetPolicy, validate_callback_url
 from tidings.store.records import AccountRecord
+from tidings.store.services import ServiceRecord
 
 BASE_PATH = "/api-integrations/v1"
 
@@ -64,6 +69,47 @@ async def customer_account(
 ) -> AccountRecord:
     """The Customer (account) the request acts for: the key's own, or a sub-account of it."""
     return await accounts.acting_account(found.database, grant.principal, customer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySend:
+    """Who a gateway send is for: the Customer (account) the grant may act for, and the
+    account's Service (``Service-Id``) whose senders it may use."""
+
+    account: AccountRecord
+    service: ServiceRecord
+
+
+async def gateway_send(
+    found: Services, grant: oauth.TokenGrant, scope: str, customer_id: str, service_id: str
+) -> GatewaySend:
+    """The start of every gateway send: the grant holds ``scope``, the Customer is the key's
+    account or a sub-account of it, the Service is that account's."""
+    grant.require(scope)
+    account = await customer_account(found, grant, customer_id)
+    service = await services.get_service(found.database, account, service_id)
+    return GatewaySend(account, service)
+
+
+def send_request(
+    found: Services,
+    body: SendMessage | SendWhatsappTemplate,
+    *,
+    to: Sequence[str],
+    sender: str,
+    text: str,
+) -> messaging.SendRequest:
+    """A send's request to core: its recipients, sender and text, with what every gateway send
+    body carries (SendDateTime, RequestId, CustomerData, DlrUrl checked)."""
+    return messaging.SendRequest(
+        to=to,
+        sender=sender,
+        body=text,
+        send_at=body.SendDateTime,
+        request_id=body.RequestId,
+        customer_data=body.CustomerData,
+        dlr_url=checked_dlr_url(found, body.DlrUrl),
+    )
 
 
 async def send_accepted(

@@ -16,7 +16,9 @@ from tidings.api.dialects.smartdialog.common import (
     ServicesDep,
     checked_dlr_url,
     customer_account,
+    gateway_send,
     send_accepted,
+    send_request,
     smartdialog_router,
 )
 from tidings.api.dialects.smartdialog.schemas import DiscussionReply, SendMessage
@@ -87,21 +89,16 @@ async def send_message(
     customer_id: Annotated[str, Header(alias="Customer-Id")],
     service_id: Annotated[str, Header(alias="Service-Id")],
 ) -> dict[str, Any]:
-    grant.require("Gateway.Send")
-    account = await customer_account(found, grant, customer_id)
-    service = await services.get_service(found.database, account, service_id)
-    sender = services.check_sender(account, service, body.Sender)
-    request = messaging.SendRequest(
-        to=[r.Address for r in body.Recipients],
-        sender=sender,
-        body=body.Content,
+    send = await gateway_send(found, grant, "Gateway.Send", customer_id, service_id)
+    account = send.account
+    sender = services.check_sender(account, send.service, body.Sender)
+    request = dataclasses.replace(
+        send_request(
+            found, body, to=[r.Address for r in body.Recipients], sender=sender, text=body.Content
+        ),
         personalization={
             r.Address: r.Personalization for r in body.Recipients if r.Personalization
         },
-        send_at=body.SendDateTime,
-        request_id=body.RequestId,
-        customer_data=body.CustomerData,
-        dlr_url=checked_dlr_url(found, body.DlrUrl),
         ad=body.AdMessage,
     )
     if body.AttachmentUri:
@@ -133,9 +130,8 @@ async def send_reply_message(
 ) -> dict[str, Any]:
     # The addresses are the parent's (core swaps them for an inbound parent); Sender and
     # Recipients are required by the connector but a reply cannot choose them.
-    grant.require("Gateway.Send")
-    account = await customer_account(found, grant, customer_id)
-    service = await services.get_service(found.database, account, service_id)
+    send = await gateway_send(found, grant, "Gateway.Send", customer_id, service_id)
+    account = send.account
     prepared = await conversations.prepare_reply_to_message(
         found.database,
         account,
@@ -144,7 +140,7 @@ async def send_reply_message(
         limits=_limits(found),
     )
     if isinstance(prepared, messaging.PreparedSend):
-        services.check_sender(account, service, prepared.sender_address)
+        services.check_sender(account, send.service, prepared.sender_address)
     accepted, _ = await _replied(found, account, prepared, "Recipients[0].Address")
     return rendering.sent(accepted)
 

@@ -11,14 +11,15 @@ from tidings.api.dialects.smartdialog import rendering
 from tidings.api.dialects.smartdialog.common import (
     GrantDep,
     ServicesDep,
-    checked_dlr_url,
     customer_account,
+    gateway_send,
     send_accepted,
+    send_request,
     smartdialog_router,
 )
 from tidings.api.dialects.smartdialog.schemas import CreateTemplate, SendWhatsappTemplate
 from tidings.api.state import Services
-from tidings.core import consent, messaging, oauth, routing, services, templates, whatsapp
+from tidings.core import consent, oauth, routing, services, templates, whatsapp
 from tidings.dispatch.transports import whatsapp as whatsapp_transport
 from tidings.errors import InvalidRequest, NotFound
 from tidings.net.graph import GraphApiError, GraphUnreachable
@@ -36,9 +37,8 @@ async def send_whatsapp_template(
     customer_id: Annotated[str, Header(alias="Customer-Id")],
     service_id: Annotated[str, Header(alias="Service-Id")],
 ) -> dict[str, Any]:
-    grant.require("WhatsApp")
-    account = await customer_account(found, grant, customer_id)
-    service = await services.get_service(found.database, account, service_id)
+    send = await gateway_send(found, grant, "WhatsApp", customer_id, service_id)
+    account, service = send.account, send.service
     template = await templates.get_template(found.database, account, body.TemplateName)
     recipients = [r.Address for r in body.Recipients]
     text = templates.fill_template(template, body.BodyParameters)
@@ -46,15 +46,7 @@ async def send_whatsapp_template(
     if route is not None:
         # Over WhatsApp from the template's number; UseSmsFallback sends the text as an SMS
         # only when WhatsApp cannot reach the number (core.whatsapp.queue_sms_fallbacks).
-        request = messaging.SendRequest(
-            to=recipients,
-            sender=template.identity,
-            body=text,
-            send_at=body.SendDateTime,
-            request_id=body.RequestId,
-            customer_data=body.CustomerData,
-            dlr_url=checked_dlr_url(found, body.DlrUrl),
-        )
+        request = send_request(found, body, to=recipients, sender=template.identity, text=text)
         request = await whatsapp.prepare(
             found.database,
             found.media,
@@ -86,15 +78,7 @@ async def send_whatsapp_template(
     )
     senders = services.senders_of(service)
     sender = senders[0] if senders else template.identity
-    request = messaging.SendRequest(
-        to=recipients,
-        sender=sender,
-        body=text,
-        send_at=body.SendDateTime,
-        request_id=body.RequestId,
-        customer_data=body.CustomerData,
-        dlr_url=checked_dlr_url(found, body.DlrUrl),
-    )
+    request = send_request(found, body, to=recipients, sender=sender, text=text)
     return rendering.sent(await send_accepted(found, account, request), camel=True)
 
 
