@@ -192,7 +192,14 @@ async def _send_mms(page: Page, form: FormData, recipients: Recipients, sender: 
         await library.keep(page.account.id, await upload.read(), filename=upload.filename)
         for upload in uploads
     ]
-    refs = await mms.media_refs(library, page.account.id, [record.id for record in kept])
+    refs = await mms.mms_media(
+        library,
+        page.services.database,
+        page.services.transports,
+        page.account,
+        [sender],
+        [record.id for record in kept],
+    )
     return await _accept(
         page,
         form,

@@ -28,12 +28,13 @@ from tidings.errors import AlreadyExists, InvalidRequest, NotFound
 from tidings.events.outbox import MessageDescriber, MessageDetails, StatusChangeLike
 from tidings.lifecycle import MessageStatus
 from tidings.media.convert import Target
-from tidings.media.errors import MediaTooLarge
+from tidings.media.errors import MediaError, MediaTooLarge
 from tidings.store import accounts as account_store
 from tidings.store import messages as message_store
 from tidings.store import routes as route_store
 from tidings.store.engine import Database
 from tidings.store.ids import random_token
+from tidings.store.media import MediaRecord
 from tidings.store.records import AccountRecord, RouteRecord
 
 log = structlog.get_logger("tidings.core.mms")
@@ -75,36 +76,40 @@ async def media_refs(
     account_id: str,
     references: Sequence[str],
     *,
-    route: RouteTarget | None = None,
+    max_bytes: int | None = None,
+    field: str | None = None,
 ) -> tuple[MediaRef, ...]:
-    """Media refs for what a request names (ids, our signed URLs, other URLs), each within the
-    size limit of ``route`` (the route the message takes) when given, else the server's."""
+    """Media refs for what a request names (ids, our signed URLs, other URLs), each within
+    ``max_bytes`` (a route's limit on the files its messages name) when given, else the
+    server's. Errors name ``field``, else ``media[i]``. An MMS's media are resolved by
+    :func:`mms_media`, which also holds them to their routes."""
     if len(references) > MAX_MEDIA:
         raise InvalidRequest(f"An MMS takes at most {MAX_MEDIA} media files.", field="media")
-    max_bytes = None if route is None else route.max_media_bytes
-    refs: list[MediaRef] = []
-    for index, reference in enumerate(references):
-        field = f"media[{index}]"
-        try:
-            record = await library.resolve(account_id, reference, max_bytes=max_bytes)
-        except NotFound:
-            raise InvalidRequest(f"No media {reference}.", field=field) from None
-        except MediaTooLarge as error:
-            over = f"{field}: {error.message}"
-            if max_bytes is not None and route is not None and route.route is not None:
-                over += f" (the limit of route {route.route})"
-            raise MediaTooLarge(over, field=field) from None
-        except InvalidRequest as error:
-            raise InvalidRequest(f"{field}: {error.message}", field=field) from None
-        refs.append(
-            MediaRef(
-                id=record.id,
-                content_type=record.content_type,
-                size=record.size,
-                name=record.filename,
-            )
-        )
-    return tuple(refs)
+    return tuple(
+        [
+            _ref(await _resolve(library, account_id, reference, max_bytes, field or f"media[{i}]"))
+            for i, reference in enumerate(references)
+        ]
+    )
+
+
+async def _resolve(
+    library: MediaLibrary, account_id: str, reference: str, max_bytes: int | None, field: str
+) -> MediaRecord:
+    try:
+        return await library.resolve(account_id, reference, max_bytes=max_bytes)
+    except NotFound:
+        raise InvalidRequest(f"No media {reference}.", field=field) from None
+    except MediaError as error:
+        raise type(error)(f"{field}: {error.message}", field=field) from None
+    except InvalidRequest as error:
+        raise InvalidRequest(f"{field}: {error.message}", field=field) from None
+
+
+def _ref(record: MediaRecord) -> MediaRef:
+    return MediaRef(
+        id=record.id, content_type=record.content_type, size=record.size, name=record.filename
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,35 +142,90 @@ async def route_target(
     return RouteTarget(route.name, settings.media_target() or Target(), settings.media_limit())
 
 
-async def strictest_route(
+@dataclass(frozen=True, slots=True)
+class MmsRoutes:
+    """The routes MMS from some senders take now: what their files must fit."""
+
+    routes: tuple[RouteTarget, ...]
+
+    @property
+    def strictest(self) -> RouteTarget | None:
+        """The route whose limit on the files its messages name is smallest; None when none
+        sets one (the server's limit holds)."""
+        limited = [route for route in self.routes if route.max_media_bytes is not None]
+        return min(limited, key=lambda route: route.max_media_bytes or 0, default=None)
+
+    @property
+    def max_media_bytes(self) -> int | None:
+        strictest = self.strictest
+        return None if strictest is None else strictest.max_media_bytes
+
+    def over_limit(self, error: MediaTooLarge) -> MediaTooLarge:
+        """``error`` (a file over :attr:`max_media_bytes`) naming the route whose limit it is."""
+        strictest = self.strictest
+        if strictest is None or strictest.route is None:
+            return error
+        return MediaTooLarge(
+            f"{error.message} (the limit of route {strictest.route})", field=error.field
+        )
+
+
+async def mms_routes(
     database: Database, kinds: RouteKinds, account: AccountRecord, senders: Iterable[str]
-) -> RouteTarget | None:
-    """Of the routes MMS from these senders take, the one whose file size limit is smallest
-    (for one file sent from several senders); None when none sets a limit. A sender that
-    cannot send MMS is left to the send, which refuses it with its reason."""
-    strictest: RouteTarget | None = None
+) -> MmsRoutes:
+    """The routes MMS from ``senders`` take now, each once. A sender that cannot send MMS is
+    left out: the send refuses it with its own reason."""
+    routes: dict[str | None, RouteTarget] = {}
     for sender in dict.fromkeys(senders):
         try:
             checked = check_sender(sender)
         except InvalidRequest:
             continue
         route = await route_target(database, kinds, account, checked)
-        if route.max_media_bytes is None:
-            continue
-        if strictest is None or route.max_media_bytes < (strictest.max_media_bytes or 0):
-            strictest = route
-    return strictest
+        routes.setdefault(route.route, route)
+    return MmsRoutes(tuple(routes.values()))
 
 
-def check_route_limit(route: RouteTarget | None, size: int, *, field: str) -> None:
-    """Refuse a file over the size limit of ``route`` (the route its message takes)."""
-    if route is None or route.max_media_bytes is None or size <= route.max_media_bytes:
-        return
-    raise MediaTooLarge(
-        f"The file is {size:,} bytes; at most {route.max_media_bytes:,} are taken "
-        f"(the limit of route {route.route}).",
-        field=field,
-    )
+async def mms_media(
+    library: MediaLibrary,
+    database: Database,
+    kinds: RouteKinds,
+    account: AccountRecord,
+    senders: Iterable[str],
+    references: Sequence[str],
+    *,
+    field: str | None = None,
+) -> tuple[MediaRef, ...]:
+    """The media of an MMS (or of MMS from several senders: one file for a whole request or
+    campaign), resolved once and held to every route those MMS take, in one place for every
+    surface: each file within the routes' limit on the files their messages name (a URL's
+    download is given up past it), then converted now for each route's largest message
+    (``media_target``: images recompressed and scaled, audio and video re-encoded; kept, so
+    the transport sends that conversion). A file that cannot be made to fit a route is
+    refused here, naming the file, the route and why, before anything is stored, rather than
+    accepted and failed at the carrier. Errors name ``field``, else ``media[i]``."""
+    routes = await mms_routes(database, kinds, account, senders)
+    try:
+        refs = await media_refs(
+            library, account.id, references, max_bytes=routes.max_media_bytes, field=field
+        )
+    except MediaTooLarge as error:
+        raise routes.over_limit(error) from None
+    for index, ref in enumerate(refs):
+        name = field or f"media[{index}]"
+        record = await library.get(account.id, ref.id)
+        for route in routes.routes:
+            if route.route is None:
+                continue  # no route carries MMS: the send fails as no_route, with that reason
+            try:
+                await library.fitted(record, route.target)
+            except MediaError as error:
+                raise type(error)(
+                    f"{name} cannot be sent over route {route.route}, whose MMS are at most "
+                    f"{route.target.max_bytes:,} bytes: {error.message}",
+                    field=name,
+                ) from None
+    return refs
 
 
 # --- the embedded MMSC's route ---

@@ -356,7 +356,9 @@ async def test_the_account_s_default_sends_the_sms_unless_the_send_says_otherwis
     assert simulator.inbox("+358401234598") == []
 
 
-async def test_a_file_the_route_cannot_take_fails_the_mms_with_the_reason(running: Running) -> None:
+async def test_a_file_the_route_cannot_take_is_refused_or_fails_the_mms_with_the_reason(
+    running: Running,
+) -> None:
     # An MMSC route that takes sounds only, the route of one sender.
     database, transports = running.service.database, running.service.transports
     mms = await routing.get_route(database, "mms")
@@ -371,9 +373,25 @@ async def test_a_file_the_route_cannot_take_fails_the_mms_with_the_reason(runnin
     sender = "+358409990008"
     await routing.add_sender(database, running.account, sender, route_name="sounds-only")
     uploaded = await running.http.post("/v1/media", files={"file": ("p.png", samples.png(60, 40))})
-    message_id = await running.send_one(
-        "+358401234582", **{"from": sender, "media": [uploaded.json()["id"]]}
+    picture = {"from": sender, "to": "+358401234582", "media": [uploaded.json()["id"]]}
+    # Refused when it is sent: nothing is stored that could only fail.
+    refused = await running.http.post("/v1/messages", json=picture)
+    assert refused.status_code == 415, refused.text
+    assert refused.json()["detail"] == (
+        "media[0] cannot be sent over route sounds-only, whose MMS are at most 307,200 bytes: "
+        "The route takes no image type (JPEG, PNG or GIF)."
     )
+    assert (await running.http.get("/v1/messages")).json()["data"] == []
+
+    # Accepted while the route took pictures, then the route changed before it was sent: the
+    # message fails with the reason. (Its send_at leaves the dispatcher, which reads routes
+    # again every 5 s, ample time to take the change, even on a loaded machine.)
+    await running.change_route("sounds-only", settings={"content_types": None})
+    send_at = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
+    message_id = await running.send_one(
+        "+358401234582", **{"from": sender, "media": picture["media"], "send_at": send_at}
+    )
+    await running.change_route("sounds-only", settings={"content_types": ["audio/mpeg"]})
     done = await running.wait_for(message_id)
     assert done["status"] == "failed"
     assert done["error_detail"] == "The route takes no image type (JPEG, PNG or GIF).", done

@@ -22,7 +22,16 @@ from tidings.errors import InvalidRequest
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
 
-@router.post("", response_model=CampaignView, status_code=201, summary="Create a campaign")
+@router.post(
+    "",
+    response_model=CampaignView,
+    status_code=201,
+    summary="Create a campaign",
+    responses={
+        413: {"description": "A file is larger than the route takes, or cannot be made to fit."},
+        415: {"description": "A file is of a type the route cannot send."},
+    },
+)
 async def create_campaign(
     body: CampaignCreate, account: AccountDep, found: ServicesDep, response: Response
 ) -> CampaignView:
@@ -47,7 +56,18 @@ async def create_campaign(
             spec,
             channel=Channel.MMS,
             subject=body.subject,
-            content=mms.MmsContent(media=await mms.media_refs(found.media, account.id, body.media)),
+            # Every file held to the route the campaign's MMS take: a file that cannot be made
+            # to fit it refuses the campaign now, rather than failing each of its recipients.
+            content=mms.MmsContent(
+                media=await mms.mms_media(
+                    found.media,
+                    found.database,
+                    found.transports,
+                    account,
+                    [body.from_],
+                    body.media,
+                )
+            ),
         )
     elif body.media or body.subject:
         raise InvalidRequest("media and subject are for MMS: give channel mms", field="channel")

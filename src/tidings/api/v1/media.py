@@ -143,29 +143,27 @@ async def upload_media(
     name it by URL (JSON `url`, fetched under the same address rules as webhooks). Stored once
     per content; the answer has its type, size and a signed URL that expires. With `from`,
     the file must fit the size limit of the route an MMS from that sender takes."""
-    max_bytes = found.media.max_bytes
-    route_name = None
-    if from_ is not None:
-        route = await mms.route_target(
-            found.database, found.transports, account, mms.check_sender(from_)
-        )
-        if route.max_media_bytes is not None:
-            max_bytes, route_name = route.max_media_bytes, route.route
+    if from_ is None:
+        return await media_view(request, found, await _kept(request, account, found, None))
+    # Kept only within the limit of the route an MMS from that sender takes, and only if it
+    # can be made to fit that route's messages (as the send will hold it: core.mms.mms_media).
+    sender = mms.check_sender(from_)
+    routes = await mms.mms_routes(found.database, found.transports, account, [sender])
     try:
-        record = await _kept(request, account, found, max_bytes)
+        record = await _kept(request, account, found, routes.max_media_bytes)
     except MediaTooLarge as error:
-        if route_name is None:
-            raise
-        raise MediaTooLarge(
-            f"{error.message} (the limit of route {route_name})", field=error.field
-        ) from None
+        raise routes.over_limit(error) from None
+    await mms.mms_media(
+        found.media, found.database, found.transports, account, [sender], [record.id], field="file"
+    )
     return await media_view(request, found, record)
 
 
 async def _kept(
-    request: Request, account: AccountRecord, found: Services, max_bytes: int
+    request: Request, account: AccountRecord, found: Services, limit: int | None
 ) -> MediaRecord:
-    """The file the request uploads or names, kept (within ``max_bytes``)."""
+    """The file the request uploads or names, kept (within ``limit``, else the server's)."""
+    max_bytes = found.media.max_bytes if limit is None else limit
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)

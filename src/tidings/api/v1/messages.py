@@ -166,7 +166,6 @@ async def _on_channel(
     fetched once) and a subject, voice the call's options, fax, letters and postcards a
     document (and an address), WhatsApp a template, a file or reply buttons; nothing of one
     is taken for another channel without saying so."""
-    account_id = account.id
     if body.channel is not None and body.channel in DOCUMENT_CHANNELS:
         return await _on_document_channel(found, account, body, request, body.channel)
     if _document_fields(body):
@@ -202,17 +201,15 @@ async def _on_channel(
     channel = body.channel or (Channel.MMS if body.media or body.subject else Channel.SMS)
     if channel is Channel.MMS:
         sender = mms.check_sender(request.sender)
-        # Each file within the size limit of the route this MMS takes.
-        route = await mms.route_target(found.database, found.transports, account, sender)
+        media = await mms.mms_media(
+            found.media, found.database, found.transports, account, [sender], body.media
+        )
         return dataclasses.replace(
             request,
             channel=Channel.MMS,
             sender=sender,
             subject=mms.check_subject(body.subject),
-            content=mms.MmsContent(
-                media=await mms.media_refs(found.media, account_id, body.media, route=route),
-                fallback_sms=body.fallback_sms,
-            ),
+            content=mms.MmsContent(media=media, fallback_sms=body.fallback_sms),
         )
     if body.media or body.subject or body.fallback_sms:
         raise InvalidRequest(

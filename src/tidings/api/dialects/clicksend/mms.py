@@ -41,6 +41,7 @@ from tidings.api.dialects.clicksend.schemas import (
 )
 from tidings.api.dialects.clicksend.sms import (
     AsMms,
+    default_sender_of,
     history_filter,
     send_answer,
 )
@@ -49,9 +50,8 @@ from tidings.api.v1.media import base_url
 from tidings.core import mailbox, mms
 from tidings.core.aliases import AliasKind, number_for
 from tidings.core.channels import Channel
-from tidings.core.content import MediaRef
 from tidings.core.mms import MmsContent, message_media
-from tidings.errors import InvalidRequest, NotFound
+from tidings.errors import InvalidRequest
 from tidings.store.records import AccountRecord, MessageRecord
 
 router = clicksend_router()
@@ -74,29 +74,27 @@ async def _answer(
         raise MissingRequiredField(
             "media_file is required: the URL of the file", field="media_file"
         )
-    # The file within the size limit of the routes these messages take (the strictest).
-    route = await mms.strictest_route(
-        found.database,
-        found.transports,
-        account,
-        [item.from_ for item in body.messages if item.from_],
+    # One file for every message: held to each route they take (a message naming no sender
+    # goes from the default sender), refused as a whole when it cannot be made to fit one.
+    default_sender = (
+        await default_sender_of(found, account)
+        if any(not item.from_ for item in body.messages)
+        else None
     )
     try:
-        record = await found.media.resolve(account.id, body.media_file)
-        mms.check_route_limit(route, record.size, field="media_file")
-    except (NotFound, InvalidRequest) as error:
-        raise InvalidMediaFile(f"media_file: {error.message}", field="media_file") from None
-    content = MmsContent(
-        media=(
-            MediaRef(
-                id=record.id,
-                content_type=record.content_type,
-                size=record.size,
-                name=record.filename,
-            ),
+        [media] = await mms.mms_media(
+            found.media,
+            found.database,
+            found.transports,
+            account,
+            [item.from_ or default_sender or "" for item in body.messages],
+            [body.media_file],
+            field="media_file",
         )
-    )
-    shown_url = (await found.media.signed_url(base_url(request, found), record.id)).url
+    except InvalidRequest as error:
+        raise InvalidMediaFile(error.message, field="media_file") from None
+    content = MmsContent(media=(media,))
+    shown_url = (await found.media.signed_url(base_url(request, found), media.id)).url
 
     def subject_of(item: SmsMessage) -> str | None:
         return item.subject if isinstance(item, MmsMessage) else None

@@ -104,17 +104,16 @@ async def send_message(
     if body.AttachmentUri:
         # An attachment makes it an MMS (the file fetched once, now); never dropped.
         mms_sender = mms.check_sender(sender)
-        # The file within the size limit of the route this MMS takes.
-        route = await mms.route_target(found.database, found.transports, account, mms_sender)
+        media = await mms.mms_media(
+            found.media,
+            found.database,
+            found.transports,
+            account,
+            [mms_sender],
+            [body.AttachmentUri],
+        )
         request = dataclasses.replace(
-            request,
-            channel=Channel.MMS,
-            sender=mms_sender,
-            content=mms.MmsContent(
-                media=await mms.media_refs(
-                    found.media, account.id, [body.AttachmentUri], route=route
-                )
-            ),
+            request, channel=Channel.MMS, sender=mms_sender, content=mms.MmsContent(media=media)
         )
     return rendering.sent(await send_accepted(found, account, request))
 

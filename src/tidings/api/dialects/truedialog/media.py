@@ -19,7 +19,6 @@ from tidings.api.dialects.truedialog.schemas import PushCampaignRequest
 from tidings.api.state import Services
 from tidings.core import mms
 from tidings.core import truedialog as ids
-from tidings.core.content import MediaRef
 from tidings.errors import InvalidRequest, NotFound
 from tidings.store.records import AccountRecord
 
@@ -27,25 +26,26 @@ router = truedialog_router()
 
 
 async def push_media(
-    found: Services, account: AccountRecord, body: PushCampaignRequest
+    found: Services, account: AccountRecord, body: PushCampaignRequest, senders: list[str]
 ) -> mms.MmsContent:
     """The media a push's MediaId names: a TrueDialog id handed out by
-    ``POST /account/{accountId}/media`` (an integer alias of one of the account's media)."""
+    ``POST /account/{accountId}/media`` (an integer alias of one of the account's media),
+    held to every route the push's MMS take from ``senders`` (``core.mms.mms_media``)."""
     try:
         target = await tidings_id(found, ids.MEDIA, str(body.MediaId), account)
         record = await found.media.get(account.id, target)
     except NotFound:
         raise InvalidRequest(f"No media {body.MediaId}.", field="MediaId") from None
-    return mms.MmsContent(
-        media=(
-            MediaRef(
-                id=record.id,
-                content_type=record.content_type,
-                size=record.size,
-                name=record.filename,
-            ),
-        )
+    media = await mms.mms_media(
+        found.media,
+        found.database,
+        found.transports,
+        account,
+        senders,
+        [record.id],
+        field="MediaId",
     )
+    return mms.MmsContent(media=media)
 
 
 @router.post("/account/{accountId}/media", status_code=201, summary="Upload media for MMS")

@@ -152,7 +152,6 @@ async def push_campaign(
 ) -> JSONResponse:
     if not body.Targets and not body.ContactListIds:
         raise InvalidRequest("Give Targets or ContactListIds.", field="Targets")
-    mms_content = None if body.MediaId is None else await push_media(found, account, body)
     if body.CampaignId != 0:
         # The connector always sends 0, the gateway campaign; TrueDialog's stored campaigns
         # (and their single use, which IgnoreSingleUse overrides) have no counterpart here.
@@ -161,11 +160,9 @@ async def push_campaign(
         )
     settings = found.settings
     senders = await _senders(found, account, body.Channels)
-    if mms_content is not None:
-        # MediaId's file within the size limit of the routes the push's MMS take.
-        route = await mms.strictest_route(found.database, found.transports, account, senders)
-        for ref in mms_content.media:
-            mms.check_route_limit(route, ref.size or 0, field="MediaId")
+    mms_content = None
+    if body.MediaId is not None:
+        mms_content = await push_media(found, account, body, senders)
     to = await _targets(found, account, body)
     send_times: list[datetime | None] = [_schedule(s, account) for s in body.Schedules] or [None]
     now = utcnow()
