@@ -286,3 +286,112 @@ async def test_route_settings_keep_their_secrets_apart(running: Running) -> None
     assert "n3w" not in patched.text
     assert json.loads(patched.text)["settings"]["window"] == 99
     assert (await stored()).secrets == {"password": "n3w"}
+
+
+class PollSettings(TransportSettings):
+    pass
+
+
+@dataclass
+class PolledCarrier:
+    """A carrier that reports nothing by itself: the transport asks it what became of each
+    hand-over (as IPP job states and SFTP drops are asked about)."""
+
+    # Whether it has delivered what it took, when asked.
+    delivering: bool = True
+    # What each transport's watch was given as left awaiting by earlier processes.
+    awaiting: list[list[str]] = field(default_factory=list)
+    watches_ended: int = 0
+
+
+def polling_transport(carrier: PolledCarrier) -> type[Transport[PollSettings]]:
+    """A transport of kind ``test-poll`` whose only way to learn an outcome is its watch."""
+
+    class PollingTransport(Transport[PollSettings]):
+        kind: ClassVar[str] = "test-poll"
+        channels: ClassVar[frozenset[Channel]] = frozenset({Channel.VOICE})
+        settings_model: ClassVar[type[PollSettings]] = PollSettings
+
+        def __init__(
+            self, route: RouteRecord, settings: PollSettings, context: TransportContext
+        ) -> None:
+            super().__init__(route, settings, context)
+            self.pending: set[str] = set()
+
+        @property
+        def concurrency(self) -> int:
+            return 1
+
+        async def submit(self, claim: Claim) -> SubmitOutcome:
+            claim.sent.append((1, f"{self.reference_prefix}{claim.message.id}"))
+            self.pending.add(claim.message.id)
+            self.wake_watch()
+            return self.context.sent(claim)
+
+        async def watch(self, awaiting: list[str]) -> None:
+            carrier.awaiting.append(list(awaiting))
+            self.pending.update(awaiting)
+            try:
+                while True:
+                    while not (self.pending and carrier.delivering):
+                        await self.handed_over(within=0.2)
+                    for message_id in sorted(self.pending):
+                        self.pending.discard(message_id)
+                        self.context.report(
+                            Report(
+                                f"{self.reference_prefix}{message_id}",
+                                MessageStatus.DELIVERED,
+                                "asked",
+                                None,
+                                datetime.now(UTC),
+                            )
+                        )
+            finally:
+                carrier.watches_ended += 1
+
+    return PollingTransport
+
+
+async def test_a_transport_that_asks_its_carrier_gets_its_watch_run_and_what_was_left_awaiting(
+    tmp_path: Path, database_url: str
+) -> None:
+    carrier = PolledCarrier(delivering=False)
+    transports = default_transports().with_transports(polling_transport(carrier))
+    settings = service_settings(tmp_path, database_url)
+    async with running_service(settings, transports=transports) as running:
+        account = running.account
+        async with await _operator(running) as operator:
+            created = await operator.post(
+                "/v1/routes",
+                json={"name": "polled", "kind": "test-poll", "settings": {}, "is_default": True},
+            )
+        assert created.status_code == 201, created.text
+        # The carrier takes the call and tells nothing yet: the service stops with it sent.
+        left_id = await _voice_message(running)
+        await running.wait_for(left_id, {"sent"})
+    assert carrier.awaiting == [[]]
+    assert carrier.watches_ended == 1
+
+    # The next process's watch is given what the last one left, and learns its outcome; what
+    # it hands over itself it follows as it goes.
+    carrier.delivering = True
+    async with running_service(settings, transports=transports, account=account) as running:
+        left = await running.wait_for(left_id, {"delivered"})
+        assert left["history"][-1]["status"] == "delivered"
+        new_id = await _voice_message(running)
+        await running.wait_for(new_id, {"delivered"})
+    assert carrier.awaiting[1] == [left_id]
+    assert carrier.watches_ended == 2
+
+
+async def _voice_message(running: Running) -> str:
+    result = await messaging.accept_messages(
+        running.service.database,
+        running.account,
+        messaging.SendRequest(
+            to=[HANDSET], sender="Tidings", body="Hei", channel=Channel.VOICE, content=None
+        ),
+    )
+    [accepted] = result.recipients
+    assert accepted.id is not None
+    return accepted.id
