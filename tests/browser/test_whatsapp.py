@@ -110,6 +110,24 @@ def test_a_message_of_ones_own_outside_the_window_is_refused(page: Any, console:
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("24-hour customer-service window")
     expect(page.get_by_label("Message (without a template)")).to_have_value("Are you coming?")
+    # Not a dead end for someone trying tidings: the hint leads to the simulator's phones,
+    # and a WhatsApp reply from the phone opens the window.
+    hint = page.locator("#compose-error-hint")
+    expect(hint).to_contain_text("reply from it by WhatsApp")
+    hint.get_by_role("link", name="Simulator").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Simulator")
+    page.goto(f"{console.url}/simulator/phones/358401000641")
+    page.get_by_label("To (one of your numbers)").fill(WHATSAPP_BUSINESS)
+    page.get_by_label("WhatsApp").check()
+    page.get_by_label("Message", exact=True).fill("Yes, on my way")
+    page.get_by_role("button", name="Send from phone").click()
+    expect(page.locator(".notice")).to_contain_text("Sent")
+    page.goto(f"{console.url}/compose?channel=whatsapp")
+    page.get_by_label("To", exact=True).fill("+358401000641")
+    page.get_by_label("From", exact=True).fill(WHATSAPP_BUSINESS)
+    page.get_by_label("Message (without a template)").fill("Are you coming?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("1 WhatsApp message(s)")
 
 
 def test_a_template_with_a_picture_header_takes_its_picture_in_compose(
