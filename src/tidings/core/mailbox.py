@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 
 from tidings.core import messaging
 from tidings.core.accounts import utcnow
+from tidings.core.channels import Channel
 from tidings.errors import InvalidRequest, NotCancellable, NotFound
 from tidings.lifecycle import FINAL_STATUSES, MessageStatus
 from tidings.phone import InvalidNumber, InvalidSender, normalize_number, parse_sender
@@ -206,8 +207,11 @@ async def mark_read(
     return marked
 
 
-async def cancel_all_scheduled(database: Database, account: AccountRecord) -> int:
-    """Cancel every scheduled message of the account; returns how many were cancelled.
+async def cancel_all_scheduled(
+    database: Database, account: AccountRecord, *, channel: Channel | None = None
+) -> int:
+    """Cancel every scheduled message of the account (of ``channel`` when one is given);
+    returns how many were cancelled.
 
     A message that leaves ``scheduled`` meanwhile (it came due) is simply not counted.
     """
@@ -220,10 +224,11 @@ async def cancel_all_scheduled(database: Database, account: AccountRecord) -> in
             limit=MAX_PAGE_SIZE,
             statuses=[MessageStatus.SCHEDULED],
             cursor=cursor,
+            channel=channel,
         )
         for message in page:
             try:
-                await messaging.cancel_message(database, account, message.id)
+                await messaging.cancel_message(database, account, message.id, channel=channel)
             except (NotCancellable, NotFound):
                 continue
             cancelled += 1

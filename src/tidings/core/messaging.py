@@ -734,8 +734,14 @@ async def list_messages(
 
 
 async def cancel_message(
-    database: Database, account: AccountRecord, message_id: str
+    database: Database,
+    account: AccountRecord,
+    message_id: str,
+    *,
+    channel: Channel | None = None,
 ) -> MessageRecord:
+    """Cancel a message still waiting to be sent. With ``channel`` (a surface that serves one
+    channel, such as ClickSend's SMS paths), a message of another channel is not found."""
     now = utcnow()
     async with database.write() as connection:
         cancelled = await message_store.cancel_message(
@@ -743,10 +749,11 @@ async def cancel_message(
             account.id,
             message_id,
             at=now,
+            channel=None if channel is None else channel.value,
         )
         if cancelled is not None:
             return cancelled
         current = await message_store.find_message(connection, account.id, message_id)
-    if current is None:
+    if current is None or (channel is not None and current.channel != channel):
         raise NotFound(f"no message {message_id}")
     raise NotCancellable(f"message {message_id} is {current.status}; it can no longer be cancelled")

@@ -168,9 +168,10 @@ async def cancel_message(
     message_id: str,
     *,
     at: datetime,
+    channel: str | None = None,
 ) -> MessageRecord | None:
-    """Cancel the message if the lifecycle lets it (it is still waiting to be sent); None if it
-    does not.
+    """Cancel the message if the lifecycle lets it (it is still waiting to be sent), and if it
+    is of ``channel`` when one is given; None if it is not cancelled.
 
     The status test is part of the UPDATE, so a dispatcher claiming the message at the same
     moment either wins (and the cancel fails) or loses (and never sees the message).
@@ -182,6 +183,7 @@ async def cancel_message(
                 messages.c.account_id == account_id,
                 messages.c.id == message_id,
                 messages.c.status.in_(CANCELLABLE),
+                *(() if channel is None else (messages.c.channel == channel,)),
             )
             .values(status=CANCELLED, status_at=at, updated_at=at, next_attempt_at=None)
             .returning(messages)

@@ -48,8 +48,9 @@ async def _media(clicksend: ClickSend, name: str, data: bytes, content_type: str
     return media_id
 
 
-async def _one_of_each_channel(clicksend: ClickSend) -> dict[str, str]:
-    """A message of every channel, sent through /v1; channel → message id."""
+async def _one_of_each_channel(clicksend: ClickSend, **common: Any) -> dict[str, str]:
+    """A message of every channel, sent through /v1 (each with ``common``'s fields too);
+    channel → message id."""
     running = clicksend.running
     picture = await _media(clicksend, "p.png", samples.png(64, 64), "image/png")
     fax = await _media(clicksend, "fax.pdf", pdf_with_pages(["Invoice"]), "application/pdf")
@@ -72,7 +73,7 @@ async def _one_of_each_channel(clicksend: ClickSend) -> dict[str, str]:
     }
     ids: dict[str, str] = {}
     for channel, fields in sends.items():
-        [entry] = (await running.send(**fields))["messages"]
+        [entry] = (await running.send(**fields, **common))["messages"]
         assert "id" in entry, (channel, entry)
         ids[channel] = entry["id"]
     return ids
@@ -108,3 +109,27 @@ async def test_each_channel_s_receipts_and_history_hold_its_own_messages_only(
         await clicksend.running.wait_for(message_id, FINAL)
     for channel, path in RECEIPTS.items():
         assert await _ids_at(clicksend, path) == {ids[channel]}, path
+
+
+async def test_the_sms_cancels_leave_other_channels_scheduled_messages_alone(
+    clicksend: ClickSend,
+) -> None:
+    """ClickSend's SMS cancel paths cancel SMS: a scheduled fax, letter or call asked for by id
+    there is not found, as a wrong id is, and cancel-all leaves it scheduled."""
+    ids = await _one_of_each_channel(clicksend, send_at="2096-01-01T09:00:00Z")
+    for channel, message_id in ids.items():
+        if channel == "sms":
+            continue
+        wrong = await clicksend.http.put(f"/sms/{message_id}/cancel")
+        assert (wrong.status_code, wrong.json()["response_code"]) == (404, "NOT_FOUND"), (
+            f"{channel}: {wrong.text}"
+        )
+    cancelled_all = await clicksend.http.put("/sms/cancel-all")
+    assert cancelled_all.json()["data"]["count"] == 1, cancelled_all.text
+    statuses = {
+        channel: (await clicksend.running.message(message_id))["status"]
+        for channel, message_id in ids.items()
+    }
+    assert statuses == {
+        channel: "cancelled" if channel == "sms" else "scheduled" for channel in ids
+    }

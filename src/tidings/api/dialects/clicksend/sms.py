@@ -284,13 +284,15 @@ async def price_sms(body: SmsMessages, account: AccountDep, found: ServicesDep) 
 
 @router.put("/sms/cancel-all", summary="Cancel every scheduled SMS")
 async def cancel_all_sms(account: AccountDep, found: ServicesDep) -> JSONResponse:
-    count = await mailbox.cancel_all_scheduled(found.database, account)
+    count = await mailbox.cancel_all_scheduled(found.database, account, channel=Channel.SMS)
     return envelope({"count": count}, msg=f"{count} messages have been cancelled.")
 
 
 @router.put("/sms/{message_id}/cancel", summary="Cancel a scheduled SMS")
 async def cancel_sms(message_id: str, account: AccountDep, found: ServicesDep) -> JSONResponse:
-    cancelled = await messaging.cancel_message(found.database, account, message_id)
+    cancelled = await messaging.cancel_message(
+        found.database, account, message_id, channel=Channel.SMS
+    )
     return envelope(
         {"message_id": cancelled.id, "status": "Cancelled"}, msg="Message has been cancelled."
     )
