@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     operations_networks: list[IPvAnyNetwork] = []
     # How long a request_id / Idempotency-Key replays its first answer.
     idempotency_days: int = Field(default=7, gt=0)
+    # How often a process that dispatches prunes the records older than that.
+    idempotency_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Where the OAuth2 authorization server (SmartDialog dialect) may send codes: Power Automate's
     # global consent redirect by default; a JSON list in TIDINGS_OAUTH_REDIRECT_URIS adds others.
     oauth_redirect_uris: list[str] = ["https://global.consent.azure-apim.net/redirect"]

@@ -25,7 +25,7 @@ from tidings.api import create_app
 from tidings.api.auth import operations
 from tidings.config import Role, Settings
 from tidings.console import install_console
-from tidings.core import console_users, inbound_references, routing
+from tidings.core import console_users, idempotency_pruning, inbound_references, routing
 from tidings.core.accounts import create_account, create_api_key, get_account
 from tidings.core.campaigns import CampaignRunner
 from tidings.core.hooks import INBOUND_HOOKS, status_hooks
@@ -231,6 +231,7 @@ class Service:
         self.campaigns: CampaignRunner | None = None
         self._media_collection: asyncio.Task[None] | None = None
         self._reference_pruning: asyncio.Task[None] | None = None
+        self._idempotency_pruning: asyncio.Task[None] | None = None
         self.http_port: int | None = None
         self.demo: DemoCredentials | None = None
         self.demo_login: DemoLogin | None = None
@@ -366,6 +367,14 @@ class Service:
                     self.database,
                     retention=settings.inbound_references_kept_for,
                     interval_seconds=settings.inbound_reference_prune_interval_seconds,
+                )
+            )
+            # And idempotency records past their window (core.idempotency_pruning).
+            self._idempotency_pruning = asyncio.create_task(
+                idempotency_pruning.prune_periodically(
+                    self.database,
+                    window=timedelta(days=settings.idempotency_days),
+                    interval_seconds=settings.idempotency_prune_interval_seconds,
                 )
             )
         if self.runs_api:
@@ -542,7 +551,11 @@ class Service:
             await self._http.stop()
         if self.campaigns is not None:
             await self.campaigns.stop()
-        for periodic in (self._media_collection, self._reference_pruning):
+        for periodic in (
+            self._media_collection,
+            self._reference_pruning,
+            self._idempotency_pruning,
+        ):
             if periodic is not None:
                 periodic.cancel()
                 await asyncio.gather(periodic, return_exceptions=True)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple, TypedDict
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.lifecycle import CANCELLABLE_STATUSES, MessageStatus
@@ -246,8 +246,20 @@ async def save_idempotent_response(
     )
 
 
-async def delete_expired_idempotency(connection: AsyncConnection, *, before: datetime) -> int:
-    result = await connection.execute(delete(idempotency).where(idempotency.c.created_at < before))
+async def delete_expired_idempotency(
+    connection: AsyncConnection, *, before: datetime, limit: int
+) -> int:
+    """Forget up to ``limit`` idempotency records made before ``before``, oldest first; return
+    how many."""
+    oldest = (
+        select(idempotency.c.account_id, idempotency.c.key)
+        .where(idempotency.c.created_at < before)
+        .order_by(idempotency.c.created_at)
+        .limit(limit)
+    )
+    result = await connection.execute(
+        delete(idempotency).where(tuple_(idempotency.c.account_id, idempotency.c.key).in_(oldest))
+    )
     return result.rowcount
 
 

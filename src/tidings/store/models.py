@@ -295,6 +295,8 @@ class InboundReference(Base):
 
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency"
+    # Expired records are pruned by age (core.messaging.prune_idempotency).
+    __table_args__ = (Index("ix_idempotency_created_at", "created_at"),)
 
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.integration.service.conftest import MakeTenant
-from tidings.core import messaging
+from tidings.core import idempotency_pruning, messaging
 from tidings.store.engine import Database
 
 FI_NUMBER = "+358401234567"
@@ -406,6 +406,36 @@ async def test_an_idempotency_key_expires_after_its_window(
     assert fresh.recipients[0].id != old.recipients[0].id
     again = await messaging.accept_messages(database, tenant.account, request)
     assert again.replayed and again.recipients == fresh.recipients
+
+
+async def test_expired_idempotency_records_are_pruned_and_live_ones_still_replay(
+    app: object, database: Database, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    now = datetime.now(UTC)
+    week = timedelta(days=7)
+    answers = {}
+    for key, age in (("a-month", timedelta(days=30)), ("eight-days", timedelta(days=8))):
+        request = messaging.SendRequest(to=[FI_NUMBER], sender="Tidings", body="hi", request_id=key)
+        answers[key] = await messaging.accept_messages(
+            database, tenant.account, request, now=now - age
+        )
+    live = messaging.SendRequest(to=[FI_NUMBER], sender="Tidings", body="hi", request_id="live")
+    first = await messaging.accept_messages(
+        database, tenant.account, live, now=now - timedelta(days=6)
+    )
+    assert await idempotency_pruning.prune(database, window=week, batch=1) == 2
+    assert await idempotency_pruning.prune(database, window=week) == 0
+    # The one within its window still answers as before; the pruned keys make new messages,
+    # as they would have once expired.
+    replayed = await messaging.accept_messages(database, tenant.account, live)
+    assert replayed.replayed and replayed.recipients == first.recipients
+    expired = messaging.SendRequest(
+        to=[FI_NUMBER], sender="Tidings", body="hi", request_id="eight-days"
+    )
+    fresh = await messaging.accept_messages(database, tenant.account, expired)
+    assert not fresh.replayed
+    assert fresh.recipients[0].id != answers["eight-days"].recipients[0].id
 
 
 def _without_ids(answer: httpx.Response) -> tuple[int, str, object]:
