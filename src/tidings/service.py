@@ -322,6 +322,9 @@ class Service:
                 )
             await self._ensure_document_routes(self.simulator)
             await self._start_cloud_api()
+            if self.cloud_api is not None:
+                # Handsets' WhatsApp from `tidings simulator whatsapp`, like their SMS.
+                self.simulator.mount_control(whatsapp_router(self.cloud_api))
         if self.runs_dispatcher:
             media = media_library(self.database, settings, self.secrets)
             # Callbacks (dlr_url, webhooks) are rows written with the status change that causes

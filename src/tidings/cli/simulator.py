@@ -285,3 +285,98 @@ def _owned(number: str) -> bool | None:
         return run_with_database(lookup)
     except (CliError, OSError):
         return None
+
+
+whatsapp_app = typer.Typer(
+    help="Handsets' WhatsApp on the embedded Cloud API (what `tidings serve` runs).",
+    no_args_is_help=True,
+)
+app.add_typer(whatsapp_app, name="whatsapp")
+
+
+@whatsapp_app.command("inbox")
+def whatsapp_inbox(
+    number: Annotated[str, typer.Argument(help="the handset's number")],
+    control_url: ControlUrl = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show the WhatsApp bubbles a handset has, both ways (newest last)."""
+    handset = number.strip().removeprefix("+")
+    body = _call(
+        "GET", f"{(control_url or _default_control_url()).rstrip('/')}/whatsapp/handsets/{handset}"
+    )
+    if output is OutputFormat.JSON:
+        print_json(body)
+        return
+
+    def shown(bubble: dict[str, Any]) -> str:
+        header = (bubble.get("header") or {}).get("text")
+        media = bubble.get("media") or (bubble.get("header") or {}).get("media")
+        buttons = " ".join(f"[{b['label']}]" for b in bubble.get("buttons") or [])
+        parts = [header, bubble.get("body"), media and f"({media.get('kind')})", buttons]
+        return " ".join(str(part) for part in parts if part)
+
+    print_table(
+        ("at", "way", "business", "kind", "status", "shown"),
+        (
+            (
+                short_time(b.get("at")),
+                # "in": into the handset, as the simulator's bubbles say it.
+                "to handset" if b.get("direction") == "in" else "from handset",
+                b.get("business_number"),
+                b.get("template") or b.get("kind"),
+                b.get("status") or "",
+                shown(b),
+            )
+            for b in body.get("messages", [])
+        ),
+        title=f"WhatsApp of {body.get('number', number)}",
+        empty=f"handset {number} has no WhatsApp messages",
+    )
+
+
+@whatsapp_app.command("inbound")
+def whatsapp_inbound(
+    sender: Annotated[str, typer.Option("--from", help="the handset sending it")],
+    recipient: Annotated[str, typer.Option("--to", help="the business number it is sent to")],
+    text: Annotated[str | None, typer.Argument(help="the message text")] = None,
+    button: Annotated[
+        str | None,
+        typer.Option("--button", help="tap a template's quick-reply button with this label"),
+    ] = None,
+    reply: Annotated[
+        str | None,
+        typer.Option("--reply", help="tap an interactive reply button with this label"),
+    ] = None,
+    payload: Annotated[
+        str | None,
+        typer.Option("--payload", help="the tapped button's payload or id [default: its label]"),
+    ] = None,
+    control_url: ControlUrl = None,
+) -> None:
+    """Send a WhatsApp message, or a button tap, from a handset to a business number: the
+    Cloud API's signed webhook takes it to the service."""
+    given = [
+        name for name, value in (("text", text), ("--button", button), ("--reply", reply)) if value
+    ]
+    if len(given) != 1:
+        raise CliError(
+            "Give the message text, or one of --button and --reply.",
+            hint="e.g. tidings simulator whatsapp inbound --from +358401234561 "
+            '--to +358409990100 "Hi"',
+            code=ExitCode.USAGE,
+        )
+    request: dict[str, Any] = {"from": sender, "to": recipient}
+    if text:
+        request["text"] = text
+    for key, label in (("button", button), ("reply", reply)):
+        if label:
+            request[key] = {"text": label, "payload": payload or label}
+    body = _call(
+        "POST",
+        f"{(control_url or _default_control_url()).rstrip('/')}/whatsapp/inbound",
+        json=request,
+    )
+    Console(highlight=False).print(
+        f"sent on WhatsApp from {sender} to {recipient}: {body.get('id')}"
+    )

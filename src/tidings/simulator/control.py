@@ -282,17 +282,23 @@ def control_app(simulator: ControlledSimulator) -> FastAPI:
 class ControlServer:
     """The control API on its own port, served inside the running event loop."""
 
-    def __init__(self, server: EmbeddedHttpServer) -> None:
+    def __init__(self, server: EmbeddedHttpServer, app: FastAPI) -> None:
         self._server = server
+        self._app = app
         self.port = server.port
 
     @classmethod
     async def start(cls, simulator: ControlledSimulator, host: str, port: int) -> ControlServer:
-        return cls(
-            await EmbeddedHttpServer.start(
-                control_app(simulator), host, port, lifespan="off", startup_timeout=10.0
-            )
+        app = control_app(simulator)
+        server = await EmbeddedHttpServer.start(
+            app, host, port, lifespan="off", startup_timeout=10.0
         )
+        return cls(server, app)
+
+    def mount(self, router: APIRouter) -> None:
+        """Serve ``router``'s routes too: a simulator started after this server (the service's
+        WhatsApp Cloud API) is driven from the same port, as ``tidings simulator`` expects."""
+        self._app.include_router(router)
 
     async def stop(self) -> None:
         await self._server.stop(timeout=5.0)

@@ -23,6 +23,7 @@ from functools import partial
 from types import TracebackType
 
 import structlog
+from fastapi import APIRouter
 
 from tidings.errors import TidingsError, listening
 from tidings.net.admission import default_limits
@@ -370,6 +371,11 @@ class Simulator:
     @property
     def control_port(self) -> int | None:
         return None if self._control is None else self._control.port
+
+    def mount_control(self, router: APIRouter) -> None:
+        """Serve ``router`` on the control API's port too (when it has one)."""
+        if self._control is not None:
+            self._control.mount(router)
 
     @property
     def running(self) -> bool:

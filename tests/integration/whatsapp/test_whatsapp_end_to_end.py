@@ -676,3 +676,36 @@ async def test_the_simulator_s_handsets_over_http(running: Running) -> None:
         json={"from": USER, "to": BUSINESS, "text": "x", "button": {"payload": "p", "text": "t"}},
     )
     assert both.status_code == 422
+
+
+async def test_tidings_simulator_whatsapp_writes_taps_and_reads_a_handset(running: Running) -> None:
+    """The CLI drives a handset's WhatsApp on the simulator's control port, as it drives its
+    SMS: a message and a quick-reply tap reach the account; the inbox shows both ways."""
+    simulator = running.service.simulator
+    assert simulator is not None and simulator.control_port is not None
+    control = ["--control-url", f"http://127.0.0.1:{simulator.control_port}"]
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(app, ["simulator", "whatsapp", *args], env={"COLUMNS": "200"})
+
+    written = await asyncio.to_thread(
+        cli, "inbound", "--from", USER, "--to", BUSINESS, "Table for four?", *control
+    )
+    assert written.exit_code == 0, written.output
+    assert "sent on WhatsApp" in written.stdout
+    await _inbound(running, 1)
+    message_id = await running.send_one(USER, **_whatsapp(body="Yes, at seven."))
+    await running.wait_for(message_id)
+    tapped = await asyncio.to_thread(
+        cli, "inbound", "--from", USER, "--to", BUSINESS, "--button", "See you", *control
+    )
+    assert tapped.exit_code == 0, tapped.output
+    received = await _inbound(running, 2)
+    assert sorted(m["body"] for m in received) == ["See you", "Table for four?"]
+    inbox = await asyncio.to_thread(cli, "inbox", USER, *control)
+    assert inbox.exit_code == 0, inbox.output
+    rows = [line for line in inbox.stdout.splitlines() if "handset" in line]
+    assert ["Table for four?" in rows[0], "Yes, at seven." in rows[1]] == [True, True]
+    assert "from handset" in rows[0] and "to handset" in rows[1]
+    neither = await asyncio.to_thread(cli, "inbound", "--from", USER, "--to", BUSINESS, *control)
+    assert neither.exit_code == 2 and "--button" in neither.output
