@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidings.core.accounts import utcnow
 from tidings.core.channels import Channel
+from tidings.core.media import MediaLibrary
 from tidings.core.templates import CATEGORIES, whatsapp_template_name
 from tidings.errors import InvalidRequest, NotFound
+from tidings.media.errors import UnsupportedMedia
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store import routes as route_store
 from tidings.store import services as service_store
@@ -35,6 +37,7 @@ from tidings.whatsapp.templates import (
     Button,
     ButtonType,
     Category,
+    HeaderFormat,
     Template,
     TemplateStatus,
     read_template,
@@ -42,6 +45,7 @@ from tidings.whatsapp.templates import (
 from tidings.whatsapp.webhooks import TemplateUpdate
 
 __all__ = [
+    "EXAMPLE_TYPES",
     "ListedTemplate",
     "TemplateStatus",
     "WhatsAppTemplateRecord",
@@ -53,6 +57,7 @@ __all__ = [
     "delete_template",
     "find_template",
     "get_template",
+    "header_example",
     "list_templates",
     "record_review",
     "require_approved",
@@ -61,6 +66,53 @@ __all__ = [
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+
+# The types Meta takes as a media header's example (and sends in such a header).
+EXAMPLE_TYPES: dict[HeaderFormat, frozenset[str]] = {
+    HeaderFormat.IMAGE: frozenset({"image/jpeg", "image/png"}),
+    HeaderFormat.VIDEO: frozenset({"video/mp4"}),
+    HeaderFormat.DOCUMENT: frozenset({"application/pdf"}),
+}
+
+
+async def header_example(
+    media: MediaLibrary,
+    account: AccountRecord,
+    reference: str,
+    *,
+    header: HeaderFormat | None,
+    field: str,
+) -> tuple[HeaderFormat, bytes, str]:
+    """A media header's example file: the account's media, or a URL fetched under the SSRF
+    guard, typed by its bytes. Of a type ``header`` takes, or when no header is named, the
+    header its type makes (a picture IMAGE, a video VIDEO, a PDF DOCUMENT). Refused on
+    ``field`` otherwise: nothing is uploaded or submitted then."""
+    try:
+        record = await media.resolve(account.id, reference)
+    except NotFound:
+        raise InvalidRequest(
+            f"no media {reference!r}: upload the example with POST /v1/media first", field=field
+        ) from None
+    except (InvalidRequest, UnsupportedMedia) as error:
+        raise InvalidRequest(error.message, field=field) from None
+    if header is None:
+        header = next(
+            (h for h, types in EXAMPLE_TYPES.items() if record.content_type in types), None
+        )
+        if header is None:
+            raise InvalidRequest(
+                f"a media header's example is a JPEG or PNG picture, an MP4 video or a PDF "
+                f"document, not {record.content_type}",
+                field=field,
+            )
+    allowed = EXAMPLE_TYPES[header]
+    if record.content_type not in allowed:
+        raise InvalidRequest(
+            f"an {header.value} header's example is {' or '.join(sorted(allowed))}, "
+            f"not {record.content_type}",
+            field=field,
+        )
+    return header, await media.content(record), record.content_type
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,16 @@ sends it over WhatsApp, and as SMS only where WhatsApp cannot reach the number."
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import jsonschema
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from tests.dialects.smartdialog.conftest import BASE, LONG_CODE, Signed
 from tests.dialects.smartdialog.test_bad_input import send_headers
@@ -17,8 +23,10 @@ from tests.dialects.smartdialog.test_connector_operations import json_schema, op
 from tests.document_samples import pdf_with_pages
 from tests.integration.dispatch.conftest import Running, eventually
 from tests.integration.events.sink import Sink
+from tests.unit.media import samples
 from tidings.core import routing, services
 from tidings.core.services import ServiceKind
+from tidings.http_server import EmbeddedHttpServer
 from tidings.service import DEMO_WHATSAPP_NUMBER
 from tidings.whatsapp.templates import Category, Header, HeaderFormat, Template, TemplateStatus
 
@@ -379,3 +387,140 @@ async def test_attachment_uri_is_the_file_of_a_media_header_template(
     assert (bubble.template, bubble.body) == ("your_invoice", "Invoice A-17 is attached.")
     assert bubble.header_media is not None
     assert (bubble.header_media.kind, bubble.header_media.data) == ("document", invoice)
+
+
+# The files a flow's AttachmentUrl and AttachmentUri name, on a web server of their own (each
+# served as octet-stream: the type is read from the bytes, as /v1/media reads it).
+EXAMPLE_PICTURE = samples.png(80, 60)
+SENT_PICTURE = samples.png(64, 48, noisy=True)
+FILES = {
+    "example.png": EXAMPLE_PICTURE,
+    "cake.png": SENT_PICTURE,
+    "notes.txt": b"Opening hours: 9-17, weekdays only.\n",
+}
+
+
+@pytest.fixture
+async def file_server() -> AsyncIterator[str]:
+    async def serve(request: Request) -> Response:
+        data = FILES.get(request.path_params["name"])
+        if data is None:
+            return Response(b"missing", status_code=404)
+        return Response(data, media_type="application/octet-stream")
+
+    app = Starlette(routes=[Route("/files/{name}", serve)])
+    server = await EmbeddedHttpServer.start(app, "127.0.0.1", 0, lifespan="off")
+    try:
+        yield f"http://127.0.0.1:{server.port}/files"
+    finally:
+        await server.stop()
+
+
+def _photo_template(attachment_url: str, name: str = "Cake photo") -> dict[str, Any]:
+    return {
+        "DisplayName": name,
+        "RawContent": "Hi {{1}}, your cake is ready.",
+        "Category": "Utility",
+        "Language": "en_US",
+        "AttachmentUrl": attachment_url,
+    }
+
+
+async def test_an_attachment_url_makes_a_media_header_template_whose_sends_show_the_file(
+    running: Running, signed: Signed, file_server: str
+) -> None:
+    database = running.service.database
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    cloud = running.service.cloud_api
+    assert cloud is not None
+    created = await signed.http.post(
+        f"{BASE}/whatsapp/templates/{signed.account.id}/{BUSINESS}",
+        headers=signed.auth,
+        json=_photo_template(f"{file_server}/example.png"),
+    )
+    assert created.status_code == 204, created.text
+    # Meta got an IMAGE header whose example is the picture, by the Resumable Upload API.
+    [at_meta] = cloud.templates()
+    [header] = [c for c in at_meta["components"] if c["type"] == "HEADER"]
+    assert header["format"] == "IMAGE"
+    assert cloud.example_of("cake_photo", "en_US") == EXAMPLE_PICTURE
+    listed: list[dict[str, Any]] = []
+
+    async def approved() -> bool:
+        nonlocal listed
+        answer = await signed.http.get(
+            f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth
+        )
+        listed = answer.json()
+        return [t["extensionParameters"].get("status") for t in listed] == ["APPROVED"]
+
+    await eventually(approved, "Meta's approval of the media-header template")
+    sent = await signed.http.post(
+        f"{BASE}/messages/templates/whatsapp",
+        headers=send_headers(signed),
+        json={
+            "TemplateName": listed[0]["id"],
+            "Recipients": [{"Address": HANDSET}],
+            "BodyParameters": ["Aino"],
+            "AttachmentUri": f"{file_server}/cake.png",
+        },
+    )
+    assert sent.status_code == 200, sent.text
+
+    async def arrived() -> bool:
+        return bool(cloud.inbox(HANDSET))
+
+    await eventually(arrived, "the picture on the handset")
+    [bubble] = cloud.inbox(HANDSET)
+    assert (bubble.template, bubble.body) == ("cake_photo", "Hi Aino, your cake is ready.")
+    assert bubble.header_media is not None
+    assert (bubble.header_media.kind, bubble.header_media.data) == ("image", SENT_PICTURE)
+
+
+async def test_an_attachment_url_that_is_no_picture_video_or_pdf_is_refused_unsubmitted(
+    running: Running, signed: Signed, file_server: str
+) -> None:
+    database = running.service.database
+    await routing.add_sender(database, signed.account, BUSINESS, route_name="whatsapp")
+    cloud = running.service.cloud_api
+    assert cloud is not None
+    for url, says in (
+        (f"{file_server}/notes.txt", "not text/plain"),
+        (f"{file_server}/gone.png", "HTTP 404"),
+    ):
+        refused = await signed.http.post(
+            f"{BASE}/whatsapp/templates/{signed.account.id}/{BUSINESS}",
+            headers=signed.auth,
+            json=_photo_template(url),
+        )
+        assert refused.status_code == 400, refused.text
+        problem = refused.json()
+        assert problem["status"] == 400 and says in problem["detail"], problem
+        assert list(problem["errors"]) == ["AttachmentUrl"], problem
+    assert cloud.templates() == [] and cloud.stats.templates_submitted == 0
+    listed = await signed.http.get(
+        f"{BASE}/whatsapp/templates/{signed.account.id}", headers=signed.auth
+    )
+    assert listed.json() == []
+
+    # A route that keeps no Meta app id cannot upload the example: said so, nothing submitted.
+    kept = await routing.get_route(database, "whatsapp")
+    without_app = {k: v for k, v in {**kept.settings, **kept.secrets}.items() if k != "app_id"}
+    await routing.create_route(
+        database,
+        running.service.transports,
+        name="whatsapp-no-app",
+        kind="whatsapp-cloud",
+        settings=without_app,
+    )
+    second = "+358409990155"
+    await routing.add_sender(database, signed.account, second, route_name="whatsapp-no-app")
+    no_app = await signed.http.post(
+        f"{BASE}/whatsapp/templates/{signed.account.id}/{second}",
+        headers=signed.auth,
+        json=_photo_template(f"{file_server}/example.png"),
+    )
+    assert no_app.status_code == 400, no_app.text
+    problem = no_app.json()
+    assert "app_id" in problem["detail"] and list(problem["errors"]) == ["AttachmentUrl"]
+    assert cloud.templates() == [] and cloud.stats.templates_submitted == 0

@@ -23,11 +23,10 @@ from tidings.core import templates, whatsapp_templates
 from tidings.core.whatsapp import WHATSAPP_KIND
 from tidings.core.whatsapp_templates import TemplateStatus
 from tidings.dispatch.transports import whatsapp as whatsapp_transport
-from tidings.errors import AlreadyExists, CarrierUnavailable, InvalidRequest, NotFound
-from tidings.media.errors import UnsupportedMedia
+from tidings.errors import AlreadyExists, CarrierUnavailable, InvalidRequest
 from tidings.net.graph import GraphApiError, GraphUnreachable
 from tidings.store import routes as route_store
-from tidings.store.records import AccountRecord, RouteRecord
+from tidings.store.records import RouteRecord
 from tidings.store.services import WhatsAppTemplateRecord
 from tidings.whatsapp import templates as wa
 from tidings.whatsapp.errors import LocalProtocolError
@@ -42,14 +41,6 @@ NO_SUCH_TEMPLATE = 100
 
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"description": "The WhatsApp Cloud API could not be reached; try again."}
-}
-
-
-# The types Meta takes as a media header's example (and sends in such a header).
-EXAMPLE_TYPES: dict[wa.HeaderFormat, frozenset[str]] = {
-    wa.HeaderFormat.IMAGE: frozenset({"image/jpeg", "image/png"}),
-    wa.HeaderFormat.VIDEO: frozenset({"video/mp4"}),
-    wa.HeaderFormat.DOCUMENT: frozenset({"application/pdf"}),
 }
 
 
@@ -221,32 +212,6 @@ def _header(given: TemplateHeader) -> wa.Header:
     return wa.Header(given.format)
 
 
-async def _example(
-    found: Services, account: AccountRecord, header: wa.HeaderFormat, reference: str
-) -> tuple[bytes, str]:
-    """The example file of a media header (the account's media, or a URL fetched under the
-    SSRF guard), of a type that header takes."""
-    try:
-        record = await found.media.resolve(account.id, reference)
-    except NotFound:
-        raise InvalidRequest(
-            f"no media {reference!r}: upload the example with POST /v1/media first",
-            field="header.example",
-        ) from None
-    except InvalidRequest as error:
-        raise InvalidRequest(error.message, field="header.example") from None
-    except UnsupportedMedia as error:
-        raise InvalidRequest(error.message, field="header.example") from None
-    allowed = EXAMPLE_TYPES[header]
-    if record.content_type not in allowed:
-        raise InvalidRequest(
-            f"an {header.value} header's example is {' or '.join(sorted(allowed))}, "
-            f"not {record.content_type}",
-            field="header.example",
-        )
-    return await found.media.content(record), record.content_type
-
-
 @router.post(
     "",
     status_code=201,
@@ -291,12 +256,12 @@ async def create_template(
     example = None
     if header is not None and header.format in wa.MEDIA_FORMATS:
         assert body.header is not None and body.header.example is not None
-        example = await _example(found, account, header.format, body.header.example)
+        _, data, content_type = await whatsapp_templates.header_example(
+            found.media, account, body.header.example, header=header.format, field="header.example"
+        )
+        example = (data, content_type)
     try:
-        handle = None
-        if example is not None:
-            handle = await whatsapp_transport.upload_example(route, *example)
-        review = await whatsapp_transport.submit_template(route, template, header_handle=handle)
+        review = await whatsapp_transport.submit_template(route, template, example=example)
     except GraphApiError as error:
         if error.error.subcode == ALREADY_EXISTS_SUBCODE:
             raise AlreadyExists(

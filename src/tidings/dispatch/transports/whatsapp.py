@@ -127,11 +127,13 @@ def graph_client(route: RouteRecord) -> tuple[GraphClient, WhatsAppCloudSettings
 
 
 async def submit_template(
-    route: RouteRecord, template: Template, *, header_handle: str | None = None
+    route: RouteRecord, template: Template, *, example: tuple[bytes, str] | None = None
 ) -> Submitted:
     """``template`` submitted for review to the route's WhatsApp Business Account (Meta's id
-    for it and the status the API gives it: PENDING, or APPROVED at once)."""
+    for it and the status the API gives it: PENDING, or APPROVED at once). A media header's
+    ``example`` (its bytes and type) is uploaded first and submitted as its handle."""
     template.check()
+    header_handle = None if example is None else await upload_example(route, *example)
     graph, settings = graph_client(route)
     try:
         answer = await graph.submit_template(

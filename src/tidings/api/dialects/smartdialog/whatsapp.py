@@ -3,6 +3,8 @@ identities and the deprecated opt-in."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Header, Query, Response
@@ -19,12 +21,13 @@ from tidings.api.dialects.smartdialog.common import (
 )
 from tidings.api.dialects.smartdialog.schemas import CreateTemplate, SendWhatsappTemplate
 from tidings.api.state import Services
-from tidings.core import consent, oauth, routing, services, templates, whatsapp
+from tidings.core import consent, oauth, routing, services, templates, whatsapp, whatsapp_templates
 from tidings.dispatch.transports import whatsapp as whatsapp_transport
 from tidings.errors import InvalidRequest, NotFound
 from tidings.net.graph import GraphApiError, GraphUnreachable
 from tidings.phone import InvalidNumber, normalize_number
 from tidings.store.records import AccountRecord
+from tidings.whatsapp import templates as wa
 
 router = smartdialog_router()
 
@@ -138,7 +141,9 @@ async def create_template(
     if identity not in await _account_numbers(found, account):
         raise NotFound(f"no WhatsApp identity {identity_number}")
     buttons = [b.model_dump(exclude_none=True) for b in body.Buttons]
+    attachment_url = (body.AttachmentUrl or "").strip() or None
     route = await whatsapp.business_route(found.database, account, identity)
+    components = None
     if route is not None:
         # Submitted for review to the number's WhatsApp Business Account; Meta's status
         # is shown when templates are listed.
@@ -149,8 +154,21 @@ async def create_template(
             language=body.Language,
             buttons=buttons,
         )
+        example = None
+        if attachment_url is not None:
+            # The attachment makes a media header (its kind from the file's bytes), each
+            # send then carrying its own file (AttachmentUri), as /v1/whatsapp/templates.
+            header, data, content_type = await whatsapp_templates.header_example(
+                found.media, account, attachment_url, header=None, field="AttachmentUrl"
+            )
+            example = (data, content_type)
+            submitted = replace(submitted, header=wa.Header(header))
+            components = json.dumps(submitted.submission()["components"])
         try:
-            review = await whatsapp_transport.submit_template(route, submitted)
+            review = await whatsapp_transport.submit_template(route, submitted, example=example)
+        except InvalidRequest as error:
+            # The example cannot be uploaded (the route keeps no Meta app id): nothing sent.
+            raise InvalidRequest(error.message, field="AttachmentUrl") from None
         except GraphApiError as error:
             raise InvalidRequest(
                 f"WhatsApp refused the template: {error.error.summary}", field="RawContent"
@@ -171,7 +189,8 @@ async def create_template(
         category=body.Category,
         language=body.Language,
         buttons=buttons,
-        attachment_url=body.AttachmentUrl,
+        attachment_url=attachment_url,
+        components=components,
     )
     return Response(status_code=204)
 
