@@ -167,6 +167,8 @@ async def create_template(
         try:
             review = await whatsapp_transport.submit_template(route, submitted, example=example)
         except InvalidRequest as error:
+            if example is None:
+                raise
             # The example cannot be uploaded (the route keeps no Meta app id): nothing sent.
             raise InvalidRequest(error.message, field="AttachmentUrl") from None
         except GraphApiError as error:
