@@ -346,12 +346,16 @@ async def test_sdk5_receipt_rules_match_type_and_update(
         )
     )
     assert switched["data"]["enabled"] == 0
-    await clicksend.call(
-        sms.sms_send_post,
-        sdk5.SmsMessageCollection(
-            messages=[sdk5.SmsMessage(body="Again", to=HANDSET, _from="Acme")]
-        ),
+    again = parsed(
+        await clicksend.call(
+            sms.sms_send_post,
+            sdk5.SmsMessageCollection(
+                messages=[sdk5.SmsMessage(body="Again", to=HANDSET, _from="Acme")]
+            ),
+        )
     )
+    # Delivered first, so the quiet time below is the switched-off rule's, not a slow delivery.
+    await clicksend.running.wait_for(again["data"]["messages"][0]["message_id"], {"delivered"})
     await asyncio.sleep(QUIET_SECONDS * 2)
     assert len(at(sink, "/ok")) == 1
     listed = parsed(await clicksend.call(rules.sms_delivery_receipt_automations_get))
