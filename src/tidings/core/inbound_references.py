@@ -5,7 +5,7 @@ carrier does that.
 Meta sends a webhook again until it is answered 200, for up to 7 days. A reference is kept
 ``TIDINGS_INBOUND_REFERENCE_RETENTION_DAYS`` (14) after the message's own time (its
 ``received_at``, the carrier's timestamp), then pruned by every dispatching process
-(:func:`prune_periodically`, as unused media is collected). Nothing else reads them: a user's
+(:func:`prune_periodically`, through ``core.pruning``). Nothing else reads them: a user's
 reply names the business message it answers, whose wamid stays with that message's part.
 
 The trade-off: once a reference is gone, the message it named can no longer be told from a
@@ -19,20 +19,13 @@ with it, and a warning says so.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
+from functools import partial
 
-import structlog
-
+from tidings.core import pruning
 from tidings.core.accounts import utcnow
 from tidings.store import dispatch as store
 from tidings.store.engine import Database
-
-log = structlog.get_logger("tidings.core")
-
-# References forgotten per transaction: a first pruning after a long time (or an upgrade)
-# does not hold the database's write lock for one long statement.
-PRUNE_BATCH = 5000
 
 
 def oldest_kept(retention: timedelta, now: datetime | None = None) -> datetime:
@@ -51,33 +44,26 @@ async def prune(
     *,
     retention: timedelta,
     now: datetime | None = None,
-    batch: int = PRUNE_BATCH,
+    batch: int = pruning.PRUNE_BATCH,
 ) -> int:
     """Forget the references of messages received more than ``retention`` ago; return how
-    many. Idempotent: several processes pruning at once (PostgreSQL) agree."""
+    many."""
     before = oldest_kept(retention, now)
-    removed = 0
-    while True:
-        async with database.write() as connection:
-            count = await store.delete_old_inbound_references(
-                connection, received_before=before, limit=batch
-            )
-        removed += count
-        if count < batch:
-            return removed
+    return await pruning.in_batches(
+        database,
+        lambda connection, limit: store.delete_old_inbound_references(
+            connection, received_before=before, limit=limit
+        ),
+        batch,
+    )
 
 
 async def prune_periodically(
     database: Database, *, retention: timedelta, interval_seconds: float
 ) -> None:
-    """Prune now and every ``interval_seconds`` until cancelled; a pruning that fails (the
-    database away) is logged and tried again at the next turn."""
-    while True:
-        try:
-            removed = await prune(database, retention=retention)
-        except Exception:
-            log.exception("pruning inbound references failed")
-        else:
-            if removed:
-                log.info("inbound references pruned", removed=removed)
-        await asyncio.sleep(interval_seconds)
+    """Prune now and every ``interval_seconds`` until cancelled."""
+    await pruning.periodically(
+        partial(prune, database, retention=retention),
+        interval_seconds=interval_seconds,
+        what="inbound references",
+    )
